@@ -1,0 +1,1 @@
+export type { ApplyOptions, KdModel, ModelOutput } from './types';

@@ -1,0 +1,38 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** Options of {@link KdModel.apply}. */
+export interface ApplyOptions {
+  /** Training mode: batch norm uses batch statistics and updates its running statistics. */
+  training: boolean;
+}
+
+/** What a model returns: logits plus the intermediate features distillation methods read (NHWC). */
+export interface ModelOutput {
+  /** `[N, numClasses]` logits. */
+  logits: tf.Tensor2D;
+  /**
+   * The reference's feature list: stem output, each stage output (NHWC, `[N, H, W, C]`), then the pooled
+   * penultimate vector (`[N, C]`), in that order.
+   */
+  features: tf.Tensor[];
+  /** Stage outputs before their last ReLU (same order as the stage entries of `features`, no stem/pooled). */
+  preactFeatures: tf.Tensor[];
+}
+
+/** A model of the zoo: owns its variables, maps NHWC images to logits and features. */
+export interface KdModel {
+  /** Registry name, e.g. `resnet20`. */
+  readonly name: string;
+  readonly numClasses: number;
+  readonly inputChannels: number;
+  /** Weights, BN γ/β: everything an optimiser updates. */
+  readonly trainableVariables: tf.Variable[];
+  /** BN running means and variances. */
+  readonly nonTrainableVariables: tf.Variable[];
+  /** Forward pass on `[N, H, W, inputChannels]` float32 images. */
+  apply(images: tf.Tensor4D, options: ApplyOptions): ModelOutput;
+  /** Number of trainable scalars (BN running statistics excluded). */
+  countParams(): number;
+  /** Disposes every variable the model owns. */
+  dispose(): void;
+}

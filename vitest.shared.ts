@@ -14,6 +14,7 @@ export function kdVitestConfig(name: string) {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: 120_000,
       hookTimeout: 120_000,
+      passWithNoTests: true,
       pool: 'forks',
       poolOptions: { forks: { singleFork: true } },
     },

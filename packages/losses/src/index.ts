@@ -1,1 +1,1 @@
-export {};
+export { configureValidation, getValidationConfig, type ValidationConfig } from './validate';

@@ -1,1 +1,2 @@
-export {};
+export { attentionTransferLoss, type AttentionTransferLossOptions } from './attention-transfer-loss';
+export type { FeatureInput } from './common';

@@ -1,0 +1,55 @@
+import { describeWithBackends, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
+import { expect, it } from 'vitest';
+import { expectFiniteValueAndGradient } from './__fixtures__/checks';
+import { fitnetLoss } from './fitnet-loss';
+
+function referenceMse(a: tf.Tensor, b: tf.Tensor): number {
+  const x = a.dataSync();
+  const y = b.dataSync();
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += ((x[i] as number) - (y[i] as number)) ** 2;
+  return sum / x.length;
+}
+
+describeWithBackends('fitnetLoss', () => {
+  it('is the mean squared error of maps and of vectors', () => {
+    const s = randomTensor([2, 3, 3, 4], 1);
+    const t = randomTensor([2, 3, 3, 4], 2);
+    const sv = randomTensor([3, 5], 3);
+    const tv = randomTensor([3, 5], 4);
+    expectClose(scalarOf(fitnetLoss(s, t)), referenceMse(s, t));
+    expectClose(scalarOf(fitnetLoss(sv, tv)), referenceMse(sv, tv));
+    tf.dispose([s, t, sv, tv]);
+  });
+
+  it('has the gradient of central finite differences and is zero for equal inputs', () => {
+    const s = randomTensor([2, 2, 2, 3], 5);
+    const t = randomTensor([2, 2, 2, 3], 6);
+    expectGradientMatchesFiniteDifferences((x) => fitnetLoss(x, t), s);
+    expect(scalarOf(fitnetLoss(t, t))).toBe(0);
+    tf.dispose([s, t]);
+  });
+
+  it('stays finite for values of ±1e3', () => {
+    const s = randomTensor([2, 2, 2, 3], 7, -1e3, 1e3);
+    const t = randomTensor([2, 2, 2, 3], 8, -1e3, 1e3);
+    expectClose(scalarOf(fitnetLoss(s, t)), referenceMse(s, t));
+    expectFiniteValueAndGradient((x) => fitnetLoss(x, t), s);
+    tf.dispose([s, t]);
+  });
+
+  it('rejects bad input naming the function and the argument', () => {
+    const good = tf.zeros([2, 3, 3, 4]);
+    const other = tf.zeros([2, 3, 3, 5]);
+    const rank3 = tf.zeros([2, 3, 3]);
+    const inf = tf.fill([2, 3, 3, 4], Number.POSITIVE_INFINITY);
+    const fn = 'fitnetLoss';
+    expectThrowsWith(() => fitnetLoss(rank3, good), fn, 'regressedStudent', 'rank 2 or 4');
+    expectThrowsWith(() => fitnetLoss(good, rank3), fn, 'teacherFeature', 'rank 2 or 4');
+    expectThrowsWith(() => fitnetLoss(good, other), fn, 'regressedStudent', 'teacherFeature', 'same shape');
+    expectThrowsWith(() => fitnetLoss(inf, good), fn, 'regressedStudent', 'Infinity');
+    expectThrowsWith(() => fitnetLoss(good, inf), fn, 'teacherFeature', 'Infinity');
+    expectThrowsWith(() => fitnetLoss([good] as never, good), fn, 'regressedStudent', 'tf.Tensor');
+    tf.dispose([good, other, rank3, inf]);
+  });
+});

@@ -19,6 +19,14 @@ export interface ModelOutput {
   preactFeatures: tf.Tensor[];
 }
 
+/** A variable of a model with its stable (PyTorch-like) name, e.g. `layer1.0.bn1.runningMean`. */
+export interface NamedVariable {
+  readonly name: string;
+  readonly variable: tf.Variable;
+  /** False for BN running statistics. */
+  readonly trainable: boolean;
+}
+
 /** A model of the zoo: owns its variables, maps NHWC images to logits and features. */
 export interface KdModel {
   /** Registry name, e.g. `resnet20`. */
@@ -29,6 +37,11 @@ export interface KdModel {
   readonly trainableVariables: tf.Variable[];
   /** BN running means and variances. */
   readonly nonTrainableVariables: tf.Variable[];
+  /**
+   * Every variable under its stable name, trainable and not, in creation order. Models from `createModel`
+   * always have it; `saveWeights`/`loadWeights` need it.
+   */
+  readonly namedVariables?: readonly NamedVariable[];
   /** Forward pass on `[N, H, W, inputChannels]` float32 images. */
   apply(images: tf.Tensor4D, options: ApplyOptions): ModelOutput;
   /** Number of trainable scalars (BN running statistics excluded). */

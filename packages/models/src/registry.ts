@@ -1,0 +1,121 @@
+/**
+ * The model registry: `createModel(name, options)`, `listModels(glob?)`, `registerModel(name, factory)`.
+ */
+import { cifarResNet } from './models/resnet';
+import { assertInteger, assertOptions } from './validate';
+import { buildZooModel, type ArchitectureBuilder, type ZooModel } from './zoo-model';
+import type { KdModel } from './types';
+
+/** Names of the built-in models (RepDistiller's CIFAR zoo). */
+export type BuiltInModelName =
+  | 'resnet8'
+  | 'resnet14'
+  | 'resnet20'
+  | 'resnet32'
+  | 'resnet44'
+  | 'resnet56'
+  | 'resnet110'
+  | 'resnet8x4'
+  | 'resnet32x4';
+
+/** Options of {@link createModel}. */
+export interface CreateModelOptions {
+  /** Size of the logits. */
+  numClasses: number;
+  /** Seed of the initial weights: the same seed gives the same weights. Default 0. */
+  seed?: number;
+  /** Image channels: 3 for CIFAR, 1 for (Fashion-)MNIST padded to 32×32. Default 3. */
+  inputChannels?: number;
+}
+
+/** What a registered factory receives: {@link CreateModelOptions} with defaults filled in, plus the name. */
+export interface ModelFactoryOptions {
+  name: string;
+  numClasses: number;
+  seed: number;
+  inputChannels: number;
+}
+
+/** Builds a model from resolved options. */
+export type ModelFactory = (options: ModelFactoryOptions) => KdModel;
+
+function architecture(build: ArchitectureBuilder): ModelFactory {
+  return (options) => buildZooModel({ ...options, build });
+}
+
+const small: [number, number, number, number] = [16, 16, 32, 64];
+const wide: [number, number, number, number] = [32, 64, 128, 256];
+
+const builtIns: Record<BuiltInModelName, ModelFactory> = {
+  resnet8: architecture(cifarResNet({ depth: 8, channels: small })),
+  resnet14: architecture(cifarResNet({ depth: 14, channels: small })),
+  resnet20: architecture(cifarResNet({ depth: 20, channels: small })),
+  resnet32: architecture(cifarResNet({ depth: 32, channels: small })),
+  resnet44: architecture(cifarResNet({ depth: 44, channels: small })),
+  resnet56: architecture(cifarResNet({ depth: 56, channels: small })),
+  resnet110: architecture(cifarResNet({ depth: 110, channels: small })),
+  resnet8x4: architecture(cifarResNet({ depth: 8, channels: wide })),
+  resnet32x4: architecture(cifarResNet({ depth: 32, channels: wide })),
+};
+
+const registry = new Map<string, ModelFactory>(Object.entries(builtIns));
+
+/**
+ * Registers a model under `name` so `createModel(name, …)` builds it. Names are unique: registering a
+ * taken name throws.
+ *
+ * @example
+ * registerModel('tiny', ({ numClasses, seed, inputChannels }) => myTinyModel(numClasses, seed, inputChannels));
+ */
+export function registerModel(name: string, factory: ModelFactory): void {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new Error(`registerModel: name must be a non-empty string of letters, digits, '_', '.', '-', got ${JSON.stringify(name)}`);
+  }
+  if (typeof factory !== 'function') throw new Error(`registerModel: factory must be a function, got ${typeof factory}`);
+  if (registry.has(name)) throw new Error(`registerModel: a model named '${name}' is already registered`);
+  registry.set(name, factory);
+}
+
+/**
+ * Registered model names, sorted; with `glob`, only those matching it (`*` any run of characters, `?` one
+ * character, whole-name match).
+ *
+ * @example
+ * listModels('resnet*'); // ['resnet110', 'resnet14', …]
+ */
+export function listModels(glob?: string): string[] {
+  const names = [...registry.keys()].sort();
+  if (glob === undefined) return names;
+  if (typeof glob !== 'string') throw new Error(`listModels: glob must be a string, got ${typeof glob}`);
+  const pattern = new RegExp(
+    `^${glob
+      .split('')
+      .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[\\^$.+()[\]{}|]/g, '\\$&')))
+      .join('')}$`,
+  );
+  return names.filter((name) => pattern.test(name));
+}
+
+/**
+ * Creates a freshly initialised model of the zoo (or a registered one). Unknown names throw an error that
+ * lists the known ones.
+ *
+ * @example
+ * const model = createModel('resnet20', { numClasses: 100, seed: 1 });
+ * const { logits, features } = model.apply(images, { training: true });
+ */
+export function createModel(name: BuiltInModelName, options: CreateModelOptions): ZooModel;
+export function createModel(name: string, options: CreateModelOptions): KdModel;
+export function createModel(name: string, options: CreateModelOptions): KdModel {
+  const fn = 'createModel';
+  const factory = typeof name === 'string' ? registry.get(name) : undefined;
+  if (factory === undefined) {
+    throw new Error(`${fn}: unknown model ${JSON.stringify(name)}; known models: ${listModels().join(', ')}`);
+  }
+  assertOptions(fn, options);
+  if (options === undefined) throw new Error(`${fn}: options.numClasses is required`);
+  const numClasses = assertInteger(fn, 'options.numClasses', options.numClasses, { min: 1 });
+  const seed = assertInteger(fn, 'options.seed', options.seed ?? 0, { min: 0 });
+  const inputChannels = assertInteger(fn, 'options.inputChannels', options.inputChannels ?? 3, { min: 1 });
+  return factory({ name, numClasses, seed, inputChannels });
+}

@@ -1,0 +1,44 @@
+/**
+ * Input validation for @kd/models (the pattern of @kd/losses): every check throws an Error that starts with
+ * the public function's name and names the offending argument.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Throws unless `value` is a live tf.Tensor. */
+export function assertTensor(fn: string, arg: string, value: unknown): asserts value is tf.Tensor {
+  if (!(value instanceof tf.Tensor)) {
+    throw new Error(`${fn}: ${arg} must be a tf.Tensor, got ${value === null ? 'null' : typeof value}`);
+  }
+  if (value.isDisposed) throw new Error(`${fn}: ${arg} has been disposed`);
+}
+
+/** Throws unless `value` is a finite number meeting the constraints. */
+export function assertInteger(fn: string, arg: string, value: unknown, { min }: { min?: number } = {}): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new Error(`${fn}: ${arg} must be an integer, got ${typeof value === 'number' ? value : typeof value}`);
+  }
+  if (min !== undefined && value < min) throw new Error(`${fn}: ${arg} must be >= ${min}, got ${value}`);
+  return value;
+}
+
+/** Throws unless `options` is undefined or a plain object. */
+export function assertOptions(fn: string, options: unknown): void {
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw new Error(`${fn}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
+  }
+}
+
+/** Throws unless `images` is a float32 `[N, H, W, channels]` tensor with N ≥ 1. */
+export function assertImages(fn: string, arg: string, images: unknown, channels: number): tf.Tensor4D {
+  assertTensor(fn, arg, images);
+  if (images.rank !== 4) {
+    throw new Error(`${fn}: ${arg} must be rank 4 [N, H, W, ${channels}], got rank ${images.rank} [${images.shape.join(',')}]`);
+  }
+  if (images.dtype !== 'float32') throw new Error(`${fn}: ${arg} must be float32, got ${images.dtype}`);
+  const [batch, height, width, depth] = images.shape as [number, number, number, number];
+  if (depth !== channels) {
+    throw new Error(`${fn}: ${arg} must have ${channels} channels (NHWC), got shape [${images.shape.join(',')}]`);
+  }
+  if (batch < 1 || height < 1 || width < 1) throw new Error(`${fn}: ${arg} is empty: shape [${images.shape.join(',')}]`);
+  return images as tf.Tensor4D;
+}

@@ -1,0 +1,90 @@
+/**
+ * The KdModel implementation every architecture of the zoo shares: variables, validation, tidy.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ApplyOptions, KdModel, ModelOutput, NamedVariable } from './types';
+import { assertImages, assertOptions } from './validate';
+import { VariableStore, type Scope } from './variable-store';
+
+/** A model built by `createModel`: a {@link KdModel} that always lists its named variables. */
+export interface ZooModel extends KdModel {
+  readonly namedVariables: readonly NamedVariable[];
+  /** The seed its weights were drawn from. */
+  readonly seed: number;
+}
+
+/** What an architecture's builder receives. */
+export interface BuildOptions {
+  numClasses: number;
+  inputChannels: number;
+}
+
+/** A forward pass: images to logits and features; runs inside a tidy. */
+export type Forward = (images: tf.Tensor4D, training: boolean) => ModelOutput;
+
+/** Builds an architecture's modules in `scope` and returns its forward pass. */
+export type ArchitectureBuilder = (scope: Scope, options: BuildOptions) => Forward;
+
+/** Options of {@link buildZooModel}. */
+export interface ZooModelSpec extends BuildOptions {
+  name: string;
+  seed: number;
+  build: ArchitectureBuilder;
+}
+
+class ZooModelImplementation implements ZooModel {
+  readonly name: string;
+  readonly numClasses: number;
+  readonly inputChannels: number;
+  readonly seed: number;
+  readonly namedVariables: readonly NamedVariable[];
+  readonly trainableVariables: tf.Variable[];
+  readonly nonTrainableVariables: tf.Variable[];
+  private readonly store: VariableStore;
+  private readonly forward: Forward;
+  private disposed = false;
+
+  constructor({ name, numClasses, inputChannels, seed, build }: ZooModelSpec) {
+    this.name = name;
+    this.numClasses = numClasses;
+    this.inputChannels = inputChannels;
+    this.seed = seed;
+    this.store = new VariableStore(seed);
+    try {
+      this.forward = build(this.store.scope(''), { numClasses, inputChannels });
+    } catch (error) {
+      this.store.dispose();
+      throw error;
+    }
+    this.namedVariables = [...this.store.entries];
+    this.trainableVariables = this.namedVariables.filter((entry) => entry.trainable).map((entry) => entry.variable);
+    this.nonTrainableVariables = this.namedVariables.filter((entry) => !entry.trainable).map((entry) => entry.variable);
+  }
+
+  apply(images: tf.Tensor4D, options: ApplyOptions): ModelOutput {
+    const fn = `${this.name}.apply`;
+    if (this.disposed) throw new Error(`${fn}: the model has been disposed`);
+    assertOptions(fn, options);
+    if (options === undefined || typeof options.training !== 'boolean') {
+      throw new Error(`${fn}: options.training must be a boolean, got ${String(options?.training)}`);
+    }
+    assertImages(fn, 'images', images, this.inputChannels);
+    const training = options.training;
+    return tf.tidy(() => this.forward(images, training) as unknown as tf.TensorContainer) as unknown as ModelOutput;
+  }
+
+  countParams(): number {
+    return this.trainableVariables.reduce((total, variable) => total + variable.size, 0);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.store.dispose();
+  }
+}
+
+/** Creates the variables of an architecture and wraps its forward pass as a {@link ZooModel}. */
+export function buildZooModel(spec: ZooModelSpec): ZooModel {
+  return new ZooModelImplementation(spec);
+}

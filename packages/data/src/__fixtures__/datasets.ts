@@ -1,0 +1,24 @@
+/** Small deterministic datasets for tests. */
+import { seededRandom } from '@kd/test-utils';
+import type { Dataset } from '../dataset';
+
+/** A dataset whose pixels are seeded random bytes and whose labels cycle 0, 1, …, numClasses − 1. */
+export function randomDataset({ count, height, width, channels, numClasses, seed = 1 }: {
+  count: number; height: number; width: number; channels: number; numClasses: number; seed?: number;
+}): Dataset {
+  const random = seededRandom(seed);
+  const images = new Uint8Array(count * height * width * channels);
+  for (let i = 0; i < images.length; i++) images[i] = Math.floor(random() * 256);
+  return {
+    images,
+    labels: Int32Array.from({ length: count }, (_, i) => i % numClasses),
+    indices: Int32Array.from({ length: count }, (_, i) => i),
+    height,
+    width,
+    channels,
+    numClasses,
+    classNames: Array.from({ length: numClasses }, (_, k) => `class${k}`),
+  };
+}
+
+export const FASHION_MNIST_DIR = new URL('../../../../../shared/datasets/fashion-mnist/', import.meta.url);

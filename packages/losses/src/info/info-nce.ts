@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assertNumber, assertSameShape } from '../validate';
+import { assertKnownOptions, assertMatrix, diagonalCrossEntropy, l2NormalizeRows } from './shared';
+
+export interface InfoNceOptions {
+  /** Temperature τ dividing the similarities (> 0). Default 0.07 (CRD, MoCo). */
+  temperature?: number;
+  /** L2-normalise the rows first, so similarities are cosines. Default true. */
+  normalize?: boolean;
+}
+
+/**
+ * In-batch InfoNCE (van den Oord et al. 2018): row i of `anchors` must pick out its own positive,
+ * `positives[i]`, among all rows of `positives`; the other N − 1 rows are its negatives:
+ *
+ *   L = −(1/N) Σ_i log softmax_j( a_i · p_j / τ )_i,   a, p L2-normalised when `normalize`.
+ *
+ * log N − L is a lower bound on the mutual information between the two views; for unrelated embeddings
+ * L ≈ log N. A zero row stays zero under normalisation (norm clamped at 1e-12). Needs N ≥ 2.
+ *
+ * @param anchors float32 `[N, D]`, e.g. student embeddings.
+ * @param positives float32 `[N, D]`, e.g. teacher embeddings of the same samples.
+ *
+ * @example
+ * const loss = infoNCE(studentEmbedding, teacherEmbedding, { temperature: 0.07 });
+ */
+export function infoNCE(anchors: tf.Tensor, positives: tf.Tensor, options: InfoNceOptions = {}): tf.Scalar {
+  const fn = 'infoNCE';
+  assertKnownOptions(fn, options, ['temperature', 'normalize']);
+  const a = assertMatrix(fn, 'anchors', anchors, '[N, D]');
+  const p = assertMatrix(fn, 'positives', positives, '[N, D]');
+  assertSameShape(fn, 'anchors', a, 'positives', p);
+  if (a.shape[0] < 2) throw new Error(`${fn}: anchors needs at least 2 rows (the other rows are the negatives), got ${a.shape[0]}`);
+  const temperature = assertNumber(fn, 'temperature', options.temperature ?? 0.07, { positive: true });
+  const normalize = options.normalize ?? true;
+  if (typeof normalize !== 'boolean') throw new Error(`${fn}: normalize must be a boolean, got ${String(normalize)}`);
+
+  return tf.tidy(() => {
+    const anchorRows = normalize ? l2NormalizeRows(a) : a;
+    const positiveRows = normalize ? l2NormalizeRows(p) : p;
+    // similarity logits a_i · p_j / τ; targets on the diagonal
+    const logits = tf.div<tf.Tensor2D>(tf.matMul(anchorRows, positiveRows, false, true), temperature);
+    return diagonalCrossEntropy(logits);
+  });
+}

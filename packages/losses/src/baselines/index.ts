@@ -5,3 +5,7 @@ export { similarityPreservingLoss } from './similarity-preserving-loss';
 export { correlationCongruenceLoss } from './correlation-congruence-loss';
 export { rkdLoss, type RkdLossOptions } from './rkd-loss';
 export { pktLoss, type PktLossOptions } from './pkt-loss';
+export { nstLoss } from './nst-loss';
+export { abLoss, type AbLossOptions } from './ab-loss';
+export { fspLoss } from './fsp-loss';
+export { factorTransferLoss, type FactorTransferLossOptions } from './factor-transfer-loss';

@@ -111,3 +111,23 @@ export function dot(a: number[], b: number[]): number {
   for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[i] as number);
   return sum;
 }
+
+/** Nested NHWC arrays from flat row-major values. */
+export function toMap(values: ArrayLike<number>, [n, h, w, c]: [number, number, number, number]): Map4 {
+  const map: Map4 = [];
+  let index = 0;
+  for (let b = 0; b < n; b++) {
+    const plane: number[][][] = [];
+    for (let i = 0; i < h; i++) {
+      const row: number[][] = [];
+      for (let j = 0; j < w; j++) {
+        const cell: number[] = [];
+        for (let k = 0; k < c; k++) cell.push(values[index++] as number);
+        row.push(cell);
+      }
+      plane.push(row);
+    }
+    map.push(plane);
+  }
+  return map;
+}

@@ -1,1 +1,17 @@
-export {};
+export { trainTeacher, type TrainTeacherOptions } from './teacher';
+export type { CommonTrainingOptions } from './engine/options';
+export { defaultLearningRate } from './engine/options';
+export type { EpochRecord, TrainingResult } from './engine/loop';
+export { NonFiniteLossError, TrainingAbortedError, TrainingCollapsedError } from './engine/errors';
+export { SgdMomentum, type SgdOptions } from './optim/sgd';
+export { learningRateAt, defaultMilestones, type LearningRateSchedule } from './optim/schedule';
+export { ClassificationAccumulator, type ClassificationMetrics } from './eval/classification';
+export { evaluateModel, type EvaluateOptions } from './eval/evaluate';
+export { measureClassConditionalStatistics, type CmiPassOptions, type CmiStatistics } from './eval/cmi';
+export { MemoryStore, type RunStore } from './io/store';
+export { readCheckpoint, writeCheckpoint, CHECKPOINT_MANIFEST, type CheckpointContent, type JsonValue } from './io/checkpoint';
+export { consoleProgress, formatProgressLine, type ProgressReporter, type StepInfo } from './report/progress';
+export { renderCurvesPng, type Curve } from './report/plot';
+export { encodeRgbPng } from './report/png';
+export type { RunRecord } from './report/run-record';
+export type { Batch, LoaderFactory, LoaderOptions, TrainingDataset } from './data';

@@ -1,0 +1,51 @@
+/** A loss part became NaN or ±Infinity: the run stops before the update; the last checkpoint is intact. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly functionName: string,
+    readonly epoch: number,
+    readonly step: number,
+    readonly globalStep: number,
+    readonly part: string,
+    readonly value: number,
+    readonly lastCheckpointEpoch: number | undefined,
+  ) {
+    super(
+      `${functionName}: non-finite loss at epoch ${epoch}, step ${step} (global step ${globalStep}): ` +
+        `loss part '${part}' = ${value}; no update was applied. ` +
+        (lastCheckpointEpoch === undefined
+          ? 'No checkpoint was written yet.'
+          : `The last good checkpoint (epoch ${lastCheckpointEpoch}) is intact; lower the learning rate or the part's weight and resume.`),
+    );
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+/** The abort signal fired: the run stopped between two steps; the last checkpoint is intact. */
+export class TrainingAbortedError extends Error {
+  constructor(
+    readonly functionName: string,
+    readonly epoch: number,
+    readonly step: number,
+    readonly lastCheckpointEpoch: number | undefined,
+  ) {
+    super(
+      `${functionName}: aborted at epoch ${epoch} before step ${step}; ` +
+        (lastCheckpointEpoch === undefined
+          ? 'no checkpoint was written yet.'
+          : `the last checkpoint (epoch ${lastCheckpointEpoch}) is intact: pass resume: true to continue.`),
+    );
+    this.name = 'TrainingAbortedError';
+  }
+}
+
+/** Training collapsed (MCMI with too large a λ): the collapsed epoch was not checkpointed. */
+export class TrainingCollapsedError extends Error {
+  constructor(
+    readonly functionName: string,
+    readonly epoch: number,
+    message: string,
+  ) {
+    super(`${functionName}: training collapsed at epoch ${epoch}: ${message}`);
+    this.name = 'TrainingCollapsedError';
+  }
+}

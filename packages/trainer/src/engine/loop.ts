@@ -1,0 +1,421 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { KdModel } from '@kd/models';
+import type { Batch, LoaderFactory, TrainingDataset } from '../data';
+import type { ClassificationMetrics } from '../eval/classification';
+import { evaluateModel } from '../eval/evaluate';
+import { readCheckpoint, writeCheckpoint, type JsonValue } from '../io/checkpoint';
+import type { RunStore } from '../io/store';
+import { SgdMomentum } from '../optim/sgd';
+import { learningRateAt, type LearningRateSchedule } from '../optim/schedule';
+import { renderCurvesPng } from '../report/plot';
+import { consoleProgress, type ProgressReporter, type StepInfo } from '../report/progress';
+import { buildRunRecord, type RunRecord } from '../report/run-record';
+import { NonFiniteLossError, TrainingAbortedError, TrainingCollapsedError } from './errors';
+
+/** Metrics of one finished epoch (a line of `metrics.jsonl`, an entry of the history). */
+export interface EpochRecord {
+  /** 1-based epoch. */
+  epoch: number;
+  learningRate: number;
+  /** Wall-clock seconds of the training pass. */
+  seconds: number;
+  imagesPerSecond: number;
+  train: {
+    /** Mean of each weighted loss part over the epoch, plus `total`. */
+    losses: Record<string, number>;
+    /** Training top-1 accuracy of the model being trained (augmented data, training mode). */
+    accuracy: number;
+    count: number;
+  };
+  /** Test-set metrics (inference mode), when a test set is given. */
+  test?: ClassificationMetrics;
+  /** Task-specific numbers, e.g. `teacherCmi` (nats, training set). */
+  extra: Record<string, number>;
+  /** Live tensors after the epoch (flat across epochs when nothing leaks). */
+  numTensors: number;
+}
+
+/** What every trainer returns. */
+export interface TrainingResult {
+  history: EpochRecord[];
+  /** The epoch with the best test top-1 (training accuracy when there is no test set). */
+  best: EpochRecord;
+  /** The final epoch (RepDistiller reports this one). */
+  last: EpochRecord;
+  record: RunRecord;
+}
+
+/** Settings every trainer shares (validated by each public function). */
+export interface LoopSettings {
+  train: TrainingDataset;
+  test: TrainingDataset | undefined;
+  loader: LoaderFactory;
+  epochs: number;
+  batchSize: number;
+  evaluationBatchSize: number;
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  schedule: LearningRateSchedule;
+  seed: number;
+  augment: boolean;
+  dropLast: boolean;
+  store: RunStore | undefined;
+  resume: boolean | 'auto';
+  signal: AbortSignal | undefined;
+  onStepEnd: ((info: StepInfo) => void | Promise<void>) | undefined;
+  onEpochEnd: ((record: EpochRecord) => void | Promise<void>) | undefined;
+  progress: ProgressReporter | undefined;
+}
+
+/** One training job as the loop sees it (built by trainTeacher, fineTuneTeacherMCMI, distillStudent). */
+export interface TrainingTask {
+  /** Public function name used in messages. */
+  functionName: string;
+  /** The model being trained and evaluated. */
+  model: KdModel;
+  /** Everything the optimiser updates: the model plus any regularizer heads (never a teacher). */
+  trainableVariables: tf.Variable[];
+  /** Names of the weighted loss parts, in the order {@link losses} returns them. */
+  partNames: string[];
+  /** Tensors computed outside the gradient closure (the frozen teacher's outputs). Kept by the loop. */
+  prepare?(batch: Batch): tf.TensorContainer;
+  /** Inside the gradient closure: the weighted loss parts and the trained model's logits. */
+  losses(batch: Batch, prepared: tf.TensorContainer): { parts: tf.Scalar[]; logits: tf.Tensor2D };
+  /** Runs after the optimiser update (e.g. memory-bank updates). */
+  afterStep?(batch: Batch, prepared: tf.TensorContainer): void;
+  /**
+   * Tensors to checkpoint besides the optimiser slots (model and head variables, memory banks); the loop
+   * disposes `temporaries` after writing.
+   */
+  stateTensors(): Promise<{ tensors: Map<string, tf.Tensor>; temporaries: tf.Tensor[] }>;
+  restoreStateTensors(tensors: Map<string, tf.Tensor>): Promise<void>;
+  /** JSON state to checkpoint (head RNG states, centroids, …). */
+  stateJson(): { [key: string]: JsonValue };
+  restoreStateJson(state: { [key: string]: JsonValue }): void;
+  /** Extra per-epoch metrics (teacher CMI …). */
+  epochMetrics?(epoch: number): Promise<Record<string, number>>;
+  /** A message when the epoch shows a collapse (the loop then stops without checkpointing it). */
+  collapseMessage?(record: EpochRecord): string | undefined;
+  /** Must match on resume: catches resuming a different run in the same store. */
+  fingerprint: { [key: string]: JsonValue };
+  /** The run record's config section. */
+  recordConfig: { [key: string]: JsonValue };
+  /** Frees what the task created (heads), not the models it was given. */
+  dispose(): void;
+}
+
+const METRICS_LOG = 'metrics.jsonl';
+const RUN_RECORD = 'run.json';
+const CURVES_PLOT = 'curves.png';
+
+/** Copies variable values from checkpoint tensors, checking shapes. */
+export function assignVariables(fn: string, prefix: string, variables: readonly tf.Variable[], tensors: Map<string, tf.Tensor>): void {
+  variables.forEach((variable, index) => {
+    const key = `${prefix}/${index}`;
+    const tensor = tensors.get(key);
+    if (tensor === undefined) throw new Error(`${fn}: the checkpoint lacks '${key}' (${variable.name})`);
+    if (tensor.shape.join(',') !== variable.shape.join(',') || tensor.dtype !== variable.dtype) {
+      throw new Error(
+        `${fn}: checkpoint tensor '${key}' is ${tensor.dtype} [${tensor.shape.join(',')}], variable ${variable.name} is ` +
+          `${variable.dtype} [${variable.shape.join(',')}]: the checkpoint belongs to a different model`,
+      );
+    }
+    variable.assign(tensor);
+  });
+}
+
+/** Adds `prefix/index` → variable entries to `map`. */
+export function collectVariables(map: Map<string, tf.Tensor>, prefix: string, variables: readonly tf.Tensor[]): void {
+  variables.forEach((variable, index) => map.set(`${prefix}/${index}`, variable));
+}
+
+function stepsPerEpoch(count: number, batchSize: number, dropLast: boolean): number {
+  return dropLast ? Math.floor(count / batchSize) : Math.ceil(count / batchSize);
+}
+
+function describeDifference(expected: JsonValue, actual: JsonValue, path = ''): string | undefined {
+  if (JSON.stringify(expected) === JSON.stringify(actual)) return undefined;
+  if (expected !== null && actual !== null && typeof expected === 'object' && typeof actual === 'object' &&
+    !Array.isArray(expected) && !Array.isArray(actual)) {
+    for (const key of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
+      const found = describeDifference(expected[key] ?? null, actual[key] ?? null, path ? `${path}.${key}` : key);
+      if (found !== undefined) return found;
+    }
+  }
+  return `${path || 'config'}: checkpoint has ${JSON.stringify(expected)}, this run has ${JSON.stringify(actual)}`;
+}
+
+function isBetter(candidate: EpochRecord, best: EpochRecord | undefined): boolean {
+  if (best === undefined) return true;
+  const score = (record: EpochRecord) => record.test?.top1 ?? record.train.accuracy;
+  return score(candidate) > score(best);
+}
+
+/**
+ * The shared epoch loop: schedule → steps (teacher outputs outside the gradient closure, one read of the loss
+ * parts per step, non-finite check before the update) → evaluation → collapse check → checkpoint → logs.
+ */
+export async function runTraining(task: TrainingTask, settings: LoopSettings): Promise<TrainingResult> {
+  const fn = task.functionName;
+  const optimizer = new SgdMomentum(task.trainableVariables, {
+    learningRate: settings.learningRate,
+    momentum: settings.momentum,
+    weightDecay: settings.weightDecay,
+  });
+  const store = settings.store;
+  const history: EpochRecord[] = [];
+  let best: EpochRecord | undefined;
+  let globalStep = 0;
+  let startEpoch = 1;
+  let lastCheckpointEpoch: number | undefined;
+  const resumedFrom: number[] = [];
+  try {
+    if (settings.resume !== false) {
+      if (store === undefined) throw new Error(`${fn}: resume needs a store to read the checkpoint from`);
+      const checkpoint = await readCheckpoint(store);
+      if (checkpoint === undefined && settings.resume === true) {
+        throw new Error(`${fn}: resume is true but the store holds no checkpoint (use resume: 'auto' to start fresh)`);
+      }
+      if (checkpoint !== undefined) {
+        try {
+          const difference = describeDifference(checkpoint.state.fingerprint ?? null, task.fingerprint);
+          if (difference !== undefined) throw new Error(`${fn}: cannot resume, the checkpoint is from a different run: ${difference}`);
+          await task.restoreStateTensors(checkpoint.tensors);
+          const slots = optimizer.getSlots().map((_, index) => {
+            const slot = checkpoint.tensors.get(`optimizer/velocity/${index}`);
+            if (slot === undefined) throw new Error(`${fn}: the checkpoint lacks optimizer/velocity/${index}`);
+            return slot;
+          });
+          optimizer.setSlots(slots);
+          task.restoreStateJson((checkpoint.state.task ?? {}) as { [key: string]: JsonValue });
+          history.push(...((checkpoint.state.history ?? []) as unknown as EpochRecord[]));
+          best = (checkpoint.state.best ?? undefined) as unknown as EpochRecord | undefined;
+          globalStep = checkpoint.step;
+          startEpoch = checkpoint.epoch + 1;
+          lastCheckpointEpoch = checkpoint.epoch;
+          resumedFrom.push(...((checkpoint.state.resumedFrom ?? []) as number[]), checkpoint.epoch);
+        } finally {
+          tf.dispose([...checkpoint.tensors.values()]);
+        }
+      }
+    }
+
+    const record = buildRunRecord({ functionName: fn, config: task.recordConfig, seed: settings.seed });
+    record.resumedFromEpochs = resumedFrom;
+    const saveRecord = async (status: RunRecord['status'], error?: string) => {
+      if (store === undefined) return;
+      record.status = status;
+      record.error = error;
+      record.finishedAt = status === 'running' ? undefined : new Date().toISOString();
+      record.epochsCompleted = history.length;
+      record.best = best;
+      record.last = history[history.length - 1];
+      await store.writeAtomic(RUN_RECORD, `${JSON.stringify(record, null, 2)}\n`);
+    };
+    await saveRecord('running');
+
+    const trainCount = settings.train.labels.length;
+    const steps = stepsPerEpoch(trainCount, settings.batchSize, settings.dropLast);
+    try {
+      for (let epoch = startEpoch; epoch <= settings.epochs; epoch++) {
+        const learningRate = learningRateAt(settings.schedule, {
+          baseLearningRate: settings.learningRate,
+          epoch,
+          epochs: settings.epochs,
+        });
+        optimizer.learningRate = learningRate;
+        const started = Date.now();
+        const sums = new Map<string, number>();
+        let seen = 0;
+        let correct = 0;
+        let step = 0;
+        const batches = settings.loader(settings.train, {
+          batchSize: settings.batchSize,
+          shuffle: true,
+          seed: settings.seed,
+          dropLast: settings.dropLast,
+          augment: settings.augment,
+          epoch,
+        });
+        for await (const batch of batches) {
+          step++;
+          if (settings.signal?.aborted) {
+            tf.dispose([batch.images, batch.labels]);
+            throw new TrainingAbortedError(fn, epoch, step, lastCheckpointEpoch);
+          }
+          const values = trainStep(task, optimizer, batch, { fn, epoch, step, globalStep: globalStep + 1, lastCheckpointEpoch });
+          globalStep++;
+          const batchSize = batch.indices.length;
+          const losses: Record<string, number> = { total: values[0] as number };
+          task.partNames.forEach((name, index) => (losses[name] = values[index + 1] as number));
+          for (const [name, value] of Object.entries(losses)) sums.set(name, (sums.get(name) ?? 0) + value * batchSize);
+          correct += values[values.length - 1] as number;
+          seen += batchSize;
+          const info: StepInfo = {
+            epoch,
+            epochs: settings.epochs,
+            step,
+            stepsPerEpoch: steps,
+            globalStep,
+            losses,
+            learningRate,
+            imagesPerSecond: seen / Math.max((Date.now() - started) / 1000, 1e-9),
+          };
+          settings.progress?.onStep(info);
+          await settings.onStepEnd?.(info);
+        }
+        const seconds = (Date.now() - started) / 1000;
+        const meanLosses: Record<string, number> = {};
+        for (const [name, value] of sums) meanLosses[name] = value / Math.max(seen, 1);
+        const test = settings.test
+          ? await evaluateModel({ model: task.model, dataset: settings.test, loader: settings.loader, batchSize: settings.evaluationBatchSize })
+          : undefined;
+        const extra = (await task.epochMetrics?.(epoch)) ?? {};
+        const epochRecord: EpochRecord = {
+          epoch,
+          learningRate,
+          seconds,
+          imagesPerSecond: seen / Math.max(seconds, 1e-9),
+          train: { losses: meanLosses, accuracy: correct / Math.max(seen, 1), count: seen },
+          ...(test ? { test } : {}),
+          extra,
+          numTensors: tf.memory().numTensors,
+        };
+        const collapse = task.collapseMessage?.(epochRecord);
+        if (collapse !== undefined) {
+          throw new TrainingCollapsedError(fn, epoch, `${collapse}${lastCheckpointEpoch === undefined ? '' : ` The last good checkpoint (epoch ${lastCheckpointEpoch}) is intact.`}`);
+        }
+        history.push(epochRecord);
+        if (isBetter(epochRecord, best)) best = epochRecord;
+        if (store !== undefined) {
+          const { tensors, temporaries } = await task.stateTensors();
+          collectVariables(tensors, 'optimizer/velocity', optimizer.getSlots());
+          await writeCheckpoint(store, {
+            epoch,
+            step: globalStep,
+            tensors,
+            state: {
+              fingerprint: task.fingerprint,
+              task: task.stateJson(),
+              history: history as unknown as JsonValue,
+              best: (best ?? null) as unknown as JsonValue,
+              resumedFrom,
+              learningRate,
+            },
+          }).finally(() => tf.dispose(temporaries));
+          lastCheckpointEpoch = epoch;
+          await store.append(METRICS_LOG, `${JSON.stringify({ type: 'epoch', ...epochRecord })}\n`);
+          await store.writeAtomic(CURVES_PLOT, plotHistory(history));
+          await saveRecord('running');
+        }
+        settings.progress?.onEpochEnd(summarise(epochRecord, settings.epochs));
+        await settings.onEpochEnd?.(epochRecord);
+      }
+    } catch (error) {
+      await saveRecord(error instanceof TrainingAbortedError ? 'aborted' : 'failed', (error as Error).message).catch(() => undefined);
+      throw error;
+    }
+    const last = history[history.length - 1];
+    if (last === undefined || best === undefined) throw new Error(`${fn}: no epoch was run`);
+    await saveRecord('finished');
+    record.best = best;
+    record.last = last;
+    return { history, best, last, record };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+interface StepContext {
+  fn: string;
+  epoch: number;
+  step: number;
+  globalStep: number;
+  lastCheckpointEpoch: number | undefined;
+}
+
+/**
+ * One optimiser step. Returns `[total, ...parts, correct]` read with a single `dataSync`. A non-finite part
+ * throws before the update, so the in-memory weights stay as they were too.
+ */
+function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, context: StepContext): Float32Array {
+  let prepared: tf.TensorContainer = {};
+  let readings: tf.Tensor | undefined;
+  let gradients: tf.NamedTensorMap = {};
+  let value: tf.Scalar | undefined;
+  try {
+    // The frozen teacher runs outside the gradient closure: no gradient can reach it.
+    if (task.prepare) prepared = tf.tidy(() => task.prepare!(batch));
+    const result = tf.variableGrads(() => {
+      const { parts, logits } = task.losses(batch, prepared);
+      const total = (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
+      const correct = tf.sum(tf.cast(tf.equal(tf.cast(tf.argMax(logits, 1), 'int32'), batch.labels), 'float32'));
+      readings = tf.keep(tf.stack([total, ...parts, correct]));
+      return total;
+    }, task.trainableVariables);
+    gradients = result.grads;
+    value = result.value;
+    const values = (readings as unknown as tf.Tensor).dataSync() as Float32Array;
+    // Name the first non-finite weighted part; the total only when every part is finite (overflowing sum).
+    const badPart = task.partNames.findIndex((_, index) => !Number.isFinite(values[index + 1] as number));
+    if (badPart >= 0 || !Number.isFinite(values[0] as number)) {
+      const name = badPart >= 0 ? (task.partNames[badPart] as string) : 'total';
+      const bad = values[badPart >= 0 ? badPart + 1 : 0] as number;
+      throw new NonFiniteLossError(context.fn, context.epoch, context.step, context.globalStep, name, bad, context.lastCheckpointEpoch);
+    }
+    optimizer.applyGradients(gradients);
+    task.afterStep?.(batch, prepared);
+    return values.slice();
+  } finally {
+    tf.dispose([batch.images, batch.labels, ...Object.values(gradients)]);
+    tf.dispose(prepared);
+    if (value !== undefined) value.dispose();
+    if (readings !== undefined) (readings as tf.Tensor).dispose();
+  }
+}
+
+function summarise(record: EpochRecord, epochs: number): string {
+  const losses = Object.entries(record.train.losses)
+    .map(([name, value]) => `${name} ${value.toFixed(4)}`)
+    .join(' ');
+  const test = record.test ? ` test top-1 ${(100 * record.test.top1).toFixed(2)}% top-5 ${(100 * record.test.top5).toFixed(2)}%` : '';
+  const extra = Object.entries(record.extra)
+    .map(([name, value]) => ` ${name} ${value.toFixed(4)}`)
+    .join('');
+  return (
+    `epoch ${record.epoch}/${epochs} lr ${record.learningRate.toPrecision(3)} ${losses} ` +
+    `train acc ${(100 * record.train.accuracy).toFixed(2)}%${test}${extra} ${record.imagesPerSecond.toFixed(1)} img/s`
+  );
+}
+
+/**
+ * The curves plot: left panel the training loss (black), middle panel accuracies (training blue, test top-1
+ * red, test top-5 orange), right panel the extra metrics (teacher CMI green).
+ */
+function plotHistory(history: EpochRecord[]): Uint8Array {
+  const extraNames = [...new Set(history.flatMap((record) => Object.keys(record.extra)))];
+  const palette: [number, number, number][] = [[0, 140, 60], [120, 0, 160], [0, 120, 160]];
+  return renderCurvesPng({
+    panels: [
+      [{ name: 'train loss', values: history.map((record) => record.train.losses.total), color: [0, 0, 0] }],
+      [
+        { name: 'train accuracy', values: history.map((record) => record.train.accuracy), color: [30, 60, 220] },
+        { name: 'test top-1', values: history.map((record) => record.test?.top1), color: [220, 30, 30] },
+        { name: 'test top-5', values: history.map((record) => record.test?.top5), color: [240, 150, 0] },
+      ],
+      extraNames.map((name, index) => ({
+        name,
+        values: history.map((record) => record.extra[name]),
+        color: palette[index % palette.length] as [number, number, number],
+      })),
+    ],
+  });
+}
+
+/** Resolves the `progress` option: true → console bar, false → none. */
+export function resolveProgress(progress: boolean | ProgressReporter | undefined): ProgressReporter | undefined {
+  if (progress === undefined || progress === true) return consoleProgress();
+  if (progress === false) return undefined;
+  return progress;
+}

@@ -1,0 +1,198 @@
+import { createLoader, type AugmentOptions, type Dataset, type Normalization } from '@kd/data';
+import type { KdModel } from '@kd/models';
+import type { LoaderFactory, TrainingDataset } from '../data';
+import type { JsonValue } from '../io/checkpoint';
+import type { RunStore } from '../io/store';
+import { validateSchedule, type LearningRateSchedule } from '../optim/schedule';
+import type { ProgressReporter, StepInfo } from '../report/progress';
+import { assertBoolean, assertNumber, assertObject, describeValue } from '../validate';
+import { resolveProgress, type EpochRecord, type LoopSettings } from './loop';
+
+/** Options every trainer takes. */
+export interface CommonTrainingOptions {
+  /** Training set (and optionally the test set evaluated after each epoch). */
+  data: { train: TrainingDataset; test?: TrainingDataset };
+  /** Number of epochs. */
+  epochs?: number;
+  /** Mini-batch size. Default 64. */
+  batchSize?: number;
+  /** Batch size of the evaluation passes. Default 64. */
+  evaluationBatchSize?: number;
+  /** Initial learning rate η₀. */
+  learningRate?: number;
+  /** SGD momentum. Default 0.9. */
+  momentum?: number;
+  /** Weight decay added to the gradient before momentum. Default 5e-4. */
+  weightDecay?: number;
+  /** Learning-rate schedule, evaluated per 1-based epoch. */
+  schedule?: LearningRateSchedule;
+  /** Seed of shuffling, augmentation and regularizer heads. Default 0. */
+  seed?: number;
+  /** Training augmentation for the default loader. Default CIFAR's crop (pad 4) + flip; false for none. */
+  augmentation?: AugmentOptions | false;
+  /** Per-channel normalisation for the default loader (after x/255). Default none ([0, 1] pixels). */
+  normalization?: Normalization;
+  /** Samples per epoch for the default loader (few-shot runs cycle a subset as many times as the full set). */
+  epochLength?: number;
+  /** Drop the last incomplete training batch. Default false (as the reference). */
+  dropLast?: boolean;
+  /** Replaces the default loader (`@kd/data`'s `createLoader` with the options above). */
+  loader?: LoaderFactory;
+  /** Where checkpoints, `metrics.jsonl`, `run.json` and `curves.png` go (`directoryStore` in Node). */
+  store?: RunStore;
+  /** true: continue from the store's checkpoint (error if none); 'auto': continue if there is one. Default false. */
+  resume?: boolean | 'auto';
+  /** Stops the run between two steps with a `TrainingAbortedError`. */
+  signal?: AbortSignal;
+  /** After every optimiser step (throwing stops the run; the last checkpoint stays intact). */
+  onStepEnd?: (info: StepInfo) => void | Promise<void>;
+  /** After every epoch, once its checkpoint is written. */
+  onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
+  /** Console progress bar (default true), false for none, or your own reporter. */
+  progress?: boolean | ProgressReporter;
+}
+
+export const COMMON_KEYS = [
+  'data', 'epochs', 'batchSize', 'evaluationBatchSize', 'learningRate', 'momentum', 'weightDecay', 'schedule', 'seed',
+  'augmentation', 'normalization', 'epochLength', 'dropLast', 'loader', 'store', 'resume', 'signal', 'onStepEnd',
+  'onEpochEnd', 'progress',
+] as const;
+
+/** The lr default of the recipes: 0.05, or 0.01 for MobileNetV2 and the ShuffleNets. */
+export function defaultLearningRate(modelName: string): number {
+  return /^(mobilenetv2|mobile_half|shufflev1|shufflev2|shufflenetv1|shufflenetv2)/i.test(modelName) ? 0.01 : 0.05;
+}
+
+/** Checks a model argument quacks like a `KdModel`. */
+export function assertModel(fn: string, arg: string, model: unknown): KdModel {
+  const candidate = assertObject(fn, arg, model) as Partial<KdModel>;
+  if (typeof candidate.apply !== 'function' || !Array.isArray(candidate.trainableVariables) ||
+    !Array.isArray(candidate.nonTrainableVariables) || typeof candidate.numClasses !== 'number') {
+    throw new Error(`${fn}: ${arg} must be a KdModel (apply, trainableVariables, nonTrainableVariables, numClasses)`);
+  }
+  return candidate as KdModel;
+}
+
+function assertDatasetShape(fn: string, arg: string, dataset: unknown): TrainingDataset {
+  const d = assertObject(fn, arg, dataset) as Partial<TrainingDataset>;
+  if (!(d.images instanceof Uint8Array)) throw new Error(`${fn}: ${arg}.images must be a Uint8Array (NHWC uint8)`);
+  if (!(d.labels instanceof Int32Array)) throw new Error(`${fn}: ${arg}.labels must be an Int32Array`);
+  for (const field of ['height', 'width', 'channels', 'numClasses'] as const) {
+    assertNumber(fn, `${arg}.${field}`, d[field], { integer: true, positive: true });
+  }
+  const count = d.labels.length;
+  if (count === 0) throw new Error(`${fn}: ${arg} is empty`);
+  const expected = count * (d.height as number) * (d.width as number) * (d.channels as number);
+  if (d.images.length !== expected) throw new Error(`${fn}: ${arg}.images has ${d.images.length} bytes, expected N·H·W·C = ${expected}`);
+  return d as TrainingDataset;
+}
+
+/** Validates the common options and fills in defaults. Everything is checked before any training starts. */
+export function resolveCommonOptions(
+  fn: string,
+  options: CommonTrainingOptions,
+  defaults: { epochs: number; learningRate: number; schedule: LearningRateSchedule },
+  model: KdModel,
+): LoopSettings {
+  const data = assertObject(fn, 'data', options.data) as CommonTrainingOptions['data'];
+  const train = assertDatasetShape(fn, 'data.train', data.train);
+  const test = data.test === undefined ? undefined : assertDatasetShape(fn, 'data.test', data.test);
+  for (const [arg, dataset] of [['data.train', train], ['data.test', test]] as const) {
+    if (dataset !== undefined && dataset.numClasses !== model.numClasses) {
+      throw new Error(`${fn}: ${arg} has ${dataset.numClasses} classes, the model ${model.name} has ${model.numClasses}`);
+    }
+    if (dataset !== undefined && dataset.channels !== model.inputChannels) {
+      throw new Error(`${fn}: ${arg} has ${dataset.channels} channels, the model ${model.name} takes ${model.inputChannels}`);
+    }
+  }
+  const epochs = assertNumber(fn, 'epochs', options.epochs ?? defaults.epochs, { integer: true, positive: true });
+  const batchSize = assertNumber(fn, 'batchSize', options.batchSize ?? 64, { integer: true, positive: true });
+  const evaluationBatchSize = assertNumber(fn, 'evaluationBatchSize', options.evaluationBatchSize ?? 64, { integer: true, positive: true });
+  const learningRate = assertNumber(fn, 'learningRate', options.learningRate ?? defaults.learningRate, { nonNegative: true });
+  const momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.9, { min: 0, max: 1 });
+  const weightDecay = assertNumber(fn, 'weightDecay', options.weightDecay ?? 5e-4, { nonNegative: true });
+  const schedule = validateSchedule(fn, 'schedule', options.schedule ?? defaults.schedule, epochs);
+  const seed = assertNumber(fn, 'seed', options.seed ?? 0, { integer: true });
+  const dropLast = assertBoolean(fn, 'dropLast', options.dropLast ?? false);
+  if (dropLast && Math.floor(train.labels.length / batchSize) === 0) {
+    throw new Error(`${fn}: dropLast drops every batch: ${train.labels.length} training samples < batchSize ${batchSize}`);
+  }
+  const augmentation = options.augmentation ?? { randomCrop: { padding: 4 }, horizontalFlip: true };
+  if (augmentation !== false) assertObject(fn, 'augmentation', augmentation);
+  if (options.normalization !== undefined) assertObject(fn, 'normalization', options.normalization);
+  if (options.epochLength !== undefined) assertNumber(fn, 'epochLength', options.epochLength, { integer: true, positive: true });
+  if (options.loader !== undefined && typeof options.loader !== 'function') {
+    throw new Error(`${fn}: loader must be a function (dataset, options) => batches, got ${describeValue(options.loader)}`);
+  }
+  const resume = options.resume ?? false;
+  if (resume !== true && resume !== false && resume !== 'auto') {
+    throw new Error(`${fn}: resume must be true, false or 'auto', got ${describeValue(resume)}`);
+  }
+  if (resume !== false && options.store === undefined) throw new Error(`${fn}: resume needs a store to read the checkpoint from`);
+  if (options.store !== undefined) {
+    const store = assertObject(fn, 'store', options.store);
+    for (const method of ['read', 'writeAtomic', 'append', 'remove']) {
+      if (typeof store[method] !== 'function') throw new Error(`${fn}: store must implement ${method}() (see RunStore)`);
+    }
+  }
+  for (const callback of ['onStepEnd', 'onEpochEnd'] as const) {
+    if (options[callback] !== undefined && typeof options[callback] !== 'function') {
+      throw new Error(`${fn}: ${callback} must be a function, got ${describeValue(options[callback])}`);
+    }
+  }
+  const loader: LoaderFactory =
+    options.loader ??
+    ((dataset, loaderOptions) =>
+      createLoader(dataset as Dataset, {
+        batchSize: loaderOptions.batchSize,
+        shuffle: loaderOptions.shuffle,
+        seed: loaderOptions.seed,
+        dropLast: loaderOptions.dropLast,
+        epoch: loaderOptions.epoch,
+        ...(loaderOptions.augment && augmentation !== false ? { augment: augmentation } : {}),
+        ...(options.normalization !== undefined ? { normalize: options.normalization } : {}),
+        // epochLength only stretches the training pass (shuffled); evaluation passes cover each sample once.
+        ...(options.epochLength !== undefined && loaderOptions.shuffle ? { epochLength: options.epochLength } : {}),
+      }));
+  return {
+    train,
+    test,
+    loader,
+    epochs,
+    batchSize,
+    evaluationBatchSize,
+    learningRate,
+    momentum,
+    weightDecay,
+    schedule,
+    seed,
+    augment: augmentation !== false,
+    dropLast,
+    store: options.store,
+    resume,
+    signal: options.signal,
+    onStepEnd: options.onStepEnd,
+    onEpochEnd: options.onEpochEnd,
+    progress: resolveProgress(options.progress),
+  };
+}
+
+/** The JSON part of the settings for the run record and the resume fingerprint. */
+export function describeSettings(settings: LoopSettings, options: CommonTrainingOptions): { [key: string]: JsonValue } {
+  return {
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    momentum: settings.momentum,
+    weightDecay: settings.weightDecay,
+    schedule: settings.schedule as unknown as JsonValue,
+    seed: settings.seed,
+    augmentation: (options.augmentation ?? 'default') as unknown as JsonValue,
+    normalization: (options.normalization ?? null) as unknown as JsonValue,
+    epochLength: options.epochLength ?? null,
+    dropLast: settings.dropLast,
+    customLoader: options.loader !== undefined,
+    trainSize: settings.train.labels.length,
+    testSize: settings.test?.labels.length ?? 0,
+  };
+}

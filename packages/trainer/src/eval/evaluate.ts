@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { KdModel } from '@kd/models';
+import type { LoaderFactory, TrainingDataset } from '../data';
+import { ClassificationAccumulator, type ClassificationMetrics } from './classification';
+
+/** Options of {@link evaluateModel}. */
+export interface EvaluateOptions {
+  model: KdModel;
+  dataset: TrainingDataset;
+  loader: LoaderFactory;
+  /** Default 64. */
+  batchSize?: number;
+}
+
+/**
+ * One inference-mode pass (BN running statistics, no augmentation, no shuffling) over `dataset`: top-1, top-5,
+ * per-class accuracy, confusion matrix and mean cross-entropy. Logits are read once per batch.
+ *
+ * @example
+ * const { top1, confusionMatrix } = await evaluateModel({ model, dataset: test, loader: createLoader });
+ */
+export async function evaluateModel({ model, dataset, loader, batchSize = 64 }: EvaluateOptions): Promise<ClassificationMetrics> {
+  const accumulator = new ClassificationAccumulator(dataset.numClasses);
+  const batches = loader(dataset, { batchSize, shuffle: false, seed: 0, dropLast: false, augment: false, epoch: 1 });
+  for await (const batch of batches) {
+    try {
+      const logits = tf.tidy(() => model.apply(batch.images, { training: false }).logits);
+      const values = logits.dataSync();
+      logits.dispose();
+      accumulator.add(values, batch.labels.dataSync());
+    } finally {
+      tf.dispose([batch.images, batch.labels]);
+    }
+  }
+  return accumulator.result();
+}

@@ -1,0 +1,51 @@
+/**
+ * Where a run keeps its files (checkpoints, metrics log, run record, plot). The trainer only needs these four
+ * operations, so runs work in Node (`directoryStore` from `@kd/trainer/node`), in memory (tests, browsers) or
+ * on any storage a user adapts (IndexedDB, S3, …).
+ */
+export interface RunStore {
+  /** The file's bytes, or undefined when it does not exist. */
+  read(name: string): Promise<Uint8Array | undefined>;
+  /**
+   * Replaces the file atomically: a reader sees either the old or the new content, never a mix (Node: temp
+   * file in the same directory, fsync, rename).
+   */
+  writeAtomic(name: string, data: Uint8Array | string): Promise<void>;
+  /** Appends text (the JSONL metrics log). */
+  append(name: string, text: string): Promise<void>;
+  /** Deletes the file if it exists. */
+  remove(name: string): Promise<void>;
+}
+
+/** A {@link RunStore} kept in a Map: for tests, browsers, or runs that need no files. */
+export class MemoryStore implements RunStore {
+  readonly files = new Map<string, Uint8Array>();
+
+  async read(name: string): Promise<Uint8Array | undefined> {
+    const data = this.files.get(name);
+    return data === undefined ? undefined : data.slice();
+  }
+
+  async writeAtomic(name: string, data: Uint8Array | string): Promise<void> {
+    this.files.set(name, typeof data === 'string' ? new TextEncoder().encode(data) : data.slice());
+  }
+
+  async append(name: string, text: string): Promise<void> {
+    const previous = this.files.get(name) ?? new Uint8Array(0);
+    const added = new TextEncoder().encode(text);
+    const joined = new Uint8Array(previous.length + added.length);
+    joined.set(previous);
+    joined.set(added, previous.length);
+    this.files.set(name, joined);
+  }
+
+  async remove(name: string): Promise<void> {
+    this.files.delete(name);
+  }
+
+  /** The file decoded as UTF-8 (undefined when absent). */
+  text(name: string): string | undefined {
+    const data = this.files.get(name);
+    return data === undefined ? undefined : new TextDecoder().decode(data);
+  }
+}

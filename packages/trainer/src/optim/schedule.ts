@@ -1,0 +1,85 @@
+import { assertNumber } from '../validate';
+
+/** Learning-rate schedules of the recipes, evaluated per epoch. */
+export type LearningRateSchedule =
+  | {
+      kind: 'step';
+      /** Epochs after which the rate is multiplied by `gamma` (1-based: 150 means epochs ≥ 151 decay). */
+      milestones?: number[];
+      /** Decay factor. Default 0.1. */
+      gamma?: number;
+    }
+  | {
+      kind: 'cosine';
+      /** η_min. Default 0. */
+      minLearningRate?: number;
+    }
+  | { kind: 'constant' };
+
+/** RepDistiller's milestones 150/180/210 of 240, scaled to a run of `epochs` epochs. */
+export function defaultMilestones(epochs: number): number[] {
+  return [150, 180, 210].map((milestone) => Math.round((milestone * epochs) / 240));
+}
+
+/**
+ * The learning rate of 1-based `epoch` out of `epochs`.
+ *
+ * - step (RepDistiller `adjust_learning_rate`): η = η₀ · γ^(#{m : epoch > m}), so with milestones
+ *   150/180/210 epoch 150 still runs at η₀ and epoch 151 at 0.1·η₀.
+ * - cosine (PyTorch `CosineAnnealingLR`, T_max = epochs, stepped once per epoch):
+ *   η = η_min + (η₀ − η_min)·(1 + cos(π·(epoch − 1)/T_max))/2.
+ *
+ * @example
+ * learningRateAt({ kind: 'step' }, { baseLearningRate: 0.05, epoch: 151, epochs: 240 }); // 0.005
+ */
+export function learningRateAt(
+  schedule: LearningRateSchedule,
+  { baseLearningRate, epoch, epochs }: { baseLearningRate: number; epoch: number; epochs: number },
+): number {
+  const fn = 'learningRateAt';
+  assertNumber(fn, 'baseLearningRate', baseLearningRate, { nonNegative: true });
+  assertNumber(fn, 'epochs', epochs, { integer: true, positive: true });
+  assertNumber(fn, 'epoch', epoch, { integer: true, min: 1, max: epochs });
+  switch (schedule.kind) {
+    case 'constant':
+      return baseLearningRate;
+    case 'step': {
+      const gamma = schedule.gamma ?? 0.1;
+      const milestones = schedule.milestones ?? defaultMilestones(epochs);
+      const passed = milestones.filter((milestone) => epoch > milestone).length;
+      return baseLearningRate * gamma ** passed;
+    }
+    case 'cosine': {
+      const minimum = schedule.minLearningRate ?? 0;
+      return minimum + ((baseLearningRate - minimum) * (1 + Math.cos((Math.PI * (epoch - 1)) / epochs))) / 2;
+    }
+    default: {
+      const unknown: { kind?: unknown } = schedule;
+      throw new Error(`${fn}: schedule.kind must be one of step, cosine, constant, got ${String(unknown.kind)}`);
+    }
+  }
+}
+
+/** Validates a schedule object (used by the trainers before training starts). */
+export function validateSchedule(fn: string, arg: string, schedule: unknown, epochs: number): LearningRateSchedule {
+  if (schedule === null || typeof schedule !== 'object') throw new Error(`${fn}: ${arg} must be an object`);
+  const kind = (schedule as { kind?: unknown }).kind;
+  if (kind === 'constant') return schedule as LearningRateSchedule;
+  if (kind === 'cosine') {
+    const { minLearningRate } = schedule as { minLearningRate?: unknown };
+    if (minLearningRate !== undefined) assertNumber(fn, `${arg}.minLearningRate`, minLearningRate, { nonNegative: true });
+    return schedule as LearningRateSchedule;
+  }
+  if (kind === 'step') {
+    const { milestones, gamma } = schedule as { milestones?: unknown; gamma?: unknown };
+    if (gamma !== undefined) assertNumber(fn, `${arg}.gamma`, gamma, { positive: true });
+    if (milestones !== undefined) {
+      if (!Array.isArray(milestones)) throw new Error(`${fn}: ${arg}.milestones must be an array of epochs`);
+      milestones.forEach((milestone, index) =>
+        assertNumber(fn, `${arg}.milestones[${index}]`, milestone, { integer: true, min: 0, max: epochs }),
+      );
+    }
+    return schedule as LearningRateSchedule;
+  }
+  throw new Error(`${fn}: ${arg}.kind must be one of step, cosine, constant, got ${String(kind)}`);
+}

@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { version as trainerVersion } from '../../package.json';
+import type { JsonValue } from '../io/checkpoint';
+import type { EpochRecord } from '../engine/loop';
+
+/** `run.json`: what was run, where, and how it ended. */
+export interface RunRecord {
+  /** `trainTeacher`, `fineTuneTeacherMCMI` or `distillStudent`. */
+  functionName: string;
+  /** The resolved config (models and datasets by name and size). */
+  config: { [key: string]: JsonValue };
+  seed: number;
+  /** `tf.getBackend()` when the run started. */
+  backend: string;
+  /** `tf.version_core`. */
+  tfjsVersion: string;
+  /** Versions of the @kd packages the run used (as built). */
+  packageVersions: Record<string, string>;
+  startedAt: string;
+  finishedAt?: string;
+  status: 'running' | 'finished' | 'failed' | 'aborted';
+  error?: string;
+  /** Epochs after which this run was resumed from a checkpoint. */
+  resumedFromEpochs: number[];
+  epochsCompleted: number;
+  best?: EpochRecord;
+  last?: EpochRecord;
+}
+
+/** A fresh run record for the current process. */
+export function buildRunRecord({ functionName, config, seed }: {
+  functionName: string;
+  config: { [key: string]: JsonValue };
+  seed: number;
+}): RunRecord {
+  return {
+    functionName,
+    config,
+    seed,
+    backend: tf.getBackend(),
+    tfjsVersion: tf.version_core,
+    packageVersions: { '@kd/trainer': trainerVersion, '@tensorflow/tfjs-core': tf.version_core },
+    startedAt: new Date().toISOString(),
+    status: 'running',
+    resumedFromEpochs: [],
+    epochsCompleted: 0,
+  };
+}

@@ -65,9 +65,19 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
 
   // A first inference pass: the feature shapes (δ must exist before the differentiated function runs) and,
   // when no class is given, the predicted classes.
+  // The identity hook records which features the model routes through it: a model that ignores the hook is
+  // caught here, before tf.grad (whose "x not used" error would leave the tape's tensors behind).
   let featureShapes: number[][] = [];
+  const hooked = new Set<number>();
+  const probe: HookableApplyOptions = {
+    training: false,
+    featureHook: (index, feature) => {
+      hooked.add(index);
+      return feature;
+    },
+  };
   const predicted = tf.tidy(() => {
-    const output = model.apply(input, { training: false });
+    const output = model.apply(input, probe);
     featureShapes = output.features.map((feature) => feature.shape);
     return tf.argMax(output.logits, 1);
   });
@@ -81,6 +91,12 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
     throw new Error(
       `${fn}: layer ${layer} is rank ${featureShape.length} [${featureShape.join(',')}]; Grad-CAM needs an NHWC ` +
         `feature map (rank-4 features: ${spatialFeatureList(featureShapes)})`,
+    );
+  }
+  if (!hooked.has(layer)) {
+    throw new Error(
+      `${fn}: model '${model.name}' did not call options.featureHook for layer ${layer}; its apply() must support ` +
+        `HookableApplyOptions.featureHook (see the @kd/cam README)`,
     );
   }
   const classes = resolveClasses(fn, options.classIndex, predictedClasses, batch, model.numClasses);
@@ -109,12 +125,7 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
       return tf.sum(tf.mul(model.apply(input, hookedOptions).logits, mask));
     };
     const gradient = tf.grad(objective)(delta);
-    if (captured === undefined) {
-      throw new Error(
-        `${fn}: model '${model.name}' did not call options.featureHook for layer ${layer}; its apply() must support ` +
-          `HookableApplyOptions.featureHook (see the @kd/cam README)`,
-      );
-    }
+    if (captured === undefined) throw new Error(`${fn}: model '${model.name}' skipped featureHook on the gradient pass`);
     return [captured, gradient] as const;
   });
   } catch (error) {

@@ -1,0 +1,42 @@
+/** Option and input checks the regularizers share on top of `../validate`. */
+import type * as tf from '@tensorflow/tfjs-core';
+import { assertFiniteValues, assertFloat, assertNonEmptyBatch, assertNumber, assertOptions, assertRank } from '../validate';
+
+/** Throws on option keys the constructor does not know, so a misspelt option is not silently ignored. */
+export function assertKnownOptions(fn: string, options: unknown, known: readonly string[]): void {
+  assertOptions(fn, options);
+  if (options === undefined) throw new Error(`${fn}: options are required`);
+  for (const key of Object.keys(options as object)) {
+    if (!known.includes(key)) throw new Error(`${fn}: unknown option '${key}' (known options: ${known.join(', ')})`);
+  }
+}
+
+/** A required positive integer size option. */
+export function assertSize(fn: string, arg: string, value: unknown): number {
+  if (value === undefined) throw new Error(`${fn}: ${arg} is required`);
+  return assertNumber(fn, arg, value, { integer: true, positive: true });
+}
+
+/**
+ * Throws unless `value` is a non-empty float32 tensor of the given rank whose trailing dimensions equal
+ * `trailing` (entries left undefined are free), with finite values. `layout` names the axes for the message.
+ */
+export function assertInput(
+  fn: string,
+  arg: string,
+  value: unknown,
+  layout: string,
+  trailing: Array<number | undefined>,
+): tf.Tensor {
+  const rank = trailing.length + 1;
+  const tensor = assertRank(fn, arg, value, rank, layout);
+  assertFloat(fn, arg, tensor);
+  assertNonEmptyBatch(fn, arg, tensor);
+  trailing.forEach((size, index) => {
+    if (size !== undefined && tensor.shape[index + 1] !== size) {
+      throw new Error(`${fn}: ${arg} must have shape ${layout} with ${layout.split(',')[index + 1]?.replace(/[\]\s]/g, '')} = ${size}, got [${tensor.shape.join(',')}]`);
+    }
+  });
+  assertFiniteValues(fn, arg, tensor);
+  return tensor;
+}

@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fitnetLoss } from '../baselines/index';
+import { assertSameBatch } from '../validate';
+import { assertInput, assertKnownOptions } from './checks';
+import { batchNormTraining, conv2d, conv2dTranspose, defaultInit } from './layers';
+import { SeededRandom, resolveSeed } from './random';
+import { RegularizerBase, type RegularizerConfig } from './regularizer';
+
+/** The shape of one feature map without the batch axis: `[height, width, channels]`. */
+export type FeatureShape = [number, number, number];
+
+export interface FitNetRegularizerOptions {
+  /** `[H_s, W_s, C_s]` of the student's hint layer. */
+  studentShape: FeatureShape;
+  /** `[H_t, W_t, C_t]` of the teacher's hint layer. */
+  teacherShape: FeatureShape;
+  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  seed?: number;
+}
+
+/** Which convolution maps the student size onto the teacher's (RepDistiller's `ConvReg` rule). */
+export type FitNetRegressorKind = 'conv3x3-stride2' | 'transposed4x4-stride2' | 'conv-valid';
+
+function assertFeatureShape(fn: string, arg: string, value: unknown): FeatureShape {
+  if (!Array.isArray(value) || value.length !== 3 || !value.every((size) => Number.isInteger(size) && size > 0)) {
+    throw new Error(`${fn}: ${arg} must be [height, width, channels] with positive integers, got ${JSON.stringify(value)}`);
+  }
+  return [value[0], value[1], value[2]] as FeatureShape;
+}
+
+/**
+ * FitNets hints (Romero et al., ICLR 2015) with RepDistiller's `ConvReg` regressor, chosen from the spatial
+ * sizes:
+ * - H_s = 2·H_t: conv 3×3, stride 2, padding 1;
+ * - 2·H_s = H_t: transposed conv 4×4, stride 2, padding 1;
+ * - otherwise (H_s ≥ H_t, W_s ≥ W_t): conv with kernel (1 + H_s − H_t, 1 + W_s − W_t), no padding;
+ *
+ * each with a bias, followed by batch normalisation and ReLU, then `fitnetLoss(r(s), t)` = mean (r(s) − t)².
+ * The batch normalisation always uses the batch's own statistics (training mode) and keeps no running
+ * averages: the regressor exists only to compute the training loss.
+ *
+ * @example
+ * const fitnet = new FitNetRegularizer({ studentShape: [16, 16, 32], teacherShape: [8, 8, 64], seed: 1 });
+ * const loss = fitnet.loss(studentMap, teacherMap);
+ */
+export class FitNetRegularizer extends RegularizerBase {
+  /** The regressor this instance built. */
+  readonly regressorKind: FitNetRegressorKind;
+  private readonly config: { studentShape: FeatureShape; teacherShape: FeatureShape; seed: number };
+  private readonly kernel: tf.Variable;
+  private readonly bias: tf.Variable;
+  private readonly gamma: tf.Variable;
+  private readonly beta: tf.Variable;
+
+  constructor(options: FitNetRegularizerOptions) {
+    const fn = 'FitNetRegularizer';
+    assertKnownOptions(fn, options, ['studentShape', 'teacherShape', 'seed']);
+    super(fn);
+    const studentShape = assertFeatureShape(fn, 'studentShape', options.studentShape);
+    const teacherShape = assertFeatureShape(fn, 'teacherShape', options.teacherShape);
+    const seed = resolveSeed(fn, options.seed);
+    this.config = { studentShape, teacherShape, seed };
+    const [sh, sw, sc] = studentShape;
+    const [th, tw, tc] = teacherShape;
+
+    const random = new SeededRandom(seed);
+    if (sh === 2 * th && sw === 2 * tw) {
+      this.regressorKind = 'conv3x3-stride2';
+      this.kernel = this.addVariable('regressor/kernel', defaultInit(random, 9 * sc * tc, 9 * sc), [3, 3, sc, tc]);
+      this.bias = this.addVariable('regressor/bias', defaultInit(random, tc, 9 * sc), [tc]);
+    } else if (2 * sh === th && 2 * sw === tw) {
+      this.regressorKind = 'transposed4x4-stride2';
+      // PyTorch's transposed-conv weight is [in, out, k, k] and its default init takes fan_in from dim 1 (out·k·k)
+      this.kernel = this.addVariable('regressor/kernel', defaultInit(random, 16 * tc * sc, 16 * tc), [4, 4, tc, sc]);
+      this.bias = this.addVariable('regressor/bias', defaultInit(random, tc, 16 * tc), [tc]);
+    } else if (sh >= th && sw >= tw) {
+      this.regressorKind = 'conv-valid';
+      const kh = 1 + sh - th;
+      const kw = 1 + sw - tw;
+      this.kernel = this.addVariable('regressor/kernel', defaultInit(random, kh * kw * sc * tc, kh * kw * sc), [kh, kw, sc, tc]);
+      this.bias = this.addVariable('regressor/bias', defaultInit(random, tc, kh * kw * sc), [tc]);
+    } else {
+      throw new Error(
+        `${fn}: no regressor maps a ${sh}x${sw} student map onto a ${th}x${tw} teacher map ` +
+          `(supported: student twice, half, or at least the teacher's size)`,
+      );
+    }
+    this.gamma = this.addVariable('regressor/batchNorm/gamma', new Float32Array(tc).fill(1), [tc]);
+    this.beta = this.addVariable('regressor/batchNorm/beta', new Float32Array(tc), [tc]);
+  }
+
+  getConfig(): RegularizerConfig {
+    return { studentShape: [...this.config.studentShape], teacherShape: [...this.config.teacherShape], seed: this.config.seed };
+  }
+
+  /** r(s) = ReLU(BN(conv(s))): the student map regressed to the teacher's shape `[N, H_t, W_t, C_t]`. */
+  regress(studentFeature: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const convolved =
+        this.regressorKind === 'conv3x3-stride2'
+          ? conv2d(studentFeature, this.kernel, this.bias, { stride: 2, padding: 1 })
+          : this.regressorKind === 'transposed4x4-stride2'
+            ? conv2dTranspose(studentFeature, this.kernel, this.bias, { stride: 2, padding: 1 })
+            : conv2d(studentFeature, this.kernel, this.bias);
+      return tf.relu(batchNormTraining(convolved, this.gamma, this.beta));
+    });
+  }
+
+  /**
+   * @param studentFeature float32 `[N, H_s, W_s, C_s]` as configured.
+   * @param teacherFeature float32 `[N, H_t, W_t, C_t]` as configured (keep the teacher out of the gradient).
+   */
+  loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
+    const fn = 'FitNetRegularizer.loss';
+    this.assertUsable('loss');
+    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', this.config.studentShape) as tf.Tensor4D;
+    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', this.config.teacherShape);
+    assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
+    return tf.tidy(() => fitnetLoss(this.regress(s), t));
+  }
+}

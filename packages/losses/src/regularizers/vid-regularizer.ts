@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { vidLoss } from '../info/index';
+import { matchSpatialSize } from '../spatial';
+import { assertNumber, assertSameBatch } from '../validate';
+import { assertInput, assertKnownOptions, assertSize } from './checks';
+import { conv1x1, defaultInit } from './layers';
+import { SeededRandom, resolveSeed } from './random';
+import { RegularizerBase, type RegularizerConfig } from './regularizer';
+
+export interface VIDRegularizerOptions {
+  /** Channels C_s of the student feature map. */
+  studentChannels: number;
+  /** Channels C_t of the teacher feature map. */
+  teacherChannels: number;
+  /** Width of the regressor's two hidden 1×1 convolutions. Default `teacherChannels` (RepDistiller). */
+  hiddenChannels?: number;
+  /** σ² of every channel at initialisation. Default 5. */
+  initialVariance?: number;
+  /** ε in σ²_c = softplus(α_c) + ε. Default 1e-5. */
+  epsilon?: number;
+  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  seed?: number;
+}
+
+/** α such that softplus(α) + ε = v: α = log(exp(v − ε) − 1). */
+export function inverseSoftplusVariance(variance: number, epsilon: number): number {
+  const x = variance - epsilon;
+  // log(e^x − 1) = x + log(1 − e^−x), which stays finite for large x
+  return x + Math.log(-Math.expm1(-x));
+}
+
+/**
+ * Variational Information Distillation between feature maps (VID-I; Ahn et al., CVPR 2019), as in
+ * RepDistiller's `VIDLoss`. A Gaussian q(t | s) with mean μ(s) and one variance per teacher channel:
+ *
+ *   μ(s) = conv1×1(ReLU(conv1×1(ReLU(conv1×1(s)))))   (bias-free, C_s → H → H → C_t)
+ *   σ²_c = softplus(α_c) + ε,  α initialised so that σ² = initialVariance
+ *   L = mean_{n,h,w,c} ½ (log σ²_c + (t − μ(s))² / σ²_c)
+ *
+ * Minimising L maximises the variational lower bound on I(t; s). Maps are NHWC; when the spatial sizes
+ * differ the larger map is average-pooled to the smaller one first (the pooled student map goes through
+ * the regressor). The weights use PyTorch's default initialisation from `seed`.
+ *
+ * @example
+ * const vid = new VIDRegularizer({ studentChannels: 32, teacherChannels: 64, seed: 1 });
+ * optimizer.minimize(() => tf.add(ce(student(x)), vid.loss(studentFeature(x), teacherFeature)), false,
+ *   [...studentVariables, ...vid.trainableVariables]);
+ */
+export class VIDRegularizer extends RegularizerBase {
+  private readonly config: Required<VIDRegularizerOptions>;
+  private readonly kernels: tf.Variable[];
+  private readonly alpha: tf.Variable;
+
+  constructor(options: VIDRegularizerOptions) {
+    const fn = 'VIDRegularizer';
+    assertKnownOptions(fn, options, ['studentChannels', 'teacherChannels', 'hiddenChannels', 'initialVariance', 'epsilon', 'seed']);
+    super(fn);
+    const studentChannels = assertSize(fn, 'studentChannels', options.studentChannels);
+    const teacherChannels = assertSize(fn, 'teacherChannels', options.teacherChannels);
+    const hiddenChannels = assertSize(fn, 'hiddenChannels', options.hiddenChannels ?? teacherChannels);
+    const initialVariance = assertNumber(fn, 'initialVariance', options.initialVariance ?? 5, { positive: true });
+    const epsilon = assertNumber(fn, 'epsilon', options.epsilon ?? 1e-5, { positive: true });
+    if (!(initialVariance > epsilon)) {
+      throw new Error(`${fn}: initialVariance (${initialVariance}) must exceed epsilon (${epsilon}): σ² = softplus(α) + ε > ε`);
+    }
+    const seed = resolveSeed(fn, options.seed);
+    this.config = { studentChannels, teacherChannels, hiddenChannels, initialVariance, epsilon, seed };
+
+    const random = new SeededRandom(seed);
+    const widths = [studentChannels, hiddenChannels, hiddenChannels, teacherChannels];
+    this.kernels = [0, 1, 2].map((layer) => {
+      const inputs = widths[layer] as number;
+      const outputs = widths[layer + 1] as number;
+      return this.addVariable(`regressor/conv${layer + 1}/kernel`, defaultInit(random, inputs * outputs, inputs), [inputs, outputs]);
+    });
+    const alpha0 = inverseSoftplusVariance(initialVariance, epsilon);
+    this.alpha = this.addVariable('alpha', new Float32Array(teacherChannels).fill(alpha0), [teacherChannels]);
+  }
+
+  getConfig(): RegularizerConfig {
+    return { ...this.config };
+  }
+
+  /** The regressor's mean μ(s) for an NHWC student map with C_s channels. */
+  mean(studentFeature: tf.Tensor4D): tf.Tensor4D {
+    const [first, second, third] = this.kernels as [tf.Variable, tf.Variable, tf.Variable];
+    return tf.tidy(() => conv1x1(tf.relu(conv1x1(tf.relu(conv1x1(studentFeature, first)), second)), third));
+  }
+
+  /** σ²_c = softplus(α_c) + ε per teacher channel. */
+  variance(): tf.Tensor1D {
+    return tf.tidy(() => tf.add(tf.softplus(this.alpha), this.config.epsilon));
+  }
+
+  /**
+   * −log q(t | s) up to a constant, averaged over every element (see the class docs).
+   *
+   * @param studentFeature float32 `[N, H_s, W_s, C_s]`.
+   * @param teacherFeature float32 `[N, H_t, W_t, C_t]` (keep the teacher out of the gradient).
+   */
+  loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
+    const fn = 'VIDRegularizer.loss';
+    this.assertUsable('loss');
+    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', [undefined, undefined, this.config.studentChannels]);
+    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]);
+    assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
+    return tf.tidy(() => {
+      const [student, teacher] = matchSpatialSize({ fn, student: s, teacher: t });
+      return vidLoss(teacher, this.mean(student), this.alpha, { epsilon: this.config.epsilon });
+    });
+  }
+}

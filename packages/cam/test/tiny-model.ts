@@ -34,10 +34,13 @@ export class TinyHookModel implements KdModel {
   ) {
     this.inputChannels = weights.w1.length;
     this.numClasses = weights.bias.length;
-    this.w1 = tf.variable(tf.tensor2d(weights.w1));
-    this.w2 = tf.variable(tf.tensor2d(weights.w2));
-    this.wfc = tf.variable(tf.tensor2d(weights.wfc));
-    this.bias = tf.variable(tf.tensor1d(weights.bias));
+    // tf.tidy disposes the initial-value tensors; variables survive it.
+    [this.w1, this.w2, this.wfc, this.bias] = tf.tidy(() => [
+      tf.variable(tf.tensor2d(weights.w1)),
+      tf.variable(tf.tensor2d(weights.w2)),
+      tf.variable(tf.tensor2d(weights.wfc)),
+      tf.variable(tf.tensor1d(weights.bias)),
+    ]);
     this.trainableVariables = [this.w1, this.w2, this.wfc, this.bias];
   }
 

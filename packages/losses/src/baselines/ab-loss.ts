@@ -48,12 +48,14 @@ export function abLoss(studentPreact: FeatureInput, teacherPreact: FeatureInput,
   });
 }
 
-/** Σ (s+m)²·[s > −m ∧ t ≤ 0] + (s−m)²·[s ≤ m ∧ t > 0]; the indicators are constants (no gradient). */
+/** Σ (s+m)²·[s > −m ∧ t ≤ 0] + (s−m)²·[s ≤ m ∧ t > 0]. */
 function boundaryLoss(student: tf.Tensor, teacher: tf.Tensor, margin: number): tf.Scalar {
-  const teacherOff = tf.lessEqual(teacher, 0);
-  const teacherOn = tf.logicalNot(teacherOff);
-  const tooHigh = tf.cast(tf.logicalAnd(tf.greater(student, -margin), teacherOff), 'float32');
-  const tooLow = tf.cast(tf.logicalAnd(tf.lessEqual(student, margin), teacherOn), 'float32');
+  // Indicators as products of steps (step(x) = [x > 0]): step has a zero gradient in tfjs, whereas the
+  // boolean ops (logicalAnd) have none registered and would break tf.grad.
+  const teacherOn = tf.step(teacher);
+  const teacherOff = tf.sub(1, teacherOn);
+  const tooHigh = tf.mul(tf.step(tf.add(student, margin)), teacherOff);
+  const tooLow = tf.mul(tf.sub(1, tf.step(tf.sub(student, margin))), teacherOn);
   return tf.sum(
     tf.add(tf.mul(tf.square(tf.add(student, margin)), tooHigh), tf.mul(tf.square(tf.sub(student, margin)), tooLow)),
   );

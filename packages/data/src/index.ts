@@ -31,3 +31,25 @@ export {
 export type { IdxArray } from './idx';
 export { createLoader, createMainThreadProducer } from './loader';
 export type { AugmentJob, Batch, BatchProducer, Loader, LoaderOptions } from './loader';
+export {
+  CIFAR100_RECORD_BYTES,
+  CIFAR10_CLASS_NAMES,
+  CIFAR10_RECORD_BYTES,
+  decodeCifar10,
+  decodeCifar100,
+  encodeCifar100Batch,
+  encodeCifar10Batch,
+} from './cifar';
+export { STL10_CLASS_NAMES, STL10_IMAGE_BYTES, decodeStl10, encodeStl10Images, encodeStl10Labels } from './stl10';
+export {
+  TINY_IMAGENET_SIDE,
+  decodeTinyImagenet,
+  decodeTinyImagenetJpeg,
+  parseValAnnotations,
+  parseWnids,
+  parseWords,
+} from './tiny-imagenet';
+export type { DecodeTinyImagenetOptions, TinyImagenetSplit } from './tiny-imagenet';
+export { TarParser, readTar } from './tar';
+export type { TarEntry, TarEntryType, TarHandlers } from './tar';
+export { safeRelativePath } from './archive-paths';

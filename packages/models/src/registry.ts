@@ -1,7 +1,13 @@
 /**
  * The model registry: `createModel(name, options)`, `listModels(glob?)`, `registerModel(name, factory)`.
  */
+import { mobileNetV2 } from './models/mobilenetv2';
 import { cifarResNet } from './models/resnet';
+import { resNet50 } from './models/resnet50';
+import { shuffleNetV1 } from './models/shufflenet-v1';
+import { shuffleNetV2 } from './models/shufflenet-v2';
+import { vggBn, vggConfigs } from './models/vgg';
+import { wideResNet } from './models/wrn';
 import { assertInteger, assertOptions } from './validate';
 import { buildZooModel, type ArchitectureBuilder, type ZooModel } from './zoo-model';
 import type { KdModel } from './types';
@@ -16,7 +22,20 @@ export type BuiltInModelName =
   | 'resnet56'
   | 'resnet110'
   | 'resnet8x4'
-  | 'resnet32x4';
+  | 'resnet32x4'
+  | 'resnet50'
+  | 'wrn16_1'
+  | 'wrn16_2'
+  | 'wrn40_1'
+  | 'wrn40_2'
+  | 'vgg8'
+  | 'vgg11'
+  | 'vgg13'
+  | 'vgg16'
+  | 'vgg19'
+  | 'mobilenetv2'
+  | 'shufflev1'
+  | 'shufflev2';
 
 /** Options of {@link createModel}. */
 export interface CreateModelOptions {
@@ -56,6 +75,19 @@ const builtIns: Record<BuiltInModelName, ModelFactory> = {
   resnet110: architecture(cifarResNet({ depth: 110, channels: small })),
   resnet8x4: architecture(cifarResNet({ depth: 8, channels: wide })),
   resnet32x4: architecture(cifarResNet({ depth: 32, channels: wide })),
+  resnet50: architecture(resNet50()),
+  wrn16_1: architecture(wideResNet({ depth: 16, widenFactor: 1 })),
+  wrn16_2: architecture(wideResNet({ depth: 16, widenFactor: 2 })),
+  wrn40_1: architecture(wideResNet({ depth: 40, widenFactor: 1 })),
+  wrn40_2: architecture(wideResNet({ depth: 40, widenFactor: 2 })),
+  vgg8: architecture(vggBn(vggConfigs.vgg8)),
+  vgg11: architecture(vggBn(vggConfigs.vgg11)),
+  vgg13: architecture(vggBn(vggConfigs.vgg13)),
+  vgg16: architecture(vggBn(vggConfigs.vgg16)),
+  vgg19: architecture(vggBn(vggConfigs.vgg19)),
+  mobilenetv2: architecture(mobileNetV2({ expansion: 6, widthMultiplier: 0.5 })),
+  shufflev1: architecture(shuffleNetV1()),
+  shufflev2: architecture(shuffleNetV2()),
 };
 
 const registry = new Map<string, ModelFactory>(Object.entries(builtIns));

@@ -1,4 +1,5 @@
 export { trainTeacher, type TrainTeacherOptions } from './teacher';
+export { fineTuneTeacherMCMI, type FineTuneTeacherMcmiOptions, type CollapseGuard } from './mcmi';
 export type { CommonTrainingOptions } from './engine/options';
 export { defaultLearningRate } from './engine/options';
 export type { EpochRecord, TrainingResult } from './engine/loop';

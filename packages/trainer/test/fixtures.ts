@@ -74,11 +74,13 @@ export function tinyModel({ seed, width = 4, numClasses = 4, channels = 1, name 
  * 4 classes of 8×8 grey textures over noise: horizontal stripes, vertical stripes, a checkerboard and diagonal
  * stripes, each with a random phase and contrast, so a conv net with global pooling solves it in a few epochs.
  */
-export function syntheticDataset({ count, seed, size = 8, numClasses = 4 }: {
+export function syntheticDataset({ count, seed, size = 8, numClasses = 4, noise = 40 }: {
   count: number;
   seed: number;
   size?: number;
   numClasses?: number;
+  /** Amplitude of the uniform pixel noise (the texture's contrast is 90–170): larger is harder. */
+  noise?: number;
 }): Dataset {
   const random = seededRandom(seed);
   const images = new Uint8Array(count * size * size);
@@ -98,7 +100,7 @@ export function syntheticDataset({ count, seed, size = 8, numClasses = 4 }: {
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const on = (pattern(y + phase, x) + (label >= patterns.length ? 1 : 0)) % 2;
-        images[sample * size * size + y * size + x] = Math.round(40 * random() + on * contrast);
+        images[sample * size * size + y * size + x] = Math.min(255, Math.round(noise * random() + on * contrast));
       }
     }
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { configureValidation, getValidationConfig } from '@kd/losses';
 import type { KdModel } from '@kd/models';
 import type { Batch, LoaderFactory, TrainingDataset } from '../data';
 import type { ClassificationMetrics } from '../eval/classification';
@@ -78,6 +79,8 @@ export interface TrainingTask {
   trainableVariables: tf.Variable[];
   /** Names of the weighted loss parts, in the order {@link losses} returns them. */
   partNames: string[];
+  /** Runs once before the first epoch of a fresh (not resumed) run, e.g. MCMI's centroid pass. */
+  initialize?(): Promise<void>;
   /** Tensors computed outside the gradient closure (the frozen teacher's outputs). Kept by the loop. */
   prepare?(batch: Batch): tf.TensorContainer;
   /** Inside the gradient closure: the weighted loss parts and the trained model's logits. */
@@ -170,6 +173,9 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
   let startEpoch = 1;
   let lastCheckpointEpoch: number | undefined;
   const resumedFrom: number[] = [];
+  // Datasets were validated up front: skip the losses' per-call value scans (each is a device read).
+  const validation = getValidationConfig();
+  configureValidation({ checkValues: false });
   try {
     if (settings.resume !== false) {
       if (store === undefined) throw new Error(`${fn}: resume needs a store to read the checkpoint from`);
@@ -201,6 +207,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
       }
     }
 
+    if (startEpoch === 1) await task.initialize?.();
     const record = buildRunRecord({ functionName: fn, config: task.recordConfig, seed: settings.seed });
     record.resumedFromEpochs = resumedFrom;
     const saveRecord = async (status: RunRecord['status'], error?: string) => {
@@ -323,6 +330,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
     record.last = last;
     return { history, best, last, record };
   } finally {
+    configureValidation(validation);
     optimizer.dispose();
   }
 }

@@ -84,6 +84,14 @@ function assertDatasetShape(fn: string, arg: string, dataset: unknown): Training
   if (count === 0) throw new Error(`${fn}: ${arg} is empty`);
   const expected = count * (d.height as number) * (d.width as number) * (d.channels as number);
   if (d.images.length !== expected) throw new Error(`${fn}: ${arg}.images has ${d.images.length} bytes, expected N·H·W·C = ${expected}`);
+  // Labels are checked once here, so the losses can skip their per-step value checks (one read per step).
+  const numClasses = d.numClasses as number;
+  for (let index = 0; index < count; index++) {
+    const label = d.labels[index] as number;
+    if (!(label >= 0 && label < numClasses)) {
+      throw new Error(`${fn}: ${arg}.labels[${index}] = ${label} is out of range [0, ${numClasses})`);
+    }
+  }
   return d as TrainingDataset;
 }
 

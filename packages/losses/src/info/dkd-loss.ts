@@ -5,7 +5,7 @@ import { assertKnownOptions, assertMatrix, klDivergencePerRow } from './shared';
 export interface DkdLossOptions {
   /** Weight α of the target-class term TCKD (≥ 0). Default 1. */
   alpha?: number;
-  /** Weight β of the non-target-class term NCKD (≥ 0). Default 8 (the CIFAR-100 setting for most pairs). */
+  /** Weight β of the non-target-class term NCKD (≥ 0). Default 8. */
   beta?: number;
   /** Softmax temperature T (> 0). Default 4. */
   temperature?: number;

@@ -15,9 +15,8 @@ import { featurePairs, l2Normalize, stopGradient, type FeatureInput } from './co
  *
  * each mean also running over the batch. The teacher–teacher term carries no gradient (the reference detaches
  * it). The larger map is average-pooled to the smaller one. Channel counts may differ (the cross term averages
- * over C_s × C_t pairs); RepDistiller reshapes the teacher with the student's channel count, which equals this
- * when the counts match and fails otherwise. Given two lists of maps (RepDistiller: every stage output
- * `feat[1:-1]`), the per-pair losses are summed.
+ * over the C_s × C_t pairs). Given two lists of maps (RepDistiller: every stage output `feat[1:-1]`), the
+ * per-pair losses are summed.
  *
  * Reference weight in the total loss: β = 50 (γ = 1, α = 0).
  *

@@ -14,5 +14,7 @@ export { avgPool2d, globalAvgPool, maxPool2d } from './layers/pooling';
 export type { AvgPoolOptions, PoolOptions } from './layers/pooling';
 export { channelShuffle } from './layers/channel-shuffle';
 export { createRandomStream } from './random';
+export { loadWeights, saveWeights } from './weights';
+export type { WeightArtifacts, WeightArtifactsInput, WeightsMetadata } from './weights';
 export type { RandomStream } from './random';
 export type { Initializer } from './initializers';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertLabels, assertNumber } from '../validate';
-import { assertMatrix } from './shared';
+import { assertMatrix, oneHotFloat } from './shared';
 
 /**
  * Batch class centroids of the softmax outputs (the Q̂_y of CMI, Yang et al. 2023):
@@ -33,7 +33,7 @@ export function classCentroids(logits: tf.Tensor, labels: tf.Tensor, numClasses:
 /** {@link classCentroids} without input checks, for callers that validated already. */
 export function classCentroidsUnchecked(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Tensor2D {
   const probabilities = tf.softmax(logits);
-  const membership = tf.oneHot(labels, numClasses, 1, 0, 'float32'); // [N, K]
+  const membership = oneHotFloat(labels, numClasses); // [N, K]
   const sums = tf.matMul(membership, probabilities, true, false); // [K, C]: Σ_{i ∈ y} P_i
   const counts = tf.reshape(tf.sum(membership, 0), [numClasses, 1]);
   const present = tf.greater(counts, 0);

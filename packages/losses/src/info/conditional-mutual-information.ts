@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFloat, assertFiniteValues, assertLabels, assertNumber, assertRank, getValidationConfig } from '../validate';
 import { classCentroidsUnchecked } from './class-centroids';
-import { assertKnownOptions, assertMatrix, assertNonNegativeValues, klDivergencePerRow, stopGradient } from './shared';
+import { assertKnownOptions, assertMatrix, assertNonNegativeValues, klDivergencePerRow, oneHotFloat, stopGradient } from './shared';
 
 /**
  * Centroid entries are clamped to at least this before the log, so a class centroid that gives a class
@@ -105,7 +105,7 @@ export function conditionalMutualInformationUnchecked(
   const q = centroids === undefined ? classCentroidsUnchecked(logits, labels, numClasses) : stopGradient(centroids);
   const logQ = tf.log(tf.maximum(q, CENTROID_FLOOR)) as tf.Tensor2D;
   // Row i of membership · log Q is log Q_{y_i}.
-  const logQOfSample = tf.matMul(tf.oneHot(labels, numClasses, 1, 0, 'float32'), logQ) as tf.Tensor2D;
+  const logQOfSample = tf.matMul(oneHotFloat(labels, numClasses), logQ) as tf.Tensor2D;
   // mean_i Σ_c P_ic (log P_ic − log Q_{y_i} c)
   return tf.mean(klDivergencePerRow(tf.logSoftmax(logits), logQOfSample)) as tf.Scalar;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertLabels } from '../validate';
-import { assertMatrix } from './shared';
+import { assertMatrix, oneHotFloat } from './shared';
 
 /**
  * Mean softmax cross-entropy with integer labels:
@@ -27,7 +27,7 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
 /** {@link crossEntropy} without input checks, for callers that validated already. */
 export function crossEntropyUnchecked(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   const [batchSize, numClasses] = logits.shape;
-  const targets = tf.oneHot(labels, numClasses, 1, 0, 'float32');
+  const targets = oneHotFloat(labels, numClasses);
   // −(1/N) Σ_i Σ_c onehot_ic · log p_ic
   return tf.neg(tf.div(tf.sum(tf.mul(targets, tf.logSoftmax(logits))), batchSize)) as tf.Scalar;
 }

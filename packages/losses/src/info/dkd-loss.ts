@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertLabels, assertNumber, assertSameShape } from '../validate';
-import { assertKnownOptions, assertMatrix, klDivergencePerRow } from './shared';
+import { assertKnownOptions, assertMatrix, klDivergencePerRow, oneHotFloat } from './shared';
 
 export interface DkdLossOptions {
   /** Weight α of the target-class term TCKD (≥ 0). Default 1. */
@@ -50,8 +50,8 @@ export function dkdLoss(
   const temperature = assertNumber(fn, 'temperature', options.temperature ?? 4, { positive: true });
 
   return tf.tidy(() => {
-    const targetMask = tf.oneHot(y, numClasses, 1, 0, 'float32');
-    const isTarget = tf.cast(targetMask, 'bool');
+    const targetMask = oneHotFloat(y, numClasses);
+    const isTarget = tf.greater(targetMask, 0);
     const nonTargetMask = tf.sub(1, targetMask);
     const teacherParts = decouple(tf.div(teacher, temperature), isTarget, targetMask, nonTargetMask);
     const studentParts = decouple(tf.div(student, temperature), isTarget, targetMask, nonTargetMask);

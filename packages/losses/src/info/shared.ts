@@ -78,6 +78,15 @@ export function stopGradient<T extends tf.Tensor>(tensor: T): T {
 }
 
 /**
+ * One-hot rows as float32, `[N, depth]`. Built as int32 and cast, never with `tf.oneHot(..., 'float32')`: the
+ * wasm backend's OneHot kernel (tfjs 4.22) ignores the dtype and writes int32 bits into a float32 tensor, so
+ * every 1 reads back as 1.4e-45.
+ */
+export function oneHotFloat(labels: tf.Tensor1D, depth: number): tf.Tensor2D {
+  return tf.cast(tf.oneHot(labels, depth), 'float32') as tf.Tensor2D;
+}
+
+/**
  * Rows divided by their L2 norm, x / max(‖x‖, 1e-12) (PyTorch's `F.normalize`): a zero row stays zero
  * instead of becoming NaN, and so does its gradient.
  */

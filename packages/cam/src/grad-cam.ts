@@ -64,9 +64,9 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
   const batch = input.shape[0];
 
   // A first inference pass: the feature shapes (δ must exist before the differentiated function runs) and,
-  // when no class is given, the predicted classes.
-  // The identity hook records which features the model routes through it: a model that ignores the hook is
-  // caught here, before tf.grad (whose "x not used" error would leave the tape's tensors behind).
+  // when no class is given, the predicted classes. Its identity hook records which features the model routes
+  // through the hook: a model that ignores it is caught here, before tf.grad (whose "x not used" error would
+  // leave the tape's tensors behind).
   let featureShapes: number[][] = [];
   const hooked = new Set<number>();
   const probe: HookableApplyOptions = {
@@ -105,29 +105,29 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
   let captured = undefined as tf.Tensor | undefined;
   let tensors: readonly [tf.Tensor, tf.Tensor];
   try {
-  tensors = tf.tidy(() => {
-    const mask = tf.oneHot(tf.tensor1d(classes, 'int32'), model.numClasses); // picks y = logits[n, k_n]
-    const delta = tf.zeros(featureShape);
-    const hookOnLayer = (feature: tf.Tensor, shift: tf.Tensor): tf.Tensor => {
-      if (feature.shape.some((size, axis) => size !== featureShape[axis])) {
-        throw new Error(`${fn}: model '${model.name}' changed feature ${layer}'s shape between passes`);
-      }
-      captured?.dispose();
-      captured = tf.keep(tf.clone(feature)); // kept: tf.grad disposes the forward pass's intermediates
-      return tf.add(feature, shift); // A + δ with δ = 0: ∂y/∂δ = ∂y/∂A
-    };
-    // Σ_n y_n: the images are independent in inference mode, so ∂/∂δ_n of the sum is ∂y_n/∂A_n.
-    const objective = (shift: tf.Tensor): tf.Scalar => {
-      const hookedOptions: HookableApplyOptions = {
-        training: false,
-        featureHook: (index, feature) => (index === layer ? hookOnLayer(feature, shift) : feature),
+    tensors = tf.tidy(() => {
+      const mask = tf.oneHot(tf.tensor1d(classes, 'int32'), model.numClasses); // picks y = logits[n, k_n]
+      const delta = tf.zeros(featureShape);
+      const hookOnLayer = (feature: tf.Tensor, shift: tf.Tensor): tf.Tensor => {
+        if (feature.shape.some((size, axis) => size !== featureShape[axis])) {
+          throw new Error(`${fn}: model '${model.name}' changed feature ${layer}'s shape between passes`);
+        }
+        captured?.dispose();
+        captured = tf.keep(tf.clone(feature)); // kept: tf.grad disposes the forward pass's intermediates
+        return tf.add(feature, shift); // A + δ with δ = 0: ∂y/∂δ = ∂y/∂A
       };
-      return tf.sum(tf.mul(model.apply(input, hookedOptions).logits, mask));
-    };
-    const gradient = tf.grad(objective)(delta);
-    if (captured === undefined) throw new Error(`${fn}: model '${model.name}' skipped featureHook on the gradient pass`);
-    return [captured, gradient] as const;
-  });
+      // Σ_n y_n: the images are independent in inference mode, so ∂/∂δ_n of the sum is ∂y_n/∂A_n.
+      const objective = (shift: tf.Tensor): tf.Scalar => {
+        const hookedOptions: HookableApplyOptions = {
+          training: false,
+          featureHook: (index, feature) => (index === layer ? hookOnLayer(feature, shift) : feature),
+        };
+        return tf.sum(tf.mul(model.apply(input, hookedOptions).logits, mask));
+      };
+      const gradient = tf.grad(objective)(delta);
+      if (captured === undefined) throw new Error(`${fn}: model '${model.name}' skipped featureHook on the gradient pass`);
+      return [captured, gradient] as const;
+    });
   } catch (error) {
     captured?.dispose();
     throw error;

@@ -1,11 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // Two entries: the browser-safe core and the Node-only part (fs, downloads, worker threads).
+  entry: { index: 'src/index.ts', node: 'src/node/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  external: [/^@tensorflow\//, /^@kd\//],
+  external: [/^@tensorflow\//, /^@kd\//, /^node:/, 'fflate', 'jpeg-js'],
 });

@@ -1,0 +1,66 @@
+import { describeWithBackends, expectThrowsWith, tf } from '@kd/test-utils';
+import { expect, it } from 'vitest';
+import { modelTable } from '../test/model-table';
+import { createModel, listModels, registerModel } from './registry';
+
+describeWithBackends('registry', () => {
+  it('lists every model of the table, sorted, and filters by glob', () => {
+    expect(listModels()).toEqual(Object.keys(modelTable).sort());
+    expect(listModels('wrn*')).toEqual(['wrn16_1', 'wrn16_2', 'wrn40_1', 'wrn40_2']);
+    expect(listModels('resnet?x4')).toEqual(['resnet8x4']);
+    expect(listModels('shufflev?')).toEqual(['shufflev1', 'shufflev2']);
+    expect(listModels('vgg1.')).toEqual([]);
+  });
+
+  it('an unknown name lists the known ones', () => {
+    expectThrowsWith(() => createModel('resnet21', { numClasses: 10 }), 'createModel', 'unknown model "resnet21"', 'resnet20', 'shufflev2', 'wrn40_2');
+  });
+
+  it('validates the options', () => {
+    expectThrowsWith(() => createModel('resnet8', { numClasses: 0 }), 'createModel', 'options.numClasses', '>= 1');
+    expectThrowsWith(() => createModel('resnet8', { numClasses: 2.5 }), 'createModel', 'options.numClasses', 'integer');
+    expectThrowsWith(() => createModel('resnet8', { numClasses: 10, seed: -1 }), 'createModel', 'options.seed');
+    expectThrowsWith(() => createModel('resnet8', { numClasses: 10, inputChannels: 0 }), 'createModel', 'options.inputChannels');
+  });
+
+  it('the same seed gives the same weights, another seed different ones', () => {
+    const a = createModel('resnet8', { numClasses: 10, seed: 7 });
+    const b = createModel('resnet8', { numClasses: 10, seed: 7 });
+    const c = createModel('resnet8', { numClasses: 10, seed: 8 });
+    a.namedVariables.forEach((entry, index) => {
+      const same = Array.from(b.namedVariables[index]!.variable.dataSync());
+      expect(same, entry.name).toEqual(Array.from(entry.variable.dataSync()));
+    });
+    const differing = a.trainableVariables.filter((variable, index) => {
+      const other = c.trainableVariables[index]!.dataSync();
+      return variable.dataSync().some((value, position) => value !== other[position]);
+    });
+    // Everything drawn at random differs (convs and the fc); BN γ = 1 and β = 0 are constants.
+    const random = a.namedVariables.filter((entry) => entry.trainable && !/bn\d?\.|downsample\.1\./.test(entry.name));
+    expect(differing).toHaveLength(random.length);
+    [a, b, c].forEach((model) => model.dispose());
+  });
+
+  it('inputChannels = 1 only changes the stem conv: 3·3·16·(3 − 1) = 288 fewer parameters', () => {
+    const rgb = createModel('resnet8', { numClasses: 10 });
+    const gray = createModel('resnet8', { numClasses: 10, inputChannels: 1 });
+    expect(rgb.countParams() - gray.countParams()).toBe(288);
+    expect(gray.inputChannels).toBe(1);
+    const images = tf.zeros([1, 32, 32, 1]) as tf.Tensor4D;
+    const output = gray.apply(images, { training: false });
+    expect(output.logits.shape).toEqual([1, 10]);
+    tf.dispose([images, output.logits, ...output.features, ...output.preactFeatures]);
+    rgb.dispose();
+    gray.dispose();
+  });
+
+  it('registerModel adds a factory; names are unique', () => {
+    registerModel('resnet8-registered', (options) => createModel('resnet8', options));
+    const model = createModel('resnet8-registered', { numClasses: 4, seed: 1 });
+    expect(model.countParams()).toBe(78_042 - 6 * 65);
+    model.dispose();
+    expect(listModels('resnet8-*')).toEqual(['resnet8-registered']);
+    expectThrowsWith(() => registerModel('resnet8', (options) => createModel('resnet20', options)), 'registerModel', "'resnet8' is already registered");
+    expectThrowsWith(() => registerModel('bad name', (options) => createModel('resnet20', options)), 'registerModel', 'name');
+  });
+});

@@ -1,0 +1,100 @@
+import { describeWithBackends, expectThrowsWith, tf } from '@kd/test-utils';
+import { expect, it } from 'vitest';
+import { createModel } from './registry';
+
+function disposeOutput(output: { logits: tf.Tensor; features: tf.Tensor[]; preactFeatures: tf.Tensor[] }): void {
+  tf.dispose([output.logits, ...output.features, ...output.preactFeatures]);
+}
+
+describeWithBackends('zoo models', () => {
+  it('training mode updates every BN running statistic; inference mode updates none', () => {
+    const model = createModel('resnet8', { numClasses: 10, seed: 1 });
+    const images = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const snapshot = () => model.nonTrainableVariables.map((variable) => Array.from(variable.dataSync()));
+    const initial = snapshot();
+    // Means start at 0 and variances at 1, as PyTorch.
+    expect(initial.every((values, index) => values.every((value) => value === (index % 2 === 0 ? 0 : 1)))).toBe(true);
+    disposeOutput(model.apply(images, { training: false }));
+    expect(snapshot()).toEqual(initial);
+    const trainableBefore = model.trainableVariables.map((variable) => Array.from(variable.dataSync()));
+
+    const output = model.apply(images, { training: true });
+    const after = snapshot();
+    after.forEach((values, index) => expect(values, `statistic ${index}`).not.toEqual(initial[index]));
+    // The stem BN's running mean is 0.1 × the batch mean of the stem conv output (computed here with loops).
+    const stemConv = tf.tidy(() => tf.conv2d(images, model.trainableVariables[0] as tf.Tensor4D, 1, 1));
+    const stem = stemConv.dataSync();
+    const channels = 16;
+    const expectedMean = Array.from({ length: channels }, (_, channel) => {
+      let sum = 0;
+      for (let index = channel; index < stem.length; index += channels) sum += stem[index] as number;
+      return (0.1 * sum) / (stem.length / channels);
+    });
+    after[0]!.forEach((value, channel) => expect(Math.abs(value - (expectedMean[channel] as number))).toBeLessThan(1e-5));
+    // Training-mode apply does not change trainable weights.
+    expect(model.trainableVariables.map((variable) => Array.from(variable.dataSync()))).toEqual(trainableBefore);
+    tf.dispose([images, stemConv]);
+    disposeOutput(output);
+    model.dispose();
+  });
+
+  it('gradients reach every trainable variable of resnet8, and training keeps the tensor count flat', () => {
+    const model = createModel('resnet8', { numClasses: 10, seed: 2 });
+    // 8×8 images keep the pure-JS backward pass fast; every layer still runs (the pool is global).
+    const images = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d([3, 7], 'int32'), 10));
+    const optimizer = tf.train.sgd(0.01);
+    const counts: number[] = [];
+    for (let step = 0; step < 2; step++) {
+      const { value, grads } = tf.variableGrads(() => {
+        const output = model.apply(images, { training: true });
+        // Cross-entropy −mean Σ y·log softmax(z), written out (tf.losses' customGrad trips IS_TEST's leak check).
+        return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(output.logits)), 1))) as tf.Scalar;
+      }, model.trainableVariables);
+      if (step === 0) {
+        for (const variable of model.trainableVariables) {
+          const gradient = grads[variable.name];
+          expect(gradient, `gradient of ${variable.name}`).toBeDefined();
+          const norm = tf.tidy(() => tf.sum(tf.abs(gradient as tf.Tensor)).dataSync()[0] as number);
+          expect(norm, 'gradient norm').toBeGreaterThan(0);
+          expect(Number.isFinite(norm)).toBe(true);
+        }
+        expect(Object.keys(grads)).toHaveLength(model.trainableVariables.length);
+      }
+      optimizer.applyGradients(grads);
+      tf.dispose([value, ...Object.values(grads)]);
+      counts.push(tf.memory().numTensors);
+    }
+    expect(counts[1]).toBe(counts[0]);
+    optimizer.dispose();
+    tf.dispose([images, labels]);
+    model.dispose();
+  });
+
+  it('repeated apply calls in both modes leave no tensors behind once outputs are disposed', () => {
+    const model = createModel('shufflev2', { numClasses: 10, seed: 2 });
+    const images = tf.randomNormal([2, 16, 16, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    for (let repeat = 0; repeat < 2; repeat++) {
+      disposeOutput(model.apply(images, { training: true }));
+      disposeOutput(model.apply(images, { training: false }));
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    images.dispose();
+    model.dispose();
+  });
+
+  it('rejects bad images and options naming the model, the function and the argument', () => {
+    const model = createModel('resnet8', { numClasses: 10 });
+    const wrongChannels = tf.zeros([1, 32, 32, 1]) as tf.Tensor4D;
+    const wrongRank = tf.zeros([32, 32, 3]) as unknown as tf.Tensor4D;
+    const wrongDtype = tf.zeros([1, 32, 32, 3], 'int32') as tf.Tensor4D;
+    expectThrowsWith(() => model.apply(wrongChannels, { training: false }), 'resnet8.apply', 'images', '3 channels');
+    expectThrowsWith(() => model.apply(wrongRank, { training: false }), 'resnet8.apply', 'images', 'rank 4');
+    expectThrowsWith(() => model.apply(wrongDtype, { training: false }), 'resnet8.apply', 'images', 'float32');
+    expectThrowsWith(() => model.apply(wrongDtype, { training: 'yes' as unknown as boolean }), 'resnet8.apply', 'options.training');
+    tf.dispose([wrongChannels, wrongRank, wrongDtype]);
+    model.dispose();
+    expectThrowsWith(() => model.apply(wrongChannels, { training: false }), 'resnet8.apply', 'disposed');
+  });
+});

@@ -37,12 +37,15 @@ describeWithBackends('classCentroids', () => {
     tf.dispose([logits, labels, weights]);
   });
 
-  it('stays finite with logits of ±1e3', () => {
+  it('stays finite with logits of ±1e3, values and gradients', () => {
     const logits = tf.tensor2d([[1e3, -1e3, 0], [-1e3, 1e3, 1e3]]);
     const labels = labelsTensor([0, 0]);
     const values = valuesOf(classCentroids(logits, labels, 3));
     expectArraysClose(values, referenceCentroids(logits, [0, 0], 3));
-    tf.dispose([logits, labels]);
+    const weights = tf.tensor2d([[1, -2, 3], [0.5, 1, -1], [2, 0, 1]]);
+    const gradient = valuesOf(tf.grad((x: tf.Tensor) => tf.sum(tf.mul(classCentroids(x, labels, 3), weights)))(logits));
+    expect(Array.from(gradient).every(Number.isFinite)).toBe(true);
+    tf.dispose([logits, labels, weights]);
   });
 
   it('rejects bad inputs with errors naming the function and the argument', () => {

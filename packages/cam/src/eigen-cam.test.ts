@@ -74,12 +74,16 @@ describeWithBackends('eigenCam', () => {
     activations.dispose();
   });
 
-  it('maps a batch [N, H, W, C] image by image', () => {
-    const values = randomValues(3 * 4 * 4 * 5, 7);
-    const batch = tf.tensor4d(values, [3, 4, 4, 5]);
+  it.each([
+    [4, 4, 5],
+    [2, 2, 7],
+  ])('maps a batch [3, %i, %i, %i] image by image', (height, width, channels) => {
+    const size = height * width * channels;
+    const values = randomValues(3 * size, 7 + channels);
+    const batch = tf.tensor4d(values, [3, height, width, channels]);
     const maps = eigenCam(batch);
-    expect(maps.shape).toEqual([3, 4, 4]);
-    const expected = [0, 1, 2].flatMap((n) => referenceEigenCam(values.subarray(n * 80, (n + 1) * 80), 16, 5));
+    expect(maps.shape).toEqual([3, height, width]);
+    const expected = [0, 1, 2].flatMap((n) => referenceEigenCam(values.subarray(n * size, (n + 1) * size), height * width, channels));
     expectArraysClose(valuesOf(maps), expected, { atol: 2e-5 });
     batch.dispose();
   });

@@ -57,6 +57,13 @@ describe('leadingEigenvector', () => {
     expect(Array.from(result.vector).map((value) => value * sign)).toEqual(c.map((value) => expect.closeTo(value / norm, 10)));
   });
 
+  it('converges when the leading eigenvalues are tied (any vector of their span is a valid answer)', () => {
+    const result = leadingEigenvector([2, 0, 0, 0, 2, 0, 0, 0, 1], 3);
+    expect(result.eigenvalue).toBeCloseTo(2, 10);
+    expect(result.iterations).toBeLessThanOrEqual(60); // the λ = 1 component decays by ½ per step
+    expect(Math.abs(result.vector[2]!)).toBeLessThan(1e-6);
+  });
+
   it('throws with a clear message when the cap is reached before convergence', () => {
     // Eigenvalues 1 and 0.999: the residual shrinks by 0.999 per step.
     expect(() => leadingEigenvector([1, 0, 0, 0.999], 2, { maxIterations: 5 })).toThrow(

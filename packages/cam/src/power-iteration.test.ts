@@ -61,7 +61,7 @@ describe('leadingEigenvector', () => {
     const result = leadingEigenvector([2, 0, 0, 0, 2, 0, 0, 0, 1], 3);
     expect(result.eigenvalue).toBeCloseTo(2, 10);
     expect(result.iterations).toBeLessThanOrEqual(60); // the λ = 1 component decays by ½ per step
-    expect(Math.abs(result.vector[2]!)).toBeLessThan(1e-6);
+    expect(Math.abs(result.vector[2]!)).toBeLessThan(1e-5); // residual ≈ |v₃|·(2 − 1)/2 ≤ 1e-6
   });
 
   it('throws with a clear message when the cap is reached before convergence', () => {

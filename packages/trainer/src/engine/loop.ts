@@ -83,10 +83,12 @@ export interface TrainingTask {
   initialize?(): Promise<void>;
   /** Tensors computed outside the gradient closure (the frozen teacher's outputs). Kept by the loop. */
   prepare?(batch: Batch): tf.TensorContainer;
-  /** Inside the gradient closure: the weighted loss parts and the trained model's logits. */
-  losses(batch: Batch, prepared: tf.TensorContainer): { parts: tf.Scalar[]; logits: tf.Tensor2D };
+  /** Inside the gradient closure: the weighted loss parts and the trained model's logits (none in FT's pre-stage). */
+  losses(batch: Batch, prepared: tf.TensorContainer): { parts: tf.Scalar[]; logits?: tf.Tensor2D };
   /** Runs after the optimiser update (e.g. memory-bank updates). */
   afterStep?(batch: Batch, prepared: tf.TensorContainer): void;
+  /** Runs when a step fails before its update (drops pending memory updates). */
+  abortStep?(): void;
   /**
    * Tensors to checkpoint besides the optimiser slots (model and head variables, memory banks); the loop
    * disposes `temporaries` after writing.
@@ -358,7 +360,9 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
     const result = tf.variableGrads(() => {
       const { parts, logits } = task.losses(batch, prepared);
       const total = (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
-      const correct = tf.sum(tf.cast(tf.equal(tf.cast(tf.argMax(logits, 1), 'int32'), batch.labels), 'float32'));
+      const correct = logits
+        ? tf.sum(tf.cast(tf.equal(tf.cast(tf.argMax(logits, 1), 'int32'), batch.labels), 'float32'))
+        : tf.scalar(Number.NaN);
       readings = tf.keep(tf.stack([total, ...parts, correct]));
       return total;
     }, task.trainableVariables);
@@ -375,6 +379,9 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
     optimizer.applyGradients(gradients);
     task.afterStep?.(batch, prepared);
     return values.slice();
+  } catch (error) {
+    task.abortStep?.();
+    throw error;
   } finally {
     tf.dispose([batch.images, batch.labels, ...Object.values(gradients)]);
     tf.dispose(prepared);

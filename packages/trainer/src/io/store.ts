@@ -49,3 +49,13 @@ export class MemoryStore implements RunStore {
     return data === undefined ? undefined : new TextDecoder().decode(data);
   }
 }
+
+/** A view of `store` whose file names all start with `prefix` (pre-stages keep their own checkpoints). */
+export function prefixedStore(store: RunStore, prefix: string): RunStore {
+  return {
+    read: (name) => store.read(`${prefix}${name}`),
+    writeAtomic: (name, data) => store.writeAtomic(`${prefix}${name}`, data),
+    append: (name, text) => store.append(`${prefix}${name}`, text),
+    remove: (name) => store.remove(`${prefix}${name}`),
+  };
+}

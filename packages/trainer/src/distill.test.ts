@@ -1,0 +1,193 @@
+import { createLoader } from '@kd/data';
+import type { KdModel } from '@kd/models';
+import { describeWithBackends, tf } from '@kd/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
+import { distillStudent } from './distill';
+import { NonFiniteLossError } from './engine/errors';
+import { readCheckpoint } from './io/checkpoint';
+import { MemoryStore } from './io/store';
+import type { LoaderFactory } from './data';
+import { trainTeacher } from './teacher';
+
+const train = syntheticDataset({ count: 128, seed: 21 });
+const test = syntheticDataset({ count: 64, seed: 22 });
+const quiet = { progress: false as const, augmentation: false as const, batchSize: 16 };
+
+describeWithBackends('distillStudent', () => {
+  let teacher: KdModel;
+  beforeAll(async () => {
+    teacher = tinyModel({ seed: 7, width: 8, name: 'teacher' });
+    await trainTeacher({ model: teacher, data: { train }, epochs: 4, learningRate: 0.1, ...quiet });
+  });
+  afterAll(() => teacher.dispose());
+
+  it('trains a tiny student to high accuracy with KD and never changes the teacher', async () => {
+    const student = tinyModel({ seed: 8, width: 4, name: 'student' });
+    const teacherBefore = snapshot(teacher);
+    try {
+      const result = await distillStudent({
+        student,
+        teacher,
+        data: { train, test },
+        objectives: [{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9, options: { temperature: 4 } }],
+        epochs: 6,
+        learningRate: 0.1,
+        schedule: { kind: 'cosine' },
+        ...quiet,
+      });
+      expect(result.last.test!.top1).toBeGreaterThan(0.9);
+      expect(Object.keys(result.last.train.losses)).toEqual(['total', 'ce', 'kd']);
+      expect(result.last.extra.teacherTestTop1).toBeGreaterThan(0.9);
+      expect(result.last.extra.teacherCmi).toBeGreaterThan(0);
+      // Weight decay and updates touch the student only: the teacher is bit-identical.
+      expect(snapshot(teacher)).toEqual(teacherBefore);
+    } finally {
+      student.dispose();
+    }
+  });
+
+  it('trains regularizer heads with the student, keeps the teacher frozen and the tensor count flat', async () => {
+    const student = tinyModel({ seed: 9, width: 2, name: 'student' });
+    const teacherBefore = snapshot(teacher);
+    const counts: number[] = [];
+    try {
+      const result = await distillStudent({
+        student,
+        teacher,
+        data: { train },
+        objectives: [
+          { method: 'ce', weight: 1 },
+          { method: 'vid', weight: 1 },
+          { method: 'crd', weight: 0.8, options: { numNegatives: 16, embedDim: 8 } },
+          { method: 'at', weight: 100 },
+        ],
+        epochs: 3,
+        learningRate: 0.05,
+        onEpochEnd: () => void counts.push(tf.memory().numTensors),
+        ...quiet,
+      });
+      expect(Object.keys(result.last.train.losses)).toEqual(['total', 'ce', 'vid', 'crd', 'at']);
+      expect(result.last.train.losses.vid).toBeLessThan(result.history[0]!.train.losses.vid!);
+      expect(counts).toHaveLength(3);
+      expect(counts[2]).toBe(counts[0]);
+      expect(snapshot(teacher)).toEqual(teacherBefore);
+    } finally {
+      student.dispose();
+    }
+  });
+
+  it('resumes a killed run to exactly the weights of an uninterrupted run', async () => {
+    const objectives = [
+      { method: 'ce', weight: 0.1 },
+      { method: 'kd', weight: 0.9 },
+      { method: 'vid', weight: 1 },
+      { method: 'crd', weight: 0.8, options: { numNegatives: 16, embedDim: 8 } },
+    ];
+    const common = { teacher, data: { train, test }, objectives, epochs: 3, learningRate: 0.05, seed: 3, ...quiet, augmentation: undefined, progress: false as const };
+    const reference = tinyModel({ seed: 10, width: 2, name: 'student' });
+    const referenceStore = new MemoryStore();
+    const uninterrupted = await distillStudent({ ...common, student: reference, store: referenceStore });
+    const expected = snapshot(reference);
+    reference.dispose();
+
+    const store = new MemoryStore();
+    const killed = tinyModel({ seed: 10, width: 2, name: 'student' });
+    await expect(
+      distillStudent({
+        ...common,
+        student: killed,
+        store,
+        onStepEnd: (info) => {
+          if (info.epoch === 2 && info.step === 3) throw new Error('simulated kill');
+        },
+      }),
+    ).rejects.toThrow('simulated kill');
+    killed.dispose();
+    expect(JSON.parse(new TextDecoder().decode(store.files.get('run.json')!)).status).toBe('failed');
+
+    const resumedModel = tinyModel({ seed: 99, width: 2, name: 'student' }); // different init: the checkpoint must win
+    try {
+      const resumed = await distillStudent({ ...common, student: resumedModel, store, resume: true });
+      expect(snapshot(resumedModel)).toEqual(expected);
+      expect(resumed.record.resumedFromEpochs).toEqual([1]);
+      expect(resumed.history.map((epoch) => epoch.train.losses.total)).toEqual(uninterrupted.history.map((epoch) => epoch.train.losses.total));
+      expect(resumed.last.test).toEqual(uninterrupted.last.test);
+    } finally {
+      resumedModel.dispose();
+    }
+  });
+
+  it('stops on a non-finite loss naming the step and the part, with the last checkpoint intact', async () => {
+    const student = tinyModel({ seed: 11, width: 2, name: 'student' });
+    const store = new MemoryStore();
+    const poisoned: LoaderFactory = (dataset, options) => {
+      const { augment: _augment, ...plain } = options;
+      const inner = createLoader(dataset as Parameters<typeof createLoader>[0], plain);
+      return (async function* () {
+        let step = 0;
+        for await (const batch of inner) {
+          step++;
+          if (options.epoch === 2 && step === 2) {
+            const images = tf.fill(batch.images.shape, Number.NaN) as tf.Tensor4D;
+            batch.images.dispose();
+            yield { images, labels: batch.labels, indices: batch.indices };
+          } else {
+            yield batch;
+          }
+        }
+      })();
+    };
+    const before = snapshot(student);
+    let caught: unknown;
+    try {
+      await distillStudent({ student, teacher, data: { train }, epochs: 3, store, loader: poisoned, ...quiet });
+    } catch (error) {
+      caught = error;
+    } finally {
+      student.dispose();
+    }
+    expect(caught).toBeInstanceOf(NonFiniteLossError);
+    expect((caught as Error).message).toContain("distillStudent: non-finite loss at epoch 2, step 2 (global step 10): loss part 'ce' = NaN");
+    expect((caught as Error).message).toContain('last good checkpoint (epoch 1) is intact');
+    const checkpoint = await readCheckpoint(store);
+    expect(checkpoint!.epoch).toBe(1);
+    tf.dispose([...checkpoint!.tensors.values()]);
+    expect(before.length).toBeGreaterThan(0);
+  });
+
+  it('rejects invalid configs before training starts', async () => {
+    const student = tinyModel({ seed: 12, width: 2, name: 'student' });
+    const logitsOnly: KdModel = {
+      ...teacher,
+      apply: (images, options) => {
+        const output = teacher.apply(images, options);
+        tf.dispose([...output.features, ...output.preactFeatures]);
+        return { logits: output.logits, features: [], preactFeatures: [] };
+      },
+    };
+    let steps = 0;
+    const base = { student, teacher, data: { train }, epochs: 1, onStepEnd: () => void steps++, ...quiet };
+    try {
+      await expect(distillStudent({ ...base, objectives: [{ method: 'kdd', weight: 1 }] })).rejects.toThrow(
+        "distillStudent: objectives[0].method 'kdd' (a string) is unknown; known methods: ce, kd,",
+      );
+      await expect(distillStudent({ ...base, teacher: logitsOnly, objectives: [{ method: 'ce', weight: 1 }, { method: 'vid', weight: 1 }] })).rejects.toThrow(
+        "distillStudent: objectives[1] ('vid') needs the teacher's stage feature maps (features[1:-1]), but teacher.apply returned 0 feature tensor(s)",
+      );
+      await expect(distillStudent({ ...base, objectives: [{ method: 'kd', weight: '0.9' as unknown as number }] })).rejects.toThrow(
+        "distillStudent: objectives[0].weight must be a number, got '0.9' (a string)",
+      );
+      await expect(distillStudent({ ...base, objectives: [{ method: 'kd', weight: 1, options: { temprature: 4 } }] })).rejects.toThrow(
+        "distillStudent: objectives[0].options ('kd') has an unknown option 'temprature'; known options: temperature",
+      );
+      await expect(distillStudent({ ...base, objectives: [{ method: 'kd', weight: 1, options: { temperature: -1 } }] })).rejects.toThrow(
+        "distillStudent: objectives[0] ('kd'): kdLoss",
+      );
+      await expect(distillStudent({ ...base, learningRate: Number.NaN })).rejects.toThrow('distillStudent: learningRate must be a finite number');
+      expect(steps).toBe(0);
+    } finally {
+      student.dispose();
+    }
+  });
+});

@@ -1,0 +1,317 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Regularizer } from '@kd/losses';
+import type { KdModel, ModelOutput } from '@kd/models';
+import type { Batch } from './data';
+import { measureClassConditionalStatistics } from './eval/cmi';
+import { evaluateModel } from './eval/evaluate';
+import { assertGradientsRegistered } from './engine/gradients';
+import { runTraining, type LoopSettings, type TrainingResult, type TrainingTask } from './engine/loop';
+import { collectModel, describeModel, restoreModel } from './engine/model-state';
+import { COMMON_KEYS, assertModel, defaultLearningRate, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
+import type { JsonValue } from './io/checkpoint';
+import { prefixedStore } from './io/store';
+import { METHODS, METHOD_NAMES } from './objectives/registry';
+import type { MethodInstance, ObjectiveSpec, OutputShapes } from './objectives/types';
+import { assertBoolean, assertKnownKeys, assertNumber, assertObject, describeValue } from './validate';
+
+/** Options of {@link distillStudent}. */
+export interface DistillStudentOptions extends CommonTrainingOptions {
+  /** The student (trained in place). */
+  student: KdModel;
+  /** The teacher: run in inference mode outside the gradient closure, never updated. */
+  teacher: KdModel;
+  /**
+   * Weighted terms of the loss, L = Σ weight·method. Default RepDistiller's KD recipe:
+   * `[{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9 }]`. Any number of methods; see `METHOD_NAMES`.
+   */
+  objectives?: ObjectiveSpec[];
+  /** Measure the teacher's CMI on the training set once (eval mode) into `extra.teacherCmi`. Default true. */
+  measureTeacherCmi?: boolean;
+}
+
+/** A regularizer's weights as checkpoint tensors named `<prefix>/<weight name>`. */
+async function headTensors(head: Regularizer, prefix: string, into: Map<string, tf.Tensor>): Promise<tf.Tensor[]> {
+  const { data, specs } = await head.saveWeights();
+  const decoded = tf.io.decodeWeights(data, specs);
+  for (const [name, tensor] of Object.entries(decoded)) into.set(`${prefix}/${name}`, tensor);
+  return Object.values(decoded);
+}
+
+async function restoreHead(fn: string, head: Regularizer, prefix: string, tensors: Map<string, tf.Tensor>): Promise<void> {
+  const named = [...tensors.entries()]
+    .filter(([key]) => key.startsWith(`${prefix}/`))
+    .map(([key, tensor]) => ({ name: key.slice(prefix.length + 1), tensor }));
+  if (named.length === 0) throw new Error(`${fn}: the checkpoint lacks the weights of ${prefix}`);
+  const { data, specs } = await tf.io.encodeWeights(named);
+  try {
+    head.loadWeights({ data: data as ArrayBuffer, specs });
+  } catch (error) {
+    throw new Error(`${fn}: cannot restore ${prefix} from the checkpoint: ${(error as Error).message}`);
+  }
+}
+
+function shapesOf(output: ModelOutput): OutputShapes {
+  return {
+    logits: [...output.logits.shape],
+    features: output.features.map((feature) => [...feature.shape]),
+    preactFeatures: output.preactFeatures.map((feature) => [...feature.shape]),
+  };
+}
+
+/** Two training images as the loader would give them (no augmentation), to read output shapes. */
+async function probeBatch(settings: LoopSettings): Promise<Batch> {
+  const batches = settings.loader(settings.train, { batchSize: 2, shuffle: false, seed: 0, dropLast: false, augment: false, epoch: 1 });
+  for await (const batch of batches) return batch;
+  throw new Error('distillStudent: data.train yielded no batch');
+}
+
+function validateObjectives(fn: string, value: unknown): ObjectiveSpec[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new Error(`${fn}: objectives must be a non-empty array of { method, weight, options }, got ${describeValue(value)}`);
+  }
+  return value.map((entry, index) => {
+    const where = `objectives[${index}]`;
+    const spec = assertObject(fn, where, entry);
+    assertKnownKeys(fn, where, spec, ['method', 'weight', 'options']);
+    const method = spec.method;
+    if (typeof method !== 'string' || !METHODS.has(method)) {
+      throw new Error(`${fn}: ${where}.method ${describeValue(method)} is unknown; known methods: ${METHOD_NAMES.join(', ')}`);
+    }
+    if (typeof spec.weight !== 'number') {
+      throw new Error(`${fn}: ${where}.weight must be a number, got ${describeValue(spec.weight)}`);
+    }
+    assertNumber(fn, `${where}.weight`, spec.weight);
+    const options = spec.options === undefined ? {} : assertObject(fn, `${where}.options`, spec.options);
+    const definition = METHODS.get(method)!;
+    assertKnownKeys(fn, `${where}.options ('${method}')`, options, definition.optionKeys);
+    return { method, weight: spec.weight, options };
+  });
+}
+
+/**
+ * Distils a student from a frozen teacher with any weighted combination of objectives (RepDistiller's
+ * `train_student.py`):
+ *
+ *   L = Σ_k w_k · L_k(student, teacher),  e.g. γ·CE + α·KD + β·VID
+ *
+ * The teacher runs in inference mode outside the gradient closure, so no gradient reaches it and it is never
+ * updated (its variables are not in the optimiser, so weight decay never touches them either). Regularizer
+ * heads (VID, CRD, CC, ICD, MIMKD, FitNet's regressor, FT's translator) are created from the models' output
+ * shapes and trained with the student (SGD momentum 0.9, weight decay 5e-4). AB and FSP get RepDistiller's
+ * pre-stage (30 epochs on their loss alone, then no main-stage term) and FT its paraphraser pre-stage.
+ * Defaults: 240 epochs, batch 64, lr 0.05 (0.01 for MobileNetV2/ShuffleNets), step decay at 150/180/210.
+ *
+ * Every option is validated before training starts: unknown methods, options or weights of the wrong type,
+ * and methods whose features the teacher (or student) does not provide are rejected with the objective's index.
+ *
+ * @example
+ * const result = await distillStudent({ student, teacher, data: { train, test },
+ *   objectives: [{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9, options: { temperature: 4 } },
+ *     { method: 'crd', weight: 0.8 }],
+ *   store: directoryStore('runs/r56-r20-crd'), resume: 'auto' });
+ * console.log(result.best.test?.top1, result.last.test?.top1);
+ */
+export async function distillStudent(options: DistillStudentOptions): Promise<TrainingResult> {
+  const fn = 'distillStudent';
+  assertObject(fn, 'options', options);
+  assertKnownKeys(fn, 'options', options, [...COMMON_KEYS, 'student', 'teacher', 'objectives', 'measureTeacherCmi']);
+  const student = assertModel(fn, 'student', options.student);
+  const teacher = assertModel(fn, 'teacher', options.teacher);
+  if (student === teacher) throw new Error(`${fn}: student and teacher must be different models`);
+  const teacherVariables = new Set([...teacher.trainableVariables, ...teacher.nonTrainableVariables]);
+  if (student.trainableVariables.some((variable) => teacherVariables.has(variable))) {
+    throw new Error(`${fn}: student and teacher share variables; the teacher must stay frozen`);
+  }
+  if (student.numClasses !== teacher.numClasses) {
+    throw new Error(`${fn}: student has ${student.numClasses} classes, teacher ${teacher.numClasses}`);
+  }
+  const objectives = validateObjectives(fn, options.objectives ?? [{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9 }]);
+  const measureTeacherCmi = assertBoolean(fn, 'measureTeacherCmi', options.measureTeacherCmi ?? true);
+  const settings = resolveCommonOptions(fn, options, {
+    epochs: 240,
+    learningRate: defaultLearningRate(student.name),
+    schedule: { kind: 'step' },
+  }, student);
+  assertGradientsRegistered(fn);
+
+  // Read the output shapes from two training images (inference mode: no BN statistics move), build the
+  // methods from them, and run each stateless loss once on these outputs, so that incompatible features fail
+  // here, before training, with the objective's index.
+  const probe = await probeBatch(settings);
+  const probeOutputs = tf.tidy(() => ({
+    s: student.apply(probe.images, { training: false }) as unknown as tf.TensorContainer,
+    t: teacher.apply(probe.images, { training: false }) as unknown as tf.TensorContainer,
+  })) as unknown as { s: ModelOutput; t: ModelOutput };
+  const instances: MethodInstance[] = [];
+  const disposeAll = () => {
+    for (const instance of instances) for (const head of instance.heads) head.dispose();
+  };
+  try {
+    const studentShapes = shapesOf(probeOutputs.s);
+    const teacherShapes = shapesOf(probeOutputs.t);
+    objectives.forEach((objective, index) => {
+      const definition = METHODS.get(objective.method)!;
+      const where = `${fn}: objectives[${index}] ('${objective.method}')`;
+      const instance = definition.create(
+        {
+          where,
+          student: studentShapes,
+          teacher: teacherShapes,
+          studentName: student.name,
+          numClasses: student.numClasses,
+          trainIndices: settings.train.indices ?? Int32Array.from(settings.train.labels, (_, row) => row),
+          trainLabels: settings.train.labels,
+          seed: settings.seed + 1000 * index,
+          studentVariables: [...student.trainableVariables],
+          learningRate: settings.learningRate,
+        },
+        objective.options ?? {},
+      );
+      instances.push(instance);
+      if (instance.heads.length === 0) {
+        const inputs = { student: probeOutputs.s, teacher: probeOutputs.t, labels: probe.labels, indices: probe.indices };
+        try {
+          tf.tidy(() => {
+            instance.loss(inputs);
+            instance.preStage?.loss(inputs);
+          });
+        } catch (error) {
+          throw new Error(`${where}: ${(error as Error).message}`);
+        }
+      }
+    });
+  } catch (error) {
+    disposeAll();
+    throw error;
+  } finally {
+    tf.dispose([probe.images, probe.labels]);
+    tf.dispose(probeOutputs as unknown as tf.TensorContainer);
+  }
+
+  const heads = instances.flatMap((instance) => instance.heads);
+  const partNames = objectives.map((objective, index) => {
+    const earlier = objectives.slice(0, index).filter((other) => other.method === objective.method).length;
+    return earlier === 0 ? objective.method : `${objective.method}${earlier + 1}`;
+  });
+  const mainStage = objectives.map((_, index) => index).filter((index) => instances[index]!.inMainStage);
+  if (mainStage.length === 0) throw new Error(`${fn}: no objective contributes to the main stage (AB and FSP only pre-train); add { method: 'ce', weight: 1 }`);
+  const config = {
+    student: describeModel(student),
+    teacher: describeModel(teacher),
+    objectives: objectives as unknown as JsonValue,
+    ...describeSettings(settings, options),
+  };
+  const stateTensors = async (): Promise<{ tensors: Map<string, tf.Tensor>; temporaries: tf.Tensor[] }> => {
+    const tensors = new Map<string, tf.Tensor>();
+    collectModel(tensors, 'student', student);
+    const temporaries: tf.Tensor[] = [];
+    for (const [index, head] of heads.entries()) temporaries.push(...(await headTensors(head, `head/${index}`, tensors)));
+    return { tensors, temporaries };
+  };
+  const restoreStateTensors = async (tensors: Map<string, tf.Tensor>) => {
+    restoreModel(fn, tensors, 'student', student);
+    for (const [index, head] of heads.entries()) await restoreHead(fn, head, `head/${index}`, tensors);
+  };
+  const teacherOutputs = (batch: Batch): tf.TensorContainer => teacher.apply(batch.images, { training: false }) as unknown as tf.TensorContainer;
+
+  try {
+    // Pre-stages (RepDistiller's init()): the student in inference mode, each method's loss alone, constant lr.
+    for (const [index, instance] of instances.entries()) {
+      const preStage = instance.preStage;
+      if (preStage === undefined || preStage.epochs === 0) continue;
+      const name = partNames[index] as string;
+      const preFn = `${fn} (pre-stage of '${name}')`;
+      const preTask: TrainingTask = {
+        functionName: preFn,
+        model: student,
+        trainableVariables: preStage.variables,
+        partNames: [name],
+        prepare: teacherOutputs,
+        losses(batch, prepared) {
+          const teacherOutput = prepared as unknown as ModelOutput;
+          const studentOutput = preStage.needsStudent ? student.apply(batch.images, { training: false }) : undefined;
+          const loss = preStage.loss({
+            student: studentOutput as ModelOutput,
+            teacher: teacherOutput,
+            labels: batch.labels,
+            indices: batch.indices,
+          });
+          return { parts: [loss], ...(studentOutput ? { logits: studentOutput.logits } : {}) };
+        },
+        stateTensors,
+        restoreStateTensors,
+        stateJson: () => ({}),
+        restoreStateJson: () => undefined,
+        fingerprint: { functionName: preFn, ...config, preStageEpochs: preStage.epochs, preStageLearningRate: preStage.learningRate },
+        recordConfig: { ...config, preStageEpochs: preStage.epochs, preStageLearningRate: preStage.learningRate },
+        dispose: () => undefined,
+      };
+      await runTraining(preTask, {
+        ...settings,
+        test: undefined,
+        epochs: preStage.epochs,
+        learningRate: preStage.learningRate,
+        schedule: { kind: 'constant' },
+        store: settings.store === undefined ? undefined : prefixedStore(settings.store, `prestage-${index}-${name}-`),
+        resume: settings.resume === false ? false : 'auto',
+        onStepEnd: undefined,
+        onEpochEnd: undefined,
+      });
+    }
+
+    let teacherCmi: number | undefined;
+    let teacherTestTop1: number | undefined;
+    const task: TrainingTask = {
+      functionName: fn,
+      model: student,
+      trainableVariables: [...student.trainableVariables, ...mainStage.flatMap((index) => instances[index]!.heads.flatMap((head) => head.trainableVariables))],
+      partNames: mainStage.map((index) => partNames[index] as string),
+      async initialize() {
+        if (measureTeacherCmi) {
+          teacherCmi = (await measureClassConditionalStatistics({
+            model: teacher,
+            dataset: settings.train,
+            loader: settings.loader,
+            batchSize: settings.evaluationBatchSize,
+          })).cmi;
+        }
+        if (settings.test) {
+          teacherTestTop1 = (await evaluateModel({ model: teacher, dataset: settings.test, loader: settings.loader, batchSize: settings.evaluationBatchSize })).top1;
+        }
+      },
+      prepare: teacherOutputs,
+      losses(batch, prepared) {
+        const studentOutput = student.apply(batch.images, { training: true });
+        const inputs = { student: studentOutput, teacher: prepared as unknown as ModelOutput, labels: batch.labels, indices: batch.indices };
+        // L = Σ_k w_k · L_k
+        const parts = mainStage.map((index) => tf.mul(objectives[index]!.weight, instances[index]!.loss(inputs)) as tf.Scalar);
+        return { parts, logits: studentOutput.logits };
+      },
+      afterStep() {
+        for (const index of mainStage) instances[index]!.afterStep?.();
+      },
+      abortStep() {
+        for (const instance of instances) instance.discardStep?.();
+      },
+      stateTensors,
+      restoreStateTensors,
+      stateJson: () => ({ teacherCmi: teacherCmi ?? null, teacherTestTop1: teacherTestTop1 ?? null }),
+      restoreStateJson(state) {
+        teacherCmi = typeof state.teacherCmi === 'number' ? state.teacherCmi : undefined;
+        teacherTestTop1 = typeof state.teacherTestTop1 === 'number' ? state.teacherTestTop1 : undefined;
+      },
+      async epochMetrics() {
+        const extra: Record<string, number> = {};
+        if (teacherCmi !== undefined) extra.teacherCmi = teacherCmi;
+        if (teacherTestTop1 !== undefined) extra.teacherTestTop1 = teacherTestTop1;
+        return extra;
+      },
+      fingerprint: { functionName: fn, ...config },
+      recordConfig: config,
+      dispose: () => undefined,
+    };
+    return await runTraining(task, settings);
+  } finally {
+    disposeAll();
+  }
+}

@@ -1,0 +1,398 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  CorrelationCongruenceRegularizer,
+  CRDRegularizer,
+  FactorTransferRegularizer,
+  FitNetRegularizer,
+  ICDRegularizer,
+  MIMKDRegularizer,
+  VIDLPRegularizer,
+  VIDRegularizer,
+  abLoss,
+  attentionTransferLoss,
+  crossEntropy,
+  dkdLoss,
+  fspLoss,
+  kdLoss,
+  nstLoss,
+  pktLoss,
+  rkdLoss,
+  similarityPreservingLoss,
+  type Regularizer,
+} from '@kd/losses';
+import { assertNumber } from '../validate';
+import { assertSameCount, channelsOf, pick, selectFeatureIndices } from './features';
+import type { MethodContext, MethodDefinition, MethodInstance, PreStage } from './types';
+
+/** Builds a head, prefixing its constructor's error with where it was configured. */
+function buildHead<T>(where: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    throw new Error(`${where}: ${(error as Error).message}`);
+  }
+}
+
+/** Options without the trainer's own keys, for a head's constructor. */
+function headOptions(options: Record<string, unknown>, trainerKeys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([key]) => !trainerKeys.includes(key)));
+}
+
+const PRE_STAGE_KEYS = ['preStageEpochs', 'preStageLearningRate'] as const;
+
+/**
+ * RepDistiller's `init()` settings: 30 epochs; lr 0.01 for ResNet/WRN students, the main lr otherwise.
+ */
+function preStageSettings(context: MethodContext, options: Record<string, unknown>): { epochs: number; learningRate: number } {
+  const epochs = assertNumber(context.where, 'options.preStageEpochs', options.preStageEpochs ?? 30, { integer: true, nonNegative: true });
+  const fallback = /^(resnet|wrn)/i.test(context.studentName) ? 0.01 : context.learningRate;
+  const learningRate = assertNumber(context.where, 'options.preStageLearningRate', options.preStageLearningRate ?? fallback, {
+    nonNegative: true,
+  });
+  return { epochs, learningRate };
+}
+
+function stateless(loss: MethodInstance['loss']): MethodInstance {
+  return { heads: [], inMainStage: true, loss };
+}
+
+const definitions: MethodDefinition[] = [
+  {
+    name: 'ce',
+    summary: 'cross-entropy with the labels (γ)',
+    optionKeys: [],
+    create: () => stateless(({ student, labels }) => crossEntropy(student.logits, labels)),
+  },
+  {
+    name: 'kd',
+    summary: 'Hinton KD, T²·KL(softmax(t/T) ‖ softmax(s/T)), T = 4',
+    optionKeys: ['temperature'],
+    create: (_context, options) => stateless(({ student, teacher }) => kdLoss(student.logits, teacher.logits, options)),
+  },
+  {
+    name: 'dkd',
+    summary: 'decoupled KD (α·TCKD + β·NCKD)',
+    optionKeys: ['alpha', 'beta', 'temperature'],
+    create: (_context, options) =>
+      stateless(({ student, teacher, labels }) => dkdLoss(student.logits, teacher.logits, labels, options)),
+  },
+  {
+    name: 'at',
+    summary: 'attention transfer on every stage output (feat[1:-1]), p = 2',
+    optionKeys: ['p'],
+    create(context, options) {
+      const s = selectFeatureIndices(context.where, 'student', context.student, 'stages');
+      const t = selectFeatureIndices(context.where, 'teacher', context.teacher, 'stages');
+      assertSameCount(context.where, s, t, 'stage feature maps');
+      return stateless(({ student, teacher }) => attentionTransferLoss(pick(student, s), pick(teacher, t), options));
+    },
+  },
+  {
+    name: 'sp',
+    summary: 'similarity preserving on the last conv map (feat[-2])',
+    optionKeys: [],
+    create(context) {
+      const [s] = selectFeatureIndices(context.where, 'student', context.student, 'lastMap') as [number];
+      const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'lastMap') as [number];
+      return stateless(({ student, teacher }) =>
+        similarityPreservingLoss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor),
+      );
+    },
+  },
+  {
+    name: 'rkd',
+    summary: 'relational KD (distance 25 + angle 50) on the pooled vector',
+    optionKeys: ['distanceWeight', 'angleWeight'],
+    create(context, options) {
+      const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
+      const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'pooled') as [number];
+      return stateless(({ student, teacher }) => rkdLoss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor, options));
+    },
+  },
+  {
+    name: 'pkt',
+    summary: 'probabilistic knowledge transfer on the pooled vector',
+    optionKeys: ['epsilon'],
+    create(context, options) {
+      const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
+      const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'pooled') as [number];
+      return stateless(({ student, teacher }) => pktLoss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor, options));
+    },
+  },
+  {
+    name: 'nst',
+    summary: 'neuron selectivity transfer (polynomial MMD) on every stage output',
+    optionKeys: [],
+    create(context) {
+      const s = selectFeatureIndices(context.where, 'student', context.student, 'stages');
+      const t = selectFeatureIndices(context.where, 'teacher', context.teacher, 'stages');
+      assertSameCount(context.where, s, t, 'stage feature maps');
+      return stateless(({ student, teacher }) => nstLoss(pick(student, s), pick(teacher, t)));
+    },
+  },
+  {
+    name: 'ab',
+    summary: 'activation boundaries: pre-stage on the pre-activations, then no main-stage term (RepDistiller)',
+    optionKeys: ['margin', ...PRE_STAGE_KEYS],
+    create(context, options) {
+      const { where } = context;
+      const studentShapes = context.student.preactFeatures;
+      const teacherShapes = context.teacher.preactFeatures;
+      if (teacherShapes.length === 0) {
+        throw new Error(`${where} needs the teacher's pre-activation features, but teacher.apply returned none (preactFeatures)`);
+      }
+      if (studentShapes.length !== teacherShapes.length) {
+        throw new Error(`${where}: student and teacher must have the same number of pre-activation maps: ${studentShapes.length} vs ${teacherShapes.length}`);
+      }
+      studentShapes.forEach((shape, index) => {
+        if (shape.slice(1).join(',') !== teacherShapes[index]!.slice(1).join(',')) {
+          throw new Error(
+            `${where}: pre-activation map ${index} has student shape [${shape.join(',')}] and teacher shape ` +
+              `[${teacherShapes[index]!.join(',')}]; AB's connectors for differing shapes are not implemented, so AB needs equal shapes`,
+          );
+        }
+      });
+      const margin = options.margin;
+      const settings = preStageSettings(context, options);
+      const abOptions = margin === undefined ? {} : { margin: margin as number };
+      const preStage: PreStage = {
+        ...settings,
+        variables: context.studentVariables,
+        needsStudent: true,
+        loss: ({ student, teacher }) => abLoss(student.preactFeatures, teacher.preactFeatures, abOptions),
+      };
+      return { heads: [], inMainStage: false, preStage, loss: () => tf.scalar(0) };
+    },
+  },
+  {
+    name: 'fsp',
+    summary: 'flow of solution procedure: pre-stage on FSP matrices of feat[:-1], then no main-stage term (RepDistiller)',
+    optionKeys: [...PRE_STAGE_KEYS],
+    create(context, options) {
+      const s = selectFeatureIndices(context.where, 'student', context.student, 'allMaps');
+      const t = selectFeatureIndices(context.where, 'teacher', context.teacher, 'allMaps');
+      assertSameCount(context.where, s, t, 'feature maps');
+      s.forEach((studentIndex, position) => {
+        const studentChannels = channelsOf(context.student.features[studentIndex]!);
+        const teacherChannels = channelsOf(context.teacher.features[t[position]!]!);
+        if (studentChannels !== teacherChannels) {
+          throw new Error(`${context.where}: FSP needs equal channels per map; map ${position} has student ${studentChannels}, teacher ${teacherChannels}`);
+        }
+      });
+      const preStage: PreStage = {
+        ...preStageSettings(context, options),
+        variables: context.studentVariables,
+        needsStudent: true,
+        loss: ({ student, teacher }) => fspLoss(pick(student, s), pick(teacher, t)),
+      };
+      return { heads: [], inMainStage: false, preStage, loss: () => tf.scalar(0) };
+    },
+  },
+  {
+    name: 'fitnet',
+    summary: 'FitNet hint with a trained regressor on feat[hintLayer] (default 2)',
+    optionKeys: ['hintLayer'],
+    create(context, options) {
+      const { where } = context;
+      const hintLayer = assertNumber(where, 'options.hintLayer', options.hintLayer ?? 2, { integer: true, min: 0 });
+      for (const [who, shapes] of [['student', context.student], ['teacher', context.teacher]] as const) {
+        if (shapes.features[hintLayer]?.length !== 4) {
+          throw new Error(`${where} needs ${who}.features[${hintLayer}] as an [N, H, W, C] map (hintLayer), got ${JSON.stringify(shapes.features[hintLayer] ?? null)}`);
+        }
+      }
+      const shapeOf = (shape: number[]) => shape.slice(1) as [number, number, number];
+      const head = buildHead(where, () =>
+        new FitNetRegularizer({
+          studentShape: shapeOf(context.student.features[hintLayer]!),
+          teacherShape: shapeOf(context.teacher.features[hintLayer]!),
+          seed: context.seed,
+        }),
+      );
+      return {
+        heads: [head],
+        inMainStage: true,
+        loss: ({ student, teacher }) => head.loss(student.features[hintLayer] as tf.Tensor, teacher.features[hintLayer] as tf.Tensor),
+      };
+    },
+  },
+  {
+    name: 'vid',
+    summary: 'variational information distillation, one head per stage output (feat[1:-1])',
+    optionKeys: ['hiddenChannels', 'initialVariance', 'epsilon'],
+    create(context, options) {
+      const s = selectFeatureIndices(context.where, 'student', context.student, 'stages');
+      const t = selectFeatureIndices(context.where, 'teacher', context.teacher, 'stages');
+      assertSameCount(context.where, s, t, 'stage feature maps');
+      const heads = s.map((studentIndex, position) =>
+        buildHead(context.where, () =>
+          new VIDRegularizer({
+            ...(options as object),
+            studentChannels: channelsOf(context.student.features[studentIndex]!),
+            teacherChannels: channelsOf(context.teacher.features[t[position]!]!),
+            seed: context.seed + position,
+          }),
+        ),
+      );
+      return {
+        heads,
+        inMainStage: true,
+        loss: ({ student, teacher }) =>
+          tf.addN(heads.map((head, position) =>
+            head.loss(student.features[s[position]!] as tf.Tensor, teacher.features[t[position]!] as tf.Tensor),
+          )) as tf.Scalar,
+      };
+    },
+  },
+  {
+    name: 'vidlp',
+    summary: "VID-LP: the teacher's logits from the student's pooled vector",
+    optionKeys: ['initialVariance', 'epsilon'],
+    create(context, options) {
+      const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
+      const head = buildHead(context.where, () =>
+        new VIDLPRegularizer({
+          ...(options as object),
+          studentDim: channelsOf(context.student.features[s]!),
+          teacherDim: context.numClasses,
+          seed: context.seed,
+        }),
+      );
+      return { heads: [head], inMainStage: true, loss: ({ student, teacher }) => head.loss(student.features[s] as tf.Tensor, teacher.logits) };
+    },
+  },
+  {
+    name: 'cc',
+    summary: 'correlation congruence with trained embeddings of the pooled vectors',
+    optionKeys: ['embedDim'],
+    create(context, options) {
+      const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
+      const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'pooled') as [number];
+      const head = buildHead(context.where, () =>
+        new CorrelationCongruenceRegularizer({
+          ...(options as object),
+          studentDim: channelsOf(context.student.features[s]!),
+          teacherDim: channelsOf(context.teacher.features[t]!),
+          seed: context.seed,
+        }),
+      );
+      return { heads: [head], inMainStage: true, loss: ({ student, teacher }) => head.loss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor) };
+    },
+  },
+  {
+    name: 'crd',
+    summary: 'contrastive representation distillation with memory banks over the training set',
+    optionKeys: ['embedDim', 'numNegatives', 'temperature', 'momentum'],
+    create(context, options) {
+      const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
+      const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'pooled') as [number];
+      // Memory rows are the training set's positions: dataset indices (kept through subsets) map to rows, so a
+      // few-shot subset draws its negatives among the samples it trains on.
+      const rowOf = new Map<number, number>();
+      context.trainIndices.forEach((index, row) => rowOf.set(index, row));
+      if (rowOf.size !== context.trainIndices.length) throw new Error(`${context.where}: data.train.indices has duplicates`);
+      const datasetSize = context.trainIndices.length;
+      const numNegatives = Math.min((options.numNegatives as number | undefined) ?? 16384, Math.max(datasetSize - 1, 1));
+      const head = buildHead(context.where, () =>
+        new CRDRegularizer({
+          ...(options as object),
+          numNegatives,
+          studentDim: channelsOf(context.student.features[s]!),
+          teacherDim: channelsOf(context.teacher.features[t]!),
+          datasetSize,
+          labels: context.trainLabels,
+          seed: context.seed,
+        }),
+      );
+      return {
+        heads: [head],
+        inMainStage: true,
+        loss: ({ student, teacher, indices }) => {
+          const rows = Int32Array.from(indices, (index) => {
+            const row = rowOf.get(index);
+            if (row === undefined) throw new Error(`${context.where}: batch index ${index} is not in data.train.indices`);
+            return row;
+          });
+          return head.loss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor, rows);
+        },
+        afterStep: () => head.updateMemory(),
+        discardStep: () => {
+          if (head.hasPendingUpdate) head.discardPendingUpdate();
+        },
+      };
+    },
+  },
+  {
+    name: 'icd',
+    summary: 'InfoNCE-style contrastive distillation of the pooled vectors (ICD)',
+    optionKeys: ['embedDim', 'alpha'],
+    create(context, options) {
+      const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
+      const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'pooled') as [number];
+      const head = buildHead(context.where, () =>
+        new ICDRegularizer({
+          ...(options as object),
+          studentDim: channelsOf(context.student.features[s]!),
+          teacherDim: channelsOf(context.teacher.features[t]!),
+          seed: context.seed,
+        }),
+      );
+      return { heads: [head], inMainStage: true, loss: ({ student, teacher }) => head.loss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor) };
+    },
+  },
+  {
+    name: 'mimkd',
+    summary: "MIMKD-style local/global MI between the student's pooled vector and the teacher's last map",
+    optionKeys: ['embedDim', 'estimator', 'localWeight', 'globalWeight'],
+    create(context, options) {
+      const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
+      const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'lastMap') as [number];
+      const head = buildHead(context.where, () =>
+        new MIMKDRegularizer({
+          ...(options as object),
+          studentDim: channelsOf(context.student.features[s]!),
+          teacherChannels: channelsOf(context.teacher.features[t]!),
+          seed: context.seed,
+        }),
+      );
+      return { heads: [head], inMainStage: true, loss: ({ student, teacher }) => head.loss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor) };
+    },
+  },
+  {
+    name: 'ft',
+    summary: "factor transfer: paraphraser pre-stage on the teacher's last map, then translator + FT loss",
+    optionKeys: ['rate', ...PRE_STAGE_KEYS],
+    create(context, options) {
+      const [s] = selectFeatureIndices(context.where, 'student', context.student, 'lastMap') as [number];
+      const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'lastMap') as [number];
+      const head = buildHead(context.where, () =>
+        new FactorTransferRegularizer({
+          ...headOptions(options, PRE_STAGE_KEYS),
+          studentChannels: channelsOf(context.student.features[s]!),
+          teacherChannels: channelsOf(context.teacher.features[t]!),
+          seed: context.seed,
+        }),
+      );
+      const preStage: PreStage = {
+        ...preStageSettings(context, options),
+        variables: head.paraphraserVariables,
+        needsStudent: false,
+        loss: ({ teacher }) => head.reconstructionLoss(teacher.features[t] as tf.Tensor),
+      };
+      return {
+        heads: [head],
+        inMainStage: true,
+        preStage,
+        loss: ({ student, teacher }) => head.loss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor),
+      };
+    },
+  },
+];
+
+/** Every method {@link distillStudent} knows, by name. */
+export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(definitions.map((definition) => [definition.name, definition]));
+
+/** The method names, for messages and docs. */
+export const METHOD_NAMES: readonly string[] = definitions.map((definition) => definition.name);
+
+/** A head is any regularizer the method created; re-exported for typing the loop. */
+export type Head = Regularizer;

@@ -1,0 +1,79 @@
+import type { KdModel } from '@kd/models';
+import { describeWithBackends } from '@kd/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
+import { distillStudent } from './distill';
+import { MemoryStore } from './io/store';
+import { trainTeacher } from './teacher';
+
+const train = syntheticDataset({ count: 64, seed: 31 });
+const quiet = { progress: false as const, augmentation: false as const, batchSize: 16 };
+
+function epochLosses(store: MemoryStore, name: string, part: string): number[] {
+  return store
+    .text(name)!
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line).train.losses[part] as number);
+}
+
+describeWithBackends('distillStudent pre-stages', () => {
+  let teacher: KdModel;
+  beforeAll(async () => {
+    teacher = tinyModel({ seed: 17, width: 4, name: 'teacher' });
+    await trainTeacher({ model: teacher, data: { train }, epochs: 2, learningRate: 0.1, ...quiet });
+  });
+  afterAll(() => teacher.dispose());
+
+  it("FT: the paraphraser pre-stage lowers the teacher map's reconstruction error, then FT trains the translator", async () => {
+    const student = tinyModel({ seed: 18, width: 2, name: 'student' });
+    const store = new MemoryStore();
+    try {
+      const result = await distillStudent({
+        student,
+        teacher,
+        data: { train },
+        objectives: [{ method: 'ce', weight: 1 }, { method: 'ft', weight: 200, options: { preStageEpochs: 3, preStageLearningRate: 0.05 } }],
+        epochs: 1,
+        store,
+        ...quiet,
+      });
+      const reconstruction = epochLosses(store, 'prestage-1-ft-metrics.jsonl', 'ft');
+      expect(reconstruction).toHaveLength(3);
+      expect(reconstruction[2]).toBeLessThan(reconstruction[0]!);
+      expect(Object.keys(result.last.train.losses)).toEqual(['total', 'ce', 'ft']);
+      expect(result.last.train.losses.ft).toBeGreaterThan(0);
+    } finally {
+      student.dispose();
+    }
+  });
+
+  it('AB and FSP: pre-train the student on their loss alone, then contribute nothing to the main stage', async () => {
+    const student = tinyModel({ seed: 19, width: 4, name: 'student' }); // same shapes as the teacher
+    const store = new MemoryStore();
+    const initial = snapshot(student);
+    try {
+      const result = await distillStudent({
+        student,
+        teacher,
+        data: { train },
+        objectives: [
+          { method: 'ce', weight: 1 },
+          { method: 'ab', weight: 1, options: { preStageEpochs: 2 } },
+          { method: 'fsp', weight: 50, options: { preStageEpochs: 2 } },
+        ],
+        epochs: 1,
+        store,
+        ...quiet,
+      });
+      const ab = epochLosses(store, 'prestage-1-ab-metrics.jsonl', 'ab');
+      const fsp = epochLosses(store, 'prestage-2-fsp-metrics.jsonl', 'fsp');
+      expect(ab[1]).toBeLessThan(ab[0]!);
+      expect(fsp[1]).toBeLessThan(fsp[0]!);
+      expect(Object.keys(result.last.train.losses)).toEqual(['total', 'ce']);
+      expect(snapshot(student)).not.toEqual(initial);
+    } finally {
+      student.dispose();
+    }
+  });
+});

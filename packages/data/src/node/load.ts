@@ -48,7 +48,11 @@ export async function ensureDataset({ fn, source, dataDir, download, reporter, r
   if (source.kind === 'archive') {
     const archivePath = join(dataDir, source.archive.fileName);
     await downloadFile({ url: source.archive.url, destination: archivePath, md5: source.archive.md5, reporter });
-    await extractArchive({ archive: archivePath, directory: dataDir, folder: source.folder });
+    try {
+      await extractArchive({ archive: archivePath, directory: dataDir, folder: source.folder });
+    } catch (error) {
+      throw new Error(`${fn}: ${(error as Error).message}; delete ${archivePath} to download it again`);
+    }
   } else {
     for (const file of source.files) {
       await downloadFile({ url: file.url, destination: join(folder, file.fileName), md5: file.md5, reporter });

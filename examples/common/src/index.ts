@@ -1,0 +1,1 @@
+export { backendChoices, selectBackend, type BackendChoice, type SelectBackendOptions, type SelectedBackend } from './backend';

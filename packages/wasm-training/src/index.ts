@@ -1,1 +1,6 @@
-export {};
+export {
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+  WASM_TRAINING_KERNEL_NAMES,
+} from './register';
+export type { RegisterWasmTrainingKernelsOptions, WasmTrainingKernelName } from './register';

@@ -1,0 +1,56 @@
+/**
+ * DepthwiseConv2dNativeBackpropFilter for the wasm backend (stock wasm has none): one XNNPACK depthwise
+ * convolution with the batch folded into the channels.
+ *
+ * With stride s, dilation d, top pad p and channel multiplier M (per spatial axis),
+ *   dw[kh, kw, c, m] = Σ_n Σ_{oh, ow} x[n, oh·s + kh·d − p, ow·s + kw·d − p, c] · dy[n, oh, ow, c·M + m].
+ * Take x' = x as one image `[1, H, W, N·C]` (channel n·C + c) and f = dy as a depthwise filter
+ * `[OH, OW, N·C, M]`: a depthwise conv with stride d, dilation s and pad p gives, per (n, c, m), the inner
+ * sum `[1, KH, KW, N·C·M]`; summing over n gives `[KH, KW, C, M]`. Exactly the multiply-adds the gradient
+ * needs, in one call, instead of C× more for a dense convolution.
+ */
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { KernelCalls, spatialWindow } from '../kernelCalls';
+import { type ConvAttrs, checkInput, checkOutputGradient, convGeometry } from '../convInfo';
+
+const NAME = 'DepthwiseConv2dNativeBackpropFilter (@kd/wasm-training)';
+
+export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+  const x = checkInput(NAME, 'x', inputs.x, 4);
+  const dy = checkInput(NAME, 'dy', inputs.dy, 4);
+  const convAttrs = attrs as unknown as ConvAttrs & { filterShape: number[] };
+  const info = convGeometry(NAME, x.shape, convAttrs.filterShape, convAttrs, true);
+  checkOutputGradient(NAME, dy, info);
+  const [kh, kw, channels, multiplier] = convAttrs.filterShape as [number, number, number, number];
+  const [batch, height, width] = x.shape as [number, number, number, number];
+  const [, outHeight, outWidth] = dy.shape as [number, number, number, number];
+  const calls = new KernelCalls(backend, NAME);
+  try {
+    const folded = calls.reshape(calls.transpose(x, [1, 2, 0, 3]), [1, height, width, batch * channels]);
+    const window = spatialWindow(
+      calls,
+      folded,
+      { start: -info.padInfo.top, length: (kh - 1) * info.dilationHeight + (outHeight - 1) * info.strideHeight + 1 },
+      { start: -info.padInfo.left, length: (kw - 1) * info.dilationWidth + (outWidth - 1) * info.strideWidth + 1 },
+    );
+    if (window === null) return calls.keep(calls.zeros([kh, kw, channels, multiplier]));
+    const dyFilter = calls.reshape(calls.transpose(dy, [1, 2, 0, 3]), [outHeight, outWidth, batch * channels, multiplier]);
+    const perImage = calls.depthwiseConv2d(
+      window.x,
+      dyFilter,
+      [info.dilationHeight, info.dilationWidth],
+      [info.strideHeight, info.strideWidth],
+      window.pad,
+    );
+    const byImage = calls.reshape(perImage, [kh * kw, batch, channels * multiplier]);
+    return calls.keep(calls.reshape(calls.sum(byImage, [1]), [kh, kw, channels, multiplier]));
+  } finally {
+    calls.dispose();
+  }
+};
+
+export const depthwiseConv2dNativeBackpropFilterConfig: KernelConfig = {
+  kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: depthwiseConv2dNativeBackpropFilter,
+};

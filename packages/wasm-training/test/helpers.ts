@@ -1,0 +1,105 @@
+/**
+ * Test helpers: run a kernel on cpu (the reference) and on wasm with the same inputs, compare, and check that
+ * neither engine tensors nor wasm buffers leak.
+ */
+import '@tensorflow/tfjs-backend-wasm';
+import { seededRandom, tf } from '@kd/test-utils';
+import type { NamedAttrMap } from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
+import { registerWasmTrainingKernels } from '../src/index';
+
+export { tf };
+
+export interface HostTensor {
+  values: Float32Array | Int32Array;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+export function randomHost(shape: number[], seed: number): HostTensor {
+  const random = seededRandom(seed);
+  const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * random() - 1);
+  return { values, shape, dtype: 'float32' };
+}
+
+/** Number of buffers the wasm backend holds (engine tensors plus anything a kernel forgot to free). */
+export function wasmBufferCount(): number {
+  const backend = tf.findBackend('wasm') as unknown as { numDataIds(): number } | null;
+  if (backend === null) throw new Error('wasm backend not initialised');
+  return backend.numDataIds();
+}
+
+/** Bytes of the wasm heap (it grows, never shrinks: flat across repeated steps means no leak). */
+export function wasmHeapBytes(): number {
+  const backend = tf.findBackend('wasm') as unknown as { wasm: { HEAPU8: Uint8Array } } | null;
+  if (backend === null) throw new Error('wasm backend not initialised');
+  return backend.wasm.HEAPU8.length;
+}
+
+/** Runs `kernelName` on `backendName` and returns its output's values and shape. */
+export async function runKernelOn(
+  backendName: 'cpu' | 'wasm',
+  kernelName: string,
+  inputs: Record<string, HostTensor>,
+  attrs: NamedAttrMap,
+): Promise<{ values: Float32Array; shape: number[] }> {
+  if (tf.getBackend() !== backendName) await tf.setBackend(backendName);
+  return tf.tidy(() => {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [name, host] of Object.entries(inputs)) tensors[name] = tf.tensor(host.values, host.shape, host.dtype);
+    const output = tf.engine().runKernel(kernelName, tensors, attrs) as tf.Tensor;
+    const values = Float32Array.from(output.dataSync());
+    return { values, shape: output.shape.slice() };
+  });
+}
+
+/** max |a − e| / max |e|: the error relative to the output's scale. */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let index = 0; index < expected.length; index++) {
+    const diff = Math.abs((actual[index] as number) - (expected[index] as number));
+    maxDiff = Number.isNaN(diff) ? Infinity : Math.max(maxDiff, diff);
+    maxRef = Math.max(maxRef, Math.abs(expected[index] as number));
+  }
+  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
+}
+
+/** Computes a kernel on both backends and asserts equal shapes and relative error ≤ `tolerance`. */
+export async function expectKernelMatchesCpu(
+  kernelName: string,
+  inputs: Record<string, HostTensor>,
+  attrs: NamedAttrMap,
+  tolerance = 1e-4,
+): Promise<void> {
+  const expected = await runKernelOn('cpu', kernelName, inputs, attrs);
+  const actual = await runKernelOn('wasm', kernelName, inputs, attrs);
+  expect(actual.shape, `${kernelName} shape`).toEqual(expected.shape);
+  const error = relativeError(actual.values, expected.values);
+  expect(error, `${kernelName} relative error ${error} (attrs ${JSON.stringify(attrs)})`).toBeLessThanOrEqual(tolerance);
+}
+
+/**
+ * A describe block that initialises wasm (with the training kernels) and cpu, and fails a test that leaves
+ * engine tensors or wasm buffers behind.
+ */
+export function describeWasmVsCpu(name: string, suite: () => void): void {
+  describe(name, () => {
+    let tensorsBefore = 0;
+    let buffersBefore = 0;
+    beforeAll(async () => {
+      registerWasmTrainingKernels();
+      if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend could not be initialised');
+      await tf.setBackend('cpu');
+    });
+    beforeEach(() => {
+      tensorsBefore = tf.memory().numTensors;
+      buffersBefore = wasmBufferCount();
+    });
+    afterEach(() => {
+      expect(tf.memory().numTensors, 'engine tensors leaked').toBe(tensorsBefore);
+      expect(wasmBufferCount(), 'wasm buffers leaked').toBe(buffersBefore);
+    });
+    suite();
+  });
+}

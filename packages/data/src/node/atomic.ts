@@ -8,14 +8,16 @@ export function temporaryPathFor(path: string): string {
   return join(dirname(path), `${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-/** Writes `bytes` to `path` atomically. */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
+/** Writes `bytes` (or the concatenation of several chunks) to `path` atomically. */
+export function writeFileAtomic(path: string, bytes: Uint8Array | string | readonly Uint8Array[]): void {
   const temporary = temporaryPathFor(path);
   const fd = openSync(temporary, 'w');
   try {
-    const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-    let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+    const chunks = typeof bytes === 'string' ? [Buffer.from(bytes, 'utf8')] : bytes instanceof Uint8Array ? [bytes] : bytes;
+    for (const data of chunks) {
+      let written = 0;
+      while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+    }
     fsyncSync(fd);
   } catch (error) {
     closeSync(fd);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, zipSync } from 'fflate';
@@ -183,6 +183,16 @@ describeWithBackends('dataset loaders over a local HTTP server', () => {
     expect(Math.abs(train.images[1]! - 250)).toBeLessThanOrEqual(3); // the n02 image is green
     const val = await loadTinyImagenet({ split: 'val', dataDir, source, reporter: silentProgress });
     expect([...val.labels]).toEqual([1]);
+    // The decoded split is cached: with the JPEGs gone the second load still returns the same pixels.
+    const folder = join(dataDir, 'tiny-imagenet-200');
+    rmSync(join(folder, 'train', 'n01', 'images', 'n01_0.JPEG'));
+    const cached = await loadTinyImagenet({ split: 'train', dataDir, source, reporter: silentProgress });
+    expect([...cached.images]).toEqual([...train.images]);
+    expect([...cached.labels]).toEqual([0, 1]);
+    expect(cached.classNames).toEqual(['second', 'first']);
+    const cacheFile = join(folder, '.kd-cache', 'train.bin');
+    writeFileSync(cacheFile, readFileSync(cacheFile).subarray(0, 100));
+    await expect(loadTinyImagenet({ split: 'train', dataDir, source })).rejects.toThrow(/decoded cache .*train\.bin is corrupt \(100 bytes, expected 24616\)/);
   });
 
   it('Fashion-MNIST from separate files; download: false reports what is missing', async () => {

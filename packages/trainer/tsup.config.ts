@@ -7,5 +7,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  external: [/^@tensorflow\//, /^@kd\//, /^node:/],
+  // Sibling package.json files are inlined (their version goes into run records); the packages stay external.
+  external: [/^@tensorflow\//, /^@kd\/[^/]+$/, /^node:/],
+  noExternal: [/^@kd\/[^/]+\/package\.json$/],
 });

@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { version as dataVersion } from '@kd/data/package.json';
+import { version as lossesVersion } from '@kd/losses/package.json';
+import { version as modelsVersion } from '@kd/models/package.json';
 import { version as trainerVersion } from '../../package.json';
 import type { JsonValue } from '../io/checkpoint';
 import type { EpochRecord } from '../engine/loop';
@@ -14,7 +17,7 @@ export interface RunRecord {
   backend: string;
   /** `tf.version_core`. */
   tfjsVersion: string;
-  /** Versions of the @kd packages the run used (as built). */
+  /** Versions of the @kd packages the run used (inlined when @kd/trainer was built) and of tfjs-core. */
   packageVersions: Record<string, string>;
   startedAt: string;
   finishedAt?: string;
@@ -39,7 +42,13 @@ export function buildRunRecord({ functionName, config, seed }: {
     seed,
     backend: tf.getBackend(),
     tfjsVersion: tf.version_core,
-    packageVersions: { '@kd/trainer': trainerVersion, '@tensorflow/tfjs-core': tf.version_core },
+    packageVersions: {
+      '@kd/trainer': trainerVersion,
+      '@kd/losses': lossesVersion,
+      '@kd/models': modelsVersion,
+      '@kd/data': dataVersion,
+      '@tensorflow/tfjs-core': tf.version_core,
+    },
     startedAt: new Date().toISOString(),
     status: 'running',
     resumedFromEpochs: [],

@@ -1,0 +1,52 @@
+import { fineTuneTeacherMCMI } from '@kd/trainer';
+import type { RunConfig } from '../cli';
+import { loadSourceDataset } from '../datasets';
+import { loadRunModel, resolveRunDirectory } from '../runs';
+import { mcmiRunName, runInDirectory, teacherRunName, type CommandOutcome, type Log } from './shared';
+
+/**
+ * `finetune-mcmi`: loads the cross-entropy teacher (`--teacher`, default the preset's `teacher-…` run) and
+ * fine-tunes it with CE − λ·Î (class centroids from one pass of the pretrained teacher, then fixed), 20 epochs,
+ * cosine lr 0.05. Run name `mcmi-<dataset>-<model>-lambda<λ>`.
+ */
+export async function finetuneMcmiCommand(config: RunConfig, log: Log): Promise<CommandOutcome> {
+  const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? mcmiRunName(config));
+  const teacherDirectory = resolveRunDirectory(config.outDir, config.teacherRef ?? teacherRunName(config));
+  const { train, test, normalization } = await loadSourceDataset(config);
+  const model = loadRunModel(
+    teacherDirectory,
+    'finetune-mcmi',
+    `Train it first: kd-cifar100 train-teacher --preset ${config.name} --out-dir ${config.outDir}, or pass --teacher <run or directory>.`,
+  );
+  try {
+    if (model.numClasses !== train.numClasses) {
+      throw new Error(`finetune-mcmi: the teacher in ${teacherDirectory} has ${model.numClasses} classes, ${config.dataset} has ${train.numClasses}`);
+    }
+    return await runInDirectory({
+      runDirectory,
+      config,
+      log,
+      model,
+      train: ({ store, resume, progress }) =>
+        fineTuneTeacherMCMI({
+          model,
+          data: { train, test },
+          lambda: config.mcmiLambda,
+          epochs: config.mcmiEpochs,
+          batchSize: config.batchSize,
+          learningRate: config.mcmiLearningRate,
+          momentum: config.momentum,
+          weightDecay: config.weightDecay,
+          schedule: { kind: 'cosine' },
+          seed: config.seed,
+          normalization,
+          ...(config.allowCollapse ? { collapseGuard: false as const } : {}),
+          store,
+          resume,
+          progress,
+        }),
+    });
+  } finally {
+    model.dispose();
+  }
+}

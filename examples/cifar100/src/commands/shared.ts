@@ -1,0 +1,114 @@
+/**
+ * What every training command does around its trainer call: name the run, skip it when finished, continue it
+ * from its checkpoint, save the final weights, print a summary.
+ */
+import { basename } from 'node:path';
+import type { KdModel } from '@kd/models';
+import type { ObjectiveSpec, TrainingResult } from '@kd/trainer';
+import { directoryStore } from '@kd/trainer/node';
+import type { RunStore } from '@kd/trainer';
+import type { RunConfig } from '../cli';
+import { isFinished, readRunRecord, resolveRunDirectory, saveRunModel } from '../runs';
+
+export type Log = (message: string) => void;
+
+/** What a command reports back (the sweep and the tests read it). */
+export interface CommandOutcome {
+  runDirectory: string;
+  /** true when the run was already finished and nothing ran. */
+  skipped: boolean;
+  result?: TrainingResult;
+}
+
+function seedSuffix(config: RunConfig): string {
+  return config.seed === 0 ? '' : `-seed${config.seed}`;
+}
+
+/** `teacher-cifar100-resnet32x4`: the cross-entropy (MLL) teacher of a preset. */
+export function teacherRunName(config: RunConfig): string {
+  return `teacher-${config.dataset}-${config.teacher}${seedSuffix(config)}`;
+}
+
+/** `mcmi-cifar100-resnet32x4-lambda0.25`: the MCMI fine-tuned teacher. */
+export function mcmiRunName(config: RunConfig): string {
+  return `mcmi-${config.dataset}-${config.teacher}-lambda${config.mcmiLambda}${seedSuffix(config)}`;
+}
+
+/** The teacher a student learns from: `--teacher`, else the preset's MLL or MCMI teacher run. */
+export function teacherDirectory(config: RunConfig): string {
+  const reference = config.teacherRef ?? (config.teacherKind === 'mcmi' ? mcmiRunName(config) : teacherRunName(config));
+  return resolveRunDirectory(config.outDir, reference);
+}
+
+/** `<method>` plus the objective's weights when they differ from the recipe's, so runs never collide. */
+function methodTag(config: RunConfig): string {
+  const weightFlags = ['gamma', 'alpha', 'beta', 'temperature'];
+  if (!config.flags.some(([flag]) => weightFlags.includes(flag))) return config.method;
+  return `${config.method}-g${config.gamma}-a${config.alpha}-b${config.beta}-T${config.temperature}`;
+}
+
+/** Name of a student run: `<task>-<student>-<method>-from-<teacher run>`. */
+export function studentRunName(config: RunConfig, task: 'distill' | 'few-shot' | 'zero-shot'): string {
+  const teacher = basename(teacherDirectory(config));
+  const prefix =
+    task === 'few-shot'
+      ? `few-shot${Math.round((config.fewShotFraction ?? 1) * 1000) / 10}`
+      : task === 'zero-shot'
+        ? `zero-shot-omit${config.omittedClasses.join('-')}`
+        : 'distill';
+  return `${prefix}-${config.student}-${methodTag(config)}${seedSuffix(config)}-from-${teacher}`;
+}
+
+/**
+ * The student objective: KD is γ·CE + α·KD(T); another method is γ·CE + α·KD + β·method with RepDistiller's
+ * defaults for it (γ 1, α 0, β 0.8 as for CRD) unless `--gamma/--alpha/--beta` were given.
+ */
+export function studentObjectives(config: RunConfig): ObjectiveSpec[] {
+  const given = new Set(config.flags.map(([flag]) => flag));
+  if (config.method === 'kd') {
+    return [
+      { method: 'ce', weight: config.gamma },
+      { method: 'kd', weight: config.alpha, options: { temperature: config.temperature } },
+    ];
+  }
+  const gamma = given.has('gamma') ? config.gamma : 1;
+  const alpha = given.has('alpha') ? config.alpha : 0;
+  const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: gamma }];
+  if (alpha > 0) objectives.push({ method: 'kd', weight: alpha, options: { temperature: config.temperature } });
+  objectives.push({ method: config.method, weight: config.beta });
+  return objectives;
+}
+
+/** The step schedule of the recipe, with milestones already fitted to the epoch count. */
+export function stepSchedule(milestones: readonly number[]): { kind: 'step'; milestones: number[]; gamma: number } {
+  return { kind: 'step', milestones: [...milestones], gamma: 0.1 };
+}
+
+/**
+ * Runs one trainer call in `runDirectory` unless the run has finished: continues from the checkpoint when
+ * there is one (`--resume` makes a missing checkpoint an error), then saves `model`'s final weights.
+ */
+export async function runInDirectory({ runDirectory, config, log, model, train }: {
+  runDirectory: string;
+  config: RunConfig;
+  log: Log;
+  /** The model whose weights are the run's result. */
+  model: KdModel;
+  train: (settings: { store: RunStore; resume: true | 'auto'; progress: boolean }) => Promise<TrainingResult>;
+}): Promise<CommandOutcome> {
+  if (isFinished(runDirectory)) {
+    log(`${basename(runDirectory)}: already finished (${runDirectory}/run.json), skipping`);
+    return { runDirectory, skipped: true };
+  }
+  const previous = readRunRecord(runDirectory);
+  if (previous !== undefined) log(`${basename(runDirectory)}: continuing (${previous.epochsCompleted} epochs done, status ${previous.status})`);
+  else log(`${basename(runDirectory)}: starting in ${runDirectory}`);
+  const result = await train({ store: directoryStore(runDirectory), resume: config.resume ? true : 'auto', progress: !config.quiet });
+  await saveRunModel(runDirectory, model);
+  const test = result.last.test;
+  log(
+    `${basename(runDirectory)}: finished ${result.history.length} epochs` +
+      (test ? `; last test top-1 ${(100 * test.top1).toFixed(2)}%, best ${(100 * (result.best.test?.top1 ?? 0)).toFixed(2)}%` : ''),
+  );
+  return { runDirectory, skipped: false, result };
+}

@@ -1,0 +1,42 @@
+import { createModel } from '@kd/models';
+import { trainTeacher } from '@kd/trainer';
+import type { RunConfig } from '../cli';
+import { loadSourceDataset } from '../datasets';
+import { resolveRunDirectory } from '../runs';
+import { runInDirectory, stepSchedule, teacherRunName, type CommandOutcome, type Log } from './shared';
+
+/**
+ * `train-teacher`: the preset's teacher by cross-entropy with RepDistiller's recipe (240 epochs, SGD 0.9,
+ * lr 0.05 ×0.1 at 150/180/210, batch 64, wd 5e-4, crop + flip). Run name `teacher-<dataset>-<model>`.
+ */
+export async function trainTeacherCommand(config: RunConfig, log: Log): Promise<CommandOutcome> {
+  const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? teacherRunName(config));
+  const { train, test, normalization } = await loadSourceDataset(config);
+  const model = createModel(config.teacher, { numClasses: train.numClasses, seed: config.seed });
+  try {
+    return await runInDirectory({
+      runDirectory,
+      config,
+      log,
+      model,
+      train: ({ store, resume, progress }) =>
+        trainTeacher({
+          model,
+          data: { train, test },
+          epochs: config.epochs,
+          batchSize: config.batchSize,
+          learningRate: config.teacherLearningRate,
+          momentum: config.momentum,
+          weightDecay: config.weightDecay,
+          schedule: stepSchedule(config.milestones),
+          seed: config.seed,
+          normalization,
+          store,
+          resume,
+          progress,
+        }),
+    });
+  } finally {
+    model.dispose();
+  }
+}

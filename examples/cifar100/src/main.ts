@@ -1,0 +1,70 @@
+/**
+ * kd-cifar100: the CIFAR-100 MCMI pipeline from the command line.
+ *
+ *   tsx src/main.ts <command> [flags]      (pnpm start <command> [flags], or the kd-cifar100 bin)
+ */
+import { pathToFileURL } from 'node:url';
+import { selectBackend } from '@kd-example/common';
+import { parseCommandLine, usage, type CommandName } from './cli';
+import { distillCommand } from './commands/distill';
+import { eigencamCommand } from './commands/eigencam';
+import { finetuneMcmiCommand } from './commands/finetune-mcmi';
+import type { CommandOutcome, Log } from './commands/shared';
+import { sweepCommand, type SweepStep } from './commands/sweep';
+import { trainTeacherCommand } from './commands/train-teacher';
+import { transferCommand } from './commands/transfer';
+
+export interface RunOptions {
+  /** Where messages go. Default stderr. */
+  log?: Log;
+}
+
+let backendReady: Promise<unknown> | undefined;
+
+/** Runs one command line (without `node main.ts`). Sweeps return their steps; `--help` returns undefined. */
+export async function runCommandLine(argv: readonly string[], options: RunOptions = {}): Promise<CommandOutcome | SweepStep[] | undefined> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const { command, help, config } = parseCommandLine(argv);
+  if (help) {
+    log(usage(config === undefined ? undefined : command));
+    return undefined;
+  }
+  // One backend per process: a sweep's steps reuse it.
+  backendReady ??= selectBackend({ backend: config.backend, ...(config.threads === undefined ? {} : { threads: config.threads }), log });
+  await backendReady;
+  const run = async (name: CommandName, stepArgv?: readonly string[]): Promise<CommandOutcome> => {
+    const stepConfig = stepArgv === undefined ? config : parseCommandLine(stepArgv).config;
+    switch (name) {
+      case 'train-teacher':
+        return trainTeacherCommand(stepConfig, log);
+      case 'finetune-mcmi':
+        return finetuneMcmiCommand(stepConfig, log);
+      case 'distill':
+      case 'few-shot':
+      case 'zero-shot':
+        return distillCommand(name, stepConfig, log);
+      case 'transfer':
+        return transferCommand(stepConfig, log);
+      case 'eigencam':
+        return eigencamCommand(stepConfig, log);
+      case 'sweep':
+        throw new Error('sweep: a sweep cannot contain a sweep');
+    }
+  };
+  if (command === 'sweep') {
+    return sweepCommand(config, log, (stepArgv) => run(stepArgv[0] as CommandName, stepArgv));
+  }
+  return run(command);
+}
+
+async function main(): Promise<void> {
+  try {
+    const outcome = await runCommandLine(process.argv.slice(2));
+    if (Array.isArray(outcome) && outcome.some((step) => step.error !== undefined)) process.exitCode = 1;
+  } catch (error) {
+    process.stderr.write(`kd-cifar100: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

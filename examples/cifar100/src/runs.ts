@@ -1,0 +1,71 @@
+/**
+ * Run directories: `<out-dir>/<run-name>/` holds the trainer's files (checkpoint, metrics.jsonl, run.json,
+ * curves.png) and, once the run has finished, the final weights in `model/` (model.json + weights.bin).
+ * Other commands refer to a run by its name (looked up in `--out-dir`) or by its directory.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import { createModel, type KdModel } from '@kd/models';
+import { loadWeightsFromDirectory, saveWeightsToDirectory } from '@kd/models/node';
+import type { RunRecord } from '@kd/trainer';
+
+export const RUN_RECORD_FILE = 'run.json';
+export const MODEL_DIRECTORY = 'model';
+
+/** The directory of a run given by name (inside `outDir`) or by a path (contains a separator, or exists). */
+export function resolveRunDirectory(outDir: string, reference: string): string {
+  if (isAbsolute(reference) || reference.includes('/') || reference.includes(sep) || reference.startsWith('.')) return resolve(reference);
+  return resolve(outDir, reference);
+}
+
+/** `run.json` of a run directory, or undefined when there is none. A corrupt file is an error naming it. */
+export function readRunRecord(directory: string): RunRecord | undefined {
+  const path = join(directory, RUN_RECORD_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON (${(error as Error).message}); delete it to start the run again`);
+  }
+}
+
+/** A run is finished when its run record says so and its final weights were written. */
+export function isFinished(directory: string, { needsModel = true }: { needsModel?: boolean } = {}): boolean {
+  const record = readRunRecord(directory);
+  if (record?.status !== 'finished') return false;
+  return !needsModel || existsSync(join(directory, MODEL_DIRECTORY, 'model.json'));
+}
+
+/** Reads the architecture from a saved `model/model.json`, builds it and loads the weights. */
+export function loadRunModel(directory: string, role: string, hint: string): KdModel {
+  const modelDirectory = join(directory, MODEL_DIRECTORY);
+  const jsonPath = join(modelDirectory, 'model.json');
+  if (!existsSync(jsonPath)) {
+    const record = readRunRecord(directory);
+    const state = record === undefined ? 'does not exist' : `has status '${record.status}' and no final weights`;
+    throw new Error(`${role}: the run ${directory} ${state} (${jsonPath} is missing). ${hint}`);
+  }
+  let metadata: { model?: unknown; numClasses?: unknown };
+  try {
+    const parsed = JSON.parse(readFileSync(jsonPath, 'utf8')) as { userDefinedMetadata?: { kdModels?: { model?: unknown; numClasses?: unknown } } };
+    metadata = parsed.userDefinedMetadata?.kdModels ?? {};
+  } catch (error) {
+    throw new Error(`${role}: ${jsonPath} is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof metadata.model !== 'string' || typeof metadata.numClasses !== 'number') {
+    throw new Error(`${role}: ${jsonPath} does not name its model and class count (userDefinedMetadata.kdModels)`);
+  }
+  const model = createModel(metadata.model, { numClasses: metadata.numClasses });
+  try {
+    loadWeightsFromDirectory(model, modelDirectory);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}
+
+/** Writes the final weights of a finished run to `<run>/model/`. */
+export async function saveRunModel(directory: string, model: KdModel): Promise<void> {
+  await saveWeightsToDirectory(model, join(directory, MODEL_DIRECTORY));
+}

@@ -99,7 +99,7 @@ const COMMAND_FLAGS: Record<CommandName, FlagName[]> = {
   'few-shot': [...COMMON, ...TRAINING, ...DISTILL, 'fraction'],
   'zero-shot': [...COMMON, ...TRAINING, ...DISTILL, 'omit'],
   transfer: [...COMMON, ...TRAINING, 'student', 'target'],
-  eigencam: [...COMMON, 'run-name', 'checkpoints', 'images'],
+  eigencam: [...COMMON, 'run-name', 'checkpoints', 'images', 'teacher-model', 'student-model', 'lambda', 'method'],
   sweep: [...COMMON, 'presets', 'sweep', 'epochs', 'batch-size', 'limit-train', 'allow-collapse', 'method', 'teacher-kind', 'teacher-model', 'student-model', 'lambda'],
 };
 

@@ -15,7 +15,6 @@ export { measureClassConditionalStatistics, type CmiPassOptions, type CmiStatist
 export { MemoryStore, type RunStore } from './io/store';
 export { readCheckpoint, writeCheckpoint, CHECKPOINT_MANIFEST, type CheckpointContent, type JsonValue } from './io/checkpoint';
 export { consoleProgress, formatProgressLine, type ProgressReporter, type StepInfo } from './report/progress';
-export { renderCurvesPng, type Curve } from './report/plot';
-export { encodeRgbPng } from './report/png';
+export { renderTrainingCurves } from './report/curves';
 export type { RunRecord } from './report/run-record';
 export type { Batch, LoaderFactory, LoaderOptions, TrainingDataset } from './data';

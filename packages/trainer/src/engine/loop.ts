@@ -8,7 +8,7 @@ import { readCheckpoint, writeCheckpoint, type JsonValue } from '../io/checkpoin
 import type { RunStore } from '../io/store';
 import { SgdMomentum } from '../optim/sgd';
 import { learningRateAt, type LearningRateSchedule } from '../optim/schedule';
-import { renderCurvesPng } from '../report/plot';
+import { renderTrainingCurves } from '../report/curves';
 import { consoleProgress, type ProgressReporter, type StepInfo } from '../report/progress';
 import { buildRunRecord, type RunRecord } from '../report/run-record';
 import { NonFiniteLossError, TrainingAbortedError, TrainingCollapsedError } from './errors';
@@ -315,7 +315,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
           }).finally(() => tf.dispose(temporaries));
           lastCheckpointEpoch = epoch;
           await store.append(METRICS_LOG, `${JSON.stringify({ type: 'epoch', ...epochRecord })}\n`);
-          await store.writeAtomic(CURVES_PLOT, plotHistory(history));
+          await store.writeAtomic(CURVES_PLOT, renderTrainingCurves(history));
           await saveRecord('running');
         }
         settings.progress?.onEpochEnd(summarise(epochRecord, settings.epochs));
@@ -402,30 +402,6 @@ function summarise(record: EpochRecord, epochs: number): string {
     `epoch ${record.epoch}/${epochs} lr ${record.learningRate.toPrecision(3)} ${losses} ` +
     `train acc ${(100 * record.train.accuracy).toFixed(2)}%${test}${extra} ${record.imagesPerSecond.toFixed(1)} img/s`
   );
-}
-
-/**
- * The curves plot: left panel the training loss (black), middle panel accuracies (training blue, test top-1
- * red, test top-5 orange), right panel the extra metrics (teacher CMI green).
- */
-function plotHistory(history: EpochRecord[]): Uint8Array {
-  const extraNames = [...new Set(history.flatMap((record) => Object.keys(record.extra)))];
-  const palette: [number, number, number][] = [[0, 140, 60], [120, 0, 160], [0, 120, 160]];
-  return renderCurvesPng({
-    panels: [
-      [{ name: 'train loss', values: history.map((record) => record.train.losses.total), color: [0, 0, 0] }],
-      [
-        { name: 'train accuracy', values: history.map((record) => record.train.accuracy), color: [30, 60, 220] },
-        { name: 'test top-1', values: history.map((record) => record.test?.top1), color: [220, 30, 30] },
-        { name: 'test top-5', values: history.map((record) => record.test?.top5), color: [240, 150, 0] },
-      ],
-      extraNames.map((name, index) => ({
-        name,
-        values: history.map((record) => record.extra[name]),
-        color: palette[index % palette.length] as [number, number, number],
-      })),
-    ],
-  });
 }
 
 /** Resolves the `progress` option: true → console bar, false → none. */

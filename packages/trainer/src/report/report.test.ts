@@ -1,46 +1,32 @@
-import { inflateSync } from 'node:zlib';
+import { decodePng } from '@kd/cam';
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../io/checksum';
-import { renderCurvesPng } from './plot';
-import { encodeRgbPng } from './png';
+import { renderTrainingCurves } from './curves';
 import { formatProgressLine } from './progress';
 
-describe('encodeRgbPng', () => {
-  it('writes a valid PNG: signature, IHDR, chunk CRCs and a zlib stream of the filtered rows', () => {
-    const rgb = Uint8Array.from({ length: 3 * 2 * 3 }, (_, index) => index * 10);
-    const png = encodeRgbPng({ rgb, width: 3, height: 2 });
-    expect(Array.from(png.slice(0, 8))).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    const view = new DataView(png.buffer);
-    let offset = 8;
-    const chunks: Record<string, Uint8Array> = {};
-    while (offset < png.length) {
-      const length = view.getUint32(offset);
-      const type = new TextDecoder().decode(png.slice(offset + 4, offset + 8));
-      const data = png.slice(offset + 8, offset + 8 + length);
-      expect(view.getUint32(offset + 8 + length)).toBe(crc32(png.slice(offset + 4, offset + 8 + length)));
-      chunks[type] = data;
-      offset += 12 + length;
-    }
-    expect(Object.keys(chunks)).toEqual(['IHDR', 'IDAT', 'IEND']);
-    const header = new DataView(chunks.IHDR!.buffer);
-    expect([header.getUint32(0), header.getUint32(4), chunks.IHDR![8], chunks.IHDR![9]]).toEqual([3, 2, 8, 2]);
-    const raw = inflateSync(chunks.IDAT!);
-    expect(Array.from(raw)).toEqual([0, ...rgb.slice(0, 9), 0, ...rgb.slice(9)]);
-  });
-
-  it('crc32 matches the standard check value', () => {
+describe('crc32', () => {
+  it('matches the standard check value', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
   });
 });
 
-describe('renderCurvesPng', () => {
-  it('draws each curve in its colour on a white canvas', () => {
-    const png = renderCurvesPng({ panels: [[{ name: 'loss', values: [3, 2, 1], color: [255, 0, 0] }]], panelWidth: 40, height: 30 });
-    const idat = png.slice(8 + 25 + 8, png.length - 12 - 4);
-    const raw = inflateSync(idat);
-    let red = 0;
-    for (let index = 0; index < raw.length - 2; index++) if (raw[index] === 255 && raw[index + 1] === 0 && raw[index + 2] === 0) red++;
-    expect(red).toBeGreaterThan(10);
+describe('renderTrainingCurves', () => {
+  it('draws three panels (loss, accuracy, extra metrics) into one PNG', () => {
+    const record = (epoch: number, loss: number) => ({
+      epoch,
+      learningRate: 0.1,
+      seconds: 1,
+      imagesPerSecond: 100,
+      train: { losses: { total: loss, ce: loss }, accuracy: 0.5, count: 10 },
+      extra: { teacherCmi: 0.2 },
+      numTensors: 0,
+    });
+    const image = decodePng(renderTrainingCurves([record(1, 2), record(2, 1)]));
+    const withoutExtra = decodePng(renderTrainingCurves([{ ...record(1, 2), extra: {} }]));
+    expect(image.height).toBeGreaterThanOrEqual(300);
+    expect(image.width).toBeGreaterThanOrEqual(3 * 400);
+    expect(withoutExtra.width).toBeLessThan(3 * 400);
+    expect(withoutExtra.width).toBeGreaterThanOrEqual(2 * 400);
   });
 });
 

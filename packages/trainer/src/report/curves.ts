@@ -1,0 +1,49 @@
+import { encodePng, renderGrid, renderLinePlot, type LineSeries, type RasterImage } from '@kd/cam';
+import type { EpochRecord } from '../engine/loop';
+
+/**
+ * `curves.png`: three line plots side by side (`@kd/cam`'s renderer) over the epochs so far —
+ * the training loss (total and each weighted part), the accuracies (training, test top-1, test top-5, in %),
+ * and the task's extra metrics (teacher CMI, …) when there are any.
+ */
+export function renderTrainingCurves(history: readonly EpochRecord[]): Uint8Array {
+  const epochs = history.map((record) => record.epoch);
+  const seriesOf = (name: string, values: (number | undefined)[]): LineSeries => ({
+    name,
+    points: values.map((value, index) => [epochs[index] as number, value ?? Number.NaN] as const),
+  });
+  const lossNames = [...new Set(history.flatMap((record) => Object.keys(record.train.losses)))];
+  const panels: RasterImage[] = [
+    renderLinePlot({
+      title: 'training loss',
+      xLabel: 'epoch',
+      series: lossNames.map((name) => seriesOf(name, history.map((record) => record.train.losses[name]))),
+      width: 400,
+      height: 300,
+    }),
+    renderLinePlot({
+      title: 'accuracy %',
+      xLabel: 'epoch',
+      series: [
+        seriesOf('train', history.map((record) => 100 * record.train.accuracy)),
+        seriesOf('test top-1', history.map((record) => (record.test ? 100 * record.test.top1 : undefined))),
+        seriesOf('test top-5', history.map((record) => (record.test ? 100 * record.test.top5 : undefined))),
+      ],
+      width: 400,
+      height: 300,
+    }),
+  ];
+  const extraNames = [...new Set(history.flatMap((record) => Object.keys(record.extra)))];
+  if (extraNames.length > 0) {
+    panels.push(
+      renderLinePlot({
+        title: 'extra',
+        xLabel: 'epoch',
+        series: extraNames.map((name) => seriesOf(name, history.map((record) => record.extra[name]))),
+        width: 400,
+        height: 300,
+      }),
+    );
+  }
+  return encodePng(renderGrid({ rows: [{ label: '', images: panels }] }));
+}

@@ -58,12 +58,12 @@ describeWasmVsCpu('Conv2DBackpropFilter / Conv2DBackpropInput: wasm equals cpu',
       const dyShape = outputShape(c);
       if (dyShape[1] < 1 || dyShape[2] < 1) continue;
       const filterShape = [c.filter[0], c.filter[1], c.input[3], c.outChannels];
-      const dimRoundingMode = typeof c.pad === 'number' ? 'floor' : undefined;
+      const rounding = typeof c.pad === 'number' ? { dimRoundingMode: 'floor' } : {};
       try {
         await expectKernelMatchesCpu(
           'Conv2DBackpropFilter',
           { x: randomHost(c.input, seed++), dy: randomHost(dyShape, seed++) },
-          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode, filterShape },
+          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', ...rounding, filterShape },
         );
       } catch (error) {
         throw new Error(`${describeCase(c)}: ${(error as Error).message}`);
@@ -77,12 +77,12 @@ describeWasmVsCpu('Conv2DBackpropFilter / Conv2DBackpropInput: wasm equals cpu',
       const dyShape = outputShape(c);
       if (dyShape[1] < 1 || dyShape[2] < 1) continue;
       const filterShape = [c.filter[0], c.filter[1], c.input[3], c.outChannels];
-      const dimRoundingMode = typeof c.pad === 'number' ? 'floor' : undefined;
+      const rounding = typeof c.pad === 'number' ? { dimRoundingMode: 'floor' } : {};
       try {
         await expectKernelMatchesCpu(
           'Conv2DBackpropInput',
           { dy: randomHost(dyShape, seed++), filter: randomHost(filterShape, seed++) },
-          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode, inputShape: c.input },
+          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', ...rounding, inputShape: c.input },
         );
       } catch (error) {
         throw new Error(`${describeCase(c)}: ${(error as Error).message}`);

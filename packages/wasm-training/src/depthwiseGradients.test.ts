@@ -64,9 +64,9 @@ async function expectMatches(
   dilations: number,
 ): Promise<void> {
   if (dilations === 1) {
-    await expectKernelMatchesCpu(kernelName, inputs, attrs as never);
+    await expectKernelMatchesCpu(kernelName, inputs, attrs);
   }
-  const actual = await runKernelOn('wasm', kernelName, inputs, attrs as never);
+  const actual = await runKernelOn('wasm', kernelName, inputs, attrs);
   const error = relativeError(actual.values, loopReference());
   expect(error, `${kernelName} vs plain loops: relative error ${error}`).toBeLessThanOrEqual(1e-4);
 }

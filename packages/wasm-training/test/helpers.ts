@@ -16,6 +16,9 @@ export interface HostTensor {
   dtype: 'float32' | 'int32';
 }
 
+/** Kernel attributes as tests write them (undefined entries are dropped by tfjs). */
+export type KernelAttrs = Record<string, unknown>;
+
 export function randomHost(shape: number[], seed: number): HostTensor {
   const random = seededRandom(seed);
   const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * random() - 1);
@@ -41,13 +44,13 @@ export async function runKernelOn(
   backendName: 'cpu' | 'wasm',
   kernelName: string,
   inputs: Record<string, HostTensor>,
-  attrs: NamedAttrMap,
+  attrs: KernelAttrs,
 ): Promise<{ values: Float32Array; shape: number[] }> {
   if (tf.getBackend() !== backendName) await tf.setBackend(backendName);
   return tf.tidy(() => {
     const tensors: Record<string, tf.Tensor> = {};
     for (const [name, host] of Object.entries(inputs)) tensors[name] = tf.tensor(host.values, host.shape, host.dtype);
-    const output = tf.engine().runKernel(kernelName, tensors, attrs) as tf.Tensor;
+    const output = tf.engine().runKernel(kernelName, tensors, attrs as NamedAttrMap) as tf.Tensor;
     const values = Float32Array.from(output.dataSync());
     return { values, shape: output.shape.slice() };
   });
@@ -69,7 +72,7 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 export async function expectKernelMatchesCpu(
   kernelName: string,
   inputs: Record<string, HostTensor>,
-  attrs: NamedAttrMap,
+  attrs: KernelAttrs,
   tolerance = 1e-4,
 ): Promise<void> {
   const expected = await runKernelOn('cpu', kernelName, inputs, attrs);

@@ -35,7 +35,8 @@ export function depthwiseFilterGradient(
               const xv = x.values[((n * height + h) * width + w) * channels + c] as number;
               for (let m = 0; m < multiplier; m++) {
                 const dyv = dy.values[((n * outHeight + oh) * outWidth + ow) * outChannels + c * multiplier + m] as number;
-                dw[((r * kw + s) * channels + c) * multiplier + m] += xv * dyv;
+                const at = ((r * kw + s) * channels + c) * multiplier + m;
+                dw[at] = (dw[at] as number) + xv * dyv;
               }
             }
           }
@@ -70,7 +71,8 @@ export function depthwiseInputGradient(
               for (let m = 0; m < multiplier; m++) {
                 const dyv = dy.values[((n * outHeight + oh) * outWidth + ow) * outChannels + c * multiplier + m] as number;
                 const fv = filter.values[((r * kw + s) * channels + c) * multiplier + m] as number;
-                dx[((n * height + h) * width + w) * channels + c] += dyv * fv;
+                const at = ((n * height + h) * width + w) * channels + c;
+                dx[at] = (dx[at] as number) + dyv * fv;
               }
             }
           }

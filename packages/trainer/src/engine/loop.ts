@@ -34,6 +34,8 @@ export interface EpochRecord {
   extra: Record<string, number>;
   /** Live tensors after the epoch (flat across epochs when nothing leaks). */
   numTensors: number;
+  /** Resident set size of the process in bytes (Node only): it can grow while numTensors stays flat. */
+  rssBytes?: number;
 }
 
 /** What every trainer returns. */
@@ -133,6 +135,11 @@ export function assignVariables(fn: string, prefix: string, variables: readonly 
 /** Adds `prefix/index` → variable entries to `map`. */
 export function collectVariables(map: Map<string, tf.Tensor>, prefix: string, variables: readonly tf.Tensor[]): void {
   variables.forEach((variable, index) => map.set(`${prefix}/${index}`, variable));
+}
+
+function residentSetSize(): { rssBytes?: number } {
+  const memoryUsage = (globalThis as { process?: { memoryUsage?: () => { rss: number } } }).process?.memoryUsage;
+  return typeof memoryUsage === 'function' ? { rssBytes: memoryUsage().rss } : {};
 }
 
 function stepsPerEpoch(count: number, batchSize: number, dropLast: boolean): number {
@@ -290,6 +297,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
           ...(test ? { test } : {}),
           extra,
           numTensors: tf.memory().numTensors,
+          ...residentSetSize(),
         };
         const collapse = task.collapseMessage?.(epochRecord);
         if (collapse !== undefined) {

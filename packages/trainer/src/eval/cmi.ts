@@ -26,7 +26,7 @@ export interface CmiPassOptions {
 export interface CmiStatistics {
   /** Î = (1/n) Σ_i KL(P_{x_i} ‖ Q̂_{y_i}) in nats. */
   cmi: number;
-  /** `[C·C]` row-major: row y is Q̂_y = mean softmax of the samples labelled y (zeros for an absent class). */
+  /** `[C·C]` row-major: row y is Q̂_y = mean softmax of the samples labelled y (uniform for an absent class). */
   centroids: Float32Array;
   /** Top-1 accuracy of the same pass. */
   accuracy: number;
@@ -84,7 +84,11 @@ export async function measureClassConditionalStatistics(options: CmiPassOptions)
   const centroids = new Float32Array(classes * classes);
   for (let label = 0; label < classes; label++) {
     const count = counts[label] as number;
-    if (count === 0) continue;
+    if (count === 0) {
+      // A class with no sample gets the uniform row, as @kd/losses' CentroidTracker.
+      centroids.fill(1 / classes, label * classes, (label + 1) * classes);
+      continue;
+    }
     for (let c = 0; c < classes; c++) centroids[label * classes + c] = (sums[label * classes + c] as number) / count;
   }
   let klSum = 0;

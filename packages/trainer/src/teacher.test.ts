@@ -1,6 +1,6 @@
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
-import { syntheticDataset, tinyModel } from '../test/fixtures';
+import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
 import { MemoryStore } from './io/store';
 import { trainTeacher } from './teacher';
 
@@ -35,5 +35,41 @@ describeWithBackends('trainTeacher', () => {
     expect(store.files.has('checkpoint-4.bin')).toBe(true);
     expect(store.files.has('checkpoint-3.bin')).toBe(false);
     model.dispose();
+  });
+});
+
+describeWithBackends('trainTeacher: abort, resume checks', () => {
+  const train = syntheticDataset({ count: 64, seed: 3 });
+  const base = { data: { train }, epochs: 3, batchSize: 16, augmentation: false as const, progress: false as const };
+
+  it('stops on the abort signal between steps, records it, and resumes to the uninterrupted result', async () => {
+    const reference = tinyModel({ seed: 4 });
+    await trainTeacher({ ...base, model: reference });
+    const expected = snapshot(reference);
+    reference.dispose();
+
+    const model = tinyModel({ seed: 4 });
+    const store = new MemoryStore();
+    const controller = new AbortController();
+    try {
+      await expect(
+        trainTeacher({ ...base, model, store, signal: controller.signal, onStepEnd: (info) => (info.epoch === 2 && info.step === 2 ? controller.abort() : undefined) }),
+      ).rejects.toThrow('trainTeacher: aborted at epoch 2 before step 3; the last checkpoint (epoch 1) is intact: pass resume: true to continue.');
+      expect(JSON.parse(store.text('run.json')!).status).toBe('aborted');
+      const result = await trainTeacher({ ...base, model, store, resume: true });
+      expect(result.history).toHaveLength(3);
+      expect(snapshot(model)).toEqual(expected);
+      // A finished run resumed again trains nothing and returns the same history.
+      const again = await trainTeacher({ ...base, model, store, resume: 'auto' });
+      expect(again.history).toEqual(result.history);
+      await expect(trainTeacher({ ...base, model, store, resume: true, seed: 5 })).rejects.toThrow(
+        'trainTeacher: cannot resume, the checkpoint is from a different run: seed: checkpoint has 0, this run has 5',
+      );
+      await expect(trainTeacher({ ...base, model, store: new MemoryStore(), resume: true })).rejects.toThrow(
+        'trainTeacher: resume is true but the store holds no checkpoint',
+      );
+    } finally {
+      model.dispose();
+    }
   });
 });

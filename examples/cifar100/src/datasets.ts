@@ -65,6 +65,15 @@ export interface LoadedSplits {
   normalization: Normalization;
 }
 
+/** The test split of CIFAR-100 or CIFAR-10 only (Eigen-CAM pictures), limited to the first N samples. */
+export async function loadSourceTestSet({ dataset, dataDir, download, limitTest }: {
+  dataset: SourceDataset; dataDir: string; download: boolean; limitTest?: number;
+}): Promise<{ test: Dataset; normalization: Normalization }> {
+  checkDataDirectory(dataset, dataDir, download);
+  const test = await (dataset === 'cifar100' ? loadCifar100 : loadCifar10)({ split: 'test', dataDir, download });
+  return { test: firstSamples(test, limitTest), normalization: dataset === 'cifar100' ? CIFAR100_NORMALIZATION : CIFAR10_NORMALIZATION };
+}
+
 /** CIFAR-100 or CIFAR-10, train and test, limited to the first N samples when asked. */
 export async function loadSourceDataset({ dataset, dataDir, download, limitTrain, limitTest }: {
   dataset: SourceDataset; dataDir: string; download: boolean; limitTrain?: number; limitTest?: number;

@@ -29,8 +29,14 @@ export async function runCommandLine(argv: readonly string[], options: RunOption
     log(usage(config === undefined ? undefined : command));
     return undefined;
   }
-  // One backend per process: a sweep's steps reuse it.
-  backendReady ??= selectBackend({ backend: config.backend, ...(config.threads === undefined ? {} : { threads: config.threads }), log });
+  // One backend per process: a sweep's steps reuse it. The tfjs-node packages are imported from here, so they
+  // resolve from this package's node_modules, where `pnpm add … --filter @kd-example/cifar100` puts them.
+  backendReady ??= selectBackend({
+    backend: config.backend,
+    ...(config.threads === undefined ? {} : { threads: config.threads }),
+    log,
+    importModule: (specifier) => import(specifier),
+  });
   await backendReady;
   const run = async (name: CommandName, stepArgv?: readonly string[]): Promise<CommandOutcome> => {
     const stepConfig = stepArgv === undefined ? config : parseCommandLine(stepArgv).config;

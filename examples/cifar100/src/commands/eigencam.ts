@@ -7,7 +7,7 @@ import { normalizeImages, type Dataset } from '@kd/data';
 import type { KdModel } from '@kd/models';
 import { directoryStore } from '@kd/trainer/node';
 import type { RunConfig } from '../cli';
-import { loadSourceDataset } from '../datasets';
+import { loadSourceTestSet } from '../datasets';
 import { isFinished, loadRunModel, resolveRunDirectory, RUN_RECORD_FILE } from '../runs';
 import { mcmiRunName, studentRunName, teacherRunName, type CommandOutcome, type Log } from './shared';
 
@@ -58,7 +58,7 @@ export async function eigencamCommand(config: RunConfig, log: Log): Promise<Comm
     return { runDirectory, skipped: true };
   }
   const references = config.checkpoints ?? [teacherRunName(config), mcmiRunName(config), studentRunName(config, 'distill')];
-  const { test, normalization } = await loadSourceDataset({ ...config, limitTrain: 1, limitTest: config.images });
+  const { test, normalization } = await loadSourceTestSet({ ...config, limitTest: config.images });
   const count = Math.min(config.images, test.labels.length);
   const startedAt = new Date().toISOString();
   const pictures = Array.from({ length: count }, (_, index) => pictureOf(test, index));

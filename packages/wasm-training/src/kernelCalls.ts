@@ -42,6 +42,13 @@ export class KernelCalls {
     return output;
   }
 
+  /** Records the output of a kernel called directly (not through {@link KernelCalls.run}) as an intermediate. */
+  adopt(info: TensorInfo | undefined, name: string): TensorInfo {
+    if (info === undefined) throw new Error(`${this.caller}: wasm kernel '${name}' returned no output`);
+    this.intermediates.add(info);
+    return info;
+  }
+
   /** Hands `info` to the caller: it is no longer freed by {@link KernelCalls.dispose}. */
   keep(info: TensorInfo): TensorInfo {
     // A kernel input passed straight through needs a reference of its own, as wasm's Identity takes one.

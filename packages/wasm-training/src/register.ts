@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { batchMatMulConfig, setStockBatchMatMul } from './kernels/batchMatMul';
 import { conv2DBackpropFilterConfig } from './kernels/conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './kernels/conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwiseConv2dNativeBackpropFilter';
@@ -12,6 +13,7 @@ import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
 
 /** Names of the kernels this package provides for the wasm backend. */
 export const WASM_TRAINING_KERNEL_NAMES = [
+  'BatchMatMul',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
@@ -22,6 +24,7 @@ export const WASM_TRAINING_KERNEL_NAMES = [
 export type WasmTrainingKernelName = (typeof WASM_TRAINING_KERNEL_NAMES)[number];
 
 const CONFIGS: Record<WasmTrainingKernelName, KernelConfig> = {
+  BatchMatMul: batchMatMulConfig,
   Conv2DBackpropFilter: conv2DBackpropFilterConfig,
   Conv2DBackpropInput: conv2DBackpropInputConfig,
   DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilterConfig,
@@ -51,7 +54,8 @@ export interface RegisterWasmTrainingKernelsOptions {
  * Registers, for the `wasm` backend, every kernel a training step of a conv net needs and stock
  * `@tensorflow/tfjs-backend-wasm` lacks or runs as a scalar loop: `Conv2DBackpropFilter`, a fast
  * `Conv2DBackpropInput` (replacing the stock one), `DepthwiseConv2dNativeBackpropFilter`,
- * `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum`. Each is composed of wasm's own kernels
+ * `DepthwiseConv2dNativeBackpropInput`, `UnsortedSegmentSum`, and a `BatchMatMul` that keeps transposed
+ * products (dense and 1×1-conv gradients) on XNNPACK instead of the stock scalar loop. Each is composed of wasm's own kernels
  * (XNNPACK convolutions, transposes, pads, slices); no new binary. Safe to call any number of times, before or
  * after the backend initialises; `@tensorflow/tfjs-backend-wasm` must be imported first (its stock kernels
  * are what ours call).
@@ -86,15 +90,22 @@ export function registerWasmTrainingKernels(options: RegisterWasmTrainingKernels
     const existing = tf.getKernel(name, 'wasm');
     if (isOurs(existing)) continue;
     replaced.set(name, existing);
+    if (name === 'BatchMatMul') {
+      if (existing === undefined) throw new Error(`${fn}: the wasm backend has no BatchMatMul kernel to speed up`);
+      setStockBatchMatMul(existing.kernelFunc);
+    }
     if (existing !== undefined) tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(CONFIGS[name]);
+    // The engine runs a kernel's setupFunc when the backend initialises, and stock wasm kernels bind their
+    // wasm functions there (our BatchMatMul calls the stock one; a restored stock kernel needs it too), so
+    // ours carries the setup of the kernel it replaces.
+    tf.registerKernel({ ...CONFIGS[name], setupFunc: existing?.setupFunc });
   }
   return WASM_TRAINING_KERNEL_NAMES.filter((name) => isOurs(tf.getKernel(name, 'wasm')));
 }
 
 /**
  * Removes the kernels {@link registerWasmTrainingKernels} registered and restores the stock ones they replaced
- * (wasm's own `Conv2DBackpropInput`). Safe to call when nothing is registered.
+ * (wasm's own `Conv2DBackpropInput` and `BatchMatMul`). Safe to call when nothing is registered.
  */
 export function unregisterWasmTrainingKernels(): void {
   for (const name of WASM_TRAINING_KERNEL_NAMES) {

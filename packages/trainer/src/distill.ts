@@ -310,7 +310,9 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
       recordConfig: config,
       dispose: () => undefined,
     };
-    return await runTraining(task, settings);
+    // A run killed during a pre-stage has no main checkpoint yet: resume: true must not reject it.
+    const hasPreStage = instances.some((instance) => instance.preStage !== undefined && instance.preStage.epochs > 0);
+    return await runTraining(task, { ...settings, resume: settings.resume === true && hasPreStage ? 'auto' : settings.resume });
   } finally {
     disposeAll();
   }

@@ -1,8 +1,11 @@
 import type { KdModel } from '@kd/models';
+import { createLoader } from '@kd/data';
 import { describeWithBackends } from '@kd/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
 import { distillStudent } from './distill';
+import type { LoaderFactory } from './data';
+import { TrainingAbortedError } from './engine/errors';
 import { MemoryStore } from './io/store';
 import { trainTeacher } from './teacher';
 
@@ -74,6 +77,36 @@ describeWithBackends('distillStudent pre-stages', () => {
       expect(snapshot(student)).not.toEqual(initial);
     } finally {
       student.dispose();
+    }
+  });
+
+  it('resumes a run killed inside a pre-stage to the weights of an uninterrupted run', async () => {
+    const objectives = [{ method: 'ce', weight: 1 }, { method: 'ft', weight: 200, options: { preStageEpochs: 2 } }];
+    const base = { teacher, data: { train }, objectives, epochs: 1, ...quiet };
+    const reference = tinyModel({ seed: 20, width: 2, name: 'student' });
+    await distillStudent({ ...base, student: reference });
+    const expected = snapshot(reference);
+    reference.dispose();
+
+    // The loader's second shuffled pass is the pre-stage's epoch 2: abort there.
+    const controller = new AbortController();
+    let trainingPasses = 0;
+    const aborting: LoaderFactory = (dataset, { augment: _augment, ...options }) => {
+      if (options.shuffle && ++trainingPasses === 2) controller.abort();
+      return createLoader(dataset as Parameters<typeof createLoader>[0], options);
+    };
+    const store = new MemoryStore();
+    const killed = tinyModel({ seed: 20, width: 2, name: 'student' });
+    await expect(distillStudent({ ...base, student: killed, store, loader: aborting, signal: controller.signal })).rejects.toThrow(
+      TrainingAbortedError,
+    );
+    killed.dispose();
+    const resumed = tinyModel({ seed: 20, width: 2, name: 'student' });
+    try {
+      await distillStudent({ ...base, student: resumed, store, loader: aborting, resume: true });
+      expect(snapshot(resumed)).toEqual(expected);
+    } finally {
+      resumed.dispose();
     }
   });
 });

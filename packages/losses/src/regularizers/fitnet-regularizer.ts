@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fitnetLoss } from '../baselines/index';
 import { assertSameBatch } from '../validate';
 import { assertInput, assertKnownOptions } from './checks';
-import { batchNormTraining, conv2d, conv2dTranspose, defaultInit } from './layers';
+import { batchNormTraining, conv1x1, conv2d, conv2dTranspose, defaultInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
 
@@ -101,7 +101,10 @@ export class FitNetRegularizer extends RegularizerBase {
           ? conv2d(studentFeature, this.kernel, this.bias, { stride: 2, padding: 1 })
           : this.regressorKind === 'transposed4x4-stride2'
             ? conv2dTranspose(studentFeature, this.kernel, this.bias, { stride: 2, padding: 1 })
-            : conv2d(studentFeature, this.kernel, this.bias);
+            : this.kernel.shape[0] === 1 && this.kernel.shape[1] === 1
+              ? // equal sizes: a 1×1 kernel is a matrix product over positions (much cheaper to differentiate on cpu)
+                conv1x1(studentFeature, tf.reshape(this.kernel, this.kernel.shape.slice(2)), this.bias)
+              : conv2d(studentFeature, this.kernel, this.bias);
       return tf.relu(batchNormTraining(convolved, this.gamma, this.beta));
     });
   }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommandLine, stepArguments, usage } from './cli';
+import { parseCommandLine, parseRunCommand, stepArguments, usage } from './cli';
 import { PRESETS, STANDARD_PAIRS, SWEEPS, getPreset, scaleMilestones } from './presets';
 
 describe('parseCommandLine', () => {
   it('applies the preset, then the flags', () => {
-    const { command, config } = parseCommandLine([
+    const { command, config } = parseRunCommand([
       'distill', '--preset', 'vgg13-mobilenetv2', '--epochs', '100', '--seed', '3', '--out-dir', 'o', '--data-dir', 'd', '--method', 'crd',
     ]);
     expect(command).toBe('distill');
@@ -20,41 +20,47 @@ describe('parseCommandLine', () => {
   });
 
   it('--epochs and --lr set the stage the command trains', () => {
-    expect(parseCommandLine(['finetune-mcmi', '--epochs', '5', '--lr', '0.02']).config).toMatchObject({ mcmiEpochs: 5, mcmiLearningRate: 0.02, epochs: 240 });
-    expect(parseCommandLine(['transfer', '--epochs', '12']).config).toMatchObject({ transferEpochs: 12, transferMilestones: [3, 6, 9] });
-    expect(parseCommandLine(['train-teacher', '--lr', '0.1']).config).toMatchObject({ teacherLearningRate: 0.1, studentLearningRate: 0.05 });
+    expect(parseRunCommand(['finetune-mcmi', '--epochs', '5', '--lr', '0.02']).config).toMatchObject({ mcmiEpochs: 5, mcmiLearningRate: 0.02, epochs: 240 });
+    expect(parseRunCommand(['transfer', '--epochs', '12']).config).toMatchObject({ transferEpochs: 12, transferMilestones: [3, 6, 9] });
+    expect(parseRunCommand(['train-teacher', '--lr', '0.1']).config).toMatchObject({ teacherLearningRate: 0.1, studentLearningRate: 0.05 });
   });
 
   it('rejects bad input with a message naming the flag', () => {
-    expect(() => parseCommandLine(['teach'])).toThrow(/unknown command 'teach'; commands: train-teacher/);
-    expect(() => parseCommandLine(['distill', '--epochs', 'ten'])).toThrow("--epochs must be a number, got 'ten'");
-    expect(() => parseCommandLine(['distill', '--epochs', '2.5'])).toThrow('--epochs must be an integer, got 2.5');
-    expect(() => parseCommandLine(['distill', '--batch-size', '0'])).toThrow('--batch-size must be > 0, got 0');
-    expect(() => parseCommandLine(['distill', '--backend', 'gpu'])).toThrow("--backend must be one of auto, tensorflow, wasm, cpu; got 'gpu'");
-    expect(() => parseCommandLine(['distill', '--preset', 'resnet18'])).toThrow(/unknown preset 'resnet18'; known presets: resnet32x4-resnet8x4/);
-    expect(() => parseCommandLine(['distill', '--method', 'kdd'])).toThrow(/--method must be one of .*crd/);
-    expect(() => parseCommandLine(['distill', '--bogus'])).toThrow(/distill: Unknown option '--bogus'/);
-    expect(() => parseCommandLine(['train-teacher', '--fraction', '0.5'])).toThrow('train-teacher: --fraction does not apply to this command');
-    expect(() => parseCommandLine(['few-shot', '--fraction', '1.5'])).toThrow('--fraction must be <= 1, got 1.5');
-    expect(() => parseCommandLine(['few-shot', '--preset', 'wrn40_2-wrn16_2'])).toThrow(/has no few-shot fraction; pass --fraction/);
-    expect(() => parseCommandLine(['zero-shot', '--omit', '9,9'])).toThrow('--omit lists a class twice');
-    expect(() => parseCommandLine(['zero-shot', '--omit', '10'])).toThrow('--omit must be <= 9, got 10');
-    expect(() => parseCommandLine(['zero-shot', '--preset', 'tiny', '--omit', '1'])).toThrow(/runs on CIFAR-10/);
-    expect(() => parseCommandLine(['distill', '--run-name', '../x'])).toThrow(/--run-name must use only letters/);
-    expect(() => parseCommandLine(['distill', '--teacher-model', 'resnet9'])).toThrow(/--teacher-model must be one of/);
-    expect(() => parseCommandLine(['sweep'])).toThrow('sweep: pass --presets a,b,c or --sweep');
-    expect(() => parseCommandLine(['sweep', '--presets', 'tiny,nope'])).toThrow(/unknown preset 'nope'/);
-    expect(() => parseCommandLine(['distill', 'extra'])).toThrow("distill: unexpected argument 'extra'");
+    expect(() => parseRunCommand(['teach'])).toThrow(/unknown command 'teach'; commands: train-teacher/);
+    expect(() => parseRunCommand(['distill', '--epochs', 'ten'])).toThrow("--epochs must be a number, got 'ten'");
+    expect(() => parseRunCommand(['distill', '--epochs', '2.5'])).toThrow('--epochs must be an integer, got 2.5');
+    expect(() => parseRunCommand(['distill', '--batch-size', '0'])).toThrow('--batch-size must be > 0, got 0');
+    expect(() => parseRunCommand(['distill', '--backend', 'gpu'])).toThrow("--backend must be one of auto, tensorflow, wasm, cpu; got 'gpu'");
+    expect(() => parseRunCommand(['distill', '--preset', 'resnet18'])).toThrow(/unknown preset 'resnet18'; known presets: resnet32x4-resnet8x4/);
+    expect(() => parseRunCommand(['distill', '--method', 'kdd'])).toThrow(/--method must be one of .*crd/);
+    expect(() => parseRunCommand(['distill', '--bogus'])).toThrow(/distill: Unknown option '--bogus'/);
+    expect(() => parseRunCommand(['train-teacher', '--fraction', '0.5'])).toThrow('train-teacher: --fraction does not apply to this command');
+    expect(() => parseRunCommand(['few-shot', '--fraction', '1.5'])).toThrow('--fraction must be <= 1, got 1.5');
+    expect(() => parseRunCommand(['few-shot', '--preset', 'wrn40_2-wrn16_2'])).toThrow(/has no few-shot fraction; pass --fraction/);
+    expect(() => parseRunCommand(['zero-shot', '--omit', '9,9'])).toThrow('--omit lists a class twice');
+    expect(() => parseRunCommand(['zero-shot', '--omit', '10'])).toThrow('--omit must be <= 9, got 10');
+    expect(() => parseRunCommand(['zero-shot', '--preset', 'tiny', '--omit', '1'])).toThrow(/runs on CIFAR-10/);
+    expect(() => parseRunCommand(['distill', '--run-name', '../x'])).toThrow(/--run-name must use only letters/);
+    expect(() => parseRunCommand(['distill', '--teacher-model', 'resnet9'])).toThrow(/--teacher-model must be one of/);
+    expect(() => parseRunCommand(['sweep'])).toThrow('sweep: pass --presets a,b,c or --sweep');
+    expect(() => parseRunCommand(['sweep', '--presets', 'tiny,nope'])).toThrow(/unknown preset 'nope'/);
+    expect(() => parseRunCommand(['distill', 'extra'])).toThrow("distill: unexpected argument 'extra'");
   });
 
   it('a sweep passes on only the flags each step accepts', () => {
-    const { config } = parseCommandLine(['sweep', '--sweep', 'few-shot', '--epochs', '2', '--allow-collapse', '--method', 'crd']);
+    const { config } = parseRunCommand(['sweep', '--sweep', 'few-shot', '--epochs', '2', '--allow-collapse', '--method', 'crd']);
     expect(config.sweepPresets).toEqual(['few-shot-5', 'few-shot-10', 'few-shot-25', 'few-shot-50', 'few-shot-75']);
     expect(stepArguments('train-teacher', 'few-shot-5', config.flags)).toEqual(['train-teacher', '--preset', 'few-shot-5', '--epochs', '2']);
     expect(stepArguments('finetune-mcmi', 'few-shot-5', config.flags)).toEqual([
       'finetune-mcmi', '--preset', 'few-shot-5', '--epochs', '2', '--allow-collapse',
     ]);
     expect(stepArguments('few-shot', 'few-shot-5', config.flags)).toEqual(['few-shot', '--preset', 'few-shot-5', '--epochs', '2', '--method', 'crd']);
+  });
+
+  it('--help anywhere asks for help instead of running', () => {
+    expect(parseCommandLine([])).toEqual({ kind: 'help', command: undefined });
+    expect(parseCommandLine(['--help'])).toEqual({ kind: 'help', command: undefined });
+    expect(parseCommandLine(['distill', '--epochs', '3', '--help'])).toEqual({ kind: 'help', command: 'distill' });
   });
 
   it('help lists every command and preset', () => {

@@ -65,7 +65,7 @@ const FLAGS = {
   'limit-test': { type: 'string', help: 'use only the first N test samples' },
   lambda: { type: 'string', help: 'MCMI λ in CE − λ·CMI' },
   'allow-collapse': { type: 'boolean', help: 'keep fine-tuning when MCMI collapses (disables the guard)' },
-  method: { type: 'string', help: `distillation method added to CE + KD (${METHOD_NAMES.join(', ')})` },
+  method: { type: 'string', help: `kd, or a method used with CE (${METHOD_NAMES.filter((name) => name !== 'ce' && name !== 'kd').join(', ')})` },
   gamma: { type: 'string', help: 'weight of CE' },
   alpha: { type: 'string', help: 'weight of KD' },
   beta: { type: 'string', help: 'weight of the added method' },
@@ -137,6 +137,13 @@ export function stepArguments(step: CommandName, preset: string, flags: Readonly
   return argv;
 }
 
+/** Parses a command line that must run a command (tests, sweep steps): help requests are an error. */
+export function parseRunCommand(argv: readonly string[]): { command: CommandName; config: RunConfig } {
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === 'help') throw new Error(`expected a command with flags, got a help request: ${argv.join(' ')}`);
+  return parsed;
+}
+
 /** The usage text (`--help`). */
 export function usage(command?: CommandName): string {
   const lines = ['usage: kd-cifar100 <command> [flags]', ''];
@@ -180,11 +187,10 @@ function oneOf<T extends string>(flag: string, text: string, allowed: readonly T
   return text as T;
 }
 
-export interface ParsedCommand {
-  command: CommandName;
-  help: boolean;
-  config: RunConfig;
-}
+/** A command to run, or a request for help (general, or about one command). */
+export type ParsedCommand =
+  | { kind: 'run'; command: CommandName; config: RunConfig }
+  | { kind: 'help'; command: CommandName | undefined };
 
 /**
  * Parses `argv` (without node and the script): the command, then flags. Throws with a message naming the flag.
@@ -195,12 +201,13 @@ export interface ParsedCommand {
 export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    return { command: 'sweep', help: true, config: undefined as unknown as RunConfig };
+    return { kind: 'help', command: undefined };
   }
   if (!(COMMANDS as readonly string[]).includes(first)) {
     throw new Error(`unknown command '${first}'; commands: ${COMMANDS.join(', ')} (kd-cifar100 --help)`);
   }
   const command = first as CommandName;
+  if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', command };
   const allowed = new Set<string>(COMMAND_FLAGS[command]);
   let parsed: ReturnType<typeof parseArgs<{ options: typeof FLAGS; strict: true; allowPositionals: true }>>;
   try {
@@ -323,5 +330,5 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   for (const [role, name] of [['teacher', config.teacher], ['student', config.student]] as const) {
     if (!models.has(name)) throw new Error(`preset '${preset.name}': unknown ${role} model '${name}'; known: ${[...models].join(', ')}`);
   }
-  return { command, help: flagOn('help'), config };
+  return { kind: 'run', command, config };
 }

@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from '@kd-example/common';
-import { parseCommandLine, usage, type CommandName } from './cli';
+import { parseCommandLine, parseRunCommand, usage, type CommandName } from './cli';
 import { distillCommand } from './commands/distill';
 import { eigencamCommand } from './commands/eigencam';
 import { finetuneMcmiCommand } from './commands/finetune-mcmi';
@@ -24,11 +24,12 @@ let backendReady: Promise<unknown> | undefined;
 /** Runs one command line (without `node main.ts`). Sweeps return their steps; `--help` returns undefined. */
 export async function runCommandLine(argv: readonly string[], options: RunOptions = {}): Promise<CommandOutcome | SweepStep[] | undefined> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
-  const { command, help, config } = parseCommandLine(argv);
-  if (help) {
-    log(usage(config === undefined ? undefined : command));
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === 'help') {
+    log(usage(parsed.command));
     return undefined;
   }
+  const { command, config } = parsed;
   // One backend per process: a sweep's steps reuse it. The tfjs-node packages are imported from here, so they
   // resolve from this package's node_modules, where `pnpm add … --filter @kd-example/cifar100` puts them.
   backendReady ??= selectBackend({
@@ -39,7 +40,7 @@ export async function runCommandLine(argv: readonly string[], options: RunOption
   });
   await backendReady;
   const run = async (name: CommandName, stepArgv?: readonly string[]): Promise<CommandOutcome> => {
-    const stepConfig = stepArgv === undefined ? config : parseCommandLine(stepArgv).config;
+    const stepConfig = stepArgv === undefined ? config : parseRunCommand(stepArgv).config;
     switch (name) {
       case 'train-teacher':
         return trainTeacherCommand(stepConfig, log);

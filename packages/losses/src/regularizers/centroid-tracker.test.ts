@@ -1,5 +1,6 @@
 import { describeWithBackends, expectArraysClose, expectThrowsWith, randomTensor, tf, valuesOf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
+import { classCentroids, conditionalMutualInformation } from '../info/index';
 import { type Plain, plain, rows } from './__fixtures__/reference';
 import { CentroidTracker } from './centroid-tracker';
 
@@ -60,6 +61,20 @@ describeWithBackends('CentroidTracker', () => {
     expectArraysClose(valuesOf(tracker.centroids()), [1 / 3, 1 / 3, 1 / 3, ...mixed.map((value) => value / total), 1 / 3, 1 / 3, 1 / 3]);
     expect(tracker.isFinalised).toBe(false);
     tf.dispose([logitsA, labelsA, logitsB, labelsB]);
+    tracker.dispose();
+  });
+
+  it('after one batch equals classCentroids of that batch and feeds conditionalMutualInformation', () => {
+    const tracker = new CentroidTracker({ numClasses: 4 });
+    const logits = randomTensor([6, 4], 9, -3, 3);
+    const labels = tf.tensor1d([0, 0, 1, 3, 3, 3], 'int32');
+    tracker.update(logits, labels);
+    const centroids = tracker.centroids();
+    expectArraysClose(valuesOf(tf.clone(centroids)), valuesOf(classCentroids(logits, labels, 4)));
+    const withTracker = valuesOf(conditionalMutualInformation(logits, labels, { numClasses: 4, centroids }));
+    const withBatch = valuesOf(conditionalMutualInformation(logits, labels, { numClasses: 4 }));
+    expectArraysClose(withTracker, withBatch);
+    tf.dispose([logits, labels, centroids]);
     tracker.dispose();
   });
 

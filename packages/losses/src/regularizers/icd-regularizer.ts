@@ -31,7 +31,9 @@ const MAX_LOGIT_SCALE = 10;
  *   L_ij = κ ⟨ẑ_s,i, ẑ_t,j⟩ + b,  loss = CE(rows of L, diagonal) + α · mean_i KL(R_i ‖ P_i)
  *
  * θ and b are trainable variables like the heads; whether weight decay applies to them (the authors' CIFAR
- * script decays them) is up to your optimizer.
+ * script decays them) is up to your optimizer. Note that b shifts every entry of L equally, which both the
+ * row and the column softmax ignore: its gradient is exactly 0 and it never moves. It is kept because the
+ * authors' code has it (and so that saved weights match that parameterisation).
  *
  * @example
  * const icd = new ICDRegularizer({ studentDim: 64, teacherDim: 256, seed: 1 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodePng } from '@kd/cam';
+import { TrainingAbortedError } from '@kd/trainer';
 import { describeWithBackends } from '@kd/test-utils';
 import type { CommandOutcome } from './commands/shared';
 import type { SweepStep } from './commands/sweep';
@@ -88,6 +89,33 @@ describeWithBackends('kd-cifar100 commands', () => {
     expect(saved.resumedFromEpochs).toEqual([1]);
     expect(metricLines(directory)).toBe(1); // no epoch was trained twice
     expect(existsSync(join(directory, 'model', 'model.json'))).toBe(true);
+  });
+
+  it('an aborted run (Ctrl-C) keeps its checkpoint and the same command continues it', async () => {
+    const argv = ['train-teacher', '--preset', 'tiny', '--run-name', 'interrupted', ...flags(...models), '--epochs', '3'];
+    const directory = join(outDir, 'interrupted');
+    const controller = new AbortController();
+    // Abort as soon as the first epoch is logged; the trainer stops before its next step.
+    const poll = setInterval(() => {
+      if (existsSync(join(directory, 'metrics.jsonl'))) controller.abort();
+    }, 2);
+    try {
+      await expect(runCommandLine(argv, { log, signal: controller.signal })).rejects.toThrow(TrainingAbortedError);
+    } finally {
+      clearInterval(poll);
+    }
+    const stopped = record(directory);
+    expect(stopped.status).toBe('aborted');
+    expect(stopped.epochsCompleted).toBeGreaterThanOrEqual(1);
+    expect(stopped.epochsCompleted).toBeLessThan(3);
+    expect(existsSync(join(directory, 'model'))).toBe(false);
+    const outcome = await run(argv);
+    expect(outcome.skipped).toBe(false);
+    const saved = record(directory);
+    expect(saved.status).toBe('finished');
+    expect(saved.epochsCompleted).toBe(3);
+    expect(saved.resumedFromEpochs).toEqual([stopped.epochsCompleted]);
+    expect(metricLines(directory)).toBe(3);
   });
 
   it('--resume without a checkpoint is an error naming the run', async () => {

@@ -9,7 +9,7 @@ import { parseCommandLine, parseRunCommand, usage, type CommandName } from './cl
 import { distillCommand } from './commands/distill';
 import { eigencamCommand } from './commands/eigencam';
 import { finetuneMcmiCommand } from './commands/finetune-mcmi';
-import type { CommandOutcome, Log } from './commands/shared';
+import type { CommandContext, CommandOutcome, Log } from './commands/shared';
 import { sweepCommand, type SweepStep } from './commands/sweep';
 import { trainTeacherCommand } from './commands/train-teacher';
 import { transferCommand } from './commands/transfer';
@@ -17,6 +17,8 @@ import { transferCommand } from './commands/transfer';
 export interface RunOptions {
   /** Where messages go. Default stderr. */
   log?: Log;
+  /** Stops training between two steps; the run keeps its last checkpoint. */
+  signal?: AbortSignal;
 }
 
 let backendReady: Promise<unknown> | undefined;
@@ -30,6 +32,7 @@ export async function runCommandLine(argv: readonly string[], options: RunOption
     return undefined;
   }
   const { command, config } = parsed;
+  const context: CommandContext = { log, ...(options.signal === undefined ? {} : { signal: options.signal }) };
   // One backend per process: a sweep's steps reuse it. The tfjs-node packages are imported from here, so they
   // resolve from this package's node_modules, where `pnpm add … --filter @kd-example/cifar100` puts them.
   backendReady ??= selectBackend({
@@ -43,17 +46,17 @@ export async function runCommandLine(argv: readonly string[], options: RunOption
     const stepConfig = stepArgv === undefined ? config : parseRunCommand(stepArgv).config;
     switch (name) {
       case 'train-teacher':
-        return trainTeacherCommand(stepConfig, log);
+        return trainTeacherCommand(stepConfig, context);
       case 'finetune-mcmi':
-        return finetuneMcmiCommand(stepConfig, log);
+        return finetuneMcmiCommand(stepConfig, context);
       case 'distill':
       case 'few-shot':
       case 'zero-shot':
-        return distillCommand(name, stepConfig, log);
+        return distillCommand(name, stepConfig, context);
       case 'transfer':
-        return transferCommand(stepConfig, log);
+        return transferCommand(stepConfig, context);
       case 'eigencam':
-        return eigencamCommand(stepConfig, log);
+        return eigencamCommand(stepConfig, context);
       case 'sweep':
         throw new Error('sweep: a sweep cannot contain a sweep');
     }
@@ -65,8 +68,16 @@ export async function runCommandLine(argv: readonly string[], options: RunOption
 }
 
 async function main(): Promise<void> {
+  // First Ctrl-C: stop after the current step (the trainer marks the run 'aborted', its last checkpoint intact);
+  // a second one exits at once.
+  const controller = new AbortController();
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after this step (Ctrl-C again to quit now); rerun the same command to continue\n');
+    controller.abort();
+  });
   try {
-    const outcome = await runCommandLine(process.argv.slice(2));
+    const outcome = await runCommandLine(process.argv.slice(2), { signal: controller.signal });
     if (Array.isArray(outcome) && outcome.some((step) => step.error !== undefined)) process.exitCode = 1;
   } catch (error) {
     process.stderr.write(`kd-cifar100: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -11,8 +11,8 @@ import {
   studentObjectives,
   studentRunName,
   teacherDirectory,
+  type CommandContext,
   type CommandOutcome,
-  type Log,
 } from './shared';
 
 export type DistillTask = 'distill' | 'few-shot' | 'zero-shot';
@@ -33,7 +33,7 @@ function studentTrainingSet(task: DistillTask, config: RunConfig, train: Dataset
  * (`--teacher`, default the preset's MCMI or MLL teacher run) with γ·CE + α·KD [+ β·method], RepDistiller's
  * recipe (240 epochs, lr 0.05 or 0.01 for MobileNetV2/ShuffleNets, ×0.1 at 150/180/210).
  */
-export async function distillCommand(task: DistillTask, config: RunConfig, log: Log): Promise<CommandOutcome> {
+export async function distillCommand(task: DistillTask, config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
   const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? studentRunName(config, task));
   const teacherRun = teacherDirectory(config);
   const { train: fullTrain, test, normalization } = await loadSourceDataset(config);
@@ -53,8 +53,9 @@ export async function distillCommand(task: DistillTask, config: RunConfig, log: 
       runDirectory,
       config,
       log,
+      signal,
       model: student,
-      train: ({ store, resume, progress }) =>
+      train: (run) =>
         distillStudent({
           student,
           teacher,
@@ -69,9 +70,7 @@ export async function distillCommand(task: DistillTask, config: RunConfig, log: 
           seed: config.seed,
           normalization,
           ...(epochLength === undefined ? {} : { epochLength }),
-          store,
-          resume,
-          progress,
+          ...run,
         }),
     });
     const perClass = outcome.result?.last.test?.perClassAccuracy;

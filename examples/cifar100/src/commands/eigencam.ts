@@ -9,7 +9,7 @@ import { directoryStore } from '@kd/trainer/node';
 import type { RunConfig } from '../cli';
 import { loadSourceTestSet } from '../datasets';
 import { isFinished, loadRunModel, resolveRunDirectory, RUN_RECORD_FILE } from '../runs';
-import { mcmiRunName, studentRunName, teacherRunName, type CommandOutcome, type Log } from './shared';
+import { mcmiRunName, studentRunName, teacherRunName, type CommandContext, type CommandOutcome } from './shared';
 
 export const EIGENCAM_FILE = 'eigencam.png';
 /** Each 32×32 picture is enlarged this many times (nearest neighbour) so the maps are readable. */
@@ -51,7 +51,7 @@ function overlays(model: KdModel, input: tf.Tensor4D, pictures: RasterImage[]): 
  * student), one column per test image (`--images`, the first N of the test set), written to
  * `<out-dir>/<run>/eigencam.png` with a run record.
  */
-export async function eigencamCommand(config: RunConfig, log: Log): Promise<CommandOutcome> {
+export async function eigencamCommand(config: RunConfig, { log }: CommandContext): Promise<CommandOutcome> {
   const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? `eigencam-${config.name}`);
   if (isFinished(runDirectory, { needsModel: false })) {
     log(`${basename(runDirectory)}: already finished (${join(runDirectory, EIGENCAM_FILE)}), skipping`);

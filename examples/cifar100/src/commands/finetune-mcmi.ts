@@ -2,14 +2,14 @@ import { fineTuneTeacherMCMI } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
 import { loadRunModel, resolveRunDirectory } from '../runs';
-import { mcmiRunName, runInDirectory, teacherRunName, type CommandOutcome, type Log } from './shared';
+import { mcmiRunName, runInDirectory, teacherRunName, type CommandContext, type CommandOutcome } from './shared';
 
 /**
  * `finetune-mcmi`: loads the cross-entropy teacher (`--teacher`, default the preset's `teacher-…` run) and
  * fine-tunes it with CE − λ·Î (class centroids from one pass of the pretrained teacher, then fixed), 20 epochs,
  * cosine lr 0.05. Run name `mcmi-<dataset>-<model>-lambda<λ>`.
  */
-export async function finetuneMcmiCommand(config: RunConfig, log: Log): Promise<CommandOutcome> {
+export async function finetuneMcmiCommand(config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
   const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? mcmiRunName(config));
   const teacherDirectory = resolveRunDirectory(config.outDir, config.teacherRef ?? teacherRunName(config));
   const { train, test, normalization } = await loadSourceDataset(config);
@@ -26,8 +26,9 @@ export async function finetuneMcmiCommand(config: RunConfig, log: Log): Promise<
       runDirectory,
       config,
       log,
+      signal,
       model,
-      train: ({ store, resume, progress }) =>
+      train: (run) =>
         fineTuneTeacherMCMI({
           model,
           data: { train, test },
@@ -41,9 +42,7 @@ export async function finetuneMcmiCommand(config: RunConfig, log: Log): Promise<
           seed: config.seed,
           normalization,
           ...(config.allowCollapse ? { collapseGuard: false as const } : {}),
-          store,
-          resume,
-          progress,
+          ...run,
         }),
     });
   } finally {

@@ -12,6 +12,22 @@ import { isFinished, readRunRecord, resolveRunDirectory, saveRunModel } from '..
 
 export type Log = (message: string) => void;
 
+/** What a command gets besides its config. */
+export interface CommandContext {
+  /** Where messages go. */
+  log: Log;
+  /** Stops training between two steps (Ctrl-C); the last checkpoint stays intact and the run can continue. */
+  signal?: AbortSignal;
+}
+
+/** What a trainer call gets from {@link runInDirectory}. */
+export interface RunSettings {
+  store: RunStore;
+  resume: true | 'auto';
+  progress: boolean;
+  signal?: AbortSignal;
+}
+
 /** What a command reports back (the sweep and the tests read it). */
 export interface CommandOutcome {
   runDirectory: string;
@@ -88,13 +104,14 @@ export function stepSchedule(milestones: readonly number[]): { kind: 'step'; mil
  * Runs one trainer call in `runDirectory` unless the run has finished: continues from the checkpoint when
  * there is one (`--resume` makes a missing checkpoint an error), then saves `model`'s final weights.
  */
-export async function runInDirectory({ runDirectory, config, log, model, train }: {
+export async function runInDirectory({ runDirectory, config, log, signal, model, train }: {
   runDirectory: string;
   config: RunConfig;
   log: Log;
+  signal?: AbortSignal;
   /** The model whose weights are the run's result. */
   model: KdModel;
-  train: (settings: { store: RunStore; resume: true | 'auto'; progress: boolean }) => Promise<TrainingResult>;
+  train: (settings: RunSettings) => Promise<TrainingResult>;
 }): Promise<CommandOutcome> {
   if (isFinished(runDirectory)) {
     log(`${basename(runDirectory)}: already finished (${runDirectory}/run.json), skipping`);
@@ -103,7 +120,12 @@ export async function runInDirectory({ runDirectory, config, log, model, train }
   const previous = readRunRecord(runDirectory);
   if (previous !== undefined) log(`${basename(runDirectory)}: continuing (${previous.epochsCompleted} epochs done, status ${previous.status})`);
   else log(`${basename(runDirectory)}: starting in ${runDirectory}`);
-  const result = await train({ store: directoryStore(runDirectory), resume: config.resume ? true : 'auto', progress: !config.quiet });
+  const result = await train({
+    store: directoryStore(runDirectory),
+    resume: config.resume ? true : 'auto',
+    progress: !config.quiet,
+    ...(signal === undefined ? {} : { signal }),
+  });
   await saveRunModel(runDirectory, model);
   const test = result.last.test;
   log(

@@ -1,3 +1,4 @@
+import { TrainingAbortedError } from '@kd/trainer';
 import { getPreset } from '../presets';
 import { stepArguments, type CommandName, type RunConfig } from '../cli';
 import type { CommandOutcome, Log } from './shared';
@@ -36,6 +37,8 @@ export async function sweepCommand(
       try {
         steps.push({ preset: name, command, outcome: await runStep(argv) });
       } catch (error) {
+        // Ctrl-C stops the whole sweep; rerunning it continues the interrupted run.
+        if (error instanceof TrainingAbortedError) throw error;
         const message = error instanceof Error ? error.message : String(error);
         log(`sweep: ${name} failed at ${command}: ${message}`);
         steps.push({ preset: name, command, error: message });

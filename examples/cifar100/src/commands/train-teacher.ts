@@ -3,13 +3,13 @@ import { trainTeacher } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
 import { resolveRunDirectory } from '../runs';
-import { runInDirectory, stepSchedule, teacherRunName, type CommandOutcome, type Log } from './shared';
+import { runInDirectory, stepSchedule, teacherRunName, type CommandContext, type CommandOutcome } from './shared';
 
 /**
  * `train-teacher`: the preset's teacher by cross-entropy with RepDistiller's recipe (240 epochs, SGD 0.9,
  * lr 0.05 ×0.1 at 150/180/210, batch 64, wd 5e-4, crop + flip). Run name `teacher-<dataset>-<model>`.
  */
-export async function trainTeacherCommand(config: RunConfig, log: Log): Promise<CommandOutcome> {
+export async function trainTeacherCommand(config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
   const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? teacherRunName(config));
   const { train, test, normalization } = await loadSourceDataset(config);
   const model = createModel(config.teacher, { numClasses: train.numClasses, seed: config.seed });
@@ -18,8 +18,9 @@ export async function trainTeacherCommand(config: RunConfig, log: Log): Promise<
       runDirectory,
       config,
       log,
+      signal,
       model,
-      train: ({ store, resume, progress }) =>
+      train: (run) =>
         trainTeacher({
           model,
           data: { train, test },
@@ -31,9 +32,7 @@ export async function trainTeacherCommand(config: RunConfig, log: Log): Promise<
           schedule: stepSchedule(config.milestones),
           seed: config.seed,
           normalization,
-          store,
-          resume,
-          progress,
+          ...run,
         }),
     });
   } finally {

@@ -5,7 +5,7 @@ import type { RunConfig } from '../cli';
 import { loadTransferDataset } from '../datasets';
 import { createLinearProbe } from '../linear-probe';
 import { loadRunModel, resolveRunDirectory } from '../runs';
-import { runInDirectory, stepSchedule, studentRunName, type CommandOutcome, type Log } from './shared';
+import { runInDirectory, stepSchedule, studentRunName, type CommandContext, type CommandOutcome } from './shared';
 
 /**
  * `transfer`: ICD's linear probe. Loads a distilled student (`--student`, default the preset's `distill-…` run),
@@ -13,7 +13,7 @@ import { runInDirectory, stepSchedule, studentRunName, type CommandOutcome, type
  * on STL-10 or Tiny ImageNet resized to 32×32 with crop + flip: SGD momentum 0.9, lr 0.05 ×0.1 at 30/60/90 of
  * 120 epochs, batch 64, wd 5e-4. Images are normalised with the source data set's statistics, as the student saw.
  */
-export async function transferCommand(config: RunConfig, log: Log): Promise<CommandOutcome> {
+export async function transferCommand(config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
   const studentDirectory = resolveRunDirectory(config.outDir, config.studentRef ?? studentRunName(config, 'distill'));
   const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? `transfer-${config.transferDataset}-from-${basename(studentDirectory)}`);
   const { train, test } = await loadTransferDataset({
@@ -35,8 +35,9 @@ export async function transferCommand(config: RunConfig, log: Log): Promise<Comm
       runDirectory,
       config,
       log,
+      signal,
       model: probe,
-      train: ({ store, resume, progress }) =>
+      train: (run) =>
         trainTeacher({
           model: probe,
           data: { train, test },
@@ -48,9 +49,7 @@ export async function transferCommand(config: RunConfig, log: Log): Promise<Comm
           schedule: stepSchedule(config.transferMilestones),
           seed: config.seed,
           normalization: config.dataset === 'cifar100' ? CIFAR100_NORMALIZATION : CIFAR10_NORMALIZATION,
-          store,
-          resume,
-          progress,
+          ...run,
         }),
     });
   } finally {

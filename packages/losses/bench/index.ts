@@ -10,7 +10,7 @@
  * Variants run interleaved, round by round, and each figure is the median over the rounds, so drift from
  * other processes on the machine affects every variant alike.
  *
- * Usage: pnpm bench [--rounds 5] [--no-value-checks]
+ * Usage: pnpm bench [--rounds 3] [--warmup 1] [--no-value-checks]
  */
 import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -44,8 +44,11 @@ tf.env().set('IS_TEST', true); // silence the cpu backend's "install tfjs-node" 
 
 const args = process.argv.slice(2);
 const roundsFlag = args.indexOf('--rounds');
-const ROUNDS = roundsFlag >= 0 ? Number(args[roundsFlag + 1]) : 5;
+const ROUNDS = roundsFlag >= 0 ? Number(args[roundsFlag + 1]) : 3;
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`bench: --rounds must be a positive integer, got ${args[roundsFlag + 1]}`);
+const warmupFlag = args.indexOf('--warmup');
+const WARMUP = warmupFlag >= 0 ? Number(args[warmupFlag + 1]) : 1;
+if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error(`bench: --warmup must be a non-negative integer, got ${args[warmupFlag + 1]}`);
 const VALUE_CHECKS = !args.includes('--no-value-checks');
 configureValidation({ checkValues: VALUE_CHECKS });
 
@@ -222,16 +225,22 @@ const median = (values: number[]) => {
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
-console.log(`@kd/losses bench: backend ${tf.getBackend()}, batch ${BATCH}, ${SIZE}×${SIZE}×3 inputs, ${ROUNDS} rounds (+1 warm-up), value checks ${VALUE_CHECKS ? 'on' : 'off'}`);
-for (const variant of variants) {
-  // warm-up: kernels, CRD's Z, first allocations
-  const ms = step(variant);
-  process.stderr.write(`warm-up ${variant.name}: ${ms.toFixed(0)} ms\n`);
+console.log(`@kd/losses bench: backend ${tf.getBackend()}, batch ${BATCH}, ${SIZE}×${SIZE}×3 inputs, ${ROUNDS} rounds (+${WARMUP} warm-up), value checks ${VALUE_CHECKS ? 'on' : 'off'}`);
+for (let round = 0; round < WARMUP; round++) {
+  for (const variant of variants) {
+    // warm-up: kernels, CRD's Z, first allocations
+    const ms = step(variant);
+    process.stderr.write(`warm-up ${variant.name}: ${ms.toFixed(0)} ms\n`);
+  }
 }
 const tensorsBefore = tf.memory().numTensors;
 const times = variants.map(() => [] as number[]);
 for (let round = 0; round < ROUNDS; round++) {
-  variants.forEach((variant, index) => (times[index] as number[]).push(step(variant)));
+  variants.forEach((variant, index) => {
+    const ms = step(variant);
+    (times[index] as number[]).push(ms);
+    process.stderr.write(`round ${round + 1} ${variant.name}: ${ms.toFixed(0)} ms\n`);
+  });
 }
 const tensorsAfter = tf.memory().numTensors;
 const plain = median(times[0] as number[]);

@@ -84,7 +84,8 @@ async function useWasm(threads: number | undefined): Promise<SelectedBackend> {
     name: 'wasm',
     provider: '@tensorflow/tfjs-backend-wasm + @kd/wasm-training',
     gpu: false,
-    description: `wasm (${JSON.stringify(info)})`,
+    description: `wasm (${info.simd ? 'SIMD' : 'no SIMD'}, ${info.threads} thread${info.threads === 1 ? '' : 's'}, ` +
+      `+${info.kernels.length} kernels from @kd/wasm-training)`,
   };
 }
 

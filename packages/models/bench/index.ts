@@ -5,7 +5,7 @@
  * that package exports `registerWasmTrainingKernels`; it is read from the sibling package's source, not a
  * dependency, because @kd/wasm-training itself depends on @kd/models).
  *
- *   pnpm bench                                   # batch 64 (cpu: batch 4), every backend found
+ *   pnpm bench                                   # batch 64 (cpu: batch 2, one pass), every backend found
  *   pnpm bench -- --cpu-batch 64                 # the pure-JS backend at batch 64 too (very slow backward)
  *   pnpm bench -- --models resnet20,wrn40_2 --iterations 3 --warmup 1 --skip-backward --backends wasm
  */
@@ -18,8 +18,10 @@ import { createModel } from '../src/index';
 interface Options {
   backends: string[] | undefined;
   batch: number;
-  /** The cpu backend's convolution gradients are scalar loops: its own, smaller default batch. */
+  /** The cpu backend's convolution gradients are scalar loops: its own, smaller default batch… */
   cpuBatch: number;
+  /** …and one timed pass, no warm-up (its JS kernels have nothing to warm up). */
+  cpuIterations: number;
   iterations: number;
   warmup: number;
   models: string[];
@@ -30,7 +32,8 @@ function parseArguments(argv: string[]): Options {
   const options: Options = {
     backends: undefined,
     batch: 64,
-    cpuBatch: 4,
+    cpuBatch: 2,
+    cpuIterations: 1,
     iterations: 2,
     warmup: 1,
     models: ['resnet8x4', 'resnet20', 'resnet32x4', 'wrn40_2', 'mobilenetv2'],
@@ -52,11 +55,12 @@ function parseArguments(argv: string[]): Options {
     else if (flag === '--backends') options.backends = value().split(',');
     else if (flag === '--batch') options.batch = positive(value(), 1);
     else if (flag === '--cpu-batch') options.cpuBatch = positive(value(), 1);
+    else if (flag === '--cpu-iterations') options.cpuIterations = positive(value(), 1);
     else if (flag === '--iterations') options.iterations = positive(value(), 1);
     else if (flag === '--warmup') options.warmup = positive(value(), 0);
     else if (flag === '--models') options.models = value().split(',');
     else if (flag === '--skip-backward') options.skipBackward = true;
-    else throw new Error(`bench: unknown flag ${flag}; flags: --backends, --batch, --cpu-batch, --iterations, --warmup, --models, --skip-backward`);
+    else throw new Error(`bench: unknown flag ${flag}; flags: --backends, --batch, --cpu-batch, --cpu-iterations, --iterations, --warmup, --models, --skip-backward`);
   }
   return options;
 }
@@ -89,7 +93,7 @@ function time(run: () => void, warmup: number, iterations: number): number {
   return (performance.now() - start) / iterations;
 }
 
-function benchModel(name: string, batch: number, options: Options): { forward: number; backward: number | string } {
+function benchModel(name: string, batch: number, { warmup, iterations, skipBackward }: Timing): { forward: number; backward: number | string } {
   const model = createModel(name, { numClasses: 100, seed: 0 });
   const images = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tidy(() => tf.oneHot(tf.randomUniform([batch], 0, 100, 'int32', 2) as tf.Tensor1D, 100));
@@ -100,11 +104,11 @@ function benchModel(name: string, batch: number, options: Options): { forward: n
         output.logits.dataSync();
         tf.dispose([output.logits, ...output.features, ...output.preactFeatures]);
       },
-      options.warmup,
-      options.iterations,
+      warmup,
+      iterations,
     );
     let backward: number | string = 'skipped';
-    if (!options.skipBackward) {
+    if (!skipBackward) {
       try {
         const backwardMs = time(
           () => {
@@ -116,8 +120,8 @@ function benchModel(name: string, batch: number, options: Options): { forward: n
             value.dataSync();
             tf.dispose([value, ...Object.values(grads)]);
           },
-          options.warmup,
-          options.iterations,
+          warmup,
+          iterations,
         );
         backward = (1000 * batch) / backwardMs;
       } catch (error) {
@@ -131,23 +135,35 @@ function benchModel(name: string, batch: number, options: Options): { forward: n
   }
 }
 
+interface Timing {
+  warmup: number;
+  iterations: number;
+  skipBackward: boolean;
+}
+
 async function main(): Promise<void> {
   const options = parseArguments(process.argv.slice(2));
   const wasmNote = await setUpWasm();
   const backends = options.backends ?? (wasmNote === undefined ? ['cpu'] : ['cpu', 'wasm']);
   console.log(
-    `@kd/models bench: 32×32×3 images, 100 classes, ${options.warmup} warm-up + ${options.iterations} timed iteration(s), images/s`,
+    '@kd/models bench: 32×32×3 images, 100 classes, images/s (mean over the timed iterations)',
   );
   for (const backend of backends) {
     if (!(await tf.setBackend(backend))) throw new Error(`bench: backend '${backend}' could not be initialised`);
     await tf.ready();
     const note = backend === 'wasm' ? ` (${wasmNote ?? 'not importable'})` : '';
-    const batch = backend === 'cpu' ? options.cpuBatch : options.batch;
-    console.log(`\nbackend: ${tf.getBackend()}${note}, batch ${batch}`);
+    const cpu = backend === 'cpu';
+    const batch = cpu ? options.cpuBatch : options.batch;
+    const timing: Timing = {
+      warmup: cpu ? 0 : options.warmup,
+      iterations: cpu ? options.cpuIterations : options.iterations,
+      skipBackward: options.skipBackward,
+    };
+    console.log(`\nbackend: ${tf.getBackend()}${note}, batch ${batch}, ${timing.warmup} warm-up + ${timing.iterations} timed iteration(s)`);
     console.log('| model | forward img/s | forward+backward img/s | backward cost (fwd+bwd time / fwd time) |');
     console.log('|---|---|---|---|');
     for (const name of options.models) {
-      const { forward, backward } = benchModel(name, batch, options);
+      const { forward, backward } = benchModel(name, batch, timing);
       const ratio = typeof backward === 'number' ? (forward / backward).toFixed(1) : '–';
       const backwardText = typeof backward === 'number' ? backward.toFixed(2) : backward;
       console.log(`| ${name} | ${forward.toFixed(2)} | ${backwardText} | ${ratio} |`);

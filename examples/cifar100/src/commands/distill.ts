@@ -7,6 +7,7 @@ import { loadRunModel, resolveRunDirectory } from '../runs';
 import {
   mcmiRunName,
   runInDirectory,
+  skipIfFinished,
   stepSchedule,
   studentObjectives,
   studentRunName,
@@ -36,6 +37,8 @@ function studentTrainingSet(task: DistillTask, config: RunConfig, train: Dataset
 export async function distillCommand(task: DistillTask, config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
   const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? studentRunName(config, task));
   const teacherRun = teacherDirectory(config);
+  const finished = skipIfFinished(runDirectory, log);
+  if (finished !== undefined) return finished;
   const { train: fullTrain, test, normalization } = await loadSourceDataset(config);
   const { train, epochLength } = studentTrainingSet(task, config, fullTrain);
   const how =

@@ -2,7 +2,7 @@ import { fineTuneTeacherMCMI } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
 import { loadRunModel, resolveRunDirectory } from '../runs';
-import { mcmiRunName, runInDirectory, teacherRunName, type CommandContext, type CommandOutcome } from './shared';
+import { mcmiRunName, runInDirectory, skipIfFinished, teacherRunName, type CommandContext, type CommandOutcome } from './shared';
 
 /**
  * `finetune-mcmi`: loads the cross-entropy teacher (`--teacher`, default the preset's `teacher-…` run) and
@@ -12,6 +12,8 @@ import { mcmiRunName, runInDirectory, teacherRunName, type CommandContext, type 
 export async function finetuneMcmiCommand(config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
   const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? mcmiRunName(config));
   const teacherDirectory = resolveRunDirectory(config.outDir, config.teacherRef ?? teacherRunName(config));
+  const finished = skipIfFinished(runDirectory, log);
+  if (finished !== undefined) return finished;
   const { train, test, normalization } = await loadSourceDataset(config);
   const model = loadRunModel(
     teacherDirectory,

@@ -100,6 +100,13 @@ export function stepSchedule(milestones: readonly number[]): { kind: 'step'; mil
   return { kind: 'step', milestones: [...milestones], gamma: 0.1 };
 }
 
+/** The skip outcome when the run in `runDirectory` has finished (checked before any data is loaded). */
+export function skipIfFinished(runDirectory: string, log: Log): CommandOutcome | undefined {
+  if (!isFinished(runDirectory)) return undefined;
+  log(`${basename(runDirectory)}: already finished (${runDirectory}/run.json), skipping`);
+  return { runDirectory, skipped: true };
+}
+
 /**
  * Runs one trainer call in `runDirectory` unless the run has finished: continues from the checkpoint when
  * there is one (`--resume` makes a missing checkpoint an error), then saves `model`'s final weights.
@@ -113,10 +120,8 @@ export async function runInDirectory({ runDirectory, config, log, signal, model,
   model: KdModel;
   train: (settings: RunSettings) => Promise<TrainingResult>;
 }): Promise<CommandOutcome> {
-  if (isFinished(runDirectory)) {
-    log(`${basename(runDirectory)}: already finished (${runDirectory}/run.json), skipping`);
-    return { runDirectory, skipped: true };
-  }
+  const finished = skipIfFinished(runDirectory, log);
+  if (finished !== undefined) return finished;
   const previous = readRunRecord(runDirectory);
   if (previous !== undefined) log(`${basename(runDirectory)}: continuing (${previous.epochsCompleted} epochs done, status ${previous.status})`);
   else log(`${basename(runDirectory)}: starting in ${runDirectory}`);

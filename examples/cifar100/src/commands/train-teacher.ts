@@ -3,7 +3,7 @@ import { trainTeacher } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
 import { resolveRunDirectory } from '../runs';
-import { runInDirectory, stepSchedule, teacherRunName, type CommandContext, type CommandOutcome } from './shared';
+import { runInDirectory, skipIfFinished, stepSchedule, teacherRunName, type CommandContext, type CommandOutcome } from './shared';
 
 /**
  * `train-teacher`: the preset's teacher by cross-entropy with RepDistiller's recipe (240 epochs, SGD 0.9,
@@ -11,6 +11,8 @@ import { runInDirectory, stepSchedule, teacherRunName, type CommandContext, type
  */
 export async function trainTeacherCommand(config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
   const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? teacherRunName(config));
+  const finished = skipIfFinished(runDirectory, log);
+  if (finished !== undefined) return finished;
   const { train, test, normalization } = await loadSourceDataset(config);
   const model = createModel(config.teacher, { numClasses: train.numClasses, seed: config.seed });
   try {

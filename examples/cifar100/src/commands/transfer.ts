@@ -5,7 +5,7 @@ import type { RunConfig } from '../cli';
 import { loadTransferDataset } from '../datasets';
 import { createLinearProbe } from '../linear-probe';
 import { loadRunModel, resolveRunDirectory } from '../runs';
-import { runInDirectory, stepSchedule, studentRunName, type CommandContext, type CommandOutcome } from './shared';
+import { runInDirectory, skipIfFinished, stepSchedule, studentRunName, type CommandContext, type CommandOutcome } from './shared';
 
 /**
  * `transfer`: ICD's linear probe. Loads a distilled student (`--student`, default the preset's `distill-…` run),
@@ -16,6 +16,8 @@ import { runInDirectory, stepSchedule, studentRunName, type CommandContext, type
 export async function transferCommand(config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
   const studentDirectory = resolveRunDirectory(config.outDir, config.studentRef ?? studentRunName(config, 'distill'));
   const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? `transfer-${config.transferDataset}-from-${basename(studentDirectory)}`);
+  const finished = skipIfFinished(runDirectory, log);
+  if (finished !== undefined) return finished;
   const { train, test } = await loadTransferDataset({
     dataset: config.transferDataset,
     dataDir: config.dataDir,

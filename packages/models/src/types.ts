@@ -19,7 +19,7 @@ export interface ModelOutput {
   preactFeatures: tf.Tensor[];
 }
 
-/** A variable of a model with its stable (PyTorch-like) name, e.g. `layer1.0.bn1.runningMean`. */
+/** A variable of a model with its stable (PyTorch-like) name, e.g. `layer1.0.bn1.running_mean`. */
 export interface NamedVariable {
   readonly name: string;
   readonly variable: tf.Variable;

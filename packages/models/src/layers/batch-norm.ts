@@ -20,7 +20,7 @@ export interface BatchNorm2dOptions {
  * variance, n = N·H·W), as PyTorch does.
  * Inference mode: y = x·s + (β − runningMean·s), s = γ/√(runningVar + ε); nothing is updated.
  *
- * γ (`weight`) and β (`bias`) are trainable; `runningMean` and `runningVar` are not.
+ * γ (`weight`) and β (`bias`) are trainable; `running_mean` and `running_var` are not (PyTorch's names).
  *
  * @example
  * const bn = new BatchNorm2d(store.scope('bn1'), { channels: 16 });
@@ -43,8 +43,8 @@ export class BatchNorm2d {
     this.name = scope.prefix;
     this.gamma = scope.variable('weight', [channels], constantInitializer(1));
     this.beta = scope.variable('bias', [channels], constantInitializer(0));
-    this.runningMean = scope.variable('runningMean', [channels], constantInitializer(0), false);
-    this.runningVar = scope.variable('runningVar', [channels], constantInitializer(1), false);
+    this.runningMean = scope.variable('running_mean', [channels], constantInitializer(0), false);
+    this.runningVar = scope.variable('running_var', [channels], constantInitializer(1), false);
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {

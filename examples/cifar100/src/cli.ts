@@ -98,8 +98,9 @@ const COMMAND_FLAGS: Record<CommandName, FlagName[]> = {
   distill: [...COMMON, ...TRAINING, ...DISTILL],
   'few-shot': [...COMMON, ...TRAINING, ...DISTILL, 'fraction'],
   'zero-shot': [...COMMON, ...TRAINING, ...DISTILL, 'omit'],
-  transfer: [...COMMON, ...TRAINING, 'student', 'target'],
-  eigencam: [...COMMON, 'run-name', 'checkpoints', 'images', 'teacher-model', 'student-model', 'lambda', 'method'],
+  // The student's default run name depends on how it was distilled: the same flags pick it.
+  transfer: [...COMMON, ...TRAINING, 'student', 'target', 'teacher', 'teacher-kind', 'method', 'lambda'],
+  eigencam: [...COMMON, 'run-name', 'checkpoints', 'images', 'teacher-model', 'student-model', 'lambda', 'method', 'teacher', 'teacher-kind'],
   sweep: [...COMMON, 'presets', 'sweep', 'epochs', 'batch-size', 'limit-train', 'allow-collapse', 'method', 'teacher-kind', 'teacher-model', 'student-model', 'lambda'],
 };
 

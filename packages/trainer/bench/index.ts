@@ -6,7 +6,8 @@
  * forward + backward, SGD with momentum and weight decay on student + heads, the one read of the loss parts,
  * and any after-step work (CRD's memory update). Models: the tests' small conv net (conv3×3 → conv3×3 s2 + BN
  * → global pool → dense) at width 8 (student) and 16 (teacher) on 16×16×3 inputs, batch 16, pure-JS cpu.
- * Steps are timed between consecutive `onStepEnd` calls (setup, probing and the first step excluded);
+ * Steps are timed in process CPU time between consecutive `onStepEnd` calls (setup, probing and the first
+ * step excluded);
  * variants run interleaved, round by round, and each figure is the median over all timed steps.
  *
  * AB and FSP have no main-stage term (RepDistiller trains them in a pre-stage only), so their main step is
@@ -86,13 +87,22 @@ const variants: { name: string; objectives: ObjectiveSpec[]; preStage?: boolean 
 const teacherWide = tinyModel({ seed: 2, width: 16, numClasses, channels: 3, name: 'teacher' });
 const teacherSame = tinyModel({ seed: 3, width: 8, numClasses, channels: 3, name: 'teacher' });
 
+/**
+ * CPU time of this process (user + system) in ms. The cpu backend computes synchronously on the main thread, so
+ * this is the step's own work, far less sensitive to other processes on a shared machine than wall time.
+ */
+function cpuMilliseconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
 async function timeVariant(variant: (typeof variants)[number]): Promise<number[]> {
   const student = tinyModel({ seed: 1, width: 8, numClasses, channels: 3, name: 'student' });
   const times: number[] = [];
   let last = 0;
   let stepIndex = 0;
   const record = () => {
-    const now = performance.now();
+    const now = cpuMilliseconds();
     if (stepIndex++ > 0) times.push(now - last);
     last = now;
   };
@@ -132,8 +142,8 @@ for (let round = 0; round < rounds; round++) {
 }
 const base = median(samples.get('ce')!);
 console.log(`@kd/trainer bench: distillStudent step, batch ${batchSize}, ${size}×${size}×3, student width 8 / teacher width 16, backend ${tf.getBackend()}`);
-console.log(`median over ${rounds} rounds × ${steps - 1} timed steps; CE step = ${base.toFixed(1)} ms`);
-console.log('| objective | step ms | ratio to CE |');
+console.log(`median over ${rounds} rounds × ${steps - 1} timed steps of process CPU time; CE step = ${base.toFixed(1)} ms`);
+console.log('| objective | step CPU ms | ratio to CE |');
 console.log('|---|---|---|');
 for (const variant of variants) {
   const value = median(samples.get(variant.name)!);

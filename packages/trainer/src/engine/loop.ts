@@ -63,6 +63,8 @@ export interface LoopSettings {
   seed: number;
   augment: boolean;
   dropLast: boolean;
+  /** Samples per training epoch (`epochLength`, or the training set's size): for the progress bar. */
+  samplesPerEpoch: number;
   store: RunStore | undefined;
   resume: boolean | 'auto';
   signal: AbortSignal | undefined;
@@ -231,8 +233,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
     };
     await saveRecord('running');
 
-    const trainCount = settings.train.labels.length;
-    const steps = stepsPerEpoch(trainCount, settings.batchSize, settings.dropLast);
+    const steps = stepsPerEpoch(settings.samplesPerEpoch, settings.batchSize, settings.dropLast);
     try {
       for (let epoch = startEpoch; epoch <= settings.epochs; epoch++) {
         const learningRate = learningRateAt(settings.schedule, {

@@ -176,6 +176,7 @@ export function resolveCommonOptions(
     seed,
     augment: augmentation !== false,
     dropLast,
+    samplesPerEpoch: options.epochLength ?? train.labels.length,
     store: options.store,
     resume,
     signal: options.signal,

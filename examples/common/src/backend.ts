@@ -26,7 +26,11 @@ export interface SelectBackendOptions {
   threads?: number;
   /** Where messages go (default: stderr). */
   log?: (message: string) => void;
-  /** Module loader, injectable for tests (default: dynamic `import()`). */
+  /**
+   * Module loader (default: dynamic `import()` from this package). With pnpm's isolated `node_modules`, pass
+   * `(specifier) => import(specifier)` from your own entry point so a tfjs-node package installed in your
+   * package is found.
+   */
   importModule?: (specifier: string) => Promise<unknown>;
 }
 

@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   const outDir = resolve(values['out-dir'] as string);
   if (values.fresh) await rm(outDir, { recursive: true, force: true });
 
-  const selected = await selectBackend({ backend });
+  // Import tfjs-node(-gpu) from this package, where `pnpm add --filter @kd-example/quickstart` puts it.
+  const selected = await selectBackend({ backend, importModule: (specifier) => import(specifier) });
   const epochs = (count: number) => Math.max(1, Math.round(count * scale));
   const result = await trainAndEvaluate({
     ...defaultConfig,

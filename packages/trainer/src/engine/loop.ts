@@ -236,7 +236,8 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
     const steps = stepsPerEpoch(settings.samplesPerEpoch, settings.batchSize, settings.dropLast);
     try {
       for (let epoch = startEpoch; epoch <= settings.epochs; epoch++) {
-        const learningRate = learningRateAt(settings.schedule, {
+        const learningRate = learningRateAt({
+          schedule: settings.schedule,
           baseLearningRate: settings.learningRate,
           epoch,
           epochs: settings.epochs,
@@ -309,7 +310,8 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         if (store !== undefined) {
           const { tensors, temporaries } = await task.stateTensors();
           collectVariables(tensors, 'optimizer/velocity', optimizer.getSlots());
-          await writeCheckpoint(store, {
+          await writeCheckpoint({
+            store,
             epoch,
             step: globalStep,
             tensors,

@@ -7,7 +7,7 @@ describeWithBackends('checkpoints', () => {
   const write = async (store: MemoryStore, epoch: number) => {
     const a = tf.tensor2d([[1, 2], [3, 4]]);
     const b = tf.tensor1d([7, 8, 9], 'int32');
-    await writeCheckpoint(store, { epoch, step: 10 * epoch, tensors: new Map<string, tf.Tensor>([['a', a], ['b', b]]), state: { rng: [1, 2, 3, 4], note: 'x' } });
+    await writeCheckpoint({ store, epoch, step: 10 * epoch, tensors: new Map<string, tf.Tensor>([['a', a], ['b', b]]), state: { rng: [1, 2, 3, 4], note: 'x' } });
     tf.dispose([a, b]);
   };
 

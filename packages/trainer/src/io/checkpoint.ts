@@ -39,7 +39,7 @@ export const CHECKPOINT_MANIFEST = 'checkpoint.json';
  * that names it, both atomically, then removes the previous binary. A kill at any point leaves the previous
  * manifest and its binary intact, so the last good checkpoint always loads.
  */
-export async function writeCheckpoint(store: RunStore, content: CheckpointContent): Promise<void> {
+export async function writeCheckpoint({ store, ...content }: CheckpointContent & { store: RunStore }): Promise<void> {
   const keys = [...content.tensors.keys()];
   const named = keys.map((name) => ({ name, tensor: content.tensors.get(name) as tf.Tensor }));
   const { data, specs } = await tf.io.encodeWeights(named);

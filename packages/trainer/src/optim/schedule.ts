@@ -30,12 +30,14 @@ export function defaultMilestones(epochs: number): number[] {
  *   η = η_min + (η₀ − η_min)·(1 + cos(π·(epoch − 1)/T_max))/2.
  *
  * @example
- * learningRateAt({ kind: 'step' }, { baseLearningRate: 0.05, epoch: 151, epochs: 240 }); // 0.005
+ * learningRateAt({ schedule: { kind: 'step' }, baseLearningRate: 0.05, epoch: 151, epochs: 240 }); // 0.005
  */
-export function learningRateAt(
-  schedule: LearningRateSchedule,
-  { baseLearningRate, epoch, epochs }: { baseLearningRate: number; epoch: number; epochs: number },
-): number {
+export function learningRateAt({ schedule, baseLearningRate, epoch, epochs }: {
+  schedule: LearningRateSchedule;
+  baseLearningRate: number;
+  epoch: number;
+  epochs: number;
+}): number {
   const fn = 'learningRateAt';
   assertNumber(fn, 'baseLearningRate', baseLearningRate, { nonNegative: true });
   assertNumber(fn, 'epochs', epochs, { integer: true, positive: true });

@@ -72,6 +72,29 @@ describeWithBackends('BatchNorm2d', () => {
     });
   });
 
+  it('the hand-written training-mode gradient (x, γ, β) equals autodiff of the textbook formula', () => {
+    tf.tidy(() => {
+      const store = new VariableStore(0);
+      const bn = new BatchNorm2d(store.scope('bn'), { channels: 3 });
+      bn.gamma.assign(tf.tensor1d([1.5, 0.7, -1]));
+      bn.beta.assign(tf.tensor1d([0.1, -0.2, 0.3]));
+      const probe = randomTensor([2, 3, 2, 3], 8);
+      const x = randomTensor([2, 3, 2, 3], 9, -2, 3);
+      // y = (x − μ)·γ/√(σ² + ε) + β, differentiated by tfjs.
+      const reference = (input: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => {
+        const { mean, variance } = tf.moments(input, [0, 1, 2]);
+        return tf.sum(tf.mul(tf.add(tf.mul(tf.sub(input, mean), tf.div(gamma, tf.sqrt(tf.add(variance, 1e-5)))), beta), probe));
+      };
+      const expected = tf.grads(reference)([x, bn.gamma, bn.beta]);
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(bn.apply(x as tf.Tensor4D, true), probe)) as tf.Scalar, [bn.gamma, bn.beta]);
+      const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(bn.apply(input as tf.Tensor4D, true), probe)))(x);
+      expectArraysClose(dx.dataSync(), expected[0]!.dataSync(), { rtol: 1e-4, atol: 1e-5 });
+      expectArraysClose(grads[bn.gamma.name]!.dataSync(), expected[1]!.dataSync(), { rtol: 1e-4, atol: 1e-5 });
+      expectArraysClose(grads[bn.beta.name]!.dataSync(), expected[2]!.dataSync(), { rtol: 1e-4, atol: 1e-5 });
+      store.dispose();
+    });
+  });
+
   it('training mode with a single value per channel throws, as PyTorch does', () => {
     tf.tidy(() => {
       const store = new VariableStore(0);

@@ -20,6 +20,10 @@ export interface BatchNorm2dOptions {
  * variance, n = N·H·W), as PyTorch does.
  * Inference mode: y = x·s + (β − runningMean·s), s = γ/√(runningVar + ε); nothing is updated.
  *
+ * The training-mode gradient is written out (see `gradient`), so the backward pass keeps only the input
+ * alive: autodiff of the formula would hold about five full-size intermediates per BN, which puts
+ * resnet32x4 at batch 64 past the wasm backend's memory.
+ *
  * γ (`weight`) and β (`bias`) are trainable; `running_mean` and `running_var` are not (PyTorch's names).
  *
  * @example
@@ -60,14 +64,44 @@ export class BatchNorm2d {
         `BatchNorm2d '${this.name}': training mode needs more than one value per channel, got input shape [${x.shape.join(',')}]`,
       );
     }
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(variance, this.epsilon)));
-    const y = tf.add(tf.mul(tf.sub(x, mean), scale), this.beta);
-    // The update does not feed the output, so a surrounding gradient tape never differentiates through it.
+    const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [input, gamma, beta, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+      const { mean, variance } = tf.moments(input, [0, 1, 2]);
+      this.updateRunningStatistics(mean, variance, count);
+      // Only the input is kept for the backward pass (autodiff of the formula would keep ~5 full-size
+      // intermediates per BN); μ and σ² are recomputed there.
+      save([input]);
+      return {
+        value: tf.batchNorm(input, mean, variance, beta, gamma, this.epsilon),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => this.gradient(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, gamma, count),
+      };
+    });
+    return normalize(x, this.gamma, this.beta) as tf.Tensor4D;
+  }
+
+  /** running ← (1 − m)·running + m·batch, with the unbiased batch variance σ²·n/(n − 1). */
+  private updateRunningStatistics(mean: tf.Tensor, variance: tf.Tensor, count: number): void {
     const keep = 1 - this.momentum;
     this.runningMean.assign(tf.add(tf.mul(this.runningMean, keep), tf.mul(mean, this.momentum)));
     const unbiased = (this.momentum * count) / (count - 1);
     this.runningVar.assign(tf.add(tf.mul(this.runningVar, keep), tf.mul(variance, unbiased)));
-    return y as tf.Tensor4D;
+  }
+
+  /**
+   * Gradient of the training-mode transform, sums over the n = N·H·W positions, σ = √(σ² + ε), s = γ/σ:
+   * ∂β = Σ dy, ∂γ = Σ dy·(x − μ)/σ = (Σ dy·x − μ·Σ dy)/σ,
+   * ∂x = s·(dy − ∂β/n − x̂·∂γ/n) = s·dy + a·x + b with a = −s·∂γ/(nσ), b = −a·μ − s·∂β/n.
+   */
+  private gradient(dy: tf.Tensor4D, x: tf.Tensor4D, gamma: tf.Tensor1D, count: number): tf.Tensor[] {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const inverseStd = tf.rsqrt(tf.add(variance, this.epsilon));
+    const sumDy = tf.sum(dy, [0, 1, 2]);
+    const sumDyX = tf.sum(tf.mul(dy, x), [0, 1, 2]);
+    const dGamma = tf.mul(tf.sub(sumDyX, tf.mul(mean, sumDy)), inverseStd);
+    const s = tf.mul(gamma, inverseStd);
+    const a = tf.neg(tf.div(tf.mul(tf.mul(s, dGamma), inverseStd), count));
+    const b = tf.sub(tf.neg(tf.mul(a, mean)), tf.div(tf.mul(s, sumDy), count));
+    const dx = tf.add(tf.add(tf.mul(dy, s), tf.mul(x, a)), b);
+    return [dx, dGamma, sumDy];
   }
 }

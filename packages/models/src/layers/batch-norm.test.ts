@@ -95,6 +95,20 @@ describeWithBackends('BatchNorm2d', () => {
     });
   });
 
+  it('the inference-mode input gradient is dy·γ/√(runningVar + ε) (what Grad-CAM differentiates)', () => {
+    tf.tidy(() => {
+      const store = new VariableStore(0);
+      const bn = new BatchNorm2d(store.scope('bn'), { channels: 2 });
+      bn.runningVar.assign(tf.tensor1d([4, 0.25]));
+      bn.gamma.assign(tf.tensor1d([3, -1]));
+      const x = tf.tensor4d(input, shape);
+      const dx = tf.grad((value: tf.Tensor) => tf.sum(bn.apply(value as tf.Tensor4D, false)))(x);
+      const expected = input.map((_, index) => (index % 2 === 0 ? 3 / Math.sqrt(4 + 1e-5) : -1 / Math.sqrt(0.25 + 1e-5)));
+      expectArraysClose(dx.dataSync(), expected, { rtol: 1e-5, atol: 1e-6 });
+      store.dispose();
+    });
+  });
+
   it('training mode with a single value per channel throws, as PyTorch does', () => {
     tf.tidy(() => {
       const store = new VariableStore(0);

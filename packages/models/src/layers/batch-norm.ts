@@ -18,7 +18,7 @@ export interface BatchNorm2dOptions {
  * y = (x − μ)·γ/√(σ² + ε) + β, and the running statistics move towards the batch ones:
  * runningMean ← (1 − m)·runningMean + m·μ, runningVar ← (1 − m)·runningVar + m·σ²·n/(n − 1) (the unbiased
  * variance, n = N·H·W), as PyTorch does.
- * Inference mode: y = x·s + (β − runningMean·s), s = γ/√(runningVar + ε); nothing is updated.
+ * Inference mode: y = (x − runningMean)·γ/√(runningVar + ε) + β; nothing is updated.
  *
  * The training-mode gradient is written out (see `gradient`), so the backward pass keeps only the input
  * alive: autodiff of the formula would hold about five full-size intermediates per BN, which puts
@@ -53,9 +53,8 @@ export class BatchNorm2d {
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     if (!training) {
-      const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(this.runningVar, this.epsilon)));
-      const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale));
-      return tf.add(tf.mul(x, scale), shift);
+      // One fused kernel: a teacher runs this on every step of distillation.
+      return tf.batchNorm(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, this.beta as tf.Tensor1D, this.gamma as tf.Tensor1D, this.epsilon);
     }
     const [batch, height, width] = x.shape;
     const count = batch * height * width;

@@ -145,6 +145,7 @@ if (!options.skipCpu) await run('cpu', 'cpu', false);
 // Wasm code tiers up (Liftoff → TurboFan) on first use: warm every model once so that the first wasm
 // configuration measured is not penalised.
 unregisterWasmTrainingKernels();
+await tf.setBackend('wasm');
 for (const name of options.models) measure(name, 'infer', 8, 8, 1);
 await run('wasm stock', 'wasm', false);
 await run(`wasm + kernels (${getThreadsCount()}t)`, 'wasm', true);

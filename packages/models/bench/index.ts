@@ -165,8 +165,8 @@ async function main(): Promise<void> {
     for (const name of options.models) {
       const { forward, backward } = benchModel(name, batch, timing);
       const ratio = typeof backward === 'number' ? (forward / backward).toFixed(1) : '–';
-      const backwardText = typeof backward === 'number' ? backward.toFixed(2) : backward;
-      console.log(`| ${name} | ${forward.toFixed(2)} | ${backwardText} | ${ratio} |`);
+      const backwardText = typeof backward === 'number' ? backward.toPrecision(3) : backward;
+      console.log(`| ${name} | ${forward.toPrecision(3)} | ${backwardText} | ${ratio} |`);
     }
   }
 }

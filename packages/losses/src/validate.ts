@@ -145,6 +145,33 @@ export function assertLabels(fn: string, arg: string, labels: unknown, numClasse
   return tensor as tf.Tensor1D;
 }
 
+/**
+ * Throws on option keys the function does not know: a misspelt option (`temprature`) would otherwise be
+ * ignored silently and the default used. With `required`, missing options are an error too.
+ */
+export function assertKnownOptions(fn: string, options: unknown, known: readonly string[], { required = false } = {}): void {
+  assertOptions(fn, options);
+  if (options === undefined) {
+    if (required) throw new Error(`${fn}: options are required`);
+    return;
+  }
+  for (const key of Object.keys(options as object)) {
+    if (!known.includes(key)) throw new Error(`${fn}: unknown option '${key}' (known options: ${known.join(', ')})`);
+  }
+}
+
+/**
+ * Checks one float input: a tensor of an allowed rank, float32, a non-empty batch and (when value checks are
+ * on) no NaN or ±Infinity.
+ */
+export function assertFloatInput(fn: string, arg: string, value: unknown, ranks: number | number[], layout: string): tf.Tensor {
+  const tensor = assertRank(fn, arg, value, ranks, layout);
+  assertFloat(fn, arg, tensor);
+  assertNonEmptyBatch(fn, arg, tensor);
+  assertFiniteValues(fn, arg, tensor);
+  return tensor;
+}
+
 /** Throws unless `options` is undefined or a plain object. */
 export function assertOptions(fn: string, options: unknown): void {
   if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {

@@ -1,24 +1,15 @@
 /**
- * Small helpers shared by the feature-based baselines: input checks that combine the shared validators,
- * the one-pair-or-list input form, PyTorch's `F.normalize` and a gradient stop.
+ * Helpers shared by the feature-based baselines: the one-pair-or-list input form and exponent options, plus
+ * re-exports of the shared checks and tensor building blocks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertFiniteValues, assertFloat, assertNonEmptyBatch, assertNumber, assertRank, assertSameBatch } from '../validate';
+import { assertFloatInput as checkFloatInput, assertNumber, assertSameBatch } from '../validate';
+
+export { assertFloatInput as checkFloatInput } from '../validate';
+export { l2Normalize, stopGradient } from '../tensor-utils';
 
 /** One tensor, or a list of tensors (one per layer) whose per-layer losses are combined. */
 export type FeatureInput = tf.Tensor | readonly tf.Tensor[];
-
-/**
- * Checks one float input: a tensor of an allowed rank, float32, a non-empty batch and (when value checks are
- * on) no NaN or ±Infinity.
- */
-export function checkFloatInput(fn: string, arg: string, value: unknown, ranks: number | number[], layout: string): tf.Tensor {
-  const tensor = assertRank(fn, arg, value, ranks, layout);
-  assertFloat(fn, arg, tensor);
-  assertNonEmptyBatch(fn, arg, tensor);
-  assertFiniteValues(fn, arg, tensor);
-  return tensor;
-}
 
 /** A checked student/teacher pair together with the argument names used in error messages. */
 export interface FeaturePair {
@@ -83,29 +74,9 @@ export function exponentOption(fn: string, arg: string, value: unknown): number 
   return assertNumber(fn, arg, value, { min: 1 });
 }
 
-/**
- * PyTorch's `F.normalize(x, dim=axis)`: x / max(‖x‖₂, 1e-12). The maximum is taken on the squared norm
- * (max(Σx², 1e-24)) so a zero vector gets a zero gradient instead of 0·∞ = NaN through the square root.
- */
-export function l2Normalize(x: tf.Tensor, axis: number): tf.Tensor {
-  return tf.tidy(() => tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), axis, true), 1e-24))));
-}
-
 /** |x|^p, with the exact square for the common p = 2. */
 export function absolutePower(x: tf.Tensor, p: number): tf.Tensor {
   if (p === 2) return tf.square(x);
   if (p === 1) return tf.abs(x);
   return tf.pow(tf.abs(x), p);
-}
-
-/**
- * The identity whose gradient is zero: PyTorch's `.detach()` / `torch.no_grad()` for the reference's teacher
- * terms (tfjs has no stopGradient op, tensorflow/tfjs#7438).
- */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
-  const detached = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const input = args[0] as tf.Tensor;
-    return { value: tf.clone(input), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
-  });
-  return detached(x) as T;
 }

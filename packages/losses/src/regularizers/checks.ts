@@ -1,15 +1,12 @@
 /** Option and input checks the regularizers share on top of `../validate`. */
 import type * as tf from '@tensorflow/tfjs-core';
-import { assertFiniteValues, assertFloat, assertNonEmptyBatch, assertNumber, assertOptions, assertRank } from '../validate';
+import { assertFiniteValues, assertFloat, assertKnownOptions as assertKnownOptionsOf, assertNonEmptyBatch, assertNumber, assertRank } from '../validate';
 
-/** Throws on option keys the constructor does not know, so a misspelt option is not silently ignored. */
+/** Constructor options are required and may only hold known keys. */
 export function assertKnownOptions(fn: string, options: unknown, known: readonly string[]): void {
-  assertOptions(fn, options);
-  if (options === undefined) throw new Error(`${fn}: options are required`);
-  for (const key of Object.keys(options as object)) {
-    if (!known.includes(key)) throw new Error(`${fn}: unknown option '${key}' (known options: ${known.join(', ')})`);
-  }
+  assertKnownOptionsOf(fn, options, known, { required: true });
 }
+
 
 /** A required positive integer size option. */
 export function assertSize(fn: string, arg: string, value: unknown): number {

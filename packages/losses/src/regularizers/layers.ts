@@ -92,20 +92,4 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, epsilon))), gamma), beta) as T;
 }
 
-/** Rows divided by their L2 norm, x / max(‖x‖, 1e-12) (PyTorch's `F.normalize`): a zero row stays zero. */
-export function l2NormalizeRows(matrix: tf.Tensor2D): tf.Tensor2D {
-  const squaredNorm = tf.sum(tf.square(matrix), 1, true);
-  return tf.mul(matrix, tf.rsqrt(tf.maximum(squaredNorm, 1e-24)));
-}
-
-/**
- * The identity in the forward pass with a zero gradient: tfjs has no `stopGradient`, and a target computed
- * by a frozen module (FT's paraphraser) must not pass updates back into it.
- */
-export function stopGradient<T extends tf.Tensor>(tensor: T): T {
-  const detach = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
-    value: tf.clone(inputs[0] as tf.Tensor),
-    gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-  }));
-  return detach(tensor) as T;
-}
+export { l2NormalizeRows, stopGradient } from '../tensor-utils';

@@ -25,13 +25,25 @@ function crossEntropy(labels: tf.Tensor2D, logits: tf.Tensor2D): tf.Scalar {
   return tf.neg(tf.mean(tf.sum(tf.mul(labels, logProbabilities), 1))) as tf.Scalar;
 }
 
-export async function trainingStep(backend: 'cpu' | 'wasm', name: string, batch: number, size: number): Promise<StepResult> {
+/**
+ * `inputNoise` adds seeded uniform noise of that amplitude to the images: 1e-6 probes how far float32-sized
+ * perturbations move the step (a pure rescaling would not: batch norm undoes it).
+ */
+export async function trainingStep(
+  backend: 'cpu' | 'wasm',
+  name: string,
+  batch: number,
+  size: number,
+  inputNoise = 0,
+): Promise<StepResult> {
   if (tf.getBackend() !== backend) await tf.setBackend(backend);
   const data = fixedBatch(batch, size);
   const model = createModel(name, { numClasses: 10, seed: 3 });
   try {
     return tf.tidy(() => {
-      const images = tf.tensor4d(data.images, [batch, size, size, 3]);
+      const noise = seededRandom(99);
+      const values = inputNoise === 0 ? data.images : data.images.map((v) => v + inputNoise * (2 * noise() - 1));
+      const images = tf.tensor4d(values, [batch, size, size, 3]);
       const labels = tf.oneHot(tf.tensor1d(data.labels, 'int32'), 10) as tf.Tensor2D;
       const { value, grads } = tf.variableGrads(
         () => crossEntropy(labels, model.apply(images, { training: true }).logits),

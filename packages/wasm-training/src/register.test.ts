@@ -5,6 +5,8 @@ import { WASM_TRAINING_KERNEL_NAMES, registerWasmTrainingKernels, unregisterWasm
 
 describe('registerWasmTrainingKernels', () => {
   it('registers every kernel, is idempotent, and restores the stock kernels it replaced', async () => {
+    // Another test file of this run may have registered them already (the kernel registry is global).
+    unregisterWasmTrainingKernels();
     const stockInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
     const stockMatMul = tf.getKernel('BatchMatMul', 'wasm');
     expect(stockInput).toBeDefined();

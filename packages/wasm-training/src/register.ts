@@ -38,8 +38,14 @@ for (const config of Object.values(CONFIGS)) {
   (config.kernelFunc as unknown as Record<symbol, boolean>)[MARK] = true;
 }
 
-/** The kernels that were registered before ours, per name (undefined: none), restored on unregister. */
-const replaced = new Map<WasmTrainingKernelName, KernelConfig | undefined>();
+/**
+ * The kernels that were registered before ours, per name (undefined: none), restored on unregister. Kept on
+ * the global object, like the kernel registry itself, so that every copy of this package (ESM and CJS, or a
+ * test runner's per-file module instances) restores what the first one replaced.
+ */
+const REPLACED = Symbol.for('@kd/wasm-training/replaced');
+const globalState = globalThis as unknown as Record<symbol, Map<WasmTrainingKernelName, KernelConfig | undefined> | undefined>;
+const replaced = (globalState[REPLACED] ??= new Map<WasmTrainingKernelName, KernelConfig | undefined>());
 
 function isOurs(config: KernelConfig | undefined): boolean {
   return config !== undefined && (config.kernelFunc as unknown as Record<symbol, boolean>)[MARK] === true;

@@ -36,6 +36,8 @@ export async function trainingStep(
   size: number,
   inputNoise = 0,
 ): Promise<StepResult> {
+  // A cpu step blocks for many seconds: let vitest's worker answer its RPC calls in between.
+  await new Promise((resolve) => setImmediate(resolve));
   if (tf.getBackend() !== backend) await tf.setBackend(backend);
   const data = fixedBatch(batch, size);
   const model = createModel(name, { numClasses: 10, seed: 3 });

@@ -2,7 +2,7 @@
  * The study's data: the first `trainImages` training and `testImages` test images of Fashion-MNIST (file order),
  * and each student setting's slice of the training pool.
  */
-import { FASHION_MNIST_NORMALIZATION, createLoader, fewShotSubset, omitClasses, selectSamples, type Dataset } from '@kd/data';
+import { FASHION_MNIST_NORMALIZATION, createLoader, fewShotSubset, omitClasses, resize, selectSamples, type Dataset } from '@kd/data';
 import { loadFashionMnist } from '@kd/data/node';
 import type { LoaderFactory } from '@kd/trainer';
 import type { StudentSetting, StudyConfig } from './config';
@@ -20,12 +20,14 @@ function head(dataset: Dataset, count: number, what: string): Dataset {
   return selectSamples({ dataset, positions: Int32Array.from({ length: count }, (_, index) => index) });
 }
 
-export async function loadStudyData(config: StudyConfig, dataDir = DEFAULT_DATA_DIR): Promise<StudyData> {
+export async function loadStudyData(config: StudyConfig, dataDir = config.dataDir ?? DEFAULT_DATA_DIR): Promise<StudyData> {
   const [train, test] = await Promise.all([
     loadFashionMnist({ split: 'train', dataDir, download: false }),
     loadFashionMnist({ split: 'test', dataDir, download: false }),
   ]);
-  return { train: head(train, config.trainImages, 'trainImages'), test: head(test, config.testImages, 'testImages') };
+  const sized = (dataset: Dataset) =>
+    dataset.height === config.imageSize && dataset.width === config.imageSize ? dataset : resize({ dataset, height: config.imageSize, width: config.imageSize });
+  return { train: sized(head(train, config.trainImages, 'trainImages')), test: sized(head(test, config.testImages, 'testImages')) };
 }
 
 /** The training data of a student setting and the samples per epoch (always the full pool's: same steps). */

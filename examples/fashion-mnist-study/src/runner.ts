@@ -193,6 +193,7 @@ async function runTeacher(options: WorkerOptions, run: TeacherRun, signal: Abort
         model,
         data: { train: data.train, test: data.test },
         lambda: run.lambda,
+        collapseGuard: config.collapseGuard ? {} : false,
         epochs: config.fineTuneEpochs,
         learningRate: config.fineTuneLearningRate,
         seed: config.teacherSeed,

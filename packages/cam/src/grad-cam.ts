@@ -7,19 +7,13 @@ import type { ApplyOptions, KdModel } from '@kd/models';
 import { normalizeCam } from './eigen-cam';
 import { assertFloat, assertGradientsRegistered, assertNonEmpty, assertNumber, assertOptions, assertRank } from './validate';
 
-/**
- * Called by a model's `apply` on each entry of `features` as it is produced (index = position in `features`); the
- * model continues its forward pass with the returned tensor instead of the original one.
- */
-export type FeatureHook = (index: number, feature: tf.Tensor) => tf.Tensor;
+export type { FeatureHook } from '@kd/models';
 
 /**
- * The `apply` options Grad-CAM needs: {@link ApplyOptions} plus an optional {@link FeatureHook}. `KdModel` does not
- * declare the hook yet; a model that ignores it makes {@link gradCam} throw.
+ * The `apply` options Grad-CAM passes: `@kd/models`' {@link ApplyOptions}, whose `featureHook` every zoo model
+ * honours. A custom `KdModel` must honour it too, or {@link gradCam} throws.
  */
-export interface HookableApplyOptions extends ApplyOptions {
-  featureHook?: FeatureHook;
-}
+export type HookableApplyOptions = ApplyOptions;
 
 export interface GradCamOptions {
   /**

@@ -1,7 +1,7 @@
-export type { ApplyOptions, KdModel, ModelOutput, NamedVariable } from './types';
+export type { ApplyOptions, FeatureHook, KdModel, ModelOutput, NamedVariable } from './types';
 export { createModel, listModels, registerModel } from './registry';
 export type { BuiltInModelName, CreateModelOptions, ModelFactory, ModelFactoryOptions } from './registry';
-export { buildZooModel } from './zoo-model';
+export { buildZooModel, recordFeature } from './zoo-model';
 export type { ArchitectureBuilder, BuildOptions, Forward, ZooModel, ZooModelSpec } from './zoo-model';
 export { VariableStore, Scope } from './variable-store';
 export { Conv2d } from './layers/conv2d';

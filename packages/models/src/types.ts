@@ -1,9 +1,18 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
+/**
+ * Called on every entry of `features` as the forward pass produces it (index into `features`); the pass
+ * continues with the tensor it returns. Grad-CAM adds a zero tensor here to differentiate the logits with
+ * respect to an intermediate feature map.
+ */
+export type FeatureHook = (index: number, feature: tf.Tensor) => tf.Tensor;
+
 /** Options of {@link KdModel.apply}. */
 export interface ApplyOptions {
   /** Training mode: batch norm uses batch statistics and updates its running statistics. */
   training: boolean;
+  /** Optional: see {@link FeatureHook}. The returned tensor must have the feature's shape. */
+  featureHook?: FeatureHook;
 }
 
 /** What a model returns: logits plus the intermediate features distillation methods read (NHWC). */

@@ -2,7 +2,7 @@
  * The KdModel implementation every architecture of the zoo shares: variables, validation, tidy.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ApplyOptions, KdModel, ModelOutput, NamedVariable } from './types';
+import type { ApplyOptions, FeatureHook, KdModel, ModelOutput, NamedVariable } from './types';
 import { assertImages, assertOptions } from './validate';
 import { VariableStore, type Scope } from './variable-store';
 
@@ -20,7 +20,20 @@ export interface BuildOptions {
 }
 
 /** A forward pass: images to logits and features; runs inside a tidy. */
-export type Forward = (images: tf.Tensor4D, training: boolean) => ModelOutput;
+export type Forward = (images: tf.Tensor4D, training: boolean, featureHook?: FeatureHook) => ModelOutput;
+
+/**
+ * Appends the next entry of `features`, passed through the hook when there is one, and returns the tensor
+ * the forward pass continues with (so a hook's change reaches the logits).
+ */
+export function recordFeature<T extends tf.Tensor>(features: tf.Tensor[], feature: T, featureHook: FeatureHook | undefined): T {
+  const recorded = featureHook === undefined ? feature : featureHook(features.length, feature);
+  if (recorded !== feature && (recorded.rank !== feature.rank || recorded.shape.some((size, axis) => size !== feature.shape[axis]))) {
+    throw new Error(`featureHook: feature ${features.length} has shape [${feature.shape.join(',')}], the hook returned [${recorded.shape.join(',')}]`);
+  }
+  features.push(recorded);
+  return recorded as T;
+}
 
 /** Builds an architecture's modules in `scope` and returns its forward pass. */
 export type ArchitectureBuilder = (scope: Scope, options: BuildOptions) => Forward;
@@ -69,8 +82,11 @@ class ZooModelImplementation implements ZooModel {
       throw new Error(`${fn}: options.training must be a boolean, got ${String(options?.training)}`);
     }
     assertImages(fn, 'images', images, this.inputChannels);
-    const training = options.training;
-    return tf.tidy(() => this.forward(images, training) as unknown as tf.TensorContainer) as unknown as ModelOutput;
+    const { training, featureHook } = options;
+    if (featureHook !== undefined && typeof featureHook !== 'function') {
+      throw new Error(`${fn}: options.featureHook must be a function (index, feature) => tensor, got ${typeof featureHook}`);
+    }
+    return tf.tidy(() => this.forward(images, training, featureHook) as unknown as tf.TensorContainer) as unknown as ModelOutput;
   }
 
   countParams(): number {

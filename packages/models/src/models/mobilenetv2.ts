@@ -14,7 +14,7 @@ import { Conv2d } from '../layers/conv2d';
 import { Dense } from '../layers/dense';
 import { globalAvgPool } from '../layers/pooling';
 import type { Scope } from '../variable-store';
-import type { ArchitectureBuilder } from '../zoo-model';
+import { recordFeature, type ArchitectureBuilder } from '../zoo-model';
 
 class InvertedResidual {
   private readonly layers: Array<{ conv: Conv2d; bn: BatchNorm2d }>;
@@ -78,18 +78,18 @@ export function mobileNetV2({ expansion = 6, widthMultiplier = 0.5 } = {}): Arch
     const headBn = new BatchNorm2d(head.child(1), { channels: lastChannels });
     const classifier = new Dense(scope.child('classifier').child(0), { inFeatures: lastChannels, outFeatures: numClasses, init: 'normal0.01' });
 
-    return (images, training) => {
+    return (images, training, featureHook) => {
       let x = tf.relu(stemBn.apply(stemConv.apply(images), training));
-      const features: tf.Tensor[] = [x];
+      const features: tf.Tensor[] = [];
+      x = recordFeature(features, x, featureHook);
       stages.forEach((blocks, stage) => {
         for (const block of blocks) x = block.apply(x, training);
-        if (taps.has(stage)) features.push(x);
+        if (taps.has(stage)) x = recordFeature(features, x, featureHook);
       });
       const preactFeatures = features.slice(1);
       x = tf.relu(headBn.apply(headConv.apply(x), training));
       // The reference's AvgPool(input/16, ceil_mode) covers the whole final map: a global average.
-      const pooled = globalAvgPool(x);
-      features.push(pooled);
+      const pooled = recordFeature(features, globalAvgPool(x), featureHook);
       return { logits: classifier.apply(pooled), features, preactFeatures };
     };
   };

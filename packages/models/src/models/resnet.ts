@@ -13,7 +13,7 @@ import { Conv2d } from '../layers/conv2d';
 import { Dense } from '../layers/dense';
 import { globalAvgPool } from '../layers/pooling';
 import type { Scope } from '../variable-store';
-import type { ArchitectureBuilder } from '../zoo-model';
+import { recordFeature, type ArchitectureBuilder } from '../zoo-model';
 
 class BasicBlock {
   private readonly conv1: Conv2d;
@@ -75,18 +75,18 @@ export function cifarResNet({ depth, channels }: CifarResNetConfig): Architectur
     }
     const fc = new Dense(scope.child('fc'), { inFeatures: inChannels, outFeatures: numClasses });
 
-    return (images, training) => {
+    return (images, training, featureHook) => {
       let x = tf.relu(bn1.apply(conv1.apply(images), training));
-      const features: tf.Tensor[] = [x];
+      const features: tf.Tensor[] = [];
+      x = recordFeature(features, x, featureHook);
       const preactFeatures: tf.Tensor[] = [];
       for (const blocks of stages) {
         let preact = x;
         for (const block of blocks) ({ output: x, preact } = block.apply(x, training));
-        features.push(x);
+        x = recordFeature(features, x, featureHook);
         preactFeatures.push(preact);
       }
-      const pooled = globalAvgPool(x);
-      features.push(pooled);
+      const pooled = recordFeature(features, globalAvgPool(x), featureHook);
       return { logits: fc.apply(pooled), features, preactFeatures };
     };
   };

@@ -11,7 +11,7 @@ import { Conv2d } from '../layers/conv2d';
 import { Dense } from '../layers/dense';
 import { globalAvgPool } from '../layers/pooling';
 import type { Scope } from '../variable-store';
-import type { ArchitectureBuilder } from '../zoo-model';
+import { recordFeature, type ArchitectureBuilder } from '../zoo-model';
 
 const expansion = 4;
 
@@ -67,18 +67,18 @@ export function resNet50(): ArchitectureBuilder {
     });
     const linear = new Dense(scope.child('linear'), { inFeatures: inChannels, outFeatures: numClasses });
 
-    return (images, training) => {
+    return (images, training, featureHook) => {
       let x = tf.relu(bn1.apply(conv1.apply(images), training));
-      const features: tf.Tensor[] = [x];
+      const features: tf.Tensor[] = [];
+      x = recordFeature(features, x, featureHook);
       const preactFeatures: tf.Tensor[] = [];
       for (const stage of stages) {
         let preact = x;
         for (const block of stage) ({ output: x, preact } = block.apply(x, training));
-        features.push(x);
+        x = recordFeature(features, x, featureHook);
         preactFeatures.push(preact);
       }
-      const pooled = globalAvgPool(x);
-      features.push(pooled);
+      const pooled = recordFeature(features, globalAvgPool(x), featureHook);
       return { logits: linear.apply(pooled), features, preactFeatures };
     };
   };

@@ -17,7 +17,7 @@ import { Conv2d, type Conv2dOptions } from '../layers/conv2d';
 import { Dense } from '../layers/dense';
 import { globalAvgPool } from '../layers/pooling';
 import type { Scope } from '../variable-store';
-import type { ArchitectureBuilder } from '../zoo-model';
+import { recordFeature, type ArchitectureBuilder } from '../zoo-model';
 
 interface ConvBn {
   conv: Conv2d;
@@ -98,19 +98,19 @@ export function shuffleNetV2({ outChannels = [116, 232, 464], lastChannels = 102
     const head = convBn(scope, 2, { inChannels, outChannels: lastChannels, kernelSize: 1 });
     const linear = new Dense(scope.child('linear'), { inFeatures: lastChannels, outFeatures: numClasses });
 
-    return (images, training) => {
+    return (images, training, featureHook) => {
       let x = tf.relu(run(stem, images, training));
-      const features: tf.Tensor[] = [x];
+      const features: tf.Tensor[] = [];
+      x = recordFeature(features, x, featureHook);
       const preactFeatures: tf.Tensor[] = [];
       for (const { down, splits } of stages) {
         x = down.apply(x, training);
         let preact = x;
         for (const block of splits) ({ output: x, preact } = block.apply(x, training));
-        features.push(x);
+        x = recordFeature(features, x, featureHook);
         preactFeatures.push(preact);
       }
-      const pooled = globalAvgPool(tf.relu(run(head, x, training)));
-      features.push(pooled);
+      const pooled = recordFeature(features, globalAvgPool(tf.relu(run(head, x, training))), featureHook);
       return { logits: linear.apply(pooled), features, preactFeatures };
     };
   };

@@ -9,7 +9,7 @@ import { BatchNorm2d } from '../layers/batch-norm';
 import { Conv2d } from '../layers/conv2d';
 import { Dense } from '../layers/dense';
 import { globalAvgPool, maxPool2d } from '../layers/pooling';
-import type { ArchitectureBuilder } from '../zoo-model';
+import { recordFeature, type ArchitectureBuilder } from '../zoo-model';
 
 /** Channels of each conv, per block. */
 export type VggConfig = number[][];
@@ -39,7 +39,7 @@ export function vggBn(config: VggConfig): ArchitectureBuilder {
     });
     const classifier = new Dense(scope.child('classifier'), { inFeatures: inChannels, outFeatures: numClasses, init: 'normal0.01' });
 
-    return (images, training) => {
+    return (images, training, featureHook) => {
       const height = images.shape[1];
       let x = images;
       const features: tf.Tensor[] = [];
@@ -51,10 +51,9 @@ export function vggBn(config: VggConfig): ArchitectureBuilder {
           if (index === layers.length - 1 && blockIndex > 0) preactFeatures.push(x);
           x = tf.relu(x);
         });
-        features.push(x);
+        x = recordFeature(features, x, featureHook);
       });
-      const pooled = globalAvgPool(x);
-      features.push(pooled);
+      const pooled = recordFeature(features, globalAvgPool(x), featureHook);
       return { logits: classifier.apply(pooled), features, preactFeatures };
     };
   };

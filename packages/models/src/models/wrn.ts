@@ -14,7 +14,7 @@ import { Conv2d } from '../layers/conv2d';
 import { Dense } from '../layers/dense';
 import { globalAvgPool } from '../layers/pooling';
 import type { Scope } from '../variable-store';
-import type { ArchitectureBuilder } from '../zoo-model';
+import { recordFeature, type ArchitectureBuilder } from '../zoo-model';
 
 class PreactBlock {
   private readonly bn1: BatchNorm2d;
@@ -70,9 +70,10 @@ export function wideResNet({ depth, widenFactor }: WideResNetConfig): Architectu
     const bn1 = new BatchNorm2d(scope.child('bn1'), { channels: widths[3] as number });
     const fc = new Dense(scope.child('fc'), { inFeatures: widths[3] as number, outFeatures: numClasses, init: 'torchDefaultZeroBias' });
 
-    return (images, training) => {
+    return (images, training, featureHook) => {
       let x = conv1.apply(images);
-      const features: tf.Tensor[] = [x];
+      const features: tf.Tensor[] = [];
+      x = recordFeature(features, x, featureHook);
       const preactFeatures: tf.Tensor[] = [];
       for (const group of groups) {
         for (const block of group) {
@@ -81,12 +82,11 @@ export function wideResNet({ depth, widenFactor }: WideResNetConfig): Architectu
           if (block === group[0] && group !== groups[0]) preactFeatures.push(normalizedInput);
           x = output;
         }
-        features.push(x);
+        x = recordFeature(features, x, featureHook);
       }
       const normalized = bn1.apply(x, training);
       preactFeatures.push(normalized);
-      const pooled = globalAvgPool(tf.relu(normalized));
-      features.push(pooled);
+      const pooled = recordFeature(features, globalAvgPool(tf.relu(normalized)), featureHook);
       return { logits: fc.apply(pooled), features, preactFeatures };
     };
   };

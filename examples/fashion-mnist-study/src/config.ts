@@ -119,7 +119,7 @@ export const FULL_STUDY: StudyConfig = {
   collapseGuard: true,
   studentEpochs: 3,
   studentLearningRate: 0.05,
-  seeds: [1, 2, 3],
+  seeds: [1, 2, 3, 4, 5],
   teacherSeed: 0,
   methods: STUDENT_METHODS,
   settings: SETTINGS,

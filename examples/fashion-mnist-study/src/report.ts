@@ -56,7 +56,8 @@ export function renderMarkdown(results: StudyResults): string {
 
   lines.push('## Setup', '');
   table(['item', 'value'], [
-    ['data', `Fashion-MNIST, first ${config.trainImages} training images (file order) as the training pool, first ${config.testImages} test images, 28×28×1, normalised (mean 0.286, std 0.353), crop (pad ${config.cropPadding}) + flip`],
+    ['data', `Fashion-MNIST, first ${config.trainImages} training images (file order) as the training pool, first ${config.testImages} test images, ` +
+      `${config.imageSize === 28 ? '28×28×1' : `resized 28×28 → ${config.imageSize}×${config.imageSize}×1 (bilinear)`}, normalised (mean 0.286, std 0.353), crop (pad ${config.cropPadding}) + flip`],
     ['teacher', `${config.teacherModel}, cross-entropy (MLL), ${config.teacherEpochs} epochs, lr ${config.teacherLearningRate} cosine, batch ${config.batchSize}, SGD 0.9, wd 5e-4, seed ${config.teacherSeed}`],
     ['fine-tunes', `from the MLL teacher, ${config.fineTuneEpochs} epochs, lr ${config.fineTuneLearningRate} cosine, CE − λ·CMI with fixed full-pass centroids (training-mode BN), λ ∈ {0 (control), ${config.lambdas.join(', ')}}, collapse guard on`],
     ['λ rule (fixed before any student ran)', `the largest λ that did not collapse with test accuracy at most ${config.maxTeacherAccuracyDrop} point(s) below the control's`],
@@ -71,10 +72,13 @@ export function renderMarkdown(results: StudyResults): string {
   ]);
 
   lines.push('## Wall time', '');
-  table(['part', 'runs', 'wall time (sum over runs)'], [
-    ...results.wallByPart.map((part) => [part.part, String(part.runs), seconds(part.seconds)]),
-    ['**all runs (compute)**', String(results.wallByPart.reduce((sum, part) => sum + part.runs, 0)), `**${seconds(results.computeSeconds)}**`],
-    ['**elapsed (invocations of `pnpm study`)**', String(results.invocations.length), `**${seconds(results.elapsedSeconds)}**`],
+  lines.push('Wall time of each run, summed per part (runs of different workers overlap, so the sum exceeds the elapsed time); ' +
+    'training images/s = median over the part\'s epochs of the training pass (a distillation step includes the teacher\'s forward pass). ' +
+    'The machine\'s 2 cores were shared with other jobs for part of the run, so these are not idle-machine figures.', '');
+  table(['part', 'runs', 'wall time (sum over runs)', 'training images/s (median)'], [
+    ...results.wallByPart.map((part) => [part.part, String(part.runs), seconds(part.seconds), Number.isFinite(part.medianImagesPerSecond) ? part.medianImagesPerSecond.toFixed(0) : '—']),
+    ['**all runs (compute)**', String(results.wallByPart.reduce((sum, part) => sum + part.runs, 0)), `**${seconds(results.computeSeconds)}**`, ''],
+    ['**elapsed (invocations of `pnpm study`)**', String(results.invocations.length), `**${seconds(results.elapsedSeconds)}**`, ''],
   ]);
 
   lines.push('## Teachers', '');

@@ -65,7 +65,7 @@ export interface StudyResults {
   comparisons: ComparisonRow[];
   invocations: Invocation[];
   /** Seconds per part of the study (sum of the runs' wall time). */
-  wallByPart: { part: string; runs: number; seconds: number }[];
+  wallByPart: { part: string; runs: number; seconds: number; medianImagesPerSecond: number }[];
   /** Sum of every run's wall time and the elapsed time of the invocations. */
   computeSeconds: number;
   elapsedSeconds: number;
@@ -160,20 +160,27 @@ export function loadResults(outDir: string): StudyResults {
     ? readFileSync(invocationsPath, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Invocation)
     : [];
 
-  const parts = new Map<string, { runs: number; seconds: number }>();
-  const add = (part: string, seconds: number) => {
-    const entry = parts.get(part) ?? { runs: 0, seconds: 0 };
+  const parts = new Map<string, { runs: number; seconds: number; rates: number[] }>();
+  const add = (part: string, seconds: number, outcome: RunOutcome) => {
+    const entry = parts.get(part) ?? { runs: 0, seconds: 0, rates: [] };
     entry.runs++;
     entry.seconds += seconds;
+    entry.rates.push(...(outcome.history ?? []).map((epoch) => epoch.imagesPerSecond));
     parts.set(part, entry);
   };
   for (const run of planStudy(config)) {
     const outcome = readOutcome(runDirectory(outDir, run.id));
     if (outcome === undefined || outcome.status === 'skipped') continue;
-    if (run.kind === 'teacher') add(run.lambda === undefined ? 'MLL teacher' : 'fine-tunes (control and every λ)', outcome.wallSeconds);
-    else add(`students: ${run.setting}${run.teacher === 'none' ? ' (no teacher)' : ''}`, outcome.wallSeconds);
+    if (run.kind === 'teacher') add(run.lambda === undefined ? 'MLL teacher' : 'fine-tunes (control and every λ)', outcome.wallSeconds, outcome);
+    else add(`students: ${run.setting}${run.teacher === 'none' ? ' (no teacher)' : ''}`, outcome.wallSeconds, outcome);
   }
-  const wallByPart = [...parts.entries()].map(([part, entry]) => ({ part, ...entry }));
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    if (sorted.length === 0) return Number.NaN;
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  };
+  const wallByPart = [...parts.entries()].map(([part, entry]) => ({ part, runs: entry.runs, seconds: entry.seconds, medianImagesPerSecond: median(entry.rates) }));
   return {
     config,
     teachers,

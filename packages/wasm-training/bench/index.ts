@@ -2,7 +2,7 @@
  * `pnpm bench`: training and inference images/s of zoo models on the cpu backend, stock wasm, and wasm with
  * the @kd/wasm-training kernels, measured in one run, with ratios.
  *
- *   pnpm bench [--models resnet8x4,resnet20,wrn40_2,mobilenetv2,shufflev2] [--batch 64] [--steps 3]
+ *   pnpm bench [--models resnet8x4,resnet20,wrn40_2,mobilenetv2,shufflev2] [--batch 64] [--train-batch N] [--steps 3]
  *              [--cpu-train-batch 4] [--cpu-infer-batch 16] [--skip-cpu] [--json out.json]
  *
  * One training step = forward in training mode (batch statistics), softmax cross-entropy, backward, SGD
@@ -22,6 +22,7 @@ import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../s
 interface Options {
   models: string[];
   batch: number;
+  trainBatch: number | undefined;
   steps: number;
   cpuTrainBatch: number;
   cpuInferBatch: number;
@@ -33,6 +34,7 @@ function parseOptions(argv: string[]): Options {
   const options: Options = {
     models: ['resnet8x4', 'resnet20', 'wrn40_2', 'mobilenetv2', 'shufflev2'],
     batch: 64,
+    trainBatch: undefined,
     steps: 3,
     cpuTrainBatch: 4,
     cpuInferBatch: 16,
@@ -53,6 +55,7 @@ function parseOptions(argv: string[]): Options {
     };
     if (flag === '--models') options.models = value().split(',');
     else if (flag === '--batch') options.batch = positive();
+    else if (flag === '--train-batch') options.trainBatch = positive();
     else if (flag === '--steps') options.steps = positive();
     else if (flag === '--cpu-train-batch') options.cpuTrainBatch = positive();
     else if (flag === '--cpu-infer-batch') options.cpuInferBatch = positive();
@@ -129,7 +132,8 @@ async function run(configuration: string, backend: 'cpu' | 'wasm', withKernels: 
   for (const name of options.models) {
     const isCpu = backend === 'cpu';
     const infer = measure(name, 'infer', isCpu ? options.cpuInferBatch : options.batch, isCpu ? 2 : options.batch, isCpu ? 1 : options.steps);
-    const train = measure(name, 'train', isCpu ? options.cpuTrainBatch : options.batch, isCpu ? 2 : options.batch, isCpu ? 1 : options.steps);
+    const trainBatch = options.trainBatch ?? options.batch;
+    const train = measure(name, 'train', isCpu ? options.cpuTrainBatch : trainBatch, isCpu ? 2 : trainBatch, isCpu ? 1 : options.steps);
     (results[name] ??= {})[configuration] = { train, infer };
     const show = (m: Measurement) => (m.imagesPerSecond === null ? `cannot run (${m.note})` : `${m.imagesPerSecond.toFixed(2)} (batch ${m.batch})`);
     log(`${configuration.padEnd(22)} ${name.padEnd(12)} train ${show(train)}  infer ${show(infer)}`);

@@ -5,7 +5,7 @@
  * Replaces the stock wasm kernel, a scalar loop.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelCalls } from '../kernelCalls';
+import { type ExplicitPadding, KernelCalls } from '../kernelCalls';
 import { type ConvAttrs, checkInput, checkOutputGradient, convGeometry } from '../convInfo';
 import { adjointConvolution, spreadToInput } from './adjointConvolution';
 
@@ -26,7 +26,7 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const adjointFilter = calls.transpose(flipped, [0, 1, 3, 2]);
     let dx: TensorInfo;
     if (isPointwise) {
-      const noPad: Parameters<KernelCalls['conv2d']>[4] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+      const noPad: ExplicitPadding = [[0, 0], [0, 0], [0, 0], [0, 0]];
       dx = spreadToInput(calls, calls.conv2d(dy, adjointFilter, [1, 1], [1, 1], noPad), info);
     } else {
       dx = adjointConvolution(calls, dy, info, (window, pad) =>

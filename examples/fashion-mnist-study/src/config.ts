@@ -114,7 +114,7 @@ export const FULL_STUDY: StudyConfig = {
   teacherLearningRate: 0.05,
   fineTuneEpochs: 2,
   fineTuneLearningRate: 0.01,
-  lambdas: [0.1, 0.2, 0.3, 0.4, 0.6],
+  lambdas: [0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1],
   maxTeacherAccuracyDrop: 1,
   collapseGuard: true,
   studentEpochs: 3,

@@ -69,6 +69,8 @@ export interface StudyResults {
   /** Sum of every run's wall time and the elapsed time of the invocations. */
   computeSeconds: number;
   elapsedSeconds: number;
+  /** From the earliest run start to the latest run end (covers invocations that were killed and resumed). */
+  spanSeconds: number;
   className: (label: number) => string;
 }
 
@@ -168,9 +170,14 @@ export function loadResults(outDir: string): StudyResults {
     entry.rates.push(...(outcome.history ?? []).map((epoch) => epoch.imagesPerSecond));
     parts.set(part, entry);
   };
+  let firstStart = Infinity;
+  let lastEnd = -Infinity;
   for (const run of planStudy(config)) {
     const outcome = readOutcome(runDirectory(outDir, run.id));
     if (outcome === undefined || outcome.status === 'skipped') continue;
+    const end = Date.parse(outcome.finishedAt);
+    firstStart = Math.min(firstStart, end - 1000 * outcome.wallSeconds);
+    lastEnd = Math.max(lastEnd, end);
     if (run.kind === 'teacher') add(run.lambda === undefined ? 'MLL teacher' : 'fine-tunes (control and every λ)', outcome.wallSeconds, outcome);
     else add(`students: ${run.setting}${run.teacher === 'none' ? ' (no teacher)' : ''}`, outcome.wallSeconds, outcome);
   }
@@ -191,6 +198,7 @@ export function loadResults(outDir: string): StudyResults {
     wallByPart,
     computeSeconds: wallByPart.reduce((sum, part) => sum + part.seconds, 0),
     elapsedSeconds: invocations.reduce((sum, invocation) => sum + invocation.seconds, 0),
+    spanSeconds: Number.isFinite(firstStart) ? (lastEnd - firstStart) / 1000 : 0,
     className: (label) => FASHION_MNIST_CLASSES[label] ?? String(label),
   };
 }

@@ -1,4 +1,6 @@
 /** Small deterministic datasets for tests. */
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { seededRandom } from '@kd/test-utils';
 import type { Dataset } from '../dataset';
 
@@ -21,4 +23,16 @@ export function randomDataset({ count, height, width, channels, numClasses, seed
   };
 }
 
-export const FASHION_MNIST_DIR = new URL('../../../../../shared/datasets/fashion-mnist/', import.meta.url);
+/**
+ * The real Fashion-MNIST files for the tests that read them: `KD_FASHION_MNIST_DIR`, else the workplace copy next
+ * to the repository (`../shared/datasets/fashion-mnist/`), else Debian's `dataset-fashion-mnist` package
+ * (`/usr/share/datasets/fashion-mnist/`, which `.ci/run` installs). The first folder holding the files wins.
+ */
+export const FASHION_MNIST_DIR: URL = (() => {
+  const candidates = [
+    ...(process.env.KD_FASHION_MNIST_DIR ? [pathToFileURL(`${process.env.KD_FASHION_MNIST_DIR.replace(/\/?$/, '/')}`)] : []),
+    new URL('../../../../../shared/datasets/fashion-mnist/', import.meta.url),
+    pathToFileURL('/usr/share/datasets/fashion-mnist/'),
+  ];
+  return candidates.find((url) => existsSync(new URL('train-images-idx3-ubyte.gz', url))) ?? (candidates[0] as URL);
+})();

@@ -16,7 +16,16 @@ export interface FitNetRegularizerOptions {
   teacherShape: FeatureShape;
   /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
   seed?: number;
+  /**
+   * What follows the batch normalisation: `'relu'` (FitNets' hint regressor, the default) or `'none'`, which
+   * makes the regressor RepDistiller's AB `Connector` (conv + BN mapping a pre-activation map onto the
+   * teacher's, whose sign must survive).
+   */
+  activation?: FitNetActivation;
 }
+
+/** The activation after the regressor's batch normalisation. */
+export type FitNetActivation = 'relu' | 'none';
 
 /** Which convolution maps the student size onto the teacher's (RepDistiller's `ConvReg` rule). */
 export type FitNetRegressorKind = 'conv3x3-stride2' | 'transposed4x4-stride2' | 'conv-valid';
@@ -39,13 +48,22 @@ function assertFeatureShape(fn: string, arg: string, value: unknown): FeatureSha
  * The batch normalisation always uses the batch's own statistics (training mode) and keeps no running
  * averages: the regressor exists only to compute the training loss.
  *
+ * With `activation: 'none'` the regressor is r(s) = BN(conv(s)), RepDistiller's AB `Connector`: call
+ * {@link FitNetRegularizer.regress} to map a student pre-activation map onto the teacher's shape before
+ * `abLoss` (a ReLU would erase the negative side the activation boundary is about).
+ *
  * @example
  * const fitnet = new FitNetRegularizer({ studentShape: [16, 16, 32], teacherShape: [8, 8, 64], seed: 1 });
  * const loss = fitnet.loss(studentMap, teacherMap);
+ * // AB connector: channel-only difference, a 1×1 conv + BN without ReLU
+ * const connector = new FitNetRegularizer({ studentShape: [8, 8, 16], teacherShape: [8, 8, 64], activation: 'none' });
+ * const abTerm = abLoss([connector.regress(studentPreact)], [teacherPreact]);
  */
 export class FitNetRegularizer extends RegularizerBase {
   /** The regressor this instance built. */
   readonly regressorKind: FitNetRegressorKind;
+  /** What follows the batch normalisation (`'none'`: AB's connector). */
+  readonly activation: FitNetActivation;
   private readonly config: { studentShape: FeatureShape; teacherShape: FeatureShape; seed: number };
   private readonly kernel: tf.Variable;
   private readonly bias: tf.Variable;
@@ -54,10 +72,15 @@ export class FitNetRegularizer extends RegularizerBase {
 
   constructor(options: FitNetRegularizerOptions) {
     const fn = 'FitNetRegularizer';
-    assertKnownOptions(fn, options, ['studentShape', 'teacherShape', 'seed']);
+    assertKnownOptions(fn, options, ['studentShape', 'teacherShape', 'seed', 'activation']);
     super(fn);
     const studentShape = assertFeatureShape(fn, 'studentShape', options.studentShape);
     const teacherShape = assertFeatureShape(fn, 'teacherShape', options.teacherShape);
+    const activation = options.activation ?? 'relu';
+    if (activation !== 'relu' && activation !== 'none') {
+      throw new Error(`${fn}: activation must be 'relu' or 'none', got ${JSON.stringify(activation)}`);
+    }
+    this.activation = activation;
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentShape, teacherShape, seed };
     const [sh, sw, sc] = studentShape;
@@ -90,11 +113,27 @@ export class FitNetRegularizer extends RegularizerBase {
   }
 
   getConfig(): RegularizerConfig {
-    return { studentShape: [...this.config.studentShape], teacherShape: [...this.config.teacherShape], seed: this.config.seed };
+    return {
+      studentShape: [...this.config.studentShape],
+      teacherShape: [...this.config.teacherShape],
+      seed: this.config.seed,
+      activation: this.activation,
+    };
   }
 
-  /** r(s) = ReLU(BN(conv(s))): the student map regressed to the teacher's shape `[N, H_t, W_t, C_t]`. */
-  regress(studentFeature: tf.Tensor4D): tf.Tensor4D {
+  /**
+   * r(s) = ReLU(BN(conv(s))), or BN(conv(s)) with `activation: 'none'`: the student map regressed to the
+   * teacher's shape `[N, H_t, W_t, C_t]` (batch statistics of this batch; differentiable in s and the weights).
+   *
+   * @param studentFeature float32 `[N, H_s, W_s, C_s]` as configured.
+   */
+  regress(studentFeature: tf.Tensor): tf.Tensor4D {
+    this.assertUsable('regress');
+    const s = assertInput('FitNetRegularizer.regress', 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', this.config.studentShape);
+    return this.forward(s as tf.Tensor4D);
+  }
+
+  private forward(studentFeature: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const convolved =
         this.regressorKind === 'conv3x3-stride2'
@@ -105,7 +144,8 @@ export class FitNetRegularizer extends RegularizerBase {
               ? // equal sizes: a 1×1 kernel is a matrix product over positions (much cheaper to differentiate on cpu)
                 conv1x1(studentFeature, tf.reshape(this.kernel, this.kernel.shape.slice(2)), this.bias)
               : conv2d(studentFeature, this.kernel, this.bias);
-      return tf.relu(batchNormTraining(convolved, this.gamma, this.beta));
+      const normalised = batchNormTraining(convolved, this.gamma, this.beta);
+      return this.activation === 'relu' ? tf.relu(normalised) : normalised;
     });
   }
 
@@ -119,6 +159,6 @@ export class FitNetRegularizer extends RegularizerBase {
     const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', this.config.studentShape) as tf.Tensor4D;
     const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', this.config.teacherShape);
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
-    return tf.tidy(() => fitnetLoss(this.regress(s), t));
+    return tf.tidy(() => fitnetLoss(this.forward(s), t));
   }
 }

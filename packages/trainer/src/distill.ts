@@ -98,7 +98,8 @@ function validateObjectives(fn: string, value: unknown): ObjectiveSpec[] {
  * updated (its variables are not in the optimiser, so weight decay never touches them either). Regularizer
  * heads (VID, CRD, CC, ICD, MIMKD, FitNet's regressor, FT's translator) are created from the models' output
  * shapes and trained with the student (SGD momentum 0.9, weight decay 5e-4). AB and FSP get RepDistiller's
- * pre-stage (30 epochs on their loss alone, then no main-stage term) and FT its paraphraser pre-stage.
+ * pre-stage (30 epochs on their loss alone, then no main-stage term) and FT its paraphraser pre-stage; AB's
+ * connectors (conv + BN, for pre-activation pairs whose shapes differ) are trained in its pre-stage only.
  * Defaults: 240 epochs, batch 64, lr 0.05 (0.01 for MobileNetV2/ShuffleNets), step decay at 150/180/210.
  *
  * Every option is validated before training starts: unknown methods, options or weights of the wrong type,

@@ -1,12 +1,13 @@
 import type { KdModel } from '@kd/models';
 import { createLoader } from '@kd/data';
-import { describeWithBackends } from '@kd/test-utils';
+import { describeWithBackends, tf } from '@kd/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
 import { distillStudent } from './distill';
 import type { LoaderFactory } from './data';
 import { TrainingAbortedError } from './engine/errors';
-import { MemoryStore } from './io/store';
+import { readCheckpoint } from './io/checkpoint';
+import { MemoryStore, prefixedStore } from './io/store';
 import { trainTeacher } from './teacher';
 
 const train = syntheticDataset({ count: 64, seed: 31 });
@@ -102,6 +103,89 @@ describeWithBackends('distillStudent pre-stages', () => {
     );
     killed.dispose();
     const resumed = tinyModel({ seed: 20, width: 2, name: 'student' });
+    try {
+      await distillStudent({ ...base, student: resumed, store, loader: aborting, resume: true });
+      expect(snapshot(resumed)).toEqual(expected);
+    } finally {
+      resumed.dispose();
+    }
+  });
+
+  it('AB with differing pre-activation shapes: trains 1×1 connectors with the student, lowers the AB loss, leaves them out of the main stage', async () => {
+    // student width 2 → pre-activation [N, 4, 4, 4]; teacher width 4 → [N, 4, 4, 8]: a channel-only difference
+    const student = tinyModel({ seed: 21, width: 2, name: 'student' });
+    const store = new MemoryStore();
+    const teacherBefore = snapshot(teacher);
+    const initial = snapshot(student);
+    try {
+      const result = await distillStudent({
+        student,
+        teacher,
+        data: { train },
+        objectives: [{ method: 'ce', weight: 1 }, { method: 'ab', weight: 1, options: { preStageEpochs: 3 } }],
+        epochs: 1,
+        store,
+        ...quiet,
+      });
+      const ab = epochLosses(store, 'prestage-1-ab-metrics.jsonl', 'ab');
+      expect(ab).toHaveLength(3);
+      expect(ab[2]).toBeLessThan(ab[0]!);
+      expect(Object.keys(result.last.train.losses)).toEqual(['total', 'ce']);
+      expect(snapshot(student)).not.toEqual(initial);
+      expect(snapshot(teacher)).toEqual(teacherBefore);
+
+      const preStage = (await readCheckpoint(prefixedStore(store, 'prestage-1-ab-')))!;
+      const main = (await readCheckpoint(store))!;
+      try {
+        expect(preStage.tensors.get('head/0/regressor/kernel')!.shape).toEqual([1, 1, 4, 8]);
+        // Pre-stage optimiser: the student's 6 variables, then the connector's kernel, bias, γ, β. The classifier
+        // (4, 5) gets no AB gradient and is skipped; every connector variable was updated.
+        const velocityNorm = (index: number) =>
+          Math.max(...Array.from(preStage.tensors.get(`optimizer/velocity/${index}`)!.dataSync(), Math.abs));
+        expect([4, 5].map(velocityNorm)).toEqual([0, 0]);
+        for (const index of [0, 1, 2, 3, 6, 7, 8, 9]) expect(velocityNorm(index)).toBeGreaterThan(0);
+        // The main stage (CE only) keeps the connector as the pre-stage left it and does not optimise it.
+        expect(main.tensors.has('optimizer/velocity/6')).toBe(false);
+        for (const name of ['kernel', 'bias', 'batchNorm/gamma', 'batchNorm/beta']) {
+          const key = `head/0/regressor/${name}`;
+          expect(main.tensors.get(key)!.dataSync()).toEqual(preStage.tensors.get(key)!.dataSync());
+        }
+      } finally {
+        tf.dispose([...preStage.tensors.values(), ...main.tensors.values()]);
+      }
+    } finally {
+      student.dispose();
+    }
+  });
+
+  it('resumes a run killed inside the AB pre-stage (with connectors) to the weights of an uninterrupted run', async () => {
+    const objectives = [{ method: 'ce', weight: 1 }, { method: 'ab', weight: 1, options: { preStageEpochs: 2 } }];
+    const base = { teacher, data: { train }, objectives, epochs: 1, ...quiet };
+    const reference = tinyModel({ seed: 22, width: 2, name: 'student' });
+    await distillStudent({ ...base, student: reference });
+    const expected = snapshot(reference);
+    reference.dispose();
+
+    // The loader's second shuffled pass is the pre-stage's epoch 2: abort there, after epoch 1's checkpoint.
+    const controller = new AbortController();
+    let trainingPasses = 0;
+    const aborting: LoaderFactory = (dataset, { augment: _augment, ...options }) => {
+      if (options.shuffle && ++trainingPasses === 2) controller.abort();
+      return createLoader(dataset as Parameters<typeof createLoader>[0], options);
+    };
+    const store = new MemoryStore();
+    const killed = tinyModel({ seed: 22, width: 2, name: 'student' });
+    await expect(distillStudent({ ...base, student: killed, store, loader: aborting, signal: controller.signal })).rejects.toThrow(
+      TrainingAbortedError,
+    );
+    killed.dispose();
+    const partial = (await readCheckpoint(prefixedStore(store, 'prestage-1-ab-')))!;
+    expect(partial.epoch).toBe(1);
+    expect(partial.tensors.has('head/0/regressor/kernel')).toBe(true);
+    tf.dispose([...partial.tensors.values()]);
+    expect(await readCheckpoint(store)).toBeUndefined();
+
+    const resumed = tinyModel({ seed: 22, width: 2, name: 'student' });
     try {
       await distillStudent({ ...base, student: resumed, store, loader: aborting, resume: true });
       expect(snapshot(resumed)).toEqual(expected);

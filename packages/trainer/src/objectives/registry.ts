@@ -132,7 +132,7 @@ const definitions: MethodDefinition[] = [
   },
   {
     name: 'ab',
-    summary: 'activation boundaries: pre-stage on the pre-activations, then no main-stage term (RepDistiller)',
+    summary: 'activation boundaries: pre-stage on the pre-activations (connectors where shapes differ), then no main-stage term',
     optionKeys: ['margin', ...PRE_STAGE_KEYS],
     create(context, options) {
       const { where } = context;
@@ -144,24 +144,43 @@ const definitions: MethodDefinition[] = [
       if (studentShapes.length !== teacherShapes.length) {
         throw new Error(`${where}: student and teacher must have the same number of pre-activation maps: ${studentShapes.length} vs ${teacherShapes.length}`);
       }
-      studentShapes.forEach((shape, index) => {
-        if (shape.slice(1).join(',') !== teacherShapes[index]!.slice(1).join(',')) {
+      // RepDistiller's Connector: per pair, the identity when the shapes match, otherwise the FitNet regressor
+      // (chosen by the spatial sizes; a 1×1 conv for a channel-only difference) followed by BN without ReLU.
+      const connectors = studentShapes.map((shape, index) => {
+        const teacherShape = teacherShapes[index]!;
+        if (shape.slice(1).join(',') === teacherShape.slice(1).join(',')) return undefined;
+        if (shape.length !== 4 || teacherShape.length !== 4) {
           throw new Error(
             `${where}: pre-activation map ${index} has student shape [${shape.join(',')}] and teacher shape ` +
-              `[${teacherShapes[index]!.join(',')}]; AB's connectors for differing shapes are not implemented, so AB needs equal shapes`,
+              `[${teacherShape.join(',')}]; a connector needs [N, H, W, C] maps on both sides`,
           );
         }
+        return buildHead(`${where}: pre-activation map ${index}`, () =>
+          new FitNetRegularizer({
+            studentShape: shape.slice(1) as [number, number, number],
+            teacherShape: teacherShape.slice(1) as [number, number, number],
+            activation: 'none',
+            seed: context.seed + index,
+          }),
+        );
       });
+      const heads = connectors.filter((connector): connector is FitNetRegularizer => connector !== undefined);
       const margin = options.margin;
       const settings = preStageSettings(context, options);
       const abOptions = margin === undefined ? {} : { margin: margin as number };
       const preStage: PreStage = {
         ...settings,
-        variables: context.studentVariables,
+        // RepDistiller's init() trains the connectors with the student's feature modules.
+        variables: [...context.studentVariables, ...heads.flatMap((head) => head.trainableVariables)],
         needsStudent: true,
-        loss: ({ student, teacher }) => abLoss(student.preactFeatures, teacher.preactFeatures, abOptions),
+        loss: ({ student, teacher }) =>
+          abLoss(
+            student.preactFeatures.map((feature, index) => connectors[index]?.regress(feature) ?? feature),
+            teacher.preactFeatures,
+            abOptions,
+          ),
       };
-      return { heads: [], inMainStage: false, preStage, loss: () => tf.scalar(0) };
+      return { heads, inMainStage: false, preStage, loss: () => tf.scalar(0) };
     },
   },
   {

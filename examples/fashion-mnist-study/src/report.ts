@@ -109,15 +109,19 @@ export function renderMarkdown(results: StudyResults): string {
 
   lines.push('## Paired differences', '');
   lines.push('d = accuracy(A) − accuracy(B) per seed (same student initialisation, data order and augmentation), in points: mean ± sample std of d (n seeds). ' +
-    '"exceeds spread" = |mean d| > std d.', '');
-  table(['setting', 'method', 'A − B', 'last: d', 'exceeds spread', 'best: d', 'exceeds spread'], results.comparisons.map((row) => [
+    '"exceeds spread" = |mean d| > std d; t = mean d / (std d / √n), marked * when |t| exceeds the two-sided 95 % critical value of Student\'s t ' +
+    'with n − 1 degrees of freedom (2.776 for n = 5). Many comparisons are made: expect about one in twenty to be marked by chance.', '');
+  const tCell = (d: PairedDifference) => (Number.isFinite(d.t) ? `${d.t.toFixed(2)}${d.significant ? ' *' : ''}` : '—');
+  table(['setting', 'method', 'A − B', 'last: d', 'exceeds spread', 't (last)', 'best: d', 'exceeds spread', 't (best)'], results.comparisons.map((row) => [
     row.setting.name,
     row.method,
     row.comparison,
     difference(row.last),
     verdict(row.last),
+    tCell(row.last),
     difference(row.best),
     verdict(row.best),
+    tCell(row.best),
   ]));
 
   lines.push('## Zero-shot', '');

@@ -33,6 +33,20 @@ export interface PairedDifference {
   standardError: number;
   /** |d̄| > s_d: the gap exceeds the seed-to-seed spread of the difference (false when n < 2). */
   exceedsSpread: boolean;
+  /** Paired t statistic d̄ / (s_d / √n) (NaN when n < 2). */
+  t: number;
+  /** |t| above the two-sided 95 % critical value of Student's t with n − 1 degrees of freedom. */
+  significant: boolean;
+}
+
+/** Two-sided 95 % critical values t_{0.975, df} for df = 1…10 (standard table). */
+const T_CRITICAL_95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+
+/** t_{0.975, df}: df 1–10 from the table, 1.96 (normal) beyond 30, a conservative 2.228 in between. */
+export function tCritical95(degreesOfFreedom: number): number {
+  if (!Number.isInteger(degreesOfFreedom) || degreesOfFreedom < 1) throw new Error(`tCritical95: degreesOfFreedom must be a positive integer, got ${degreesOfFreedom}`);
+  if (degreesOfFreedom <= T_CRITICAL_95.length) return T_CRITICAL_95[degreesOfFreedom - 1] as number;
+  return degreesOfFreedom > 30 ? 1.96 : 2.228;
 }
 
 /**
@@ -44,6 +58,7 @@ export function pairedDifference(a: ReadonlyMap<number, number>, b: ReadonlyMap<
   const differences = seeds.map((seed) => (a.get(seed) as number) - (b.get(seed) as number));
   const average = mean(differences);
   const std = sampleStd(differences);
+  const t = average / (std / Math.sqrt(differences.length));
   return {
     seeds,
     differences,
@@ -51,5 +66,7 @@ export function pairedDifference(a: ReadonlyMap<number, number>, b: ReadonlyMap<
     std,
     standardError: std / Math.sqrt(differences.length),
     exceedsSpread: differences.length >= 2 && Math.abs(average) > std,
+    t: differences.length >= 2 ? t : Number.NaN,
+    significant: differences.length >= 2 && Math.abs(t) > tCritical95(differences.length - 1),
   };
 }

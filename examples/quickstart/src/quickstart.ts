@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { camOverlay, eigenCam, heatMapsFromTensor, imageFromTensor, renderGrid, renderLinePlot, type RasterImage } from '@kd/cam';
 import { writePng } from '@kd/cam/node';
-import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, decodeIdxDataset, padTo, type Dataset } from '@kd/data';
+import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, decodeIdxDataset, type Dataset } from '@kd/data';
 import { createModel, loadWeights, saveWeights, type KdModel } from '@kd/models';
 import { distillStudent, fineTuneTeacherMCMI, trainTeacher, type TrainingResult } from '@kd/trainer';
 import { directoryStore } from '@kd/trainer/node';
@@ -86,18 +86,17 @@ async function loadSplit(dataDir: string, prefix: 'train' | 't10k', count: numbe
   if (count > full.labels.length) {
     throw new Error(`quickstart: asked for ${count} ${prefix} images, ${dataDir} holds ${full.labels.length}`);
   }
+  // Native 28×28: the zoo's ResNets end in a global average pool, so they take it as it is (7×7 last stage).
   const pixels = full.height * full.width;
-  const subset: Dataset = {
+  return {
     ...full,
     images: full.images.slice(0, count * pixels),
     labels: full.labels.slice(0, count),
     indices: full.indices.slice(0, count),
   };
-  // The zoo's CIFAR ResNets expect 32×32 inputs: pad 28×28 by 2 pixels on every side.
-  return padTo({ dataset: subset, height: 32, width: 32 });
 }
 
-/** Normalised float images `[N, 32, 32, 1]` of the first `count` test images, for the CAM pictures. */
+/** Normalised float images `[N, 28, 28, 1]` of the first `count` test images, for the CAM pictures. */
 function testImages(test: Dataset, count: number): tf.Tensor4D {
   return tf.tidy(() => {
     const pixels = test.height * test.width * test.channels;
@@ -213,8 +212,12 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
     // Pictures: Eigen-CAM of both teachers on the same test images, and the accuracy curves.
     const files: string[] = [];
     const images = testImages(test, config.camImages);
+    // Pictures at 3× so the maps and the column labels are readable.
     const pictures = Array.from({ length: config.camImages }, (_, index) => {
-      const image = tf.tidy(() => tf.squeeze(tf.slice(images, [index, 0, 0, 0], [1, -1, -1, -1]), [0]));
+      const image = tf.tidy(() => {
+        const one = tf.slice(images, [index, 0, 0, 0], [1, -1, -1, -1]);
+        return tf.squeeze(tf.image.resizeNearestNeighbor(one, [3 * test.height, 3 * test.width]), [0]);
+      });
       const picture = imageFromTensor(image);
       image.dispose();
       return picture;
@@ -242,6 +245,7 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
         ...studentResults.map(([label, result]) => ({ name: `KD student from ${label.split(' ')[0]}`, points: curve(result, 0) })),
       ],
       title: 'Fashion-MNIST quick start: test accuracy per epoch',
+      yRange: [0, 1],
       xLabel: 'epoch',
       yLabel: 'test top-1',
     });

@@ -1,48 +1,91 @@
-import { listModels } from '@kd/models';
+import { createModel, listModels } from '@kd/models';
 import { expect, it } from 'vitest';
 import { describeWasmVsCpu, tf, wasmBufferCount, wasmHeapBytes } from '../test/helpers';
-import { trainingStep } from '../test/zooStep';
-import { createModel } from '@kd/models';
+import { compareTrainingSteps } from '../test/zooStep';
 
 /**
- * One model per architecture family runs by default, on 2 images of 32×32 (smaller images leave 1×1 maps
- * whose batch norm over 2 values makes gradients numerically meaningless): the cpu reference step is what
- * costs, its filter gradient being a scalar loop. Deeper and wider members of a family reach the same
- * kernels with the same strides and pads. KD_ZOO_ALL=1 runs every model of the zoo (tens of minutes on cpu:
- * resnet110, resnet50, vgg19 and resnet8x4/32x4 dominate); vgg8 is left to it too (over a minute on cpu).
+ * Input size of each zoo model's step test: the smallest square input whose smallest feature map is still
+ * 2×2 (checked by a forward pass at every size; one size smaller and some batch norm sees a 1×1 map, where
+ * 3×3 taps other than the centre get no gradient and batch norm over 2 values is numerically meaningless).
+ * The models end in a global average pool, so any size works; the cpu reference's filter gradient is a
+ * scalar loop whose cost grows with the pixels, so the size is what keeps the test affordable.
+ * - CIFAR resnets and WRNs downsample 4×: 8×8 (last stage 2×2);
+ * - resnet50, the VGGs and shufflev1 downsample 8×: 16×16;
+ * - mobilenetv2 downsamples 16×: 32×32;
+ * - shufflev2 (8×) runs at 32×32: at 16×16 and 24×24 one pre-ReLU value of its head sits within float32
+ *   rounding of 0 and its mask differs between the backends (one channel of 1024 in the head's batch-norm
+ *   bias gradient differs, by exactly one of its 8 terms), and batch norm over few values carries that
+ *   back to every earlier gradient; the ±1e-6 input noise does not flip it, so the criterion cannot tell.
  */
-const DEFAULT_MODELS = ['resnet8', 'wrn16_1', 'mobilenetv2', 'shufflev1', 'shufflev2'];
-const SIZE = 32;
-const models = process.env.KD_ZOO_ALL === '1' ? listModels() : DEFAULT_MODELS;
+const STEP_SIZE: Record<string, number> = {
+  resnet8: 8, resnet14: 8, resnet20: 8, resnet32: 8, resnet44: 8, resnet56: 8, resnet110: 8,
+  resnet8x4: 8, resnet32x4: 8,
+  wrn16_1: 8, wrn16_2: 8, wrn40_1: 8, wrn40_2: 8,
+  resnet50: 16, vgg8: 16, vgg11: 16, vgg13: 16, vgg16: 16, vgg19: 16, shufflev1: 16,
+  mobilenetv2: 32, shufflev2: 32,
+};
+const BATCH = 2;
+
+/**
+ * Models whose step takes more than ~40 s on the loaded 2-core development machine (the cpu reference
+ * dominates): they run with KD_ZOO_ALL=1; their last results are in the README's testing section.
+ */
+const GATED = new Set([
+  'resnet110', 'resnet8x4', 'resnet32x4', 'wrn40_2', 'resnet50', 'vgg8', 'vgg11', 'vgg13', 'vgg16', 'vgg19',
+]);
+const GATED_TIMEOUT_MS = 30 * 60_000;
+const runAll = process.env.KD_ZOO_ALL === '1';
+
+describeWasmVsCpu('zoo step test cases', () => {
+  it('cover every model of the zoo', () => {
+    expect(Object.keys(STEP_SIZE).sort()).toEqual(listModels());
+  });
+
+  it('leave every convolution, pool and batch norm a map of at least 2×2', async () => {
+    // A forward pass of each model at its size (on wasm: fast, and the shapes are the backend's choice-free).
+    await tf.setBackend('wasm');
+    // The gated models only with their steps: creating them alone takes seconds each.
+    for (const [name, size] of Object.entries(STEP_SIZE).filter(([name]) => runAll || !GATED.has(name))) {
+      const model = createModel(name, { numClasses: 10, seed: 3 });
+      const images = tf.zeros([1, size, size, 3]) as tf.Tensor4D;
+      const profile = await tf.profile(() => tf.tidy(() => model.apply(images, { training: false }).logits));
+      const spatial = profile.kernels
+        .filter((kernel) => /Conv|Pool|BatchNorm/.test(kernel.name))
+        // The image input and the output (the other inputs are filters, whose 1×1 would not count).
+        .flatMap((kernel) => [kernel.inputShapes[0], kernel.outputShapes[0]])
+        .filter((shape): shape is number[] => shape !== undefined && shape.length === 4)
+        .flatMap((shape) => [shape[1] as number, shape[2] as number]);
+      expect(spatial.length, name).toBeGreaterThan(0);
+      expect(Math.min(...spatial), `${name} at ${size}×${size}`).toBeGreaterThanOrEqual(2);
+      tf.dispose([images, profile.result as tf.Tensor]);
+      model.dispose();
+    }
+    await tf.setBackend('cpu');
+  });
+});
 
 describeWasmVsCpu('one training step of the zoo: wasm with the training kernels equals cpu', () => {
-  for (const name of models) {
-    it(`${name}: same loss and gradients (batch 2, ${SIZE}×${SIZE})`, async () => {
-      const cpu = await trainingStep('cpu', name, 2, SIZE);
-      // The same cpu step on images with ±1e-6 noise: how far float32-sized perturbations alone move each gradient.
-      const perturbed = await trainingStep('cpu', name, 2, SIZE, 1e-6);
-      const wasm = await trainingStep('wasm', name, 2, SIZE);
-      expect(Math.abs(wasm.loss - cpu.loss) / Math.abs(cpu.loss)).toBeLessThanOrEqual(1e-4);
-      expect(wasm.gradients.length).toBe(cpu.gradients.length);
-      // Some gradients are ill-conditioned: with batch 2, batch norm over few values (mobilenetv2), and the
-      // first-layer weights of the shufflenets, a sum of x·dy over every pixel that nearly cancels; on cpu
-      // alone ±1e-6 input noise moves them by up to a few % of the step's gradient scale G = max |g_cpu|. So
-      // each variable must agree to 1e-4·G plus 4× that cpu-only sensitivity; a wrong kernel errs by O(G).
-      const maxAbs = (values: Float32Array) => values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      const maxDiff = (a: Float32Array, b: Float32Array) => {
-        let diff = 0;
-        for (let at = 0; at < b.length; at++) diff = Math.max(diff, Math.abs((a[at] as number) - (b[at] as number)));
-        return diff;
-      };
-      const scale = Math.max(...cpu.gradients.map(maxAbs));
-      cpu.gradients.forEach((expected, index) => {
-        const sensitivity = maxDiff(perturbed.gradients[index] as Float32Array, expected);
-        const error = maxDiff(wasm.gradients[index] as Float32Array, expected);
-        expect(error, `${name} gradient of variable #${index} (cpu sensitivity ${sensitivity / scale} G)`).toBeLessThanOrEqual(
-          1e-4 * scale + 4 * sensitivity,
+  for (const name of listModels()) {
+    const size = STEP_SIZE[name];
+    // A model without a size fails the coverage test above instead of running at some default size.
+    if (size === undefined) continue;
+    const gated = GATED.has(name);
+    const test = runAll || !gated ? it : it.skip;
+    test(`${name}: same loss and gradients (batch ${BATCH}, ${size}×${size})`, async () => {
+      const started = performance.now();
+      const result = await compareTrainingSteps(name, BATCH, size);
+      const seconds = (performance.now() - started) / 1000;
+      console.info(
+        `zoo step ${name} ${size}×${size}: loss error ${result.lossError.toExponential(2)}, ` +
+          `max |Δg| ${result.maxRelativeError.toExponential(2)} G, ${seconds.toFixed(1)} s`,
+      );
+      expect(result.lossError, `${name} loss`).toBeLessThanOrEqual(1e-4);
+      for (const { name: variable, error, sensitivity } of result.variables) {
+        expect(error, `${name} gradient of ${variable} (cpu sensitivity ${sensitivity / result.scale} G)`).toBeLessThanOrEqual(
+          1e-4 * result.scale + 4 * sensitivity,
         );
-      });
-    });
+      }
+    }, gated ? GATED_TIMEOUT_MS : undefined);
   }
 });
 

@@ -31,7 +31,7 @@ const BATCH = 2;
  * dominates): they run with KD_ZOO_ALL=1; their last results are in the README's testing section.
  */
 const GATED = new Set([
-  'resnet110', 'resnet8x4', 'resnet32x4', 'wrn40_2', 'resnet50', 'vgg8', 'vgg11', 'vgg13', 'vgg16', 'vgg19',
+  'resnet110', 'resnet8x4', 'resnet32x4', 'wrn40_2', 'resnet50', 'vgg11', 'vgg13', 'vgg16', 'vgg19',
 ]);
 const GATED_TIMEOUT_MS = 30 * 60_000;
 const runAll = process.env.KD_ZOO_ALL === '1';

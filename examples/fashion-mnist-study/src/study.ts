@@ -29,7 +29,8 @@ export const PACKAGE_DIRECTORY = resolve(dirname(fileURLToPath(import.meta.url))
 export function parseStudyArguments(argv: readonly string[]): StudyArguments {
   const fn = 'study';
   const values = new Map<string, string>();
-  for (let index = 0; index < argv.length; index++) {
+  // `pnpm study -- --flag` passes the separator through.
+  for (let index = argv[0] === '--' ? 1 : 0; index < argv.length; index++) {
     const flag = argv[index] as string;
     if (!flag.startsWith('--')) throw new Error(`${fn}: unexpected argument '${flag}'`);
     const value = argv[index + 1];

@@ -174,8 +174,12 @@ async function writeFigures(results: StudyResults, reportDir: string, outDir: st
       .sort((a, b) => a[0] - b[0]),
   })).filter((series) => series.points.length > 0);
   if (fractionSeries.length > 0) {
+    const ys = fractionSeries.flatMap((series) => series.points.map(([, y]) => y));
+    // Head-room above the curves keeps the legend (top right) off the 100 % points.
+    const yRange = [Math.floor(Math.min(...ys) / 5) * 5 - 5, Math.ceil(Math.max(...ys) / 5) * 5 + 10] as const;
     await save('accuracy-vs-fraction.png', renderLinePlot({
       series: fractionSeries,
+      yRange,
       title: 'Students: test accuracy vs data fraction',
       xLabel: 'log10(% of the training pool)',
       yLabel: 'test accuracy % (last, mean over seeds)',

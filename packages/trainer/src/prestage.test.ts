@@ -29,6 +29,45 @@ describeWithBackends('distillStudent pre-stages', () => {
   });
   afterAll(() => teacher.dispose());
 
+  /**
+   * Trains a width-2 student uninterrupted, then again killed in the pre-stage's epoch 2 (the loader's second
+   * shuffled pass, after epoch 1's checkpoint) and resumed, and expects identical final weights.
+   */
+  async function killInsidePreStageThenResume({ objectives, seed, afterKill }: {
+    objectives: Array<{ method: string; weight: number; options?: Record<string, number> }>;
+    seed: number;
+    afterKill?: (store: MemoryStore) => Promise<void>;
+  }): Promise<void> {
+    const base = { teacher, data: { train }, objectives, epochs: 1, ...quiet };
+    const reference = tinyModel({ seed, width: 2, name: 'student' });
+    await distillStudent({ ...base, student: reference });
+    const expected = snapshot(reference);
+    reference.dispose();
+
+    const controller = new AbortController();
+    let trainingPasses = 0;
+    const aborting: LoaderFactory = (dataset, { augment: _augment, ...options }) => {
+      if (options.shuffle && ++trainingPasses === 2) controller.abort();
+      return createLoader(dataset as Parameters<typeof createLoader>[0], options);
+    };
+    const store = new MemoryStore();
+    const killed = tinyModel({ seed, width: 2, name: 'student' });
+    await expect(distillStudent({ ...base, student: killed, store, loader: aborting, signal: controller.signal })).rejects.toThrow(
+      TrainingAbortedError,
+    );
+    killed.dispose();
+    await afterKill?.(store);
+
+    const resumed = tinyModel({ seed, width: 2, name: 'student' });
+    try {
+      await distillStudent({ ...base, student: resumed, store, loader: aborting, resume: true });
+      expect(snapshot(resumed)).toEqual(expected);
+    } finally {
+      resumed.dispose();
+    }
+  }
+
+
   it("FT: the paraphraser pre-stage lowers the teacher map's reconstruction error, then FT trains the translator", async () => {
     const student = tinyModel({ seed: 18, width: 2, name: 'student' });
     const store = new MemoryStore();
@@ -83,32 +122,7 @@ describeWithBackends('distillStudent pre-stages', () => {
 
   it('resumes a run killed inside a pre-stage to the weights of an uninterrupted run', async () => {
     const objectives = [{ method: 'ce', weight: 1 }, { method: 'ft', weight: 200, options: { preStageEpochs: 2 } }];
-    const base = { teacher, data: { train }, objectives, epochs: 1, ...quiet };
-    const reference = tinyModel({ seed: 20, width: 2, name: 'student' });
-    await distillStudent({ ...base, student: reference });
-    const expected = snapshot(reference);
-    reference.dispose();
-
-    // The loader's second shuffled pass is the pre-stage's epoch 2: abort there.
-    const controller = new AbortController();
-    let trainingPasses = 0;
-    const aborting: LoaderFactory = (dataset, { augment: _augment, ...options }) => {
-      if (options.shuffle && ++trainingPasses === 2) controller.abort();
-      return createLoader(dataset as Parameters<typeof createLoader>[0], options);
-    };
-    const store = new MemoryStore();
-    const killed = tinyModel({ seed: 20, width: 2, name: 'student' });
-    await expect(distillStudent({ ...base, student: killed, store, loader: aborting, signal: controller.signal })).rejects.toThrow(
-      TrainingAbortedError,
-    );
-    killed.dispose();
-    const resumed = tinyModel({ seed: 20, width: 2, name: 'student' });
-    try {
-      await distillStudent({ ...base, student: resumed, store, loader: aborting, resume: true });
-      expect(snapshot(resumed)).toEqual(expected);
-    } finally {
-      resumed.dispose();
-    }
+    await killInsidePreStageThenResume({ objectives, seed: 20 });
   });
 
   it('AB with differing pre-activation shapes: trains 1×1 connectors with the student, lowers the AB loss, leaves them out of the main stage', async () => {
@@ -160,37 +174,16 @@ describeWithBackends('distillStudent pre-stages', () => {
 
   it('resumes a run killed inside the AB pre-stage (with connectors) to the weights of an uninterrupted run', async () => {
     const objectives = [{ method: 'ce', weight: 1 }, { method: 'ab', weight: 1, options: { preStageEpochs: 2 } }];
-    const base = { teacher, data: { train }, objectives, epochs: 1, ...quiet };
-    const reference = tinyModel({ seed: 22, width: 2, name: 'student' });
-    await distillStudent({ ...base, student: reference });
-    const expected = snapshot(reference);
-    reference.dispose();
-
-    // The loader's second shuffled pass is the pre-stage's epoch 2: abort there, after epoch 1's checkpoint.
-    const controller = new AbortController();
-    let trainingPasses = 0;
-    const aborting: LoaderFactory = (dataset, { augment: _augment, ...options }) => {
-      if (options.shuffle && ++trainingPasses === 2) controller.abort();
-      return createLoader(dataset as Parameters<typeof createLoader>[0], options);
-    };
-    const store = new MemoryStore();
-    const killed = tinyModel({ seed: 22, width: 2, name: 'student' });
-    await expect(distillStudent({ ...base, student: killed, store, loader: aborting, signal: controller.signal })).rejects.toThrow(
-      TrainingAbortedError,
-    );
-    killed.dispose();
-    const partial = (await readCheckpoint(prefixedStore(store, 'prestage-1-ab-')))!;
-    expect(partial.epoch).toBe(1);
-    expect(partial.tensors.has('head/0/regressor/kernel')).toBe(true);
-    tf.dispose([...partial.tensors.values()]);
-    expect(await readCheckpoint(store)).toBeUndefined();
-
-    const resumed = tinyModel({ seed: 22, width: 2, name: 'student' });
-    try {
-      await distillStudent({ ...base, student: resumed, store, loader: aborting, resume: true });
-      expect(snapshot(resumed)).toEqual(expected);
-    } finally {
-      resumed.dispose();
-    }
+    await killInsidePreStageThenResume({
+      objectives,
+      seed: 22,
+      afterKill: async (store) => {
+        const partial = (await readCheckpoint(prefixedStore(store, 'prestage-1-ab-')))!;
+        expect(partial.epoch).toBe(1);
+        expect(partial.tensors.has('head/0/regressor/kernel')).toBe(true);
+        tf.dispose([...partial.tensors.values()]);
+        expect(await readCheckpoint(store)).toBeUndefined();
+      },
+    });
   });
 });

@@ -1,6 +1,6 @@
 export type { ApplyOptions, FeatureHook, KdModel, ModelOutput, NamedVariable } from './types';
-export { createModel, listModels, registerModel } from './registry';
-export type { BuiltInModelName, CreateModelOptions, ModelFactory, ModelFactoryOptions } from './registry';
+export { createModel, listModels, modelRecipe, registerModel } from './registry';
+export type { BuiltInModelName, CreateModelOptions, ModelFactory, ModelFactoryOptions, ModelRecipe } from './registry';
 export { buildZooModel, recordFeature } from './zoo-model';
 export type { ArchitectureBuilder, BuildOptions, Forward, ZooModel, ZooModelSpec } from './zoo-model';
 export { VariableStore, Scope } from './variable-store';

@@ -1,7 +1,7 @@
 import { describeWithBackends, expectThrowsWith, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { modelTable } from '../test/model-table';
-import { createModel, listModels, registerModel } from './registry';
+import { createModel, listModels, modelRecipe, registerModel } from './registry';
 
 describeWithBackends('registry', () => {
   it('lists every model of the table, sorted, and filters by glob', () => {
@@ -21,6 +21,24 @@ describeWithBackends('registry', () => {
     expectThrowsWith(() => createModel('resnet8', { numClasses: 2.5 }), 'createModel', 'options.numClasses', 'integer');
     expectThrowsWith(() => createModel('resnet8', { numClasses: 10, seed: -1 }), 'createModel', 'options.seed');
     expectThrowsWith(() => createModel('resnet8', { numClasses: 10, inputChannels: 0 }), 'createModel', 'options.inputChannels');
+    expect(() => createModel('resnet8', { numClasses: 10, sed: 3 } as never)).toThrow(
+      "createModel: unknown option 'sed', did you mean 'seed'?",
+    );
+  });
+
+  it("registers RepDistiller's recipe values with each model: lr 0.01 for MobileNetV2/ShuffleNets, FT's 0.01 for ResNet/WRN", () => {
+    // train_student.py: lr 0.01 for MobileNetV2, ShuffleV1, ShuffleV2; init(): 0.01 for this list of students.
+    const smallLearningRate = ['mobilenetv2', 'shufflev1', 'shufflev2'];
+    const paraphraserList = ['resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'resnet8x4', 'resnet32x4',
+      'wrn16_1', 'wrn16_2', 'wrn40_1', 'wrn40_2'];
+    for (const name of Object.keys(modelTable)) {
+      const recipe = modelRecipe(name);
+      expect(recipe.learningRate, name).toBe(smallLearningRate.includes(name) ? 0.01 : 0.05);
+      expect(recipe.mcmiLearningRate, name).toBe(smallLearningRate.includes(name) ? 0.005 : 0.05);
+      expect(recipe.paraphraserLearningRate, name).toBe(paraphraserList.includes(name) ? 0.01 : undefined);
+    }
+    expect(modelRecipe('resnet50').paraphraserLearningRate).toBeUndefined();
+    expect(modelRecipe('not-registered')).toEqual({ learningRate: 0.05, mcmiLearningRate: 0.05 });
   });
 
   it('the same seed gives the same weights, another seed different ones', () => {
@@ -55,12 +73,20 @@ describeWithBackends('registry', () => {
   });
 
   it('registerModel adds a factory; names are unique', () => {
-    registerModel('resnet8-registered', (options) => createModel('resnet8', options));
+    registerModel('resnet8-registered', ({ name: _name, ...options }) => createModel('resnet8', options));
     const model = createModel('resnet8-registered', { numClasses: 4, seed: 1 });
     expect(model.countParams()).toBe(78_042 - 6 * 65);
     model.dispose();
     expect(listModels('resnet8-*')).toEqual(['resnet8-registered']);
     expectThrowsWith(() => registerModel('resnet8', (options) => createModel('resnet20', options)), 'registerModel', "'resnet8' is already registered");
     expectThrowsWith(() => registerModel('bad name', (options) => createModel('resnet20', options)), 'registerModel', 'name');
+    expect(modelRecipe('resnet8-registered')).toEqual({ learningRate: 0.05, mcmiLearningRate: 0.05 });
+    registerModel('resnet8-slow', ({ name: _name, ...options }) => createModel('resnet8', options), { learningRate: 0.01, paraphraserLearningRate: 0.001 });
+    expect(modelRecipe('resnet8-slow')).toEqual({ learningRate: 0.01, mcmiLearningRate: 0.05, paraphraserLearningRate: 0.001 });
+    expect(() => registerModel('resnet8-typo', (options) => createModel('resnet8', options), { learningRat: 0.01 } as never)).toThrow(
+      "registerModel: unknown option 'learningRat' in recipe, did you mean 'learningRate'?",
+    );
+    expectThrowsWith(() => registerModel('resnet8-zero', (options) => createModel('resnet8', options), { learningRate: 0 }), 'registerModel', 'recipe.learningRate');
+    expect(listModels('resnet8-typo')).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The model registry: `createModel(name, options)`, `listModels(glob?)`, `registerModel(name, factory)`.
+ * The model registry: `createModel(name, options)`, `listModels(glob?)`, `registerModel(name, factory, recipe?)`,
+ * `modelRecipe(name)`.
  */
 import { mobileNetV2 } from './models/mobilenetv2';
 import { cifarResNet } from './models/resnet';
@@ -8,6 +9,7 @@ import { shuffleNetV1 } from './models/shufflenet-v1';
 import { shuffleNetV2 } from './models/shufflenet-v2';
 import { vggBn, vggConfigs } from './models/vgg';
 import { wideResNet } from './models/wrn';
+import { assertKnownOptions } from '@kd/internal';
 import { assertInteger, assertOptions } from './validate';
 import { buildZooModel, type ArchitectureBuilder, type ZooModel } from './zoo-model';
 import type { KdModel } from './types';
@@ -46,6 +48,8 @@ export interface CreateModelOptions {
   /** Image channels: 3 for CIFAR, 1 for (Fashion-)MNIST padded to 32×32. Default 3. */
   inputChannels?: number;
 }
+
+const CREATE_MODEL_KEYS = ['numClasses', 'seed', 'inputChannels'] as const;
 
 /** What a registered factory receives: {@link CreateModelOptions} with defaults filled in, plus the name. */
 export interface ModelFactoryOptions {
@@ -93,19 +97,89 @@ const builtIns: Record<BuiltInModelName, ModelFactory> = {
 const registry = new Map<string, ModelFactory>(Object.entries(builtIns));
 
 /**
- * Registers a model under `name` so `createModel(name, …)` builds it. Names are unique: registering a
+ * The training recipe the reference code uses for an architecture (RepDistiller's `train_teacher.py`,
+ * `train_student.py` and `init()`), read by trainers for their defaults, so no trainer matches model names.
+ */
+export interface ModelRecipe {
+  /** The SGD learning rate of the teacher and student recipes: 0.05, or 0.01 for MobileNetV2 and the ShuffleNets. */
+  learningRate: number;
+  /**
+   * The learning rate of FT's paraphraser pre-stage (`init()`) when this model is the student: 0.01 for the
+   * CIFAR ResNets (resnet8…110, resnet8x4, resnet32x4) and the WRNs, undefined (the main learning rate) for
+   * the others, resnet50 included.
+   */
+  paraphraserLearningRate?: number;
+  /**
+   * The learning rate of the MCMI authors' teacher fine-tuning (half their base rate of 0.1, or of 0.01):
+   * 0.05, or 0.005 for MobileNetV2 and the ShuffleNets.
+   */
+  mcmiLearningRate: number;
+}
+
+/** The recipe of a model registered without one (and of any name not in the registry). */
+const defaultRecipe: ModelRecipe = { learningRate: 0.05, mcmiLearningRate: 0.05 };
+const smallLearningRate: ModelRecipe = { learningRate: 0.01, mcmiLearningRate: 0.005 };
+const cifarResNetRecipe: ModelRecipe = { learningRate: 0.05, paraphraserLearningRate: 0.01, mcmiLearningRate: 0.05 };
+
+const recipes = new Map<string, ModelRecipe>([
+  ...(['resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'resnet8x4', 'resnet32x4'] as const)
+    .map((name) => [name, cifarResNetRecipe] as const),
+  ...(['wrn16_1', 'wrn16_2', 'wrn40_1', 'wrn40_2'] as const).map((name) => [name, cifarResNetRecipe] as const),
+  ...(['mobilenetv2', 'shufflev1', 'shufflev2'] as const).map((name) => [name, smallLearningRate] as const),
+]);
+
+function validateRecipe(fn: string, recipe: unknown): ModelRecipe {
+  assertKnownOptions(fn, recipe, ['learningRate', 'paraphraserLearningRate', 'mcmiLearningRate'], 'recipe');
+  if (recipe === undefined) return defaultRecipe;
+  const { learningRate, paraphraserLearningRate, mcmiLearningRate } = recipe as Partial<ModelRecipe>;
+  for (const [arg, value] of [
+    ['learningRate', learningRate],
+    ['paraphraserLearningRate', paraphraserLearningRate],
+    ['mcmiLearningRate', mcmiLearningRate],
+  ] as const) {
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+      throw new Error(`${fn}: recipe.${arg} must be a positive finite number, got ${String(value)}`);
+    }
+  }
+  return {
+    learningRate: learningRate ?? defaultRecipe.learningRate,
+    mcmiLearningRate: mcmiLearningRate ?? defaultRecipe.mcmiLearningRate,
+    ...(paraphraserLearningRate === undefined ? {} : { paraphraserLearningRate }),
+  };
+}
+
+/**
+ * The training recipe of a registered model (see {@link ModelRecipe}); a name that is not registered (a model
+ * built outside the registry) gets the default recipe, learning rate 0.05 and FT's pre-stage at that rate.
+ *
+ * @example
+ * modelRecipe('mobilenetv2').learningRate; // 0.01
+ * modelRecipe('resnet20').paraphraserLearningRate; // 0.01
+ */
+export function modelRecipe(name: string): ModelRecipe {
+  if (typeof name !== 'string') throw new Error(`modelRecipe: name must be a string, got ${typeof name}`);
+  return { ...(recipes.get(name) ?? defaultRecipe) };
+}
+
+/**
+ * Registers a model under `name` so `createModel(name, …)` builds it, with its training recipe (default:
+ * learning rate 0.05, FT's pre-stage at that rate; see {@link ModelRecipe}). Names are unique: registering a
  * taken name throws.
  *
  * @example
- * registerModel('tiny', ({ numClasses, seed, inputChannels }) => myTinyModel(numClasses, seed, inputChannels));
+ * registerModel('tiny', ({ numClasses, seed, inputChannels }) => myTinyModel(numClasses, seed, inputChannels),
+ *   { learningRate: 0.01 });
  */
-export function registerModel(name: string, factory: ModelFactory): void {
+export function registerModel(name: string, factory: ModelFactory, recipe?: Partial<ModelRecipe>): void {
+  const fn = 'registerModel';
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new Error(`registerModel: name must be a non-empty string of letters, digits, '_', '.', '-', got ${JSON.stringify(name)}`);
+    throw new Error(`${fn}: name must be a non-empty string of letters, digits, '_', '.', '-', got ${JSON.stringify(name)}`);
   }
-  if (typeof factory !== 'function') throw new Error(`registerModel: factory must be a function, got ${typeof factory}`);
-  if (registry.has(name)) throw new Error(`registerModel: a model named '${name}' is already registered`);
+  if (typeof factory !== 'function') throw new Error(`${fn}: factory must be a function, got ${typeof factory}`);
+  if (registry.has(name)) throw new Error(`${fn}: a model named '${name}' is already registered`);
+  const resolved = validateRecipe(fn, recipe);
   registry.set(name, factory);
+  recipes.set(name, resolved);
 }
 
 /**
@@ -146,6 +220,7 @@ export function createModel(name: string, options: CreateModelOptions): KdModel 
   }
   assertOptions(fn, options);
   if (options === undefined) throw new Error(`${fn}: options.numClasses is required`);
+  assertKnownOptions(fn, options, CREATE_MODEL_KEYS);
   const numClasses = assertInteger(fn, 'options.numClasses', options.numClasses, { min: 1 });
   const seed = assertInteger(fn, 'options.seed', options.seed ?? 0, { min: 0 });
   const inputChannels = assertInteger(fn, 'options.inputChannels', options.inputChannels ?? 3, { min: 1 });

@@ -9,12 +9,13 @@ export interface TrainingDataset {
   readonly images: Uint8Array;
   /** `[N]` labels in `[0, numClasses)`. */
   readonly labels: Int32Array;
-  /** `[N]` index of each sample in the full dataset (defaults to 0…N−1 where absent). */
+  /** `[N]` index of each sample in the full dataset; the trainers fill in 0…N−1 where absent. */
   readonly indices?: Int32Array;
   readonly height: number;
   readonly width: number;
   readonly channels: number;
   readonly numClasses: number;
+  /** One name per class; the trainers fill in '0', '1', … where absent. */
   readonly classNames?: readonly string[];
 }
 

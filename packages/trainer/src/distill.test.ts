@@ -1,4 +1,4 @@
-import { createLoader } from '@kd/data';
+import { createLoader, fewShotSubset } from '@kd/data';
 import type { KdModel } from '@kd/models';
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -154,6 +154,92 @@ describeWithBackends('distillStudent', () => {
     expect(checkpoint!.epoch).toBe(1);
     tf.dispose([...checkpoint!.tensors.values()]);
     expect(before.length).toBeGreaterThan(0);
+  });
+
+  it('few-shot CRD: ce + crd on a head subset cycled to 4× its size completes, with duplicates in batches', async () => {
+    const subset = fewShotSubset(train, { fraction: 0.125, mode: 'head' }); // the first 16 samples
+    expect(subset.labels.length).toBe(16);
+    let batches = 0;
+    let batchesWithDuplicates = 0;
+    // The default loader with epochLength 64, watched: count the batches that hold a sample twice.
+    const cycled: LoaderFactory = (dataset, { augment: _augment, ...options }) => {
+      const inner = createLoader(dataset as Parameters<typeof createLoader>[0], { ...options, ...(options.shuffle ? { epochLength: 64 } : {}) });
+      return (async function* () {
+        for await (const batch of inner) {
+          if (options.shuffle) {
+            batches++;
+            if (new Set(batch.indices).size < batch.indices.length) batchesWithDuplicates++;
+          }
+          yield batch;
+        }
+      })();
+    };
+    const student = tinyModel({ seed: 13, width: 2, name: 'student' });
+    try {
+      const result = await distillStudent({
+        student,
+        teacher,
+        data: { train: subset },
+        objectives: [{ method: 'ce', weight: 1 }, { method: 'crd', weight: 0.8, options: { numNegatives: 8, embedDim: 8 } }],
+        epochs: 2,
+        loader: cycled,
+        measureTeacherCmi: false,
+        ...quiet,
+      });
+      expect(result.history).toHaveLength(2);
+      expect(batches).toBe(2 * 4); // 64 samples per epoch in batches of 16
+      expect(batchesWithDuplicates).toBeGreaterThan(0);
+      expect(Number.isFinite(result.last.train.losses.crd)).toBe(true);
+    } finally {
+      student.dispose();
+    }
+  });
+
+  it("DKD's warm-up: the term is min(epoch/20, 1)·DKD by default, DKD itself with warmupEpochs 0", async () => {
+    // lr 0 and no weight decay: the student never changes, so each epoch sees the same DKD value.
+    const dkdPart = async (options: Record<string, unknown>) => {
+      const student = tinyModel({ seed: 14, width: 2, name: 'student' });
+      try {
+        const result = await distillStudent({
+          student,
+          teacher,
+          data: { train },
+          objectives: [{ method: 'ce', weight: 1 }, { method: 'dkd', weight: 1, options }],
+          epochs: 2,
+          learningRate: 0,
+          weightDecay: 0,
+          measureTeacherCmi: false,
+          ...quiet,
+          batchSize: 128, // one batch of the whole set: the same batch statistics every epoch
+        });
+        return result.history.map((epoch) => epoch.train.losses.dkd!);
+      } finally {
+        student.dispose();
+      }
+    };
+    const [warm1, warm2] = (await dkdPart({ beta: 8 })) as [number, number];
+    const [full1, full2] = (await dkdPart({ beta: 8, warmupEpochs: 0 })) as [number, number];
+    const [short1, short2] = (await dkdPart({ beta: 8, warmupEpochs: 2 })) as [number, number];
+    expect(full1).toBeGreaterThan(0);
+    expect(full2).toBeCloseTo(full1, 5);
+    expect(warm1).toBeCloseTo(full1 / 20, 6);
+    expect(warm2).toBeCloseTo((2 * full1) / 20, 6);
+    expect(short1).toBeCloseTo(full1 / 2, 5);
+    expect(short2).toBeCloseTo(full1, 5);
+  });
+
+  it('derives per-objective seeds without overflow: a seed near 2^32 works, 2^32 is rejected', async () => {
+    const student = tinyModel({ seed: 15, width: 2, name: 'student' });
+    const objectives = [{ method: 'ce', weight: 1 }, { method: 'vid', weight: 1 }, { method: 'cc', weight: 0.02 }];
+    try {
+      const result = await distillStudent({ student, teacher, data: { train }, objectives, epochs: 1, seed: 2 ** 32 - 1, measureTeacherCmi: false, ...quiet });
+      expect(Object.keys(result.last.train.losses)).toEqual(['total', 'ce', 'vid', 'cc']);
+      await expect(distillStudent({ student, teacher, data: { train }, objectives, epochs: 1, seed: 2 ** 32, ...quiet })).rejects.toThrow(
+        'distillStudent: seed must be <= 4294967295, got 4294967296',
+      );
+    } finally {
+      student.dispose();
+    }
   });
 
   it('rejects invalid configs before training starts', async () => {

@@ -7,7 +7,7 @@ import { evaluateModel } from './eval/evaluate';
 import { assertGradientsRegistered } from './engine/gradients';
 import { runTraining, type LoopSettings, type TrainingResult, type TrainingTask } from './engine/loop';
 import { collectModel, describeModel, restoreModel } from './engine/model-state';
-import { COMMON_KEYS, assertModel, defaultLearningRate, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
+import { COMMON_KEYS, assertModel, defaultLearningRate, deriveSeed, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
 import type { JsonValue } from './io/checkpoint';
 import { prefixedStore } from './io/store';
 import { METHODS, METHOD_NAMES } from './objectives/registry';
@@ -161,9 +161,9 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
           teacher: teacherShapes,
           studentName: student.name,
           numClasses: student.numClasses,
-          trainIndices: settings.train.indices ?? Int32Array.from(settings.train.labels, (_, row) => row),
+          trainIndices: settings.train.indices as Int32Array,
           trainLabels: settings.train.labels,
-          seed: settings.seed + 1000 * index,
+          seed: deriveSeed(settings.seed, 1000 * index),
           studentVariables: [...student.trainableVariables],
           learningRate: settings.learningRate,
         },
@@ -171,7 +171,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
       );
       instances.push(instance);
       if (instance.heads.length === 0) {
-        const inputs = { student: probeOutputs.s, teacher: probeOutputs.t, labels: probe.labels, indices: probe.indices };
+        const inputs = { student: probeOutputs.s, teacher: probeOutputs.t, labels: probe.labels, indices: probe.indices, epoch: 1 };
         try {
           tf.tidy(() => {
             instance.loss(inputs);
@@ -217,7 +217,9 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
   const teacherOutputs = (batch: Batch): tf.TensorContainer => teacher.apply(batch.images, { training: false }) as unknown as tf.TensorContainer;
 
   try {
-    // Pre-stages (RepDistiller's init()): the student in inference mode, each method's loss alone, constant lr.
+    // Pre-stages (RepDistiller's init()): each method's loss alone at a constant lr. init() calls
+    // model_s.eval() and then init_modules.train(), and init_modules holds the student's feature modules, so
+    // the student's trunk runs in training mode (batch statistics, running statistics updated).
     for (const [index, instance] of instances.entries()) {
       const preStage = instance.preStage;
       if (preStage === undefined || preStage.epochs === 0) continue;
@@ -229,14 +231,15 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
         trainableVariables: preStage.variables,
         partNames: [name],
         prepare: teacherOutputs,
-        losses(batch, prepared) {
+        losses(batch, prepared, epoch) {
           const teacherOutput = prepared as unknown as ModelOutput;
-          const studentOutput = preStage.needsStudent ? student.apply(batch.images, { training: false }) : undefined;
+          const studentOutput = preStage.needsStudent ? student.apply(batch.images, { training: true }) : undefined;
           const loss = preStage.loss({
             student: studentOutput as ModelOutput,
             teacher: teacherOutput,
             labels: batch.labels,
             indices: batch.indices,
+            epoch,
           });
           return { parts: [loss], ...(studentOutput ? { logits: studentOutput.logits } : {}) };
         },
@@ -282,9 +285,9 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
         }
       },
       prepare: teacherOutputs,
-      losses(batch, prepared) {
+      losses(batch, prepared, epoch) {
         const studentOutput = student.apply(batch.images, { training: true });
-        const inputs = { student: studentOutput, teacher: prepared as unknown as ModelOutput, labels: batch.labels, indices: batch.indices };
+        const inputs = { student: studentOutput, teacher: prepared as unknown as ModelOutput, labels: batch.labels, indices: batch.indices, epoch };
         // L = Σ_k w_k · L_k
         const parts = mainStage.map((index) => tf.mul(objectives[index]!.weight, instances[index]!.loss(inputs)) as tf.Scalar);
         return { parts, logits: studentOutput.logits };

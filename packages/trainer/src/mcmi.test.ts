@@ -3,7 +3,9 @@ import type { KdModel } from '@kd/models';
 import { beforeAll, afterAll, expect, it } from 'vitest';
 import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
 import { TrainingCollapsedError } from './engine/errors';
-import { fineTuneTeacherMCMI } from './mcmi';
+import { collapseReason, fineTuneTeacherMCMI } from './mcmi';
+import { createLoader } from '@kd/data';
+import type { LoaderFactory, LoaderOptions } from './data';
 import { trainTeacher } from './teacher';
 
 // Noisy enough that the teacher stays unsure on some samples, so its CMI is not ~0.
@@ -47,7 +49,7 @@ describeWithBackends('fineTuneTeacherMCMI', () => {
     const mcmiCmi = mcmi.last.extra.teacherCmi!;
     expect(mcmi.history[0]!.extra.centroidPassCmi).toBeGreaterThan(0);
     expect(mcmiCmi).toBeGreaterThan(controlCmi * 1.05);
-    // Plain fine-tuning lowers CMI (research note §4); λ pushes it back up without costing accuracy.
+    // Plain fine-tuning lowers CMI; λ pushes it back up without costing accuracy.
     expect(controlCmi).toBeLessThan(control.history[0]!.extra.initialTeacherCmi!);
     expect(mcmi.last.test!.top1).toBeGreaterThanOrEqual(control.last.test!.top1 - 0.05);
     // The 'cmi' part is −λ·Î: negative under MCMI, exactly 0 in the control.
@@ -63,7 +65,41 @@ describeWithBackends('fineTuneTeacherMCMI', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(TrainingCollapsedError);
-    expect((caught as Error).message).toMatch(/fineTuneTeacherMCMI: training collapsed at epoch 1: .*λ = 20 is likely too large/);
+    expect(caught).toBeInstanceOf(TrainingCollapsedError);
+    const message = (caught as Error).message;
+    expect(message).toMatch(/^fineTuneTeacherMCMI: training collapsed at epoch 1: .*With λ = 20 the CMI term/);
+    expect(message).toContain('Lower lambda, or pass collapseGuard: false to train on regardless.');
+    expect(message).not.toContain('research note');
+    expect((caught as TrainingCollapsedError).reason).not.toContain('collapseGuard');
+  });
+
+  it('judges collapse against chance: the accuracy test needs a pretrained teacher at twice chance or more', () => {
+    const base = { numClasses: 100, lambda: 0.25, minAccuracyRatio: 0.5, maxCrossEntropy: Math.log(100) };
+    // The smoke preset's case: a near-chance teacher (1.56%) whose fine-tuned accuracy is 0.39%, CE below log 100.
+    expect(collapseReason({ ...base, accuracy: 0.0039, crossEntropy: 4.5, pretrainedAccuracy: 0.0156 })).toBeUndefined();
+    // At exactly twice chance the accuracy test applies.
+    expect(collapseReason({ ...base, accuracy: 0.0099, crossEntropy: 4.5, pretrainedAccuracy: 0.02 })).toContain(
+      "training accuracy 0.99% fell below 50% of the pretrained teacher's 2.00% (chance is 1.00%)",
+    );
+    expect(collapseReason({ ...base, accuracy: 0.4, crossEntropy: 2, pretrainedAccuracy: 0.7 })).toBeUndefined();
+    // CE above log C (a uniform guess) is a collapse whatever the teacher.
+    expect(collapseReason({ ...base, accuracy: 0.01, crossEntropy: 4.7, pretrainedAccuracy: 0.0156 })).toContain(
+      'training cross-entropy 4.7000 nats exceeded 4.6052 (log 100, a uniform guess)',
+    );
+  });
+
+  it('shuffles the centroid pass (training-mode BN on class-sorted data would skew it)', async () => {
+    restore(teacher, pretrained);
+    const calls: LoaderOptions[] = [];
+    const watching: LoaderFactory = (dataset, options) => {
+      calls.push(options);
+      const { augment: _augment, ...plain } = options;
+      return createLoader(dataset as Parameters<typeof createLoader>[0], plain);
+    };
+    await fineTuneTeacherMCMI({ model: teacher, data: { train }, lambda: 0.25, epochs: 1, batchSize: 16, cmiEvery: 0, loader: watching, augmentation: false, progress: false });
+    // cmiEvery 0: the first pass is the centroid pass, then the training epoch.
+    expect(calls.map((options) => options.shuffle)).toEqual([true, true]);
+    expect(calls[0]!.batchSize).toBe(16);
   });
 
   it('rejects λ of the wrong type before training', async () => {

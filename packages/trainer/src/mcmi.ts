@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conditionalMutualInformation, crossEntropy } from '@kd/losses';
-import type { KdModel } from '@kd/models';
+import { modelRecipe, type KdModel } from '@kd/models';
 import { measureClassConditionalStatistics, type CmiStatistics } from './eval/cmi';
 import { assertGradientsRegistered } from './engine/gradients';
 import { runTraining, type TrainingResult, type TrainingTask } from './engine/loop';
@@ -14,7 +14,7 @@ import { assertNumber, assertObject, describeValue } from './validate';
 export interface CollapseGuard {
   /**
    * Stop when an epoch's training accuracy falls below this fraction of the pretrained teacher's accuracy
-   * in the centroid pass. Default 0.5.
+   * in the centroid pass; applies only when that accuracy is at least twice chance (2/C). Default 0.5.
    */
   minAccuracyRatio?: number;
   /** Stop when an epoch's mean training cross-entropy exceeds this many nats. Default: log(numClasses) (chance). */
@@ -33,13 +33,45 @@ export interface FineTuneTeacherMcmiOptions extends CommonTrainingOptions {
   cmiEvery?: number;
 }
 
-/** The lr default of the MCMI scripts: half the RepDistiller default (0.05, or 0.005 for MobileNetV2/ShuffleNets). */
+/**
+ * Whether an epoch of MCMI fine-tuning collapsed, judged against chance (1/C): the epoch's training
+ * cross-entropy above `maxCrossEntropy` (default log C, a uniform guess), or its training accuracy below
+ * `minAccuracyRatio` of the pretrained teacher's, a test that only means something when the pretrained
+ * teacher is clearly above chance, so it applies only when that accuracy is at least twice chance. Returns
+ * what was observed, or undefined.
+ */
+export function collapseReason({ accuracy, crossEntropy, pretrainedAccuracy, numClasses, lambda, minAccuracyRatio, maxCrossEntropy }: {
+  accuracy: number;
+  crossEntropy: number;
+  pretrainedAccuracy: number;
+  numClasses: number;
+  lambda: number;
+  minAccuracyRatio: number;
+  maxCrossEntropy: number;
+}): string | undefined {
+  const why =
+    `With λ = ${lambda} the CMI term, which is unbounded, outweighs the cross-entropy: it grows fastest when the ` +
+    `teacher predicts a wrong class confidently.`;
+  const percent = (value: number) => `${(100 * value).toFixed(2)}%`;
+  const chance = 1 / numClasses;
+  if (pretrainedAccuracy >= 2 * chance && accuracy < minAccuracyRatio * pretrainedAccuracy) {
+    return `training accuracy ${percent(accuracy)} fell below ${(100 * minAccuracyRatio).toFixed(0)}% of the pretrained ` +
+      `teacher's ${percent(pretrainedAccuracy)} (chance is ${percent(chance)}). ${why}`;
+  }
+  if (!(crossEntropy <= maxCrossEntropy)) {
+    return `training cross-entropy ${crossEntropy.toFixed(4)} nats exceeded ${maxCrossEntropy.toFixed(4)}` +
+      `${maxCrossEntropy === Math.log(numClasses) ? ` (log ${numClasses}, a uniform guess)` : ''}. ${why}`;
+  }
+  return undefined;
+}
+
+/** The lr default of the MCMI scripts, as registered with the model (`modelRecipe(name).mcmiLearningRate`). */
 function defaultMcmiLearningRate(modelName: string): number {
-  return /^(mobilenetv2|mobile_half|shufflev1|shufflev2|shufflenetv1|shufflenetv2)/i.test(modelName) ? 0.005 : 0.05;
+  return modelRecipe(modelName).mcmiLearningRate;
 }
 
 /**
- * Fine-tunes a pretrained teacher with the MCMI objective (ICLR 2024; research note §1.2–1.3):
+ * Fine-tunes a pretrained teacher with the MCMI objective (ICLR 2024):
  *
  *   L = CE(z, y) − λ·Î,   Î = (1/B) Σ_i KL(softmax(z_i) ‖ Q̂_{y_i})
  *
@@ -50,9 +82,10 @@ function defaultMcmiLearningRate(modelName: string): number {
  * (eval mode, `MTCMI.py`) each epoch as `extra.teacherCmi` (and before fine-tuning as `extra.initialTeacherCmi`;
  * the centroid pass's own CMI and accuracy as `extra.centroidPassCmi` / `extra.centroidPassAccuracy`).
  *
- * Collapse: the CMI term is unbounded; with λ too large (≈0.5 on 10 classes, research note §4 "Measured
- * here") the teacher learns to predict a wrong class confidently and accuracy falls below chance within an
- * epoch. The collapse guard stops the run with a `TrainingCollapsedError` before the collapsed epoch is
+ * Collapse: the CMI term is unbounded; with λ too large (≈0.5 on 10 classes) the teacher learns to predict
+ * a wrong class confidently and accuracy falls below chance within an epoch. The collapse guard (see
+ * {@link collapseReason}: cross-entropy above log C, or accuracy below half the pretrained teacher's when that
+ * is at least twice chance) stops the run with a `TrainingCollapsedError` before the collapsed epoch is
  * checkpointed.
  *
  * @example
@@ -114,7 +147,7 @@ export async function fineTuneTeacherMCMI(options: FineTuneTeacherMcmiOptions): 
     async initialize() {
       // The pretrained teacher's CMI (eval mode), measured before the centroid pass moves its BN statistics.
       if (cmiEvery > 0) initialTeacherCmi = await measureTeacherCmi();
-      // One full pass of the pretrained teacher, training-mode BN, augmented data (centroid.py), then fixed.
+      // One full pass of the pretrained teacher, training-mode BN, augmented and shuffled data (centroid.py), then fixed.
       const statistics = await measureClassConditionalStatistics({
         model,
         dataset: settings.train,
@@ -122,6 +155,8 @@ export async function fineTuneTeacherMCMI(options: FineTuneTeacherMcmiOptions): 
         batchSize: settings.batchSize,
         training: true,
         augment: settings.augment,
+        // Shuffled as the reference's loader is: in training-mode BN, class-sorted batches would skew the statistics.
+        shuffle: true,
         seed: settings.seed,
       });
       setCentroids(statistics.centroids);
@@ -163,20 +198,16 @@ export async function fineTuneTeacherMCMI(options: FineTuneTeacherMcmiOptions): 
     },
     collapseMessage(record) {
       if (guard === false || centroidPass === undefined) return undefined;
-      const ce = record.train.losses.ce ?? Number.NaN;
-      const floor = minAccuracyRatio * centroidPass.accuracy;
-      const advice =
-        `λ = ${lambda} is likely too large for ${numClasses} classes (research note §4: λ ≥ 0.5 collapses on 10 classes): ` +
-        `the CMI term is maximised by predicting a wrong class confidently. Lower lambda, or pass collapseGuard: false to ` +
-        `train on regardless.`;
-      if (record.train.accuracy < floor) {
-        return `training accuracy ${(100 * record.train.accuracy).toFixed(2)}% fell below ${(100 * minAccuracyRatio).toFixed(0)}% of ` +
-          `the pretrained teacher's ${(100 * centroidPass.accuracy).toFixed(2)}%. ${advice}`;
-      }
-      if (!(ce <= maxCrossEntropy)) {
-        return `training cross-entropy ${ce.toFixed(4)} exceeded ${maxCrossEntropy.toFixed(4)} nats. ${advice}`;
-      }
-      return undefined;
+      const reason = collapseReason({
+        accuracy: record.train.accuracy,
+        crossEntropy: record.train.losses.ce ?? Number.NaN,
+        pretrainedAccuracy: centroidPass.accuracy,
+        numClasses,
+        lambda,
+        minAccuracyRatio,
+        maxCrossEntropy,
+      });
+      return reason === undefined ? undefined : { reason, advice: 'Lower lambda, or pass collapseGuard: false to train on regardless.' };
     },
     fingerprint: { functionName: fn, ...config },
     recordConfig: config,

@@ -120,6 +120,71 @@ describeWithBackends('distillStudent pre-stages', () => {
     }
   });
 
+  function epochRecords(store: MemoryStore, name: string): Array<{ learningRate: number }> {
+    return store.text(name)!.trim().split('\n').map((line) => JSON.parse(line) as { learningRate: number });
+  }
+
+  it("AB and FSP pre-stages run the student's trunk BN in training mode: its running statistics move", async () => {
+    for (const method of ['ab', 'fsp']) {
+      const student = tinyModel({ seed: 23, width: 4, name: 'student' }); // running mean 0, variance 1
+      const store = new MemoryStore();
+      try {
+        await distillStudent({
+          student,
+          teacher,
+          data: { train },
+          objectives: [{ method: 'ce', weight: 1 }, { method, weight: 0, options: { preStageEpochs: 1 } }],
+          epochs: 1,
+          store,
+          ...quiet,
+        });
+        // The pre-stage's own checkpoint holds the student as the pre-stage left it, before any main-stage step.
+        const preStage = (await readCheckpoint(prefixedStore(store, `prestage-1-${method}-`)))!;
+        try {
+          const runningMean = Array.from(preStage.tensors.get('student/nonTrainable/0')!.dataSync());
+          const runningVariance = Array.from(preStage.tensors.get('student/nonTrainable/1')!.dataSync());
+          expect(Math.max(...runningMean.map(Math.abs)), method).toBeGreaterThan(1e-3);
+          expect(Math.max(...runningVariance.map((value) => Math.abs(value - 1))), method).toBeGreaterThan(1e-3);
+        } finally {
+          tf.dispose([...preStage.tensors.values()]);
+        }
+      } finally {
+        student.dispose();
+      }
+    }
+  });
+
+  it('pre-stage learning rate: the main one for AB and FSP, 0.01 for FT with a CIFAR ResNet student, main for others', async () => {
+    // Named like zoo models, the tiny students get those models' registered recipes.
+    const cases: Array<[string, string, number]> = [
+      ['ab', 'resnet20', 0.05],
+      ['fsp', 'wrn16_2', 0.05],
+      ['ft', 'resnet20', 0.01],
+      ['ft', 'resnet50', 0.05],
+      ['ft', 'vgg8', 0.05],
+    ];
+    for (const [method, name, expected] of cases) {
+      const width = method === 'ft' ? 2 : 4;
+      const student = tinyModel({ seed: 24, width, name });
+      const store = new MemoryStore();
+      try {
+        await distillStudent({
+          student,
+          teacher,
+          data: { train },
+          objectives: [{ method: 'ce', weight: 1 }, { method, weight: method === 'ft' ? 200 : 0, options: { preStageEpochs: 1 } }],
+          epochs: 1,
+          learningRate: 0.05,
+          store,
+          ...quiet,
+        });
+        expect(epochRecords(store, `prestage-1-${method}-metrics.jsonl`).map((record) => record.learningRate), `${method} ${name}`).toEqual([expected]);
+      } finally {
+        student.dispose();
+      }
+    }
+  });
+
   it('resumes a run killed inside a pre-stage to the weights of an uninterrupted run', async () => {
     const objectives = [{ method: 'ce', weight: 1 }, { method: 'ft', weight: 200, options: { preStageEpochs: 2 } }];
     await killInsidePreStageThenResume({ objectives, seed: 20 });

@@ -1,6 +1,7 @@
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
+import type { TrainingDataset } from './data';
 import { MemoryStore } from './io/store';
 import { trainTeacher } from './teacher';
 
@@ -68,6 +69,34 @@ describeWithBackends('trainTeacher: abort, resume checks', () => {
       await expect(trainTeacher({ ...base, model, store: new MemoryStore(), resume: true })).rejects.toThrow(
         'trainTeacher: resume is true but the store holds no checkpoint',
       );
+    } finally {
+      model.dispose();
+    }
+  });
+  it('trains on an object of the exported TrainingDataset type without indices (0…N−1 are filled in)', async () => {
+    const full = syntheticDataset({ count: 32, seed: 3 });
+    const plainDataset: TrainingDataset = {
+      images: full.images,
+      labels: full.labels,
+      height: full.height,
+      width: full.width,
+      channels: full.channels,
+      numClasses: full.numClasses,
+    };
+    const model = tinyModel({ seed: 2 });
+    try {
+      let samples = 0;
+      const result = await trainTeacher({
+        model,
+        data: { train: plainDataset },
+        epochs: 1,
+        batchSize: 8,
+        augmentation: false,
+        progress: false,
+        onStepEnd: () => void samples++,
+      });
+      expect(samples).toBe(4);
+      expect(result.last.train.count).toBe(32);
     } finally {
       model.dispose();
     }

@@ -6,7 +6,7 @@ import { assertKnownOptions, assertMatrix, assertNonNegativeValues, klDivergence
 /**
  * Centroid entries are clamped to at least this before the log, so a class centroid that gives a class
  * (numerically) zero probability yields a large but finite KL instead of Infinity. The authors' MCMI code
- * has no clamp; 1e-8 is the value used for the measurements in the research note (§4). The clamped rows
+ * has no clamp; 1e-8 keeps float32 logs finite without moving CMI measurably. The clamped rows
  * sum to at most 1 + C·1e-8, so CMI can dip below 0 by at most log(1 + C·1e-8) ≈ C·1e-8 nats.
  */
 export const CENTROID_FLOOR = 1e-8;

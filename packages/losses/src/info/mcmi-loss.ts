@@ -29,8 +29,7 @@ export interface McmiLossOptions {
  * class); at least one public reuse of MCMI made exactly that inversion. Here λ > 0 is MCMI. λ = 0 gives
  * plain cross-entropy; a negative λ minimises CMI.
  *
- * **Collapse.** The term is unbounded above: with λ too large (≈ 0.5 on a 10-class problem in the
- * research note's measurement) the easiest way to raise KL against fixed centroids is to predict a wrong
+ * **Collapse.** The term is unbounded above: with λ too large (≈ 0.5 on a 10-class problem) the easiest way to raise KL against fixed centroids is to predict a wrong
  * class confidently, and accuracy falls below chance within an epoch. Watch accuracy and CE while
  * fine-tuning.
  *

@@ -125,6 +125,39 @@ describeWithBackends('CRDRegularizer', () => {
     crd.dispose();
   });
 
+  it('accepts a sample twice in a batch: each occurrence is its own positive, the last one writes the memory', () => {
+    const crd = new CRDRegularizer({ ...OPTIONS, momentum: 0.3 });
+    const twin = new CRDRegularizer({ ...OPTIONS, momentum: 0.3 });
+    const s = randomTensor([3, 3], 31);
+    const t = randomTensor([3, 4], 32);
+    // rows 0 and 2 are the same sample (dataset index 4) with different augmentations
+    const indices = Int32Array.of(4, 9, 4);
+    const negatives = twin.sampleNegatives(indices);
+    const studentBefore = rows(weightOf(crd, 'memory/student'));
+    const teacherBefore = rows(weightOf(crd, 'memory/teacher'));
+    const vs = embeddings(crd, 'student', plain(s));
+    const vt = embeddings(crd, 'teacher', plain(t));
+    const studentSide = referenceDirection(vs, teacherBefore, indices, negatives, undefined);
+    const teacherSide = referenceDirection(vt, studentBefore, indices, negatives, undefined);
+    expectClose(scalarOf(crd.loss(s, t, indices)), studentSide.loss + teacherSide.loss, { rtol: 1e-5 });
+    crd.updateMemory();
+    for (const [before, after, v] of [
+      [studentBefore, rows(weightOf(crd, 'memory/student')), vs],
+      [teacherBefore, rows(weightOf(crd, 'memory/teacher')), vt],
+    ] as const) {
+      const write = (index: number, position: number) =>
+        normalizeRow((before[index] as number[]).map((m, d) => 0.3 * m + 0.7 * ((v[position] as number[])[d] as number)));
+      expectArraysClose(after[4] as number[], write(4, 2), { rtol: 1e-5 }); // the last occurrence (row 2)
+      expectArraysClose(after[9] as number[], write(9, 1), { rtol: 1e-5 });
+      after.forEach((row, index) => {
+        if (index !== 4 && index !== 9) expect(row).toEqual(before[index]);
+      });
+    }
+    tf.dispose([s, t]);
+    crd.dispose();
+    twin.dispose();
+  });
+
   it('sends gradients to both heads (finite-difference exact) and none to the memory banks', () => {
     // K = the whole pool of other classes (8 of 12), without replacement: every call draws the same set, so
     // the loss is a deterministic function of the weights
@@ -192,7 +225,6 @@ describeWithBackends('CRDRegularizer', () => {
     const s = randomTensor([2, 3], 13);
     const t = randomTensor([2, 4], 14);
     expectThrowsWith(() => crd.loss(s, t, Int32Array.of(0, 12)), 'CRDRegularizer.loss', 'indices[1] = 12', 'out of range');
-    expectThrowsWith(() => crd.loss(s, t, Int32Array.of(4, 4)), 'CRDRegularizer.loss', 'indices[1] = 4', 'twice');
     expectThrowsWith(() => crd.loss(s, t, Int32Array.of(4)), 'CRDRegularizer.loss', 'indices');
     expectThrowsWith(() => crd.loss(s, t, [0, 1] as never), 'CRDRegularizer.loss', 'Int32Array');
     expectThrowsWith(() => crd.loss(t, t, Int32Array.of(0, 1)), 'CRDRegularizer.loss', 'studentVector');

@@ -45,7 +45,10 @@ const NCE_EPSILON = 1e-7;
  * and the loss is the sum of both directions.
  *
  * **Memory update.** After the optimizer step, the rows of the batch become m ← normalise(μ·m + (1−μ)·v)
- * with the embeddings computed in that step. `loss()` remembers them; call `updateMemory()` after each
+ * with the embeddings computed in that step. A batch may hold the same sample twice (a few-shot loader that
+ * cycles a small subset does): each occurrence is its own positive with its own negatives in the loss, and
+ * the memory row is written once, from the **last** occurrence in the batch, like the reference's
+ * `index_copy_` applied in batch order. `loss()` remembers them; call `updateMemory()` after each
  * `optimizer.minimize(...)`, outside the gradient closure, so the update never enters the gradient tape.
  * `loss()` refuses to run while an update is pending (call `discardPendingUpdate()` to drop one, e.g.
  * after an evaluation-only call).
@@ -214,7 +217,8 @@ export class CRDRegularizer extends RegularizerBase {
    *
    * @param studentVector float32 `[B, D_s]`.
    * @param teacherVector float32 `[B, D_t]` (keep the teacher out of the gradient).
-   * @param indices the dataset index of every batch row, distinct, in [0, datasetSize).
+   * @param indices the dataset index of every batch row, in [0, datasetSize); a repeated index is a repeated
+   *   sample (each occurrence is its own positive; the last one writes the memory row).
    */
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor, indices: Int32Array): tf.Scalar {
     const fn = 'CRDRegularizer.loss';
@@ -293,17 +297,23 @@ export class CRDRegularizer extends RegularizerBase {
     this.pending = undefined;
     const { momentum, datasetSize, embedDim } = this.config;
     tf.tidy(() => {
-      const batchSize = pending.indices.length;
-      const rowIndices = tf.tensor1d(pending.indices, 'int32');
-      const scatterIndices = tf.reshape(rowIndices, [batchSize, 1]);
-      const rowMask = tf.scatterND(scatterIndices, tf.ones([batchSize, 1]), [datasetSize, 1]);
+      // One write per distinct row, from its last occurrence in the batch: scatterND sums repeated indices,
+      // so a repeated row must not reach it twice.
+      const lastPosition = new Map<number, number>();
+      pending.indices.forEach((index, position) => lastPosition.set(index, position));
+      const distinct = Int32Array.from(lastPosition.keys());
+      const positions = tf.tensor1d(Int32Array.from(lastPosition.values()), 'int32');
+      const rowIndices = tf.tensor1d(distinct, 'int32');
+      const scatterIndices = tf.reshape(rowIndices, [distinct.length, 1]);
+      const rowMask = tf.scatterND(scatterIndices, tf.ones([distinct.length, 1]), [datasetSize, 1]);
       const keep = tf.sub(1, rowMask);
       for (const [memory, embeddings] of [
         [this.studentMemory, pending.student],
         [this.teacherMemory, pending.teacher],
       ] as const) {
         const rows = tf.gather(memory, rowIndices);
-        const updated = l2NormalizeRows(tf.add(tf.mul(rows, momentum), tf.mul(embeddings, 1 - momentum)));
+        const written = tf.gather(embeddings, positions);
+        const updated = l2NormalizeRows(tf.add(tf.mul(rows, momentum), tf.mul(written, 1 - momentum)));
         // rows outside the batch are multiplied by exactly 1, the batch rows replaced
         memory.assign(tf.add(tf.mul(memory, keep), tf.scatterND(scatterIndices, updated, [datasetSize, embedDim])));
       }
@@ -328,13 +338,10 @@ export class CRDRegularizer extends RegularizerBase {
       throw new Error(`${fn}: indices must be an Int32Array of dataset indices, got ${indices === null ? 'null' : typeof indices}`);
     }
     if (indices.length !== batchSize) throw new Error(`${fn}: batch sizes differ: indices has ${indices.length}, the vectors have ${batchSize}`);
-    const seen = new Set<number>();
     indices.forEach((index, position) => {
       if (!(index >= 0 && index < this.config.datasetSize)) {
         throw new Error(`${fn}: indices[${position}] = ${index} is out of range [0, ${this.config.datasetSize})`);
       }
-      if (seen.has(index)) throw new Error(`${fn}: indices[${position}] = ${index} appears twice in the batch (each row is one dataset sample)`);
-      seen.add(index);
     });
   }
 }

@@ -38,14 +38,23 @@ export class TrainingAbortedError extends Error {
   }
 }
 
-/** Training collapsed (MCMI with too large a λ): the collapsed epoch was not checkpointed. */
+/**
+ * Training collapsed (MCMI with too large a λ): the collapsed epoch was not checkpointed. `reason` states what
+ * was observed; the message adds the library's advice (`collapseGuard: false`), so a front end with its own
+ * switches (a CLI flag) can build its own message from `reason`, `epoch` and `lastCheckpointEpoch`.
+ */
 export class TrainingCollapsedError extends Error {
   constructor(
     readonly functionName: string,
     readonly epoch: number,
-    message: string,
+    readonly reason: string,
+    advice: string,
+    readonly lastCheckpointEpoch: number | undefined,
   ) {
-    super(`${functionName}: training collapsed at epoch ${epoch}: ${message}`);
+    super(
+      `${functionName}: training collapsed at epoch ${epoch}: ${reason} ${advice}` +
+        (lastCheckpointEpoch === undefined ? '' : ` The last good checkpoint (epoch ${lastCheckpointEpoch}) is intact.`),
+    );
     this.name = 'TrainingCollapsedError';
   }
 }

@@ -87,8 +87,11 @@ export interface TrainingTask {
   initialize?(): Promise<void>;
   /** Tensors computed outside the gradient closure (the frozen teacher's outputs). Kept by the loop. */
   prepare?(batch: Batch): tf.TensorContainer;
-  /** Inside the gradient closure: the weighted loss parts and the trained model's logits (none in FT's pre-stage). */
-  losses(batch: Batch, prepared: tf.TensorContainer): { parts: tf.Scalar[]; logits?: tf.Tensor2D };
+  /**
+   * Inside the gradient closure: the weighted loss parts and the trained model's logits (none in FT's
+   * pre-stage). `epoch` is the 1-based epoch of the step (DKD's warm-up reads it).
+   */
+  losses(batch: Batch, prepared: tf.TensorContainer, epoch: number): { parts: tf.Scalar[]; logits?: tf.Tensor2D };
   /** Runs after the optimiser update (e.g. memory-bank updates). */
   afterStep?(batch: Batch, prepared: tf.TensorContainer): void;
   /** Runs when a step fails before its update (drops pending memory updates). */
@@ -104,8 +107,11 @@ export interface TrainingTask {
   restoreStateJson(state: { [key: string]: JsonValue }): void;
   /** Extra per-epoch metrics (teacher CMI …). */
   epochMetrics?(epoch: number): Promise<Record<string, number>>;
-  /** A message when the epoch shows a collapse (the loop then stops without checkpointing it). */
-  collapseMessage?(record: EpochRecord): string | undefined;
+  /**
+   * When the epoch shows a collapse: what was observed and what to do about it (the loop then stops without
+   * checkpointing the epoch, with a `TrainingCollapsedError`).
+   */
+  collapseMessage?(record: EpochRecord): { reason: string; advice: string } | undefined;
   /** Must match on resume: catches resuming a different run in the same store. */
   fingerprint: { [key: string]: JsonValue };
   /** The run record's config section. */
@@ -303,7 +309,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         };
         const collapse = task.collapseMessage?.(epochRecord);
         if (collapse !== undefined) {
-          throw new TrainingCollapsedError(fn, epoch, `${collapse}${lastCheckpointEpoch === undefined ? '' : ` The last good checkpoint (epoch ${lastCheckpointEpoch}) is intact.`}`);
+          throw new TrainingCollapsedError(fn, epoch, collapse.reason, collapse.advice, lastCheckpointEpoch);
         }
         history.push(epochRecord);
         if (isBetter(epochRecord, best)) best = epochRecord;
@@ -369,7 +375,7 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
     // The frozen teacher runs outside the gradient closure: no gradient can reach it.
     if (task.prepare) prepared = tf.tidy(() => task.prepare!(batch));
     const result = tf.variableGrads(() => {
-      const { parts, logits } = task.losses(batch, prepared);
+      const { parts, logits } = task.losses(batch, prepared, context.epoch);
       const total = (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
       const correct = logits
         ? tf.sum(tf.cast(tf.equal(tf.cast(tf.argMax(logits, 1), 'int32'), batch.labels), 'float32'))

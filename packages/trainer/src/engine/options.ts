@@ -1,5 +1,5 @@
 import { createLoader, type AugmentOptions, type Dataset, type Normalization } from '@kd/data';
-import type { KdModel } from '@kd/models';
+import { modelRecipe, type KdModel } from '@kd/models';
 import type { LoaderFactory, TrainingDataset } from '../data';
 import type { JsonValue } from '../io/checkpoint';
 import type { RunStore } from '../io/store';
@@ -26,7 +26,7 @@ export interface CommonTrainingOptions {
   weightDecay?: number;
   /** Learning-rate schedule, evaluated per 1-based epoch. */
   schedule?: LearningRateSchedule;
-  /** Seed of shuffling, augmentation and regularizer heads. Default 0. */
+  /** Seed of shuffling, augmentation and regularizer heads, an integer in [0, 2^32). Default 0. */
   seed?: number;
   /** Training augmentation for the default loader. Default CIFAR's crop (pad 4) + flip; false for none. */
   augmentation?: AugmentOptions | false;
@@ -52,15 +52,29 @@ export interface CommonTrainingOptions {
   progress?: boolean | ProgressReporter;
 }
 
+/** Seeds are integers in [0, 2^32), the range of the heads' and the loader's generators. */
+export const SEED_LIMIT = 4294967296;
+
+/**
+ * The seed of part `offset` of a run (objective k's head: offset 1000·k; its sub-heads add their position),
+ * (seed + offset) mod 2^32: always a valid seed, equal to seed + offset whenever that is below 2^32.
+ */
+export function deriveSeed(seed: number, offset: number): number {
+  return (seed + offset) % SEED_LIMIT;
+}
+
 export const COMMON_KEYS = [
   'data', 'epochs', 'batchSize', 'evaluationBatchSize', 'learningRate', 'momentum', 'weightDecay', 'schedule', 'seed',
   'augmentation', 'normalization', 'epochLength', 'dropLast', 'loader', 'store', 'resume', 'signal', 'onStepEnd',
   'onEpochEnd', 'progress',
 ] as const;
 
-/** The lr default of the recipes: 0.05, or 0.01 for MobileNetV2 and the ShuffleNets. */
+/**
+ * The lr default of the recipes, as registered with the model in `@kd/models` (`modelRecipe`): 0.05, or 0.01
+ * for MobileNetV2 and the ShuffleNets; 0.05 for a model outside the registry.
+ */
 export function defaultLearningRate(modelName: string): number {
-  return /^(mobilenetv2|mobile_half|shufflev1|shufflev2|shufflenetv1|shufflenetv2)/i.test(modelName) ? 0.01 : 0.05;
+  return modelRecipe(modelName).learningRate;
 }
 
 /** Checks a model argument quacks like a `KdModel`. */
@@ -92,7 +106,20 @@ function assertDatasetShape(fn: string, arg: string, dataset: unknown): Training
       throw new Error(`${fn}: ${arg}.labels[${index}] = ${label} is out of range [0, ${numClasses})`);
     }
   }
-  return d as TrainingDataset;
+  // The exported type lets `indices` and `classNames` be absent; the default loader (and CRD's memory rows)
+  // need them, so every dataset the trainer hands on carries them: indices 0…N−1, class names '0', '1', ….
+  if (d.indices !== undefined && (!(d.indices instanceof Int32Array) || d.indices.length !== count)) {
+    throw new Error(`${fn}: ${arg}.indices must be an Int32Array of ${count} dataset indices (one per sample), got ${d.indices instanceof Int32Array ? `${d.indices.length} entries` : describeValue(d.indices)}`);
+  }
+  if (d.classNames !== undefined && (!Array.isArray(d.classNames) || d.classNames.length !== numClasses)) {
+    throw new Error(`${fn}: ${arg}.classNames must list ${numClasses} names, got ${describeValue(d.classNames)}`);
+  }
+  if (d.indices !== undefined && d.classNames !== undefined) return d as TrainingDataset;
+  return {
+    ...(d as TrainingDataset),
+    indices: d.indices ?? Int32Array.from(d.labels, (_, row) => row),
+    classNames: d.classNames ?? Array.from({ length: numClasses }, (_, label) => String(label)),
+  };
 }
 
 /** Validates the common options and fills in defaults. Everything is checked before any training starts. */
@@ -120,7 +147,8 @@ export function resolveCommonOptions(
   const momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.9, { min: 0, max: 1 });
   const weightDecay = assertNumber(fn, 'weightDecay', options.weightDecay ?? 5e-4, { nonNegative: true });
   const schedule = validateSchedule(fn, 'schedule', options.schedule ?? defaults.schedule, epochs);
-  const seed = assertNumber(fn, 'seed', options.seed ?? 0, { integer: true });
+  // Heads take seeds in [0, 2^32); per-objective seeds are derived from this one modulo 2^32 (deriveSeed).
+  const seed = assertNumber(fn, 'seed', options.seed ?? 0, { integer: true, min: 0, max: SEED_LIMIT - 1 });
   const dropLast = assertBoolean(fn, 'dropLast', options.dropLast ?? false);
   if (dropLast && Math.floor(train.labels.length / batchSize) === 0) {
     throw new Error(`${fn}: dropLast drops every batch: ${train.labels.length} training samples < batchSize ${batchSize}`);

@@ -16,7 +16,9 @@ export interface CmiPassOptions {
   training?: boolean;
   /** Augment the images as in training (the centroid pass does). Default false. */
   augment?: boolean;
-  /** Loader seed (matters only with augmentation). Default 0. */
+  /** Shuffle the pass (the centroid pass does, as the reference's training loader). Default false. */
+  shuffle?: boolean;
+  /** Loader seed (matters only with augmentation or shuffling). Default 0. */
   seed?: number;
   /** Clamp for log Q in the KL (the reference has none; a centroid entry can underflow to 0). Default 1e-8. */
   epsilon?: number;
@@ -36,7 +38,7 @@ export interface CmiStatistics {
 }
 
 /**
- * The teacher's conditional mutual information over a whole dataset (MCMI, §1.1 of the research note):
+ * The teacher's conditional mutual information over a whole dataset (MCMI, Yang et al., ICLR 2024):
  *
  *   Q̂_y = mean_{i: y_i = y} softmax(z_i),   Î = (1/n) Σ_i Σ_c P_i(c)·(log P_i(c) − log max(Q̂_{y_i}(c), ε))
  *
@@ -48,7 +50,7 @@ export interface CmiStatistics {
  * const { cmi } = await measureClassConditionalStatistics({ model: teacher, dataset: train, loader: createLoader });
  */
 export async function measureClassConditionalStatistics(options: CmiPassOptions): Promise<CmiStatistics> {
-  const { model, dataset, loader, batchSize = 64, training = false, augment = false, seed = 0, epsilon = 1e-8 } = options;
+  const { model, dataset, loader, batchSize = 64, training = false, augment = false, shuffle = false, seed = 0, epsilon = 1e-8 } = options;
   const classes = dataset.numClasses;
   const probabilityRows: Float32Array[] = [];
   const labelRows: Int32Array[] = [];
@@ -56,7 +58,7 @@ export async function measureClassConditionalStatistics(options: CmiPassOptions)
   const counts = new Float64Array(classes);
   let correct = 0;
   let crossEntropySum = 0;
-  const batches = loader(dataset, { batchSize, shuffle: false, seed, dropLast: false, augment, epoch: 1 });
+  const batches = loader(dataset, { batchSize, shuffle, seed, dropLast: false, augment, epoch: 1 });
   for await (const batch of batches) {
     try {
       const probabilities = tf.tidy(() => tf.softmax(model.apply(batch.images, { training }).logits));

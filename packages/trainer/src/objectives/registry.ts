@@ -20,6 +20,8 @@ import {
   similarityPreservingLoss,
   type Regularizer,
 } from '@kd/losses';
+import { modelRecipe } from '@kd/models';
+import { deriveSeed } from '../engine/options';
 import { assertNumber } from '../validate';
 import { assertSameCount, channelsOf, pick, selectFeatureIndices } from './features';
 import type { MethodContext, MethodDefinition, MethodInstance, PreStage } from './types';
@@ -41,12 +43,17 @@ function headOptions(options: Record<string, unknown>, trainerKeys: readonly str
 const PRE_STAGE_KEYS = ['preStageEpochs', 'preStageLearningRate'] as const;
 
 /**
- * RepDistiller's `init()` settings: 30 epochs; lr 0.01 for ResNet/WRN students, the main lr otherwise.
+ * RepDistiller's `init()` settings: 30 epochs at a constant learning rate, by default the main one; FT's
+ * paraphraser uses the student's registered `paraphraserLearningRate` instead (0.01 for the CIFAR ResNets and
+ * WRNs, see `modelRecipe` in `@kd/models`).
  */
-function preStageSettings(context: MethodContext, options: Record<string, unknown>): { epochs: number; learningRate: number } {
+function preStageSettings(
+  context: MethodContext,
+  options: Record<string, unknown>,
+  defaultLearningRate = context.learningRate,
+): { epochs: number; learningRate: number } {
   const epochs = assertNumber(context.where, 'options.preStageEpochs', options.preStageEpochs ?? 30, { integer: true, nonNegative: true });
-  const fallback = /^(resnet|wrn)/i.test(context.studentName) ? 0.01 : context.learningRate;
-  const learningRate = assertNumber(context.where, 'options.preStageLearningRate', options.preStageLearningRate ?? fallback, {
+  const learningRate = assertNumber(context.where, 'options.preStageLearningRate', options.preStageLearningRate ?? defaultLearningRate, {
     nonNegative: true,
   });
   return { epochs, learningRate };
@@ -71,10 +78,17 @@ const definitions: MethodDefinition[] = [
   },
   {
     name: 'dkd',
-    summary: 'decoupled KD (α·TCKD + β·NCKD)',
-    optionKeys: ['alpha', 'beta', 'temperature'],
-    create: (_context, options) =>
-      stateless(({ student, teacher, labels }) => dkdLoss(student.logits, teacher.logits, labels, options)),
+    summary: 'decoupled KD (α·TCKD + β·NCKD) times the warm-up min(epoch/warmupEpochs, 1), warmupEpochs = 20',
+    optionKeys: ['alpha', 'beta', 'temperature', 'warmupEpochs'],
+    create(context, options) {
+      // mdistiller's DKD multiplies the term by min(epoch / 20, 1) (epochs 1-based); warmupEpochs 0 turns it off.
+      const warmupEpochs = assertNumber(context.where, 'options.warmupEpochs', options.warmupEpochs ?? 20, { integer: true, nonNegative: true });
+      const lossOptions = headOptions(options, ['warmupEpochs']);
+      return stateless(({ student, teacher, labels, epoch }) => {
+        const loss = dkdLoss(student.logits, teacher.logits, labels, lossOptions);
+        return warmupEpochs === 0 ? loss : (tf.mul(Math.min(epoch / warmupEpochs, 1), loss) as tf.Scalar);
+      });
+    },
   },
   {
     name: 'at',
@@ -160,7 +174,7 @@ const definitions: MethodDefinition[] = [
             studentShape: shape.slice(1) as [number, number, number],
             teacherShape: teacherShape.slice(1) as [number, number, number],
             activation: 'none',
-            seed: context.seed + index,
+            seed: deriveSeed(context.seed, index),
           }),
         );
       });
@@ -248,7 +262,7 @@ const definitions: MethodDefinition[] = [
             ...(options as object),
             studentChannels: channelsOf(context.student.features[studentIndex]!),
             teacherChannels: channelsOf(context.teacher.features[t[position]!]!),
-            seed: context.seed + position,
+            seed: deriveSeed(context.seed, position),
           }),
         ),
       );
@@ -392,7 +406,7 @@ const definitions: MethodDefinition[] = [
         }),
       );
       const preStage: PreStage = {
-        ...preStageSettings(context, options),
+        ...preStageSettings(context, options, modelRecipe(context.studentName).paraphraserLearningRate ?? context.learningRate),
         variables: head.paraphraserVariables,
         needsStudent: false,
         loss: ({ teacher }) => head.reconstructionLoss(teacher.features[t] as tf.Tensor),

@@ -26,6 +26,8 @@ export interface LossInputs {
   teacher: ModelOutput;
   labels: tf.Tensor1D;
   indices: Int32Array;
+  /** The 1-based epoch of the step (of its stage: a pre-stage counts its own epochs). */
+  epoch: number;
 }
 
 /** A pre-stage (RepDistiller's `init()`): trains `variables` on `loss` alone before the main stage. */

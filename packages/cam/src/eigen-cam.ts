@@ -2,9 +2,10 @@
  * Eigen-CAM (Muhammad & Yeasin 2020): the projection of a layer's activations onto their first principal
  * direction. Class-agnostic and gradient-free, as used for the MCMI paper's teacher comparisons.
  */
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { leadingEigenvector, type PowerIterationOptions } from './power-iteration';
-import { assertBoolean, assertFloat, assertNonEmpty, assertNumber, assertOptions, assertRank } from './validate';
+import { assertBoolean, assertFloat, assertNonEmpty, assertNumber, assertRank } from './validate';
 
 export interface EigenCamOptions extends PowerIterationOptions {
   /**
@@ -71,7 +72,7 @@ export function eigenCam(activations: tf.Tensor4D, options?: EigenCamOptions): t
 export function eigenCam(activations: tf.Tensor, options?: EigenCamOptions): tf.Tensor;
 export function eigenCam(activations: tf.Tensor, options: EigenCamOptions = {}): tf.Tensor {
   const fn = 'eigenCam';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['tolerance', 'maxIterations', 'signCorrection']);
   const input = assertRank(fn, 'activations', activations, [3, 4], '[H, W, C] or [N, H, W, C]');
   assertFloat(fn, 'activations', input);
   assertNonEmpty(fn, 'activations', input);

@@ -2,10 +2,11 @@
  * Grad-CAM (Selvaraju et al. 2017): a class-specific map from a feature map weighted by the spatial mean of the
  * class logit's gradient with respect to it.
  */
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ApplyOptions, KdModel } from '@kd/models';
 import { normalizeCam } from './eigen-cam';
-import { assertFloat, assertGradientsRegistered, assertNonEmpty, assertNumber, assertOptions, assertRank } from './validate';
+import { assertFloat, assertGradientsRegistered, assertNonEmpty, assertNumber, assertRank } from './validate';
 
 export type { FeatureHook } from '@kd/models';
 
@@ -44,7 +45,7 @@ export interface GradCamOptions {
  */
 export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOptions = {}): tf.Tensor3D {
   const fn = 'gradCam';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['classIndex', 'layer']);
   if (model === null || typeof model !== 'object' || typeof model.apply !== 'function') {
     throw new Error(`${fn}: model must be a KdModel (an object with apply()), got ${model === null ? 'null' : typeof model}`);
   }

@@ -68,13 +68,6 @@ export function assertBoolean(fn: string, arg: string, value: unknown): boolean 
   return value;
 }
 
-/** Throws unless `options` is undefined or a plain object. */
-export function assertOptions(fn: string, options: unknown): void {
-  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-    throw new Error(`${fn}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
-  }
-}
-
 /** Throws unless `value` is one of `allowed`, listing the valid values. */
 export function assertOneOf<T extends string>(fn: string, arg: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {

@@ -4,12 +4,13 @@
  * with probability ½ (`RandomHorizontalFlip`), then x̂ = (x/255 − mean_c)/std_c. Padding is zero *pixels*, as
  * torchvision pads the PIL image before `ToTensor`/`Normalize`, so padded pixels become −mean_c/std_c.
  */
+import { assertKnownOptions } from '@kd/internal';
 import type { Dataset } from './dataset';
 import { assertDataset } from './dataset';
 import type { Normalization } from './normalization';
 import { assertNormalization, normalizationCoefficients } from './normalization';
 import { Random } from './random';
-import { assertNumber, assertOptions } from './validate';
+import { assertNumber } from './validate';
 
 export interface AugmentOptions {
   /** Pad every side with `padding` zero pixels, then crop back to the original size at a uniform offset. */
@@ -34,14 +35,11 @@ export interface AugmentationPlan {
 
 /** Throws unless `augment` is a valid {@link AugmentOptions}. */
 export function assertAugmentOptions(fn: string, arg: string, augment: unknown): AugmentOptions {
-  assertOptions(fn, augment);
+  assertKnownOptions(fn, augment, ['randomCrop', 'horizontalFlip'], arg);
   const a = (augment ?? {}) as AugmentOptions;
-  const known = ['randomCrop', 'horizontalFlip'];
-  for (const key of Object.keys(a)) {
-    if (!known.includes(key)) throw new Error(`${fn}: ${arg}.${key} is not an augmentation; valid ones are ${known.join(', ')}`);
-  }
   if (a.randomCrop !== undefined) {
     if (a.randomCrop === null || typeof a.randomCrop !== 'object') throw new Error(`${fn}: ${arg}.randomCrop must be { padding: number }`);
+    assertKnownOptions(fn, a.randomCrop, ['padding'], `${arg}.randomCrop`);
     assertNumber(fn, `${arg}.randomCrop.padding`, a.randomCrop.padding, { integer: true, nonNegative: true });
   }
   if (a.horizontalFlip !== undefined && typeof a.horizontalFlip !== 'boolean') {
@@ -148,7 +146,7 @@ export interface AugmentImagesOptions {
  */
 export function augmentImages(options: AugmentImagesOptions): Float32Array {
   const fn = 'augmentImages';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['dataset', 'positions', 'augment', 'normalize', 'seed', 'plan']);
   const dataset = assertDataset(fn, 'options.dataset', options.dataset);
   const augment = assertAugmentOptions(fn, 'options.augment', options.augment);
   if (options.normalize !== undefined) assertNormalization(fn, 'options.normalize', options.normalize, dataset.channels);

@@ -3,7 +3,8 @@
  * NHWC order, int32 labels, and the index of each sample in the original file (CRD's memory bank and the
  * few-shot protocol need it after subsetting).
  */
-import { assertNumber, assertOptions } from './validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertNumber } from './validate';
 
 /** Label of a sample without one (STL-10's unlabeled split, Tiny ImageNet's test split). */
 export const UNLABELED = -1;
@@ -80,7 +81,7 @@ export function assertDataset(fn: string, arg: string, dataset: unknown): Datase
  *   height: 4, width: 4, channels: 3, classNames: ['cat', 'dog'] });
  */
 export function createDataset(options: CreateDatasetOptions): Dataset {
-  assertOptions('createDataset', options);
+  assertKnownOptions('createDataset', options, ['images', 'labels', 'indices', 'height', 'width', 'channels', 'classNames']);
   const labels = options.labels;
   const indices = options.indices ?? Int32Array.from({ length: labels instanceof Int32Array ? labels.length : 0 }, (_, i) => i);
   const dataset = {

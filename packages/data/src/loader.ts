@@ -10,6 +10,7 @@
  * batch, so an abandoned iteration leaves no tensor behind and the consumer owns (and disposes) every tensor
  * it receives.
  */
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AugmentOptions } from './augment';
 import { assertAugmentOptions, augmentBatchInto, planAugmentation } from './augment';
@@ -18,7 +19,7 @@ import { assertDataset } from './dataset';
 import type { Normalization } from './normalization';
 import { assertNormalization, normalizationCoefficients } from './normalization';
 import { Random, deriveSeed, shuffledRange } from './random';
-import { assertBoolean, assertNumber, assertOptions } from './validate';
+import { assertBoolean, assertNumber } from './validate';
 
 export interface Batch {
   /** float32 `[N, H, W, C]`, augmented and normalised. */
@@ -49,6 +50,9 @@ export interface AugmentJob {
 export interface BatchProducer {
   run(job: AugmentJob): Promise<Float32Array>;
 }
+
+/** The keys of {@link LoaderOptions}, for the unknown-key check. */
+export const LOADER_OPTION_KEYS = ['batchSize', 'shuffle', 'seed', 'dropLast', 'augment', 'normalize', 'epoch', 'epochLength', 'prefetch', 'producer'] as const;
 
 export interface LoaderOptions {
   /** Samples per batch. */
@@ -131,7 +135,7 @@ const AUGMENT_SALT = 0x4147;
 export function createLoader(dataset: Dataset, options: LoaderOptions): Loader {
   const fn = 'createLoader';
   assertDataset(fn, 'dataset', dataset);
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, LOADER_OPTION_KEYS);
   if (options === undefined) throw new Error(`${fn}: options.batchSize is required`);
   const batchSize = assertNumber(fn, 'options.batchSize', options.batchSize, { integer: true, positive: true });
   const shuffle = assertBoolean(fn, 'options.shuffle', options.shuffle ?? false);
@@ -162,7 +166,7 @@ export function createLoader(dataset: Dataset, options: LoaderOptions): Loader {
   }
 
   function batches(batchOptions: { epoch?: number; startBatch?: number } = {}): AsyncIterableIterator<Batch> {
-    assertOptions('Loader.batches', batchOptions);
+    assertKnownOptions('Loader.batches', batchOptions, ['epoch', 'startBatch']);
     const epoch = assertNumber('Loader.batches', 'options.epoch', batchOptions.epoch ?? defaultEpoch, { integer: true, nonNegative: true });
     const startBatch = assertNumber('Loader.batches', 'options.startBatch', batchOptions.startBatch ?? 0, {
       integer: true, min: 0, max: batchesPerEpoch,

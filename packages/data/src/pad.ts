@@ -1,9 +1,10 @@
 /**
  * Zero padding to a larger canvas, centred: 28×28 (Fashion-MNIST, MNIST) → 32×32 for the CIFAR model zoo.
  */
+import { assertKnownOptions } from '@kd/internal';
 import type { Dataset } from './dataset';
 import { assertDataset } from './dataset';
-import { assertNumber, assertOptions } from './validate';
+import { assertNumber } from './validate';
 
 /**
  * Pads every image of `dataset` with zero pixels to `height × width`, top = ⌊(height − H)/2⌋ and
@@ -13,7 +14,7 @@ import { assertNumber, assertOptions } from './validate';
  * const fashion32 = padTo({ dataset: fashionTrain, height: 32, width: 32 });
  */
 export function padTo(options: { dataset: Dataset; height: number; width: number }): Dataset {
-  assertOptions('padTo', options);
+  assertKnownOptions('padTo', options, ['dataset', 'height', 'width']);
   const dataset = assertDataset('padTo', 'options.dataset', options.dataset);
   const height = assertNumber('padTo', 'options.height', options.height, { integer: true, positive: true });
   const width = assertNumber('padTo', 'options.width', options.width, { integer: true, positive: true });

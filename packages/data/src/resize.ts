@@ -7,10 +7,11 @@
  * over the source pixels i inside the image. When enlarging (f = 1) this is plain half-pixel bilinear with edge
  * clamping. Rows are filtered first, then columns, in float64; the result is rounded and clamped to [0, 255].
  */
+import { assertKnownOptions } from '@kd/internal';
 import type { Dataset } from './dataset';
 import { assertDataset } from './dataset';
 import { checkImage } from './augment';
-import { assertNumber, assertOptions } from './validate';
+import { assertNumber } from './validate';
 
 interface AxisWeights {
   first: Int32Array;
@@ -103,7 +104,7 @@ function resizeInto(
  * const stl32 = resize({ dataset: stl10Train, height: 32, width: 32 });
  */
 export function resize(options: { dataset: Dataset; height: number; width: number }): Dataset {
-  assertOptions('resize', options);
+  assertKnownOptions('resize', options, ['dataset', 'height', 'width']);
   const dataset = assertDataset('resize', 'options.dataset', options.dataset);
   const height = assertNumber('resize', 'options.height', options.height, { integer: true, positive: true });
   const width = assertNumber('resize', 'options.width', options.width, { integer: true, positive: true });

@@ -3,10 +3,11 @@
  * students never see some classes. Both keep the original `indices`, so CRD's memory bank still addresses
  * samples by their index in the full split.
  */
+import { assertKnownOptions } from '@kd/internal';
 import type { Dataset } from './dataset';
 import { assertDataset, selectSamples } from './dataset';
 import { Random, shuffledRange } from './random';
-import { assertNumber, assertOneOf, assertOptions } from './validate';
+import { assertNumber, assertOneOf } from './validate';
 
 export type FewShotMode = 'stratified' | 'head';
 
@@ -32,7 +33,7 @@ export interface FewShotSubsetOptions {
 export function fewShotSubset(dataset: Dataset, options: FewShotSubsetOptions): Dataset {
   const fn = 'fewShotSubset';
   assertDataset(fn, 'dataset', dataset);
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['fraction', 'mode', 'seed']);
   if (options === undefined) throw new Error(`${fn}: options.fraction is required`);
   const fraction = assertNumber(fn, 'options.fraction', options.fraction, { positive: true, max: 1 });
   const mode = assertOneOf<FewShotMode>(fn, 'options.mode', options.mode ?? 'stratified', ['stratified', 'head']);
@@ -69,7 +70,7 @@ export function fewShotSubset(dataset: Dataset, options: FewShotSubsetOptions): 
 export function omitClasses(dataset: Dataset, options: { classes: readonly number[] }): Dataset {
   const fn = 'omitClasses';
   assertDataset(fn, 'dataset', dataset);
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['classes']);
   if (options === undefined || !Array.isArray(options.classes)) throw new Error(`${fn}: options.classes must be an array of class labels`);
   const omitted = new Set<number>();
   options.classes.forEach((label, i) => {

@@ -34,13 +34,6 @@ export function assertNumber(fn: string, arg: string, value: unknown, constraint
   return value;
 }
 
-/** Throws unless `options` is undefined or a plain object. */
-export function assertOptions(fn: string, options: unknown): void {
-  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-    throw new Error(`${fn}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
-  }
-}
-
 /** Throws unless `value` is a boolean (or undefined when optional). */
 export function assertBoolean(fn: string, arg: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new Error(`${fn}: ${arg} must be a boolean, got ${String(value)}`);

@@ -24,6 +24,7 @@ const validationConfig: ValidationConfig = { checkValues: true };
  * configureValidation({ checkValues: false }); // skip value scans in a hot loop
  */
 export function configureValidation(options: Partial<ValidationConfig>): void {
+  rejectUnknownOptions('configureValidation', options, ['checkValues']);
   if (options.checkValues !== undefined) {
     if (typeof options.checkValues !== 'boolean') {
       throw new Error(`configureValidation: checkValues must be a boolean, got ${String(options.checkValues)}`);

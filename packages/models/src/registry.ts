@@ -10,7 +10,7 @@ import { shuffleNetV2 } from './models/shufflenet-v2';
 import { vggBn, vggConfigs } from './models/vgg';
 import { wideResNet } from './models/wrn';
 import { assertKnownOptions } from '@kd/internal';
-import { assertInteger, assertOptions } from './validate';
+import { assertInteger } from './validate';
 import { buildZooModel, type ArchitectureBuilder, type ZooModel } from './zoo-model';
 import type { KdModel } from './types';
 
@@ -218,9 +218,8 @@ export function createModel(name: string, options: CreateModelOptions): KdModel 
   if (factory === undefined) {
     throw new Error(`${fn}: unknown model ${JSON.stringify(name)}; known models: ${listModels().join(', ')}`);
   }
-  assertOptions(fn, options);
-  if (options === undefined) throw new Error(`${fn}: options.numClasses is required`);
   assertKnownOptions(fn, options, CREATE_MODEL_KEYS);
+  if (options === undefined) throw new Error(`${fn}: options.numClasses is required`);
   const numClasses = assertInteger(fn, 'options.numClasses', options.numClasses, { min: 1 });
   const seed = assertInteger(fn, 'options.seed', options.seed ?? 0, { min: 0 });
   const inputChannels = assertInteger(fn, 'options.inputChannels', options.inputChannels ?? 3, { min: 1 });

@@ -21,13 +21,6 @@ export function assertInteger(fn: string, arg: string, value: unknown, { min }: 
   return value;
 }
 
-/** Throws unless `options` is undefined or a plain object. */
-export function assertOptions(fn: string, options: unknown): void {
-  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-    throw new Error(`${fn}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
-  }
-}
-
 /** Throws unless `images` is a float32 `[N, H, W, channels]` tensor with N ≥ 1. */
 export function assertImages(fn: string, arg: string, images: unknown, channels: number): tf.Tensor4D {
   assertTensor(fn, arg, images);

@@ -3,7 +3,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ApplyOptions, FeatureHook, KdModel, ModelOutput, NamedVariable } from './types';
-import { assertImages, assertOptions } from './validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertImages } from './validate';
 import { VariableStore, type Scope } from './variable-store';
 
 /** A model built by `createModel`: a {@link KdModel} that always lists its named variables. */
@@ -77,7 +78,7 @@ class ZooModelImplementation implements ZooModel {
   apply(images: tf.Tensor4D, options: ApplyOptions): ModelOutput {
     const fn = `${this.name}.apply`;
     if (this.disposed) throw new Error(`${fn}: the model has been disposed`);
-    assertOptions(fn, options);
+    assertKnownOptions(fn, options, ['training', 'featureHook']);
     if (options === undefined || typeof options.training !== 'boolean') {
       throw new Error(`${fn}: options.training must be a boolean, got ${String(options?.training)}`);
     }

@@ -1,5 +1,6 @@
 /** Colour maps for heat maps: jet (the Grad-CAM convention) and viridis (perceptually uniform). */
-import { assertOneOf, assertOptions } from '../validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertOneOf } from '../validate';
 import { assertHeatMap, type HeatMap, type RasterImage, type Rgb } from './image';
 
 export const colorMapNames = ['jet', 'viridis'] as const;
@@ -85,7 +86,7 @@ export interface ColorizeOptions {
 export function colorizeHeatMap(map: HeatMap, options: ColorizeOptions = {}): RasterImage {
   const fn = 'colorizeHeatMap';
   assertHeatMap(fn, 'map', map);
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['colorMap']);
   const colorMap = assertOneOf(fn, 'colorMap', options.colorMap ?? 'jet', colorMapNames);
   const table = colorMapTable(colorMap);
   const data = new Uint8Array(map.width * map.height * 3);

@@ -2,7 +2,8 @@
  * A built-in 5×7 bitmap font (ASCII letters, digits, common punctuation, λ and ×) for labels, titles and tick
  * labels. Lowercase descenders are squeezed into the 7 rows, as on HD44780 character displays.
  */
-import { assertNumber, assertOptions } from '../validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertNumber } from '../validate';
 import { assertImage, type RasterImage, type Rgb } from './image';
 
 /** Glyph width and height in font pixels; characters advance by width + 1, lines by height + 2. */
@@ -147,7 +148,7 @@ export interface DrawTextOptions extends TextOptions {
 export function drawText(image: RasterImage, text: string, options: DrawTextOptions): void {
   const fn = 'drawText';
   assertImage(fn, 'image', image);
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['scale', 'x', 'y', 'color']);
   if (typeof text !== 'string') throw new Error(`${fn}: text must be a string, got ${typeof text}`);
   const x = assertNumber(fn, 'x', options?.x, { integer: true });
   const y = assertNumber(fn, 'y', options?.y, { integer: true });

@@ -1,5 +1,6 @@
 /** A labelled grid of images: rows = models (e.g. MLL teacher / MCMI teacher / student), columns = images. */
-import { assertNumber, assertOptions } from '../validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertNumber } from '../validate';
 import { fillRect, pasteImage } from './draw';
 import { drawText, measureText } from './font';
 import { assertImage, createImage, type RasterImage, type Rgb } from './image';
@@ -40,7 +41,7 @@ export interface GridOptions {
  */
 export function renderGrid(options: GridOptions): RasterImage {
   const fn = 'renderGrid';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['rows', 'columnLabels', 'title', 'padding', 'textScale', 'background', 'textColor']);
   if (options === undefined || !Array.isArray(options.rows) || options.rows.length === 0) {
     throw new Error(`${fn}: rows must be a non-empty array of { label, images }`);
   }

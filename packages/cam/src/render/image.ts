@@ -1,6 +1,7 @@
 /** Host-side image and heat-map types shared by the renderers, and conversions from tensors. */
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertOptions, assertRank } from '../validate';
+import { assertNumber, assertRank } from '../validate';
 
 /** An 8-bit image, row-major, channels interleaved: 1 = gray, 3 = RGB, 4 = RGBA. */
 export interface RasterImage {
@@ -105,7 +106,7 @@ export interface ImageFromTensorOptions {
  */
 export function imageFromTensor(image: tf.Tensor, options: ImageFromTensorOptions = {}): RasterImage {
   const fn = 'imageFromTensor';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['low', 'high']);
   const tensor = assertRank(fn, 'image', image, 3, '[H, W, C]');
   const [height, width, channels] = tensor.shape as [number, number, number];
   if (![1, 3, 4].includes(channels)) throw new Error(`${fn}: image must have 1, 3 or 4 channels, got ${channels}`);

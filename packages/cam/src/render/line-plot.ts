@@ -1,5 +1,6 @@
 /** A minimal line-plot renderer (axes, ticks, labels, legend) for training curves and study figures. */
-import { assertNumber, assertOptions } from '../validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertNumber } from '../validate';
 import { drawLine, fillRect } from './draw';
 import { drawText, measureText } from './font';
 import { createImage, type RasterImage, type Rgb } from './image';
@@ -82,7 +83,7 @@ export function formatTick(value: number, step: number): string {
  */
 export function renderLinePlot(options: LinePlotOptions): RasterImage {
   const fn = 'renderLinePlot';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['series', 'width', 'height', 'title', 'xLabel', 'yLabel', 'yRange']);
   if (options === undefined || !Array.isArray(options.series) || options.series.length === 0) {
     throw new Error(`${fn}: series must be a non-empty array of { name, points }`);
   }

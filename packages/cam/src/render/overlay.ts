@@ -1,5 +1,6 @@
 /** Alpha blending of a coloured heat map over the input image. */
-import { assertNumber, assertOptions } from '../validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertNumber } from '../validate';
 import { colorizeHeatMap, type ColorMapName } from './colormap';
 import { assertHeatMap, assertImage, type HeatMap, type RasterImage } from './image';
 import { resizeHeatMap } from './resize';
@@ -25,7 +26,7 @@ export function overlayImages(image: RasterImage, heat: RasterImage, options: Ov
   const fn = 'overlayImages';
   assertImage(fn, 'image', image);
   assertImage(fn, 'heat', heat);
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['alpha']);
   const alpha = assertNumber(fn, 'alpha', options.alpha ?? 0.5, { min: 0, max: 1 });
   if (image.width !== heat.width || image.height !== heat.height) {
     throw new Error(`${fn}: image is ${image.width}×${image.height} but heat is ${heat.width}×${heat.height}`);
@@ -56,7 +57,7 @@ export function camOverlay(image: RasterImage, map: HeatMap, options: CamOverlay
   const fn = 'camOverlay';
   assertImage(fn, 'image', image);
   assertHeatMap(fn, 'map', map);
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['alpha', 'colorMap']);
   const resized = resizeHeatMap(map, { width: image.width, height: image.height });
   return overlayImages(image, colorizeHeatMap(resized, { colorMap: options.colorMap ?? 'jet' }), { alpha: options.alpha ?? 0.5 });
 }

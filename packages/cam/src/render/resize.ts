@@ -1,5 +1,6 @@
 /** Bilinear resampling of heat maps (the reference resizes CAMs with OpenCV's INTER_LINEAR). */
-import { assertNumber, assertOptions } from '../validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertNumber } from '../validate';
 import { assertHeatMap, type HeatMap } from './image';
 
 export interface ResizeOptions {
@@ -19,7 +20,7 @@ export interface ResizeOptions {
 export function resizeHeatMap(map: HeatMap, options: ResizeOptions): HeatMap {
   const fn = 'resizeHeatMap';
   assertHeatMap(fn, 'map', map);
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['width', 'height']);
   const width = assertNumber(fn, 'width', options?.width, { integer: true, positive: true });
   const height = assertNumber(fn, 'height', options?.height, { integer: true, positive: true });
   const data = new Float32Array(width * height);

@@ -2,6 +2,7 @@
  * One call per data set: find the files in the data directory, download and extract them when missing (verified,
  * resumable, atomic), decode and validate them.
  */
+import { assertKnownOptions } from '@kd/internal';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -12,7 +13,7 @@ import type { FileBytes } from '../file-bytes';
 import { FASHION_MNIST_CLASS_NAMES, MNIST_CLASS_NAMES, decodeIdxDataset } from '../idx';
 import { decodeStl10 } from '../stl10';
 import { decodeTinyImagenet, parseWnids, parseWords } from '../tiny-imagenet';
-import { assertBoolean, assertOneOf, assertOptions } from '../validate';
+import { assertBoolean, assertOneOf } from '../validate';
 import { writeFileAtomic } from './atomic';
 import { defaultDataDir } from './cache-dir';
 import { downloadFile } from './download';
@@ -66,7 +67,7 @@ export async function ensureDataset({ fn, source, dataDir, download, reporter, r
 }
 
 function common<Split extends string>(fn: string, options: LoadOptions<Split>, splits: readonly Split[], defaultSource: DatasetSource) {
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['split', 'dataDir', 'download', 'reporter', 'source']);
   if (options === undefined) throw new Error(`${fn}: options.split is required (${splits.join(', ')})`);
   const split = assertOneOf(fn, 'options.split', options.split, splits);
   const download = assertBoolean(fn, 'options.download', options.download ?? true);

@@ -3,13 +3,14 @@
  * worker reads; each job (rows + random choices, drawn on the main thread so results do not depend on which
  * worker runs it) comes back as a transferred Float32Array, without a copy.
  */
+import { assertKnownOptions } from '@kd/internal';
 import { Worker } from 'node:worker_threads';
 import { augmentBatchInto } from '../augment';
 import type { Dataset } from '../dataset';
 import { assertDataset } from '../dataset';
 import type { AugmentJob, BatchProducer, Loader, LoaderOptions } from '../loader';
-import { createLoader } from '../loader';
-import { assertNumber, assertOptions } from '../validate';
+import { LOADER_OPTION_KEYS, createLoader } from '../loader';
+import { assertNumber } from '../validate';
 
 // The worker runs the very function the main thread uses, sent as source text (it is self-contained).
 const workerSource = `
@@ -111,7 +112,7 @@ export function createWorkerProducer({ dataset, workers }: { dataset: Dataset; w
  * await loader.close();
  */
 export function createParallelLoader(dataset: Dataset, options: Omit<LoaderOptions, 'producer'> & { workers: number }): Loader & { close(): Promise<void> } {
-  assertOptions('createParallelLoader', options);
+  assertKnownOptions('createParallelLoader', options, [...LOADER_OPTION_KEYS.filter((key) => key !== 'producer'), 'workers']);
   const { workers, ...loaderOptions } = options;
   assertDataset('createParallelLoader', 'dataset', dataset);
   const producer = createWorkerProducer({ dataset, workers });

@@ -2,7 +2,7 @@
  * Activation-boundary distillation (AB, Heo et al., AAAI 2019), as RepDistiller's `AB.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertOptions, assertSameShape } from '../validate';
+import { assertNumber, assertKnownOptions, assertSameShape } from '../validate';
 import { featurePairs, type FeatureInput } from './common';
 
 export interface AbLossOptions {
@@ -34,7 +34,7 @@ export interface AbLossOptions {
  */
 export function abLoss(studentPreact: FeatureInput, teacherPreact: FeatureInput, options: AbLossOptions = {}): tf.Scalar {
   const fn = 'abLoss';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['margin']);
   const margin = assertNumber(fn, 'options.margin', options.margin ?? 1, { nonNegative: true });
   const pairs = featurePairs(fn, 'studentPreact', studentPreact, 'teacherPreact', teacherPreact);
   for (const pair of pairs) assertSameShape(fn, pair.studentArg, pair.student, pair.teacherArg, pair.teacher);

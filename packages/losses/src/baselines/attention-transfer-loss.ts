@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { matchSpatialSize } from '../spatial';
-import { assertOptions } from '../validate';
+import { assertKnownOptions } from '../validate';
 import { absolutePower, exponentOption, featurePairs, l2Normalize, type FeatureInput } from './common';
 
 export interface AttentionTransferLossOptions {
@@ -35,7 +35,7 @@ export function attentionTransferLoss(
   options: AttentionTransferLossOptions = {},
 ): tf.Scalar {
   const fn = 'attentionTransferLoss';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['p']);
   const p = exponentOption(fn, 'options.p', options.p ?? 2);
   const pairs = featurePairs(fn, 'studentFeature', studentFeature, 'teacherFeature', teacherFeature);
   return tf.tidy(() => {

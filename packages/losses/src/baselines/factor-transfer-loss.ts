@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { matchSpatialSize } from '../spatial';
-import { assertOptions } from '../validate';
+import { assertKnownOptions } from '../validate';
 import { attentionMap } from './attention-transfer-loss';
 import { absolutePower, exponentOption, featurePairs } from './common';
 
@@ -36,7 +36,7 @@ export function factorTransferLoss(
   options: FactorTransferLossOptions = {},
 ): tf.Scalar {
   const fn = 'factorTransferLoss';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['p1', 'p2']);
   const p1 = exponentOption(fn, 'options.p1', options.p1 ?? 2);
   const p2 = exponentOption(fn, 'options.p2', options.p2 ?? 1);
   if (Array.isArray(studentFactor) || Array.isArray(teacherFactor)) {

@@ -2,7 +2,7 @@
  * Probabilistic knowledge transfer (PKT, Passalis & Tefas, ECCV 2018), as RepDistiller's `PKT.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertOptions, assertSameBatch } from '../validate';
+import { assertNumber, assertKnownOptions, assertSameBatch } from '../validate';
 import { checkFloatInput } from './common';
 
 export interface PktLossOptions {
@@ -26,7 +26,7 @@ export interface PktLossOptions {
  */
 export function pktLoss(studentEmbedding: tf.Tensor, teacherEmbedding: tf.Tensor, options: PktLossOptions = {}): tf.Scalar {
   const fn = 'pktLoss';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['epsilon']);
   const epsilon = assertNumber(fn, 'options.epsilon', options.epsilon ?? 1e-7, { positive: true });
   const s = checkFloatInput(fn, 'studentEmbedding', studentEmbedding, 2, '[N, D]');
   const t = checkFloatInput(fn, 'teacherEmbedding', teacherEmbedding, 2, '[N, D]');

@@ -2,7 +2,7 @@
  * Relational KD (RKD, Park et al., CVPR 2019), as RepDistiller's `RKD.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertOptions, assertSameBatch } from '../validate';
+import { assertNumber, assertKnownOptions, assertSameBatch } from '../validate';
 import { checkFloatInput, stopGradient } from './common';
 
 export interface RkdLossOptions {
@@ -32,7 +32,7 @@ export interface RkdLossOptions {
  */
 export function rkdLoss(studentEmbedding: tf.Tensor, teacherEmbedding: tf.Tensor, options: RkdLossOptions = {}): tf.Scalar {
   const fn = 'rkdLoss';
-  assertOptions(fn, options);
+  assertKnownOptions(fn, options, ['distanceWeight', 'angleWeight']);
   const distanceWeight = assertNumber(fn, 'options.distanceWeight', options.distanceWeight ?? 25, { nonNegative: true });
   const angleWeight = assertNumber(fn, 'options.angleWeight', options.angleWeight ?? 50, { nonNegative: true });
   const s = checkFloatInput(fn, 'studentEmbedding', studentEmbedding, 2, '[N, D]');

@@ -1,6 +1,7 @@
 /**
  * Batch normalisation over the channels of NHWC tensors with PyTorch's semantics and defaults.
  */
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { constantInitializer } from '../initializers';
 import type { Scope } from '../variable-store';
@@ -40,7 +41,9 @@ export class BatchNorm2d {
   readonly epsilon: number;
   private readonly name: string;
 
-  constructor(scope: Scope, { channels, momentum = 0.1, epsilon = 1e-5 }: BatchNorm2dOptions) {
+  constructor(scope: Scope, options: BatchNorm2dOptions) {
+    assertKnownOptions('BatchNorm2d', options, ['channels', 'momentum', 'epsilon']);
+    const { channels, momentum = 0.1, epsilon = 1e-5 } = options;
     this.channels = channels;
     this.momentum = momentum;
     this.epsilon = epsilon;

@@ -1,6 +1,7 @@
 /**
  * 2-D convolution with PyTorch semantics on NHWC tensors: symmetric zero padding, groups, optional bias.
  */
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { constantInitializer, kaimingNormalFanOut, torchDefaultUniform } from '../initializers';
 import type { Scope } from '../variable-store';
@@ -52,6 +53,7 @@ export class Conv2d {
   readonly groups: number;
 
   constructor(scope: Scope, options: Conv2dOptions) {
+    assertKnownOptions('Conv2d', options, ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'groups', 'bias', 'init']);
     const { inChannels, outChannels, kernelSize, stride = 1, padding = 0, groups = 1, bias = false } = options;
     const init = options.init ?? 'kaimingNormalFanOut';
     if (inChannels % groups !== 0 || outChannels % groups !== 0) {

@@ -1,6 +1,7 @@
 /**
  * Fully connected layer y = x·W + b with W stored `[inFeatures, outFeatures]`.
  */
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { constantInitializer, normalInitializer, torchDefaultUniform } from '../initializers';
 import type { Scope } from '../variable-store';
@@ -32,7 +33,9 @@ export class Dense {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(scope: Scope, { inFeatures, outFeatures, init = 'torchDefault' }: DenseOptions) {
+  constructor(scope: Scope, options: DenseOptions) {
+    assertKnownOptions('Dense', options, ['inFeatures', 'outFeatures', 'init']);
+    const { inFeatures, outFeatures, init = 'torchDefault' } = options;
     const uniform = torchDefaultUniform(inFeatures);
     this.weight = scope.variable('weight', [inFeatures, outFeatures], init === 'normal0.01' ? normalInitializer(0.01) : uniform);
     this.bias = scope.variable('bias', [outFeatures], init === 'torchDefault' ? uniform : constantInitializer(0));

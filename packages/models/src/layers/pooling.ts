@@ -1,6 +1,7 @@
 /**
  * Pooling with PyTorch semantics on NHWC tensors.
  */
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface PoolOptions {
@@ -27,7 +28,9 @@ export interface AvgPoolOptions extends PoolOptions {
  * @example
  * avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }); // ShuffleNetV1's stride-2 shortcut
  */
-export function avgPool2d(x: tf.Tensor4D, { kernelSize, stride = kernelSize, padding = 0, ceilMode = false }: AvgPoolOptions): tf.Tensor4D {
+export function avgPool2d(x: tf.Tensor4D, options: AvgPoolOptions): tf.Tensor4D {
+  assertKnownOptions('avgPool2d', options, ['kernelSize', 'stride', 'padding', 'ceilMode']);
+  const { kernelSize, stride = kernelSize, padding = 0, ceilMode = false } = options;
   if (ceilMode) {
     if (padding !== 0) throw new Error(`avgPool2d: ceilMode is only supported with padding 0, got padding ${padding}`);
     const [, height, width] = x.shape;
@@ -53,7 +56,9 @@ function overhang(size: number, kernelSize: number, stride: number): number {
  * @example
  * maxPool2d(x, { kernelSize: 2 }); // VGG's 2×2 stride-2 pool
  */
-export function maxPool2d(x: tf.Tensor4D, { kernelSize, stride = kernelSize, padding = 0 }: PoolOptions): tf.Tensor4D {
+export function maxPool2d(x: tf.Tensor4D, options: PoolOptions): tf.Tensor4D {
+  assertKnownOptions('maxPool2d', options, ['kernelSize', 'stride', 'padding']);
+  const { kernelSize, stride = kernelSize, padding = 0 } = options;
   return tf.maxPool(x, kernelSize, stride, padding === 0 ? 'valid' : padding);
 }
 

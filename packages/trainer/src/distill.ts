@@ -10,7 +10,7 @@ import { collectModel, describeModel, restoreModel } from './engine/model-state'
 import { COMMON_KEYS, assertModel, defaultLearningRate, deriveSeed, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
 import type { JsonValue } from './io/checkpoint';
 import { prefixedStore } from './io/store';
-import { METHODS, METHOD_NAMES } from './objectives/registry';
+import { METHODS, METHOD_NAMES, referenceObjectives } from './objectives/registry';
 import type { MethodInstance, ObjectiveSpec, OutputShapes } from './objectives/types';
 import { assertKnownOptions } from '@kd/internal';
 import { assertBoolean, assertNumber, assertObject, describeValue } from './validate';
@@ -127,7 +127,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
   if (student.numClasses !== teacher.numClasses) {
     throw new Error(`${fn}: student has ${student.numClasses} classes, teacher ${teacher.numClasses}`);
   }
-  const objectives = validateObjectives(fn, options.objectives ?? [{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9 }]);
+  const objectives = validateObjectives(fn, options.objectives ?? referenceObjectives('kd'));
   const measureTeacherCmi = assertBoolean(fn, 'measureTeacherCmi', options.measureTeacherCmi ?? true);
   const settings = resolveCommonOptions(fn, options, {
     epochs: 240,

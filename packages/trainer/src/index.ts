@@ -1,8 +1,8 @@
 export { trainTeacher, type TrainTeacherOptions } from './teacher';
 export { fineTuneTeacherMCMI, type FineTuneTeacherMcmiOptions, type CollapseGuard } from './mcmi';
 export { distillStudent, type DistillStudentOptions } from './distill';
-export { METHOD_NAMES } from './objectives/registry';
-export type { ObjectiveSpec } from './objectives/types';
+export { METHOD_NAMES, REFERENCE_WEIGHTS, referenceObjectives } from './objectives/registry';
+export type { ObjectiveSpec, ReferenceWeights } from './objectives/types';
 export type { CommonTrainingOptions } from './engine/options';
 export { defaultLearningRate } from './engine/options';
 export type { EpochRecord, TrainingResult } from './engine/loop';

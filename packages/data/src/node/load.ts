@@ -66,8 +66,8 @@ export async function ensureDataset({ fn, source, dataDir, download, reporter, r
   return folder;
 }
 
-function common<Split extends string>(fn: string, options: LoadOptions<Split>, splits: readonly Split[], defaultSource: DatasetSource) {
-  assertKnownOptions(fn, options, ['split', 'dataDir', 'download', 'reporter', 'source']);
+function common<Split extends string>(fn: string, options: LoadOptions<Split>, splits: readonly Split[], defaultSource: DatasetSource, extraKeys: readonly string[] = []) {
+  assertKnownOptions(fn, options, ['split', 'dataDir', 'download', 'reporter', 'source', ...extraKeys]);
   if (options === undefined) throw new Error(`${fn}: options.split is required (${splits.join(', ')})`);
   const split = assertOneOf(fn, 'options.split', options.split, splits);
   const download = assertBoolean(fn, 'options.download', options.download ?? true);
@@ -100,7 +100,7 @@ export async function loadCifar10(options: LoadOptions<'train' | 'test'>): Promi
  */
 export async function loadCifar100(options: LoadOptions<'train' | 'test'> & { labels?: 'fine' | 'coarse' }): Promise<Dataset> {
   const fn = 'loadCifar100';
-  const { split, download, source, dataDir, reporter } = common(fn, options, ['train', 'test'], CIFAR100_SOURCE);
+  const { split, download, source, dataDir, reporter } = common(fn, options, ['train', 'test'], CIFAR100_SOURCE, ['labels']);
   const labels = assertOneOf(fn, 'options.labels', options.labels ?? 'fine', ['fine', 'coarse'] as const);
   const namesFile = `${labels}_label_names.txt`;
   const folder = await ensureDataset({ fn, source, dataDir, download, reporter, required: [`${split}.bin`, namesFile] });
@@ -192,7 +192,7 @@ function listJpegs(directory: string, prefix: string): FileBytes[] {
  */
 export async function loadTinyImagenet(options: LoadOptions<'train' | 'val' | 'test'> & { cache?: boolean }): Promise<Dataset> {
   const fn = 'loadTinyImagenet';
-  const { split, download, source, dataDir, reporter } = common(fn, options, ['train', 'val', 'test'], TINY_IMAGENET_SOURCE);
+  const { split, download, source, dataDir, reporter } = common(fn, options, ['train', 'val', 'test'], TINY_IMAGENET_SOURCE, ['cache']);
   const cache = assertBoolean(fn, 'options.cache', options.cache ?? true);
   const required = ['wnids.txt', 'words.txt', split === 'val' ? 'val/val_annotations.txt' : `${split}`];
   const folder = await ensureDataset({ fn, source: source as ArchiveSource, dataDir, download, reporter, required });

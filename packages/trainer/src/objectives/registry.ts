@@ -24,7 +24,7 @@ import { modelRecipe } from '@kd/models';
 import { deriveSeed } from '../engine/options';
 import { assertNumber } from '../validate';
 import { assertSameCount, channelsOf, pick, selectFeatureIndices } from './features';
-import type { MethodContext, MethodDefinition, MethodInstance, PreStage } from './types';
+import type { MethodContext, MethodDefinition, MethodInstance, ObjectiveSpec, PreStage, ReferenceWeights } from './types';
 
 /** Builds a head, prefixing its constructor's error with where it was configured. */
 function buildHead<T>(where: string, build: () => T): T {
@@ -67,18 +67,21 @@ const definitions: MethodDefinition[] = [
   {
     name: 'ce',
     summary: 'cross-entropy with the labels (γ)',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 0 },
     optionKeys: [],
     create: () => stateless(({ student, labels }) => crossEntropy(student.logits, labels)),
   },
   {
     name: 'kd',
     summary: 'Hinton KD, T²·KL(softmax(t/T) ‖ softmax(s/T)), T = 4',
+    referenceWeights: { gamma: 0.1, alpha: 0.9, beta: 0 },
     optionKeys: ['temperature'],
     create: (_context, options) => stateless(({ student, teacher }) => kdLoss(student.logits, teacher.logits, options)),
   },
   {
     name: 'dkd',
     summary: 'decoupled KD (α·TCKD + β·NCKD) times the warm-up min(epoch/warmupEpochs, 1), warmupEpochs = 20',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 1 },
     optionKeys: ['alpha', 'beta', 'temperature', 'warmupEpochs'],
     create(context, options) {
       // mdistiller's DKD multiplies the term by min(epoch / 20, 1) (epochs 1-based); warmupEpochs 0 turns it off.
@@ -93,6 +96,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'at',
     summary: 'attention transfer on every stage output (feat[1:-1]), p = 2',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 1000 },
     optionKeys: ['p'],
     create(context, options) {
       const s = selectFeatureIndices(context.where, 'student', context.student, 'stages');
@@ -104,6 +108,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'sp',
     summary: 'similarity preserving on the last conv map (feat[-2])',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 3000 },
     optionKeys: [],
     create(context) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'lastMap') as [number];
@@ -116,6 +121,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'rkd',
     summary: 'relational KD (distance 25 + angle 50) on the pooled vector',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 1 },
     optionKeys: ['distanceWeight', 'angleWeight'],
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
@@ -126,6 +132,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'pkt',
     summary: 'probabilistic knowledge transfer on the pooled vector',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 30000 },
     optionKeys: ['epsilon'],
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
@@ -136,6 +143,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'nst',
     summary: 'neuron selectivity transfer (polynomial MMD) on every stage output',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 50 },
     optionKeys: [],
     create(context) {
       const s = selectFeatureIndices(context.where, 'student', context.student, 'stages');
@@ -147,6 +155,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'ab',
     summary: 'activation boundaries: pre-stage on the pre-activations (connectors where shapes differ), then no main-stage term',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 0 },
     optionKeys: ['margin', ...PRE_STAGE_KEYS],
     create(context, options) {
       const { where } = context;
@@ -200,6 +209,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'fsp',
     summary: 'flow of solution procedure: pre-stage on FSP matrices of feat[:-1], then no main-stage term (RepDistiller)',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 0 },
     optionKeys: [...PRE_STAGE_KEYS],
     create(context, options) {
       const s = selectFeatureIndices(context.where, 'student', context.student, 'allMaps');
@@ -224,6 +234,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'fitnet',
     summary: 'FitNet hint with a trained regressor on feat[hintLayer] (default 2)',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 100 },
     optionKeys: ['hintLayer'],
     create(context, options) {
       const { where } = context;
@@ -251,6 +262,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'vid',
     summary: 'variational information distillation, one head per stage output (feat[1:-1])',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 1 },
     optionKeys: ['hiddenChannels', 'initialVariance', 'epsilon'],
     create(context, options) {
       const s = selectFeatureIndices(context.where, 'student', context.student, 'stages');
@@ -279,6 +291,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'vidlp',
     summary: "VID-LP: the teacher's logits from the student's pooled vector",
+    referenceWeights: undefined,
     optionKeys: ['initialVariance', 'epsilon'],
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
@@ -296,6 +309,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'cc',
     summary: 'correlation congruence with trained embeddings of the pooled vectors',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 0.02 },
     optionKeys: ['embedDim'],
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
@@ -314,6 +328,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'crd',
     summary: 'contrastive representation distillation with memory banks over the training set',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 0.8 },
     optionKeys: ['embedDim', 'numNegatives', 'temperature', 'momentum'],
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
@@ -357,6 +372,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'icd',
     summary: 'InfoNCE-style contrastive distillation of the pooled vectors (ICD)',
+    referenceWeights: { gamma: 1, alpha: 0, beta: 1 },
     optionKeys: ['embedDim', 'alpha'],
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
@@ -375,6 +391,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'mimkd',
     summary: "MIMKD-style local/global MI between the student's pooled vector and the teacher's last map",
+    referenceWeights: undefined,
     optionKeys: ['embedDim', 'estimator', 'localWeight', 'globalWeight'],
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
@@ -393,6 +410,7 @@ const definitions: MethodDefinition[] = [
   {
     name: 'ft',
     summary: "factor transfer: paraphraser pre-stage on the teacher's last map, then translator + FT loss",
+    referenceWeights: { gamma: 1, alpha: 0, beta: 200 },
     optionKeys: ['rate', ...PRE_STAGE_KEYS],
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'lastMap') as [number];
@@ -420,6 +438,37 @@ const definitions: MethodDefinition[] = [
     },
   },
 ];
+
+/**
+ * The reference weights of every method that has them (see {@link ReferenceWeights}): the one table that
+ * `distillStudent`'s default objective, the README's method table and the examples read.
+ */
+export const REFERENCE_WEIGHTS: Readonly<Record<string, ReferenceWeights>> = Object.fromEntries(
+  definitions.flatMap((definition) => (definition.referenceWeights === undefined ? [] : [[definition.name, definition.referenceWeights] as const])),
+);
+
+/**
+ * The reference objective of a method: `[{ ce, γ }, { kd, α } when α > 0, { method, β }]` (KD: `[ce 0.1, kd 0.9]`),
+ * with `options` for the method's entry. Throws for a method without reference weights.
+ *
+ * @example
+ * referenceObjectives('at'); // [{ method: 'ce', weight: 1 }, { method: 'at', weight: 1000 }]
+ */
+export function referenceObjectives(method: string, options?: Record<string, unknown>): ObjectiveSpec[] {
+  const weights = REFERENCE_WEIGHTS[method];
+  if (weights === undefined) {
+    const known = METHODS.has(method) ? `'${method}' has no reference weights` : `unknown method '${method}'`;
+    throw new Error(`referenceObjectives: ${known}; methods with reference weights: ${Object.keys(REFERENCE_WEIGHTS).join(', ')}`);
+  }
+  const withOptions = (spec: ObjectiveSpec): ObjectiveSpec => (options === undefined ? spec : { ...spec, options });
+  if (method === 'ce') return [withOptions({ method: 'ce', weight: weights.gamma })];
+  if (method === 'kd') return [{ method: 'ce', weight: weights.gamma }, withOptions({ method: 'kd', weight: weights.alpha })];
+  return [
+    { method: 'ce', weight: weights.gamma },
+    ...(weights.alpha > 0 ? [{ method: 'kd', weight: weights.alpha }] : []),
+    withOptions({ method, weight: weights.beta }),
+  ];
+}
 
 /** Every method {@link distillStudent} knows, by name. */
 export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(definitions.map((definition) => [definition.name, definition]));

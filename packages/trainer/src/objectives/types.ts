@@ -74,11 +74,26 @@ export interface MethodContext {
   learningRate: number;
 }
 
+/**
+ * The weights of RepDistiller's `run_cifar_distill.sh` for a method: L = γ·CE + α·KD + β·method
+ * (`-r`, `-a`, `-b`). KD itself is γ·CE + α·KD with β unused.
+ */
+export interface ReferenceWeights {
+  gamma: number;
+  alpha: number;
+  beta: number;
+}
+
 /** A method of the registry. */
 export interface MethodDefinition {
   name: string;
   /** One line for the README and error messages. */
   summary: string;
+  /**
+   * The reference weights (RepDistiller's script; DKD: mdistiller's; ICD: its authors'), or undefined for a
+   * method the reference scripts do not run.
+   */
+  referenceWeights: ReferenceWeights | undefined;
   /** Option keys the method itself accepts (those of its loss or head, minus the inferred sizes). */
   optionKeys: readonly string[];
   create(context: MethodContext, options: Record<string, unknown>): MethodInstance;

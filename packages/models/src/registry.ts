@@ -9,6 +9,7 @@ import { shuffleNetV1 } from './models/shufflenet-v1';
 import { shuffleNetV2 } from './models/shufflenet-v2';
 import { vggBn, vggConfigs } from './models/vgg';
 import { wideResNet } from './models/wrn';
+import { assertKnownOptions } from '@kd/internal';
 import { assertInteger, assertOptions } from './validate';
 import { buildZooModel, type ArchitectureBuilder, type ZooModel } from './zoo-model';
 import type { KdModel } from './types';
@@ -55,6 +56,8 @@ export interface CreateModelOptions {
   /** `mlp` only: the width of each hidden layer, at least one layer. Default `[256, 256]`. */
   hiddenSizes?: readonly number[];
 }
+
+const createModelKeys: readonly (keyof CreateModelOptions)[] = ['numClasses', 'seed', 'inputChannels', 'inputShape', 'hiddenSizes'];
 
 /** What a registered factory receives: {@link CreateModelOptions} with defaults filled in, plus the name. */
 export interface ModelFactoryOptions {
@@ -192,6 +195,7 @@ export function createModel(name: string, options: CreateModelOptions): KdModel 
   }
   assertOptions(fn, options);
   if (options === undefined) throw new Error(`${fn}: options.numClasses is required`);
+  assertKnownOptions(fn, options, createModelKeys);
   const numClasses = assertInteger(fn, 'options.numClasses', options.numClasses, { min: 1 });
   const seed = assertInteger(fn, 'options.seed', options.seed ?? 0, { min: 0 });
   const fnOfModel = `${fn}('${name}')`;

@@ -109,6 +109,11 @@ describeWithBackends('mlp', () => {
     for (const [options, fragments] of bad) {
       expectThrowsWith(() => createModel('mlp', { numClasses: 3, ...options }), "createModel('mlp')", ...fragments);
     }
+    expectThrowsWith(
+      () => createModel('mlp', { numClasses: 3, hiddenSize: [4] } as unknown as Parameters<typeof createModel>[1]),
+      'createModel',
+      "unknown option 'hiddenSize', did you mean 'hiddenSizes'?",
+    );
     expectThrowsWith(() => createModel('resnet8', { numClasses: 3, hiddenSizes: [4] }), 'createModel', 'hiddenSizes', "'resnet8' is convolutional");
     expectThrowsWith(() => createModel('resnet8', { numClasses: 3, inputShape: [32, 32, 3] }), 'createModel', 'inputShape', "'resnet8'");
   });

@@ -12,7 +12,7 @@ Every fixture is gzip-compressed (the weights take few distinct values, so they 
 
 Usage (Debian: apt-get install python3-torch; no other package needed):
   python3 scripts/make-torch-fixtures.py write [output-directory]      # default src/__fixtures__/torch
-  python3 scripts/make-torch-fixtures.py check MODEL FILE.safetensors   # PyTorch logits of a saved model
+  python3 scripts/make-torch-fixtures.py check MODEL FILE.safetensors   # load into PyTorch, compare logits
   python3 scripts/make-torch-fixtures.py bench-checkpoint FILE.pth      # a random resnet32x4 (zip format)
 """
 import collections
@@ -493,8 +493,12 @@ def check(name, path):
     model.eval()
     with torch.no_grad():
         logits = model(fixed_input())
-    print(f'{path}: load_state_dict strict: {result}')
-    print(json.dumps({'logits': logits.flatten().tolist()}))
+    print(f'{path}: load_state_dict(strict=True): {result}')
+    manifest_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src', '__fixtures__', 'torch', 'manifest.json')
+    with open(manifest_path) as file:
+        reference = torch.tensor(json.load(file)['models'][name]['logits'])
+    difference = (logits.flatten() - reference).abs().max().item()
+    print(f'{name}: max |logit difference| against the fixture logits {difference:.3g} (logit scale {reference.abs().max().item():.3g})')
 
 
 def bench_checkpoint(path):

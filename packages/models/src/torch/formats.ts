@@ -210,13 +210,15 @@ function readSafetensors(bytes: Uint8Array, context: ErrorContext): Map<string, 
     }
     const size = elementSize[dtype];
     if ((end - begin) % size !== 0) context.fail(`corrupt safetensors file: tensor '${key}' has ${end - begin} bytes, not a whole number of ${dtype} elements`);
-    const storage: StorageRef = { key, dtype, numel: (end - begin) / size, bytes: () => bytes.subarray(dataStart + begin, dataStart + end) };
-    const dims = Array.isArray(shape) ? shape : [];
-    const tensor = checkedTensor(context, key, storage, 0, shape, Array.isArray(shape) && shape.every((value) => Number.isSafeInteger(value)) ? contiguousStrides(dims as number[]) : undefined);
-    if (tensor.numel !== storage.numel) {
-      context.fail(`corrupt safetensors file: tensor '${key}' of shape [${dims.join(', ')}] needs ${tensor.numel * size} bytes, its data_offsets give ${end - begin}`);
+    if (!Array.isArray(shape) || !shape.every((value) => Number.isSafeInteger(value) && value >= 0)) {
+      return context.fail(`corrupt safetensors file: tensor '${key}' has an invalid shape ${JSON.stringify(shape)}`);
     }
-    tensors.set(key, tensor);
+    const numel = (shape as number[]).reduce((product, value) => product * value, 1);
+    if (numel * size !== end - begin) {
+      context.fail(`corrupt safetensors file: tensor '${key}' of shape [${shape.join(', ')}] needs ${numel * size} bytes, its data_offsets give ${end - begin}`);
+    }
+    const storage: StorageRef = { key, dtype, numel, bytes: () => bytes.subarray(dataStart + begin, dataStart + end) };
+    tensors.set(key, checkedTensor(context, key, storage, 0, shape, contiguousStrides(shape as number[])));
   }
   return tensors;
 }

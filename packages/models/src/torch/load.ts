@@ -81,7 +81,7 @@ export function loadTorchStateDictAs(context: ErrorContext, model: KdModel, byte
 
   const byName = new Map(entries.map((variable) => [variable.name, variable]));
   const ignored = (name: string): boolean => name.endsWith('num_batches_tracked') && !byName.has(name);
-  const mismatched: string[] = [];
+  const mismatched: Array<{ rank: number; text: string }> = [];
   const missingKeys: string[] = [];
   for (const { name, variable } of entries) {
     const tensor = stateDict.get(name);
@@ -91,7 +91,7 @@ export function loadTorchStateDictAs(context: ErrorContext, model: KdModel, byte
     }
     const wanted = torchShape(variable.shape);
     if (tensor.shape.length !== wanted.length || tensor.shape.some((size, axis) => size !== wanted[axis])) {
-      mismatched.push(`${name} is ${describeShape(tensor.shape)}, the model wants ${describeShape(wanted)}`);
+      mismatched.push({ rank: wanted.length, text: `${name} is ${describeShape(tensor.shape)}, the model wants ${describeShape(wanted)}` });
     }
   }
   const unexpectedKeys = [...stateDict.keys()].filter((name) => !byName.has(name) && !ignored(name));
@@ -106,7 +106,9 @@ export function loadTorchStateDictAs(context: ErrorContext, model: KdModel, byte
   };
   if (mismatched.length > 0) {
     const more = mismatched.length > 3 ? `; … (${mismatched.length} shapes differ)` : '';
-    context.fail(`${into()}: ${mismatched.slice(0, 3).join('; ')}${more}`);
+    // Weights first (stable order): their shapes tell the architectures apart, BN vectors only the widths.
+    const shown = [...mismatched].sort((a, b) => Math.min(b.rank, 2) - Math.min(a.rank, 2)).slice(0, 3);
+    context.fail(`${into()}: ${shown.map(({ text }) => text).join('; ')}${more}`);
   }
   if (strict && missingKeys.length > 0) {
     context.fail(`${into()}: the checkpoint lacks ${missingKeys.length} key(s) the model has: ${preview(missingKeys)}`);

@@ -42,5 +42,9 @@ export async function saveSafetensorsFile(model: KdModel, path: string): Promise
   const fn = 'saveSafetensorsFile';
   if (typeof path !== 'string' || path === '') throw new Error(`${fn}: path must be a non-empty string, got ${JSON.stringify(path)}`);
   const bytes = await saveSafetensors(model);
-  writeFileAtomic(path, dirname(resolve(path)), bytes);
+  try {
+    writeFileAtomic(path, dirname(resolve(path)), bytes);
+  } catch (error) {
+    throw new Error(`${fn}: cannot write ${path}: ${(error as Error).message}`);
+  }
 }

@@ -196,8 +196,9 @@ export function unpickle(bytes: Uint8Array, start: number, persistentLoad: Persi
     return bytes.subarray(at, at + count);
   };
   const text = (count: number): string => {
+    const raw = slice(count);
     try {
-      return decoder.decode(slice(count));
+      return decoder.decode(raw);
     } catch {
       return fail('invalid UTF-8 string');
     }

@@ -502,7 +502,8 @@ def check(name, path):
 
 
 def bench_checkpoint(path):
-    model = build('resnet32x4', 7)
+    model = ARCHITECTURES['resnet32x4'](100)
+    randomize(model, 7)
     torch.save({'epoch': 240, 'model': model.state_dict(), 'accuracy': torch.tensor(79.4)}, path)
     print(f'{path}: resnet32x4, {sum(p.numel() for p in model.parameters())} parameters')
 

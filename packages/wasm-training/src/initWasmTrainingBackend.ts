@@ -2,6 +2,7 @@
  * One call that makes the wasm backend ready to train: thread count, binary location, the training kernels,
  * `tf.setBackend('wasm')`.
  */
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { isNode, nodeLogicalCores, startNodeWasmBackend, type WasmBinaryName } from './nodeWasmLoader';
@@ -113,14 +114,7 @@ async function startInBrowser(fn: string, threads: number | undefined): Promise<
  */
 export async function initWasmTrainingBackend(options: InitWasmTrainingBackendOptions = {}): Promise<WasmTrainingBackendInfo> {
   const fn = 'initWasmTrainingBackend';
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`${fn}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'threads' && key !== 'wasmPaths') {
-      throw new Error(`${fn}: unknown option '${key}', known: threads, wasmPaths`);
-    }
-  }
+  assertKnownOptions(fn, options, ['threads', 'wasmPaths']);
   const { threads: threadsOption, wasmPaths } = options;
   if (
     threadsOption !== undefined &&

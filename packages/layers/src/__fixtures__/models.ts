@@ -6,7 +6,7 @@ import { seededRandom, tf } from '@kd/test-utils';
 export function setSeededWeights(model: tfl.LayersModel, seed: number): void {
   const random = seededRandom(seed);
   for (const weight of model.weights) {
-    const size = weight.shape.reduce((a, b) => a * (b as number), 1);
+    const size = (weight.shape as number[]).reduce((a, b) => a * b, 1);
     const positive = /moving_variance|gamma/.test(weight.originalName);
     const values = Float32Array.from({ length: size }, () => (positive ? 0.5 : -0.5) + random());
     const tensor = tf.tensor(values, weight.shape as number[]);

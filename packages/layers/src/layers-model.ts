@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable, LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { ApplyOptions, KdModel, ModelOutput, NamedVariable } from '@kd/models';
-import { assertApplyArguments, assertName, assertNameList, assertOptions, closest, describeValue, formatShape } from './validate';
+import { closestKey } from '@kd/internal';
+import { assertApplyArguments, assertName, assertNameList, assertOptions, describeValue, formatShape } from './validate';
 
 type Layer = SymbolicTensor['sourceLayer'];
 type GraphNode = Layer['inboundNodes'][number];
@@ -91,7 +92,7 @@ function findLayer(fn: string, arg: string, model: LayersModel, name: string): L
   const layer = model.layers.find((candidate) => candidate.name === name);
   if (layer === undefined) {
     const names = model.layers.map((candidate) => candidate.name);
-    throw new Error(`${fn}: ${arg} '${name}' is not a layer of '${model.name}'; did you mean '${closest(name, names)}'? (layers: ${names.join(', ')})`);
+    throw new Error(`${fn}: ${arg} '${name}' is not a layer of '${model.name}'; did you mean '${closestKey(name, names)}'? (layers: ${names.join(', ')})`);
   }
   return layer;
 }

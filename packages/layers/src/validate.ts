@@ -1,5 +1,6 @@
 /** Option checks shared by the adapters: every message starts with the public function's name. */
 import type * as tf from '@tensorflow/tfjs-core';
+import { assertKnownOptions } from '@kd/internal';
 
 /** A short description of a value for error messages. */
 export function describeValue(value: unknown): string {
@@ -10,43 +11,10 @@ export function describeValue(value: unknown): string {
   return typeof value;
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min(substitution, (previous[j] as number) + 1, (current[j - 1] as number) + 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
-}
-
-/** The entry of `known` closest to `name` (edit distance), for "did you mean" hints. */
-export function closest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-/** Throws unless `value` is a plain object holding only `known` keys (`fn: unknown option 'x', did you mean 'y'?`). */
+/** Checks `options` is an object with only `known` keys (`fn: unknown option 'x', did you mean 'y'?`). */
 export function assertOptions(fn: string, value: unknown, known: readonly string[]): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error(`${fn}: options must be an object, got ${describeValue(value)}`);
-  }
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
-      throw new Error(`${fn}: unknown option '${key}', did you mean '${closest(key, known)}'? (known: ${known.join(', ')})`);
-    }
-  }
+  if (value === undefined) return {};
+  assertKnownOptions(fn, value, known);
   return value as Record<string, unknown>;
 }
 

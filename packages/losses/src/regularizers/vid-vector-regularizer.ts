@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
-import { assertNumber, assertSameBatch } from '../validate';
+import { assertSameBatch } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
-import { inverseSoftplusVariance } from './vid-regularizer';
+import { resolveVariance } from './vid-regularizer';
 
 export interface VIDVectorRegularizerOptions {
   /** Size D_s of the student's hidden vector (an MLP layer). */
@@ -53,11 +53,7 @@ export class VIDVectorRegularizer extends RegularizerBase {
       throw new Error(`${fn}: teacherShape must be [H, W, C_t], got ${JSON.stringify(shape)}`);
     }
     const teacherShape = shape.map((size, index) => assertSize(fn, `teacherShape[${index}]`, size)) as [number, number, number];
-    const initialVariance = assertNumber(fn, 'initialVariance', options.initialVariance ?? 5, { positive: true });
-    const epsilon = assertNumber(fn, 'epsilon', options.epsilon ?? 1e-5, { positive: true });
-    if (!(initialVariance > epsilon)) {
-      throw new Error(`${fn}: initialVariance (${initialVariance}) must exceed epsilon (${epsilon}): σ² = softplus(α) + ε > ε`);
-    }
+    const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentDim, teacherShape, initialVariance, epsilon, seed };
 
@@ -66,7 +62,6 @@ export class VIDVectorRegularizer extends RegularizerBase {
     const random = new SeededRandom(seed);
     this.kernel = this.addVariable('mean/kernel', defaultInit(random, studentDim * units, studentDim), [studentDim, units]);
     this.bias = this.addVariable('mean/bias', defaultInit(random, units, studentDim), [units]);
-    const alpha0 = inverseSoftplusVariance(initialVariance, epsilon);
     this.alpha = this.addVariable('alpha', new Float32Array(channels).fill(alpha0), [channels]);
   }
 

@@ -4,6 +4,7 @@
  * `kdLoss: studentLogits must be rank 2 [N, C], got rank 3 [2,3,4]`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertKnownOptions as rejectUnknownOptions } from '@kd/internal';
 
 /**
  * When value checks run:
@@ -256,9 +257,7 @@ export function assertKnownOptions(fn: string, options: unknown, known: readonly
     if (required) throw new Error(`${fn}: options are required`);
     return;
   }
-  for (const key of Object.keys(options as object)) {
-    if (!known.includes(key)) throw new Error(`${fn}: unknown option '${key}' (known options: ${known.join(', ')})`);
-  }
+  rejectUnknownOptions(fn, options, known);
 }
 
 /**

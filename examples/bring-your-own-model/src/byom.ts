@@ -143,8 +143,9 @@ export async function bringYourOwnModel(config: ByomConfig): Promise<ByomResult>
       objectives: [
         { method: 'ce', weight: 0.1 },
         { method: 'kd', weight: 0.9, options: { temperature: 4 } },
-        // FitNet's hint on features[1]: 'student_block2' regressed onto 'teacher_block2' (both 14×14).
-        { method: 'fitnet', weight: 100, options: { hintLayer: 1 } },
+        // FitNet's hint on features[1]: 'student_block2' regressed onto 'teacher_block2' (both 14×14). β = 10, not
+        // RepDistiller's 100: at 100 the hint's gradient swamps CE and KD for a student this small.
+        { method: 'fitnet', weight: 10, options: { hintLayer: 1 } },
       ],
       store: store('student-kd-fitnet'),
     });

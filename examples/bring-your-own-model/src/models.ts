@@ -4,15 +4,19 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-/** The teacher: two conv blocks (conv → BN → ReLU → max-pool) of `width` and 2·`width` filters, a softmax head. */
+/**
+ * The teacher: two conv blocks (conv → BN → ReLU → max-pool) of `width` and 2·`width` filters, a softmax head.
+ * BN momentum 0.9 instead of Keras' 0.99: a few hundred steps are too few for 0.99's moving statistics to leave
+ * their initial values, and inference-mode BN would then normalise with the wrong ones.
+ */
 export function buildTeacher(width: number): tfl.Sequential {
   const model = tfl.sequential({ name: 'teacher' });
   model.add(tfl.layers.conv2d({ name: 'teacher_conv1', inputShape: [28, 28, 1], filters: width, kernelSize: 3, padding: 'same', useBias: false }));
-  model.add(tfl.layers.batchNormalization({ name: 'teacher_bn1' }));
+  model.add(tfl.layers.batchNormalization({ name: 'teacher_bn1', momentum: 0.9 }));
   model.add(tfl.layers.reLU({ name: 'teacher_block1' }));
   model.add(tfl.layers.maxPooling2d({ name: 'teacher_pool1', poolSize: 2 }));
   model.add(tfl.layers.conv2d({ name: 'teacher_conv2', filters: 2 * width, kernelSize: 3, padding: 'same', useBias: false }));
-  model.add(tfl.layers.batchNormalization({ name: 'teacher_bn2' }));
+  model.add(tfl.layers.batchNormalization({ name: 'teacher_bn2', momentum: 0.9 }));
   model.add(tfl.layers.reLU({ name: 'teacher_block2' }));
   model.add(tfl.layers.maxPooling2d({ name: 'teacher_pool2', poolSize: 2 }));
   model.add(tfl.layers.flatten({ name: 'teacher_flatten' }));

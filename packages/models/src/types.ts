@@ -21,10 +21,14 @@ export interface ModelOutput {
   logits: tf.Tensor2D;
   /**
    * The reference's feature list: stem output, each stage output (NHWC, `[N, H, W, C]`), then the pooled
-   * penultimate vector (`[N, C]`), in that order.
+   * penultimate vector (`[N, C]`), in that order. For the `mlp`: each hidden layer's output `[N, h_i]`, the last
+   * one being the penultimate vector.
    */
   features: tf.Tensor[];
-  /** Stage outputs before their last ReLU (same order as the stage entries of `features`, no stem/pooled). */
+  /**
+   * Stage outputs before their last ReLU (same order as the stage entries of `features`, no stem/pooled); for
+   * the `mlp`, every hidden layer before its ReLU.
+   */
   preactFeatures: tf.Tensor[];
 }
 
@@ -51,6 +55,18 @@ export interface KdModel {
    * always have it; `saveWeights`/`loadWeights` need it.
    */
   readonly namedVariables?: readonly NamedVariable[];
+  /**
+   * `[height, width]` of the only input size the model takes, when it takes just one (an MLP, a Keras model
+   * built for 28×28); undefined when any size works (the zoo's CNNs). Trainers check datasets against it.
+   */
+  readonly inputSize?: readonly [number, number];
+  /** Optional: a name per entry of `features` (e.g. the Keras layer names), so CAM can pick a feature by name. */
+  readonly featureNames?: readonly string[];
+  /**
+   * Optional: why the model cannot be trained (e.g. a graph model has no trainable variables and no training
+   * mode). Trainers refuse such a model as the model they train, with this reason; it can still be a teacher.
+   */
+  readonly inferenceOnly?: string;
   /** Forward pass on `[N, H, W, inputChannels]` float32 images. */
   apply(images: tf.Tensor4D, options: ApplyOptions): ModelOutput;
   /** Number of trainable scalars (BN running statistics excluded). */

@@ -71,13 +71,13 @@ describe('parseCommandLine', () => {
 });
 
 describe('presets', () => {
-  it('hold the recipe of the research notes', () => {
+  it('hold the reference recipes', () => {
     expect(STANDARD_PAIRS).toHaveLength(13);
     expect(SWEEPS.pairs).toHaveLength(13);
     const pair = getPreset('resnet32x4-resnet8x4');
     expect(pair).toMatchObject({
       epochs: 240, batchSize: 64, weightDecay: 5e-4, milestones: [150, 180, 210], teacherLearningRate: 0.05, studentLearningRate: 0.05,
-      mcmiLambda: 0.25, mcmiEpochs: 20, mcmiLearningRate: 0.05, gamma: 0.1, alpha: 0.9, beta: 0.8, temperature: 4,
+      mcmiLambda: 0.25, mcmiEpochs: 20, mcmiLearningRate: 0.05, gamma: 0.1, alpha: 0.9, beta: 0, temperature: 4, dkdBeta: 8,
       transferEpochs: 120, transferLearningRate: 0.05, transferMilestones: [30, 60, 90],
     });
     for (const student of ['shufflev1', 'shufflev2', 'mobilenetv2']) {

@@ -6,8 +6,8 @@ import { parseArgs } from 'node:util';
 import { backendChoices, type BackendChoice } from '@kd-example/common';
 import { defaultDataDir } from '@kd/data/node';
 import { listModels } from '@kd/models';
-import { METHOD_NAMES, defaultLearningRate } from '@kd/trainer';
-import { PRESETS, SWEEPS, getPreset, scaleMilestones, type Preset, type TeacherKind, type TransferDataset } from './presets';
+import { METHOD_NAMES, REFERENCE_WEIGHTS, defaultLearningRate } from '@kd/trainer';
+import { PRESETS, SWEEPS, ZERO_SHOT_PROTOCOLS, dkdBeta, getPreset, scaleMilestones, type Preset, type TeacherKind, type TransferDataset, type ZeroShotProtocol } from './presets';
 
 export const COMMANDS = ['train-teacher', 'finetune-mcmi', 'distill', 'few-shot', 'zero-shot', 'transfer', 'eigencam', 'sweep'] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -27,6 +27,8 @@ export interface RunConfig extends Preset {
   limitTrain: number | undefined;
   limitTest: number | undefined;
   quiet: boolean;
+  /** Print the resolved run configuration as JSON on stdout and exit, loading no data. */
+  printConfig: boolean;
   allowCollapse: boolean;
   /** Run name or directory of the teacher (distill, few-shot, zero-shot, finetune-mcmi). */
   teacherRef: string | undefined;
@@ -66,9 +68,9 @@ const FLAGS = {
   lambda: { type: 'string', help: 'MCMI λ in CE − λ·CMI' },
   'allow-collapse': { type: 'boolean', help: 'keep fine-tuning when MCMI collapses (disables the guard)' },
   method: { type: 'string', help: `kd, or a method used with CE (${METHOD_NAMES.filter((name) => name !== 'ce' && name !== 'kd').join(', ')})` },
-  gamma: { type: 'string', help: 'weight of CE' },
-  alpha: { type: 'string', help: 'weight of KD' },
-  beta: { type: 'string', help: 'weight of the added method' },
+  gamma: { type: 'string', help: 'weight of CE (default: the method\'s reference γ)' },
+  alpha: { type: 'string', help: 'weight of KD (default: the method\'s reference α)' },
+  beta: { type: 'string', help: 'weight of the added method (default: its reference weight)' },
   temperature: { type: 'string', help: 'KD temperature' },
   teacher: { type: 'string', help: 'teacher run name or directory' },
   'teacher-model': { type: 'string', help: 'teacher architecture instead of the preset\'s (e.g. resnet8)' },
@@ -83,13 +85,15 @@ const FLAGS = {
   presets: { type: 'string', help: 'comma-separated presets (sweep)' },
   sweep: { type: 'string', help: `named preset list (${Object.keys(SWEEPS).join(', ')})` },
   quiet: { type: 'boolean', help: 'no progress bar' },
+  'print-config': { type: 'boolean', help: 'print the resolved run configuration as JSON and exit (loads no data, trains nothing)' },
+  'zero-shot-protocol': { type: 'string', help: `${ZERO_SHOT_PROTOCOLS.join(' | ')}: drop the omitted classes inside each batch (default) or from the dataset` },
   help: { type: 'boolean', help: 'show this help' },
 } as const satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
 
 const COMMON: FlagName[] = ['preset', 'data-dir', 'out-dir', 'backend', 'threads', 'download', 'quiet', 'help', 'limit-test', 'seed'];
-const TRAINING: FlagName[] = ['run-name', 'resume', 'epochs', 'batch-size', 'lr', 'weight-decay', 'limit-train', 'teacher-model', 'student-model'];
+const TRAINING: FlagName[] = ['run-name', 'resume', 'epochs', 'batch-size', 'lr', 'weight-decay', 'limit-train', 'teacher-model', 'student-model', 'print-config'];
 const DISTILL: FlagName[] = ['method', 'gamma', 'alpha', 'beta', 'temperature', 'teacher', 'teacher-kind', 'lambda'];
 
 const COMMAND_FLAGS: Record<CommandName, FlagName[]> = {
@@ -97,7 +101,7 @@ const COMMAND_FLAGS: Record<CommandName, FlagName[]> = {
   'finetune-mcmi': [...COMMON, ...TRAINING, 'lambda', 'allow-collapse', 'teacher'],
   distill: [...COMMON, ...TRAINING, ...DISTILL],
   'few-shot': [...COMMON, ...TRAINING, ...DISTILL, 'fraction'],
-  'zero-shot': [...COMMON, ...TRAINING, ...DISTILL, 'omit'],
+  'zero-shot': [...COMMON, ...TRAINING, ...DISTILL, 'omit', 'zero-shot-protocol'],
   // The student's default run name depends on how it was distilled: the same flags pick it.
   transfer: [...COMMON, ...TRAINING, 'student', 'target', 'teacher', 'teacher-kind', 'method', 'lambda'],
   eigencam: [...COMMON, 'run-name', 'checkpoints', 'images', 'teacher-model', 'student-model', 'lambda', 'method', 'teacher', 'teacher-kind'],
@@ -239,6 +243,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     limitTrain: text('limit-train') === undefined ? undefined : parseNumber('limit-train', text('limit-train')!, { integer: true, positive: true }),
     limitTest: text('limit-test') === undefined ? undefined : parseNumber('limit-test', text('limit-test')!, { integer: true, positive: true }),
     quiet: flagOn('quiet'),
+    printConfig: flagOn('print-config'),
     allowCollapse: flagOn('allow-collapse'),
     teacherRef: text('teacher'),
     studentRef: text('student'),
@@ -246,7 +251,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     images: text('images') === undefined ? 8 : parseNumber('images', text('images')!, { integer: true, positive: true, max: 64 }),
     sweepPresets: undefined,
     flags: Object.entries(values)
-      .filter(([flag]) => !['preset', 'presets', 'sweep', 'help'].includes(flag))
+      .filter(([flag]) => !['preset', 'presets', 'sweep', 'help', 'print-config'].includes(flag))
       .map(([flag, value]) => [flag, value === true ? true : String(value)]),
   };
   for (const [flag, where] of [['data-dir', config.dataDir], ['out-dir', config.outDir]] as const) {
@@ -289,8 +294,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     }
     config.method = method;
   }
-  for (const [flag, key] of [['gamma', 'gamma'], ['alpha', 'alpha'], ['beta', 'beta']] as const) {
-    if (text(flag) !== undefined) config[key] = parseNumber(flag, text(flag)!, { nonNegative: true });
+  // γ, α, β: the method's reference weights (one table, REFERENCE_WEIGHTS of @kd/trainer), then the flags.
+  const reference = REFERENCE_WEIGHTS[config.method];
+  if (reference === undefined && text('beta') === undefined && COMMAND_FLAGS[command].includes('beta')) {
+    throw new Error(`--method ${config.method} has no reference weight (RepDistiller's scripts do not run it); pass --beta`);
+  }
+  for (const key of ['gamma', 'alpha', 'beta'] as const) {
+    config[key] = text(key) !== undefined ? parseNumber(key, text(key)!, { nonNegative: true }) : (reference?.[key] ?? (key === 'gamma' ? 1 : 0));
   }
   if (text('temperature') !== undefined) config.temperature = parseNumber('temperature', text('temperature')!, { positive: true });
   if (text('teacher-kind') !== undefined) config.teacherKind = oneOf<TeacherKind>('teacher-kind', text('teacher-kind')!, ['mll', 'mcmi']);
@@ -300,6 +310,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     if (new Set(classes).size !== classes.length) throw new Error(`--omit lists a class twice: ${text('omit')}`);
     if (classes.length >= 10) throw new Error('--omit must leave at least one CIFAR-10 class');
     config.omittedClasses = classes;
+  }
+  if (text('zero-shot-protocol') !== undefined) {
+    config.zeroShotProtocol = oneOf<ZeroShotProtocol>('zero-shot-protocol', text('zero-shot-protocol')!, ZERO_SHOT_PROTOCOLS);
   }
   if (text('target') !== undefined) config.transferDataset = oneOf<TransferDataset>('target', text('target')!, ['stl10', 'tiny-imagenet']);
   if (command === 'few-shot' && config.fewShotFraction === null) {
@@ -328,6 +341,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     const studentLrGiven = text('lr') !== undefined && !['train-teacher', 'finetune-mcmi', 'transfer'].includes(command);
     if (!studentLrGiven) config.studentLearningRate = defaultLearningRate(config.student);
   }
+  config.dkdBeta = dkdBeta(config.teacher, config.student);
   for (const [role, name] of [['teacher', config.teacher], ['student', config.student]] as const) {
     if (!models.has(name)) throw new Error(`preset '${preset.name}': unknown ${role} model '${name}'; known: ${[...models].join(', ')}`);
   }

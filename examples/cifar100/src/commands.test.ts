@@ -163,8 +163,13 @@ describeWithBackends('kd-cifar100 commands', () => {
     const outcome = await run(['zero-shot', '--preset', 'zero-shot-9-7', '--teacher-kind', 'mll', ...flags(...models)]);
     const saved = record(outcome.runDirectory);
     expect(saved.status).toBe('finished');
-    // Labels are (7·i) mod 10 for i < 16: classes 9 and 7 appear at i = 7 and i = 1, 11, so 13 samples remain.
-    expect(saved.config.trainSize).toBe(13);
+    // Per-batch masking: the loader goes over all 16 samples; labels are (7·i) mod 10 for i < 16, so classes 9
+    // and 7 (i = 7 and i = 1, 11) are dropped inside the batches and the student trains on 13 samples.
+    expect(saved.config.trainSize).toBe(16);
+    expect(outcome.result?.last.train.count).toBe(13);
+    const omitted = await run(['zero-shot', '--preset', 'zero-shot-9-7', '--teacher-kind', 'mll', '--zero-shot-protocol', 'omit-samples', '--run-name', 'omit', ...flags(...models)]);
+    expect(record(omitted.runDirectory).config.trainSize).toBe(13);
+    expect(omitted.result?.last.train.count).toBe(13);
     expect(messages.some((message) => message.startsWith('zero-shot: test accuracy on the omitted classes'))).toBe(true);
   });
 
@@ -190,6 +195,20 @@ describeWithBackends('kd-cifar100 commands', () => {
     expect(png.height).toBeGreaterThan(3 * 128);
     expect(png.height).toBeLessThan(4 * 128);
     expect((await run(argv)).skipped).toBe(true);
+  });
+
+  it('sweep --presets tiny runs through on fresh runs without --allow-collapse (near-chance teacher)', async () => {
+    // 256 random images of 100 classes: the teacher stays near chance (1%), as the real `tiny` preset's does.
+    const sweepData = join(root, 'sweep-data');
+    writeTinyDatasets(sweepData, { train: 256, test: 8 });
+    const sweepFlags = [
+      '--data-dir', sweepData, '--out-dir', join(root, 'sweep-runs'), '--backend', 'cpu', '--quiet',
+      '--limit-train', '256', '--limit-test', '8', '--batch-size', '32', '--epochs', '1', ...models,
+    ];
+    const steps = (await runCommandLine(['sweep', '--presets', 'tiny', ...sweepFlags], { log })) as SweepStep[];
+    expect(steps.map((step) => [step.command, step.error ?? null])).toEqual([['train-teacher', null], ['finetune-mcmi', null], ['distill', null]]);
+    expect(steps.every((step) => step.outcome?.skipped === false)).toBe(true);
+    expect(record(steps[1]!.outcome!.runDirectory).status).toBe('finished');
   });
 
   it('sweep runs each preset\'s pipeline and skips finished runs', async () => {

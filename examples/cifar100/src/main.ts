@@ -6,6 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from '@kd-example/common';
 import { parseCommandLine, parseRunCommand, usage, type CommandName } from './cli';
+import { runPlan, type TrainingCommand } from './run-plan';
 import { distillCommand } from './commands/distill';
 import { eigencamCommand } from './commands/eigencam';
 import { finetuneMcmiCommand } from './commands/finetune-mcmi';
@@ -17,6 +18,8 @@ import { transferCommand } from './commands/transfer';
 export interface RunOptions {
   /** Where messages go. Default stderr. */
   log?: Log;
+  /** Where `--print-config` writes the configuration. Default stdout. */
+  print?: (text: string) => void;
   /** Stops training between two steps; the run keeps its last checkpoint. */
   signal?: AbortSignal;
 }
@@ -32,6 +35,12 @@ export async function runCommandLine(argv: readonly string[], options: RunOption
     return undefined;
   }
   const { command, config } = parsed;
+  if (config.printConfig) {
+    // Before the backend is chosen and any data is read: the plan is computed from the flags alone.
+    const print = options.print ?? ((text: string) => process.stdout.write(text));
+    print(`${JSON.stringify(runPlan(command as TrainingCommand, config), null, 2)}\n`);
+    return undefined;
+  }
   const context: CommandContext = { log, ...(options.signal === undefined ? {} : { signal: options.signal }) };
   // One backend per process: a sweep's steps reuse it. The tfjs-node packages are imported from here, so they
   // resolve from this package's node_modules, where `pnpm add … --filter @kd-example/cifar100` puts them.

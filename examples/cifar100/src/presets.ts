@@ -1,15 +1,25 @@
 /**
  * Typed presets, one flat config per run family (nanoGPT/flax style): every number a command uses is here, and
- * a flag overrides a field for one run. Values follow RepDistiller's CIFAR recipe and the MCMI repository's
- * scripts (research notes: mcmi-and-repdistiller.md §1–§3, mimkd-icd-vid-cmi.md §2 for the transfer probe).
+ * a flag overrides a field for one run. Values follow RepDistiller's CIFAR recipe (train_teacher.py,
+ * train_student.py, run_cifar_distill.sh), the MCMI repository's scripts, mdistiller's DKD configs and ICD's
+ * transfer_student.py for the linear probe.
  */
-import { defaultLearningRate } from '@kd/trainer';
+import { CIFAR100_NORMALIZATION, CIFAR10_NORMALIZATION, type Normalization } from '@kd/data';
+import { REFERENCE_WEIGHTS, defaultLearningRate } from '@kd/trainer';
 
 export type SourceDataset = 'cifar100' | 'cifar10';
 export type TransferDataset = 'stl10' | 'tiny-imagenet';
 export type TeacherKind = 'mll' | 'mcmi';
 /** Which distillation command a preset is made for (`sweep` runs the matching pipeline). */
 export type PresetTask = 'distill' | 'few-shot' | 'zero-shot';
+/**
+ * How zero-shot leaves classes out. 'mask-batches' (the MCMI authors' ZeroShot code): the loader goes over the
+ * full training set and the omitted classes' samples are dropped inside each mini-batch, so an epoch has as many
+ * steps as on the full set (with smaller batches). 'omit-samples': the samples are removed from the dataset,
+ * so an epoch has fewer steps (up to 2.5× fewer with 6 of 10 classes omitted).
+ */
+export type ZeroShotProtocol = 'mask-batches' | 'omit-samples';
+export const ZERO_SHOT_PROTOCOLS: readonly ZeroShotProtocol[] = ['mask-batches', 'omit-samples'];
 
 export interface Preset {
   name: string;
@@ -19,6 +29,9 @@ export interface Preset {
   teacher: string;
   student: string;
   seed: number;
+
+  /** Per-channel normalisation after x/255 (CIFAR-100's statistics; the MCMI authors' for zero-shot CIFAR-10). */
+  normalization: Normalization;
 
   // Recipe shared by train-teacher and distill (RepDistiller): SGD momentum 0.9, step decay ×0.1.
   epochs: number;
@@ -37,18 +50,22 @@ export interface Preset {
   mcmiEpochs: number;
   mcmiLearningRate: number;
 
-  // Student objective: γ·CE + α·KD(T) + β·method (β unused for method 'kd').
+  // Student objective: γ·CE + α·KD(T) + β·method (β unused for method 'kd'). γ, α, β are the method's
+  // reference weights (REFERENCE_WEIGHTS of @kd/trainer) unless --gamma/--alpha/--beta are given.
   teacherKind: TeacherKind;
   method: string;
   gamma: number;
   alpha: number;
   beta: number;
   temperature: number;
+  /** DKD's β (weight of NCKD) for this pair, mdistiller's per-pair value (its α is 1, T 4, warm-up 20 epochs). */
+  dkdBeta: number;
 
   // few-shot: the first fraction of the training split ('head'), epochs as long as the full split.
   fewShotFraction: number | null;
-  // zero-shot: classes the student never sees.
+  // zero-shot: classes the student never sees, and how they are left out.
   omittedClasses: number[];
+  zeroShotProtocol: ZeroShotProtocol;
 
   // transfer: linear probe (ICD's transfer_student.py).
   transferDataset: TransferDataset;
@@ -81,11 +98,30 @@ export const STANDARD_PAIRS: readonly (readonly [string, string])[] = [
   ['wrn40_2', 'wrn40_1'],
 ];
 
+/**
+ * mdistiller's DKD β per CIFAR-100 pair: 2 with a resnet56 or resnet110 teacher, 6 with a vgg13 teacher and for
+ * the WRN → WRN pairs, 8 for the others.
+ */
+export function dkdBeta(teacher: string, student: string): number {
+  if (teacher === 'resnet56' || teacher === 'resnet110') return 2;
+  if (teacher === 'vgg13' || (teacher.startsWith('wrn') && student.startsWith('wrn'))) return 6;
+  return 8;
+}
+
+/**
+ * CIFAR-10 as the MCMI authors' zero-shot code normalises it: the usual mean, and the std (0.2023, 0.1994,
+ * 0.2010) that their transforms use (not the all-pixel std of @kd/data's CIFAR10_NORMALIZATION).
+ */
+export const ZERO_SHOT_CIFAR10_NORMALIZATION: Normalization = { mean: [...CIFAR10_NORMALIZATION.mean], std: [0.2023, 0.1994, 0.201] };
+
+const KD_WEIGHTS = REFERENCE_WEIGHTS.kd!;
+
 function recipe(teacher: string, student: string): Omit<Preset, 'name' | 'description' | 'task' | 'dataset'> {
   return {
     teacher,
     student,
     seed: 0,
+    normalization: CIFAR100_NORMALIZATION,
     epochs: 240,
     batchSize: 64,
     weightDecay: 5e-4,
@@ -98,12 +134,14 @@ function recipe(teacher: string, student: string): Omit<Preset, 'name' | 'descri
     mcmiLearningRate: 0.05,
     teacherKind: 'mcmi',
     method: 'kd',
-    gamma: 0.1,
-    alpha: 0.9,
-    beta: 0.8,
+    gamma: KD_WEIGHTS.gamma,
+    alpha: KD_WEIGHTS.alpha,
+    beta: KD_WEIGHTS.beta,
     temperature: 4,
+    dkdBeta: dkdBeta(teacher, student),
     fewShotFraction: null,
     omittedClasses: [],
+    zeroShotProtocol: 'mask-batches',
     transferDataset: 'stl10',
     transferEpochs: 120,
     transferLearningRate: 0.05,
@@ -139,6 +177,7 @@ function buildPresets(): Preset[] {
       task: 'zero-shot',
       dataset: 'cifar10',
       ...recipe('resnet56', 'resnet20'),
+      normalization: ZERO_SHOT_CIFAR10_NORMALIZATION,
       omittedClasses: [...classes],
     });
   }
@@ -185,7 +224,13 @@ export function getPreset(name: string): Preset {
   if (preset === undefined) {
     throw new Error(`--preset: unknown preset '${name}'; known presets: ${PRESETS.map((candidate) => candidate.name).join(', ')}`);
   }
-  return { ...preset, milestones: [...preset.milestones], omittedClasses: [...preset.omittedClasses], transferMilestones: [...preset.transferMilestones] };
+  return {
+    ...preset,
+    milestones: [...preset.milestones],
+    omittedClasses: [...preset.omittedClasses],
+    transferMilestones: [...preset.transferMilestones],
+    normalization: { mean: [...preset.normalization.mean], std: [...preset.normalization.std] },
+  };
 }
 
 /**

@@ -74,7 +74,7 @@ describeWithBackends('fineTuneTeacherMCMI', () => {
   });
 
   it('judges collapse against chance: the accuracy test needs a pretrained teacher at twice chance or more', () => {
-    const base = { numClasses: 100, lambda: 0.25, minAccuracyRatio: 0.5, maxCrossEntropy: Math.log(100) };
+    const base = { numClasses: 100, lambda: 0.25, minAccuracyRatio: 0.5, maxCrossEntropy: Math.log(100), pretrainedCount: 50_000, pretrainedCrossEntropy: 3 };
     // The smoke preset's case: a near-chance teacher (1.56%) whose fine-tuned accuracy is 0.39%, CE below log 100.
     expect(collapseReason({ ...base, accuracy: 0.0039, crossEntropy: 4.5, pretrainedAccuracy: 0.0156 })).toBeUndefined();
     // At exactly twice chance the accuracy test applies.
@@ -82,10 +82,15 @@ describeWithBackends('fineTuneTeacherMCMI', () => {
       "training accuracy 0.99% fell below 50% of the pretrained teacher's 2.00% (chance is 1.00%)",
     );
     expect(collapseReason({ ...base, accuracy: 0.4, crossEntropy: 2, pretrainedAccuracy: 0.7 })).toBeUndefined();
+    // On 16 images, 1 correct (6.25%) is within 3 standard errors of chance (threshold 1% + 3·√(0.0099/16) = 8.46%).
+    expect(collapseReason({ ...base, pretrainedCount: 16, accuracy: 0, crossEntropy: 4.5, pretrainedAccuracy: 1 / 16 })).toBeUndefined();
+    expect(collapseReason({ ...base, pretrainedCount: 16, accuracy: 0, crossEntropy: 4.5, pretrainedAccuracy: 2 / 16 })).toContain('fell below');
     // CE above log C (a uniform guess) is a collapse whatever the teacher.
     expect(collapseReason({ ...base, accuracy: 0.01, crossEntropy: 4.7, pretrainedAccuracy: 0.0156 })).toContain(
       'training cross-entropy 4.7000 nats exceeded 4.6052 (log 100, a uniform guess)',
     );
+    // ... unless the pretrained teacher never beat a uniform guess (the smoke preset's 1-epoch teacher: CE 4.62).
+    expect(collapseReason({ ...base, accuracy: 0.01, crossEntropy: 4.64, pretrainedAccuracy: 0.0156, pretrainedCrossEntropy: 4.62 })).toBeUndefined();
   });
 
   it('shuffles the centroid pass (training-mode BN on class-sorted data would skew it)', async () => {

@@ -1,16 +1,15 @@
 import { fewShotSubset, omitClasses, type Dataset } from '@kd/data';
 import { createModel } from '@kd/models';
-import { distillStudent } from '@kd/trainer';
+import { distillStudent, type LoaderFactory } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
-import { loadRunModel, resolveRunDirectory } from '../runs';
+import { runPlan, type RunPlan } from '../run-plan';
+import { maskingLoader } from '../zero-shot';
+import { loadRunModel } from '../runs';
 import {
   mcmiRunName,
   runInDirectory,
   skipIfFinished,
-  stepSchedule,
-  studentObjectives,
-  studentRunName,
   teacherDirectory,
   type CommandContext,
   type CommandOutcome,
@@ -18,15 +17,17 @@ import {
 
 export type DistillTask = 'distill' | 'few-shot' | 'zero-shot';
 
-/** The training set a task's student sees, and the epoch length (few-shot epochs are as long as the full set). */
-function studentTrainingSet(task: DistillTask, config: RunConfig, train: Dataset): { train: Dataset; epochLength?: number } {
-  if (task === 'few-shot') {
-    // The MCMI repository keeps the first fraction·N images in file order ('head') and cycles them N times per epoch.
-    const subset = fewShotSubset(train, { fraction: config.fewShotFraction ?? 1, mode: 'head' });
-    return { train: subset, epochLength: train.labels.length };
-  }
-  if (task === 'zero-shot') return { train: omitClasses(train, { classes: config.omittedClasses }) };
-  return { train };
+/**
+ * The training set a task's student sees, and its loader: few-shot cycles the head subset (epochs as long as
+ * the full set, `plan.trainer.epochLength`); zero-shot keeps the full set and drops the omitted classes inside
+ * each batch ('mask-batches', see zero-shot.ts) or removes them from the set ('omit-samples').
+ */
+function studentTrainingSet(plan: RunPlan, train: Dataset): { train: Dataset; loader?: LoaderFactory } {
+  if (plan.data.fewShot !== undefined) return { train: fewShotSubset(train, { fraction: plan.data.fewShot.fraction, mode: 'head' }) };
+  const zeroShot = plan.data.zeroShot;
+  if (zeroShot === undefined) return { train };
+  if (zeroShot.protocol === 'omit-samples') return { train: omitClasses(train, { classes: zeroShot.omittedClasses }) };
+  return { train, loader: maskingLoader({ omitted: zeroShot.omittedClasses, normalization: plan.trainer.normalization }) };
 }
 
 /**
@@ -35,12 +36,14 @@ function studentTrainingSet(task: DistillTask, config: RunConfig, train: Dataset
  * recipe (240 epochs, lr 0.05 or 0.01 for MobileNetV2/ShuffleNets, ×0.1 at 150/180/210).
  */
 export async function distillCommand(task: DistillTask, config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
-  const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? studentRunName(config, task));
+  const plan = runPlan(task, config);
+  const { runDirectory } = plan;
   const teacherRun = teacherDirectory(config);
   const finished = skipIfFinished(runDirectory, log);
   if (finished !== undefined) return finished;
-  const { train: fullTrain, test, normalization } = await loadSourceDataset(config);
-  const { train, epochLength } = studentTrainingSet(task, config, fullTrain);
+  const { train: fullTrain, test } = await loadSourceDataset(config);
+  const { train, loader } = studentTrainingSet(plan, fullTrain);
+  const epochLength = plan.trainer.epochLength;
   const how =
     config.teacherKind === 'mcmi' && config.teacherRef === undefined
       ? `Make it with train-teacher then finetune-mcmi --preset ${config.name} (run ${mcmiRunName(config)}), use --teacher-kind mll, or pass --teacher <run or directory>.`
@@ -63,16 +66,8 @@ export async function distillCommand(task: DistillTask, config: RunConfig, { log
           student,
           teacher,
           data: { train, test },
-          objectives: studentObjectives(config),
-          epochs: config.epochs,
-          batchSize: config.batchSize,
-          learningRate: config.studentLearningRate,
-          momentum: config.momentum,
-          weightDecay: config.weightDecay,
-          schedule: stepSchedule(config.milestones),
-          seed: config.seed,
-          normalization,
-          ...(epochLength === undefined ? {} : { epochLength }),
+          ...plan.trainer,
+          ...(loader === undefined ? {} : { loader }),
           ...run,
         }),
     });

@@ -1,8 +1,9 @@
-import { fineTuneTeacherMCMI } from '@kd/trainer';
+import { TrainingCollapsedError, fineTuneTeacherMCMI } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
-import { loadRunModel, resolveRunDirectory } from '../runs';
-import { mcmiRunName, runInDirectory, skipIfFinished, teacherRunName, type CommandContext, type CommandOutcome } from './shared';
+import { loadRunModel } from '../runs';
+import { runPlan } from '../run-plan';
+import { runInDirectory, skipIfFinished, type CommandContext, type CommandOutcome } from './shared';
 
 /**
  * `finetune-mcmi`: loads the cross-entropy teacher (`--teacher`, default the preset's `teacher-…` run) and
@@ -10,11 +11,12 @@ import { mcmiRunName, runInDirectory, skipIfFinished, teacherRunName, type Comma
  * cosine lr 0.05. Run name `mcmi-<dataset>-<model>-lambda<λ>`.
  */
 export async function finetuneMcmiCommand(config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
-  const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? mcmiRunName(config));
-  const teacherDirectory = resolveRunDirectory(config.outDir, config.teacherRef ?? teacherRunName(config));
+  const plan = runPlan('finetune-mcmi', config);
+  const { runDirectory } = plan;
+  const teacherDirectory = plan.models.teacher!.run!;
   const finished = skipIfFinished(runDirectory, log);
   if (finished !== undefined) return finished;
-  const { train, test, normalization } = await loadSourceDataset(config);
+  const { train, test } = await loadSourceDataset(config);
   const model = loadRunModel(
     teacherDirectory,
     'finetune-mcmi',
@@ -30,22 +32,19 @@ export async function finetuneMcmiCommand(config: RunConfig, { log, signal }: Co
       log,
       signal,
       model,
-      train: (run) =>
-        fineTuneTeacherMCMI({
-          model,
-          data: { train, test },
-          lambda: config.mcmiLambda,
-          epochs: config.mcmiEpochs,
-          batchSize: config.batchSize,
-          learningRate: config.mcmiLearningRate,
-          momentum: config.momentum,
-          weightDecay: config.weightDecay,
-          schedule: { kind: 'cosine' },
-          seed: config.seed,
-          normalization,
-          ...(config.allowCollapse ? { collapseGuard: false as const } : {}),
-          ...run,
-        }),
+      train: async (run) => {
+        try {
+          return await fineTuneTeacherMCMI({ model, data: { train, test }, ...plan.trainer, ...run });
+        } catch (error) {
+          // The library's message names its option (collapseGuard: false); name this interface's flag instead.
+          if (!(error instanceof TrainingCollapsedError)) throw error;
+          throw new Error(
+            `finetune-mcmi: training collapsed at epoch ${error.epoch}: ${error.reason} Lower --lambda, or pass --allow-collapse to train on regardless.` +
+              (error.lastCheckpointEpoch === undefined ? '' : ` The last good checkpoint (epoch ${error.lastCheckpointEpoch}) is intact.`),
+            { cause: error },
+          );
+        }
+      },
     });
   } finally {
     model.dispose();

@@ -76,22 +76,21 @@ export function studentRunName(config: RunConfig, task: 'distill' | 'few-shot' |
 }
 
 /**
- * The student objective: KD is γ·CE + α·KD(T); another method is γ·CE + α·KD + β·method with RepDistiller's
- * defaults for it (γ 1, α 0, β 0.8 as for CRD) unless `--gamma/--alpha/--beta` were given.
+ * The student objective, L = γ·CE + α·KD(T) + β·method, with the weights the config resolved: the method's
+ * reference weights (RepDistiller's `run_cifar_distill.sh`, via `REFERENCE_WEIGHTS`) unless
+ * `--gamma/--alpha/--beta` were given. KD alone is γ·CE + α·KD; a KD term joins another method only when α > 0.
+ * DKD gets the pair's β (`dkdBeta`) and the 20-epoch warm-up (the trainer's default).
  */
 export function studentObjectives(config: RunConfig): ObjectiveSpec[] {
-  const given = new Set(config.flags.map(([flag]) => flag));
-  if (config.method === 'kd') {
-    return [
-      { method: 'ce', weight: config.gamma },
-      { method: 'kd', weight: config.alpha, options: { temperature: config.temperature } },
-    ];
-  }
-  const gamma = given.has('gamma') ? config.gamma : 1;
-  const alpha = given.has('alpha') ? config.alpha : 0;
-  const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: gamma }];
-  if (alpha > 0) objectives.push({ method: 'kd', weight: alpha, options: { temperature: config.temperature } });
-  objectives.push({ method: config.method, weight: config.beta });
+  const kd: ObjectiveSpec = { method: 'kd', weight: config.alpha, options: { temperature: config.temperature } };
+  if (config.method === 'kd') return [{ method: 'ce', weight: config.gamma }, kd];
+  const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: config.gamma }];
+  if (config.alpha > 0) objectives.push(kd);
+  objectives.push(
+    config.method === 'dkd'
+      ? { method: 'dkd', weight: config.beta, options: { beta: config.dkdBeta } }
+      : { method: config.method, weight: config.beta },
+  );
   return objectives;
 }
 

@@ -1,11 +1,10 @@
-import { basename } from 'node:path';
-import { CIFAR100_NORMALIZATION, CIFAR10_NORMALIZATION } from '@kd/data';
 import { trainTeacher } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadTransferDataset } from '../datasets';
 import { createLinearProbe } from '../linear-probe';
-import { loadRunModel, resolveRunDirectory } from '../runs';
-import { runInDirectory, skipIfFinished, stepSchedule, studentRunName, type CommandContext, type CommandOutcome } from './shared';
+import { loadRunModel } from '../runs';
+import { runPlan } from '../run-plan';
+import { runInDirectory, skipIfFinished, type CommandContext, type CommandOutcome } from './shared';
 
 /**
  * `transfer`: ICD's linear probe. Loads a distilled student (`--student`, default the preset's `distill-…` run),
@@ -14,8 +13,9 @@ import { runInDirectory, skipIfFinished, stepSchedule, studentRunName, type Comm
  * 120 epochs, batch 64, wd 5e-4. Images are normalised with the source data set's statistics, as the student saw.
  */
 export async function transferCommand(config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
-  const studentDirectory = resolveRunDirectory(config.outDir, config.studentRef ?? studentRunName(config, 'distill'));
-  const runDirectory = resolveRunDirectory(config.outDir, config.runName ?? `transfer-${config.transferDataset}-from-${basename(studentDirectory)}`);
+  const plan = runPlan('transfer', config);
+  const { runDirectory } = plan;
+  const studentDirectory = plan.models.student!.run!;
   const finished = skipIfFinished(runDirectory, log);
   if (finished !== undefined) return finished;
   const { train, test } = await loadTransferDataset({
@@ -43,14 +43,7 @@ export async function transferCommand(config: RunConfig, { log, signal }: Comman
         trainTeacher({
           model: probe,
           data: { train, test },
-          epochs: config.transferEpochs,
-          batchSize: config.batchSize,
-          learningRate: config.transferLearningRate,
-          momentum: config.momentum,
-          weightDecay: config.transferWeightDecay,
-          schedule: stepSchedule(config.transferMilestones),
-          seed: config.seed,
-          normalization: config.dataset === 'cifar100' ? CIFAR100_NORMALIZATION : CIFAR10_NORMALIZATION,
+          ...plan.trainer,
           ...run,
         }),
     });

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { readJson, writeJsonAtomic } from '@kd-example/common';
 import type { EpochRecord } from '@kd/trainer';
 
+// The study's modules read and write their JSON files through here (the helpers live in @kd-example/common).
+export { readJson, writeJsonAtomic };
+
 /** The numbers of one epoch the report needs. */
 export interface EpochSummary {
   epoch: number;

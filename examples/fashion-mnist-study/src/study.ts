@@ -7,9 +7,10 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendChoices, readJson, selectBackend, writeJsonAtomic, type BackendChoice } from '@kd-example/common';
+import { backendChoices, selectBackend, type BackendChoice } from '@kd-example/common';
 import { STUDY_CONFIGS, type StudyConfig } from './config';
 import { loadStudyData } from './data';
+import { readJson, writeJsonAtomic } from './outcome';
 import { planStudy } from './plan';
 import { clearFailedOutcomes, runWorker } from './runner';
 

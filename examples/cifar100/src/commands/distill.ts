@@ -43,8 +43,8 @@ export async function distillCommand(task: DistillTask, config: RunConfig, { log
   const { train, epochLength } = studentTrainingSet(task, config, fullTrain);
   const how =
     config.teacherKind === 'mcmi' && config.teacherRef === undefined
-      ? `Make it with train-teacher then finetune-mcmi --preset ${config.name} (run ${mcmiRunName(config)}), use --teacher-kind mll, or pass --teacher <run or directory>.`
-      : `Make it with train-teacher --preset ${config.name}, or pass --teacher <run or directory>.`;
+      ? `Make it with train-teacher then finetune-mcmi --preset ${config.name} (run ${mcmiRunName(config)}), use --teacher-kind mll, or pass --teacher <run, directory or .pth/.safetensors file>.`
+      : `Make it with train-teacher --preset ${config.name}, or pass --teacher <run, directory or .pth/.safetensors file>.`;
   const teacher = loadTeacher(teacherRun, { architecture: config.teacher, numClasses: fullTrain.numClasses, role: task, hint: how });
   const student = createModel(config.student, { numClasses: fullTrain.numClasses, seed: config.seed });
   try {

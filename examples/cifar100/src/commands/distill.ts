@@ -5,7 +5,7 @@ import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
 import { runPlan, type RunPlan } from '../run-plan';
 import { maskingLoader } from '../zero-shot';
-import { loadRunModel } from '../runs';
+import { loadTeacher } from '../runs';
 import {
   mcmiRunName,
   runInDirectory,
@@ -46,9 +46,9 @@ export async function distillCommand(task: DistillTask, config: RunConfig, { log
   const epochLength = plan.trainer.epochLength;
   const how =
     config.teacherKind === 'mcmi' && config.teacherRef === undefined
-      ? `Make it with train-teacher then finetune-mcmi --preset ${config.name} (run ${mcmiRunName(config)}), use --teacher-kind mll, or pass --teacher <run or directory>.`
-      : `Make it with train-teacher --preset ${config.name}, or pass --teacher <run or directory>.`;
-  const teacher = loadRunModel(teacherRun, task, how);
+      ? `Make it with train-teacher then finetune-mcmi --preset ${config.name} (run ${mcmiRunName(config)}), use --teacher-kind mll, or pass --teacher <run, directory or .pth/.safetensors file>.`
+      : `Make it with train-teacher --preset ${config.name}, or pass --teacher <run, directory or .pth/.safetensors file>.`;
+  const teacher = loadTeacher(teacherRun, { architecture: config.teacher, numClasses: fullTrain.numClasses, role: task, hint: how });
   const student = createModel(config.student, { numClasses: fullTrain.numClasses, seed: config.seed });
   try {
     if (teacher.numClasses !== fullTrain.numClasses) {

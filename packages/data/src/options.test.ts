@@ -1,7 +1,8 @@
 import { describeWithBackends } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { randomDataset } from './__fixtures__/datasets';
-import { createDataset, createLoader, fewShotSubset, omitClasses, padTo, resize } from './index';
+import { createDataset, createLoader, decodeTinyImagenet, fewShotSubset, omitClasses, padTo, resize } from './index';
+import { downloadFile } from './node/index';
 
 /** Every function that takes an options object rejects a misspelt key, naming the function, the key and the closest known key. */
 describeWithBackends('unknown option keys', () => {
@@ -22,5 +23,14 @@ describeWithBackends('unknown option keys', () => {
         "createDataset: unknown option 'label', did you mean 'labels'?"],
     ];
     for (const [call, message] of cases) expect(call).toThrow(message);
+    expect(() => decodeTinyImagenet({ split: 'train', wnids: { name: 'wnids.txt', bytes: new Uint8Array() }, image: [] } as never)).toThrow(
+      "decodeTinyImagenet: unknown option 'image', did you mean 'images'?",
+    );
+  });
+
+  it('are rejected by downloadFile before any request', async () => {
+    await expect(downloadFile({ url: 'http://127.0.0.1:9/x', destination: 'x', md5: '0', retry: 1 } as never)).rejects.toThrow(
+      "downloadFile: unknown option 'retry', did you mean 'retries'?",
+    );
   });
 });

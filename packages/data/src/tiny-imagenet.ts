@@ -5,6 +5,7 @@
  * `val/images/val_<k>.JPEG` with `val/val_annotations.txt` (file, wnid, box), `test/images/test_<k>.JPEG`
  * (no labels). Decoded in pure JS with jpeg-js; greyscale JPEGs are expanded to RGB.
  */
+import { assertKnownOptions } from '@kd/internal';
 import jpeg from 'jpeg-js';
 import type { Dataset } from './dataset';
 import { UNLABELED } from './dataset';
@@ -102,6 +103,7 @@ export interface DecodeTinyImagenetOptions {
  */
 export function decodeTinyImagenet(options: DecodeTinyImagenetOptions): Dataset {
   const fn = 'decodeTinyImagenet';
+  assertKnownOptions(fn, options, ['split', 'wnids', 'words', 'valAnnotations', 'images']);
   const split = assertOneOf(fn, 'options.split', options.split, ['train', 'val', 'test'] as const);
   const wnids = parseWnids({ file: options.wnids });
   const labelOf = new Map(wnids.map((wnid, label) => [wnid, label]));

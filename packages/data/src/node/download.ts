@@ -4,6 +4,7 @@
  * file is renamed to its final name only after its MD5 matches, so the final name never holds a partial or
  * corrupt file.
  */
+import { assertKnownOptions } from '@kd/internal';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -155,6 +156,7 @@ async function attempt(options: Required<Omit<DownloadOptions, 'reporter'>> & { 
  */
 export async function downloadFile(options: DownloadOptions): Promise<void> {
   const fn = 'downloadFile';
+  assertKnownOptions(fn, options, ['url', 'destination', 'md5', 'reporter', 'retries', 'idleTimeoutMs']);
   const { url, destination } = options;
   if (typeof url !== 'string' || typeof destination !== 'string') throw new Error(`${fn}: options.url and options.destination must be strings`);
   const md5 = options.md5?.toLowerCase();

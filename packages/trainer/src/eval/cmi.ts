@@ -1,3 +1,4 @@
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from '@kd/models';
 import type { LoaderFactory, TrainingDataset } from '../data';
@@ -50,6 +51,7 @@ export interface CmiStatistics {
  * const { cmi } = await measureClassConditionalStatistics({ model: teacher, dataset: train, loader: createLoader });
  */
 export async function measureClassConditionalStatistics(options: CmiPassOptions): Promise<CmiStatistics> {
+  assertKnownOptions('measureClassConditionalStatistics', options, ['model', 'dataset', 'loader', 'batchSize', 'training', 'augment', 'shuffle', 'seed', 'epsilon']);
   const { model, dataset, loader, batchSize = 64, training = false, augment = false, shuffle = false, seed = 0, epsilon = 1e-8 } = options;
   const classes = dataset.numClasses;
   const probabilityRows: Float32Array[] = [];

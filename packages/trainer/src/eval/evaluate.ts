@@ -1,3 +1,4 @@
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from '@kd/models';
 import type { LoaderFactory, TrainingDataset } from '../data';
@@ -19,7 +20,9 @@ export interface EvaluateOptions {
  * @example
  * const { top1, confusionMatrix } = await evaluateModel({ model, dataset: test, loader: createLoader });
  */
-export async function evaluateModel({ model, dataset, loader, batchSize = 64 }: EvaluateOptions): Promise<ClassificationMetrics> {
+export async function evaluateModel(options: EvaluateOptions): Promise<ClassificationMetrics> {
+  assertKnownOptions('evaluateModel', options, ['model', 'dataset', 'loader', 'batchSize']);
+  const { model, dataset, loader, batchSize = 64 } = options;
   const accumulator = new ClassificationAccumulator(dataset.numClasses);
   const batches = loader(dataset, { batchSize, shuffle: false, seed: 0, dropLast: false, augment: false, epoch: 1 });
   for await (const batch of batches) {

@@ -1,3 +1,4 @@
+import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber } from '../validate';
 
@@ -37,6 +38,7 @@ export class SgdMomentum {
 
   constructor(variables: readonly tf.Variable[], options: SgdOptions) {
     const fn = 'SgdMomentum';
+    assertKnownOptions(fn, options, ['learningRate', 'momentum', 'weightDecay']);
     this.learningRate = assertNumber(fn, 'learningRate', options.learningRate, { nonNegative: true });
     this.momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.9, { min: 0, max: 1 });
     this.weightDecay = assertNumber(fn, 'weightDecay', options.weightDecay ?? 5e-4, { nonNegative: true });

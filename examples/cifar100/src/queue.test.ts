@@ -142,8 +142,10 @@ describeWithBackends('kd-cifar100 sweeps on a queue', () => {
     expect(() => validateRunPayload({ argv: ['train-teacher', '--preset', 'tiny', '--epochs', 'NaN'], config })).toThrow("--epochs must be a number, got 'NaN'");
     expect(() => validateRunPayload({ argv: ['sweep', '--presets', 'tiny'], config })).toThrow(/^argv must start with one of train-teacher, finetune-mcmi/);
     expect(() => validateRunPayload({ argv, config: { ...config, epochs: 240 } })).toThrow(/^config\.epochs is 240, but train-teacher .* resolves to 3 here/);
-    expect(() => validateRunPayload({ argv, config, code: 'x' })).toThrow('the payload has unknown key(s) code; expected argv, config');
-    expect(() => validateRunPayload('train-teacher')).toThrow('the payload must be an object {argv, config}, got "train-teacher"');
+    expect(() => validateRunPayload({ argv, config, confg: 'x' })).toThrow(
+      "validateRunPayload: unknown option 'confg' in the job payload, did you mean 'config'? (known options: argv, config)",
+    );
+    expect(() => validateRunPayload('train-teacher')).toThrow("validateRunPayload: the job payload must be an object, got 'train-teacher' (a string)");
     expect(resolvedRecipe(valid.payload.config)).toEqual(config);
   });
 

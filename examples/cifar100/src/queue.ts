@@ -20,6 +20,7 @@ import {
   type SweepRun,
   type SweepStatus,
 } from '@kd-example/common/sweep-queue';
+import { assertKnownOptions } from '@kd/internal';
 import type { EpochRecord } from '@kd/trainer';
 import { parseRunCommand, type CommandName, type QueueSettings, type RunConfig } from './cli';
 import { mcmiRunName, studentRunName, teacherDirectory, teacherRunName, trainingHooks, type CommandOutcome, type Log } from './commands/shared';
@@ -82,9 +83,8 @@ function describeValue(value: unknown): string {
  * worker's machine flags (`machineArgv`). Throws naming what is wrong.
  */
 export function validateRunPayload(payload: unknown, machineArgv: readonly string[] = []): { name: string; payload: { command: CommandName; config: RunConfig } } {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new Error(`the payload must be an object {argv, config}, got ${describeValue(payload)}`);
-  const extra = Object.keys(payload).filter((key) => key !== 'argv' && key !== 'config');
-  if (extra.length > 0) throw new Error(`the payload has unknown key(s) ${extra.join(', ')}; expected argv, config`);
+  if (payload === undefined) throw new Error('the job has no payload {argv, config}');
+  assertKnownOptions('validateRunPayload', payload, ['argv', 'config'], 'the job payload');
   const { argv, config } = payload as { argv?: unknown; config?: unknown };
   if (!Array.isArray(argv) || argv.length === 0 || argv.length > 64 || !argv.every((item) => typeof item === 'string' && item.length <= 200)) {
     throw new Error(`argv must be a list of at most 64 strings, got ${describeValue(argv)}`);

@@ -148,6 +148,42 @@ describeWithBackends('sweep queue', () => {
     expect(text.split('\n').at(-1)).toBe('5 runs: 5 finished, 0 running, 0 waiting, 0 failed; the sweep is complete');
   });
 
+  it.skipIf(!hasRedis)('a worker stopped mid-run (Ctrl-C) hands its job back without using an attempt; another worker finishes it', async () => {
+    const url = redis!.url(3);
+    const address = parseQueueUrl(url);
+    await enqueueSweep({ address, queueName: 'stop', runs: [{ name: 'long', payload: { run: 'long' }, dependsOn: [] }], attempts: 1, backoffSeconds: 1 });
+    const events: string[] = [];
+    const run = async (payload: Payload, context: RunContext): Promise<RunResult> => {
+      events.push(`start ${context.worker}`);
+      // Trains until stopped on the first worker; the second finishes at once.
+      if (context.worker === 'first') {
+        await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+        events.push('aborted first');
+        throw new Error('training stopped between two steps');
+      }
+      return { epoch: 2, epochs: 2, skipped: false };
+    };
+    const options = { address, queueName: 'stop', concurrency: 1, stallSeconds: 5, validate, run, log: () => undefined };
+    const first = startSweepWorker({ ...options, name: 'first' });
+    await waitFor(async () => events.length > 0, 30, 'the first worker to start the job');
+    await first.stop();
+    expect(events).toEqual(['start first', 'aborted first']);
+    const queue = new Queue('stop', { connection: { url } });
+    const job = await queue.getJob('long');
+    expect(['delayed', 'waiting']).toContain(await job!.getState());
+    expect(job!.attemptsMade).toBe(0);
+    await queue.close();
+    const second = startSweepWorker({ ...options, name: 'second' });
+    let status: SweepStatus | undefined;
+    try {
+      await waitFor(async () => (status = await readSweepStatus({ address, queueName: 'stop' })).done, 30, 'the second worker');
+    } finally {
+      await second.stop();
+    }
+    expect(events).toEqual(['start first', 'aborted first', 'start second']);
+    expect(status!.runs[0]).toMatchObject({ name: 'long', state: 'finished', worker: 'second', epoch: 2 });
+  });
+
   it.skipIf(!hasRedis)('a poisoned payload is failed at once, never run; a deterministic failure is retried, then fails its dependants', async () => {
     const url = redis!.url(2);
     const address = parseQueueUrl(url);

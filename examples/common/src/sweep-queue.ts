@@ -14,6 +14,7 @@
  * finished run completes it without training, so re-enqueueing after Redis lost its data loses nothing.
  */
 import { hostname } from 'node:os';
+import { assertKnownOptions } from '@kd/internal';
 import { DelayedError, FlowProducer, Queue, UnrecoverableError, Worker, type FlowJob, type Job, type JobsOptions } from 'bullmq';
 
 /** A run of a sweep: its name (the job id), its configuration, and the names of the runs it needs first. */
@@ -216,10 +217,8 @@ export interface SweepWorker {
 
 /** Rejects anything but `{ payload, after: string[] }`. */
 function readJobData(data: unknown): SweepJobData<unknown> {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error(`job data must be an object, got ${JSON.stringify(data)}`);
-  const keys = Object.keys(data);
-  const unknown = keys.filter((key) => key !== 'payload' && key !== 'after');
-  if (unknown.length > 0) throw new Error(`job data has unknown key(s) ${unknown.join(', ')}; expected payload, after`);
+  if (data === undefined) throw new Error('the job has no data');
+  assertKnownOptions('sweep job', data, ['payload', 'after'], 'the job data');
   const { payload, after } = data as { payload?: unknown; after?: unknown };
   if (!Array.isArray(after) || !after.every((name) => typeof name === 'string' && JOB_ID.test(name))) {
     throw new Error(`job data: after must be a list of run names, got ${JSON.stringify(after)}`);

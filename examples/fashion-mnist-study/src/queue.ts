@@ -23,6 +23,7 @@ import {
   type RunResult,
   type SweepRun,
 } from '@kd-example/common/sweep-queue';
+import { assertKnownOptions } from '@kd/internal';
 import type { EpochRecord } from '@kd/trainer';
 import { STUDY_CONFIGS, type StudyConfig } from './config';
 import { loadStudyData, type StudyData } from './data';
@@ -70,9 +71,8 @@ export function studyRuns(config: StudyConfig): SweepRun<StudyJobPayload>[] {
  * machine's data directory.
  */
 export function validateStudyPayload(payload: unknown): { name: string; payload: { config: StudyConfig; run: RunSpec } } {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new Error(`the payload must be an object {config, study, run}, got ${JSON.stringify(payload)}`);
-  const extra = Object.keys(payload).filter((key) => !['config', 'study', 'run'].includes(key));
-  if (extra.length > 0) throw new Error(`the payload has unknown key(s) ${extra.join(', ')}; expected config, study, run`);
+  if (payload === undefined) throw new Error('the job has no payload {config, study, run}');
+  assertKnownOptions('validateStudyPayload', payload, ['config', 'study', 'run'], 'the job payload');
   const { config: name, study, run } = payload as Partial<StudyJobPayload>;
   const config = typeof name === 'string' ? STUDY_CONFIGS[name] : undefined;
   if (config === undefined) throw new Error(`config must be one of ${Object.keys(STUDY_CONFIGS).join(', ')}; got ${JSON.stringify(name)}`);

@@ -127,7 +127,9 @@ describeWithBackends('fashion-mnist study (smoke)', (backend) => {
       "run 'teachers/mll' differs from the plan of the 'smoke' study",
     );
     expect(() => validateStudyPayload({ ...teacher!.payload, config: 'huge' })).toThrow('config must be one of full, smoke; got "huge"');
-    expect(() => validateStudyPayload({ ...teacher!.payload, script: 'x' })).toThrow('the payload has unknown key(s) script');
+    expect(() => validateStudyPayload({ ...teacher!.payload, runs: 'x' })).toThrow(
+      "validateStudyPayload: unknown option 'runs' in the job payload, did you mean 'run'? (known options: config, study, run)",
+    );
   }, 600_000);
 
   it('rejects bad command lines with the flag named', () => {

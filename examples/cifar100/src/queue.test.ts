@@ -245,6 +245,10 @@ describeWithBackends('kd-cifar100 sweeps on a queue', () => {
     const lines = printed.join('\n').split('\n');
     expect(lines).toHaveLength(RUNS + 1);
     expect(lines.at(-1)).toBe(`${RUNS} runs: ${RUNS} finished, 0 running, 0 waiting, 0 failed; the sweep is complete`);
+    for (const name of first.added) expect(lines.some((line) => line.startsWith(`${name} `) && line.includes(` finished `) && line.includes(`epoch ${EPOCHS}/${EPOCHS}`)), name).toBe(true);
+    const json: string[] = [];
+    await runCommandLine(['sweep-status', '--queue', url, '--json'], { log, print: (text) => json.push(text) });
+    expect(JSON.parse(json.join('\n'))).toMatchObject({ done: true, summary: { total: RUNS, finished: RUNS } });
 
     // Redis restarts empty: the status is not done, re-enqueueing adds the sweep again, and the workers find
     // every run finished in the run directories: nothing is trained again.

@@ -390,7 +390,7 @@ export function formatSweepStatus(status: SweepStatus): string {
   const width = Math.max(4, ...status.runs.map((run) => run.name.length));
   const lines = status.runs.map((run) => {
     const epoch = run.epoch === undefined ? '—' : `${run.epoch}/${run.epochs ?? '?'}`;
-    const state = run.state === 'finished' && run.skipped ? 'finished (was done)' : run.state === 'waiting' ? `waiting (${run.queueState})` : run.state;
+    const state = run.state === 'finished' && run.skipped ? 'finished (was done)' : run.state === 'waiting' && run.queueState !== 'waiting' ? `waiting (${run.queueState})` : run.state;
     const cells = [
       run.name.padEnd(width),
       state.padEnd(26),

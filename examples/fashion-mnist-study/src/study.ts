@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     const { enqueueStudy } = await import('./queue');
     const { added, existing } = await enqueueStudy({ config: args.config, address: args.queue });
     process.stderr.write(`study '${args.config.name}': ${added.length} run(s) added to ${args.queue.display}, ${existing.length} already queued; ` +
-      `start workers with: pnpm study:worker --queue ${args.queue.display} --out <shared study directory>\n`);
+      `start workers with: pnpm study:worker --queue ${args.queue.display} --runs-dir <shared directory>\n`);
     return;
   }
   const total = planStudy(args.config).length;

@@ -226,12 +226,19 @@ describeWithBackends('kd-cifar100 sweeps on a queue', () => {
         if (entry.event === 'start') owner = entry.worker;
         expect(entry.worker, `${name}: ${JSON.stringify(entry)}`).toBe(owner);
       }
-      expect(entries.filter((entry) => entry.event === 'epoch').map((entry) => entry.epoch), name).toEqual([1, 2, 3]);
+      const epochsBy = (worker: string) => entries.filter((entry) => entry.event === 'epoch' && entry.worker === worker).map((entry) => entry.epoch);
       expect(entries.at(-1)?.event, name).toBe('finished');
       const starts = entries.filter((entry) => entry.event === 'start');
       if (name === victim.run) {
-        // Killed after `victim.epochs` checkpoints: the other worker continued from there.
         expect(starts).toHaveLength(2);
+        // The killed worker logged its epochs up to its last checkpoint k (or k - 1 when the kill came between the
+        // checkpoint and the log line); the other worker trained exactly k + 1 … 3.
+        const resumedAt = starts[1]?.epochsCompleted ?? Number.NaN;
+        expect(epochsBy(starts[1]?.worker ?? '')).toEqual(Array.from({ length: EPOCHS - resumedAt }, (_, index) => resumedAt + 1 + index));
+        const before = epochsBy(starts[0]!.worker);
+        expect([resumedAt - 1, resumedAt]).toContain(before.length);
+        expect(before).toEqual(Array.from({ length: before.length }, (_, index) => index + 1));
+        // Killed after `victim.epochs` checkpoints: the other worker continued from there.
         expect(starts[0]!.pid).toBe(victim.pid);
         expect(starts[1]!.pid).not.toBe(victim.pid);
         expect(starts[1]!.worker).not.toBe(starts[0]!.worker);
@@ -239,6 +246,7 @@ describeWithBackends('kd-cifar100 sweeps on a queue', () => {
         expect(runRecord(directory)?.resumedFromEpochs).toEqual([starts[1]!.epochsCompleted]);
         expect(Date.parse(starts[1]!.at)).toBeGreaterThanOrEqual(Math.max(...entries.slice(0, entries.indexOf(starts[1]!)).map((entry) => Date.parse(entry.at))));
       } else {
+        expect(epochsBy(starts[0]?.worker ?? ''), name).toEqual([1, 2, 3]);
         expect(starts, name).toHaveLength(1);
         expect(runRecord(directory)?.resumedFromEpochs, name).toEqual([]);
       }

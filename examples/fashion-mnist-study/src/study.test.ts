@@ -98,7 +98,8 @@ describeWithBackends('fashion-mnist study (smoke)', (backend) => {
       const first = await enqueueStudy({ config: SMOKE_STUDY, address, attempts: 2, backoffSeconds: 1 });
       expect(first.added).toHaveLength(planStudy(SMOKE_STUDY).length);
       expect((await enqueueStudy({ config: SMOKE_STUDY, address })).added).toEqual([]);
-      const log = () => undefined;
+      const lines: string[] = [];
+      const log = (line: string) => void lines.push(line);
       const workers = [0, 1].map((index) => startStudyWorker({ address, runsDirectory: queueRoot, stallSeconds: 10, name: `w${index}`, log }));
       let status: SweepStatus | undefined;
       const deadline = Date.now() + 300_000;
@@ -109,9 +110,10 @@ describeWithBackends('fashion-mnist study (smoke)', (backend) => {
       } finally {
         await Promise.all(workers.map((worker) => worker.stop()));
       }
-      expect(status!.summary).toMatchObject({ failed: 0, finished: planStudy(SMOKE_STUDY).length });
+      const detail = `${JSON.stringify(status!.runs.filter((run) => run.state !== 'finished'))}\n${lines.slice(-40).join('\n')}`;
+      expect(status!.summary, detail).toMatchObject({ failed: 0, finished: planStudy(SMOKE_STUDY).length });
       const trained = status!.runs.filter((run) => run.skipped === false).map((run) => run.name).sort();
-      expect(trained).toEqual(removed.map((id) => `smoke/${id}`).sort());
+      expect(trained, detail).toEqual(removed.map((id) => `smoke/${id}`).sort());
       for (const id of removed) expect(outcomeFigures(runDirectory(studyDir, id)), id).toEqual(outcomeFigures(runDirectory(outDir, id)));
       expect((workers[0]!.ran.get(studyDir) ?? 0) + (workers[1]!.ran.get(studyDir) ?? 0)).toBe(removed.length);
     } finally {

@@ -5,7 +5,7 @@ import { runCommandLine } from './main';
 import { STANDARD_PAIRS, ZERO_SHOT_CIFAR10_NORMALIZATION, getPreset } from './presets';
 import { runPlan } from './run-plan';
 
-const trainingCommands = COMMANDS.filter((command) => command !== 'eigencam' && command !== 'sweep');
+const trainingCommands = COMMANDS.filter((command) => !['eigencam', 'sweep', 'worker', 'sweep-status'].includes(command));
 
 /** What `--print-config` writes, parsed; the data directory does not exist, so nothing can be loaded. */
 async function printedConfig(argv: string[]): Promise<Record<string, unknown>> {

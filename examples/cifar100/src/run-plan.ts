@@ -12,7 +12,7 @@ import { resolveRunDirectory } from './runs';
 import type { ZeroShotProtocol } from './presets';
 
 /** The training commands (those that accept `--print-config`). */
-export type TrainingCommand = Exclude<CommandName, 'eigencam' | 'sweep'>;
+export type TrainingCommand = Exclude<CommandName, 'eigencam' | 'sweep' | 'worker' | 'sweep-status'>;
 
 /** Size of the training split of each source data set (both CIFARs have 50,000 training images). */
 export const SOURCE_TRAIN_SIZE = { cifar100: 50_000, cifar10: 50_000 } as const;

@@ -44,24 +44,29 @@ async function main(): Promise<void> {
   // Import tfjs-node(-gpu) from this package, where `pnpm add --filter @kd-example/quickstart` puts it.
   const selected = await selectBackend({ backend, importModule: (specifier) => import(specifier) });
   const epochs = (count: number) => Math.max(1, Math.round(count * scale));
-  const result = await trainAndEvaluate({
+  const config = {
     ...defaultConfig,
     dataDir: join(here, '..', 'data'),
     outDir,
     teacherEpochs: epochs(defaultConfig.teacherEpochs),
-    mcmiEpochs: epochs(defaultConfig.mcmiEpochs),
+    fineTuneEpochs: epochs(defaultConfig.fineTuneEpochs),
     studentEpochs: epochs(defaultConfig.studentEpochs),
-  });
+    log: (line: string) => process.stderr.write(`${line}\n`),
+  };
+  process.stderr.write(`quickstart: backend ${selected.description}\n`);
+  const result = await trainAndEvaluate(config);
   process.stdout.write(
     [
       '',
-      `Fashion-MNIST quick start (${defaultConfig.trainSize} training / ${defaultConfig.testSize} test images, ` +
-        `teacher ${defaultConfig.teacher} ${result.parameters.teacher.toLocaleString('en')} params, ` +
-        `student ${defaultConfig.student} ${result.parameters.student.toLocaleString('en')} params, backend ${selected.description})`,
+      `Fashion-MNIST quick start: teacher ${config.teacher} (${result.parameters.teacher.toLocaleString('en')} parameters) on ` +
+        `${config.trainSize.toLocaleString('en')} training images; students ${config.student} (${result.parameters.student.toLocaleString('en')} parameters) ` +
+        `on ${result.studentTrainSize} of them; ${config.testSize.toLocaleString('en')} test images; backend ${selected.description}`,
       '',
       result.table,
       '',
-      ...result.files.map((file) => `wrote ${file}`),
+      `table:    ${result.files.results} (numbers: ${result.files.json})`,
+      `Eigen-CAM: ${result.files.camGrid}`,
+      `curves:   ${result.files.curves}`,
       `wall time ${(result.seconds / 60).toFixed(1)} min`,
       '',
     ].join('\n'),

@@ -225,7 +225,7 @@ function formatDuration(seconds: number): string {
 
 /** Seconds of one training step (forward and gradients) and one inference batch, after an untimed warm-up. */
 function measureStepSeconds(model: KdModel, batch: tf.Tensor4D): { train: number; infer: number } {
-  const labels = tf.oneHot(tf.zeros([batch.shape[0]], 'int32') as tf.Tensor1D, model.numClasses);
+  const labels = tf.tidy(() => tf.oneHot(tf.zeros([batch.shape[0]], 'int32') as tf.Tensor1D, model.numClasses));
   const step = () => tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(batch, { training: true }).logits) as tf.Scalar, model.trainableVariables);
     tf.dispose(grads);

@@ -53,7 +53,6 @@ async function main(): Promise<void> {
     studentEpochs: epochs(defaultConfig.studentEpochs),
     log: (line: string) => process.stderr.write(`${line}\n`),
   };
-  process.stderr.write(`quickstart: backend ${selected.description}\n`);
   const result = await trainAndEvaluate(config);
   process.stdout.write(
     [

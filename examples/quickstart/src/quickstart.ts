@@ -57,6 +57,8 @@ export interface QuickstartConfig {
    * which is where a teacher has the most to add.
    */
   studentAugmentation: AugmentOptions | false;
+  /** The KD students' loss, L = ceWeight·CE + kdWeight·T²·KL(softmax(t/T) ‖ softmax(s/T)) (Hinton et al., 2015). */
+  distillation: { ceWeight: number; kdWeight: number; temperature: number };
   /** One student per seed and arm; the same seed gives every arm the same subset, initial weights and order. */
   studentSeeds: readonly number[];
   batchSize: number;
@@ -85,6 +87,7 @@ export const defaultConfig: Omit<QuickstartConfig, 'dataDir' | 'outDir'> = {
   studentEpochLength: 1500,
   studentLearningRate: 0.05,
   studentAugmentation: { randomCrop: { padding: 2 }, horizontalFlip: true },
+  distillation: { ceWeight: 0.1, kdWeight: 0.9, temperature: 4 },
   studentSeeds: [1, 2, 3],
   batchSize: 64,
   seed: 1,
@@ -378,7 +381,10 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
                 ? await trainTeacher({ ...options, model: student })
                 : await distillStudent({
                   ...options, student, teacher: teachers.get(arm) as KdModel, measureTeacherCmi: false,
-                  objectives: [{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9, options: { temperature: 4 } }],
+                  objectives: [
+                    { method: 'ce', weight: config.distillation.ceWeight },
+                    { method: 'kd', weight: config.distillation.kdWeight, options: { temperature: config.distillation.temperature } },
+                  ],
                 });
               results.set(name, result);
               return `test ${percent(lastTestAccuracy(result))}`;

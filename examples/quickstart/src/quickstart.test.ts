@@ -127,7 +127,9 @@ describe('quickstart smoke test [wasm]', () => {
     const curves = decodePng(new Uint8Array(await readFile(result.files.curves)));
     expect(cam.width).toBeGreaterThan(3 * (3 * 28));
     expect(cam.height).toBeGreaterThan(3 * (3 * 28));
-    expect([curves.width, curves.height]).toEqual([640, 400]);
+    // Two 640×400 panels side by side (teachers, students) under a title.
+    expect(curves.width).toBeGreaterThan(2 * 640);
+    expect(curves.height).toBeGreaterThan(400);
     const entries = (await readdir(outDir)).sort();
     expect(entries.filter((name) => !name.startsWith('student-'))).toEqual(
       ['curves.png', 'eigencam-teachers.png', 'results.json', 'results.md', 'teacher-control-lambda0', 'teacher-mcmi-lambda0.3', 'teacher-mll'],

@@ -74,9 +74,18 @@ export interface ModelFactoryOptions {
 /** Builds a model from resolved options. */
 export type ModelFactory = (options: ModelFactoryOptions) => KdModel;
 
+/** The builder behind each factory made by `architecture`, so a checkpoint can be matched against it. */
+const architectureBuilders = new WeakMap<ModelFactory, ArchitectureBuilder>();
+
+/** The builder of a registered convolutional architecture; undefined for other factories (`mlp`, custom). */
+export function architectureBuilder(name: string): ArchitectureBuilder | undefined {
+  const factory = registry.get(name);
+  return factory === undefined ? undefined : architectureBuilders.get(factory);
+}
+
 /** A convolutional architecture: takes any input size, so the `mlp`-only options are rejected. */
 function architecture(build: ArchitectureBuilder): ModelFactory {
-  return ({ name, numClasses, seed, inputChannels, inputShape, hiddenSizes }) => {
+  const factory: ModelFactory = ({ name, numClasses, seed, inputChannels, inputShape, hiddenSizes }) => {
     for (const [arg, value] of [['inputShape', inputShape], ['hiddenSizes', hiddenSizes]] as const) {
       if (value !== undefined) {
         throw new Error(`createModel: options.${arg} is an option of 'mlp'; '${name}' is convolutional and takes any input size, got ${JSON.stringify(value)}`);
@@ -84,6 +93,8 @@ function architecture(build: ArchitectureBuilder): ModelFactory {
     }
     return buildZooModel({ name, numClasses, seed, inputChannels, build });
   };
+  architectureBuilders.set(factory, build);
+  return factory;
 }
 
 /** The largest weight an `mlp` may have: 2^28 float32 scalars (1 GiB). */

@@ -18,6 +18,10 @@ export default defineConfig({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
+    // Not minified: tfjs-backend-wasm starts its pthread workers from a blob holding the source text of its
+    // emscripten factory, and minification renames names that text refers to ("e is not defined"), which
+    // breaks the threaded binary.
+    minify: false,
     // bench.html measures images/s per backend (README); index.html is the playground.
     rolldownOptions: {
       input: { playground: 'index.html', bench: 'bench.html' },

@@ -49,19 +49,16 @@ async function startNamed(name: 'webgpu' | 'webgl' | 'cpu', detail: string): Pro
   return { backend: name, threads: 1, detail };
 }
 
-async function startWasm(): Promise<RunningBackend> {
+async function startWasm(threads: number | undefined): Promise<RunningBackend> {
   const isolated = globalThis.crossOriginIsolated === true;
-  // tfjs-backend-wasm 4.22's threaded loader fails once bundled (its pthread worker is a blob holding the
-  // minified factory's source, which refers to names of the bundle: "e is not defined"). Until
-  // @kd/wasm-training loads it in bundlers, run the single-threaded SIMD binary, even when isolated.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   const info = await initWasmTrainingBackend({
     wasmPaths: {
       'tfjs-backend-wasm.wasm': wasmPlainUrl,
       'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
       'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
     },
-    threads: 1,
+    // Threads need SharedArrayBuffer, i.e. a cross-origin isolated page: then one per logical core.
+    threads: threads ?? (isolated ? 'auto' : 1),
   });
   return {
     backend: 'wasm',
@@ -70,9 +67,12 @@ async function startWasm(): Promise<RunningBackend> {
   };
 }
 
-/** Starts the backend `choice` (see the module comment for `auto`). */
-export async function startBackend(choice: BackendChoice): Promise<RunningBackend> {
-  if (choice === 'wasm') return startWasm();
+/**
+ * Starts the backend `choice` (see the module comment for `auto`); `wasmThreads` overrides wasm's thread count
+ * (default: one per logical core on an isolated page, else 1).
+ */
+export async function startBackend(choice: BackendChoice, wasmThreads?: number): Promise<RunningBackend> {
+  if (choice === 'wasm') return startWasm(wasmThreads);
   if (choice === 'cpu') return startNamed('cpu', 'pure JavaScript (slow for conv nets)');
   if (choice === 'webgpu') {
     const adapter = await webgpuAdapter();
@@ -89,5 +89,5 @@ export async function startBackend(choice: BackendChoice): Promise<RunningBacken
   if (adapter !== undefined && !fallback) return startBackend('webgpu');
   const renderer = webglRenderer();
   if (renderer !== undefined && !SOFTWARE_RENDERER.test(renderer)) return startBackend('webgl');
-  return startWasm();
+  return startWasm(wasmThreads);
 }

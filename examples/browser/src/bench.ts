@@ -1,5 +1,5 @@
 /**
- * `bench.html?backend=wasm&model=resnet8&batch=16&steps=6`: images per second of the trainer's teacher step
+ * `bench.html?backend=wasm&threads=1&model=resnet8&batch=16&steps=6`: images per second of the trainer's teacher step
  * (cross-entropy, SGD with momentum) on the bundled Fashion-MNIST images, measured over the steps after the
  * first epoch (which compiles shaders / warms caches). Result in `window.kdBench` and on the page.
  */
@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   const modelName = query.get('model') ?? 'resnet8';
   const batchSize = Number(query.get('batch') ?? '16');
   const steps = Number(query.get('steps') ?? '6');
-  const running = await startBackend(choice);
+  const threads = query.get('threads');
+  const running = await startBackend(choice, threads === null ? undefined : Number(threads));
   const bytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
   const files = { trainImages: await bytes(trainImagesUrl), trainLabels: await bytes(trainLabelsUrl), testImages: await bytes(testImagesUrl), testLabels: await bytes(testLabelsUrl) };
   const { train } = decodeBundledSlice(files, { trainSize: batchSize * steps, testSize: 1 });

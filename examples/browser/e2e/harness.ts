@@ -81,7 +81,7 @@ export interface PlaygroundSnapshot {
   imagesPerSecond: number | undefined;
   epochs: Array<{ stage: string; epoch: number; losses: Record<string, number>; testAccuracy: number; teacherCmi?: number; imagesPerSecond: number }>;
   result:
-    | { rows: Array<{ teacher: string; studentAccuracy: number; teacherAccuracy: number; teacherCmi: number }>; studentWeightsSha256: Record<string, string> }
+    | { rows: Array<{ teacher: string; studentAccuracy: number; teacherAccuracy: number; teacherCmi: number }>; studentWeightsSha256: Record<string, string>; parameters: { teacher: number; student: number } }
     | undefined;
   error: string | undefined;
   crossOriginIsolated: boolean;

@@ -31,10 +31,16 @@ function expectCmiPerTeacherEpoch(view: PlaygroundSnapshot, teacherEpochs: numbe
 }
 
 /** Reads a run file from the page's IndexedDB (the store's raw record), as text. */
-function readStoredText(page: Page, name: string): Promise<string | undefined> {
+async function readStoredText(page: Page, name: string): Promise<string | undefined> {
+  const bytes = await readStoredBytes(page, name);
+  return bytes === undefined ? undefined : new TextDecoder().decode(Uint8Array.from(bytes));
+}
+
+/** Reads a run file from the page's IndexedDB (the store's raw record) as an array of bytes. */
+function readStoredBytes(page: Page, name: string): Promise<number[] | undefined> {
   return page.evaluate(
     (file) =>
-      new Promise<string | undefined>((resolve, reject) => {
+      new Promise<number[] | undefined>((resolve, reject) => {
         const request = indexedDB.open('kd-playground');
         request.onerror = () => reject(request.error);
         request.onsuccess = () => {
@@ -42,7 +48,7 @@ function readStoredText(page: Page, name: string): Promise<string | undefined> {
           get.onerror = () => reject(get.error);
           get.onsuccess = () => {
             request.result.close();
-            resolve(get.result === undefined ? undefined : new TextDecoder().decode(get.result as Uint8Array));
+            resolve(get.result === undefined ? undefined : Array.from(get.result as Uint8Array));
           };
         };
       }),
@@ -89,6 +95,15 @@ describeWithBackends('browser playground (headless Chromium)', () => {
       expect(view.camDrawn).toBe(true);
       expect(await nonWhitePixels(page, 'cam')).toBeGreaterThan(3 * smoke.camImages * 84 * 84 * 0.5);
       expect(await nonWhitePixels(page, 'chart-cmi')).toBeGreaterThan(1000);
+      // The exports: weights.bin holds every float32 of the student (trainable and BN statistics: the mlp has
+      // none), model.safetensors the same values behind its JSON header.
+      const parameters = view.result?.parameters.student ?? 0;
+      const weights = await readStoredBytes(page, `${view.runId}/export/student-from-mll/weights.bin`);
+      expect(weights?.length).toBe(4 * parameters);
+      const safetensors = await readStoredBytes(page, `${view.runId}/export/student-from-mll/model.safetensors`);
+      expect(safetensors?.length).toBeGreaterThan(4 * parameters);
+      const manifest = JSON.parse((await readStoredText(page, `${view.runId}/export/student-from-mll/model.json`)) ?? '{}') as { format?: string };
+      expect(manifest.format).toBe('kd-weights');
       if (screenshots) await page.screenshot({ path: join(appRoot, 'docs', 'playground-wasm.png'), fullPage: true });
       uninterrupted = view;
       await page.close();
@@ -116,7 +131,7 @@ describeWithBackends('browser playground (headless Chromium)', () => {
     });
 
     it('smoke preset on webgl (SwiftShader, fewer images): finishes, CMI points, CAM drawn, isolated, same losses as wasm', async () => {
-      // SwiftShader runs WebGL on the CPU about 80× slower than wasm here (README), so this leg trains on 32
+      // SwiftShader runs WebGL on the CPU about 60× slower than wasm here (README), so this leg trains on 32
       // images, too few for accuracy to mean anything: instead its first epoch's loss must match wasm's on the
       // same images, seeds and batches (same model, same arithmetic up to float rounding).
       const reduced = { trainSize: 32, testSize: 32, teacherEpochs: 1, mcmiEpochs: 1, studentEpochs: 1, batchSize: 8, camImages: 4 };

@@ -10,7 +10,7 @@ import { decodePng, renderLinePlot, type LineSeries, type RasterImage } from '@k
 import { indexedDbStore } from '@kd/trainer';
 import { chartData, pointCount } from './charts';
 import { PRESETS, PRESET_NAMES, configFromQuery, presetConfig } from './presets';
-import { BACKEND_CHOICES, DATABASE_NAME, STAGE_LABELS, runFiles, type BackendChoice, type EpochEntry, type FromWorker, type RunRecord, type RunResult } from './protocol';
+import { BACKEND_CHOICES, DATABASE_NAME, STAGE_LABELS, runFiles, WEIGHTS_FILES, type BackendChoice, type EpochEntry, type FromWorker, type RunRecord, type RunResult } from './protocol';
 
 type PlaygroundState = 'idle' | 'starting' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
 
@@ -148,7 +148,7 @@ function showResult(result: RunResult | undefined): void {
     `<p>teacher ${record.config.teacher} (${result.parameters.teacher.toLocaleString('en')} parameters), student ${record.config.student} (${result.parameters.student.toLocaleString('en')})</p>`;
   const runId = record.runId;
   for (const which of ['from-mll', 'from-mcmi'] as const) {
-    for (const file of ['model.json', 'weights.bin'] as const) {
+    for (const file of WEIGHTS_FILES) {
       const link = document.createElement('a');
       link.href = '#';
       link.textContent = `student ${which} ${file}`;
@@ -159,7 +159,7 @@ function showResult(result: RunResult | undefined): void {
         const url = URL.createObjectURL(new Blob([bytes.slice().buffer as ArrayBuffer], { type: file === 'model.json' ? 'application/json' : 'application/octet-stream' }));
         const download = document.createElement('a');
         download.href = url;
-        download.download = file === 'weights.bin' ? 'weights.bin' : 'model.json';
+        download.download = file;
         download.click();
         setTimeout(() => URL.revokeObjectURL(url), 10_000);
       };
@@ -167,7 +167,8 @@ function showResult(result: RunResult | undefined): void {
     }
   }
   const note = document.createElement('p');
-  note.textContent = "Save both files of a student in one folder: it loads with loadWeightsFromDirectory from '@kd/models/node'.";
+  note.textContent =
+    "model.json + weights.bin in one folder load with loadWeightsFromDirectory from '@kd/models/node'; model.safetensors holds the same weights in PyTorch's layout (loadTorchCheckpoint).";
   exports.append(note);
 }
 

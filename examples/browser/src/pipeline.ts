@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { camOverlay, eigenCam, encodePng, heatMapsFromTensor, imageFromTensor, renderGrid, type RasterImage } from '@kd/cam';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, createLoader, decodeIdxDataset, type Dataset } from '@kd/data';
-import { createModel, loadWeights, saveWeights, type KdModel } from '@kd/models';
+import { createModel, loadWeights, saveSafetensors, saveWeights, type KdModel } from '@kd/models';
 import {
   distillStudent,
   fineTuneTeacherMCMI,
@@ -153,7 +153,10 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-/** Saves a student in the zoo's format (`model.json` + `weights.bin`, as `saveWeightsToDirectory` writes). */
+/**
+ * Saves a student in the zoo's format (`model.json` + `weights.bin`, as `saveWeightsToDirectory` writes) and as
+ * PyTorch safetensors (`saveSafetensors`); returns the SHA-256 of `weights.bin`.
+ */
 async function exportWeights(store: RunStore, runId: string, which: 'from-mll' | 'from-mcmi', model: KdModel): Promise<string> {
   const artifacts = await saveWeights(model);
   const weights = new Uint8Array(artifacts.weightData);
@@ -165,6 +168,7 @@ async function exportWeights(store: RunStore, runId: string, which: 'from-mll' |
   };
   await store.writeAtomic(runFiles.weights(runId, which, 'weights.bin'), weights);
   await store.writeAtomic(runFiles.weights(runId, which, 'model.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  await store.writeAtomic(runFiles.weights(runId, which, 'model.safetensors'), await saveSafetensors(model));
   return sha256Hex(weights);
 }
 

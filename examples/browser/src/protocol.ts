@@ -85,7 +85,11 @@ export const runFiles = {
   record: (runId: string) => `${runId}/playground.json`,
   stagePrefix: (runId: string, stage: Stage) => `${runId}/${stage}/`,
   cam: (runId: string) => `${runId}/eigencam.png`,
-  weights: (runId: string, student: 'from-mll' | 'from-mcmi', file: 'model.json' | 'weights.bin') => `${runId}/export/student-${student}/${file}`,
+  weights: (runId: string, student: 'from-mll' | 'from-mcmi', file: WeightsFile) => `${runId}/export/student-${student}/${file}`,
 };
 
 export const DATABASE_NAME = 'kd-playground';
+
+/** A student's exported files: the zoo's format (`model.json` + `weights.bin`) and PyTorch's safetensors. */
+export const WEIGHTS_FILES = ['model.json', 'weights.bin', 'model.safetensors'] as const;
+export type WeightsFile = (typeof WEIGHTS_FILES)[number];

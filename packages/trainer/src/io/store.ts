@@ -15,6 +15,11 @@ export interface RunStore {
   append(name: string, text: string): Promise<void>;
   /** Deletes the file if it exists. */
   remove(name: string): Promise<void>;
+  /**
+   * Names of the files in the store. Optional: with it, the trainer removes checkpoint binaries that no
+   * manifest names any more (left by a kill between two writes) when a run opens the store and after each commit.
+   */
+  list?(): Promise<string[]>;
 }
 
 /** A {@link RunStore} kept in a Map: for tests, browsers, or runs that need no files. */
@@ -43,6 +48,10 @@ export class MemoryStore implements RunStore {
     this.files.delete(name);
   }
 
+  async list(): Promise<string[]> {
+    return [...this.files.keys()];
+  }
+
   /** The file decoded as UTF-8 (undefined when absent). */
   text(name: string): string | undefined {
     const data = this.files.get(name);
@@ -52,10 +61,14 @@ export class MemoryStore implements RunStore {
 
 /** A view of `store` whose file names all start with `prefix` (pre-stages keep their own checkpoints). */
 export function prefixedStore(store: RunStore, prefix: string): RunStore {
+  const list = store.list?.bind(store);
   return {
     read: (name) => store.read(`${prefix}${name}`),
     writeAtomic: (name, data) => store.writeAtomic(`${prefix}${name}`, data),
     append: (name, text) => store.append(`${prefix}${name}`, text),
     remove: (name) => store.remove(`${prefix}${name}`),
+    ...(list === undefined
+      ? {}
+      : { list: async () => (await list()).filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length)) }),
   };
 }

@@ -44,7 +44,12 @@ export function directoryStore(directory: string): RunStore {
   if (typeof directory !== 'string' || directory === '') {
     throw new Error(`${fn}: directory must be a non-empty string, got ${JSON.stringify(directory)}`);
   }
-  const existing = statSync(directory, { throwIfNoEntry: false });
+  let existing: ReturnType<typeof statSync>;
+  try {
+    existing = statSync(directory, { throwIfNoEntry: false });
+  } catch (error) {
+    throw new Error(`${fn}: cannot use ${directory} as the run directory (${describeError(error)}); is a part of the path a file?`);
+  }
   if (existing !== undefined && !existing.isDirectory()) {
     throw new Error(`${fn}: ${directory} exists and is not a directory; pass a directory path (or remove the file)`);
   }

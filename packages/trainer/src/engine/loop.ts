@@ -222,10 +222,14 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
     if (store !== undefined) {
       // A kill between writing a binary and committing its manifest leaves an orphan; a kill around the log
       // append leaves the log short or with a partial line. The checkpoint's history is the truth: rewrite the
-      // log from it, so it holds every checkpointed epoch exactly once (a fresh run starts an empty log).
+      // log (and the plot) from it, so it holds every checkpointed epoch exactly once (a fresh run starts an
+      // empty log).
       await removeOrphanBinaries(store).catch(() => undefined);
       if (history.length === 0) await store.remove(METRICS_LOG);
-      else await store.writeAtomic(METRICS_LOG, history.map(metricsLine).join(''));
+      else {
+        await store.writeAtomic(METRICS_LOG, history.map(metricsLine).join(''));
+        await store.writeAtomic(CURVES_PLOT, renderTrainingCurves(history));
+      }
     }
     if (startEpoch === 1) await task.initialize?.();
     const record = buildRunRecord({ functionName: fn, config: task.recordConfig, seed: settings.seed });
@@ -327,6 +331,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         if (collapse !== undefined) {
           throw new TrainingCollapsedError(fn, epoch, `${collapse}${lastCheckpointEpoch === undefined ? '' : ` The last good checkpoint (epoch ${lastCheckpointEpoch}) is intact.`}`);
         }
+        const bestBefore = best;
         history.push(epochRecord);
         if (isBetter(epochRecord, best)) best = epochRecord;
         if (store !== undefined) {
@@ -348,6 +353,9 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
             },
           })
             .catch((error: Error) => {
+              // The epoch is not committed: the run record must not count it.
+              history.pop();
+              best = bestBefore;
               throw new Error(`${fn}: cannot write the checkpoint of epoch ${epoch}: ${error.message}; ${intact}`, { cause: error });
             })
             .finally(() => tf.dispose(temporaries));

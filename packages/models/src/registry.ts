@@ -58,9 +58,12 @@ export interface ModelFactoryOptions {
 /** Builds a model from resolved options. */
 export type ModelFactory = (options: ModelFactoryOptions) => KdModel;
 
-function architecture(build: ArchitectureBuilder): ModelFactory {
-  return (options) => buildZooModel({ ...options, build });
+function architecture(build: ArchitectureBuilder, minimumInputSize = 1): ModelFactory {
+  return (options) => buildZooModel({ ...options, build, minimumInputSize });
 }
+
+/** VGG's three valid 2×2 max pools: 8×8 is the smallest input whose last block is not empty. */
+const VGG_MINIMUM_INPUT_SIZE = 8;
 
 const small: [number, number, number, number] = [16, 16, 32, 64];
 const wide: [number, number, number, number] = [32, 64, 128, 256];
@@ -80,11 +83,11 @@ const builtIns: Record<BuiltInModelName, ModelFactory> = {
   wrn16_2: architecture(wideResNet({ depth: 16, widenFactor: 2 })),
   wrn40_1: architecture(wideResNet({ depth: 40, widenFactor: 1 })),
   wrn40_2: architecture(wideResNet({ depth: 40, widenFactor: 2 })),
-  vgg8: architecture(vggBn(vggConfigs.vgg8)),
-  vgg11: architecture(vggBn(vggConfigs.vgg11)),
-  vgg13: architecture(vggBn(vggConfigs.vgg13)),
-  vgg16: architecture(vggBn(vggConfigs.vgg16)),
-  vgg19: architecture(vggBn(vggConfigs.vgg19)),
+  vgg8: architecture(vggBn(vggConfigs.vgg8), VGG_MINIMUM_INPUT_SIZE),
+  vgg11: architecture(vggBn(vggConfigs.vgg11), VGG_MINIMUM_INPUT_SIZE),
+  vgg13: architecture(vggBn(vggConfigs.vgg13), VGG_MINIMUM_INPUT_SIZE),
+  vgg16: architecture(vggBn(vggConfigs.vgg16), VGG_MINIMUM_INPUT_SIZE),
+  vgg19: architecture(vggBn(vggConfigs.vgg19), VGG_MINIMUM_INPUT_SIZE),
   mobilenetv2: architecture(mobileNetV2({ expansion: 6, widthMultiplier: 0.5 })),
   shufflev1: architecture(shuffleNetV1()),
   shufflev2: architecture(shuffleNetV2()),

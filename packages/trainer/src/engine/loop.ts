@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { configureValidation, getValidationConfig } from '@kd/losses';
-import type { KdModel } from '@kd/models';
+import { configureValidation as configureModelValidation, getValidationConfig as getModelValidationConfig, type KdModel } from '@kd/models';
 import type { Batch, LoaderFactory, TrainingDataset } from '../data';
 import type { ClassificationMetrics } from '../eval/classification';
 import { evaluateModel } from '../eval/evaluate';
@@ -186,8 +186,12 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
   let lastCheckpointEpoch: number | undefined;
   const resumedFrom: number[] = [];
   // Datasets were validated up front: skip the losses' per-call value scans (each is a device read).
+  // The same for the models' image scans: the images come from uint8 pixels (a custom loader's NaN images
+  // still surface as a non-finite loss before any update).
   const validation = getValidationConfig();
+  const modelValidation = getModelValidationConfig();
   configureValidation({ checkValues: false });
+  configureModelValidation({ checkValues: false });
   try {
     if (settings.resume !== false) {
       if (store === undefined) throw new Error(`${fn}: resume needs a store to read the checkpoint from`);
@@ -384,6 +388,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
     return { history, best, last, record };
   } finally {
     configureValidation(validation);
+    configureModelValidation(modelValidation);
     optimizer.dispose();
   }
 }

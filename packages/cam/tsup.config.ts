@@ -9,4 +9,6 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   external: [/^@tensorflow\//, /^@kd\//, 'fflate'],
+  // The private @kd/internal is bundled, never imported at run time (it is not published).
+  noExternal: ['@kd/internal'],
 });

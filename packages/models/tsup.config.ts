@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   external: [/^@tensorflow\//, /^@kd\//, /^node:/],
+  // The private @kd/internal is bundled, never imported at run time (it is not published).
+  noExternal: ['@kd/internal'],
 });

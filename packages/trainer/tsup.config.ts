@@ -7,7 +7,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  // Sibling package.json files are inlined (their version goes into run records); the packages stay external.
+  // Sibling package.json files are inlined (their version goes into run records) and the private @kd/internal
+  // is bundled; the published packages stay external.
   external: [/^@tensorflow\//, /^@kd\/[^/]+$/, /^node:/],
-  noExternal: [/^@kd\/[^/]+\/package\.json$/],
+  noExternal: ['@kd/internal', /^@kd\/[^/]+\/package\.json$/],
 });

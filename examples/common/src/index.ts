@@ -1,1 +1,2 @@
 export { backendChoices, selectBackend, type BackendChoice, type SelectBackendOptions, type SelectedBackend } from './backend';
+export { mean, pairedDifference, sampleStd, tCritical95, type PairedDifference } from './stats';

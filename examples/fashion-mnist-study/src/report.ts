@@ -18,7 +18,7 @@ import { MLL_TEACHER_ID, fineTuneId } from './plan';
 import { armSummary, loadResults, meanPerClass, teacherLabel, type ArmStatistics, type StudentRow, type StudyResults } from './results';
 import { NUM_CLASSES, teacherWeightsDirectory } from './runner';
 import { PACKAGE_DIRECTORY } from './study';
-import type { PairedDifference } from './stats';
+import type { PairedDifference } from '@kd-example/common';
 
 const percent = (value: number | undefined, digits = 2) => (value === undefined || !Number.isFinite(value) ? '—' : (100 * value).toFixed(digits));
 const meanStd = (summary: { mean: number; std: number; n: number }) =>

@@ -1,4 +1,11 @@
-export { configureValidation, getValidationConfig, type ValidationConfig } from './validate';
+export {
+  configureValidation,
+  flushValueChecks,
+  getValidationConfig,
+  valueCheckTiming,
+  type ValidationConfig,
+  type ValueCheckMode,
+} from './validate';
 export { matchSpatialSize } from './spatial';
 export * from './info/index';
 export * from './baselines/index';

@@ -59,7 +59,7 @@ describeWithBackends('registry', () => {
   });
 
   it('registerModel adds a factory; names are unique', () => {
-    registerModel('resnet8-registered', (options) => createModel('resnet8', options));
+    registerModel('resnet8-registered', ({ name: _name, ...options }) => createModel('resnet8', options));
     const model = createModel('resnet8-registered', { numClasses: 4, seed: 1 });
     expect(model.countParams()).toBe(78_042 - 6 * 65);
     model.dispose();

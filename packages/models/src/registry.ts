@@ -1,6 +1,7 @@
 /**
  * The model registry: `createModel(name, options)`, `listModels(glob?)`, `registerModel(name, factory)`.
  */
+import { mlp } from './models/mlp';
 import { mobileNetV2 } from './models/mobilenetv2';
 import { cifarResNet } from './models/resnet';
 import { resNet50 } from './models/resnet50';
@@ -8,6 +9,7 @@ import { shuffleNetV1 } from './models/shufflenet-v1';
 import { shuffleNetV2 } from './models/shufflenet-v2';
 import { vggBn, vggConfigs } from './models/vgg';
 import { wideResNet } from './models/wrn';
+import { assertKnownOptions } from '@kd/internal';
 import { assertInteger, assertOptions } from './validate';
 import { buildZooModel, type ArchitectureBuilder, type ZooModel } from './zoo-model';
 import type { KdModel } from './types';
@@ -35,7 +37,8 @@ export type BuiltInModelName =
   | 'vgg19'
   | 'mobilenetv2'
   | 'shufflev1'
-  | 'shufflev2';
+  | 'shufflev2'
+  | 'mlp';
 
 /** Options of {@link createModel}. */
 export interface CreateModelOptions {
@@ -45,7 +48,16 @@ export interface CreateModelOptions {
   seed?: number;
   /** Image channels: 3 for CIFAR, 1 for (Fashion-)MNIST padded to 32×32. Default 3. */
   inputChannels?: number;
+  /**
+   * `mlp` only: the one input size `[height, width, channels]` it takes (a d-dimensional vector is
+   * `[1, 1, d]`). Default `[32, 32, inputChannels]`; its channels must equal `inputChannels` when both are given.
+   */
+  inputShape?: readonly [number, number, number];
+  /** `mlp` only: the width of each hidden layer, at least one layer. Default `[256, 256]`. */
+  hiddenSizes?: readonly number[];
 }
+
+const createModelKeys: readonly (keyof CreateModelOptions)[] = ['numClasses', 'seed', 'inputChannels', 'inputShape', 'hiddenSizes'];
 
 /** What a registered factory receives: {@link CreateModelOptions} with defaults filled in, plus the name. */
 export interface ModelFactoryOptions {
@@ -53,17 +65,53 @@ export interface ModelFactoryOptions {
   numClasses: number;
   seed: number;
   inputChannels: number;
+  /** As given to `createModel`, validated (positive integers, channels = inputChannels); undefined if not given. */
+  inputShape?: readonly [number, number, number];
+  /** As given to `createModel`, validated (at least one positive integer); undefined if not given. */
+  hiddenSizes?: readonly number[];
 }
 
 /** Builds a model from resolved options. */
 export type ModelFactory = (options: ModelFactoryOptions) => KdModel;
 
+/** A convolutional architecture: takes any input size, so the `mlp`-only options are rejected. */
 function architecture(build: ArchitectureBuilder, minimumInputSize = 1): ModelFactory {
-  return (options) => buildZooModel({ ...options, build, minimumInputSize });
+  return ({ name, numClasses, seed, inputChannels, inputShape, hiddenSizes }) => {
+    for (const [arg, value] of [['inputShape', inputShape], ['hiddenSizes', hiddenSizes]] as const) {
+      if (value !== undefined) {
+        throw new Error(`createModel: options.${arg} is an option of 'mlp'; '${name}' is convolutional and takes any input size, got ${JSON.stringify(value)}`);
+      }
+    }
+    return buildZooModel({ name, numClasses, seed, inputChannels, build, minimumInputSize });
+  };
 }
 
 /** VGG's three valid 2×2 max pools: 8×8 is the smallest input whose last block is not empty. */
 const VGG_MINIMUM_INPUT_SIZE = 8;
+
+/** The largest weight an `mlp` may have: 2^28 float32 scalars (1 GiB). */
+const maxWeightSize = 2 ** 28;
+
+/** The zoo's `mlp`: default input 32×32×inputChannels, default hidden widths [256, 256]. */
+const mlpFactory: ModelFactory = ({ name, numClasses, seed, inputChannels, inputShape, hiddenSizes }) => {
+  const shape = inputShape ?? [32, 32, inputChannels];
+  const widths = [shape[0] * shape[1] * shape[2], ...(hiddenSizes ?? [256, 256]), numClasses];
+  widths.slice(1).forEach((outFeatures, index) => {
+    const size = widths[index]! * outFeatures;
+    if (size > maxWeightSize) {
+      const weight = index === widths.length - 2 ? 'classifier.weight' : `layers.${index}.weight`;
+      throw new Error(`createModel('${name}'): ${weight} would be [${widths[index]}, ${outFeatures}] = ${size} scalars, more than the ${maxWeightSize} one tensor may hold`);
+    }
+  });
+  return buildZooModel({
+    name,
+    numClasses,
+    seed,
+    inputChannels: shape[2],
+    inputSize: [shape[0], shape[1]],
+    build: mlp({ inputShape: shape, hiddenSizes: widths.slice(1, -1) }),
+  });
+};
 
 const small: [number, number, number, number] = [16, 16, 32, 64];
 const wide: [number, number, number, number] = [32, 64, 128, 256];
@@ -91,6 +139,7 @@ const builtIns: Record<BuiltInModelName, ModelFactory> = {
   mobilenetv2: architecture(mobileNetV2({ expansion: 6, widthMultiplier: 0.5 })),
   shufflev1: architecture(shuffleNetV1()),
   shufflev2: architecture(shuffleNetV2()),
+  mlp: mlpFactory,
 };
 
 const registry = new Map<string, ModelFactory>(Object.entries(builtIns));
@@ -149,8 +198,32 @@ export function createModel(name: string, options: CreateModelOptions): KdModel 
   }
   assertOptions(fn, options);
   if (options === undefined) throw new Error(`${fn}: options.numClasses is required`);
+  assertKnownOptions(fn, options, createModelKeys);
   const numClasses = assertInteger(fn, 'options.numClasses', options.numClasses, { min: 1 });
   const seed = assertInteger(fn, 'options.seed', options.seed ?? 0, { min: 0 });
-  const inputChannels = assertInteger(fn, 'options.inputChannels', options.inputChannels ?? 3, { min: 1 });
-  return factory({ name, numClasses, seed, inputChannels });
+  const fnOfModel = `${fn}('${name}')`;
+  const inputShape = options.inputShape === undefined ? undefined : assertSizes(fnOfModel, 'options.inputShape', options.inputShape, 3);
+  const defaultChannels = inputShape === undefined ? 3 : inputShape[2];
+  const inputChannels = assertInteger(fn, 'options.inputChannels', options.inputChannels ?? defaultChannels, { min: 1 });
+  if (inputShape !== undefined && inputShape[2] !== inputChannels) {
+    throw new Error(`${fnOfModel}: options.inputShape has ${inputShape[2]} channels but options.inputChannels is ${inputChannels}`);
+  }
+  const hiddenSizes = options.hiddenSizes === undefined ? undefined : assertSizes(fnOfModel, 'options.hiddenSizes', options.hiddenSizes);
+  return factory({
+    name,
+    numClasses,
+    seed,
+    inputChannels,
+    ...(inputShape === undefined ? {} : { inputShape: inputShape as [number, number, number] }),
+    ...(hiddenSizes === undefined ? {} : { hiddenSizes }),
+  });
+}
+
+/** Throws unless `value` is a non-empty array of positive integers (of `length` entries when given). */
+function assertSizes(fn: string, arg: string, value: unknown, length?: number): number[] {
+  if (!Array.isArray(value) || value.length === 0 || (length !== undefined && value.length !== length)) {
+    const expected = length === undefined ? 'a non-empty array of positive integers' : `an array of ${length} positive integers`;
+    throw new Error(`${fn}: ${arg} must be ${expected}, got ${JSON.stringify(value)}`);
+  }
+  return value.map((size: unknown, index) => assertInteger(fn, `${arg}[${index}]`, size, { min: 1 }));
 }

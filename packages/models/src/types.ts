@@ -21,10 +21,14 @@ export interface ModelOutput {
   logits: tf.Tensor2D;
   /**
    * The reference's feature list: stem output, each stage output (NHWC, `[N, H, W, C]`), then the pooled
-   * penultimate vector (`[N, C]`), in that order.
+   * penultimate vector (`[N, C]`), in that order. For the `mlp`: each hidden layer's output `[N, h_i]`, the last
+   * one being the penultimate vector.
    */
   features: tf.Tensor[];
-  /** Stage outputs before their last ReLU (same order as the stage entries of `features`, no stem/pooled). */
+  /**
+   * Stage outputs before their last ReLU (same order as the stage entries of `features`, no stem/pooled); for
+   * the `mlp`, every hidden layer before its ReLU.
+   */
   preactFeatures: tf.Tensor[];
 }
 

@@ -11,6 +11,8 @@ export interface ZooModel extends KdModel {
   readonly namedVariables: readonly NamedVariable[];
   /** The seed its weights were drawn from. */
   readonly seed: number;
+  /** `[height, width]` of the only input size it takes (`mlp`); undefined when any size works (the CNNs). */
+  readonly inputSize: readonly [number, number] | undefined;
 }
 
 /** What an architecture's builder receives. */
@@ -49,6 +51,8 @@ export interface ZooModelSpec extends BuildOptions {
    * batch-norm running statistics into NaN.
    */
   minimumInputSize?: number;
+  /** `[height, width]` for architectures that take only one input size (`mlp`); `apply` rejects others. */
+  inputSize?: readonly [number, number];
 }
 
 class ZooModelImplementation implements ZooModel {
@@ -56,6 +60,7 @@ class ZooModelImplementation implements ZooModel {
   readonly numClasses: number;
   readonly inputChannels: number;
   readonly seed: number;
+  readonly inputSize: readonly [number, number] | undefined;
   readonly namedVariables: readonly NamedVariable[];
   readonly trainableVariables: tf.Variable[];
   readonly nonTrainableVariables: tf.Variable[];
@@ -64,9 +69,10 @@ class ZooModelImplementation implements ZooModel {
   private readonly forward: Forward;
   private disposed = false;
 
-  constructor({ name, numClasses, inputChannels, seed, build, minimumInputSize = 1 }: ZooModelSpec) {
+  constructor({ name, numClasses, inputChannels, seed, build, minimumInputSize = 1, inputSize }: ZooModelSpec) {
     this.name = name;
     this.minimumInputSize = minimumInputSize;
+    this.inputSize = inputSize;
     this.numClasses = numClasses;
     this.inputChannels = inputChannels;
     this.seed = seed;
@@ -97,6 +103,10 @@ class ZooModelImplementation implements ZooModel {
       );
     }
     assertImages(fn, 'images', images, this.inputChannels);
+    if (this.inputSize !== undefined && (images.shape[1] !== this.inputSize[0] || images.shape[2] !== this.inputSize[1])) {
+      const [height, width] = this.inputSize;
+      throw new Error(`${fn}: images must be [N, ${height}, ${width}, ${this.inputChannels}] (the model's inputShape), got [${images.shape.join(',')}]`);
+    }
     const { training, featureHook } = options;
     if (featureHook !== undefined && typeof featureHook !== 'function') {
       throw new Error(`${fn}: options.featureHook must be a function (index, feature) => tensor, got ${typeof featureHook}`);

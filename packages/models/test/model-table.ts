@@ -11,6 +11,8 @@ export interface TableRow {
   params10: number;
   /** C,H,W per spatial feature, C for the pooled vector. */
   features: string;
+  /** The preactFeatures in the same notation, when they are not the stage entries `features[1:-1]` (mlp). */
+  preact?: string;
 }
 
 export const modelTable: Record<string, TableRow> = {
@@ -40,13 +42,17 @@ export const modelTable: Record<string, TableRow> = {
   mobilenetv2: { params100: 812_836, params10: 697_546, features: '16x16x16, 12x16x16, 16x8x8, 48x4x4, 160x2x2, 1280' },
   shufflev1: { params100: 949_258, params10: 862_768, features: '24x32x32, 240x16x16, 480x8x8, 960x4x4, 960' },
   shufflev2: { params100: 1_355_528, params10: 1_263_278, features: '24x32x32, 116x16x16, 232x8x8, 464x4x4, 1024' },
+  // 3072·256 + 256 + 256·256 + 256 + 256·C + C.
+  mlp: { params100: 878_180, params10: 855_050, features: '256, 256', preact: '256, 256' },
 };
 
 /** The table's C×H×W shapes as NHWC shapes for a batch of `batch`. */
-export function expectedFeatureShapes(name: string, batch: number): number[][] {
+export function expectedFeatureShapes(name: string, batch: number, column: 'features' | 'preact' = 'features'): number[][] {
   const row = modelTable[name];
   if (row === undefined) throw new Error(`no table row for ${name}`);
-  return row.features.split(',').map((entry) => {
+  const shapes = column === 'features' ? row.features : row.preact;
+  if (shapes === undefined) return expectedFeatureShapes(name, batch).slice(1, -1);
+  return shapes.split(',').map((entry) => {
     const [channels, height, width] = entry.trim().split('x').map(Number) as [number, number?, number?];
     return height === undefined ? [batch, channels] : [batch, height, width as number, channels];
   });
@@ -75,7 +81,7 @@ export function expectModelTableRow(name: string, { training }: { training: bool
       try {
         expect(output.logits.shape).toEqual([batch, 10]);
         expect(output.features.map((feature) => feature.shape)).toEqual(expected);
-        expect(output.preactFeatures.map((feature) => feature.shape)).toEqual(expected.slice(1, -1));
+        expect(output.preactFeatures.map((feature) => feature.shape)).toEqual(expectedFeatureShapes(name, batch, 'preact'));
         const finite = tf.tidy(() => tf.all(tf.isFinite(output.logits)).dataSync()[0]);
         expect(finite, `${name} logits finite`).toBe(1);
       } finally {

@@ -179,7 +179,7 @@ describeWithBackends('distillStudent', () => {
         "distillStudent: objectives[0].weight must be a number, got '0.9' (a string)",
       );
       await expect(distillStudent({ ...base, objectives: [{ method: 'kd', weight: 1, options: { temprature: 4 } }] })).rejects.toThrow(
-        "distillStudent: objectives[0].options ('kd') has an unknown option 'temprature'; known options: temperature",
+        "distillStudent: unknown option 'temprature' in objectives[0].options ('kd'), did you mean 'temperature'? (known options: temperature)",
       );
       await expect(distillStudent({ ...base, objectives: [{ method: 'kd', weight: 1, options: { temperature: -1 } }] })).rejects.toThrow(
         "distillStudent: objectives[0] ('kd'): kdLoss",

@@ -12,7 +12,8 @@ import type { JsonValue } from './io/checkpoint';
 import { prefixedStore } from './io/store';
 import { METHODS, METHOD_NAMES } from './objectives/registry';
 import type { MethodInstance, ObjectiveSpec, OutputShapes } from './objectives/types';
-import { assertBoolean, assertKnownKeys, assertNumber, assertObject, describeValue } from './validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertBoolean, assertNumber, assertObject, describeValue } from './validate';
 
 /** Options of {@link distillStudent}. */
 export interface DistillStudentOptions extends CommonTrainingOptions {
@@ -72,7 +73,7 @@ function validateObjectives(fn: string, value: unknown): ObjectiveSpec[] {
   return value.map((entry, index) => {
     const where = `objectives[${index}]`;
     const spec = assertObject(fn, where, entry);
-    assertKnownKeys(fn, where, spec, ['method', 'weight', 'options']);
+    assertKnownOptions(fn, spec, ['method', 'weight', 'options'], where);
     const method = spec.method;
     if (typeof method !== 'string' || !METHODS.has(method)) {
       throw new Error(`${fn}: ${where}.method ${describeValue(method)} is unknown; known methods: ${METHOD_NAMES.join(', ')}`);
@@ -83,7 +84,7 @@ function validateObjectives(fn: string, value: unknown): ObjectiveSpec[] {
     assertNumber(fn, `${where}.weight`, spec.weight);
     const options = spec.options === undefined ? {} : assertObject(fn, `${where}.options`, spec.options);
     const definition = METHODS.get(method)!;
-    assertKnownKeys(fn, `${where}.options ('${method}')`, options, definition.optionKeys);
+    assertKnownOptions(fn, options, definition.optionKeys, `${where}.options ('${method}')`);
     return { method, weight: spec.weight, options };
   });
 }
@@ -115,7 +116,7 @@ function validateObjectives(fn: string, value: unknown): ObjectiveSpec[] {
 export async function distillStudent(options: DistillStudentOptions): Promise<TrainingResult> {
   const fn = 'distillStudent';
   assertObject(fn, 'options', options);
-  assertKnownKeys(fn, 'options', options, [...COMMON_KEYS, 'student', 'teacher', 'objectives', 'measureTeacherCmi']);
+  assertKnownOptions(fn, options, [...COMMON_KEYS, 'student', 'teacher', 'objectives', 'measureTeacherCmi']);
   const student = assertModel(fn, 'student', options.student);
   const teacher = assertModel(fn, 'teacher', options.teacher);
   if (student === teacher) throw new Error(`${fn}: student and teacher must be different models`);

@@ -12,7 +12,8 @@ export { learningRateAt, defaultMilestones, type LearningRateSchedule } from './
 export { ClassificationAccumulator, type ClassificationMetrics } from './eval/classification';
 export { evaluateModel, type EvaluateOptions } from './eval/evaluate';
 export { measureClassConditionalStatistics, type CmiPassOptions, type CmiStatistics } from './eval/cmi';
-export { MemoryStore, type RunStore } from './io/store';
+export { MemoryStore, prefixedStore, type RunStore } from './io/store';
+export { indexedDbStore, type IndexedDbStore } from './io/indexeddb-store';
 export { readCheckpoint, writeCheckpoint, CHECKPOINT_MANIFEST, type CheckpointContent, type JsonValue } from './io/checkpoint';
 export { consoleProgress, formatProgressLine, type ProgressReporter, type StepInfo } from './report/progress';
 export { renderTrainingCurves } from './report/curves';

@@ -7,7 +7,8 @@ import { runTraining, type TrainingResult, type TrainingTask } from './engine/lo
 import { collectModel, describeModel, restoreModel } from './engine/model-state';
 import { COMMON_KEYS, assertModel, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
 import type { JsonValue } from './io/checkpoint';
-import { assertKnownKeys, assertNumber, assertObject, describeValue } from './validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertNumber, assertObject, describeValue } from './validate';
 
 /** When to stop an MCMI fine-tuning that collapses (see {@link fineTuneTeacherMCMI}). */
 export interface CollapseGuard {
@@ -62,7 +63,7 @@ function defaultMcmiLearningRate(modelName: string): number {
 export async function fineTuneTeacherMCMI(options: FineTuneTeacherMcmiOptions): Promise<TrainingResult> {
   const fn = 'fineTuneTeacherMCMI';
   assertObject(fn, 'options', options);
-  assertKnownKeys(fn, 'options', options, [...COMMON_KEYS, 'model', 'lambda', 'collapseGuard', 'cmiEvery']);
+  assertKnownOptions(fn, options, [...COMMON_KEYS, 'model', 'lambda', 'collapseGuard', 'cmiEvery']);
   const model = assertModel(fn, 'model', options.model);
   if (options.lambda !== undefined && typeof options.lambda !== 'number') {
     throw new Error(`${fn}: lambda must be a number (λ in CE − λ·CMI), got ${describeValue(options.lambda)}`);
@@ -74,7 +75,7 @@ export async function fineTuneTeacherMCMI(options: FineTuneTeacherMcmiOptions): 
   let maxCrossEntropy = Infinity;
   if (guard !== false) {
     assertObject(fn, 'collapseGuard', guard);
-    assertKnownKeys(fn, 'collapseGuard', guard, ['minAccuracyRatio', 'maxCrossEntropy']);
+    assertKnownOptions(fn, guard, ['minAccuracyRatio', 'maxCrossEntropy'], 'collapseGuard');
     minAccuracyRatio = assertNumber(fn, 'collapseGuard.minAccuracyRatio', guard.minAccuracyRatio ?? 0.5, { min: 0, max: 1 });
     maxCrossEntropy = assertNumber(fn, 'collapseGuard.maxCrossEntropy', guard.maxCrossEntropy ?? Math.log(model.numClasses), {
       positive: true,

@@ -1,3 +1,4 @@
+import { createModel } from '@kd/models';
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
@@ -34,6 +35,30 @@ describeWithBackends('trainTeacher', () => {
     expect(Array.from(png.slice(1, 4))).toEqual([0x50, 0x4e, 0x47]);
     expect(store.files.has('checkpoint-4.bin')).toBe(true);
     expect(store.files.has('checkpoint-3.bin')).toBe(false);
+    model.dispose();
+  });
+});
+
+describeWithBackends('trainTeacher: the zoo mlp', () => {
+  it('learns the synthetic problem from flattened 8×8 images and writes its checkpoint', async () => {
+    const model = createModel('mlp', { numClasses: 4, inputShape: [8, 8, 1], hiddenSizes: [32], seed: 1 });
+    const store = new MemoryStore();
+    const result = await trainTeacher({
+      model,
+      data: { train: syntheticDataset({ count: 128, seed: 1 }), test: syntheticDataset({ count: 64, seed: 2 }) },
+      epochs: 6,
+      batchSize: 16,
+      learningRate: 0.05,
+      schedule: { kind: 'cosine' },
+      augmentation: false,
+      store,
+      progress: false,
+    });
+    expect(result.last.test!.top1).toBeGreaterThan(0.9);
+    expect(result.history[5]!.train.losses.ce).toBeLessThan(result.history[0]!.train.losses.ce!);
+    const record = JSON.parse(store.text('run.json')!);
+    expect(record.status).toBe('finished');
+    expect(store.files.has('checkpoint-6.bin')).toBe(true);
     model.dispose();
   });
 });

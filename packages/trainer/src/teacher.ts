@@ -5,7 +5,8 @@ import { runTraining, type TrainingResult, type TrainingTask } from './engine/lo
 import { collectModel, describeModel, restoreModel } from './engine/model-state';
 import { COMMON_KEYS, assertModel, defaultLearningRate, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
 import { assertGradientsRegistered } from './engine/gradients';
-import { assertKnownKeys, assertObject } from './validate';
+import { assertKnownOptions } from '@kd/internal';
+import { assertObject } from './validate';
 
 /** Options of {@link trainTeacher}. */
 export interface TrainTeacherOptions extends CommonTrainingOptions {
@@ -31,7 +32,7 @@ export interface TrainTeacherOptions extends CommonTrainingOptions {
 export async function trainTeacher(options: TrainTeacherOptions): Promise<TrainingResult> {
   const fn = 'trainTeacher';
   assertObject(fn, 'options', options);
-  assertKnownKeys(fn, 'options', options, [...COMMON_KEYS, 'model']);
+  assertKnownOptions(fn, options, [...COMMON_KEYS, 'model']);
   const model = assertModel(fn, 'model', options.model);
   const epochs = 240;
   const settings = resolveCommonOptions(fn, options, {

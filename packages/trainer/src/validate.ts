@@ -56,15 +56,6 @@ export function assertObject(fn: string, arg: string, value: unknown): Record<st
   return value as Record<string, unknown>;
 }
 
-/** Throws when `options` holds a key not in `known` (catches typos such as `learingRate`). */
-export function assertKnownKeys(fn: string, arg: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new Error(`${fn}: ${arg} has an unknown option '${key}'; known options: ${known.join(', ')}`);
-    }
-  }
-}
-
 /** A short description of a value for error messages. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertFloat, assertFiniteValues, assertLabels, assertNumber, assertRank, getValidationConfig } from '../validate';
+import { assertFloat, assertFiniteValues, assertLabels, assertNumber, assertRank, checkReducedValues } from '../validate';
 import { classCentroidsUnchecked } from './class-centroids';
 import { assertKnownOptions, assertMatrix, assertNonNegativeValues, klDivergencePerRow, oneHotFloat, stopGradient } from './shared';
 
@@ -85,14 +85,16 @@ export function validateCmiInputs(
 
 /** Rows of a centroid matrix must be distributions, otherwise the "KL" is not one and can go negative. */
 function assertRowsSumToOne(fn: string, arg: string, centroids: tf.Tensor2D): void {
-  if (!getValidationConfig().checkValues) return;
-  const rowSums = tf.tidy(() => tf.sum(centroids, 1));
-  const sums = rowSums.dataSync();
-  rowSums.dispose();
-  for (let row = 0; row < sums.length; row++) {
-    const total = sums[row] as number;
-    if (Math.abs(total - 1) > 1e-3) throw new Error(`${fn}: ${arg} row ${row} sums to ${total}, expected 1 (each row is a distribution)`);
-  }
+  checkReducedValues(
+    () => tf.sum(centroids, 1),
+    (sums) => {
+      for (let row = 0; row < sums.length; row++) {
+        const total = sums[row] as number;
+        if (Math.abs(total - 1) > 1e-3) return `${fn}: ${arg} row ${row} sums to ${total}, expected 1 (each row is a distribution)`;
+      }
+      return undefined;
+    },
+  );
 }
 
 /** {@link conditionalMutualInformation} without input checks. */

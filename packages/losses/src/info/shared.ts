@@ -3,7 +3,7 @@
  * building blocks they use (`../tensor-utils`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertFloatInput, assertFiniteValues, getValidationConfig } from '../validate';
+import { assertFloatInput, assertFiniteValues, checkReducedValues } from '../validate';
 
 export { assertKnownOptions } from '../validate';
 export { diagonalCrossEntropy, klDivergencePerRow, l2NormalizeRows, oneHotFloat, stopGradient } from '../tensor-utils';
@@ -34,19 +34,21 @@ export function assertNumberOrScalar(
   if (value.rank !== 0) throw new Error(`${fn}: ${arg} must be a scalar (rank 0), got rank ${value.rank} [${value.shape.join(',')}]`);
   if (value.dtype !== 'float32') throw new Error(`${fn}: ${arg} must be float32, got ${value.dtype}`);
   assertFiniteValues(fn, arg, value);
-  if (positive && getValidationConfig().checkValues) {
-    const scalar = value.dataSync()[0] as number;
-    if (!(scalar > 0)) throw new Error(`${fn}: ${arg} must be > 0, got ${scalar}`);
+  if (positive) {
+    const scalar = value;
+    checkReducedValues(
+      () => tf.clone(scalar),
+      (values) => ((values[0] as number) > 0 ? undefined : `${fn}: ${arg} must be > 0, got ${values[0]}`),
+    );
   }
   return value as tf.Scalar;
 }
 
-/** Throws when a tensor holds a negative value (only when value checks are on). */
+/** Throws when a tensor holds a negative value (when value checks are on; see `ValueCheckMode`). */
 export function assertNonNegativeValues(fn: string, arg: string, tensor: tf.Tensor): void {
-  if (!getValidationConfig().checkValues) return;
-  const minimum = tf.tidy(() => tf.min(tensor));
-  const value = minimum.dataSync()[0] as number;
-  minimum.dispose();
-  if (value < 0) throw new Error(`${fn}: ${arg} must be non-negative, found ${value}`);
+  checkReducedValues(
+    () => tf.min(tensor),
+    (values) => ((values[0] as number) < 0 ? `${fn}: ${arg} must be non-negative, found ${values[0]}` : undefined),
+  );
 }
 

@@ -5,7 +5,7 @@
  * ('x') are understood. Anything that stops early is reported as truncated.
  */
 
-import { formatBytes } from './validate';
+import { formatBytes } from '@kd/internal';
 
 const BLOCK = 512;
 /** Largest GNU long-name or pax record read into memory. */

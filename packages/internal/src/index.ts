@@ -3,3 +3,4 @@
  * `noExternal`), so nothing here is a runtime dependency and nothing here may appear in a public type.
  */
 export { assertKnownOptions, closestKey, editDistance } from './options';
+export { MAX_ELEMENTS, assertAllocatable, formatBytes } from './sizes';

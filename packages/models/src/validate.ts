@@ -80,31 +80,3 @@ export function assertImages(fn: string, arg: string, images: unknown, channels:
   }
   return images as tf.Tensor4D;
 }
-
-/** The most values one tensor or typed array may hold here: tfjs indexes tensors with int32. */
-export const MAX_ELEMENTS = 2 ** 31 - 1;
-
-/** `30.7 GB`: a byte count for messages. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toPrecision(3)} ${units[unit]}`;
-}
-
-/**
- * Throws before allocating `elements` values of `bytesPerElement` bytes (what = "the fc layer [256, 2e9]")
- * when they exceed {@link MAX_ELEMENTS}, saying how much memory they would need.
- */
-export function assertAllocatable(fn: string, what: string, elements: number, bytesPerElement: number, copies = 1): void {
-  if (elements <= MAX_ELEMENTS) return;
-  const total = copies > 1 ? ` (${formatBytes(copies * elements * bytesPerElement)} in all)` : '';
-  throw new Error(
-    `${fn}: ${what} would need ${elements.toExponential(3)} values, ${formatBytes(elements * bytesPerElement)}${total}; ` +
-      `one tensor holds at most ${MAX_ELEMENTS} values (${formatBytes(MAX_ELEMENTS * bytesPerElement)})`,
-  );
-}

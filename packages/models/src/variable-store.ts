@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Initializer } from './initializers';
 import { createRandomStream } from './random';
 import type { NamedVariable } from './types';
-import { assertAllocatable } from './validate';
+import { assertAllocatable } from '@kd/internal';
 
 /** Creates the variables of one model, each from its own seeded stream. */
 export class VariableStore {

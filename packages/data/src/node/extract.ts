@@ -12,7 +12,7 @@ import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 import { safeRelativePath } from '../archive-paths';
 import { TarParser } from '../tar';
 import { crc32 } from '../file-bytes';
-import { formatBytes } from '../validate';
+import { formatBytes } from '@kd/internal';
 
 export interface ExtractOptions {
   /** The archive file (`.tar.gz`, `.tgz`, `.tar` or `.zip`). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertAllocatable, assertFiniteValues, assertFloat, assertLabels, assertNonEmptyBatch, assertNumber, assertRank } from '../validate';
+import { assertAllocatable } from '@kd/internal';
+import { assertFiniteValues, assertFloat, assertLabels, assertNonEmptyBatch, assertNumber, assertRank } from '../validate';
 import { assertKnownOptions, assertSize } from './checks';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
 

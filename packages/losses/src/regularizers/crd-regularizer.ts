@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertAllocatable, assertNumber, assertSameBatch } from '../validate';
+import { assertAllocatable } from '@kd/internal';
+import { assertNumber, assertSameBatch } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense, l2NormalizeRows } from './layers';
 import { SeededRandom, resolveSeed } from './random';

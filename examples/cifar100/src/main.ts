@@ -9,7 +9,7 @@ import { parseCommandLine, parseRunCommand, usage, type CommandName } from './cl
 import { distillCommand } from './commands/distill';
 import { eigencamCommand } from './commands/eigencam';
 import { finetuneMcmiCommand } from './commands/finetune-mcmi';
-import type { CommandContext, CommandOutcome, Log } from './commands/shared';
+import { markActiveRunAborted, type CommandContext, type CommandOutcome, type Log } from './commands/shared';
 import { sweepCommand, type SweepStep } from './commands/sweep';
 import { trainTeacherCommand } from './commands/train-teacher';
 import { transferCommand } from './commands/transfer';
@@ -67,15 +67,30 @@ export async function runCommandLine(argv: readonly string[], options: RunOption
   return run(command);
 }
 
-async function main(): Promise<void> {
-  // First Ctrl-C: stop after the current step (the trainer marks the run 'aborted', its last checkpoint intact);
-  // a second one exits at once.
-  const controller = new AbortController();
-  process.on('SIGINT', () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after this step (Ctrl-C again to quit now); rerun the same command to continue\n');
+/**
+ * The SIGINT handler. First Ctrl-C: stop after the current step (the trainer marks the run 'aborted', its last
+ * checkpoint intact). A second one marks the run 'aborted' in its run.json synchronously, then exits with 130.
+ */
+export function interruptHandler({ controller, exit, write }: {
+  controller: AbortController;
+  exit: (code: number) => void;
+  write: (text: string) => void;
+}): () => void {
+  return () => {
+    if (controller.signal.aborted) {
+      const directory = markActiveRunAborted('interrupted by a second Ctrl-C (the last checkpoint is intact; rerun the command to continue)');
+      if (directory !== undefined) write(`\n${directory}: marked aborted; rerun the same command to continue\n`);
+      exit(130);
+      return;
+    }
+    write('\nstopping after this step (Ctrl-C again to quit now); rerun the same command to continue\n');
     controller.abort();
-  });
+  };
+}
+
+async function main(): Promise<void> {
+  const controller = new AbortController();
+  process.on('SIGINT', interruptHandler({ controller, exit: (code) => process.exit(code), write: (text) => process.stderr.write(text) }));
   try {
     const outcome = await runCommandLine(process.argv.slice(2), { signal: controller.signal });
     if (Array.isArray(outcome) && outcome.some((step) => step.error !== undefined)) process.exitCode = 1;

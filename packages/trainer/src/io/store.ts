@@ -1,6 +1,6 @@
 /**
  * Where a run keeps its files (checkpoints, metrics log, run record, plot). The trainer only needs these four
- * operations, so runs work in Node (`directoryStore` from `@kd/trainer/node`), in memory (tests, browsers) or
+ * operations (and uses an optional fifth, `list`), so runs work in Node (`directoryStore` from `@kd/trainer/node`), in memory (tests, browsers) or
  * on any storage a user adapts (IndexedDB, S3, …).
  */
 export interface RunStore {

@@ -7,5 +7,9 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  external: [/^@tensorflow\//, /^@kd\//],
+  external: [/^@tensorflow\//, /^@kd\//, /^node:/],
+  // The private @kd/internal is bundled, never imported at run time (it is not published).
+  noExternal: ['@kd/internal'],
+  // import.meta.url in the CommonJS build (the Node loader resolves tfjs-backend-wasm's files from here).
+  shims: true,
 });

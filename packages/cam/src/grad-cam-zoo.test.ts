@@ -40,4 +40,14 @@ describeWithBackends('gradCam on a zoo model (featureHook)', () => {
     image.dispose();
     model.dispose();
   });
+
+  it('takes a layer name only from a model with featureNames', () => {
+    const model = createModel('resnet8', { numClasses: 10, seed: 7 });
+    const image = randomTensor([1, 32, 32, 3], 12) as tf.Tensor4D;
+    expect(() => gradCam(model, image, { layer: 'layer3' })).toThrow(
+      "gradCam: layer 'layer3' is a name, but model 'resnet8' has no featureNames; pass a feature index",
+    );
+    image.dispose();
+    model.dispose();
+  });
 });

@@ -22,10 +22,11 @@ export interface GradCamOptions {
    */
   classIndex?: number | number[];
   /**
-   * Index into the model's `features` list of the NHWC map to explain. Default: the last rank-4 feature (the last
-   * conv stage, before pooling).
+   * The NHWC map to explain: an index into the model's `features` list, or a name from its `featureNames` (a
+   * Keras layer name for `@kd/layers` models). Default: the last rank-4 feature (the last conv stage, before
+   * pooling).
    */
-  layer?: number;
+  layer?: number | string;
 }
 
 /**
@@ -78,7 +79,7 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
   const predictedClasses = Array.from(predicted.dataSync());
   predicted.dispose();
 
-  const layer = options.layer ?? lastSpatialFeature(featureShapes);
+  const layer = typeof options.layer === 'string' ? featureIndexByName(fn, model, options.layer) : options.layer ?? lastSpatialFeature(featureShapes);
   assertNumber(fn, 'layer', layer, { integer: true, min: 0, max: featureShapes.length - 1 });
   const featureShape = featureShapes[layer] as number[];
   if (featureShape.length !== 4) {
@@ -142,6 +143,14 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
   } finally {
     tf.dispose([featureMap, featureGradient]);
   }
+}
+
+function featureIndexByName(fn: string, model: KdModel, name: string): number {
+  const names = model.featureNames;
+  if (names === undefined) throw new Error(`${fn}: layer '${name}' is a name, but model '${model.name}' has no featureNames; pass a feature index`);
+  const index = names.indexOf(name);
+  if (index < 0) throw new Error(`${fn}: layer '${name}' is not a feature of model '${model.name}'; its features: ${names.join(', ')}`);
+  return index;
 }
 
 function lastSpatialFeature(shapes: number[][]): number {

@@ -4,3 +4,4 @@
  */
 export { assertKnownOptions, closestKey, editDistance } from './options';
 export { MAX_ELEMENTS, assertAllocatable, formatBytes } from './sizes';
+export { BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL } from './kernelNames';

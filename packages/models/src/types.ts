@@ -55,6 +55,18 @@ export interface KdModel {
    * always have it; `saveWeights`/`loadWeights` need it.
    */
   readonly namedVariables?: readonly NamedVariable[];
+  /**
+   * `[height, width]` of the only input size the model takes, when it takes just one (an MLP, a Keras model
+   * built for 28×28); undefined when any size works (the zoo's CNNs). Trainers check datasets against it.
+   */
+  readonly inputSize?: readonly [number, number];
+  /** Optional: a name per entry of `features` (e.g. the Keras layer names), so CAM can pick a feature by name. */
+  readonly featureNames?: readonly string[];
+  /**
+   * Optional: why the model cannot be trained (e.g. a graph model has no trainable variables and no training
+   * mode). Trainers refuse such a model as the model they train, with this reason; it can still be a teacher.
+   */
+  readonly inferenceOnly?: string;
   /** Forward pass on `[N, H, W, inputChannels]` float32 images. */
   apply(images: tf.Tensor4D, options: ApplyOptions): ModelOutput;
   /** Number of trainable scalars (BN running statistics excluded). */

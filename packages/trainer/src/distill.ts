@@ -7,7 +7,7 @@ import { evaluateModel } from './eval/evaluate';
 import { assertGradientsRegistered } from './engine/gradients';
 import { runTraining, type LoopSettings, type TrainingResult, type TrainingTask } from './engine/loop';
 import { collectModel, describeModel, hashVariables, restoreModel } from './engine/model-state';
-import { COMMON_KEYS, assertModel, defaultLearningRate, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
+import { COMMON_KEYS, assertModel, assertModelFitsData, defaultLearningRate, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
 import type { JsonValue } from './io/checkpoint';
 import { prefixedStore } from './io/store';
 import { METHODS, METHOD_NAMES } from './objectives/registry';
@@ -118,7 +118,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
   assertObject(fn, 'options', options);
   assertKnownOptions(fn, options, [...COMMON_KEYS, 'student', 'teacher', 'objectives', 'measureTeacherCmi']);
   const student = assertModel(fn, 'student', options.student);
-  const teacher = assertModel(fn, 'teacher', options.teacher);
+  const teacher = assertModel(fn, 'teacher', options.teacher, 'teacher');
   if (student === teacher) throw new Error(`${fn}: student and teacher must be different models`);
   const teacherVariables = new Set([...teacher.trainableVariables, ...teacher.nonTrainableVariables]);
   if (student.trainableVariables.some((variable) => teacherVariables.has(variable))) {
@@ -134,6 +134,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     learningRate: defaultLearningRate(student.name),
     schedule: { kind: 'step' },
   }, student);
+  assertModelFitsData(`${fn} (teacher)`, teacher, [['data.train', settings.train], ['data.test', settings.test]]);
   assertGradientsRegistered(fn);
 
   // Read the output shapes from two training images (inference mode: no BN statistics move), build the

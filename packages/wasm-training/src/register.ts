@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig, setStockBatchMatMul } from './kernels/batchMatMul';
+import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './kernels/batchNormTraining';
 import { conv2DBackpropFilterConfig } from './kernels/conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './kernels/conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwiseConv2dNativeBackpropFilter';
@@ -19,6 +20,9 @@ export const WASM_TRAINING_KERNEL_NAMES = [
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
+  // Called by @kd/models' batch norm in training mode when the backend has them.
+  'KdBatchNormTraining',
+  'KdBatchNormTrainingGrad',
 ] as const;
 
 export type WasmTrainingKernelName = (typeof WASM_TRAINING_KERNEL_NAMES)[number];
@@ -30,6 +34,8 @@ const CONFIGS: Record<WasmTrainingKernelName, KernelConfig> = {
   DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilterConfig,
   DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInputConfig,
   UnsortedSegmentSum: unsortedSegmentSumConfig,
+  KdBatchNormTraining: batchNormTrainingConfig,
+  KdBatchNormTrainingGrad: batchNormTrainingGradConfig,
 };
 
 // Marks our kernel functions so that a second copy of this package (ESM and CJS both loaded) recognises them.
@@ -61,8 +67,10 @@ export interface RegisterWasmTrainingKernelsOptions {
  * `@tensorflow/tfjs-backend-wasm` lacks or runs as a scalar loop: `Conv2DBackpropFilter`, a fast
  * `Conv2DBackpropInput` (replacing the stock one), `DepthwiseConv2dNativeBackpropFilter`,
  * `DepthwiseConv2dNativeBackpropInput`, `UnsortedSegmentSum`, and a `BatchMatMul` that keeps transposed
- * products (dense and 1×1-conv gradients) on XNNPACK instead of the stock scalar loop. Each is composed of wasm's own kernels
- * (XNNPACK convolutions, transposes, pads, slices); no new binary. Safe to call any number of times, before or
+ * products (dense and 1×1-conv gradients) on XNNPACK instead of the stock scalar loop, each composed of wasm's
+ * own kernels (XNNPACK convolutions, transposes, pads, slices); plus `KdBatchNormTraining` and
+ * `KdBatchNormTrainingGrad`, batch norm in training mode in two passes each over the wasm heap, which
+ * `@kd/models` calls when the backend has them. No new binary. Safe to call any number of times, before or
  * after the backend initialises; `@tensorflow/tfjs-backend-wasm` must be imported first (its stock kernels
  * are what ours call).
  *

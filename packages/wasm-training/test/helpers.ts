@@ -6,7 +6,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { seededRandom, tf } from '@kd/test-utils';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
-import { registerWasmTrainingKernels } from '../src/index';
+import { cpus } from 'node:os';
+import { initWasmTrainingBackend } from '../src/index';
 
 export { tf };
 
@@ -23,6 +24,20 @@ export function randomHost(shape: number[], seed: number): HostTensor {
   const random = seededRandom(seed);
   const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * random() - 1);
   return { values, shape, dtype: 'float32' };
+}
+
+/**
+ * XNNPACK threads the tests run wasm with: `KD_WASM_THREADS`, default 2 (1 on a one-core machine). Every
+ * test file of this package shares one process (and tfjs's one engine), so all of them use this count.
+ */
+export function testWasmThreads(): number {
+  const fromEnvironment = process.env.KD_WASM_THREADS;
+  if (fromEnvironment !== undefined) {
+    const threads = Number(fromEnvironment);
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`KD_WASM_THREADS must be a positive integer, got ${fromEnvironment}`);
+    return threads;
+  }
+  return Math.min(2, cpus().length);
 }
 
 /** Number of buffers the wasm backend holds (engine tensors plus anything a kernel forgot to free). */
@@ -91,8 +106,7 @@ export function describeWasmVsCpu(name: string, suite: () => void): void {
     let tensorsBefore = 0;
     let buffersBefore = 0;
     beforeAll(async () => {
-      registerWasmTrainingKernels();
-      if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend could not be initialised');
+      await initWasmTrainingBackend({ threads: testWasmThreads() });
       await tf.setBackend('cpu');
     });
     beforeEach(() => {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
-import { assertNumber, assertSameBatch } from '../validate';
+import { assertSameBatch } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
-import { inverseSoftplusVariance } from './vid-regularizer';
+import { resolveVariance } from './vid-regularizer';
 
 export interface VIDLPRegularizerOptions {
   /** Size D_s of the student's penultimate vector. */
@@ -46,18 +46,13 @@ export class VIDLPRegularizer extends RegularizerBase {
     super(fn);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
     const teacherDim = assertSize(fn, 'teacherDim', options.teacherDim);
-    const initialVariance = assertNumber(fn, 'initialVariance', options.initialVariance ?? 5, { positive: true });
-    const epsilon = assertNumber(fn, 'epsilon', options.epsilon ?? 1e-5, { positive: true });
-    if (!(initialVariance > epsilon)) {
-      throw new Error(`${fn}: initialVariance (${initialVariance}) must exceed epsilon (${epsilon}): σ² = softplus(α) + ε > ε`);
-    }
+    const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentDim, teacherDim, initialVariance, epsilon, seed };
 
     const random = new SeededRandom(seed);
     this.kernel = this.addVariable('mean/kernel', defaultInit(random, studentDim * teacherDim, studentDim), [studentDim, teacherDim]);
     this.bias = this.addVariable('mean/bias', defaultInit(random, teacherDim, studentDim), [teacherDim]);
-    const alpha0 = inverseSoftplusVariance(initialVariance, epsilon);
     this.alpha = this.addVariable('alpha', new Float32Array(teacherDim).fill(alpha0), [teacherDim]);
   }
 

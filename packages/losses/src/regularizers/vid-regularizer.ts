@@ -30,6 +30,19 @@ export function inverseSoftplusVariance(variance: number, epsilon: number): numb
 }
 
 /**
+ * The variance options every VID head shares: σ²₀ = `initialVariance` (default 5) and ε (default 1e-5), both
+ * positive with σ²₀ > ε, and the α₀ that starts σ² = softplus(α) + ε at σ²₀.
+ */
+export function resolveVariance(fn: string, options: { initialVariance?: number; epsilon?: number }): { initialVariance: number; epsilon: number; alpha0: number } {
+  const initialVariance = assertNumber(fn, 'initialVariance', options.initialVariance ?? 5, { positive: true });
+  const epsilon = assertNumber(fn, 'epsilon', options.epsilon ?? 1e-5, { positive: true });
+  if (!(initialVariance > epsilon)) {
+    throw new Error(`${fn}: initialVariance (${initialVariance}) must exceed epsilon (${epsilon}): σ² = softplus(α) + ε > ε`);
+  }
+  return { initialVariance, epsilon, alpha0: inverseSoftplusVariance(initialVariance, epsilon) };
+}
+
+/**
  * Variational Information Distillation between feature maps (VID-I; Ahn et al., CVPR 2019), as in
  * RepDistiller's `VIDLoss`. A Gaussian q(t | s) with mean μ(s) and one variance per teacher channel:
  *
@@ -58,11 +71,7 @@ export class VIDRegularizer extends RegularizerBase {
     const studentChannels = assertSize(fn, 'studentChannels', options.studentChannels);
     const teacherChannels = assertSize(fn, 'teacherChannels', options.teacherChannels);
     const hiddenChannels = assertSize(fn, 'hiddenChannels', options.hiddenChannels ?? teacherChannels);
-    const initialVariance = assertNumber(fn, 'initialVariance', options.initialVariance ?? 5, { positive: true });
-    const epsilon = assertNumber(fn, 'epsilon', options.epsilon ?? 1e-5, { positive: true });
-    if (!(initialVariance > epsilon)) {
-      throw new Error(`${fn}: initialVariance (${initialVariance}) must exceed epsilon (${epsilon}): σ² = softplus(α) + ε > ε`);
-    }
+    const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentChannels, teacherChannels, hiddenChannels, initialVariance, epsilon, seed };
 
@@ -73,7 +82,6 @@ export class VIDRegularizer extends RegularizerBase {
       const outputs = widths[layer + 1] as number;
       return this.addVariable(`regressor/conv${layer + 1}/kernel`, defaultInit(random, inputs * outputs, inputs), [inputs, outputs]);
     });
-    const alpha0 = inverseSoftplusVariance(initialVariance, epsilon);
     this.alpha = this.addVariable('alpha', new Float32Array(teacherChannels).fill(alpha0), [teacherChannels]);
   }
 

@@ -1,6 +1,7 @@
 /**
  * Batch normalisation over the channels of NHWC tensors with PyTorch's semantics and defaults.
  */
+import { BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { constantInitializer } from '../initializers';
 import type { Scope } from '../variable-store';
@@ -23,6 +24,10 @@ export interface BatchNorm2dOptions {
  * The training-mode gradient is written out (see `gradient`), so the backward pass keeps only the input
  * alive: autodiff of the formula would hold about five full-size intermediates per BN, which puts
  * resnet32x4 at batch 64 past the wasm backend's memory.
+ *
+ * When the active backend registers the `KdBatchNormTraining` and `KdBatchNormTrainingGrad` kernels
+ * (`@kd/wasm-training` does for wasm), training mode runs them instead: the same formulas in two passes over
+ * the activations each way, without intermediate tensors.
  *
  * γ (`weight`) and β (`bias`) are trainable; `running_mean` and `running_var` are not (PyTorch's names).
  *
@@ -63,6 +68,7 @@ export class BatchNorm2d {
         `BatchNorm2d '${this.name}': training mode needs more than one value per channel, got input shape [${x.shape.join(',')}]`,
       );
     }
+    if (hasFusedKernels()) return this.applyFused(x);
     const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [input, gamma, beta, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
       const { mean, variance } = tf.moments(input, [0, 1, 2]);
@@ -73,6 +79,32 @@ export class BatchNorm2d {
       return {
         value: tf.batchNorm(input, mean, variance, beta, gamma, this.epsilon),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => this.gradient(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, gamma, count),
+      };
+    });
+    return normalize(x, this.gamma, this.beta) as tf.Tensor4D;
+  }
+
+  /** Training mode through the backend's fused kernels (see {@link hasFusedKernels}). */
+  private applyFused(x: tf.Tensor4D): tf.Tensor4D {
+    const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [input, gamma, beta, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+      const [value, mean, variance, runningMean, runningVariance] = tf.engine().runKernel(
+        BATCH_NORM_TRAINING_KERNEL,
+        { x: input, scale: gamma, offset: beta, runningMean: this.runningMean, runningVariance: this.runningVar },
+        { epsilon: this.epsilon, momentum: this.momentum },
+      ) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+      this.runningMean.assign(runningMean);
+      this.runningVar.assign(runningVariance);
+      tf.dispose([runningMean, runningVariance]);
+      save([input, mean, variance]);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.engine().runKernel(
+            BATCH_NORM_TRAINING_GRAD_KERNEL,
+            { dy, x: saved[0] as tf.Tensor, scale: gamma, mean: saved[1] as tf.Tensor, variance: saved[2] as tf.Tensor },
+            { epsilon: this.epsilon },
+          ) as tf.Tensor[],
       };
     });
     return normalize(x, this.gamma, this.beta) as tf.Tensor4D;
@@ -103,4 +135,10 @@ export class BatchNorm2d {
     const dx = tf.add(tf.add(tf.mul(dy, s), tf.mul(x, a)), b);
     return [dx, dGamma, sumDy];
   }
+}
+
+/** Whether the active backend registers both fused training-mode batch-norm kernels. */
+function hasFusedKernels(): boolean {
+  const backend = tf.getBackend();
+  return tf.getKernel(BATCH_NORM_TRAINING_KERNEL, backend) !== undefined && tf.getKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, backend) !== undefined;
 }

@@ -64,14 +64,43 @@ export function defaultLearningRate(modelName: string): number {
   return /^(mobilenetv2|mobile_half|shufflev1|shufflev2|shufflenetv1|shufflenetv2)/i.test(modelName) ? 0.01 : 0.05;
 }
 
-/** Checks a model argument quacks like a `KdModel`. */
-export function assertModel(fn: string, arg: string, model: unknown): KdModel {
+/**
+ * Checks a model argument quacks like a `KdModel`; `role: 'trained'` also refuses an inference-only model
+ * (`KdModel.inferenceOnly`, e.g. a graph model) with its reason.
+ */
+export function assertModel(fn: string, arg: string, model: unknown, role: 'trained' | 'teacher' = 'trained'): KdModel {
   const candidate = assertObject(fn, arg, model) as Partial<KdModel>;
   if (typeof candidate.apply !== 'function' || !Array.isArray(candidate.trainableVariables) ||
     !Array.isArray(candidate.nonTrainableVariables) || typeof candidate.numClasses !== 'number') {
     throw new Error(`${fn}: ${arg} must be a KdModel (apply, trainableVariables, nonTrainableVariables, numClasses)`);
   }
+  if (role === 'trained' && typeof candidate.inferenceOnly === 'string') {
+    throw new Error(`${fn}: ${arg} '${candidate.name}' cannot be trained: ${candidate.inferenceOnly}`);
+  }
   return candidate as KdModel;
+}
+
+/**
+ * Throws unless every dataset fits the model's input: its class count, its channel count and, for a model
+ * that takes one input size (`KdModel.inputSize`), its height and width; the message names both shapes.
+ */
+export function assertModelFitsData(fn: string, model: KdModel, datasets: ReadonlyArray<readonly [string, TrainingDataset | undefined]>): void {
+  for (const [arg, dataset] of datasets) {
+    if (dataset === undefined) continue;
+    if (dataset.numClasses !== model.numClasses) {
+      throw new Error(`${fn}: ${arg} has ${dataset.numClasses} classes, the model ${model.name} has ${model.numClasses}`);
+    }
+    if (dataset.channels !== model.inputChannels) {
+      throw new Error(`${fn}: ${arg} has ${dataset.channels} channels, the model ${model.name} takes ${model.inputChannels}`);
+    }
+    const size = model.inputSize;
+    if (size !== undefined && (dataset.height !== size[0] || dataset.width !== size[1])) {
+      throw new Error(
+        `${fn}: ${arg} images are [N, ${dataset.height}, ${dataset.width}, ${dataset.channels}], the model ${model.name} ` +
+          `takes [N, ${size[0]}, ${size[1]}, ${model.inputChannels}]`,
+      );
+    }
+  }
 }
 
 function assertDatasetShape(fn: string, arg: string, dataset: unknown): TrainingDataset {
@@ -107,14 +136,7 @@ export function resolveCommonOptions(
   const data = assertObject(fn, 'data', options.data) as CommonTrainingOptions['data'];
   const train = assertDatasetShape(fn, 'data.train', data.train);
   const test = data.test === undefined ? undefined : assertDatasetShape(fn, 'data.test', data.test);
-  for (const [arg, dataset] of [['data.train', train], ['data.test', test]] as const) {
-    if (dataset !== undefined && dataset.numClasses !== model.numClasses) {
-      throw new Error(`${fn}: ${arg} has ${dataset.numClasses} classes, the model ${model.name} has ${model.numClasses}`);
-    }
-    if (dataset !== undefined && dataset.channels !== model.inputChannels) {
-      throw new Error(`${fn}: ${arg} has ${dataset.channels} channels, the model ${model.name} takes ${model.inputChannels}`);
-    }
-  }
+  assertModelFitsData(fn, model, [['data.train', train], ['data.test', test]]);
   const epochs = assertNumber(fn, 'epochs', options.epochs ?? defaults.epochs, { integer: true, positive: true });
   const batchSize = assertNumber(fn, 'batchSize', options.batchSize ?? 64, { integer: true, positive: true });
   const evaluationBatchSize = assertNumber(fn, 'evaluationBatchSize', options.evaluationBatchSize ?? 64, { integer: true, positive: true });

@@ -11,8 +11,17 @@ import type { OutputShapes } from './types';
  */
 export type FeatureSelection = 'stages' | 'lastMap' | 'pooled' | 'allMaps';
 
-/** Indices of `features` a selection covers (validated against the probe shapes). */
-export function selectFeatureIndices(where: string, who: 'student' | 'teacher', shapes: OutputShapes, selection: FeatureSelection): number[] {
+/**
+ * Indices of `features` a selection covers (validated against the probe shapes). `allowVectors` also accepts
+ * `[N, D]` entries where maps are expected (VID's non-spatial students: an MLP's hidden vectors).
+ */
+export function selectFeatureIndices(
+  where: string,
+  who: 'student' | 'teacher',
+  shapes: OutputShapes,
+  selection: FeatureSelection,
+  { allowVectors = false }: { allowVectors?: boolean } = {},
+): number[] {
   const count = shapes.features.length;
   const need = (minimum: number, what: string) => {
     if (count < minimum) {
@@ -44,7 +53,7 @@ export function selectFeatureIndices(where: string, who: 'student' | 'teacher', 
   const expectedRank = selection === 'pooled' ? 2 : 4;
   for (const index of indices) {
     const rank = shapes.features[index]?.length;
-    if (rank !== expectedRank) {
+    if (rank !== expectedRank && !(allowVectors && rank === 2)) {
       throw new Error(
         `${where} needs ${who}.features[${index}] to be rank ${expectedRank} ` +
           `(${expectedRank === 4 ? '[N, H, W, C]' : '[N, D]'}), got [${shapes.features[index]?.join(',')}]`,

@@ -8,6 +8,7 @@ import {
   MIMKDRegularizer,
   VIDLPRegularizer,
   VIDRegularizer,
+  VIDVectorRegularizer,
   abLoss,
   attentionTransferLoss,
   crossEntropy,
@@ -236,22 +237,40 @@ const definitions: MethodDefinition[] = [
   },
   {
     name: 'vid',
-    summary: 'variational information distillation, one head per stage output (feat[1:-1])',
+    summary: 'variational information distillation, one head per stage output (feat[1:-1]); an MLP student\'s hidden vectors too',
     optionKeys: ['hiddenChannels', 'initialVariance', 'epsilon'],
     create(context, options) {
-      const s = selectFeatureIndices(context.where, 'student', context.student, 'stages');
+      const s = selectFeatureIndices(context.where, 'student', context.student, 'stages', { allowVectors: true });
       const t = selectFeatureIndices(context.where, 'teacher', context.teacher, 'stages');
       assertSameCount(context.where, s, t, 'stage feature maps');
-      const heads = s.map((studentIndex, position) =>
-        buildHead(context.where, () =>
+      // A non-spatial student (an MLP's [N, D] hidden vectors) gets VID's CNN → MLP head: a linear map from the
+      // vector onto the whole teacher map, one variance per teacher channel (VIDVectorRegularizer).
+      const vectorIndex = s.find((index) => context.student.features[index]!.length === 2);
+      if (vectorIndex !== undefined && (options as { hiddenChannels?: unknown }).hiddenChannels !== undefined) {
+        throw new Error(`${context.where}: hiddenChannels applies to conv students; student.features[${vectorIndex}] is a vector [${context.student.features[vectorIndex]!.join(',')}]`);
+      }
+      const heads: Array<VIDRegularizer | VIDVectorRegularizer> = s.map((studentIndex, position) => {
+        const studentShape = context.student.features[studentIndex]!;
+        const teacherShape = context.teacher.features[t[position]!]!;
+        if (studentShape.length === 2) {
+          return buildHead(context.where, () =>
+            new VIDVectorRegularizer({
+              ...(options as object),
+              studentDim: channelsOf(studentShape),
+              teacherShape: teacherShape.slice(1) as [number, number, number],
+              seed: context.seed + position,
+            }),
+          );
+        }
+        return buildHead(context.where, () =>
           new VIDRegularizer({
             ...(options as object),
-            studentChannels: channelsOf(context.student.features[studentIndex]!),
-            teacherChannels: channelsOf(context.teacher.features[t[position]!]!),
+            studentChannels: channelsOf(studentShape),
+            teacherChannels: channelsOf(teacherShape),
             seed: context.seed + position,
           }),
-        ),
-      );
+        );
+      });
       return {
         heads,
         inMainStage: true,

@@ -1,0 +1,4 @@
+export { fromLayersModel } from './layers-model';
+export type { FromLayersModelOptions, LayersKdModel } from './layers-model';
+export { fromGraphModel, GRAPH_MODEL_INFERENCE_ONLY } from './graph-model';
+export type { FromGraphModelOptions, GraphKdModel, GraphModelLike } from './graph-model';

@@ -1,0 +1,73 @@
+/** Option checks shared by the adapters: every message starts with the public function's name. */
+import type * as tf from '@tensorflow/tfjs-core';
+import { assertKnownOptions } from '@kd/internal';
+
+/** A short description of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `'${value}' (a string)`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value;
+}
+
+/** Checks `options` is an object with only `known` keys (`fn: unknown option 'x', did you mean 'y'?`). */
+export function assertOptions(fn: string, value: unknown, known: readonly string[]): Record<string, unknown> {
+  if (value === undefined) return {};
+  assertKnownOptions(fn, value, known);
+  return value as Record<string, unknown>;
+}
+
+/** Throws unless `value` is an array of distinct non-empty strings. */
+export function assertNameList(fn: string, arg: string, value: unknown): string[] {
+  if (!Array.isArray(value)) throw new Error(`${fn}: ${arg} must be an array of layer names, got ${describeValue(value)}`);
+  const seen = new Set<string>();
+  value.forEach((entry, index) => {
+    if (typeof entry !== 'string' || entry.length === 0) {
+      throw new Error(`${fn}: ${arg}[${index}] must be a non-empty string, got ${describeValue(entry)}`);
+    }
+    if (seen.has(entry)) throw new Error(`${fn}: ${arg}[${index}] '${entry}' is listed twice`);
+    seen.add(entry);
+  });
+  return value as string[];
+}
+
+/** Throws unless `value` is a non-empty string. */
+export function assertName(fn: string, arg: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) throw new Error(`${fn}: ${arg} must be a non-empty string, got ${describeValue(value)}`);
+  return value;
+}
+
+/** `[N, H, W, C]` with unknown sizes as `?`, for messages. */
+export function formatShape(shape: readonly (number | null | undefined)[]): string {
+  return `[${shape.map((size) => (size === null || size === undefined || size < 0 ? '?' : String(size))).join(',')}]`;
+}
+
+/**
+ * Checks the arguments of `KdModel.apply`: float32 NHWC images whose sizes match the model's input shape
+ * (`null` = any size), a boolean `training`, an optional hook function.
+ */
+export function assertApplyArguments(
+  fn: string,
+  images: unknown,
+  options: unknown,
+  inputShape: readonly (number | null)[],
+): { images: tf.Tensor4D; training: boolean } {
+  const tensor = images as tf.Tensor | null | undefined;
+  if (tensor === null || typeof tensor !== 'object' || !Array.isArray(tensor.shape) || typeof tensor.dtype !== 'string') {
+    throw new Error(`${fn}: images must be a tf.Tensor4D [N, H, W, C], got ${describeValue(images)}`);
+  }
+  if (tensor.dtype !== 'float32') throw new Error(`${fn}: images must be float32, got ${tensor.dtype}`);
+  const fits = tensor.rank === 4 && inputShape.every((size, axis) => axis === 0 || size === null || size === tensor.shape[axis]);
+  if (!fits) {
+    throw new Error(`${fn}: images ${formatShape(tensor.shape)} do not fit the model's input ${formatShape(inputShape)} (NHWC)`);
+  }
+  const opts = options as { training?: unknown; featureHook?: unknown } | null | undefined;
+  if (opts === null || typeof opts !== 'object' || typeof opts.training !== 'boolean') {
+    throw new Error(`${fn}: options.training must be a boolean, got ${describeValue(opts?.training)}`);
+  }
+  if (opts.featureHook !== undefined && typeof opts.featureHook !== 'function') {
+    throw new Error(`${fn}: options.featureHook must be a function (index, feature) => tensor, got ${describeValue(opts.featureHook)}`);
+  }
+  return { images: tensor as tf.Tensor4D, training: opts.training };
+}

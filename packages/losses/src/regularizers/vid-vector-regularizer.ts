@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { vidLoss } from '../info/index';
+import { assertSameBatch } from '../validate';
+import { assertInput, assertKnownOptions, assertSize } from './checks';
+import { defaultInit, dense } from './layers';
+import { SeededRandom, resolveSeed } from './random';
+import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { resolveVariance } from './vid-regularizer';
+
+export interface VIDVectorRegularizerOptions {
+  /** Size D_s of the student's hidden vector (an MLP layer). */
+  studentDim: number;
+  /** `[H, W, C_t]` of the teacher's feature map. */
+  teacherShape: [number, number, number];
+  /** σ² of every teacher channel at initialisation. Default 5. */
+  initialVariance?: number;
+  /** ε in σ²_c = softplus(α_c) + ε. Default 1e-5. */
+  epsilon?: number;
+  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  seed?: number;
+}
+
+/**
+ * Variational information distillation from a teacher's NHWC feature map to a non-spatial student's hidden
+ * vector (VID's CNN → MLP transfer; Ahn et al., CVPR 2019). A student vector has no positions to which a
+ * 1×1-conv regressor could be applied, so the mean is one fully connected layer from the vector onto the whole
+ * flattened map, while the variance stays one per teacher channel, shared by every position as in VID-I:
+ *
+ *   μ(s) = reshape(W s + b, [H, W, C_t])     W: [D_s, H·W·C_t]
+ *   σ²_c = softplus(α_c) + ε,  α initialised so that σ² = initialVariance
+ *   L = mean_{n,h,w,c} ½ (log σ²_c + (t − μ(s))² / σ²_c)
+ *
+ * The bias, the mean reduction and σ²₀ = 5 follow RepDistiller's VID-I; the weights use PyTorch's default
+ * initialisation (uniform ±1/√D_s) from `seed`. W has D_s·H·W·C_t entries: pick a teacher map of moderate size.
+ *
+ * @example
+ * const vid = new VIDVectorRegularizer({ studentDim: 256, teacherShape: [8, 8, 64], seed: 1 });
+ * const loss = vid.loss(studentHidden, teacherMap); // [N, 256], [N, 8, 8, 64]
+ */
+export class VIDVectorRegularizer extends RegularizerBase {
+  private readonly config: Required<VIDVectorRegularizerOptions>;
+  private readonly kernel: tf.Variable;
+  private readonly bias: tf.Variable;
+  private readonly alpha: tf.Variable;
+
+  constructor(options: VIDVectorRegularizerOptions) {
+    const fn = 'VIDVectorRegularizer';
+    assertKnownOptions(fn, options, ['studentDim', 'teacherShape', 'initialVariance', 'epsilon', 'seed']);
+    super(fn);
+    const studentDim = assertSize(fn, 'studentDim', options.studentDim);
+    const shape = options.teacherShape as unknown;
+    if (!Array.isArray(shape) || shape.length !== 3) {
+      throw new Error(`${fn}: teacherShape must be [H, W, C_t], got ${JSON.stringify(shape)}`);
+    }
+    const teacherShape = shape.map((size, index) => assertSize(fn, `teacherShape[${index}]`, size)) as [number, number, number];
+    const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
+    const seed = resolveSeed(fn, options.seed);
+    this.config = { studentDim, teacherShape, initialVariance, epsilon, seed };
+
+    const [height, width, channels] = teacherShape;
+    const units = height * width * channels;
+    const random = new SeededRandom(seed);
+    this.kernel = this.addVariable('mean/kernel', defaultInit(random, studentDim * units, studentDim), [studentDim, units]);
+    this.bias = this.addVariable('mean/bias', defaultInit(random, units, studentDim), [units]);
+    this.alpha = this.addVariable('alpha', new Float32Array(channels).fill(alpha0), [channels]);
+  }
+
+  getConfig(): RegularizerConfig {
+    return { ...this.config, teacherShape: [...this.config.teacherShape] };
+  }
+
+  /** The mean μ(s) `[N, H, W, C_t]` for `[N, D_s]` student vectors. */
+  mean(studentVector: tf.Tensor2D): tf.Tensor4D {
+    const [height, width, channels] = this.config.teacherShape;
+    return tf.tidy(() => tf.reshape(dense(studentVector, this.kernel, this.bias), [studentVector.shape[0], height, width, channels]));
+  }
+
+  /** σ²_c = softplus(α_c) + ε per teacher channel. */
+  variance(): tf.Tensor1D {
+    return tf.tidy(() => tf.add(tf.softplus(this.alpha), this.config.epsilon));
+  }
+
+  /**
+   * −log q(t | s) up to a constant, averaged over every element (see the class docs).
+   *
+   * @param studentVector float32 `[N, D_s]`.
+   * @param teacherFeature float32 `[N, H, W, C_t]` (keep the teacher out of the gradient).
+   */
+  loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
+    const fn = 'VIDVectorRegularizer.loss';
+    this.assertUsable('loss');
+    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
+    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [...this.config.teacherShape]);
+    assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
+    return tf.tidy(() => vidLoss(t, this.mean(s), this.alpha, { epsilon: this.config.epsilon }));
+  }
+}

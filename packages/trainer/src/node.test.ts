@@ -44,7 +44,8 @@ describe('directoryStore', () => {
         new RegExp(`^directoryStore\\.writeAtomic: cannot write ${join(directory, 'bad.json').replace(/[.]/g, '\\.')} \\(ERR_INVALID_ARG_TYPE: `),
       );
       expect((await readdir(directory)).sort()).toEqual(['keep.txt', `notes.tmp-${process.ppid}-00aa11bb`]);
-      expect((await store.list!()).sort()).toEqual(['keep.txt', `notes.tmp-${process.ppid}-00aa11bb`]);
+      expect(await store.names!()).toEqual(['keep.txt', `notes.tmp-${process.ppid}-00aa11bb`]);
+      expect(await store.names!('notes')).toEqual([`notes.tmp-${process.ppid}-00aa11bb`]);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

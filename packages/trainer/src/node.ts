@@ -115,9 +115,12 @@ export function directoryStore(directory: string): RunStore {
       await ensure();
       await rm(join(directory, name), { force: true });
     },
-    async list() {
+    async names(prefix = '') {
       await ensure();
-      return (await readdir(directory, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
+      return (await readdir(directory, { withFileTypes: true }))
+        .filter((entry) => entry.isFile() && entry.name.startsWith(prefix))
+        .map((entry) => entry.name)
+        .sort();
     },
   };
 }

@@ -185,7 +185,7 @@ describeWithBackends('training loop error paths', () => {
       read: (name) => store.read(name),
       writeAtomic: (name, data) => store.writeAtomic(name, data),
       remove: (name) => store.remove(name),
-      list: () => store.list(),
+      names: (prefix) => store.names(prefix),
       async append(name, text) {
         if (failAppend && name === 'metrics.jsonl' && text.includes('"epoch":2,')) {
           failAppend = false;
@@ -219,7 +219,7 @@ describeWithBackends('training loop error paths', () => {
       read: (name) => store.read(name),
       append: (name, text) => store.append(name, text),
       remove: (name) => store.remove(name),
-      list: () => store.list(),
+      names: (prefix) => store.names(prefix),
       async writeAtomic(name, data) {
         if (name === 'checkpoint-2.bin') throw new Error(`directoryStore.writeAtomic: cannot write runs/x/${name} (ENOSPC: no space left on device)`);
         await store.writeAtomic(name, data);

@@ -2,10 +2,10 @@ import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { crc32 } from './checksum';
-import { MemoryStore } from './store';
+import { MemoryStore, prefixedStore, type RunStore } from './store';
 
 describeWithBackends('checkpoints', () => {
-  const write = async (store: MemoryStore, epoch: number) => {
+  const write = async (store: RunStore, epoch: number) => {
     const a = tf.tensor2d([[1, 2], [3, 4]]);
     const b = tf.tensor1d([7, 8, 9], 'int32');
     await writeCheckpoint({ store, epoch, step: 10 * epoch, tensors: new Map<string, tf.Tensor>([['a', a], ['b', b]]), state: { rng: [1, 2, 3, 4], note: 'x' } });
@@ -113,5 +113,12 @@ describeWithBackends('checkpoints', () => {
     store.files.set('prestage-0-ft-checkpoint-1.bin', Uint8Array.of(1));
     await write(store, 1);
     expect([...store.files.keys()].sort()).toEqual(['checkpoint-1.bin', 'checkpoint.json', 'prestage-0-ft-checkpoint-1.bin']);
+    // Through a prefixed view only the view's own orphans go.
+    store.files.set('prestage-0-ft-checkpoint-7.bin', Uint8Array.of(1));
+    store.files.set('checkpoint-8.bin', Uint8Array.of(1));
+    await write(prefixedStore(store, 'prestage-0-ft-'), 2);
+    expect([...store.files.keys()].sort()).toEqual([
+      'checkpoint-1.bin', 'checkpoint-8.bin', 'checkpoint.json', 'prestage-0-ft-checkpoint-2.bin', 'prestage-0-ft-checkpoint.json',
+    ]);
   });
 });

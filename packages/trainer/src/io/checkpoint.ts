@@ -77,14 +77,14 @@ export async function writeCheckpoint({ store, ...content }: CheckpointContent &
 
 /**
  * Deletes the checkpoint binaries the manifest does not name (a kill between writing a binary and committing
- * its manifest leaves one). Needs `store.list`; a store without it keeps them. With a manifest that cannot be
+ * its manifest leaves one). Needs `store.names`; a store without it keeps them. With a manifest that cannot be
  * read nothing is deleted, so a damaged run can still be inspected.
  */
 export async function removeOrphanBinaries(store: RunStore, keep?: string): Promise<string[]> {
-  if (store.list === undefined) return [];
+  if (store.names === undefined) return [];
   const named = keep ?? (await readManifest(store))?.binary;
   const removed: string[] = [];
-  for (const name of await store.list()) {
+  for (const name of await store.names('checkpoint-')) {
     if (BINARY_NAME.test(name) && name !== named) {
       await store.remove(name);
       removed.push(name);

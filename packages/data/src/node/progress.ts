@@ -2,9 +2,10 @@
  * Download progress: a reporter interface (inject your own, or silence it) and the default bar on stderr,
  * e.g. `cifar-10-binary.tar.gz  41% ████████░░░░░░░░░░░░  67.5 MB / 162.6 MB  8.1 MB/s  ETA 0:12`.
  */
-import { formatBytes } from '@kd/internal';
+import { formatBytes as formatByteCount } from '@kd/internal';
 
-export { formatBytes };
+/** "1.5 MB" (SI units, as download tools print them). Declared here so the public types name no private package. */
+export const formatBytes: (bytes: number) => string = formatByteCount;
 
 export interface ProgressEvent {
   fileName: string;

@@ -70,7 +70,7 @@ const FLAGS = {
   alpha: { type: 'string', help: 'weight of KD' },
   beta: { type: 'string', help: 'weight of the added method' },
   temperature: { type: 'string', help: 'KD temperature' },
-  teacher: { type: 'string', help: 'teacher run name or directory' },
+  teacher: { type: 'string', help: 'teacher run name or directory, or a PyTorch checkpoint (.pth, .safetensors) of --teacher-model' },
   'teacher-model': { type: 'string', help: 'teacher architecture instead of the preset\'s (e.g. resnet8)' },
   'student-model': { type: 'string', help: 'student architecture instead of the preset\'s' },
   'teacher-kind': { type: 'string', help: 'mll | mcmi: which teacher run the default teacher is' },

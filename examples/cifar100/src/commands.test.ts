@@ -3,11 +3,13 @@
  * STL-10 binary formats, on the cpu backend, writes its run record, and a second invocation skips or resumes.
  * The tiny `smoke-cnn` stands in for resnet8 (see smoke-model.ts for why).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodePng } from '@kd/cam';
+import { createModel } from '@kd/models';
+import { saveSafetensorsFile } from '@kd/models/node';
 import { TrainingAbortedError } from '@kd/trainer';
 import { describeWithBackends } from '@kd/test-utils';
 import type { CommandOutcome } from './commands/shared';
@@ -205,6 +207,23 @@ describeWithBackends('kd-cifar100 commands', () => {
     expect(saved.config.trainSize).toBe(8);
     expect(saved.config.epochLength).toBe(16);
     expect(outcome.result?.last.train.count).toBe(16);
+  });
+
+  it('distill and finetune-mcmi take a PyTorch checkpoint as --teacher (architecture from --teacher-model)', async () => {
+    const source = createModel(SMOKE_MODEL, { numClasses: 100, seed: 7 });
+    const checkpoint = join(root, 'published', 'smoke_teacher.safetensors');
+    mkdirSync(join(root, 'published'), { recursive: true });
+    await saveSafetensorsFile(source, checkpoint);
+    source.dispose();
+    const outcome = await run(['distill', '--preset', 'tiny', '--teacher', checkpoint, ...flags(...models)]);
+    expect(outcome.runDirectory).toBe(join(outDir, `distill-${SMOKE_MODEL}-kd-from-smoke_teacher.safetensors`));
+    expect(record(outcome.runDirectory).status).toBe('finished');
+    const tuned = await run(['finetune-mcmi', '--preset', 'tiny', '--allow-collapse', '--teacher', checkpoint, '--run-name', 'mcmi-from-file', ...flags(...models)]);
+    expect(record(tuned.runDirectory).status).toBe('finished');
+    // Another architecture than the checkpoint's: the loader's error, naming the file and a key.
+    await expect(run(['distill', '--preset', 'tiny', '--teacher', checkpoint, '--run-name', 'wrong', ...flags('--teacher-model', 'resnet8', '--student-model', SMOKE_MODEL)])).rejects.toThrow(
+      `distill: loadTorchCheckpoint: ${checkpoint}: checkpoint into resnet8: conv1.weight is [4, 3, 3, 3], the model wants [16, 3, 3, 3]`,
+    );
   });
 
   it('zero-shot trains a CIFAR-10 student that never sees the omitted classes', async () => {

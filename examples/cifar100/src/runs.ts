@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { createModel, type KdModel } from '@kd/models';
 import { crc32 } from '@kd/data';
-import { loadWeightsFromDirectory, saveWeightsToDirectory, type WeightsModelJson } from '@kd/models/node';
+import { loadTorchCheckpoint, loadWeightsFromDirectory, saveWeightsToDirectory, type WeightsModelJson } from '@kd/models/node';
 import type { RunRecord } from '@kd/trainer';
 
 export const RUN_RECORD_FILE = 'run.json';
@@ -100,6 +100,28 @@ export function loadRunModel(directory: string, role: string, hint: string): KdM
   } catch (error) {
     model.dispose();
     throw error;
+  }
+  return model;
+}
+
+/** A PyTorch checkpoint file instead of a run: `.pth`, `.pt`, `.pth.tar` (torch.save) or `.safetensors`. */
+export function isTorchCheckpoint(reference: string): boolean {
+  return /\.(pth|pt|tar|safetensors)$/i.test(reference);
+}
+
+/**
+ * The teacher of a command: a PyTorch checkpoint file (RepDistiller's published teachers, `--teacher
+ * path.pth`) loaded into a fresh `architecture` (`--teacher-model`, default the preset's teacher), or a run
+ * directory as {@link loadRunModel} reads it.
+ */
+export function loadTeacher(reference: string, { architecture, numClasses, role, hint }: { architecture: string; numClasses: number; role: string; hint: string }): KdModel {
+  if (!isTorchCheckpoint(reference)) return loadRunModel(reference, role, hint);
+  const model = createModel(architecture, { numClasses });
+  try {
+    loadTorchCheckpoint(model, reference);
+  } catch (error) {
+    model.dispose();
+    throw new Error(`${role}: ${(error as Error).message} (pass --teacher-model with the checkpoint's architecture)`);
   }
   return model;
 }

@@ -2,10 +2,13 @@
  * `outcome.json`, the study's own record of a run: written atomically once the run is over (finished, collapsed,
  * skipped or failed), so a run with an outcome is never run again, and the report reads only these files.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, fsyncSync, writeSync, renameSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJson, writeJsonAtomic } from '@kd-example/common';
 import type { EpochRecord } from '@kd/trainer';
+
+// The study's modules read and write their JSON files through here (the helpers live in @kd-example/common).
+export { readJson, writeJsonAtomic };
 
 /** The numbers of one epoch the report needs. */
 export interface EpochSummary {
@@ -44,29 +47,6 @@ export interface RunOutcome {
 
 export const OUTCOME_FILE = 'outcome.json';
 const PARTIAL_WALL_FILE = 'partial-wall.json';
-
-/** Writes `path` atomically: a temporary file in the same directory, fsync, rename. */
-export function writeJsonAtomic(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const handle = openSync(temporary, 'w');
-  try {
-    writeSync(handle, `${JSON.stringify(value, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-    fsyncSync(handle);
-  } finally {
-    closeSync(handle);
-  }
-  renameSync(temporary, path);
-}
-
-export function readJson<T>(path: string): T | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch (error) {
-    throw new Error(`readJson: ${path} is not valid JSON (${(error as Error).message})`);
-  }
-}
 
 export function readOutcome(runDirectory: string): RunOutcome | undefined {
   return readJson<RunOutcome>(join(runDirectory, OUTCOME_FILE));

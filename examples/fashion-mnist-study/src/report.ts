@@ -13,12 +13,11 @@ import { FASHION_MNIST_NORMALIZATION } from '@kd/data';
 import { createModel } from '@kd/models';
 import { loadWeightsFromDirectory } from '@kd/models/node';
 import { loadStudyData } from './data';
-import { writeJsonAtomic } from './outcome';
 import { MLL_TEACHER_ID, fineTuneId } from './plan';
 import { armSummary, loadResults, meanPerClass, teacherLabel, type ArmStatistics, type StudentRow, type StudyResults } from './results';
 import { NUM_CLASSES, teacherWeightsDirectory } from './runner';
 import { PACKAGE_DIRECTORY } from './study';
-import type { PairedDifference } from '@kd-example/common';
+import { writeJsonAtomic, type PairedDifference } from '@kd-example/common';
 
 const percent = (value: number | undefined, digits = 2) => (value === undefined || !Number.isFinite(value) ? '—' : (100 * value).toFixed(digits));
 const meanStd = (summary: { mean: number; std: number; n: number }) =>

@@ -5,10 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StudentSetting, StudyConfig } from './config';
-import { readJson, readOutcome, type RunOutcome } from './outcome';
+import { readOutcome, type RunOutcome } from './outcome';
 import { MLL_TEACHER_ID, TEACHER_ROLES, allLambdas, fineTuneId, planStudy, studentId, type TeacherRole } from './plan';
 import { chooseLambda, runDirectory } from './runner';
-import { mean, pairedDifference, sampleStd, type PairedDifference } from '@kd-example/common';
+import { mean, pairedDifference, readJson, sampleStd, type PairedDifference } from '@kd-example/common';
 import type { Invocation } from './study';
 
 export interface TeacherRow {

@@ -18,8 +18,8 @@ describeWithBackends('the trainer with tf.LayersModel teachers and students', ()
   const train = syntheticDataset({ count: 32, seed: 1 });
   const test = syntheticDataset({ count: 16, seed: 2 });
 
-  it('trainTeacher takes exactly one SGD step on the Keras weights, in place', async () => {
-    const keras = convNet({ name: 'sgd', seed: 11 });
+  it.each(['linear', 'softmax'] as const)('trainTeacher takes exactly one SGD step on the Keras weights, in place (%s head)', async (head) => {
+    const keras = convNet({ name: 'sgd', seed: 11, head });
     const reference = convNet({ name: 'sgd_reference', seed: 11 });
     const model = fromLayersModel(keras);
     const learningRate = 0.1;

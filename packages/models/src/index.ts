@@ -19,3 +19,7 @@ export { loadWeights, saveWeights } from './weights';
 export type { WeightArtifacts, WeightArtifactsInput, WeightsMetadata } from './weights';
 export type { RandomStream } from './random';
 export type { Initializer } from './initializers';
+export { loadTorchStateDict } from './torch/load';
+export type { TorchLoadOptions, TorchLoadResult } from './torch/load';
+export type { CheckpointFormat } from './torch/formats';
+export { saveSafetensors } from './torch/save';

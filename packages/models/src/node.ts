@@ -129,3 +129,6 @@ export function loadWeightsFromDirectory(model: KdModel, directory: string): voi
     throw new Error(message);
   }
 }
+
+export { loadTorchCheckpoint, saveSafetensorsFile } from './torch/node';
+export type { TorchLoadOptions, TorchLoadResult } from './torch/load';

@@ -74,9 +74,18 @@ export interface ModelFactoryOptions {
 /** Builds a model from resolved options. */
 export type ModelFactory = (options: ModelFactoryOptions) => KdModel;
 
+/** The builder behind each factory made by `architecture`, so a checkpoint can be matched against it. */
+const architectureBuilders = new WeakMap<ModelFactory, ArchitectureBuilder>();
+
+/** The builder of a registered convolutional architecture; undefined for other factories (`mlp`, custom). */
+export function architectureBuilder(name: string): ArchitectureBuilder | undefined {
+  const factory = registry.get(name);
+  return factory === undefined ? undefined : architectureBuilders.get(factory);
+}
+
 /** A convolutional architecture: takes any input size, so the `mlp`-only options are rejected. */
 function architecture(build: ArchitectureBuilder, minimumInputSize = 1): ModelFactory {
-  return ({ name, numClasses, seed, inputChannels, inputShape, hiddenSizes }) => {
+  const factory: ModelFactory = ({ name, numClasses, seed, inputChannels, inputShape, hiddenSizes }) => {
     for (const [arg, value] of [['inputShape', inputShape], ['hiddenSizes', hiddenSizes]] as const) {
       if (value !== undefined) {
         throw new Error(`createModel: options.${arg} is an option of 'mlp'; '${name}' is convolutional and takes any input size, got ${JSON.stringify(value)}`);
@@ -84,6 +93,8 @@ function architecture(build: ArchitectureBuilder, minimumInputSize = 1): ModelFa
     }
     return buildZooModel({ name, numClasses, seed, inputChannels, build, minimumInputSize });
   };
+  architectureBuilders.set(factory, build);
+  return factory;
 }
 
 /** VGG's three valid 2×2 max pools: 8×8 is the smallest input whose last block is not empty. */

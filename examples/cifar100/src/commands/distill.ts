@@ -3,7 +3,7 @@ import { createModel } from '@kd/models';
 import { distillStudent } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
-import { loadRunModel, resolveRunDirectory } from '../runs';
+import { loadTeacher, resolveRunDirectory } from '../runs';
 import {
   mcmiRunName,
   runInDirectory,
@@ -43,9 +43,9 @@ export async function distillCommand(task: DistillTask, config: RunConfig, { log
   const { train, epochLength } = studentTrainingSet(task, config, fullTrain);
   const how =
     config.teacherKind === 'mcmi' && config.teacherRef === undefined
-      ? `Make it with train-teacher then finetune-mcmi --preset ${config.name} (run ${mcmiRunName(config)}), use --teacher-kind mll, or pass --teacher <run or directory>.`
-      : `Make it with train-teacher --preset ${config.name}, or pass --teacher <run or directory>.`;
-  const teacher = loadRunModel(teacherRun, task, how);
+      ? `Make it with train-teacher then finetune-mcmi --preset ${config.name} (run ${mcmiRunName(config)}), use --teacher-kind mll, or pass --teacher <run, directory or .pth/.safetensors file>.`
+      : `Make it with train-teacher --preset ${config.name}, or pass --teacher <run, directory or .pth/.safetensors file>.`;
+  const teacher = loadTeacher(teacherRun, { architecture: config.teacher, numClasses: fullTrain.numClasses, role: task, hint: how });
   const student = createModel(config.student, { numClasses: fullTrain.numClasses, seed: config.seed });
   try {
     if (teacher.numClasses !== fullTrain.numClasses) {

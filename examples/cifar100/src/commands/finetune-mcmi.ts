@@ -1,7 +1,7 @@
 import { fineTuneTeacherMCMI } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
-import { loadRunModel, resolveRunDirectory } from '../runs';
+import { loadTeacher, resolveRunDirectory } from '../runs';
 import { mcmiRunName, runInDirectory, skipIfFinished, teacherRunName, type CommandContext, type CommandOutcome } from './shared';
 
 /**
@@ -15,11 +15,12 @@ export async function finetuneMcmiCommand(config: RunConfig, { log, signal }: Co
   const finished = skipIfFinished(runDirectory, log);
   if (finished !== undefined) return finished;
   const { train, test, normalization } = await loadSourceDataset(config);
-  const model = loadRunModel(
-    teacherDirectory,
-    'finetune-mcmi',
-    `Train it first: kd-cifar100 train-teacher --preset ${config.name} --out-dir ${config.outDir}, or pass --teacher <run or directory>.`,
-  );
+  const model = loadTeacher(teacherDirectory, {
+    architecture: config.teacher,
+    numClasses: train.numClasses,
+    role: 'finetune-mcmi',
+    hint: `Train it first: kd-cifar100 train-teacher --preset ${config.name} --out-dir ${config.outDir}, or pass --teacher <run, directory or .pth/.safetensors file>.`,
+  });
   try {
     if (model.numClasses !== train.numClasses) {
       throw new Error(`finetune-mcmi: the teacher in ${teacherDirectory} has ${model.numClasses} classes, ${config.dataset} has ${train.numClasses}`);

@@ -4,12 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 import { backendChoices, type BackendChoice } from '@kd-example/common';
+import { parseQueueUrl, type QueueAddress } from '@kd-example/common/sweep-queue';
 import { defaultDataDir } from '@kd/data/node';
 import { listModels } from '@kd/models';
 import { METHOD_NAMES, defaultLearningRate } from '@kd/trainer';
 import { PRESETS, SWEEPS, getPreset, scaleMilestones, type Preset, type TeacherKind, type TransferDataset } from './presets';
 
-export const COMMANDS = ['train-teacher', 'finetune-mcmi', 'distill', 'few-shot', 'zero-shot', 'transfer', 'eigencam', 'sweep'] as const;
+export const COMMANDS = ['train-teacher', 'finetune-mcmi', 'distill', 'few-shot', 'zero-shot', 'transfer', 'eigencam', 'sweep', 'worker', 'sweep-status'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** A preset with every flag applied, plus the run-time settings that are not part of a recipe. */
@@ -40,6 +41,22 @@ export interface RunConfig extends Preset {
   sweepPresets: string[] | undefined;
   /** The flags as given (a sweep passes them on to each step that accepts them). */
   flags: Array<[string, string | true]>;
+  /** `--queue` and its companions (sweep, worker, sweep-status); undefined without `--queue`. */
+  queue: QueueSettings | undefined;
+}
+
+/** Where a sweep's jobs go and how a worker treats them. */
+export interface QueueSettings {
+  address: QueueAddress;
+  /** worker: jobs trained at once by this process. */
+  concurrency: number;
+  /** worker: seconds without a lock renewal before another worker takes the job. */
+  stallSeconds: number;
+  /** sweep: tries per run, and the wait before the first retry (doubled each time). */
+  attempts: number;
+  backoffSeconds: number;
+  /** sweep-status: JSON instead of text. */
+  json: boolean;
 }
 
 interface FlagSpec {
@@ -83,6 +100,12 @@ const FLAGS = {
   presets: { type: 'string', help: 'comma-separated presets (sweep)' },
   sweep: { type: 'string', help: `named preset list (${Object.keys(SWEEPS).join(', ')})` },
   quiet: { type: 'boolean', help: 'no progress bar' },
+  queue: { type: 'string', help: 'redis://[:password@]host:port/db or rediss:// (TLS): the BullMQ job queue of the sweep' },
+  concurrency: { type: 'string', help: 'jobs this worker trains at once (default 1: one worker per GPU or core)' },
+  'stall-seconds': { type: 'string', help: 'seconds without news from a worker before its job goes to another (default 60)' },
+  attempts: { type: 'string', help: 'tries per run before it is marked failed (default 3)' },
+  'backoff-seconds': { type: 'string', help: 'wait before the first retry of a failed run, doubled each time (default 30)' },
+  json: { type: 'boolean', help: 'print JSON' },
   help: { type: 'boolean', help: 'show this help' },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -101,7 +124,10 @@ const COMMAND_FLAGS: Record<CommandName, FlagName[]> = {
   // The student's default run name depends on how it was distilled: the same flags pick it.
   transfer: [...COMMON, ...TRAINING, 'student', 'target', 'teacher', 'teacher-kind', 'method', 'lambda'],
   eigencam: [...COMMON, 'run-name', 'checkpoints', 'images', 'teacher-model', 'student-model', 'lambda', 'method', 'teacher', 'teacher-kind'],
-  sweep: [...COMMON, 'presets', 'sweep', 'epochs', 'batch-size', 'limit-train', 'allow-collapse', 'method', 'teacher-kind', 'teacher-model', 'student-model', 'lambda'],
+  sweep: [...COMMON, 'presets', 'sweep', 'epochs', 'batch-size', 'limit-train', 'allow-collapse', 'method', 'teacher-kind', 'teacher-model', 'student-model', 'lambda', 'queue', 'attempts', 'backoff-seconds'],
+  // A worker's flags are its machine's; everything about a run comes from the job.
+  worker: ['queue', 'concurrency', 'stall-seconds', 'data-dir', 'out-dir', 'backend', 'threads', 'download', 'quiet', 'help'],
+  'sweep-status': ['queue', 'json', 'help'],
 };
 
 const COMMAND_HELP: Record<CommandName, string> = {
@@ -112,7 +138,9 @@ const COMMAND_HELP: Record<CommandName, string> = {
   'zero-shot': 'distill on CIFAR-10 without the omitted classes, report their test accuracy',
   transfer: 'linear probe of a distilled student on STL-10 / Tiny ImageNet (120 epochs, lr 0.05)',
   eigencam: 'grid PNG of Eigen-CAM maps of several checkpoints on the same test images',
-  sweep: 'run a list of presets one after another (teacher → MCMI → student), skipping finished runs',
+  sweep: 'run a list of presets one after another (teacher → MCMI → student), skipping finished runs; with --queue, enqueue them and return',
+  worker: 'train the runs of a queued sweep until stopped (Ctrl-C), one worker per GPU or core',
+  'sweep-status': 'one line per run of a queued sweep (state, worker, epoch, best / last top-1); exits 0 only when all finished',
 };
 
 const DEFAULT_PRESET: Record<CommandName, string> = {
@@ -124,6 +152,8 @@ const DEFAULT_PRESET: Record<CommandName, string> = {
   transfer: 'wrn40_2-wrn16_2',
   eigencam: 'resnet32x4-resnet8x4',
   sweep: 'resnet32x4-resnet8x4',
+  worker: 'resnet32x4-resnet8x4',
+  'sweep-status': 'resnet32x4-resnet8x4',
 };
 
 /** Command-line arguments of one sweep step: the step, the preset, and the sweep's flags that the step accepts. */
@@ -251,7 +281,24 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     flags: Object.entries(values)
       .filter(([flag]) => !['preset', 'presets', 'sweep', 'help'].includes(flag))
       .map(([flag, value]) => [flag, value === true ? true : String(value)]),
+    queue: undefined,
   };
+  if (text('queue') !== undefined) {
+    const positive = (flag: FlagName, fallback: number, integer: boolean): number =>
+      text(flag) === undefined ? fallback : parseNumber(flag, text(flag)!, { integer, positive: true });
+    config.queue = {
+      address: parseQueueUrl(text('queue')!),
+      concurrency: positive('concurrency', 1, true),
+      stallSeconds: positive('stall-seconds', 60, false),
+      attempts: positive('attempts', 3, true),
+      backoffSeconds: text('backoff-seconds') === undefined ? 30 : parseNumber('backoff-seconds', text('backoff-seconds')!, { nonNegative: true }),
+      json: flagOn('json'),
+    };
+  } else if (command === 'worker' || command === 'sweep-status') {
+    throw new Error(`${command}: pass --queue redis://host:port/db (the Redis of the sweep)`);
+  } else if (text('attempts') !== undefined || text('backoff-seconds') !== undefined) {
+    throw new Error(`${command}: --attempts and --backoff-seconds apply to a queued sweep; add --queue redis://host:port/db`);
+  }
   for (const [flag, where] of [['data-dir', config.dataDir], ['out-dir', config.outDir]] as const) {
     if (where.trim() === '') throw new Error(`--${flag} must not be empty`);
   }

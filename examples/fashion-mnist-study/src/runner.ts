@@ -1,10 +1,10 @@
 /**
  * Runs the study's runs. Each run lives in its own directory under `outDir` (the trainer's checkpoint, metrics
  * and run record, plus `outcome.json`); a run with an outcome is skipped, a run without one resumes from its
- * checkpoint. Several workers (processes) share a study directory: a worker claims a run by creating its
- * `claim` file exclusively; a claim whose process is gone is taken over.
+ * checkpoint. One process runs them in plan order ({@link runWorker}); several processes or machines share a
+ * study through the BullMQ queue (`queue.ts`), which calls {@link runStudyRun} for each job.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync, mkdirSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { FASHION_MNIST_NORMALIZATION, type Dataset } from '@kd/data';
@@ -35,7 +35,6 @@ import {
 import { MLL_TEACHER_ID, allLambdas, fineTuneId, planStudy, type RunSpec, type StudentRun, type TeacherRun } from './plan';
 
 export const NUM_CLASSES = 10;
-const CLAIM_FILE = 'claim';
 const WEIGHTS_DIRECTORY = 'weights';
 
 export interface WorkerOptions {
@@ -47,8 +46,10 @@ export interface WorkerOptions {
   /** No run starts after this time; a running one is aborted (its checkpoint stays, the next invocation resumes it). */
   deadline?: Date;
   log?: (message: string) => void;
-  /** Seconds between looks for runnable work while another worker holds what is left. Default 3. */
-  pollSeconds?: number;
+  /** Stops the running run between two steps (Ctrl-C of a queue worker); its checkpoint stays. */
+  signal?: AbortSignal;
+  /** Called by every trainer call besides the study's own logging (a queue worker's progress and lock renewal). */
+  hooks?: Pick<CommonTrainingOptions, 'onStepEnd' | 'onEpochEnd'>;
 }
 
 export function runDirectory(outDir: string, id: string): string {
@@ -57,40 +58,6 @@ export function runDirectory(outDir: string, id: string): string {
 
 export function teacherWeightsDirectory(outDir: string, teacherRunId: string): string {
   return join(runDirectory(outDir, teacherRunId), WEIGHTS_DIRECTORY);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Claims a run for this process; false when a live process holds it. */
-function claim(directory: string): boolean {
-  mkdirSync(directory, { recursive: true });
-  const path = join(directory, CLAIM_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = openSync(path, 'wx');
-      writeSync(handle, String(process.pid));
-      closeSync(handle);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder > 0 && (holder === process.pid || isAlive(holder))) return false;
-      rmSync(path, { force: true }); // stale: its process was killed
-    }
-  }
-  return false;
-}
-
-function release(directory: string): void {
-  const path = join(directory, CLAIM_FILE);
-  if (existsSync(path) && readFileSync(path, 'utf8') === String(process.pid)) rmSync(path, { force: true });
 }
 
 /**
@@ -129,12 +96,13 @@ function newModel(name: string, seed: number): KdModel {
 }
 
 function commonOptions(
-  config: StudyConfig,
+  options: WorkerOptions,
   directory: string,
   signal: AbortSignal,
   log: (message: string) => void,
   label: string,
-): Pick<CommonTrainingOptions, 'batchSize' | 'augmentation' | 'normalization' | 'store' | 'resume' | 'signal' | 'progress' | 'onEpochEnd' | 'schedule'> {
+): Pick<CommonTrainingOptions, 'batchSize' | 'augmentation' | 'normalization' | 'store' | 'resume' | 'signal' | 'progress' | 'onEpochEnd' | 'onStepEnd' | 'schedule'> {
+  const { config, hooks } = options;
   return {
     batchSize: config.batchSize,
     augmentation: { randomCrop: { padding: config.cropPadding }, horizontalFlip: true },
@@ -144,11 +112,13 @@ function commonOptions(
     resume: 'auto',
     signal,
     progress: false,
-    onEpochEnd: (record: EpochRecord) => {
+    ...(hooks?.onStepEnd === undefined ? {} : { onStepEnd: hooks.onStepEnd }),
+    onEpochEnd: async (record: EpochRecord) => {
       const test = record.test ? ` test ${(100 * record.test.top1).toFixed(2)}%` : '';
       const cmi = record.extra.teacherCmi === undefined ? '' : ` CMI ${record.extra.teacherCmi.toFixed(4)}`;
       log(`${label} epoch ${record.epoch}: train ${(100 * record.train.accuracy).toFixed(2)}%${test}${cmi} ` +
         `(${record.seconds.toFixed(1)} s, ${record.imagesPerSecond.toFixed(0)} img/s)`);
+      await hooks?.onEpochEnd?.(record);
     },
   };
 }
@@ -172,7 +142,7 @@ async function runTeacher(options: WorkerOptions, run: TeacherRun, signal: Abort
   const directory = runDirectory(outDir, run.id);
   const model = newModel(config.teacherModel, config.teacherSeed);
   try {
-    const common = commonOptions(config, directory, signal, log, run.id);
+    const common = commonOptions(options, directory, signal, log, run.id);
     let result: TrainingResult;
     let teacherCmi: number;
     if (run.lambda === undefined) {
@@ -224,7 +194,7 @@ async function runStudent(
   const teacherModel = teacher === undefined ? undefined : newModel(config.teacherModel, config.teacherSeed);
   try {
     const common = {
-      ...commonOptions(config, directory, signal, log, run.id),
+      ...commonOptions(options, directory, signal, log, run.id),
       data: { train, test: data.test },
       epochs: config.studentEpochs,
       learningRate: config.studentLearningRate,
@@ -267,19 +237,23 @@ function readiness(options: WorkerOptions, run: RunSpec): Readiness {
   return { state: 'ready', teacher };
 }
 
-/** Runs one run to its outcome (or leaves it resumable when aborted). */
-async function execute(options: WorkerOptions, run: RunSpec, teacher: { id: string; lambda?: number } | undefined, log: (message: string) => void): Promise<void> {
+/**
+ * Runs one run to its outcome (or leaves it resumable when aborted). `rethrow`: an error or an abort is thrown
+ * after the partial wall time is recorded, instead of a 'failed' outcome (a queue retries the job).
+ */
+async function execute(options: WorkerOptions, run: RunSpec, teacher: { id: string; lambda?: number } | undefined, log: (message: string) => void, rethrow = false): Promise<void> {
   const directory = runDirectory(options.outDir, run.id);
   const controller = new AbortController();
   const remaining = options.deadline === undefined ? undefined : options.deadline.getTime() - Date.now();
   const timer = remaining === undefined ? undefined : setTimeout(() => controller.abort(), Math.max(remaining, 0));
+  const signal = options.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, options.signal]);
   const started = Date.now();
   const earlier = previousWallSeconds(directory);
   const elapsed = () => earlier + (Date.now() - started) / 1000;
   log(`${run.id}: start${earlier > 0 ? ` (resuming; ${earlier.toFixed(0)} s spent before)` : ''}`);
   try {
     const { result, ...extra } =
-      run.kind === 'teacher' ? await runTeacher(options, run, controller.signal, log) : await runStudent(options, run, teacher, controller.signal, log);
+      run.kind === 'teacher' ? await runTeacher(options, run, signal, log) : await runStudent(options, run, teacher, signal, log);
     const outcome = finishedOutcome(run.id, result, elapsed(), extra);
     writeOutcome(directory, outcome);
     log(`${run.id}: finished in ${outcome.wallSeconds.toFixed(0)} s, test ${(100 * (outcome.last?.testTop1 ?? Number.NaN)).toFixed(2)}% (last)`);
@@ -297,7 +271,11 @@ async function execute(options: WorkerOptions, run: RunSpec, teacher: { id: stri
       log(`${run.id}: COLLAPSED: ${error.message}`);
     } else if (error instanceof TrainingAbortedError) {
       recordPartialWall(directory, elapsed());
-      log(`${run.id}: stopped at the deadline; its checkpoint stays for the next invocation`);
+      log(`${run.id}: stopped; its checkpoint stays for the next invocation`);
+      if (rethrow) throw error;
+    } else if (rethrow) {
+      recordPartialWall(directory, elapsed());
+      throw error;
     } else {
       recordPartialWall(directory, elapsed());
       writeOutcome(directory, {
@@ -315,57 +293,61 @@ async function execute(options: WorkerOptions, run: RunSpec, teacher: { id: stri
   }
 }
 
-const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-
 /**
- * One worker: repeatedly takes the first run (in plan order) that has no outcome, whose dependencies are done
- * and that no live process holds, until every run has an outcome or the deadline passes.
+ * One worker in this process: takes the runs in plan order (every run after its dependencies), skipping those
+ * with an outcome, until each has one or the deadline passes.
  */
 export async function runWorker(options: WorkerOptions): Promise<{ ran: number }> {
-  const { outDir, config } = options;
-  const name = options.workerName ?? `worker ${process.pid}`;
-  const log = (message: string) => (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`${new Date().toISOString().slice(11, 19)} [${name}] ${message}`);
-  const plan = planStudy(config);
+  const log = workerLog(options);
   let ran = 0;
-  for (;;) {
+  for (const run of planStudy(options.config)) {
     if (options.deadline !== undefined && Date.now() >= options.deadline.getTime()) {
       log('deadline reached: no new run starts');
       break;
     }
-    let waiting = false;
-    let started = false;
-    for (const run of plan) {
-      const directory = runDirectory(outDir, run.id);
-      if (readOutcome(directory) !== undefined) continue;
-      const ready = readiness(options, run);
-      if (ready.state === 'waiting') {
-        waiting = true;
-        continue;
-      }
-      if (!claim(directory)) {
-        waiting = true;
-        continue;
-      }
-      try {
-        if (readOutcome(directory) !== undefined) continue; // finished by another worker meanwhile
-        if (ready.state === 'skip') {
-          writeOutcome(directory, { id: run.id, status: 'skipped', message: ready.reason, wallSeconds: 0, backend: tf.getBackend(), finishedAt: new Date().toISOString() });
-          log(`${run.id}: skipped (${ready.reason})`);
-          continue;
-        }
-        await execute(options, run, ready.teacher, log);
-        ran++;
-        started = true;
-      } finally {
-        release(directory);
-      }
-      break; // rescan from the top: earlier runs may have become runnable
+    const directory = runDirectory(options.outDir, run.id);
+    if (readOutcome(directory) !== undefined) continue;
+    const ready = readiness(options, run);
+    if (ready.state === 'waiting') {
+      log(`${run.id}: left for the next invocation (a run it needs has no outcome)`);
+      continue;
     }
-    if (started) continue;
-    if (!waiting) break;
-    await sleep(options.pollSeconds ?? 3);
+    if (ready.state === 'skip') {
+      writeSkipped(directory, run, ready.reason, log);
+      continue;
+    }
+    await execute(options, run, ready.teacher, log);
+    ran++;
   }
   return { ran };
+}
+
+function workerLog(options: WorkerOptions): (message: string) => void {
+  const name = options.workerName ?? `worker ${process.pid}`;
+  const sink = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return (message) => sink(`${new Date().toISOString().slice(11, 19)} [${name}] ${message}`);
+}
+
+function writeSkipped(directory: string, run: RunSpec, reason: string, log: (message: string) => void): void {
+  writeOutcome(directory, { id: run.id, status: 'skipped', message: reason, wallSeconds: 0, backend: tf.getBackend(), finishedAt: new Date().toISOString() });
+  log(`${run.id}: skipped (${reason})`);
+}
+
+/**
+ * Runs one run to its outcome for a queue job, whose dependencies have their outcomes: returns the outcome
+ * (the existing one when the run had one: nothing is trained again), and throws when the run failed or was
+ * stopped, so the queue retries it or hands it to another worker.
+ */
+export async function runStudyRun(options: WorkerOptions, run: RunSpec): Promise<{ outcome: RunOutcome; trained: boolean }> {
+  const log = workerLog(options);
+  const directory = runDirectory(options.outDir, run.id);
+  const existing = readOutcome(directory);
+  if (existing !== undefined) return { outcome: existing, trained: false };
+  const ready = readiness(options, run);
+  if (ready.state === 'waiting') throw new Error(`${run.id}: a run it needs has no outcome in ${options.outDir} (${run.dependsOn.join(', ')})`);
+  if (ready.state === 'skip') writeSkipped(directory, run, ready.reason, log);
+  else await execute(options, run, ready.teacher, log, true);
+  return { outcome: readOutcome(directory)!, trained: ready.state !== 'skip' };
 }
 
 /** Removes the outcomes of failed runs so that a new invocation retries them. */

@@ -1,13 +1,14 @@
 /**
- * Runs the whole study (resumable): `pnpm study [--config full|smoke] [--out runs/full] [--workers 2]
- * [--backend wasm] [--deadline 2026-11-26T03:15:00Z]`. With several workers each is a child process on its own
- * core; re-running the command skips finished runs and resumes interrupted ones from their checkpoints.
+ * Runs the whole study (resumable): `pnpm study [--config full|smoke] [--out runs/full] [--backend wasm]
+ * [--deadline 2026-11-26T03:15:00Z]`, in this process, in plan order; re-running the command skips finished
+ * runs and resumes interrupted ones from their checkpoints. `pnpm study --queue redis://host:port/db` enqueues
+ * the study instead, for `pnpm study:worker` processes on any number of machines (queue.ts).
  */
-import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendChoices, selectBackend, type BackendChoice } from '@kd-example/common';
+import { parseQueueUrl, type QueueAddress } from '@kd-example/common/sweep-queue';
 import { STUDY_CONFIGS, type StudyConfig } from './config';
 import { loadStudyData } from './data';
 import { readJson, writeJsonAtomic } from './outcome';
@@ -17,49 +18,72 @@ import { clearFailedOutcomes, runWorker } from './runner';
 export interface StudyArguments {
   config: StudyConfig;
   outDir: string;
-  workers: number;
   backend: BackendChoice;
   deadline?: Date;
-  /** Set in the child processes. */
-  workerIndex?: number;
+  /** Enqueue the study on this Redis instead of running it here. */
+  queue?: QueueAddress;
 }
 
 export const PACKAGE_DIRECTORY = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-export function parseStudyArguments(argv: readonly string[]): StudyArguments {
-  const fn = 'study';
+/** `--flag value` pairs (and the `switches`, which take no value) of a command line; unknown flags are an error. */
+export function readFlags(fn: string, argv: readonly string[], known: readonly string[], switches: readonly string[] = []): Map<string, string> {
   const values = new Map<string, string>();
   // `pnpm study -- --flag` passes the separator through.
   for (let index = argv[0] === '--' ? 1 : 0; index < argv.length; index++) {
     const flag = argv[index] as string;
     if (!flag.startsWith('--')) throw new Error(`${fn}: unexpected argument '${flag}'`);
+    const key = flag.slice(2);
+    if (!known.includes(key) && !switches.includes(key)) {
+      throw new Error(`${fn}: unknown flag ${flag}; known: ${[...known, ...switches].map((k) => `--${k}`).join(', ')}`);
+    }
+    if (switches.includes(key)) {
+      values.set(key, 'true');
+      continue;
+    }
     const value = argv[index + 1];
     if (value === undefined || value.startsWith('--')) throw new Error(`${fn}: ${flag} needs a value`);
-    values.set(flag.slice(2), value);
+    values.set(key, value);
     index++;
   }
-  const known = ['config', 'out', 'workers', 'backend', 'deadline', 'worker-index'];
-  for (const key of values.keys()) if (!known.includes(key)) throw new Error(`${fn}: unknown flag --${key}; known: ${known.map((k) => `--${k}`).join(', ')}`);
+  return values;
+}
+
+/** The study config `--config` names (default full). */
+export function studyConfigFlag(fn: string, values: Map<string, string>): StudyConfig {
   const configName = values.get('config') ?? 'full';
   const config = STUDY_CONFIGS[configName];
   if (config === undefined) throw new Error(`${fn}: --config must be one of ${Object.keys(STUDY_CONFIGS).join(', ')}; got '${configName}'`);
-  const workers = Number(values.get('workers') ?? '1');
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`${fn}: --workers must be a positive integer, got '${values.get('workers')}'`);
+  return config;
+}
+
+/** `--backend` (default wasm). */
+export function backendFlag(fn: string, values: Map<string, string>): BackendChoice {
   const backend = (values.get('backend') ?? 'wasm') as BackendChoice;
   if (!backendChoices.includes(backend)) throw new Error(`${fn}: --backend must be one of ${backendChoices.join(', ')}; got '${backend}'`);
+  return backend;
+}
+
+export function parseStudyArguments(argv: readonly string[]): StudyArguments {
+  const fn = 'study';
+  const values = readFlags(fn, argv, ['config', 'out', 'backend', 'deadline', 'queue']);
+  const config = studyConfigFlag(fn, values);
+  const backend = backendFlag(fn, values);
+  if (values.has('queue') && (values.has('deadline') || values.has('out') || values.has('backend'))) {
+    throw new Error(`${fn}: with --queue, the study is only enqueued: --out, --backend and --deadline belong to pnpm study:worker`);
+  }
   let deadline: Date | undefined;
   if (values.has('deadline')) {
     deadline = new Date(values.get('deadline') as string);
     if (Number.isNaN(deadline.getTime())) throw new Error(`${fn}: --deadline must be an ISO date-time, got '${values.get('deadline')}'`);
   }
-  const workerIndex = values.has('worker-index') ? Number(values.get('worker-index')) : undefined;
+  const queue = values.has('queue') ? parseQueueUrl(values.get('queue') as string) : undefined;
   return {
     config,
     outDir: resolve(values.get('out') ?? join(PACKAGE_DIRECTORY, 'runs', config.name)),
-    workers,
     backend,
     ...(deadline ? { deadline } : {}),
-    ...(workerIndex !== undefined ? { workerIndex } : {}),
+    ...(queue ? { queue } : {}),
   };
 }
 
@@ -82,18 +106,23 @@ export async function runStudyInProcess(options: { config: StudyConfig; outDir: 
   return recordInvocation(options.outDir, started, 1, options.backendName, ran);
 }
 
-function prepareStudyDirectory(config: StudyConfig, outDir: string, log: (message: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
+/** Refuses a study directory that holds another study's runs (its config.json), so results never mix. */
+export function claimStudyDirectory(config: StudyConfig, outDir: string): void {
   mkdirSync(outDir, { recursive: true });
   const existing = readJson<StudyConfig>(join(outDir, 'config.json'));
   if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(config)) {
     throw new Error(`study: ${outDir} holds a study with a different config (config.json); use another --out`);
   }
-  writeJsonAtomic(join(outDir, 'config.json'), config);
+  if (existing === undefined) writeJsonAtomic(join(outDir, 'config.json'), config);
+}
+
+function prepareStudyDirectory(config: StudyConfig, outDir: string, log: (message: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
+  claimStudyDirectory(config, outDir);
   const cleared = clearFailedOutcomes(config, outDir);
   if (cleared.length > 0) log(`study: retrying ${cleared.length} failed run(s): ${cleared.join(', ')}`);
 }
 
-function recordInvocation(outDir: string, started: Date, workers: number, backend: string, ranRuns: number): Invocation {
+export function recordInvocation(outDir: string, started: Date, workers: number, backend: string, ranRuns: number): Invocation {
   const ended = new Date();
   const invocation: Invocation = {
     startedAt: started.toISOString(),
@@ -109,48 +138,25 @@ function recordInvocation(outDir: string, started: Date, workers: number, backen
 
 async function main(): Promise<void> {
   const args = parseStudyArguments(process.argv.slice(2));
-  if (args.workerIndex !== undefined) {
-    const backend = await selectBackend({ backend: args.backend });
-    const data = await loadStudyData(args.config);
-    const { ran } = await runWorker({
-      config: args.config,
-      data,
-      outDir: args.outDir,
-      workerName: `worker ${args.workerIndex}`,
-      ...(args.deadline ? { deadline: args.deadline } : {}),
-    });
-    process.stdout.write(`${JSON.stringify({ ran, backend: backend.name })}\n`);
+  if (args.queue !== undefined) {
+    // Loaded only here: a local study never needs the queue's client.
+    const { enqueueStudy } = await import('./queue');
+    const { added, existing } = await enqueueStudy({ config: args.config, address: args.queue });
+    process.stderr.write(`study '${args.config.name}': ${added.length} run(s) added to ${args.queue.display}, ${existing.length} already queued; ` +
+      `start workers with: pnpm study:worker --queue ${args.queue.display} --runs-dir <shared directory>\n`);
     return;
   }
-  const started = new Date();
-  prepareStudyDirectory(args.config, args.outDir);
   const total = planStudy(args.config).length;
-  process.stderr.write(`study '${args.config.name}': ${total} runs in ${args.outDir}, ${args.workers} worker(s), backend ${args.backend}` +
+  process.stderr.write(`study '${args.config.name}': ${total} runs in ${args.outDir}, backend ${args.backend}` +
     `${args.deadline ? `, deadline ${args.deadline.toISOString()}` : ''}\n`);
-  const script = fileURLToPath(import.meta.url);
-  const children = Array.from({ length: args.workers }, (_, index) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, ...process.argv.slice(2), '--worker-index', String(index)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    return new Promise<{ ran: number; backend: string }>((resolvePromise, reject) => {
-      child.on('error', reject);
-      child.on('exit', (code, signal) => {
-        if (code !== 0) reject(new Error(`study: worker ${index} exited with ${signal ?? `code ${code}`}`));
-        else resolvePromise(JSON.parse(output.trim().split('\n').pop() ?? '{}') as { ran: number; backend: string });
-      });
-    });
+  const backend = await selectBackend({ backend: args.backend });
+  const invocation = await runStudyInProcess({
+    config: args.config,
+    outDir: args.outDir,
+    backendName: backend.name,
+    ...(args.deadline ? { deadline: args.deadline } : {}),
   });
-  const results = await Promise.allSettled(children);
-  const ran = results.reduce((sum, result) => sum + (result.status === 'fulfilled' ? result.value.ran : 0), 0);
-  const backend = results.find((result) => result.status === 'fulfilled')?.status === 'fulfilled'
-    ? (results.find((result) => result.status === 'fulfilled') as PromiseFulfilledResult<{ backend: string }>).value.backend
-    : args.backend;
-  const invocation = recordInvocation(args.outDir, started, args.workers, backend, ran);
-  process.stderr.write(`study: ${ran} run(s) in ${invocation.seconds.toFixed(0)} s; render the report with pnpm report\n`);
-  const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failures.length > 0) throw new Error(failures.map((failure) => (failure.reason as Error).message).join('; '));
+  process.stderr.write(`study: ${invocation.ranRuns} run(s) in ${invocation.seconds.toFixed(0)} s; render the report with pnpm report\n`);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

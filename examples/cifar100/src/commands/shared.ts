@@ -2,10 +2,11 @@
  * What every training command does around its trainer call: name the run, skip it when finished, continue it
  * from its checkpoint, save the final weights, print a summary.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '@kd/data/node';
 import type { KdModel } from '@kd/models';
-import type { ObjectiveSpec, TrainingResult } from '@kd/trainer';
+import type { CommonTrainingOptions, ObjectiveSpec, TrainingResult } from '@kd/trainer';
 import { directoryStore } from '@kd/trainer/node';
 import type { RunStore } from '@kd/trainer';
 import type { RunConfig } from '../cli';
@@ -21,8 +22,17 @@ export interface CommandContext {
   signal?: AbortSignal;
 }
 
+/** Callbacks a queue worker adds to every trainer call of a command (progress reports, lock renewal). */
+export type TrainingHooks = Pick<CommonTrainingOptions, 'onStepEnd' | 'onEpochEnd'>;
+
+/**
+ * The hooks of the command running in the current async context: the worker sets them around a command, so the
+ * commands need not pass them along (and two jobs of one worker process keep their own).
+ */
+export const trainingHooks = new AsyncLocalStorage<TrainingHooks>();
+
 /** What a trainer call gets from {@link runInDirectory}. */
-export interface RunSettings {
+export interface RunSettings extends TrainingHooks {
   store: RunStore;
   resume: true | 'auto';
   progress: boolean;
@@ -159,6 +169,7 @@ export async function runInDirectory({ runDirectory, config, log, signal, model,
       resume: config.resume ? true : 'auto',
       progress: !config.quiet,
       ...(signal === undefined ? {} : { signal }),
+      ...trainingHooks.getStore(),
     });
   } finally {
     activeRunDirectory = undefined;

@@ -1,0 +1,91 @@
+/**
+ * The playground's presets: the quick start's protocol (examples/quickstart) at several sizes. `full` is the
+ * quick start itself (a test keeps it equal to the quick start's defaultConfig); the others shrink the data,
+ * the epochs and, for `smoke`, the models. Every stage has at least two epochs, so each chart shows a line.
+ */
+
+import type { QuickstartConfig } from '@kd-example/quickstart/src/quickstart';
+
+/**
+ * What one playground run does: the quick start's settings without its Node-only ones (a type-only import,
+ * so none of the quick start's Node code reaches the bundle).
+ */
+export type RunConfig = Omit<QuickstartConfig, 'dataDir' | 'outDir' | 'progress'>;
+
+export const PRESET_NAMES = ['smoke', 'minute', 'five-minutes', 'full'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+/** The full quick start (examples/quickstart's defaultConfig). */
+const FULL: RunConfig = {
+  trainSize: 3000,
+  testSize: 1000,
+  teacher: 'resnet14',
+  student: 'resnet8',
+  teacherEpochs: 4,
+  mcmiEpochs: 2,
+  studentEpochs: 3,
+  batchSize: 64,
+  teacherLearningRate: 0.05,
+  mcmiLearningRate: 0.01,
+  studentLearningRate: 0.05,
+  lambda: 0.25,
+  seed: 1,
+  camImages: 8,
+};
+
+export const PRESETS: Record<PresetName, { label: string; config: RunConfig }> = {
+  smoke: {
+    label: 'smoke (a few steps, for tests)',
+    // The smallest conv teacher, an MLP student (cheap), small batches so that a few images make enough steps.
+    config: { ...FULL, trainSize: 192, testSize: 128, teacher: 'resnet8', student: 'mlp', teacherEpochs: 2, mcmiEpochs: 2, studentEpochs: 2, batchSize: 16, camImages: 6 },
+  },
+  minute: {
+    label: 'about a minute (wasm, 2 cores)',
+    config: { ...FULL, trainSize: 600, testSize: 300, teacher: 'resnet8', teacherEpochs: 2, mcmiEpochs: 2, studentEpochs: 2 },
+  },
+  'five-minutes': {
+    label: 'about five minutes',
+    config: { ...FULL, trainSize: 1500, testSize: 500, teacherEpochs: 3, mcmiEpochs: 2, studentEpochs: 2 },
+  },
+  full: { label: 'the full quick start (3000 images)', config: FULL },
+};
+
+/** Throws unless `name` is a preset, listing the known ones. */
+export function presetConfig(name: string): RunConfig {
+  if (!(PRESET_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`presetConfig: unknown preset '${name}' (known: ${PRESET_NAMES.join(', ')})`);
+  }
+  return { ...PRESETS[name as PresetName].config };
+}
+
+const NUMBER_FIELDS = [
+  'trainSize', 'testSize', 'teacherEpochs', 'mcmiEpochs', 'studentEpochs', 'batchSize',
+  'teacherLearningRate', 'mcmiLearningRate', 'studentLearningRate', 'lambda', 'seed', 'camImages',
+] as const satisfies ReadonlyArray<keyof RunConfig>;
+const MODEL_FIELDS = ['teacher', 'student'] as const satisfies ReadonlyArray<keyof RunConfig>;
+const INTEGER_FIELDS: ReadonlySet<string> = new Set(['trainSize', 'testSize', 'teacherEpochs', 'mcmiEpochs', 'studentEpochs', 'batchSize', 'seed', 'camImages']);
+
+/**
+ * A preset with fields replaced from URL parameters (`?preset=smoke&trainSize=32&lambda=0.5`). Parameters that
+ * are not config fields (`preset`, `backend`, `autostart`) are ignored; a bad value is an error naming it.
+ */
+export function configFromQuery(query: URLSearchParams): RunConfig {
+  const config = presetConfig(query.get('preset') ?? 'minute');
+  for (const field of NUMBER_FIELDS) {
+    const text = query.get(field);
+    if (text === null) continue;
+    const value = Number(text);
+    const ok = Number.isFinite(value) && (field === 'lambda' || field === 'seed' ? value >= 0 : value > 0) && (!INTEGER_FIELDS.has(field) || Number.isInteger(value));
+    if (!ok) throw new Error(`configFromQuery: ${field} must be a ${INTEGER_FIELDS.has(field) ? 'positive integer' : 'positive number'}, got '${text}'`);
+    config[field] = value;
+  }
+  for (const field of MODEL_FIELDS) {
+    const text = query.get(field);
+    if (text !== null) config[field] = text;
+  }
+  if (config.trainSize > 3000 || config.testSize > 1000) {
+    throw new Error(`configFromQuery: the bundle holds 3000 training and 1000 test images, got trainSize ${config.trainSize}, testSize ${config.testSize}`);
+  }
+  if (config.camImages > config.testSize) throw new Error(`configFromQuery: camImages (${config.camImages}) must be <= testSize (${config.testSize})`);
+  return config;
+}

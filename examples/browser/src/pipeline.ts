@@ -72,6 +72,9 @@ export function decodeBundledSlice(files: BundledFiles, config: Pick<RunConfig, 
   };
 }
 
+/** The teachers' training augmentation (the quick start's). */
+const TEACHER_AUGMENTATION = { horizontalFlip: true };
+
 /** The loader the trainer builds by default, without augmentation: for the evaluation passes here. */
 const evaluationLoader: LoaderFactory = (dataset, options) =>
   createLoader(dataset as Dataset, {
@@ -211,6 +214,8 @@ export async function runPipeline({ runId, config, files, store, hooks, signal }
       epochs: config.teacherEpochs,
       learningRate: config.teacherLearningRate,
       schedule: { kind: 'cosine' },
+      // Flips only, as the quick start's teachers: the CIFAR crop of 4 pixels is a lot for 28×28 items.
+      augmentation: TEACHER_AUGMENTATION,
       store: mllCmiStore,
       onStepEnd: async (info) => {
         await hooks.onStep('teacher-mll', info);
@@ -234,6 +239,7 @@ export async function runPipeline({ runId, config, files, store, hooks, signal }
       lambda: config.lambda,
       epochs: config.mcmiEpochs,
       learningRate: config.mcmiLearningRate,
+      augmentation: TEACHER_AUGMENTATION,
       store: stageStore('teacher-mcmi'),
       onStepEnd: (info) => hooks.onStep('teacher-mcmi', info),
       onEpochEnd: (record) => hooks.onEpoch(entryOf('teacher-mcmi', record, record.extra.teacherCmi)),

@@ -22,8 +22,8 @@ export interface SelectedBackend {
 
 export interface SelectBackendOptions {
   backend?: BackendChoice;
-  /** wasm threads (default: @kd/wasm-training's default). */
-  threads?: number;
+  /** wasm threads: a count or `'auto'` for every core (default: @kd/wasm-training's default, 1 in Node). */
+  threads?: number | 'auto';
   /** Where messages go (default: stderr). */
   log?: (message: string) => void;
   /**
@@ -80,7 +80,7 @@ async function useTensorflow(provider: string, log: (message: string) => void): 
   return { name: 'tensorflow', provider, gpu, description };
 }
 
-async function useWasm(threads: number | undefined): Promise<SelectedBackend> {
+async function useWasm(threads: number | 'auto' | undefined): Promise<SelectedBackend> {
   await import('@tensorflow/tfjs');
   const { initWasmTrainingBackend } = await import('@kd/wasm-training');
   const info = await initWasmTrainingBackend(threads === undefined ? {} : { threads });

@@ -27,7 +27,13 @@ describe('parseCommandLine', () => {
 
   it('rejects bad input with a message naming the flag', () => {
     expect(() => parseRunCommand(['teach'])).toThrow(/unknown command 'teach'; commands: train-teacher/);
-    expect(() => parseRunCommand(['distill', '--epochs', 'ten'])).toThrow("--epochs must be a number, got 'ten'");
+    expect(() => parseRunCommand(['distill', '--epochs', 'ten'])).toThrow("--epochs must be a decimal number, got 'ten'");
+    // Number() reads all of these as numbers; a flag must be written in decimal.
+    for (const text of ['0x2', '0X2', '0b10', '0o7', ' 2', '2 ', '1_000', 'Infinity', '+Infinity', '', '.', '1e', '+']) {
+      expect(() => parseRunCommand(['distill', '--epochs', text]), text).toThrow(`--epochs must be a decimal number, got '${text}'`);
+    }
+    expect(() => parseRunCommand(['distill', '--lr', '0x1p-3'])).toThrow("--lr must be a decimal number, got '0x1p-3'");
+    expect(parseRunCommand(['distill', '--epochs', '2e1', '--lr', '.05', '--weight-decay', '5E-4']).config).toMatchObject({ epochs: 20, studentLearningRate: 0.05, weightDecay: 5e-4 });
     expect(() => parseRunCommand(['distill', '--epochs', '2.5'])).toThrow('--epochs must be an integer, got 2.5');
     expect(() => parseRunCommand(['distill', '--batch-size', '0'])).toThrow('--batch-size must be > 0, got 0');
     expect(() => parseRunCommand(['distill', '--backend', 'gpu'])).toThrow("--backend must be one of auto, tensorflow, wasm, cpu; got 'gpu'");

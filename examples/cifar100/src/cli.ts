@@ -199,11 +199,14 @@ export function usage(command?: CommandName): string {
   return lines.join('\n');
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function parseNumber(flag: string, text: string, { integer = false, positive = false, nonNegative = false, max }: {
   integer?: boolean; positive?: boolean; nonNegative?: boolean; max?: number;
 } = {}): number {
+  // Decimal notation only: Number() would also read '0x2', '0b10', '0o7', ' 2 ' and 'Infinity'.
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`--${flag} must be a number, got '${text}'`);
+  if (!DECIMAL.test(text) || !Number.isFinite(value)) throw new Error(`--${flag} must be a decimal number, got '${text}'`);
   if (integer && !Number.isInteger(value)) throw new Error(`--${flag} must be an integer, got ${text}`);
   if (positive && !(value > 0)) throw new Error(`--${flag} must be > 0, got ${text}`);
   if (nonNegative && !(value >= 0)) throw new Error(`--${flag} must be >= 0, got ${text}`);

@@ -15,7 +15,7 @@ import { describeWithBackends } from '@kd/test-utils';
 import type { CommandOutcome } from './commands/shared';
 import type { SweepStep } from './commands/sweep';
 import { writeTinyDatasets } from './fixtures';
-import { runCommandLine } from './main';
+import { interruptHandler, runCommandLine } from './main';
 import { SMOKE_MODEL, registerSmokeModel } from './smoke-model';
 
 let root = '';
@@ -118,6 +118,56 @@ describeWithBackends('kd-cifar100 commands', () => {
     expect(saved.epochsCompleted).toBe(3);
     expect(saved.resumedFromEpochs).toEqual([stopped.epochsCompleted]);
     expect(metricLines(directory)).toBe(3);
+  });
+
+  it('a second Ctrl-C marks the run aborted in run.json synchronously, then exits with 130', async () => {
+    const argv = ['train-teacher', '--preset', 'tiny', '--run-name', 'twice-interrupted', ...flags(...models), '--epochs', '3'];
+    const directory = join(outDir, 'twice-interrupted');
+    const controller = new AbortController();
+    const exits: number[] = [];
+    const written: string[] = [];
+    const handler = interruptHandler({ controller, exit: (code) => exits.push(code), write: (text) => written.push(text) });
+    let statusAfterSecond: string | undefined;
+    // Both Ctrl-Cs while the trainer runs (run.json says 'running'); the file is read right after the second one,
+    // before any promise of the run could settle.
+    const poll = setInterval(() => {
+      if (statusAfterSecond !== undefined || !existsSync(join(directory, 'run.json')) || record(directory).status !== 'running') return;
+      handler();
+      handler();
+      statusAfterSecond = record(directory).status;
+    }, 2);
+    try {
+      await expect(runCommandLine(argv, { log, signal: controller.signal })).rejects.toThrow(TrainingAbortedError);
+    } finally {
+      clearInterval(poll);
+    }
+    expect(statusAfterSecond).toBe('aborted');
+    expect(exits).toEqual([130]);
+    expect(written[1]).toBe(`\n${directory}: marked aborted; rerun the same command to continue\n`);
+    expect(record(directory)).toMatchObject({ status: 'aborted' });
+    // With no run in progress the second Ctrl-C just exits.
+    handler();
+    expect(exits).toEqual([130, 130]);
+    expect(written).toHaveLength(2);
+  });
+
+  it('a finished run whose model/ is truncated is not skipped: its weights are written again from the checkpoint', async () => {
+    const directory = join(outDir, `teacher-cifar100-${SMOKE_MODEL}`);
+    const weights = join(directory, 'model', 'weights.bin');
+    const good = readFileSync(weights);
+    expect(record(directory).status).toBe('finished');
+    for (const damage of [(bytes: Buffer) => bytes.subarray(0, bytes.length - 8), (bytes: Buffer) => Buffer.concat([bytes, Buffer.of(0)])]) {
+      writeFileSync(weights, damage(good));
+      messages.length = 0;
+      const outcome = await run(['train-teacher', '--preset', 'tiny', ...flags(...models)]);
+      expect(outcome.skipped).toBe(false);
+      expect(messages.some((message) => message.includes('finished, but its final weights are unusable') && message.includes('weights.bin'))).toBe(true);
+      expect(readFileSync(weights).equals(good)).toBe(true);
+      expect(metricLines(directory)).toBe(1); // nothing was trained again
+    }
+    rmSync(join(directory, 'model', 'model.json'));
+    expect((await run(['train-teacher', '--preset', 'tiny', ...flags(...models)])).skipped).toBe(false);
+    expect((await run(['train-teacher', '--preset', 'tiny', ...flags(...models)])).skipped).toBe(true);
   });
 
   it('--resume without a checkpoint is an error naming the run', async () => {

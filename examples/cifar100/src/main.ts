@@ -11,7 +11,7 @@ import { runPlan, type TrainingCommand } from './run-plan';
 import { distillCommand } from './commands/distill';
 import { eigencamCommand } from './commands/eigencam';
 import { finetuneMcmiCommand } from './commands/finetune-mcmi';
-import type { CommandContext, CommandOutcome, Log } from './commands/shared';
+import { markActiveRunAborted, type CommandContext, type CommandOutcome, type Log } from './commands/shared';
 import { sweepCommand, type SweepStep } from './commands/sweep';
 import { trainTeacherCommand } from './commands/train-teacher';
 import { transferCommand } from './commands/transfer';
@@ -101,16 +101,31 @@ export async function runCommandLine(
   return runCommand(command, config, context);
 }
 
+/**
+ * The SIGINT handler. First Ctrl-C: stop after the current step (the trainer marks the run 'aborted', its last
+ * checkpoint intact). A second one marks the run 'aborted' in its run.json synchronously, then exits with 130.
+ */
+export function interruptHandler({ controller, exit, write }: {
+  controller: AbortController;
+  exit: (code: number) => void;
+  write: (text: string) => void;
+}): () => void {
+  return () => {
+    if (controller.signal.aborted) {
+      const directory = markActiveRunAborted('interrupted by a second Ctrl-C (the last checkpoint is intact; rerun the command to continue)');
+      if (directory !== undefined) write(`\n${directory}: marked aborted; rerun the same command to continue\n`);
+      exit(130);
+      return;
+    }
+    write('\nstopping after this step (Ctrl-C again to quit now); rerun the same command to continue\n');
+    controller.abort();
+  };
+}
+
 /** The kd-cifar100 process: parses `process.argv`, handles Ctrl-C, sets the exit code. */
 export async function main(): Promise<void> {
-  // First Ctrl-C: stop after the current step (the trainer marks the run 'aborted', its last checkpoint intact);
-  // a second one exits at once.
   const controller = new AbortController();
-  process.on('SIGINT', () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after this step (Ctrl-C again to quit now); rerun the same command to continue\n');
-    controller.abort();
-  });
+  process.on('SIGINT', interruptHandler({ controller, exit: (code) => process.exit(code), write: (text) => process.stderr.write(text) }));
   try {
     const outcome = await runCommandLine(process.argv.slice(2), { signal: controller.signal });
     if (Array.isArray(outcome) && outcome.some((step) => step.error !== undefined)) process.exitCode = 1;

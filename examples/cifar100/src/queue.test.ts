@@ -144,7 +144,7 @@ describeWithBackends('kd-cifar100 sweeps on a queue', () => {
     const { argv, config } = teacher!.payload;
     expect(() => validateRunPayload({ argv: [...argv, '--out-dir', '/etc'], config })).toThrow(/^argv: --out-dir is not accepted from a job/);
     expect(() => validateRunPayload({ argv: [...argv, '--run-name', 'x'], config })).toThrow(/^argv: --run-name is not accepted from a job/);
-    expect(() => validateRunPayload({ argv: ['train-teacher', '--preset', 'tiny', '--epochs', 'NaN'], config })).toThrow("--epochs must be a number, got 'NaN'");
+    expect(() => validateRunPayload({ argv: ['train-teacher', '--preset', 'tiny', '--epochs', 'NaN'], config })).toThrow("--epochs must be a decimal number, got 'NaN'");
     expect(() => validateRunPayload({ argv: ['sweep', '--presets', 'tiny'], config })).toThrow(/^argv must start with one of train-teacher, finetune-mcmi/);
     expect(() => validateRunPayload({ argv, config: { ...config, epochs: 240 } })).toThrow(/^config\.epochs is 240, but train-teacher .* resolves to 3 here/);
     expect(() => validateRunPayload({ argv, config, confg: 'x' })).toThrow(
@@ -303,7 +303,7 @@ describeWithBackends('kd-cifar100 sweeps on a queue', () => {
     const reasons = Object.fromEntries(status!.runs.map((run) => [run.name, run.error]));
     expect(reasons['out-dir']).toMatch(/^invalid job payload: argv: --out-dir is not accepted from a job/);
     expect(reasons['changed-config']).toMatch(/^invalid job payload: config\.epochs is 100000, but train-teacher .* resolves to 3 here/);
-    expect(reasons['not-a-number']).toBe("invalid job payload: --lr must be a number, got 'NaN'");
+    expect(reasons['not-a-number']).toBe("invalid job payload: --lr must be a decimal number, got 'NaN'");
     expect(reasons['wrong-name']).toBe(`invalid job payload: the configuration is run 'teacher-cifar100-${SMOKE_MODEL}', the job id is 'wrong-name'`);
     expect(status!.runs.every((run) => run.attempts === 1)).toBe(true);
     expect(existsSync(outDir)).toBe(false);

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { createModel, type KdModel } from '@kd/models';
-import { loadTorchCheckpoint, loadWeightsFromDirectory, saveWeightsToDirectory } from '@kd/models/node';
+import { crc32 } from '@kd/data';
+import { loadTorchCheckpoint, loadWeightsFromDirectory, saveWeightsToDirectory, type WeightsModelJson } from '@kd/models/node';
 import type { RunRecord } from '@kd/trainer';
 
 export const RUN_RECORD_FILE = 'run.json';
@@ -29,11 +30,49 @@ export function readRunRecord(directory: string): RunRecord | undefined {
   }
 }
 
-/** A run is finished when its run record says so and its final weights were written. */
+/**
+ * A run is finished when its run record says so and its final weights load (every check of
+ * `loadWeightsFromDirectory`: a truncated or corrupt `model/` is not a finished run).
+ */
 export function isFinished(directory: string, { needsModel = true }: { needsModel?: boolean } = {}): boolean {
   const record = readRunRecord(directory);
   if (record?.status !== 'finished') return false;
-  return !needsModel || existsSync(join(directory, MODEL_DIRECTORY, 'model.json'));
+  return !needsModel || unusableRunModel(directory) === undefined;
+}
+
+/**
+ * Why the final weights in `<run>/model/` cannot be used, or undefined when they can: `model.json` must parse,
+ * each weight file must hold exactly the bytes its specs describe, and their CRC-32 must match the one
+ * `model.json` records. Works for any saved model (zoo or linear probe) without building it.
+ */
+export function unusableRunModel(directory: string): string | undefined {
+  const modelDirectory = join(directory, MODEL_DIRECTORY);
+  const jsonPath = join(modelDirectory, 'model.json');
+  if (!existsSync(jsonPath)) return `${jsonPath} is missing`;
+  let parsed: WeightsModelJson;
+  try {
+    parsed = JSON.parse(readFileSync(jsonPath, 'utf8')) as WeightsModelJson;
+  } catch (error) {
+    return `${jsonPath} is not valid JSON (${(error as Error).message})`;
+  }
+  const groups = Array.isArray(parsed.weightsManifest) ? parsed.weightsManifest : [];
+  if (groups.length === 0) return `${jsonPath} has no weightsManifest`;
+  let crc = 0;
+  for (const group of groups) {
+    const expected = (group.weights ?? []).reduce((total, spec) => total + 4 * spec.shape.reduce((product, size) => product * size, 1), 0);
+    let bytes = 0;
+    for (const path of group.paths ?? []) {
+      const file = join(modelDirectory, path);
+      if (!existsSync(file)) return `${file} is missing`;
+      const data = readFileSync(file);
+      bytes += data.length;
+      crc = crc32(data, crc);
+    }
+    if (bytes !== expected) return `${join(modelDirectory, (group.paths ?? []).join(', '))} holds ${bytes} bytes, model.json describes ${expected} (truncated or corrupt)`;
+  }
+  const recorded = parsed.userDefinedMetadata?.kdModels?.crc32;
+  if (typeof recorded === 'number' && recorded !== crc) return `the weights' CRC-32 is ${crc}, model.json records ${recorded} (corrupt)`;
+  return undefined;
 }
 
 /** Reads the architecture from a saved `model/model.json`, builds it and loads the weights. */

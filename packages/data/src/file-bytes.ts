@@ -53,8 +53,11 @@ function hex(value: number): string {
 
 let crcTable: Uint32Array | undefined;
 
-/** CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as gzip and zip use it. */
-export function crc32(bytes: Uint8Array): number {
+/**
+ * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as gzip and zip use it. Pass the previous result as
+ * `initial` to continue over a stream: `crc32(b, crc32(a))` equals the CRC of a followed by b.
+ */
+export function crc32(bytes: Uint8Array, initial = 0): number {
   if (crcTable === undefined) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -63,7 +66,7 @@ export function crc32(bytes: Uint8Array): number {
       crcTable[n] = c >>> 0;
     }
   }
-  let crc = 0xffffffff;
+  let crc = (initial ^ 0xffffffff) >>> 0;
   for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }

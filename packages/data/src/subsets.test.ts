@@ -43,5 +43,11 @@ describeWithBackends('omitClasses', () => {
     expect([...subset.images]).toEqual([...subset.indices].map((i) => dataset.images[i]));
     expectThrowsWith(() => omitClasses(dataset, { classes: [10] }), 'omitClasses', 'classes[0]');
     expectThrowsWith(() => omitClasses(dataset, {} as never), 'omitClasses', 'classes');
+    expect(() => omitClasses(dataset, { classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] })).toThrow(
+      'omitClasses: options.classes [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] omits every class the dataset holds; nothing would be left',
+    );
+    // Every class present (a subset that holds only classes 0 and 1), not every class of numClasses.
+    const two = omitClasses(dataset, { classes: [2, 3, 4, 5, 6, 7, 8, 9] });
+    expectThrowsWith(() => omitClasses(two, { classes: [1, 0] }), 'omitClasses', 'omits every class');
   });
 });

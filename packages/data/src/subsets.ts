@@ -80,5 +80,8 @@ export function omitClasses(dataset: Dataset, options: { classes: readonly numbe
   dataset.labels.forEach((label, row) => {
     if (!omitted.has(label)) positions.push(row);
   });
+  if (positions.length === 0) {
+    throw new Error(`${fn}: options.classes [${[...omitted].join(', ')}] omits every class the dataset holds; nothing would be left`);
+  }
   return selectSamples({ dataset, positions });
 }

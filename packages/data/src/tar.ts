@@ -5,7 +5,11 @@
  * ('x') are understood. Anything that stops early is reported as truncated.
  */
 
+import { formatBytes } from '@kd/internal';
+
 const BLOCK = 512;
+/** Largest GNU long-name or pax record read into memory. */
+const MAX_METADATA_BYTES = 1 << 20;
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
 
@@ -157,6 +161,10 @@ export class TarParser {
       if (prefix) name = `${prefix}/${name}`;
     }
     if (typeFlag === 'L' || typeFlag === 'x' || typeFlag === 'g') {
+      // Long names and pax records are a few hundred bytes: a huge claim is a corrupt header, not a buffer to allocate.
+      if (size > MAX_METADATA_BYTES) {
+        throw new Error(`${this.archiveName}: corrupt tar archive: a metadata record at offset ${this.offset} claims ${formatBytes(size)} (at most ${formatBytes(MAX_METADATA_BYTES)})`);
+      }
       // Global pax records ('g') are read and ignored.
       this.meta = { kind: typeFlag === 'L' ? 'longname' : typeFlag === 'x' ? 'pax' : 'global', data: new Uint8Array(size), fill: 0 };
       this.startMember(size, 'meta');
@@ -212,6 +220,10 @@ export function readTar({ bytes, archiveName }: { bytes: Uint8Array; archiveName
     handlers: {
       onEntry(entry) {
         if (entry.type === 'symlink' || entry.type === 'hardlink') throw new Error(`${archiveName}: member '${entry.name}' is a link; links are not extracted`);
+        if (entry.type === 'file' && entry.size > bytes.length) {
+          // Checked before allocating: a header claiming 2^40 bytes is corrupt, not a reason to ask for a terabyte.
+          throw new Error(`${archiveName}: truncated or corrupt tar archive: member '${entry.name}' claims ${formatBytes(entry.size)}, the whole archive is ${formatBytes(bytes.length)}`);
+        }
         current = entry.type === 'file' ? { name: entry.name, bytes: new Uint8Array(entry.size), fill: 0 } : undefined;
       },
       onData(chunk) {

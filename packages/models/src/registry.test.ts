@@ -19,6 +19,10 @@ describeWithBackends('registry', () => {
   it('validates the options', () => {
     expectThrowsWith(() => createModel('resnet8', { numClasses: 0 }), 'createModel', 'options.numClasses', '>= 1');
     expectThrowsWith(() => createModel('resnet8', { numClasses: 2.5 }), 'createModel', 'options.numClasses', 'integer');
+    // Too large to allocate: an error with the memory it would take, not a RangeError (and nothing leaks).
+    expect(() => createModel('resnet8', { numClasses: 2e9 })).toThrow(
+      "createModel: variable 'fc.weight' [64, 2000000000] would need 1.280e+11 values, 512.0 GB; one tensor holds at most 2147483647 values (8.6 GB)",
+    );
     expectThrowsWith(() => createModel('resnet8', { numClasses: 10, seed: -1 }), 'createModel', 'options.seed');
     expectThrowsWith(() => createModel('resnet8', { numClasses: 10, inputChannels: 0 }), 'createModel', 'options.inputChannels');
     expect(() => createModel('resnet8', { numClasses: 10, sed: 3 } as never)).toThrow(

@@ -85,18 +85,21 @@ export function architectureBuilder(name: string): ArchitectureBuilder | undefin
 }
 
 /** A convolutional architecture: takes any input size, so the `mlp`-only options are rejected. */
-function architecture(build: ArchitectureBuilder): ModelFactory {
+function architecture(build: ArchitectureBuilder, minimumInputSize = 1): ModelFactory {
   const factory: ModelFactory = ({ name, numClasses, seed, inputChannels, inputShape, hiddenSizes }) => {
     for (const [arg, value] of [['inputShape', inputShape], ['hiddenSizes', hiddenSizes]] as const) {
       if (value !== undefined) {
         throw new Error(`createModel: options.${arg} is an option of 'mlp'; '${name}' is convolutional and takes any input size, got ${JSON.stringify(value)}`);
       }
     }
-    return buildZooModel({ name, numClasses, seed, inputChannels, build });
+    return buildZooModel({ name, numClasses, seed, inputChannels, build, minimumInputSize });
   };
   architectureBuilders.set(factory, build);
   return factory;
 }
+
+/** VGG's three valid 2×2 max pools: 8×8 is the smallest input whose last block is not empty. */
+const VGG_MINIMUM_INPUT_SIZE = 8;
 
 /** The largest weight an `mlp` may have: 2^28 float32 scalars (1 GiB). */
 const maxWeightSize = 2 ** 28;
@@ -140,11 +143,11 @@ const builtIns: Record<BuiltInModelName, ModelFactory> = {
   wrn16_2: architecture(wideResNet({ depth: 16, widenFactor: 2 })),
   wrn40_1: architecture(wideResNet({ depth: 40, widenFactor: 1 })),
   wrn40_2: architecture(wideResNet({ depth: 40, widenFactor: 2 })),
-  vgg8: architecture(vggBn(vggConfigs.vgg8)),
-  vgg11: architecture(vggBn(vggConfigs.vgg11)),
-  vgg13: architecture(vggBn(vggConfigs.vgg13)),
-  vgg16: architecture(vggBn(vggConfigs.vgg16)),
-  vgg19: architecture(vggBn(vggConfigs.vgg19)),
+  vgg8: architecture(vggBn(vggConfigs.vgg8), VGG_MINIMUM_INPUT_SIZE),
+  vgg11: architecture(vggBn(vggConfigs.vgg11), VGG_MINIMUM_INPUT_SIZE),
+  vgg13: architecture(vggBn(vggConfigs.vgg13), VGG_MINIMUM_INPUT_SIZE),
+  vgg16: architecture(vggBn(vggConfigs.vgg16), VGG_MINIMUM_INPUT_SIZE),
+  vgg19: architecture(vggBn(vggConfigs.vgg19), VGG_MINIMUM_INPUT_SIZE),
   mobilenetv2: architecture(mobileNetV2({ expansion: 6, widthMultiplier: 0.5 })),
   shufflev1: architecture(shuffleNetV1()),
   shufflev2: architecture(shuffleNetV2()),

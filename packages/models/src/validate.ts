@@ -4,6 +4,36 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+export interface ValidationConfig {
+  /**
+   * Also check image values in `apply`: no NaN or ±Infinity. Reading them costs one device-to-host copy per
+   * call; a training loop whose images are known good (decoded from uint8) turns it off. Default true.
+   */
+  checkValues: boolean;
+}
+
+const validationConfig: ValidationConfig = { checkValues: true };
+
+/**
+ * Sets how thoroughly @kd/models validates `apply` inputs. Shapes, ranks, dtypes and sizes are always checked.
+ *
+ * @example
+ * configureValidation({ checkValues: false }); // skip the value scan of every apply in a hot loop
+ */
+export function configureValidation(options: Partial<ValidationConfig>): void {
+  if (options.checkValues !== undefined) {
+    if (typeof options.checkValues !== 'boolean') {
+      throw new Error(`configureValidation: checkValues must be a boolean, got ${String(options.checkValues)}`);
+    }
+    validationConfig.checkValues = options.checkValues;
+  }
+}
+
+/** The current validation settings (a copy). */
+export function getValidationConfig(): ValidationConfig {
+  return { ...validationConfig };
+}
+
 /** Throws unless `value` is a live tf.Tensor. */
 export function assertTensor(fn: string, arg: string, value: unknown): asserts value is tf.Tensor {
   if (!(value instanceof tf.Tensor)) {
@@ -33,5 +63,13 @@ export function assertImages(fn: string, arg: string, images: unknown, channels:
     throw new Error(`${fn}: ${arg} must have ${channels} channels (NHWC), got shape [${images.shape.join(',')}]`);
   }
   if (batch < 1 || height < 1 || width < 1) throw new Error(`${fn}: ${arg} is empty: shape [${images.shape.join(',')}]`);
+  if (validationConfig.checkValues) {
+    const flags = tf.tidy(() => tf.stack([tf.any(tf.isNaN(images)), tf.any(tf.isInf(images))]));
+    const [hasNaN, hasInfinity] = flags.dataSync();
+    flags.dispose();
+    if (hasNaN || hasInfinity) {
+      throw new Error(`${fn}: ${arg} contains ${hasNaN ? 'NaN' : '±Infinity'}; images must be finite (configureValidation({ checkValues: false }) skips this scan)`);
+    }
+  }
   return images as tf.Tensor4D;
 }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Initializer } from './initializers';
 import { createRandomStream } from './random';
 import type { NamedVariable } from './types';
+import { assertAllocatable } from '@kd/internal';
 
 /** Creates the variables of one model, each from its own seeded stream. */
 export class VariableStore {
@@ -25,6 +26,7 @@ export class VariableStore {
     if (this.names.has(name)) throw new Error(`VariableStore: duplicate variable name '${name}'`);
     this.names.add(name);
     const size = shape.reduce((a, b) => a * b, 1);
+    assertAllocatable('createModel', `variable '${name}' [${shape.join(', ')}]`, size, 4);
     const values = initializer(size, createRandomStream(this.seed, name));
     const initial = tf.tensor(values, shape, 'float32');
     const variable = tf.variable(initial, trainable);

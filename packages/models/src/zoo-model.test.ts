@@ -1,6 +1,9 @@
 import { describeWithBackends, expectThrowsWith, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { createModel } from './registry';
+import { configureValidation } from './validate';
+import { buildZooModel } from './zoo-model';
+import { vggBn, vggConfigs } from './models/vgg';
 
 function disposeOutput(output: { logits: tf.Tensor; features: tf.Tensor[]; preactFeatures: tf.Tensor[] }): void {
   tf.dispose([output.logits, ...output.features, ...output.preactFeatures]);
@@ -96,5 +99,81 @@ describeWithBackends('zoo models', () => {
     tf.dispose([wrongChannels, wrongRank, wrongDtype]);
     model.dispose();
     expectThrowsWith(() => model.apply(wrongChannels, { training: false }), 'resnet8.apply', 'disposed');
+  });
+
+  it('rejects NaN and ±Infinity images (unless value checks are off)', () => {
+    const model = createModel('resnet8', { numClasses: 10 });
+    const cases: Array<[number, string]> = [[Number.NaN, 'NaN'], [Number.POSITIVE_INFINITY, '±Infinity'], [Number.NEGATIVE_INFINITY, '±Infinity']];
+    try {
+      for (const [bad, named] of cases) {
+        const values = new Float32Array(2 * 8 * 8 * 3).fill(0.5);
+        values[values.length - 1] = bad;
+        const images = tf.tensor4d(values, [2, 8, 8, 3]);
+        for (const training of [false, true]) {
+          expect(() => model.apply(images, { training })).toThrow(
+            `resnet8.apply: images contains ${named}; images must be finite (configureValidation({ checkValues: false }) skips this scan)`,
+          );
+        }
+        configureValidation({ checkValues: false });
+        try {
+          const output = model.apply(images, { training: false });
+          expect(Number.isFinite(output.logits.dataSync()[10]!)).toBe(false);
+          disposeOutput(output);
+        } finally {
+          configureValidation({ checkValues: true });
+        }
+        images.dispose();
+      }
+      expect(() => configureValidation({ checkValues: 'no' as unknown as boolean })).toThrow('configureValidation: checkValues must be a boolean, got no');
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('rejects inputs too small for the architecture before the forward pass, naming the minimum', () => {
+    const vgg = createModel('vgg8', { numClasses: 10 });
+    const runningBefore = vgg.nonTrainableVariables.map((variable) => Array.from(variable.dataSync()));
+    try {
+      for (const [height, width] of [[2, 2], [7, 7], [8, 7], [1, 32]] as Array<[number, number]>) {
+        const images = tf.zeros([1, height, width, 3]) as tf.Tensor4D;
+        expect(() => vgg.apply(images, { training: true })).toThrow(
+          `vgg8.apply: images of ${height}×${width} are too small for vgg8: its feature maps would be empty; the minimum is 8×8`,
+        );
+        images.dispose();
+      }
+      expect(vgg.nonTrainableVariables.map((variable) => Array.from(variable.dataSync()))).toEqual(runningBefore);
+      const smallest = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;
+      const output = vgg.apply(smallest, { training: false });
+      expect(output.features.every((feature) => feature.size > 0)).toBe(true);
+      disposeOutput(output);
+      smallest.dispose();
+    } finally {
+      vgg.dispose();
+    }
+  });
+
+  it('declares the tight minimum input size: every zoo model works there, VGG without the check empties a map below it', () => {
+    // One model of each family (the deeper ones share their family's stem and downsampling).
+    const families = ['resnet8', 'resnet8x4', 'resnet50', 'wrn16_1', 'vgg8', 'vgg19', 'mobilenetv2', 'shufflev1', 'shufflev2'];
+    for (const name of families) {
+      const model = createModel(name, { numClasses: 4 });
+      const minimum = name.startsWith('vgg') ? 8 : 1;
+      const images = tf.zeros([1, minimum, minimum, 3]) as tf.Tensor4D;
+      try {
+        const output = model.apply(images, { training: false });
+        expect(output.features.every((feature) => feature.size > 0), name).toBe(true);
+        disposeOutput(output);
+      } finally {
+        images.dispose();
+        model.dispose();
+      }
+    }
+    const unchecked = buildZooModel({ name: 'vgg8-unchecked', numClasses: 4, inputChannels: 3, seed: 0, build: vggBn(vggConfigs.vgg8) });
+    const seven = tf.zeros([1, 7, 7, 3]) as tf.Tensor4D;
+    const output = unchecked.apply(seven, { training: false });
+    expect(output.features.some((feature) => feature.size === 0)).toBe(true);
+    disposeOutput(output);
+    seven.dispose();
+    unchecked.dispose();
   });
 });

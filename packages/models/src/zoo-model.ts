@@ -46,6 +46,12 @@ export interface ZooModelSpec extends BuildOptions {
   name: string;
   seed: number;
   build: ArchitectureBuilder;
+  /**
+   * Smallest input height and width whose feature maps are all non-empty (VGG's valid 2×2 pools need 8).
+   * Default 1. Smaller inputs are rejected before the forward pass, which in training mode would turn the
+   * batch-norm running statistics into NaN.
+   */
+  minimumInputSize?: number;
   /** `[height, width]` for architectures that take only one input size (`mlp`); `apply` rejects others. */
   inputSize?: readonly [number, number];
 }
@@ -59,12 +65,14 @@ class ZooModelImplementation implements ZooModel {
   readonly namedVariables: readonly NamedVariable[];
   readonly trainableVariables: tf.Variable[];
   readonly nonTrainableVariables: tf.Variable[];
+  private readonly minimumInputSize: number;
   private readonly store: VariableStore;
   private readonly forward: Forward;
   private disposed = false;
 
-  constructor({ name, numClasses, inputChannels, seed, build, inputSize }: ZooModelSpec) {
+  constructor({ name, numClasses, inputChannels, seed, build, minimumInputSize = 1, inputSize }: ZooModelSpec) {
     this.name = name;
+    this.minimumInputSize = minimumInputSize;
     this.inputSize = inputSize;
     this.numClasses = numClasses;
     this.inputChannels = inputChannels;
@@ -87,6 +95,13 @@ class ZooModelImplementation implements ZooModel {
     assertKnownOptions(fn, options, ['training', 'featureHook']);
     if (options === undefined || typeof options.training !== 'boolean') {
       throw new Error(`${fn}: options.training must be a boolean, got ${String(options?.training)}`);
+    }
+    const [, height, width] = images instanceof tf.Tensor && images.rank === 4 ? images.shape : [];
+    if (height !== undefined && width !== undefined && height > 0 && width > 0 && Math.min(height, width) < this.minimumInputSize) {
+      throw new Error(
+        `${fn}: images of ${height}×${width} are too small for ${this.name}: its feature maps would be empty; ` +
+          `the minimum is ${this.minimumInputSize}×${this.minimumInputSize}`,
+      );
     }
     assertImages(fn, 'images', images, this.inputChannels);
     if (this.inputSize !== undefined && (images.shape[1] !== this.inputSize[0] || images.shape[2] !== this.inputSize[1])) {

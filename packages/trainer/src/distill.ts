@@ -6,7 +6,7 @@ import { measureClassConditionalStatistics } from './eval/cmi';
 import { evaluateModel } from './eval/evaluate';
 import { assertGradientsRegistered } from './engine/gradients';
 import { runTraining, type LoopSettings, type TrainingResult, type TrainingTask } from './engine/loop';
-import { collectModel, describeModel, restoreModel } from './engine/model-state';
+import { collectModel, describeModel, hashVariables, restoreModel } from './engine/model-state';
 import { COMMON_KEYS, assertModel, assertModelFitsData, defaultLearningRate, deriveSeed, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
 import type { JsonValue } from './io/checkpoint';
 import { prefixedStore } from './io/store';
@@ -200,7 +200,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
   if (mainStage.length === 0) throw new Error(`${fn}: no objective contributes to the main stage (AB and FSP only pre-train); add { method: 'ce', weight: 1 }`);
   const config = {
     student: describeModel(student),
-    teacher: describeModel(teacher),
+    teacher: { ...describeModel(teacher), variablesCrc32: hashVariables(teacher) },
     objectives: objectives as unknown as JsonValue,
     ...describeSettings(settings, options),
   };

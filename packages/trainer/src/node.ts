@@ -2,23 +2,72 @@
  * Node-only helpers of `@kd/trainer` (`import { directoryStore } from '@kd/trainer/node'`).
  */
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunStore } from './io/store';
 
 export type { RunStore } from './io/store';
 
+/** `name.tmp-<pid>-<hex>`: the temp files `writeAtomic` writes before renaming them into place. */
+const TEMPORARY_NAME = /\.tmp-(\d+)-[0-9a-f]+$/;
+
+function describeError(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return code !== undefined && !message.startsWith(code) ? `${code}: ${message}` : message;
+}
+
+/** True when no process with this id runs (a temp file it left can be deleted). */
+function processIsGone(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: it runs under another user; only ESRCH says it is gone.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /**
  * A {@link RunStore} on a directory (created if missing). `writeAtomic` writes `name.tmp-<pid>-<random>` in the
  * same directory, fsyncs it, renames it over `name` and fsyncs the directory, so a killed run never leaves a
- * half-written file under the final name.
+ * half-written file under the final name. A write that fails (disk full, …) deletes its temp file and throws
+ * an error naming the file. When the store is first used it deletes the temp files of processes that no
+ * longer run (a killed run's), so they never pile up.
  *
  * @example
  * const result = await trainTeacher({ ..., store: directoryStore('runs/resnet56'), resume: 'auto' });
  */
 export function directoryStore(directory: string): RunStore {
-  let ready: Promise<unknown> | undefined;
-  const ensure = () => (ready ??= mkdir(directory, { recursive: true }));
+  const fn = 'directoryStore';
+  if (typeof directory !== 'string' || directory === '') {
+    throw new Error(`${fn}: directory must be a non-empty string, got ${JSON.stringify(directory)}`);
+  }
+  let existing: ReturnType<typeof statSync>;
+  try {
+    existing = statSync(directory, { throwIfNoEntry: false });
+  } catch (error) {
+    throw new Error(`${fn}: cannot use ${directory} as the run directory (${describeError(error)}); is a part of the path a file?`);
+  }
+  if (existing !== undefined && !existing.isDirectory()) {
+    throw new Error(`${fn}: ${directory} exists and is not a directory; pass a directory path (or remove the file)`);
+  }
+  let ready: Promise<void> | undefined;
+  const ensure = () =>
+    (ready ??= (async () => {
+      try {
+        await mkdir(directory, { recursive: true });
+      } catch (error) {
+        throw new Error(`${fn}: cannot create the run directory ${directory} (${describeError(error)}); is a part of the path a file?`);
+      }
+      for (const name of await readdir(directory)) {
+        const match = TEMPORARY_NAME.exec(name);
+        if (match !== null && processIsGone(Number(match[1]))) await rm(join(directory, name), { force: true });
+      }
+    })());
+  const failure = (operation: string, path: string, error: unknown) =>
+    new Error(`${fn}.${operation}: cannot write ${path} (${describeError(error)})`, { cause: error });
   return {
     async read(name) {
       await ensure();
@@ -33,18 +82,18 @@ export function directoryStore(directory: string): RunStore {
       await ensure();
       const target = join(directory, name);
       const temporary = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-      const handle = await open(temporary, 'w');
       try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
+        const handle = await open(temporary, 'w');
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
         await rename(temporary, target);
       } catch (error) {
         await rm(temporary, { force: true });
-        throw error;
+        throw failure('writeAtomic', target, error);
       }
       // fsync the directory so the rename itself survives a power cut (not supported on every platform).
       const directoryHandle = await open(directory, 'r').catch(() => undefined);
@@ -55,11 +104,23 @@ export function directoryStore(directory: string): RunStore {
     },
     async append(name, text) {
       await ensure();
-      await appendFile(join(directory, name), text);
+      const target = join(directory, name);
+      try {
+        await appendFile(target, text);
+      } catch (error) {
+        throw failure('append', target, error);
+      }
     },
     async remove(name) {
       await ensure();
       await rm(join(directory, name), { force: true });
+    },
+    async names(prefix = '') {
+      await ensure();
+      return (await readdir(directory, { withFileTypes: true }))
+        .filter((entry) => entry.isFile() && entry.name.startsWith(prefix))
+        .map((entry) => entry.name)
+        .sort();
     },
   };
 }

@@ -3,13 +3,14 @@
  * from its checkpoint, save the final weights, print a summary.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import { writeFileAtomic } from '@kd/data/node';
 import type { KdModel } from '@kd/models';
 import type { CommonTrainingOptions, ObjectiveSpec, TrainingResult } from '@kd/trainer';
 import { directoryStore } from '@kd/trainer/node';
 import type { RunStore } from '@kd/trainer';
 import type { RunConfig } from '../cli';
-import { isFinished, readRunRecord, resolveRunDirectory, saveRunModel } from '../runs';
+import { RUN_RECORD_FILE, isFinished, readRunRecord, resolveRunDirectory, saveRunModel, unusableRunModel } from '../runs';
 
 export type Log = (message: string) => void;
 
@@ -109,8 +110,33 @@ export function stepSchedule(milestones: readonly number[]): { kind: 'step'; mil
   return { kind: 'step', milestones: [...milestones], gamma: 0.1 };
 }
 
+/** The run directory whose trainer call is in progress (what a second Ctrl-C marks aborted). */
+let activeRunDirectory: string | undefined;
+
+/**
+ * Marks the run in progress `aborted` in its `run.json`, synchronously (a second Ctrl-C exits right after,
+ * before any promise could settle). Returns the run directory, or undefined when no run is in progress.
+ */
+export function markActiveRunAborted(reason: string): string | undefined {
+  const directory = activeRunDirectory;
+  if (directory === undefined) return undefined;
+  const record = readRunRecord(directory);
+  if (record === undefined || record.status !== 'running') return directory;
+  const aborted = { ...record, status: 'aborted', error: reason, finishedAt: new Date().toISOString() };
+  writeFileAtomic(join(directory, RUN_RECORD_FILE), `${JSON.stringify(aborted, null, 2)}\n`);
+  return directory;
+}
+
 /** The skip outcome when the run in `runDirectory` has finished (checked before any data is loaded). */
 export function skipIfFinished(runDirectory: string, log: Log): CommandOutcome | undefined {
+  if (readRunRecord(runDirectory)?.status === 'finished') {
+    const problem = unusableRunModel(runDirectory);
+    if (problem !== undefined) {
+      // The checkpoint of the last epoch is still there: resuming trains nothing and writes model/ again.
+      log(`${basename(runDirectory)}: finished, but its final weights are unusable (${problem}); writing them again from the checkpoint`);
+      return undefined;
+    }
+  }
   if (!isFinished(runDirectory)) return undefined;
   log(`${basename(runDirectory)}: already finished (${runDirectory}/run.json), skipping`);
   return { runDirectory, skipped: true };
@@ -134,13 +160,19 @@ export async function runInDirectory({ runDirectory, config, log, signal, model,
   const previous = readRunRecord(runDirectory);
   if (previous !== undefined) log(`${basename(runDirectory)}: continuing (${previous.epochsCompleted} epochs done, status ${previous.status})`);
   else log(`${basename(runDirectory)}: starting in ${runDirectory}`);
-  const result = await train({
-    store: directoryStore(runDirectory),
-    resume: config.resume ? true : 'auto',
-    progress: !config.quiet,
-    ...(signal === undefined ? {} : { signal }),
-    ...trainingHooks.getStore(),
-  });
+  activeRunDirectory = runDirectory;
+  let result: TrainingResult;
+  try {
+    result = await train({
+      store: directoryStore(runDirectory),
+      resume: config.resume ? true : 'auto',
+      progress: !config.quiet,
+      ...(signal === undefined ? {} : { signal }),
+      ...trainingHooks.getStore(),
+    });
+  } finally {
+    activeRunDirectory = undefined;
+  }
   await saveRunModel(runDirectory, model);
   const test = result.last.test;
   log(

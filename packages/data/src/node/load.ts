@@ -52,7 +52,7 @@ export async function ensureDataset({ fn, source, dataDir, download, reporter, r
     const archivePath = join(dataDir, source.archive.fileName);
     await downloadFile({ url: source.archive.url, destination: archivePath, md5: source.archive.md5, reporter });
     try {
-      await extractArchive({ archive: archivePath, directory: dataDir, folder: source.folder });
+      await extractArchive({ archive: archivePath, directory: dataDir, folder: source.folder, maxBytes: source.maxExtractedBytes });
     } catch (error) {
       throw new Error(`${fn}: ${(error as Error).message}; delete ${archivePath} to download it again`);
     }

@@ -2,6 +2,10 @@
  * Download progress: a reporter interface (inject your own, or silence it) and the default bar on stderr,
  * e.g. `cifar-10-binary.tar.gz  41% ████████░░░░░░░░░░░░  67.5 MB / 162.6 MB  8.1 MB/s  ETA 0:12`.
  */
+import { formatBytes as formatByteCount } from '@kd/internal';
+
+/** "1.5 MB" (SI units, as download tools print them). Declared here so the public types name no private package. */
+export const formatBytes: (bytes: number) => string = formatByteCount;
 
 export interface ProgressEvent {
   fileName: string;
@@ -26,17 +30,6 @@ export interface ProgressReporter {
 /** A reporter that prints nothing. */
 export const silentProgress: ProgressReporter = { start() {}, progress() {}, finish() {} };
 
-/** "1.5 MB" (decimal units, as download tools print them). */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
 
 /** "1:02:03" or "2:03". */
 export function formatDuration(seconds: number): string {

@@ -102,6 +102,10 @@ describeWithBackends('CentroidTracker', () => {
 
   it('rejects bad options and inputs with the function and argument named', () => {
     expectThrowsWith(() => new CentroidTracker({ numClasses: 0 }), 'CentroidTracker', 'numClasses');
+    expect(() => new CentroidTracker({ numClasses: 1e6 })).toThrow(
+      'CentroidTracker: the centroids [numClasses 1000000, numClasses 1000000] would need 1.000e+12 values, 8.0 TB; one tensor holds at most 2147483647 values (17.2 GB)',
+    );
+    expectThrowsWith(() => new CentroidTracker({ numClasses: 46341 }), 'CentroidTracker', 'would need 2.147e+9 values');
     expectThrowsWith(() => new CentroidTracker({ numClasses: 3, mode: 'batch' as never }), 'CentroidTracker', 'mode', "'pass', 'ema'");
     expectThrowsWith(() => new CentroidTracker({ numClasses: 3, mode: 'ema', momentum: 1.5 }), 'CentroidTracker', 'momentum');
     expectThrowsWith(() => new CentroidTracker({ numClasses: 3, momentum: 0.9 }), 'CentroidTracker', 'momentum', "'ema'");

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertAllocatable } from '@kd/internal';
 import { assertFiniteValues, assertFloat, assertLabels, assertNonEmptyBatch, assertNumber, assertRank } from '../validate';
 import { assertKnownOptions, assertSize } from './checks';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
@@ -62,6 +63,7 @@ export class CentroidTracker extends RegularizerBase {
     if (!MODES.includes(mode)) throw new Error(`${fn}: mode must be one of 'pass', 'ema', got '${String(mode)}'`);
     if (mode === 'pass' && options.momentum !== undefined) throw new Error(`${fn}: momentum applies to mode 'ema' only`);
     const momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.99, { min: 0, max: 1 });
+    assertAllocatable(fn, `the centroids [numClasses ${numClasses}, numClasses ${numClasses}]`, numClasses * numClasses, 8);
     this.config = { numClasses, mode, momentum };
     this.sums = new Float64Array(numClasses * numClasses);
     this.counts = new Float64Array(numClasses);

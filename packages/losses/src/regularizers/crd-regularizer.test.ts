@@ -221,6 +221,12 @@ describeWithBackends('CRDRegularizer', () => {
     expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, momentum: 1 }), fn, 'momentum');
     expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, temperature: 0 }), fn, 'temperature');
     expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, numNegatives: 0 }), fn, 'numNegatives');
+    // Too large to allocate: rejected at once (before the labels are even read), with the memory it would take.
+    const huge = { ...OPTIONS, embedDim: 128, datasetSize: 3e7, labels: [] };
+    expect(() => new CRDRegularizer(huge)).toThrow(
+      'CRDRegularizer: each memory bank [datasetSize 30000000, embedDim 128] would need 3.840e+9 values, 15.4 GB (30.7 GB in all); one tensor holds at most 2147483647 values (8.6 GB)',
+    );
+    expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, embedDim: 128, studentDim: 2 ** 26 }), fn, 'the embedding [studentDim 67108864, embedDim 128]', '34.4 GB');
     const crd = new CRDRegularizer(OPTIONS);
     const s = randomTensor([2, 3], 13);
     const t = randomTensor([2, 4], 14);

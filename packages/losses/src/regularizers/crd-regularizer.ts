@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertAllocatable } from '@kd/internal';
 import { assertNumber, assertSameBatch } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense, l2NormalizeRows } from './layers';
@@ -100,6 +101,10 @@ export class CRDRegularizer extends RegularizerBase {
     const momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.5, { min: 0, max: 1 });
     if (momentum === 1) throw new Error(`${fn}: momentum must be < 1 (1 would never write the embeddings to memory), got 1`);
     const seed = resolveSeed(fn, options.seed);
+    // Checked before anything is allocated: 3e7 samples would otherwise spend minutes filling 30 GB of banks.
+    assertAllocatable(fn, `each memory bank [datasetSize ${datasetSize}, embedDim ${embedDim}]`, datasetSize * embedDim, 4, 2);
+    assertAllocatable(fn, `the embedding [studentDim ${studentDim}, embedDim ${embedDim}]`, studentDim * embedDim, 4);
+    assertAllocatable(fn, `the embedding [teacherDim ${teacherDim}, embedDim ${embedDim}]`, teacherDim * embedDim, 4);
     this.config = { studentDim, teacherDim, embedDim, datasetSize, numNegatives, temperature, momentum, seed };
 
     const labels = options.labels;

@@ -36,6 +36,13 @@ describeWithBackends('RegularizerBase weights (via VIDLPRegularizer)', () => {
     const reshaped = specs.map((spec) => (spec.name === 'mean/kernel' ? { ...spec, shape: [3, 2] } : spec));
     expectThrowsWith(() => lp.loadWeights({ specs: reshaped, data }), fn, "'mean/kernel'", 'shape [3,2]', 'expected [2,3]');
     expectThrowsWith(() => lp.loadWeights({ specs, data: data.slice(0, data.byteLength - 4) }), fn, 'truncated');
+    // Non-finite values in any weight, at any position (the last value of the last weight too).
+    const values = new Float32Array(data.slice(0));
+    for (const [position, bad] of [[0, Number.NaN], [3, Number.POSITIVE_INFINITY], [values.length - 1, Number.NEGATIVE_INFINITY]] as const) {
+      const poisoned = values.slice();
+      poisoned[position] = bad;
+      expectThrowsWith(() => lp.loadWeights({ specs, data: poisoned.buffer }), fn, `holds ${bad}`, 'weights must be finite');
+    }
     expectThrowsWith(() => lp.loadWeights(null as never), fn, 'artifacts');
     expectThrowsWith(() => lp.loadWeights({ specs, data: new Float32Array(12) as never }), fn, 'ArrayBuffer');
     const other = new VIDRegularizer({ studentChannels: 2, teacherChannels: 3, seed: 1 });

@@ -167,6 +167,17 @@ export abstract class RegularizerBase implements Regularizer {
       throw new Error(`${fn}: weight data is ${artifacts.data.byteLength} bytes, the specs describe ${byteLength} (truncated or corrupt)`);
     }
 
+    // NaN or ±Infinity anywhere would turn every later loss into NaN: reject before anything is assigned.
+    let offset = 0;
+    for (const spec of artifacts.specs) {
+      const count = spec.shape.reduce((a, b) => a * b, 1);
+      if (spec.dtype === 'float32') {
+        const values = new Float32Array(artifacts.data, offset, count);
+        const index = values.findIndex((value) => !Number.isFinite(value));
+        if (index >= 0) throw new Error(`${fn}: weight '${spec.name}' holds ${values[index]} at flat index ${index}; weights must be finite`);
+      }
+      offset += 4 * count;
+    }
     const decoded = tf.io.decodeWeights(artifacts.data, artifacts.specs);
     try {
       for (const [name, tensor] of Object.entries(decoded)) {

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { configureValidation, getValidationConfig } from '@kd/losses';
-import type { KdModel } from '@kd/models';
+import { configureValidation as configureModelValidation, getValidationConfig as getModelValidationConfig, type KdModel } from '@kd/models';
 import type { Batch, LoaderFactory, TrainingDataset } from '../data';
 import type { ClassificationMetrics } from '../eval/classification';
 import { evaluateModel } from '../eval/evaluate';
-import { readCheckpoint, writeCheckpoint, type JsonValue } from '../io/checkpoint';
+import { readCheckpoint, removeOrphanBinaries, writeCheckpoint, type JsonValue } from '../io/checkpoint';
 import type { RunStore } from '../io/store';
 import { SgdMomentum } from '../optim/sgd';
 import { learningRateAt, type LearningRateSchedule } from '../optim/schedule';
@@ -12,6 +12,7 @@ import { renderTrainingCurves } from '../report/curves';
 import { consoleProgress, type ProgressReporter, type StepInfo } from '../report/progress';
 import { buildRunRecord, type RunRecord } from '../report/run-record';
 import { NonFiniteLossError, TrainingAbortedError, TrainingCollapsedError } from './errors';
+import { releaseGradientTape } from './gradients';
 
 /** Metrics of one finished epoch (a line of `metrics.jsonl`, an entry of the history). */
 export interface EpochRecord {
@@ -191,8 +192,12 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
   let lastCheckpointEpoch: number | undefined;
   const resumedFrom: number[] = [];
   // Datasets were validated up front: skip the losses' per-call value scans (each is a device read).
+  // The same for the models' image scans: the images come from uint8 pixels (a custom loader's NaN images
+  // still surface as a non-finite loss before any update).
   const validation = getValidationConfig();
+  const modelValidation = getModelValidationConfig();
   configureValidation({ checkValues: false });
+  configureModelValidation({ checkValues: false });
   try {
     if (settings.resume !== false) {
       if (store === undefined) throw new Error(`${fn}: resume needs a store to read the checkpoint from`);
@@ -212,7 +217,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
           });
           optimizer.setSlots(slots);
           task.restoreStateJson((checkpoint.state.task ?? {}) as { [key: string]: JsonValue });
-          history.push(...((checkpoint.state.history ?? []) as unknown as EpochRecord[]));
+          history.push(...validHistory(fn, checkpoint.state.history, checkpoint.epoch));
           best = (checkpoint.state.best ?? undefined) as unknown as EpochRecord | undefined;
           globalStep = checkpoint.step;
           startEpoch = checkpoint.epoch + 1;
@@ -224,6 +229,18 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
       }
     }
 
+    if (store !== undefined) {
+      // A kill between writing a binary and committing its manifest leaves an orphan; a kill around the log
+      // append leaves the log short or with a partial line. The checkpoint's history is the truth: rewrite the
+      // log (and the plot) from it, so it holds every checkpointed epoch exactly once (a fresh run starts an
+      // empty log).
+      await removeOrphanBinaries(store).catch(() => undefined);
+      if (history.length === 0) await store.remove(METRICS_LOG);
+      else {
+        await store.writeAtomic(METRICS_LOG, history.map(metricsLine).join(''));
+        await store.writeAtomic(CURVES_PLOT, renderTrainingCurves(history));
+      }
+    }
     if (startEpoch === 1) await task.initialize?.();
     const record = buildRunRecord({ functionName: fn, config: task.recordConfig, seed: settings.seed });
     record.resumedFromEpochs = resumedFrom;
@@ -268,7 +285,14 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
             tf.dispose([batch.images, batch.labels]);
             throw new TrainingAbortedError(fn, epoch, step, lastCheckpointEpoch);
           }
-          const values = trainStep(task, optimizer, batch, { fn, epoch, step, globalStep: globalStep + 1, lastCheckpointEpoch });
+          const values = trainStep(task, optimizer, batch, {
+            fn,
+            epoch,
+            step,
+            globalStep: globalStep + 1,
+            lastCheckpointEpoch,
+            numClasses: settings.train.numClasses,
+          });
           globalStep++;
           const batchSize = batch.indices.length;
           const losses: Record<string, number> = { total: values[0] as number };
@@ -288,6 +312,12 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
           };
           settings.progress?.onStep(info);
           await settings.onStepEnd?.(info);
+          // A loader that prefetches resolves its batches as microtasks, so a Ctrl-C handler (a macrotask) would
+          // only run steps later: yield to the event loop once per step and stop before the next one.
+          if (settings.signal !== undefined) {
+            await yieldToEventLoop();
+            if (settings.signal.aborted) throw new TrainingAbortedError(fn, epoch, step + 1, lastCheckpointEpoch);
+          }
         }
         const seconds = (Date.now() - started) / 1000;
         const meanLosses: Record<string, number> = {};
@@ -311,11 +341,13 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         if (collapse !== undefined) {
           throw new TrainingCollapsedError(fn, epoch, collapse.reason, collapse.advice, lastCheckpointEpoch);
         }
+        const bestBefore = best;
         history.push(epochRecord);
         if (isBetter(epochRecord, best)) best = epochRecord;
         if (store !== undefined) {
           const { tensors, temporaries } = await task.stateTensors();
           collectVariables(tensors, 'optimizer/velocity', optimizer.getSlots());
+          const intact = lastCheckpointEpoch === undefined ? 'no checkpoint was written yet' : `the last good checkpoint (epoch ${lastCheckpointEpoch}) is intact`;
           await writeCheckpoint({
             store,
             epoch,
@@ -329,11 +361,23 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
               resumedFrom,
               learningRate,
             },
-          }).finally(() => tf.dispose(temporaries));
+          })
+            .catch((error: Error) => {
+              // The epoch is not committed: the run record must not count it.
+              history.pop();
+              best = bestBefore;
+              throw new Error(`${fn}: cannot write the checkpoint of epoch ${epoch}: ${error.message}; ${intact}`, { cause: error });
+            })
+            .finally(() => tf.dispose(temporaries));
           lastCheckpointEpoch = epoch;
-          await store.append(METRICS_LOG, `${JSON.stringify({ type: 'epoch', ...epochRecord })}\n`);
-          await store.writeAtomic(CURVES_PLOT, renderTrainingCurves(history));
-          await saveRecord('running');
+          try {
+            await store.append(METRICS_LOG, metricsLine(epochRecord));
+            await store.writeAtomic(CURVES_PLOT, renderTrainingCurves(history));
+            await saveRecord('running');
+          } catch (error) {
+            const reason = (error as Error).message;
+            throw new Error(`${fn}: cannot write the logs of epoch ${epoch}: ${reason}; its checkpoint is committed (resume rewrites the log)`, { cause: error });
+          }
         }
         settings.progress?.onEpochEnd(summarise(epochRecord, settings.epochs));
         await settings.onEpochEnd?.(epochRecord);
@@ -350,6 +394,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
     return { history, best, last, record };
   } finally {
     configureValidation(validation);
+    configureModelValidation(modelValidation);
     optimizer.dispose();
   }
 }
@@ -360,6 +405,46 @@ interface StepContext {
   step: number;
   globalStep: number;
   lastCheckpointEpoch: number | undefined;
+  numClasses: number;
+}
+
+/** One line of `metrics.jsonl`. */
+function metricsLine(record: EpochRecord): string {
+  return `${JSON.stringify({ type: 'epoch', ...record })}\n`;
+}
+
+/** The checkpoint's history: one record per completed epoch, 1…epoch in order (else the state is damaged). */
+function validHistory(fn: string, value: JsonValue | undefined, epoch: number): EpochRecord[] {
+  const records = Array.isArray(value) ? value : [];
+  const inOrder = records.every((record, index) => record !== null && typeof record === 'object' && !Array.isArray(record) && record.epoch === index + 1);
+  if (records.length !== epoch || !inOrder) {
+    throw new Error(`${fn}: cannot resume: the checkpoint of epoch ${epoch} holds a history of ${records.length} epochs, expected epochs 1…${epoch} in order`);
+  }
+  return records as unknown as EpochRecord[];
+}
+
+/** Lets pending macrotasks (signal handlers, timers) run: setImmediate in Node, a zero timeout elsewhere. */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate === undefined ? setTimeout(resolve, 0) : immediate(resolve)));
+}
+
+/**
+ * Checks a loader's batch on the host before the step: int32 labels of shape [B] matching B images. Their
+ * range is read with the loss values (one read per step) and checked before the update.
+ */
+function assertBatch(context: StepContext, batch: Batch): void {
+  const where = `${context.fn}: the loader's batch ${context.step} of epoch ${context.epoch}`;
+  const images = batch.images as unknown;
+  const labels = batch.labels as unknown;
+  if (!(images instanceof tf.Tensor) || images.rank !== 4) throw new Error(`${where}: images must be a rank-4 tf.Tensor [B, H, W, C]`);
+  if (!(labels instanceof tf.Tensor) || labels.rank !== 1 || labels.dtype !== 'int32') {
+    const got = labels instanceof tf.Tensor ? `${labels.dtype} [${labels.shape.join(',')}]` : typeof labels;
+    throw new Error(`${where}: labels must be an int32 tf.Tensor [B], got ${got}`);
+  }
+  if (labels.shape[0] !== images.shape[0]) {
+    throw new Error(`${where}: ${labels.shape[0]} labels for ${images.shape[0]} images`);
+  }
 }
 
 /**
@@ -372,6 +457,7 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
   let gradients: tf.NamedTensorMap = {};
   let value: tf.Scalar | undefined;
   try {
+    assertBatch(context, batch);
     // The frozen teacher runs outside the gradient closure: no gradient can reach it.
     if (task.prepare) prepared = tf.tidy(() => task.prepare!(batch));
     const result = tf.variableGrads(() => {
@@ -380,12 +466,22 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
       const correct = logits
         ? tf.sum(tf.cast(tf.equal(tf.cast(tf.argMax(logits, 1), 'int32'), batch.labels), 'float32'))
         : tf.scalar(Number.NaN);
-      readings = tf.keep(tf.stack([total, ...parts, correct]));
+      const labelRange = tf.cast(tf.stack([tf.min(batch.labels), tf.max(batch.labels)]), 'float32');
+      readings = tf.keep(tf.concat([tf.stack([total, ...parts, correct]), labelRange]));
       return total;
     }, task.trainableVariables);
     gradients = result.grads;
     value = result.value;
-    const values = (readings as unknown as tf.Tensor).dataSync() as Float32Array;
+    const all = (readings as unknown as tf.Tensor).dataSync() as Float32Array;
+    // Every batch's labels, not only data.train's: a custom loader can yield anything.
+    const [lowest, highest] = [all[all.length - 2] as number, all[all.length - 1] as number];
+    if (lowest < 0 || highest >= context.numClasses) {
+      throw new Error(
+        `${context.fn}: the loader's batch ${context.step} of epoch ${context.epoch} has label ${lowest < 0 ? lowest : highest} ` +
+          `outside [0, ${context.numClasses}); no update was applied`,
+      );
+    }
+    const values = all.subarray(0, all.length - 2);
     // Name the first non-finite weighted part; the total only when every part is finite (overflowing sum).
     const badPart = task.partNames.findIndex((_, index) => !Number.isFinite(values[index + 1] as number));
     if (badPart >= 0 || !Number.isFinite(values[0] as number)) {
@@ -398,6 +494,7 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
     return values.slice();
   } catch (error) {
     task.abortStep?.();
+    releaseGradientTape();
     throw error;
   } finally {
     tf.dispose([batch.images, batch.labels, ...Object.values(gradients)]);

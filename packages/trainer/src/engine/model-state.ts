@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from '@kd/models';
+import { crc32 } from '../io/checksum';
 import { assignVariables, collectVariables } from './loop';
 
 /** Adds a model's trainable and non-trainable (BN running statistics) variables under `prefix`. */
@@ -21,4 +22,14 @@ export function describeModel(model: KdModel): { name: string; numClasses: numbe
     numClasses: model.numClasses,
     variableShapes: [...model.trainableVariables, ...model.nonTrainableVariables].map((variable) => [...variable.shape]),
   };
+}
+
+/** CRC-32 of every variable's values in order (the teacher's weights: part of the resume fingerprint). */
+export function hashVariables(model: KdModel): string {
+  let crc = 0;
+  for (const variable of [...model.trainableVariables, ...model.nonTrainableVariables]) {
+    const values = variable.dataSync();
+    crc = crc32(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), crc);
+  }
+  return crc.toString(16).padStart(8, '0');
 }

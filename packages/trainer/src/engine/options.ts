@@ -2,6 +2,7 @@ import { createLoader, type AugmentOptions, type Dataset, type Normalization } f
 import { modelRecipe, type KdModel } from '@kd/models';
 import type { LoaderFactory, TrainingDataset } from '../data';
 import type { JsonValue } from '../io/checkpoint';
+import { crc32 } from '../io/checksum';
 import type { RunStore } from '../io/store';
 import { validateSchedule, type LearningRateSchedule } from '../optim/schedule';
 import type { ProgressReporter, StepInfo } from '../report/progress';
@@ -127,7 +128,8 @@ function assertDatasetShape(fn: string, arg: string, dataset: unknown): Training
   if (count === 0) throw new Error(`${fn}: ${arg} is empty`);
   const expected = count * (d.height as number) * (d.width as number) * (d.channels as number);
   if (d.images.length !== expected) throw new Error(`${fn}: ${arg}.images has ${d.images.length} bytes, expected N·H·W·C = ${expected}`);
-  // Labels are checked once here, so the losses can skip their per-step value checks (one read per step).
+  // data.train is checked here in full; each batch a loader yields is checked again in the step (its label
+  // range is read with the loss values), so the losses can skip their per-call value checks.
   const numClasses = d.numClasses as number;
   for (let index = 0; index < count; index++) {
     const label = d.labels[index] as number;
@@ -252,6 +254,19 @@ export function describeSettings(settings: LoopSettings, options: CommonTraining
     dropLast: settings.dropLast,
     customLoader: options.loader !== undefined,
     trainSize: settings.train.labels.length,
+    trainDataCrc32: hashDataset(settings.train),
     testSize: settings.test?.labels.length ?? 0,
   };
+}
+
+/**
+ * CRC-32 of a dataset's images, labels and indices, read in place (no copy): resuming with other training
+ * images of the same count is caught by the fingerprint.
+ */
+export function hashDataset(dataset: TrainingDataset): string {
+  let crc = 0;
+  for (const array of [dataset.images, dataset.labels, dataset.indices ?? new Int32Array(0)]) {
+    crc = crc32(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), crc);
+  }
+  return crc.toString(16).padStart(8, '0');
 }

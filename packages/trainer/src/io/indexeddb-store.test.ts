@@ -119,4 +119,26 @@ describeWithBackends('indexedDbStore', () => {
       store.close();
     }
   });
+
+  it('lets a resumed run remove the checkpoint binary a kill orphaned (through names)', async () => {
+    const store = indexedDbStore('kd-orphans');
+    const train = syntheticDataset({ count: 32, seed: 5 });
+    const options = { data: { train }, epochs: 2, batchSize: 16, augmentation: false as const, progress: false as const };
+    const model = tinyModel({ seed: 6 });
+    try {
+      // Stopped after epoch 1's checkpoint (a callback that throws ends the run).
+      await expect(trainTeacher({ ...options, model, store, onEpochEnd: () => { throw new Error('stop'); } })).rejects.toThrow('stop');
+      // As a kill between writing epoch 2's binary and committing its manifest leaves it.
+      await store.writeAtomic('checkpoint-2.bin', new Uint8Array([1, 2, 3]));
+      await trainTeacher({ ...options, model, store, resume: true });
+      expect((await store.names('checkpoint')).sort()).toEqual(['checkpoint-2.bin', 'checkpoint.json']);
+      expect((await store.read('checkpoint-2.bin'))!.length).toBeGreaterThan(3);
+      await store.writeAtomic('checkpoint-5.bin', new Uint8Array([9]));
+      await trainTeacher({ ...options, model, store, resume: true });
+      expect((await store.names('checkpoint')).sort()).toEqual(['checkpoint-2.bin', 'checkpoint.json']);
+    } finally {
+      model.dispose();
+      store.close();
+    }
+  });
 });

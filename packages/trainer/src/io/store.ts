@@ -1,6 +1,6 @@
 /**
  * Where a run keeps its files (checkpoints, metrics log, run record, plot). The trainer only needs these four
- * operations, so runs work in Node (`directoryStore` from `@kd/trainer/node`), in memory (tests, browsers) or
+ * operations (and uses an optional fifth, `names`), so runs work in Node (`directoryStore` from `@kd/trainer/node`), in memory (tests, browsers) or
  * on any storage a user adapts (IndexedDB, S3, …).
  */
 export interface RunStore {
@@ -15,6 +15,11 @@ export interface RunStore {
   append(name: string, text: string): Promise<void>;
   /** Deletes the file if it exists. */
   remove(name: string): Promise<void>;
+  /**
+   * Names of the stored files that start with `prefix` (all by default), sorted. Optional: with it, the trainer removes checkpoint binaries that no
+   * manifest names any more (left by a kill between two writes) when a run opens the store and after each commit.
+   */
+  names?(prefix?: string): Promise<string[]>;
 }
 
 /** A {@link RunStore} kept in a Map: for tests, browsers, or runs that need no files. */
@@ -43,6 +48,10 @@ export class MemoryStore implements RunStore {
     this.files.delete(name);
   }
 
+  async names(prefix = ''): Promise<string[]> {
+    return [...this.files.keys()].filter((name) => name.startsWith(prefix)).sort();
+  }
+
   /** The file decoded as UTF-8 (undefined when absent). */
   text(name: string): string | undefined {
     const data = this.files.get(name);
@@ -52,10 +61,12 @@ export class MemoryStore implements RunStore {
 
 /** A view of `store` whose file names all start with `prefix` (pre-stages keep their own checkpoints). */
 export function prefixedStore(store: RunStore, prefix: string): RunStore {
+  const names = store.names?.bind(store);
   return {
     read: (name) => store.read(`${prefix}${name}`),
     writeAtomic: (name, data) => store.writeAtomic(`${prefix}${name}`, data),
     append: (name, text) => store.append(`${prefix}${name}`, text),
     remove: (name) => store.remove(`${prefix}${name}`),
+    ...(names === undefined ? {} : { names: async (start = '') => (await names(`${prefix}${start}`)).map((name) => name.slice(prefix.length)) }),
   };
 }

@@ -1,6 +1,6 @@
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
-import { colorizeHeatMap, eigenCam, renderLinePlot, resizeHeatMap } from './index';
+import { colorizeHeatMap, eigenCam, measureText, renderLinePlot, resizeHeatMap } from './index';
 
 /** Every function that takes an options object rejects a misspelt key, naming the function, the key and the closest known key. */
 describeWithBackends('unknown option keys', () => {
@@ -15,6 +15,7 @@ describeWithBackends('unknown option keys', () => {
         [() => resizeHeatMap(map, { width: 4, heigth: 4 } as never), "resizeHeatMap: unknown option 'heigth', did you mean 'height'?"],
         [() => renderLinePlot({ series: [{ name: 'a', points: [[0, 1], [1, 2]] }], titel: 'x' } as never),
           "renderLinePlot: unknown option 'titel', did you mean 'title'?"],
+        [() => measureText('kd', { scael: 2 } as never), "measureText: unknown option 'scael', did you mean 'scale'?"],
       ];
       for (const [call, message] of cases) expect(call).toThrow(message);
     } finally {

@@ -189,9 +189,11 @@ function assertPlan(fn: string, plan: AugmentationPlan, count: number): void {
  * Crops one uint8 HWC image from its zero-padded version: the H×W window whose top-left corner is
  * (top, left) in the image padded by `padding` on every side.
  */
-export function cropWithPadding({ image, height, width, channels, padding, top, left }: {
+export function cropWithPadding(options: {
   image: Uint8Array; height: number; width: number; channels: number; padding: number; top: number; left: number;
 }): Uint8Array {
+  assertKnownOptions('cropWithPadding', options, ['image', 'height', 'width', 'channels', 'padding', 'top', 'left']);
+  const { image, height, width, channels, padding, top, left } = options;
   const fn = 'cropWithPadding';
   checkImage(fn, image, height, width, channels);
   assertNumber(fn, 'padding', padding, { integer: true, nonNegative: true });
@@ -211,7 +213,9 @@ export function cropWithPadding({ image, height, width, channels, padding, top, 
 }
 
 /** Mirrors one uint8 HWC image left–right: out[y, x] = image[y, W − 1 − x]. */
-export function flipHorizontal({ image, height, width, channels }: { image: Uint8Array; height: number; width: number; channels: number }): Uint8Array {
+export function flipHorizontal(options: { image: Uint8Array; height: number; width: number; channels: number }): Uint8Array {
+  assertKnownOptions('flipHorizontal', options, ['image', 'height', 'width', 'channels']);
+  const { image, height, width, channels } = options;
   checkImage('flipHorizontal', image, height, width, channels);
   const out = new Uint8Array(image.length);
   for (let y = 0; y < height; y++) {

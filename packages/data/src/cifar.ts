@@ -7,6 +7,7 @@ import type { Dataset } from './dataset';
 import type { FileBytes } from './file-bytes';
 import { assertFileBytes, parseClassNames } from './file-bytes';
 import { assertOneOf } from './validate';
+import { assertKnownOptions } from '@kd/internal';
 
 const SIDE = 32;
 const PLANE = SIDE * SIDE;
@@ -58,7 +59,9 @@ function recordCount(fn: string, file: FileBytes, recordBytes: number, format: s
  * @example
  * const test = decodeCifar10({ batches: [{ bytes, name: 'test_batch.bin' }] });
  */
-export function decodeCifar10({ batches, meta }: { batches: readonly FileBytes[]; meta?: FileBytes }): Dataset {
+export function decodeCifar10(options: { batches: readonly FileBytes[]; meta?: FileBytes }): Dataset {
+  assertKnownOptions('decodeCifar10', options, ['batches', 'meta']);
+  const { batches, meta } = options;
   const fn = 'decodeCifar10';
   if (!Array.isArray(batches) || batches.length === 0) throw new Error(`${fn}: batches must be a non-empty array of files`);
   batches.forEach((file, i) => assertFileBytes(fn, `batches[${i}]`, file));
@@ -87,7 +90,9 @@ export function decodeCifar10({ batches, meta }: { batches: readonly FileBytes[]
  * @example
  * const train = decodeCifar100({ file: { bytes, name: 'train.bin' }, classNamesFile: { bytes: names, name: 'fine_label_names.txt' } });
  */
-export function decodeCifar100({ file, labels = 'fine', classNamesFile }: { file: FileBytes; labels?: 'fine' | 'coarse'; classNamesFile?: FileBytes }): Dataset {
+export function decodeCifar100(options: { file: FileBytes; labels?: 'fine' | 'coarse'; classNamesFile?: FileBytes }): Dataset {
+  assertKnownOptions('decodeCifar100', options, ['file', 'labels', 'classNamesFile']);
+  const { file, labels = 'fine', classNamesFile } = options;
   const fn = 'decodeCifar100';
   assertFileBytes(fn, 'file', file);
   const which = assertOneOf(fn, 'labels', labels, ['fine', 'coarse'] as const);
@@ -126,7 +131,9 @@ function checkLabels(fn: string, arg: string, labels: ArrayLike<number>, numClas
  * Encodes NHWC 32×32×3 images and labels (0–9) as a CIFAR-10 binary batch (the inverse of
  * {@link decodeCifar10}); used to generate test data in the exact format.
  */
-export function encodeCifar10Batch({ images, labels }: { images: Uint8Array; labels: ArrayLike<number> }): Uint8Array {
+export function encodeCifar10Batch(options: { images: Uint8Array; labels: ArrayLike<number> }): Uint8Array {
+  assertKnownOptions('encodeCifar10Batch', options, ['images', 'labels']);
+  const { images, labels } = options;
   const fn = 'encodeCifar10Batch';
   checkImages(fn, images, labels.length);
   checkLabels(fn, 'labels', labels, 10);
@@ -139,7 +146,9 @@ export function encodeCifar10Batch({ images, labels }: { images: Uint8Array; lab
 }
 
 /** Encodes NHWC 32×32×3 images with coarse (0–19) and fine (0–99) labels as a CIFAR-100 binary file. */
-export function encodeCifar100Batch({ images, coarseLabels, fineLabels }: { images: Uint8Array; coarseLabels: ArrayLike<number>; fineLabels: ArrayLike<number> }): Uint8Array {
+export function encodeCifar100Batch(options: { images: Uint8Array; coarseLabels: ArrayLike<number>; fineLabels: ArrayLike<number> }): Uint8Array {
+  assertKnownOptions('encodeCifar100Batch', options, ['images', 'coarseLabels', 'fineLabels']);
+  const { images, coarseLabels, fineLabels } = options;
   const fn = 'encodeCifar100Batch';
   if (coarseLabels.length !== fineLabels.length) throw new Error(`${fn}: coarseLabels has ${coarseLabels.length} entries, fineLabels ${fineLabels.length}`);
   checkImages(fn, images, fineLabels.length);

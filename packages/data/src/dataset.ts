@@ -101,7 +101,9 @@ export function createDataset(options: CreateDatasetOptions): Dataset {
  * A new dataset holding the samples at `positions` (rows of `dataset`, in that order), images copied, original
  * `indices` kept.
  */
-export function selectSamples({ dataset, positions }: { dataset: Dataset; positions: ArrayLike<number> }): Dataset {
+export function selectSamples(options: { dataset: Dataset; positions: ArrayLike<number> }): Dataset {
+  assertKnownOptions('selectSamples', options, ['dataset', 'positions']);
+  const { dataset, positions } = options;
   const imageSize = dataset.height * dataset.width * dataset.channels;
   const count = positions.length;
   const images = new Uint8Array(count * imageSize);

@@ -6,6 +6,7 @@
 import type { Dataset } from './dataset';
 import type { FileBytes } from './file-bytes';
 import { assertFileBytes, gunzipFile, isGzip } from './file-bytes';
+import { assertKnownOptions } from '@kd/internal';
 
 export const IDX_IMAGES_MAGIC = 2051;
 export const IDX_LABELS_MAGIC = 2049;
@@ -28,7 +29,9 @@ export interface IdxArray {
  * @example
  * const { dims, data } = parseIdx({ file: { bytes, name: 'train-labels-idx1-ubyte.gz' } });
  */
-export function parseIdx({ file, expectedMagic }: { file: FileBytes; expectedMagic?: number }): IdxArray {
+export function parseIdx(options: { file: FileBytes; expectedMagic?: number }): IdxArray {
+  assertKnownOptions('parseIdx', options, ['file', 'expectedMagic']);
+  const { file, expectedMagic } = options;
   const fn = 'parseIdx';
   assertFileBytes(fn, 'file', file);
   const bytes = isGzip(file.bytes) ? gunzipFile(fn, file) : file.bytes;
@@ -56,7 +59,9 @@ export function parseIdx({ file, expectedMagic }: { file: FileBytes; expectedMag
 }
 
 /** Writes an unsigned-byte IDX file (uncompressed) holding `data` with shape `dims`. */
-export function encodeIdx({ dims, data }: { dims: readonly number[]; data: Uint8Array }): Uint8Array {
+export function encodeIdx(options: { dims: readonly number[]; data: Uint8Array }): Uint8Array {
+  assertKnownOptions('encodeIdx', options, ['dims', 'data']);
+  const { dims, data } = options;
   const size = dims.reduce((a, b) => a * b, 1);
   if (data.length !== size) throw new Error(`encodeIdx: data has ${data.length} bytes, dims [${dims.join(', ')}] need ${size}`);
   if (dims.length < 1 || dims.length > 255) throw new Error(`encodeIdx: dims must have 1..255 entries, got ${dims.length}`);

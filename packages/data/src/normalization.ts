@@ -4,6 +4,7 @@
  */
 import type { Dataset } from './dataset';
 import { assertDataset } from './dataset';
+import { assertKnownOptions } from '@kd/internal';
 
 export interface Normalization {
   /** Mean of pixel/255 per channel. */
@@ -94,7 +95,9 @@ export function computeNormalization({ dataset }: { dataset: Dataset }): Normali
  * @example
  * const x = normalizeImages({ images: dataset.images, channels: 3, normalization: CIFAR100_NORMALIZATION });
  */
-export function normalizeImages({ images, channels, normalization }: { images: Uint8Array; channels: number; normalization?: Normalization }): Float32Array {
+export function normalizeImages(options: { images: Uint8Array; channels: number; normalization?: Normalization }): Float32Array {
+  assertKnownOptions('normalizeImages', options, ['images', 'channels', 'normalization']);
+  const { images, channels, normalization } = options;
   if (!(images instanceof Uint8Array)) throw new Error('normalizeImages: images must be a Uint8Array');
   if (!Number.isInteger(channels) || channels < 1) throw new Error(`normalizeImages: channels must be a positive integer, got ${channels}`);
   if (images.length % channels !== 0) throw new Error(`normalizeImages: images has ${images.length} bytes, not a multiple of channels = ${channels}`);

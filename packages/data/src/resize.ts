@@ -53,9 +53,11 @@ function axisWeights(inSize: number, outSize: number): AxisWeights {
  * @example
  * const small = resizeImage({ image, height: 96, width: 96, channels: 3, targetHeight: 32, targetWidth: 32 });
  */
-export function resizeImage({ image, height, width, channels, targetHeight, targetWidth }: {
+export function resizeImage(options: {
   image: Uint8Array; height: number; width: number; channels: number; targetHeight: number; targetWidth: number;
 }): Uint8Array {
+  assertKnownOptions('resizeImage', options, ['image', 'height', 'width', 'channels', 'targetHeight', 'targetWidth']);
+  const { image, height, width, channels, targetHeight, targetWidth } = options;
   checkImage('resizeImage', image, height, width, channels);
   assertNumber('resizeImage', 'targetHeight', targetHeight, { integer: true, positive: true });
   assertNumber('resizeImage', 'targetWidth', targetWidth, { integer: true, positive: true });

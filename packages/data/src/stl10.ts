@@ -8,6 +8,7 @@ import type { Dataset } from './dataset';
 import { UNLABELED } from './dataset';
 import type { FileBytes } from './file-bytes';
 import { assertFileBytes, parseClassNames } from './file-bytes';
+import { assertKnownOptions } from '@kd/internal';
 
 const SIDE = 96;
 const PLANE = SIDE * SIDE;
@@ -22,7 +23,9 @@ export const STL10_CLASS_NAMES: readonly string[] = ['airplane', 'bird', 'car', 
  * @example
  * const train = decodeStl10({ images: { bytes: x, name: 'train_X.bin' }, labels: { bytes: y, name: 'train_y.bin' } });
  */
-export function decodeStl10({ images, labels, classNamesFile }: { images: FileBytes; labels?: FileBytes; classNamesFile?: FileBytes }): Dataset {
+export function decodeStl10(options: { images: FileBytes; labels?: FileBytes; classNamesFile?: FileBytes }): Dataset {
+  assertKnownOptions('decodeStl10', options, ['images', 'labels', 'classNamesFile']);
+  const { images, labels, classNamesFile } = options;
   const fn = 'decodeStl10';
   assertFileBytes(fn, 'images', images);
   if (labels !== undefined) assertFileBytes(fn, 'labels', labels);

@@ -2,6 +2,7 @@ import { describeWithBackends, expectThrowsWith, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { modelTable } from '../test/model-table';
 import { createModel, listModels, modelRecipe, registerModel } from './registry';
+import { buildZooModel } from './zoo-model';
 
 describeWithBackends('registry', () => {
   it('lists every model of the table, sorted, and filters by glob', () => {
@@ -27,6 +28,9 @@ describeWithBackends('registry', () => {
     expectThrowsWith(() => createModel('resnet8', { numClasses: 10, inputChannels: 0 }), 'createModel', 'options.inputChannels');
     expect(() => createModel('resnet8', { numClasses: 10, sed: 3 } as never)).toThrow(
       "createModel: unknown option 'sed', did you mean 'seed'?",
+    );
+    expect(() => buildZooModel({ name: 'x', seed: 0, numClasses: 2, inputChannels: 1, build: () => () => ({}) as never, minimumInputSise: 8 } as never)).toThrow(
+      "buildZooModel: unknown option 'minimumInputSise', did you mean 'minimumInputSize'?",
     );
   });
 

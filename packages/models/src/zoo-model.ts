@@ -128,5 +128,6 @@ class ZooModelImplementation implements ZooModel {
 
 /** Creates the variables of an architecture and wraps its forward pass as a {@link ZooModel}. */
 export function buildZooModel(spec: ZooModelSpec): ZooModel {
+  assertKnownOptions('buildZooModel', spec, ['name', 'seed', 'build', 'numClasses', 'inputChannels', 'minimumInputSize', 'inputSize']);
   return new ZooModelImplementation(spec);
 }

@@ -5,7 +5,11 @@ import { distillStudent } from './distill';
 import { measureClassConditionalStatistics } from './eval/cmi';
 import { evaluateModel } from './eval/evaluate';
 import { fineTuneTeacherMCMI } from './mcmi';
+import { writeCheckpoint } from './io/checkpoint';
+import { MemoryStore } from './io/store';
+import { learningRateAt } from './optim/schedule';
 import { SgdMomentum } from './optim/sgd';
+import { consoleProgress } from './report/progress';
 import { trainTeacher } from './teacher';
 
 /** Every trainer function that takes an options object rejects a misspelt key with the closest known key. */
@@ -29,6 +33,13 @@ describeWithBackends('unknown option keys', () => {
       );
       await expect(distillStudent({ student: model, teacher: other, data: { train: dataset }, objective: [] } as never)).rejects.toThrow(
         "distillStudent: unknown option 'objective', did you mean 'objectives'?",
+      );
+      expect(() => learningRateAt({ schedule: { kind: 'cosine' }, baseLearningRate: 0.1, epoch: 1, epoch_s: 2 } as never)).toThrow(
+        "learningRateAt: unknown option 'epoch_s', did you mean 'epochs'?",
+      );
+      expect(() => consoleProgress({ interval: 100 } as never)).toThrow("consoleProgress: unknown option 'interval', did you mean 'intervalMs'?");
+      await expect(writeCheckpoint({ store: new MemoryStore(), epoch: 1, step: 1, tensors: new Map(), stat: {} } as never)).rejects.toThrow(
+        "writeCheckpoint: unknown option 'stat', did you mean 'state'?",
       );
       await expect(fineTuneTeacherMCMI({ model, data: { train: dataset }, collapseGuard: { minAccuracyRatoi: 0.5 } } as never)).rejects.toThrow(
         "fineTuneTeacherMCMI: unknown option 'minAccuracyRatoi' in collapseGuard, did you mean 'minAccuracyRatio'?",

@@ -123,7 +123,9 @@ export interface TextOptions {
 }
 
 /** Pixel size of `text` on one line: width = (6·length − 1)·scale, height = 7·scale (0 × 7·scale when empty). */
-export function measureText(text: string, { scale = 1 }: TextOptions = {}): { width: number; height: number } {
+export function measureText(text: string, options: TextOptions = {}): { width: number; height: number } {
+  assertKnownOptions('measureText', options, ['scale']);
+  const { scale = 1 } = options;
   assertNumber('measureText', 'scale', scale, { integer: true, positive: true });
   const length = Array.from(text).length;
   return { width: length === 0 ? 0 : (length * (GLYPH_WIDTH + 1) - 1) * scale, height: GLYPH_HEIGHT * scale };

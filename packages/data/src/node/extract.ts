@@ -12,7 +12,7 @@ import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 import { safeRelativePath } from '../archive-paths';
 import { TarParser } from '../tar';
 import { crc32 } from '../file-bytes';
-import { formatBytes } from '@kd/internal';
+import { formatBytes, assertKnownOptions } from '@kd/internal';
 
 export interface ExtractOptions {
   /** The archive file (`.tar.gz`, `.tgz`, `.tar` or `.zip`). */
@@ -298,7 +298,9 @@ async function extractZipInto(archive: string, target: string, budget: Extractio
  * @example
  * await extractArchive({ archive: '/data/cifar-10-binary.tar.gz', directory: '/data', folder: 'cifar-10-batches-bin' });
  */
-export async function extractArchive({ archive, directory, folder, maxBytes }: ExtractOptions): Promise<string> {
+export async function extractArchive(options: ExtractOptions): Promise<string> {
+  assertKnownOptions('extractArchive', options, ['archive', 'directory', 'folder', 'maxBytes']);
+  const { archive, directory, folder, maxBytes } = options;
   const archiveName = basename(archive);
   const destination = join(directory, folder);
   if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes > 0)) {

@@ -51,7 +51,9 @@ interface Pending {
  * // ...
  * await producer.close();
  */
-export function createWorkerProducer({ dataset, workers }: { dataset: Dataset; workers: number }): WorkerProducer {
+export function createWorkerProducer(options: { dataset: Dataset; workers: number }): WorkerProducer {
+  assertKnownOptions('createWorkerProducer', options, ['dataset', 'workers']);
+  const { dataset, workers } = options;
   const fn = 'createWorkerProducer';
   assertDataset(fn, 'dataset', dataset);
   const count = assertNumber(fn, 'workers', workers, { integer: true, positive: true, max: 64 });

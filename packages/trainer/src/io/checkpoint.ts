@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { crc32 } from './checksum';
 import type { RunStore } from './store';
+import { assertKnownOptions } from '@kd/internal';
 
 /** JSON-serialisable value kept in a checkpoint manifest. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -50,7 +51,9 @@ function checksumOf(body: Omit<CheckpointManifest, 'manifestCrc32'>): number {
  * that names it (with its own CRC-32), both atomically, then removes every other checkpoint binary. A kill at
  * any point leaves the previous manifest and its binary intact, so the last good checkpoint always loads.
  */
-export async function writeCheckpoint({ store, ...content }: CheckpointContent & { store: RunStore }): Promise<void> {
+export async function writeCheckpoint(options: CheckpointContent & { store: RunStore }): Promise<void> {
+  assertKnownOptions('writeCheckpoint', options, ['store', 'epoch', 'step', 'tensors', 'state']);
+  const { store, ...content } = options;
   const keys = [...content.tensors.keys()];
   const named = keys.map((name) => ({ name, tensor: content.tensors.get(name) as tf.Tensor }));
   const { data, specs } = await tf.io.encodeWeights(named);

@@ -1,4 +1,5 @@
 import { assertNumber } from '../validate';
+import { assertKnownOptions } from '@kd/internal';
 
 /** Learning-rate schedules of the recipes, evaluated per epoch. */
 export type LearningRateSchedule =
@@ -32,12 +33,14 @@ export function defaultMilestones(epochs: number): number[] {
  * @example
  * learningRateAt({ schedule: { kind: 'step' }, baseLearningRate: 0.05, epoch: 151, epochs: 240 }); // 0.005
  */
-export function learningRateAt({ schedule, baseLearningRate, epoch, epochs }: {
+export function learningRateAt(options: {
   schedule: LearningRateSchedule;
   baseLearningRate: number;
   epoch: number;
   epochs: number;
 }): number {
+  assertKnownOptions('learningRateAt', options, ['schedule', 'baseLearningRate', 'epoch', 'epochs']);
+  const { schedule, baseLearningRate, epoch, epochs } = options;
   const fn = 'learningRateAt';
   assertNumber(fn, 'baseLearningRate', baseLearningRate, { nonNegative: true });
   assertNumber(fn, 'epochs', epochs, { integer: true, positive: true });

@@ -1,3 +1,4 @@
+import { assertKnownOptions } from '@kd/internal';
 /** What the trainer tells a progress reporter after each step. */
 export interface StepInfo {
   epoch: number;
@@ -57,7 +58,9 @@ interface WritableLike {
  * The default console reporter: rewrites one line (`\r`) on a terminal, at most every `intervalMs`; prints one
  * line per epoch otherwise (logs, CI).
  */
-export function consoleProgress({ intervalMs = 200 }: { intervalMs?: number } = {}): ProgressReporter {
+export function consoleProgress(options: { intervalMs?: number } = {}): ProgressReporter {
+  assertKnownOptions('consoleProgress', options, ['intervalMs']);
+  const { intervalMs = 200 } = options;
   const stream = (globalThis as { process?: { stderr?: WritableLike } }).process?.stderr;
   let last = 0;
   let runStarted = 0;

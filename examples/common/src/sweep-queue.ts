@@ -349,26 +349,43 @@ function numberField(value: unknown, key: string): number | undefined {
 }
 
 /** Every run in the queue, by name, with its state, worker, progress and error. */
+/** One pass over the queue's states, read one after another. */
+async function readRuns(queue: Queue): Promise<RunStatus[]> {
+  const runs: RunStatus[] = [];
+  for (const queueState of Object.keys(STATES)) {
+    for (const job of await queue.getJobs([queueState as 'completed'])) {
+      if (job?.id === undefined) continue;
+      const figures = queueState === 'completed' ? job.returnvalue : job.progress;
+      const status: RunStatus = { name: job.id, state: STATES[queueState]!, queueState, attempts: job.attemptsMade };
+      if (job.processedBy !== undefined && job.processedBy !== '') status.worker = job.processedBy;
+      for (const key of ['epoch', 'epochs', 'bestTop1', 'lastTop1'] as const) {
+        const value = numberField(figures, key);
+        if (value !== undefined) status[key] = value;
+      }
+      if (queueState === 'completed' && typeof job.returnvalue === 'object' && job.returnvalue !== null) {
+        status.skipped = (job.returnvalue as { skipped?: unknown }).skipped === true;
+      }
+      if (queueState === 'failed') status.error = job.failedReason;
+      runs.push(status);
+    }
+  }
+  return runs;
+}
+
+const runKey = (runs: readonly RunStatus[]) => runs.map((run) => `${run.name}:${run.queueState}`).sort().join('\n');
+
+/** Every run in the queue, by name, with its state, worker, progress and error. */
 export async function readSweepStatus({ address, queueName }: { address: QueueAddress; queueName: string }): Promise<SweepStatus> {
   const queue = new Queue(queueName, { connection: connection(address, 5) });
   try {
-    const runs: RunStatus[] = [];
-    for (const queueState of Object.keys(STATES)) {
-      for (const job of await queue.getJobs([queueState as 'completed'])) {
-        if (job?.id === undefined) continue;
-        const figures = queueState === 'completed' ? job.returnvalue : job.progress;
-        const status: RunStatus = { name: job.id, state: STATES[queueState]!, queueState, attempts: job.attemptsMade };
-        if (job.processedBy !== undefined && job.processedBy !== '') status.worker = job.processedBy;
-        for (const key of ['epoch', 'epochs', 'bestTop1', 'lastTop1'] as const) {
-          const value = numberField(figures, key);
-          if (value !== undefined) status[key] = value;
-        }
-        if (queueState === 'completed' && typeof job.returnvalue === 'object' && job.returnvalue !== null) {
-          status.skipped = (job.returnvalue as { skipped?: unknown }).skipped === true;
-        }
-        if (queueState === 'failed') status.error = job.failedReason;
-        runs.push(status);
-      }
+    // The states are read one after another, so a job that moves between two of them during a pass is in
+    // neither list (and a sweep could look done with a run missing). Two equal passes in a row make that unlikely.
+    let runs = await readRuns(queue);
+    for (let pass = 0; pass < 10; pass++) {
+      const again = await readRuns(queue);
+      const stable = runKey(again) === runKey(runs);
+      runs = again;
+      if (stable) break;
     }
     runs.sort((a, b) => a.name.localeCompare(b.name));
     const summary = { total: runs.length, finished: 0, failed: 0, running: 0, waiting: 0, unknown: 0 };

@@ -37,7 +37,7 @@ export function writeCifar10Binary({ directory, train, test, classNames = CIFAR1
     const labels = Array.from({ length: to - from }, (_, i) => train.labels[from + i]!);
     writeFileAtomic(join(folder, `data_batch_${k + 1}.bin`), encodeCifar10Batch({ images: train.images.subarray(from * 3072, to * 3072), labels }));
   }
-  writeFileAtomic(join(folder, 'test_batch.bin'), encodeCifar10Batch(test));
+  writeFileAtomic(join(folder, 'test_batch.bin'), encodeCifar10Batch({ images: test.images, labels: test.labels }));
   writeFileAtomic(join(folder, 'batches.meta.txt'), `${classNames.join('\n')}\n\n`);
   return folder;
 }
@@ -60,8 +60,8 @@ export function writeCifar100Binary({ directory, train, test, fineClassNames, co
   if (fine.length !== 100 || coarse.length !== 20) throw new Error('writeCifar100Binary: fineClassNames needs 100 names and coarseClassNames 20');
   const folder = join(directory, 'cifar-100-binary');
   mkdirSync(folder, { recursive: true });
-  writeFileAtomic(join(folder, 'train.bin'), encodeCifar100Batch(train));
-  writeFileAtomic(join(folder, 'test.bin'), encodeCifar100Batch(test));
+  writeFileAtomic(join(folder, 'train.bin'), encodeCifar100Batch({ images: train.images, coarseLabels: train.coarseLabels, fineLabels: train.fineLabels }));
+  writeFileAtomic(join(folder, 'test.bin'), encodeCifar100Batch({ images: test.images, coarseLabels: test.coarseLabels, fineLabels: test.fineLabels }));
   writeFileAtomic(join(folder, 'fine_label_names.txt'), `${fine.join('\n')}\n`);
   writeFileAtomic(join(folder, 'coarse_label_names.txt'), `${coarse.join('\n')}\n`);
   return folder;

@@ -11,7 +11,7 @@ import { loadWeightsFromDirectory, saveWeightsToDirectory } from '@kd/models/nod
 import {
   TrainingCollapsedError,
   distillStudent,
-  fineTuneTeacherMCMI,
+  fineTuneTeacherMcmi,
   measureClassConditionalStatistics,
   trainTeacher,
   type TrainingResult,
@@ -127,7 +127,7 @@ async function runTeacher(context: ProblemContext, run: TeacherRun): Promise<Par
       result = await trainTeacher({ ...common, epochs: config.teacherEpochs, learningRate: config.teacherLearningRate });
     } else {
       loadWeightsFromDirectory(model, join(context.outDir, teacherId(run.problem, run.seed, 'mll'), WEIGHTS_DIRECTORY));
-      result = await fineTuneTeacherMCMI({
+      result = await fineTuneTeacherMcmi({
         ...common,
         lambda: run.lambda,
         collapseGuard: config.collapseGuard ? {} : false,

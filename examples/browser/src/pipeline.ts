@@ -13,7 +13,7 @@ import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, createLoader, d
 import { createModel, loadWeights, saveSafetensors, saveWeights, type KdModel } from '@kd/models';
 import {
   distillStudent,
-  fineTuneTeacherMCMI,
+  fineTuneTeacherMcmi,
   measureClassConditionalStatistics,
   prefixedStore,
   trainTeacher,
@@ -233,7 +233,7 @@ export async function runPipeline({ runId, config, files, store, hooks, signal }
     // 2. MCMI fine-tune of a copy (the trainer measures the teacher's CMI after each epoch).
     await hooks.onStage('teacher-mcmi');
     loadWeights(mcmiTeacher, await saveWeights(mllTeacher));
-    const mcmi = await fineTuneTeacherMCMI({
+    const mcmi = await fineTuneTeacherMcmi({
       ...common,
       model: mcmiTeacher,
       lambda: config.lambda,

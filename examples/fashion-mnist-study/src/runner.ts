@@ -14,7 +14,7 @@ import {
   TrainingAbortedError,
   TrainingCollapsedError,
   distillStudent,
-  fineTuneTeacherMCMI,
+  fineTuneTeacherMcmi,
   measureClassConditionalStatistics,
   trainTeacher,
   type CommonTrainingOptions,
@@ -158,7 +158,7 @@ async function runTeacher(options: WorkerOptions, run: TeacherRun, signal: Abort
       teacherCmi = (await measureClassConditionalStatistics({ model, dataset: data.train, loader: evaluationLoader })).cmi;
     } else {
       loadWeightsFromDirectory(model, teacherWeightsDirectory(outDir, MLL_TEACHER_ID));
-      result = await fineTuneTeacherMCMI({
+      result = await fineTuneTeacherMcmi({
         ...common,
         model,
         data: { train: data.train, test: data.test },

@@ -16,7 +16,7 @@ import { writePng } from '@kd/cam/node';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, decodeIdxDataset, fewShotSubset, type AugmentOptions, type Dataset } from '@kd/data';
 import { writeFileAtomic } from '@kd/data/node';
 import { createModel, loadWeights, saveWeights, type KdModel } from '@kd/models';
-import { distillStudent, fineTuneTeacherMCMI, trainTeacher, type TrainingResult } from '@kd/trainer';
+import { distillStudent, fineTuneTeacherMcmi, trainTeacher, type TrainingResult } from '@kd/trainer';
 import { directoryStore } from '@kd/trainer/node';
 import { mean, pairedDifference, sampleStd, tCritical95, type PairedDifference } from '@kd-example/common';
 
@@ -354,7 +354,7 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
         run: async () => {
           const model = teachers.get(role) as KdModel;
           loadWeights(model, await saveWeights(mllTeacher));
-          const result = await fineTuneTeacherMCMI({
+          const result = await fineTuneTeacherMcmi({
             ...common, model, data: { train, test }, seed: config.seed, lambda, epochs: config.fineTuneEpochs,
             learningRate: config.fineTuneLearningRate, augmentation: config.teacherAugmentation, store: store(`teacher-${role}-lambda${lambda}`),
           });

@@ -1,7 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { crossEntropy, kdLoss } from '@kd/losses';
 import { describeWithBackends, expectArraysClose, expectClose, tf } from '@kd/test-utils';
-import { distillStudent, fineTuneTeacherMCMI, MemoryStore, trainTeacher, type TrainingDataset } from '@kd/trainer';
+import { distillStudent, fineTuneTeacherMcmi, MemoryStore, trainTeacher, type TrainingDataset } from '@kd/trainer';
 import { expect, it } from 'vitest';
 import { syntheticDataset } from '../../trainer/test/fixtures';
 import { convNet, kerasSnapshot } from './__fixtures__/models';
@@ -39,11 +39,11 @@ describeWithBackends('the trainer with tf.LayersModel teachers and students', ()
     reference.dispose();
   });
 
-  it('fineTuneTeacherMCMI trains a LayersModel in place', async () => {
+  it('fineTuneTeacherMcmi trains a LayersModel in place', async () => {
     const keras = convNet({ name: 'mcmi', seed: 12 });
     const before = kerasSnapshot(keras);
     const model = fromLayersModel(keras);
-    const result = await fineTuneTeacherMCMI({ model, data: { train }, epochs: 1, batchSize: 16, lambda: 0.1, collapseGuard: false, progress: false, augmentation: false });
+    const result = await fineTuneTeacherMcmi({ model, data: { train }, epochs: 1, batchSize: 16, lambda: 0.1, collapseGuard: false, progress: false, augmentation: false });
     expect(result.history).toHaveLength(1);
     const after = kerasSnapshot(keras);
     expect(after.some((values, index) => values.some((value, position) => value !== before[index]![position]))).toBe(true);

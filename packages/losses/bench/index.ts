@@ -21,23 +21,23 @@ import {
   conditionalMutualInformation,
   configureValidation,
   CorrelationCongruenceRegularizer,
-  CRDRegularizer,
+  CrdRegularizer,
   crossEntropy,
   dkdLoss,
   FactorTransferRegularizer,
   FitNetRegularizer,
   fspLoss,
-  ICDRegularizer,
-  infoNCE,
+  IcdRegularizer,
+  infoNceLoss,
   kdLoss,
   mcmiLoss,
-  MIMKDRegularizer,
+  MimkdRegularizer,
   nstLoss,
   pktLoss,
   rkdLoss,
   similarityPreservingLoss,
-  VIDLPRegularizer,
-  VIDRegularizer,
+  VidLpRegularizer,
+  VidRegularizer,
 } from '../src/index';
 
 tf.env().set('IS_TEST', true); // silence the cpu backend's "install tfjs-node" banner
@@ -133,17 +133,17 @@ const tracker = new CentroidTracker({ numClasses: CLASSES });
 tf.tidy(() => tracker.update(teacher.logits, labels));
 const fixedCentroids = tracker.centroids();
 
-const vid = new VIDRegularizer({ studentChannels: 32, teacherChannels: 64, seed: 1 });
-const vidLp = new VIDLPRegularizer({ studentDim: 64, teacherDim: CLASSES, seed: 1 });
+const vid = new VidRegularizer({ studentChannels: 32, teacherChannels: 64, seed: 1 });
+const vidLp = new VidLpRegularizer({ studentDim: 64, teacherDim: CLASSES, seed: 1 });
 const DATASET = 50000;
 const datasetLabels = Int32Array.from({ length: DATASET }, (_, index) => index % 100);
-const crdFull = new CRDRegularizer({ studentDim: 64, teacherDim: 128, datasetSize: DATASET, labels: datasetLabels, seed: 1 });
-const crdSmall = new CRDRegularizer({
+const crdFull = new CrdRegularizer({ studentDim: 64, teacherDim: 128, datasetSize: DATASET, labels: datasetLabels, seed: 1 });
+const crdSmall = new CrdRegularizer({
   studentDim: 64, teacherDim: 128, datasetSize: 5000, labels: datasetLabels.subarray(0, 5000), numNegatives: 4096, seed: 1,
 });
-const icd = new ICDRegularizer({ studentDim: 64, teacherDim: 128, seed: 1 });
-const mimkdJsd = new MIMKDRegularizer({ studentDim: 64, teacherChannels: 128, embedDim: 128, estimator: 'jsd', seed: 1 });
-const mimkdNce = new MIMKDRegularizer({ studentDim: 64, teacherChannels: 128, embedDim: 128, estimator: 'infonce', seed: 1 });
+const icd = new IcdRegularizer({ studentDim: 64, teacherDim: 128, seed: 1 });
+const mimkdJsd = new MimkdRegularizer({ studentDim: 64, teacherChannels: 128, embedDim: 128, estimator: 'jsd', seed: 1 });
+const mimkdNce = new MimkdRegularizer({ studentDim: 64, teacherChannels: 128, embedDim: 128, estimator: 'infonce', seed: 1 });
 const fitnet = new FitNetRegularizer({ studentShape: [8, 8, 32], teacherShape: [8, 8, 64], seed: 1 });
 const cc = new CorrelationCongruenceRegularizer({ studentDim: 64, teacherDim: 128, seed: 1 });
 const ft = new FactorTransferRegularizer({ studentChannels: 64, teacherChannels: 128, seed: 1 });
@@ -170,7 +170,7 @@ const variants: Variant[] = [
   { name: 'conditionalMutualInformation (fixed centroids)', extra: (o) => conditionalMutualInformation(o.logits, labels, { numClasses: CLASSES, centroids: fixedCentroids }) },
   { name: 'mcmiLoss (batch centroids)', extra: (o) => mcmiLoss(o.logits, labels, { numClasses: CLASSES }) },
   { name: 'dkdLoss', extra: (o) => dkdLoss(o.logits, teacher.logits, labels) },
-  { name: 'infoNCE (64-d vectors)', extra: (o) => infoNCE(o.vector, tf.slice(teacher.vector, [0, 0], [BATCH, 64])) },
+  { name: 'infoNceLoss (64-d vectors)', extra: (o) => infoNceLoss(o.vector, tf.slice(teacher.vector, [0, 0], [BATCH, 64])) },
   { name: 'attentionTransferLoss (3 stages)', extra: (o) => attentionTransferLoss(o.maps, [t1, t2, t3]) },
   { name: 'similarityPreservingLoss', extra: (o) => similarityPreservingLoss(o.maps[2] as tf.Tensor, t3) },
   { name: 'rkdLoss', extra: (o) => rkdLoss(o.vector, teacher.vector) },
@@ -178,25 +178,25 @@ const variants: Variant[] = [
   { name: 'nstLoss (3 stages)', extra: (o) => nstLoss(o.maps, [t1, t2, t3]) },
   { name: 'abLoss (3 stages, same-shape teacher)', extra: (o) => abLoss(o.pre, twin.pre) },
   { name: 'fspLoss (3 stages, same-shape teacher)', extra: (o) => fspLoss(o.maps, twin.maps) },
-  { name: 'VIDRegularizer (8×8×32 → 8×8×64)', extra: (o) => vid.loss(o.maps[1] as tf.Tensor, t2), variables: vid.trainableVariables },
-  { name: 'VIDLPRegularizer (64 → 10 logits)', extra: (o) => vidLp.loss(o.vector, teacher.logits), variables: vidLp.trainableVariables },
+  { name: 'VidRegularizer (8×8×32 → 8×8×64)', extra: (o) => vid.loss(o.maps[1] as tf.Tensor, t2), variables: vid.trainableVariables },
+  { name: 'VidLpRegularizer (64 → 10 logits)', extra: (o) => vidLp.loss(o.vector, teacher.logits), variables: vidLp.trainableVariables },
   {
-    name: 'CRDRegularizer (N 50000, K 16384) + updateMemory',
+    name: 'CrdRegularizer (N 50000, K 16384) + updateMemory',
     indices: () => (crdIndices = nextIndices(DATASET)),
     extra: (o) => crdFull.loss(o.vector, teacher.vector, crdIndices),
     variables: crdFull.trainableVariables,
     after: () => crdFull.updateMemory(),
   },
   {
-    name: 'CRDRegularizer (N 5000, K 4096) + updateMemory',
+    name: 'CrdRegularizer (N 5000, K 4096) + updateMemory',
     indices: () => (crdIndices = nextIndices(5000)),
     extra: (o) => crdSmall.loss(o.vector, teacher.vector, crdIndices),
     variables: crdSmall.trainableVariables,
     after: () => crdSmall.updateMemory(),
   },
-  { name: 'ICDRegularizer', extra: (o) => icd.loss(o.vector, teacher.vector), variables: icd.trainableVariables },
-  { name: 'MIMKDRegularizer (jsd, 4×4×128 teacher map)', extra: (o) => mimkdJsd.loss(o.vector, t3), variables: mimkdJsd.trainableVariables },
-  { name: 'MIMKDRegularizer (infonce)', extra: (o) => mimkdNce.loss(o.vector, t3), variables: mimkdNce.trainableVariables },
+  { name: 'IcdRegularizer', extra: (o) => icd.loss(o.vector, teacher.vector), variables: icd.trainableVariables },
+  { name: 'MimkdRegularizer (jsd, 4×4×128 teacher map)', extra: (o) => mimkdJsd.loss(o.vector, t3), variables: mimkdJsd.trainableVariables },
+  { name: 'MimkdRegularizer (infonce)', extra: (o) => mimkdNce.loss(o.vector, t3), variables: mimkdNce.trainableVariables },
   { name: 'FitNetRegularizer (8×8×32 → 8×8×64)', extra: (o) => fitnet.loss(o.maps[1] as tf.Tensor, t2), variables: fitnet.trainableVariables },
   { name: 'CorrelationCongruenceRegularizer', extra: (o) => cc.loss(o.vector, teacher.vector), variables: cc.trainableVariables },
   { name: 'FactorTransferRegularizer (translator)', extra: (o) => ft.loss(o.maps[2] as tf.Tensor, t3), variables: ft.trainableVariables },

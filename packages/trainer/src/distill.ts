@@ -296,8 +296,8 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
       afterStep() {
         for (const index of mainStage) instances[index]!.afterStep?.();
       },
-      abortStep() {
-        for (const instance of instances) instance.discardStep?.();
+      discardPendingUpdate() {
+        for (const instance of instances) instance.discardPendingUpdate?.();
       },
       stateTensors,
       restoreStateTensors,

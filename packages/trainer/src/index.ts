@@ -1,5 +1,5 @@
 export { trainTeacher, type TrainTeacherOptions } from './teacher';
-export { fineTuneTeacherMCMI, type FineTuneTeacherMcmiOptions, type CollapseGuard } from './mcmi';
+export { fineTuneTeacherMcmi, type FineTuneTeacherMcmiOptions, type CollapseGuard } from './mcmi';
 export { distillStudent, type DistillStudentOptions } from './distill';
 export { METHOD_NAMES, REFERENCE_WEIGHTS, referenceObjectives } from './objectives/registry';
 export type { ObjectiveSpec, ReferenceWeights } from './objectives/types';

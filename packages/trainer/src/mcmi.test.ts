@@ -3,7 +3,7 @@ import type { KdModel } from '@kd/models';
 import { beforeAll, afterAll, expect, it } from 'vitest';
 import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
 import { TrainingCollapsedError } from './engine/errors';
-import { collapseReason, fineTuneTeacherMCMI } from './mcmi';
+import { collapseReason, fineTuneTeacherMcmi } from './mcmi';
 import { createLoader } from '@kd/data';
 import type { LoaderFactory, LoaderOptions } from './data';
 import { trainTeacher } from './teacher';
@@ -18,7 +18,7 @@ function restore(model: KdModel, values: Float32Array[]): void {
   );
 }
 
-describeWithBackends('fineTuneTeacherMCMI', () => {
+describeWithBackends('fineTuneTeacherMcmi', () => {
   let teacher: KdModel;
   let pretrained: Float32Array[];
   beforeAll(async () => {
@@ -30,7 +30,7 @@ describeWithBackends('fineTuneTeacherMCMI', () => {
 
   const fineTune = (lambda: number) => {
     restore(teacher, pretrained);
-    return fineTuneTeacherMCMI({
+    return fineTuneTeacherMcmi({
       model: teacher,
       data: { train, test },
       lambda,
@@ -67,7 +67,7 @@ describeWithBackends('fineTuneTeacherMCMI', () => {
     expect(caught).toBeInstanceOf(TrainingCollapsedError);
     expect(caught).toBeInstanceOf(TrainingCollapsedError);
     const message = (caught as Error).message;
-    expect(message).toMatch(/^fineTuneTeacherMCMI: training collapsed at epoch 1: .*With λ = 20 the CMI term/);
+    expect(message).toMatch(/^fineTuneTeacherMcmi: training collapsed at epoch 1: .*With λ = 20 the CMI term/);
     expect(message).toContain('Lower lambda, or pass collapseGuard: false to train on regardless.');
     expect(message).not.toContain('research note');
     expect((caught as TrainingCollapsedError).reason).not.toContain('collapseGuard');
@@ -101,7 +101,7 @@ describeWithBackends('fineTuneTeacherMCMI', () => {
       const { augment: _augment, ...plain } = options;
       return createLoader(dataset as Parameters<typeof createLoader>[0], plain);
     };
-    await fineTuneTeacherMCMI({ model: teacher, data: { train }, lambda: 0.25, epochs: 1, batchSize: 16, cmiEvery: 0, loader: watching, augmentation: false, progress: false });
+    await fineTuneTeacherMcmi({ model: teacher, data: { train }, lambda: 0.25, epochs: 1, batchSize: 16, cmiEvery: 0, loader: watching, augmentation: false, progress: false });
     // cmiEvery 0: the first pass is the centroid pass, then the training epoch.
     expect(calls.map((options) => options.shuffle)).toEqual([true, true]);
     expect(calls[0]!.batchSize).toBe(16);
@@ -111,8 +111,8 @@ describeWithBackends('fineTuneTeacherMCMI', () => {
     restore(teacher, pretrained);
     const before = snapshot(teacher);
     await expect(
-      fineTuneTeacherMCMI({ model: teacher, data: { train }, lambda: '0.25' as unknown as number, progress: false }),
-    ).rejects.toThrow("fineTuneTeacherMCMI: lambda must be a number (λ in CE − λ·CMI), got '0.25' (a string)");
+      fineTuneTeacherMcmi({ model: teacher, data: { train }, lambda: '0.25' as unknown as number, progress: false }),
+    ).rejects.toThrow("fineTuneTeacherMcmi: lambda must be a number (λ in CE − λ·CMI), got '0.25' (a string)");
     expect(snapshot(teacher)).toEqual(before);
   });
 });

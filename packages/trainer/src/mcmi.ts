@@ -10,7 +10,7 @@ import type { JsonValue } from './io/checkpoint';
 import { assertKnownOptions } from '@kd/internal';
 import { assertNumber, assertObject, describeValue } from './validate';
 
-/** When to stop an MCMI fine-tuning that collapses (see {@link fineTuneTeacherMCMI}). */
+/** When to stop an MCMI fine-tuning that collapses (see {@link fineTuneTeacherMcmi}). */
 export interface CollapseGuard {
   /**
    * Stop when an epoch's training accuracy falls below this fraction of the pretrained teacher's accuracy
@@ -21,7 +21,7 @@ export interface CollapseGuard {
   maxCrossEntropy?: number;
 }
 
-/** Options of {@link fineTuneTeacherMCMI}. */
+/** Options of {@link fineTuneTeacherMcmi}. */
 export interface FineTuneTeacherMcmiOptions extends CommonTrainingOptions {
   /** The pretrained (cross-entropy) teacher; fine-tuned in place. */
   model: KdModel;
@@ -104,12 +104,12 @@ function defaultMcmiLearningRate(modelName: string): number {
  * checkpointed.
  *
  * @example
- * const result = await fineTuneTeacherMCMI({ model: teacher, data: { train, test }, lambda: 0.25,
+ * const result = await fineTuneTeacherMcmi({ model: teacher, data: { train, test }, lambda: 0.25,
  *   store: directoryStore('runs/resnet56-mcmi'), resume: 'auto' });
  * console.log(result.history.map((epoch) => epoch.extra.teacherCmi));
  */
-export async function fineTuneTeacherMCMI(options: FineTuneTeacherMcmiOptions): Promise<TrainingResult> {
-  const fn = 'fineTuneTeacherMCMI';
+export async function fineTuneTeacherMcmi(options: FineTuneTeacherMcmiOptions): Promise<TrainingResult> {
+  const fn = 'fineTuneTeacherMcmi';
   assertObject(fn, 'options', options);
   assertKnownOptions(fn, options, [...COMMON_KEYS, 'model', 'lambda', 'collapseGuard', 'cmiEvery']);
   const model = assertModel(fn, 'model', options.model);

@@ -4,7 +4,7 @@ import { syntheticDataset, tinyModel } from '../test/fixtures';
 import { distillStudent } from './distill';
 import { measureClassConditionalStatistics } from './eval/cmi';
 import { evaluateModel } from './eval/evaluate';
-import { fineTuneTeacherMCMI } from './mcmi';
+import { fineTuneTeacherMcmi } from './mcmi';
 import { writeCheckpoint } from './io/checkpoint';
 import { MemoryStore } from './io/store';
 import { learningRateAt } from './optim/schedule';
@@ -41,8 +41,8 @@ describeWithBackends('unknown option keys', () => {
       await expect(writeCheckpoint({ store: new MemoryStore(), epoch: 1, step: 1, tensors: new Map(), stat: {} } as never)).rejects.toThrow(
         "writeCheckpoint: unknown option 'stat', did you mean 'state'?",
       );
-      await expect(fineTuneTeacherMCMI({ model, data: { train: dataset }, collapseGuard: { minAccuracyRatoi: 0.5 } } as never)).rejects.toThrow(
-        "fineTuneTeacherMCMI: unknown option 'minAccuracyRatoi' in collapseGuard, did you mean 'minAccuracyRatio'?",
+      await expect(fineTuneTeacherMcmi({ model, data: { train: dataset }, collapseGuard: { minAccuracyRatoi: 0.5 } } as never)).rejects.toThrow(
+        "fineTuneTeacherMcmi: unknown option 'minAccuracyRatoi' in collapseGuard, did you mean 'minAccuracyRatio'?",
       );
     } finally {
       model.dispose();

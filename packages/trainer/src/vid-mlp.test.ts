@@ -1,4 +1,4 @@
-import { VIDVectorRegularizer } from '@kd/losses';
+import { VidVectorRegularizer } from '@kd/losses';
 import { createModel } from '@kd/models';
 import { describeWithBackends, expectClose, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
@@ -9,7 +9,7 @@ describeWithBackends('distillStudent: VID from a CNN teacher to an MLP student',
   const train = syntheticDataset({ count: 16, seed: 1 });
   const quiet = { progress: false as const, augmentation: false as const, measureTeacherCmi: false };
 
-  it('maps the teacher\'s stage map to the MLP\'s hidden vector (feat[1:-1]) with VIDVectorRegularizer', async () => {
+  it('maps the teacher\'s stage map to the MLP\'s hidden vector (feat[1:-1]) with VidVectorRegularizer', async () => {
     const teacher = tinyModel({ seed: 2, width: 4, name: 'teacher' }); // features [8×8×4, 4×4×8, pooled 8]
     const student = createModel('mlp', { numClasses: 4, inputShape: [8, 8, 1], hiddenSizes: [12, 10, 6], seed: 3 }); // [12], [10], [6]
     try {
@@ -20,7 +20,7 @@ describeWithBackends('distillStudent: VID from a CNN teacher to an MLP student',
         student, teacher, data: { train }, epochs: 1, batchSize: 16, learningRate: 0, seed,
         objectives: [{ method: 'ce', weight: 1 }, { method: 'vid', weight: 2 }], ...quiet,
       });
-      const head = new VIDVectorRegularizer({ studentDim: 10, teacherShape: [4, 4, 8], seed: seed + 1000 * 1 + 0 });
+      const head = new VidVectorRegularizer({ studentDim: 10, teacherShape: [4, 4, 8], seed: seed + 1000 * 1 + 0 });
       const expected = tf.tidy(() => {
         const images = tf.div(tf.tensor4d(train.images, [16, 8, 8, 1], 'float32'), 255) as tf.Tensor4D;
         const s = student.apply(images, { training: true }).features[1] as tf.Tensor2D;

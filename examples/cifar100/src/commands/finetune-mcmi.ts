@@ -1,4 +1,4 @@
-import { TrainingCollapsedError, fineTuneTeacherMCMI } from '@kd/trainer';
+import { TrainingCollapsedError, fineTuneTeacherMcmi } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
 import { loadTeacher } from '../runs';
@@ -35,7 +35,7 @@ export async function finetuneMcmiCommand(config: RunConfig, { log, signal }: Co
       model,
       train: async (run) => {
         try {
-          return await fineTuneTeacherMCMI({ model, data: { train, test }, ...plan.trainer, ...run });
+          return await fineTuneTeacherMcmi({ model, data: { train, test }, ...plan.trainer, ...run });
         } catch (error) {
           // The library's message names its option (collapseGuard: false); name this interface's flag instead.
           if (!(error instanceof TrainingCollapsedError)) throw error;

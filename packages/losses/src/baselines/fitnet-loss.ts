@@ -17,10 +17,10 @@ import { checkFloatInput } from './common';
  * Reference weight in the total loss: β = 100 (γ = 1, α = 0).
  *
  * @example
- * const loss = fitnetLoss(regressor.apply(studentMap), teacherMap);
+ * const loss = fitNetLoss(regressor.apply(studentMap), teacherMap);
  */
-export function fitnetLoss(regressedStudent: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
-  const fn = 'fitnetLoss';
+export function fitNetLoss(regressedStudent: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
+  const fn = 'fitNetLoss';
   const layout = '[N, H, W, C] or [N, D]';
   const s = checkFloatInput(fn, 'regressedStudent', regressedStudent, [2, 4], layout);
   const t = checkFloatInput(fn, 'teacherFeature', teacherFeature, [2, 4], layout);

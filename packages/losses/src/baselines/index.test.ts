@@ -5,7 +5,7 @@ import {
   attentionTransferLoss,
   correlationCongruenceLoss,
   factorTransferLoss,
-  fitnetLoss,
+  fitNetLoss,
   fspLoss,
   nstLoss,
   pktLoss,
@@ -25,7 +25,7 @@ describeWithBackends('baselines inside optimizer.minimize', () => {
   const vectorTeacher = (): tf.Tensor => randomTensor([4, 5], 102);
   const cases: Array<{ name: string; studentShape: number[]; teacher: () => tf.Tensor; objective: (t: tf.Tensor) => Objective }> = [
     { name: 'attentionTransferLoss', studentShape: [2, 4, 4, 2], teacher: smallTeacher, objective: (t) => (s) => attentionTransferLoss([s], [t]) },
-    { name: 'fitnetLoss', studentShape: [2, 4, 4, 3], teacher: mapTeacher, objective: (t) => (s) => fitnetLoss(s, t) },
+    { name: 'fitNetLoss', studentShape: [2, 4, 4, 3], teacher: mapTeacher, objective: (t) => (s) => fitNetLoss(s, t) },
     { name: 'similarityPreservingLoss', studentShape: [2, 4, 4, 2], teacher: mapTeacher, objective: (t) => (s) => similarityPreservingLoss(s, t) },
     { name: 'correlationCongruenceLoss', studentShape: [4, 5], teacher: vectorTeacher, objective: (t) => (s) => correlationCongruenceLoss(s, t) },
     { name: 'rkdLoss', studentShape: [4, 3], teacher: vectorTeacher, objective: (t) => (s) => rkdLoss(s, t) },

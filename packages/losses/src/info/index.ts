@@ -8,6 +8,6 @@ export {
 } from './conditional-mutual-information';
 export { mcmiLoss, type McmiLossOptions } from './mcmi-loss';
 export { vidLoss, type VidLossOptions } from './vid-loss';
-export { infoNCE, type InfoNceOptions } from './info-nce';
+export { infoNceLoss, type InfoNceLossOptions } from './info-nce';
 export { icdLoss, type IcdLossOptions } from './icd-loss';
 export { dkdLoss, type DkdLossOptions } from './dkd-loss';

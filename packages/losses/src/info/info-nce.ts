@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber, assertSameShape } from '../validate';
 import { assertKnownOptions, assertMatrix, diagonalCrossEntropy, l2NormalizeRows } from './shared';
 
-export interface InfoNceOptions {
+export interface InfoNceLossOptions {
   /** Temperature τ dividing the similarities (> 0). Default 0.07 (CRD, MoCo). */
   temperature?: number;
   /** L2-normalise the rows first, so similarities are cosines. Default true. */
@@ -22,10 +22,10 @@ export interface InfoNceOptions {
  * @param positives float32 `[N, D]`, e.g. teacher embeddings of the same samples.
  *
  * @example
- * const loss = infoNCE(studentEmbedding, teacherEmbedding, { temperature: 0.07 });
+ * const loss = infoNceLoss(studentEmbedding, teacherEmbedding, { temperature: 0.07 });
  */
-export function infoNCE(anchors: tf.Tensor, positives: tf.Tensor, options: InfoNceOptions = {}): tf.Scalar {
-  const fn = 'infoNCE';
+export function infoNceLoss(anchors: tf.Tensor, positives: tf.Tensor, options: InfoNceLossOptions = {}): tf.Scalar {
+  const fn = 'infoNceLoss';
   assertKnownOptions(fn, options, ['temperature', 'normalize']);
   const a = assertMatrix(fn, 'anchors', anchors, '[N, D]');
   const p = assertMatrix(fn, 'positives', positives, '[N, D]');

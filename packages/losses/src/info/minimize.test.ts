@@ -10,7 +10,7 @@ import { crossEntropy } from './cross-entropy';
 import { conditionalMutualInformation } from './conditional-mutual-information';
 import { dkdLoss } from './dkd-loss';
 import { icdLoss } from './icd-loss';
-import { infoNCE } from './info-nce';
+import { infoNceLoss } from './info-nce';
 import { kdLoss } from './kd-loss';
 import { mcmiLoss } from './mcmi-loss';
 import { vidLoss } from './vid-loss';
@@ -32,7 +32,7 @@ describeWithBackends('info losses inside optimizer.minimize', () => {
       ['conditionalMutualInformation', (x) => conditionalMutualInformation(x, labels, { numClasses: 4, centroids: fixedCentroids })],
       ['mcmiLoss', (x) => mcmiLoss(x, labels, { numClasses: 4, lambda: 0.1 })],
       ['vidLoss', (x, alpha) => vidLoss(target, x, tf.reshape(alpha, [4]) as tf.Tensor1D)],
-      ['infoNCE', (x) => infoNCE(x, teacherLogits, { temperature: 0.5 })],
+      ['infoNceLoss', (x) => infoNceLoss(x, teacherLogits, { temperature: 0.5 })],
       ['icdLoss', (x, scale) => icdLoss(x, teacherLogits, { logitScale: tf.exp(tf.mean(scale)) as tf.Scalar })],
       ['dkdLoss', (x) => dkdLoss(x, teacherLogits, labels)],
     ];

@@ -1,12 +1,12 @@
 /**
  * The README's worked example, run as written (console output replaced by recorded losses): a tiny student
- * trained on one batch with kdLoss + VIDRegularizer, the regularizer's variables passed to the optimizer.
+ * trained on one batch with kdLoss + VidRegularizer, the regularizer's variables passed to the optimizer.
  */
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
-import { kdLoss, VIDRegularizer } from '../index';
+import { kdLoss, VidRegularizer } from '../index';
 
-describeWithBackends('README worked example (kdLoss + VIDRegularizer)', () => {
+describeWithBackends('README worked example (kdLoss + VidRegularizer)', () => {
   it('lowers the loss, trains the VID variables and keeps the tensor count flat', () => {
     // tidy only frees the example's setup tensors (the initial values of the variables); the code is the README's
     tf.tidy(() => readmeExample());
@@ -25,7 +25,7 @@ function readmeExample(): void {
     return { feature, logits: tf.matMul(tf.mean(feature, [1, 2]) as tf.Tensor2D, denseKernel as tf.Tensor2D) };
   }
 
-  const vid = new VIDRegularizer({ studentChannels: 16, teacherChannels: 32, hiddenChannels: 32, seed: 7 });
+  const vid = new VidRegularizer({ studentChannels: 16, teacherChannels: 32, hiddenChannels: 32, seed: 7 });
   const variablesBefore = vid.trainableVariables.map((variable) => variable.dataSync().slice());
   const optimizer = tf.train.adam(0.01);
   const losses: number[] = [];

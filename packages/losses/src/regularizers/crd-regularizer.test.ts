@@ -10,11 +10,11 @@ import {
   weightOf,
 } from './__fixtures__/helpers';
 import { type Plain, denseJs, dot, normalizeRow, plain, rows } from './__fixtures__/reference';
-import { CRDRegularizer, type CRDRegularizerOptions } from './crd-regularizer';
+import { CrdRegularizer, type CrdRegularizerOptions } from './crd-regularizer';
 
 const N = 12;
 const LABELS = Array.from({ length: N }, (_, index) => index % 3);
-const OPTIONS: CRDRegularizerOptions = { studentDim: 3, teacherDim: 4, embedDim: 5, datasetSize: N, labels: LABELS, numNegatives: 4, temperature: 0.5, seed: 21 };
+const OPTIONS: CrdRegularizerOptions = { studentDim: 3, teacherDim: 4, embedDim: 5, datasetSize: N, labels: LABELS, numNegatives: 4, temperature: 0.5, seed: 21 };
 
 /** One NCE direction with loops: anchors v_b against memory rows of the positive and the sampled negatives. */
 function referenceDirection(anchors: number[][], memory: number[][], indices: Int32Array, negatives: Int32Array[], z: number | undefined) {
@@ -32,14 +32,14 @@ function referenceDirection(anchors: number[][], memory: number[][], indices: In
   return { loss: -total / anchors.length, partition };
 }
 
-function embeddings(crd: CRDRegularizer, side: 'student' | 'teacher', x: Plain): number[][] {
+function embeddings(crd: CrdRegularizer, side: 'student' | 'teacher', x: Plain): number[][] {
   return rows(denseJs(x, weightOf(crd, `embed/${side}/kernel`), weightOf(crd, `embed/${side}/bias`))).map(normalizeRow);
 }
 
-describeWithBackends('CRDRegularizer', () => {
+describeWithBackends('CrdRegularizer', () => {
   it('equals the two-direction NCE loss computed with loops, with Z fixed at the first batch', () => {
-    const crd = new CRDRegularizer(OPTIONS);
-    const twin = new CRDRegularizer(OPTIONS); // same seed: draws the same negatives
+    const crd = new CrdRegularizer(OPTIONS);
+    const twin = new CrdRegularizer(OPTIONS); // same seed: draws the same negatives
     const batches = [
       { s: randomTensor([3, 3], 1), t: randomTensor([3, 4], 2), indices: Int32Array.of(0, 4, 8) },
       { s: randomTensor([3, 3], 3), t: randomTensor([3, 4], 4), indices: Int32Array.of(1, 4, 11) },
@@ -64,7 +64,7 @@ describeWithBackends('CRDRegularizer', () => {
 
   it('draws negatives only from other classes: distinct when K ≤ pool, with replacement beyond, roughly uniform', () => {
     const labels = Array.from({ length: 30 }, (_, index) => index % 3);
-    const small = new CRDRegularizer({ ...OPTIONS, datasetSize: 30, labels, numNegatives: 7 });
+    const small = new CrdRegularizer({ ...OPTIONS, datasetSize: 30, labels, numNegatives: 7 });
     const indices = Int32Array.of(0, 1, 2, 5);
     for (let round = 0; round < 20; round++) {
       small.sampleNegatives(indices).forEach((negatives, row) => {
@@ -74,12 +74,12 @@ describeWithBackends('CRDRegularizer', () => {
         expect(new Set(negatives).size).toBe(7);
       });
     }
-    const large = new CRDRegularizer({ ...OPTIONS, datasetSize: 30, labels, numNegatives: 25 });
+    const large = new CrdRegularizer({ ...OPTIONS, datasetSize: 30, labels, numNegatives: 25 });
     large.sampleNegatives(indices).forEach((negatives, row) => {
       expect(negatives.length).toBe(25);
       expect([...negatives].every((index) => labels[index] !== labels[indices[row] as number])).toBe(true);
     });
-    const single = new CRDRegularizer({ ...OPTIONS, datasetSize: 30, labels, numNegatives: 1 });
+    const single = new CrdRegularizer({ ...OPTIONS, datasetSize: 30, labels, numNegatives: 1 });
     const counts = new Map<number, number>();
     for (let round = 0; round < 4000; round++) {
       const [negatives] = single.sampleNegatives(Int32Array.of(3));
@@ -93,7 +93,7 @@ describeWithBackends('CRDRegularizer', () => {
   });
 
   it('updates the memory rows of the batch as normalise(μ·m + (1−μ)·v) and leaves the others untouched', () => {
-    const crd = new CRDRegularizer({ ...OPTIONS, momentum: 0.3 });
+    const crd = new CrdRegularizer({ ...OPTIONS, momentum: 0.3 });
     const s = randomTensor([2, 3], 5);
     const t = randomTensor([2, 4], 6);
     const indices = Int32Array.of(2, 7);
@@ -103,7 +103,7 @@ describeWithBackends('CRDRegularizer', () => {
     const vt = embeddings(crd, 'teacher', plain(t));
     crd.loss(s, t, indices).dispose();
     expect(crd.hasPendingUpdate).toBe(true);
-    expectThrowsWith(() => crd.loss(s, t, indices), 'CRDRegularizer.loss', 'updateMemory()');
+    expectThrowsWith(() => crd.loss(s, t, indices), 'CrdRegularizer.loss', 'updateMemory()');
     crd.updateMemory();
     expect(crd.hasPendingUpdate).toBe(false);
     for (const [before, after, v] of [
@@ -120,14 +120,14 @@ describeWithBackends('CRDRegularizer', () => {
         expectArraysClose(row, normalizeRow(mixed), { rtol: 1e-5 });
       });
     }
-    expectThrowsWith(() => crd.updateMemory(), 'CRDRegularizer.updateMemory', 'no pending update');
+    expectThrowsWith(() => crd.updateMemory(), 'CrdRegularizer.updateMemory', 'no pending update');
     tf.dispose([s, t]);
     crd.dispose();
   });
 
   it('accepts a sample twice in a batch: each occurrence is its own positive, the last one writes the memory', () => {
-    const crd = new CRDRegularizer({ ...OPTIONS, momentum: 0.3 });
-    const twin = new CRDRegularizer({ ...OPTIONS, momentum: 0.3 });
+    const crd = new CrdRegularizer({ ...OPTIONS, momentum: 0.3 });
+    const twin = new CrdRegularizer({ ...OPTIONS, momentum: 0.3 });
     const s = randomTensor([3, 3], 31);
     const t = randomTensor([3, 4], 32);
     // rows 0 and 2 are the same sample (dataset index 4) with different augmentations
@@ -161,7 +161,7 @@ describeWithBackends('CRDRegularizer', () => {
   it('sends gradients to both heads (finite-difference exact) and none to the memory banks', () => {
     // K = the whole pool of other classes (8 of 12), without replacement: every call draws the same set, so
     // the loss is a deterministic function of the weights
-    const crd = new CRDRegularizer({ ...OPTIONS, numNegatives: 8 });
+    const crd = new CrdRegularizer({ ...OPTIONS, numNegatives: 8 });
     const s = randomTensor([3, 3], 7);
     const t = randomTensor([3, 4], 8);
     const indices = Int32Array.of(0, 5, 10);
@@ -181,7 +181,7 @@ describeWithBackends('CRDRegularizer', () => {
   });
 
   it('round-trips weights, memories, Z and sampler state: a loaded copy continues identically', async () => {
-    const source = new CRDRegularizer(OPTIONS);
+    const source = new CrdRegularizer(OPTIONS);
     const s = randomTensor([3, 3], 9);
     const t = randomTensor([3, 4], 10);
     source.loss(s, t, Int32Array.of(0, 1, 2)).dispose();
@@ -190,21 +190,21 @@ describeWithBackends('CRDRegularizer', () => {
     const next = Int32Array.of(3, 6, 9);
     const expected = lossValue(() => source.loss(s, t, next));
     source.updateMemory();
-    const target = new CRDRegularizer({ ...OPTIONS, seed: 99 });
+    const target = new CrdRegularizer({ ...OPTIONS, seed: 99 });
     target.loadWeights(artifacts);
     expect(target.partitionConstants).toEqual(source.partitionConstants);
     expect(target.partitionConstants[0]).toBeGreaterThan(0);
     expect(lossValue(() => target.loss(s, t, next))).toBe(expected);
     target.updateMemory();
     expectSameWeights(source, target);
-    const other = new CRDRegularizer({ ...OPTIONS, embedDim: 6 });
-    expectThrowsWith(() => other.loadWeights(artifacts), 'CRDRegularizer.loadWeights', 'shape');
+    const other = new CrdRegularizer({ ...OPTIONS, embedDim: 6 });
+    expectThrowsWith(() => other.loadWeights(artifacts), 'CrdRegularizer.loadWeights', 'shape');
     tf.dispose([s, t]);
     [source, target, other].forEach((crd) => crd.dispose());
   });
 
   it('keeps the tensor count flat over minimize steps followed by memory updates', () => {
-    const crd = new CRDRegularizer(OPTIONS);
+    const crd = new CrdRegularizer(OPTIONS);
     const s = randomTensor([3, 3], 11);
     const t = randomTensor([3, 4], 12);
     const indices = Int32Array.of(1, 2, 3);
@@ -214,26 +214,26 @@ describeWithBackends('CRDRegularizer', () => {
   });
 
   it('rejects bad options, indices and inputs', () => {
-    const fn = 'CRDRegularizer';
-    expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, labels: LABELS.slice(1) }), fn, 'labels', 'datasetSize');
-    expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, labels: LABELS.map(() => 1) }), fn, 'two classes');
-    expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, labels: [...LABELS.slice(1), -1] }), fn, 'labels[11]');
-    expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, momentum: 1 }), fn, 'momentum');
-    expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, temperature: 0 }), fn, 'temperature');
-    expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, numNegatives: 0 }), fn, 'numNegatives');
+    const fn = 'CrdRegularizer';
+    expectThrowsWith(() => new CrdRegularizer({ ...OPTIONS, labels: LABELS.slice(1) }), fn, 'labels', 'datasetSize');
+    expectThrowsWith(() => new CrdRegularizer({ ...OPTIONS, labels: LABELS.map(() => 1) }), fn, 'two classes');
+    expectThrowsWith(() => new CrdRegularizer({ ...OPTIONS, labels: [...LABELS.slice(1), -1] }), fn, 'labels[11]');
+    expectThrowsWith(() => new CrdRegularizer({ ...OPTIONS, momentum: 1 }), fn, 'momentum');
+    expectThrowsWith(() => new CrdRegularizer({ ...OPTIONS, temperature: 0 }), fn, 'temperature');
+    expectThrowsWith(() => new CrdRegularizer({ ...OPTIONS, numNegatives: 0 }), fn, 'numNegatives');
     // Too large to allocate: rejected at once (before the labels are even read), with the memory it would take.
     const huge = { ...OPTIONS, embedDim: 128, datasetSize: 3e7, labels: [] };
-    expect(() => new CRDRegularizer(huge)).toThrow(
-      'CRDRegularizer: each memory bank [datasetSize 30000000, embedDim 128] would need 3.840e+9 values, 15.4 GB (30.7 GB in all); one tensor holds at most 2147483647 values (8.6 GB)',
+    expect(() => new CrdRegularizer(huge)).toThrow(
+      'CrdRegularizer: each memory bank [datasetSize 30000000, embedDim 128] would need 3.840e+9 values, 15.4 GB (30.7 GB in all); one tensor holds at most 2147483647 values (8.6 GB)',
     );
-    expectThrowsWith(() => new CRDRegularizer({ ...OPTIONS, embedDim: 128, studentDim: 2 ** 26 }), fn, 'the embedding [studentDim 67108864, embedDim 128]', '34.4 GB');
-    const crd = new CRDRegularizer(OPTIONS);
+    expectThrowsWith(() => new CrdRegularizer({ ...OPTIONS, embedDim: 128, studentDim: 2 ** 26 }), fn, 'the embedding [studentDim 67108864, embedDim 128]', '34.4 GB');
+    const crd = new CrdRegularizer(OPTIONS);
     const s = randomTensor([2, 3], 13);
     const t = randomTensor([2, 4], 14);
-    expectThrowsWith(() => crd.loss(s, t, Int32Array.of(0, 12)), 'CRDRegularizer.loss', 'indices[1] = 12', 'out of range');
-    expectThrowsWith(() => crd.loss(s, t, Int32Array.of(4)), 'CRDRegularizer.loss', 'indices');
-    expectThrowsWith(() => crd.loss(s, t, [0, 1] as never), 'CRDRegularizer.loss', 'Int32Array');
-    expectThrowsWith(() => crd.loss(t, t, Int32Array.of(0, 1)), 'CRDRegularizer.loss', 'studentVector');
+    expectThrowsWith(() => crd.loss(s, t, Int32Array.of(0, 12)), 'CrdRegularizer.loss', 'indices[1] = 12', 'out of range');
+    expectThrowsWith(() => crd.loss(s, t, Int32Array.of(4)), 'CrdRegularizer.loss', 'indices');
+    expectThrowsWith(() => crd.loss(s, t, [0, 1] as never), 'CrdRegularizer.loss', 'Int32Array');
+    expectThrowsWith(() => crd.loss(t, t, Int32Array.of(0, 1)), 'CrdRegularizer.loss', 'studentVector');
     expect(crd.hasPendingUpdate).toBe(false);
     tf.dispose([s, t]);
     crd.dispose();

@@ -6,7 +6,7 @@ import { defaultInit, dense, l2NormalizeRows } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
 
-export interface CRDRegularizerOptions {
+export interface CrdRegularizerOptions {
   /** Size D_s of the student's penultimate vector. */
   studentDim: number;
   /** Size D_t of the teacher's penultimate vector. */
@@ -62,13 +62,13 @@ const NCE_EPSILON = 1e-7;
  * gradient kernel) and memory stays O(B·N) instead of O(B·K·D).
  *
  * @example
- * const crd = new CRDRegularizer({ studentDim: 64, teacherDim: 256, datasetSize: 50000, labels, seed: 1 });
+ * const crd = new CrdRegularizer({ studentDim: 64, teacherDim: 256, datasetSize: 50000, labels, seed: 1 });
  * optimizer.minimize(() => tf.add(ce, tf.mul(0.8, crd.loss(studentVector, teacherVector, indices))), false,
  *   [...studentVariables, ...crd.trainableVariables]);
  * crd.updateMemory();
  */
-export class CRDRegularizer extends RegularizerBase {
-  private readonly config: Omit<Required<CRDRegularizerOptions>, 'labels'>;
+export class CrdRegularizer extends RegularizerBase {
+  private readonly config: Omit<Required<CrdRegularizerOptions>, 'labels'>;
   private readonly labels: Int32Array;
   /** Dataset indices sorted by class; class c occupies [classStart(c), classStart(c) + classCount(c)). */
   private readonly indicesByClass: Int32Array;
@@ -86,8 +86,8 @@ export class CRDRegularizer extends RegularizerBase {
   private readonly normalizers = new Float32Array(2);
   private pending: { indices: Int32Array; student: tf.Tensor2D; teacher: tf.Tensor2D } | undefined;
 
-  constructor(options: CRDRegularizerOptions) {
-    const fn = 'CRDRegularizer';
+  constructor(options: CrdRegularizerOptions) {
+    const fn = 'CrdRegularizer';
     assertKnownOptions(fn, options, [
       'studentDim', 'teacherDim', 'embedDim', 'datasetSize', 'labels', 'numNegatives', 'temperature', 'momentum', 'seed',
     ]);
@@ -226,7 +226,7 @@ export class CRDRegularizer extends RegularizerBase {
    *   sample (each occurrence is its own positive; the last one writes the memory row).
    */
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor, indices: Int32Array): tf.Scalar {
-    const fn = 'CRDRegularizer.loss';
+    const fn = 'CrdRegularizer.loss';
     this.assertUsable('loss');
     const s = assertInput(fn, 'studentVector', studentVector, '[B, D_s]', [this.config.studentDim]) as tf.Tensor2D;
     const t = assertInput(fn, 'teacherVector', teacherVector, '[B, D_t]', [this.config.teacherDim]) as tf.Tensor2D;
@@ -295,7 +295,7 @@ export class CRDRegularizer extends RegularizerBase {
    * rows of the batch. Call it after the optimizer step, outside any gradient closure.
    */
   updateMemory(): void {
-    const fn = 'CRDRegularizer.updateMemory';
+    const fn = 'CrdRegularizer.updateMemory';
     this.assertUsable('updateMemory');
     const pending = this.pending;
     if (pending === undefined) throw new Error(`${fn}: no pending update: call loss() first`);

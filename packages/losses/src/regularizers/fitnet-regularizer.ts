@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fitnetLoss } from '../baselines/index';
+import { fitNetLoss } from '../baselines/index';
 import { assertSameBatch } from '../validate';
 import { assertInput, assertKnownOptions } from './checks';
 import { batchNormTraining, conv1x1, conv2d, conv2dTranspose, defaultInit } from './layers';
@@ -44,7 +44,7 @@ function assertFeatureShape(fn: string, arg: string, value: unknown): FeatureSha
  * - 2·H_s = H_t: transposed conv 4×4, stride 2, padding 1;
  * - otherwise (H_s ≥ H_t, W_s ≥ W_t): conv with kernel (1 + H_s − H_t, 1 + W_s − W_t), no padding;
  *
- * each with a bias, followed by batch normalisation and ReLU, then `fitnetLoss(r(s), t)` = mean (r(s) − t)².
+ * each with a bias, followed by batch normalisation and ReLU, then `fitNetLoss(r(s), t)` = mean (r(s) − t)².
  * The batch normalisation always uses the batch's own statistics (training mode) and keeps no running
  * averages: the regressor exists only to compute the training loss.
  *
@@ -159,6 +159,6 @@ export class FitNetRegularizer extends RegularizerBase {
     const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', this.config.studentShape) as tf.Tensor4D;
     const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', this.config.teacherShape);
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
-    return tf.tidy(() => fitnetLoss(this.forward(s), t));
+    return tf.tidy(() => fitNetLoss(this.forward(s), t));
   }
 }

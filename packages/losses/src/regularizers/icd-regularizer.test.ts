@@ -12,10 +12,10 @@ import {
   weightOf,
 } from './__fixtures__/helpers';
 import { type Plain, denseJs, dot, logSumExp, mean, normalizeRow, plain, rows } from './__fixtures__/reference';
-import { ICDRegularizer } from './icd-regularizer';
+import { IcdRegularizer } from './icd-regularizer';
 
 /** CE(rows of L, diagonal) + α · mean_i KL(column-softmax_i ‖ row-softmax_i), L = κ ẑ_s ẑ_tᵀ + b, with loops. */
-function referenceIcd(icd: ICDRegularizer, student: Plain, teacher: Plain, alpha: number): number {
+function referenceIcd(icd: IcdRegularizer, student: Plain, teacher: Plain, alpha: number): number {
   const zs = rows(denseJs(student, weightOf(icd, 'embed/student/kernel'), weightOf(icd, 'embed/student/bias'))).map(normalizeRow);
   const zt = rows(denseJs(teacher, weightOf(icd, 'embed/teacher/kernel'), weightOf(icd, 'embed/teacher/bias'))).map(normalizeRow);
   const kappa = Math.min(Math.exp(weightOf(icd, 'logScale').data[0] as number), 10);
@@ -36,9 +36,9 @@ function referenceIcd(icd: ICDRegularizer, student: Plain, teacher: Plain, alpha
   return contrastive + alpha * invariance;
 }
 
-describeWithBackends('ICDRegularizer', () => {
+describeWithBackends('IcdRegularizer', () => {
   it('starts at θ = 1 (κ = e), b = 0 and equals the loop reference, also with κ clamped at 10 and a moved bias', () => {
-    const icd = new ICDRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed: 2 });
+    const icd = new IcdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed: 2 });
     expect(Array.from(weightOf(icd, 'logScale').data)).toEqual([1]);
     expect(Array.from(weightOf(icd, 'logitBias').data)).toEqual([0]);
     expectClose(scalarOf(icd.logitScale()), Math.E);
@@ -51,7 +51,7 @@ describeWithBackends('ICDRegularizer', () => {
     expectClose(scalarOf(icd.loss(student, teacher)), referenceIcd(icd, plain(student), plain(teacher), 0.5));
     tf.dispose([student, teacher]);
     icd.dispose();
-    const noInvariance = new ICDRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, alpha: 0, seed: 2 });
+    const noInvariance = new IcdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, alpha: 0, seed: 2 });
     const s = randomTensor([4, 3], 3);
     const t = randomTensor([4, 4], 4);
     expectClose(scalarOf(noInvariance.loss(s, t)), referenceIcd(noInvariance, plain(s), plain(t), 0));
@@ -60,7 +60,7 @@ describeWithBackends('ICDRegularizer', () => {
   });
 
   it('sends finite-difference-exact gradients to both heads and θ, and none to θ beyond the clamp', () => {
-    const icd = new ICDRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed: 3 });
+    const icd = new IcdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed: 3 });
     const student = randomTensor([4, 3], 5);
     const teacher = randomTensor([4, 4], 6);
     const loss = () => icd.loss(student, teacher);
@@ -80,20 +80,20 @@ describeWithBackends('ICDRegularizer', () => {
   });
 
   it('is seeded, round-trips its weights and rejects bad inputs', async () => {
-    const a = new ICDRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed: 5 });
-    const b = new ICDRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed: 5 });
-    const c = new ICDRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed: 6 });
+    const a = new IcdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed: 5 });
+    const b = new IcdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed: 5 });
+    const c = new IcdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed: 6 });
     expectSameWeights(a, b);
     expectDifferentWeights(a, c);
     const student = randomTensor([4, 3], 7);
     const teacher = randomTensor([4, 4], 8);
     await expectRoundTrip(a, c, (icd) => icd.loss(student, teacher));
     expect(a.getConfig()).toEqual({ studentDim: 3, teacherDim: 4, embedDim: 5, alpha: 0.5, seed: 5 });
-    expectThrowsWith(() => a.loss(teacher, teacher), 'ICDRegularizer.loss', 'studentVector');
+    expectThrowsWith(() => a.loss(teacher, teacher), 'IcdRegularizer.loss', 'studentVector');
     const three = randomTensor([3, 4], 9);
-    expectThrowsWith(() => a.loss(student, three), 'ICDRegularizer.loss', 'batch');
-    expectThrowsWith(() => new ICDRegularizer({ studentDim: 3, teacherDim: 4, alpha: -1 }), 'ICDRegularizer', 'alpha');
-    expectThrowsWith(() => new ICDRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 0 }), 'ICDRegularizer', 'embedDim');
+    expectThrowsWith(() => a.loss(student, three), 'IcdRegularizer.loss', 'batch');
+    expectThrowsWith(() => new IcdRegularizer({ studentDim: 3, teacherDim: 4, alpha: -1 }), 'IcdRegularizer', 'alpha');
+    expectThrowsWith(() => new IcdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 0 }), 'IcdRegularizer', 'embedDim');
     tf.dispose([student, teacher, three]);
     [a, b, c].forEach((icd) => icd.dispose());
   });

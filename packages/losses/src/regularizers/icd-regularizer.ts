@@ -6,7 +6,7 @@ import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
 
-export interface ICDRegularizerOptions {
+export interface IcdRegularizerOptions {
   /** Size D_s of the student's penultimate vector. */
   studentDim: number;
   /** Size D_t of the teacher's penultimate vector. */
@@ -36,11 +36,11 @@ const MAX_LOGIT_SCALE = 10;
  * authors' code has it (and so that saved weights match that parameterisation).
  *
  * @example
- * const icd = new ICDRegularizer({ studentDim: 64, teacherDim: 256, seed: 1 });
+ * const icd = new IcdRegularizer({ studentDim: 64, teacherDim: 256, seed: 1 });
  * const loss = icd.loss(studentVector, teacherVector);
  */
-export class ICDRegularizer extends RegularizerBase {
-  private readonly config: Required<ICDRegularizerOptions>;
+export class IcdRegularizer extends RegularizerBase {
+  private readonly config: Required<IcdRegularizerOptions>;
   private readonly studentKernel: tf.Variable;
   private readonly studentBias: tf.Variable;
   private readonly teacherKernel: tf.Variable;
@@ -48,8 +48,8 @@ export class ICDRegularizer extends RegularizerBase {
   private readonly logScale: tf.Variable;
   private readonly logitBias: tf.Variable;
 
-  constructor(options: ICDRegularizerOptions) {
-    const fn = 'ICDRegularizer';
+  constructor(options: IcdRegularizerOptions) {
+    const fn = 'IcdRegularizer';
     assertKnownOptions(fn, options, ['studentDim', 'teacherDim', 'embedDim', 'alpha', 'seed']);
     super(fn);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
@@ -82,7 +82,7 @@ export class ICDRegularizer extends RegularizerBase {
    * @param teacherVector float32 `[N, D_t]` (keep the teacher out of the gradient).
    */
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor): tf.Scalar {
-    const fn = 'ICDRegularizer.loss';
+    const fn = 'IcdRegularizer.loss';
     this.assertUsable('loss');
     const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
     const t = assertInput(fn, 'teacherVector', teacherVector, '[N, D_t]', [this.config.teacherDim]) as tf.Tensor2D;

@@ -1,10 +1,10 @@
 export { type JsonValue, type Regularizer, RegularizerBase, type RegularizerConfig, type WeightsArtifacts } from './regularizer';
-export { VIDRegularizer, type VIDRegularizerOptions } from './vid-regularizer';
-export { VIDLPRegularizer, type VIDLPRegularizerOptions } from './vid-lp-regularizer';
-export { VIDVectorRegularizer, type VIDVectorRegularizerOptions } from './vid-vector-regularizer';
-export { CRDRegularizer, type CRDRegularizerOptions } from './crd-regularizer';
-export { ICDRegularizer, type ICDRegularizerOptions } from './icd-regularizer';
-export { MIMKDRegularizer, type MIEstimator, type MIMKDRegularizerOptions } from './mimkd-regularizer';
+export { VidRegularizer, type VidRegularizerOptions } from './vid-regularizer';
+export { VidLpRegularizer, type VidLpRegularizerOptions } from './vid-lp-regularizer';
+export { VidVectorRegularizer, type VidVectorRegularizerOptions } from './vid-vector-regularizer';
+export { CrdRegularizer, type CrdRegularizerOptions } from './crd-regularizer';
+export { IcdRegularizer, type IcdRegularizerOptions } from './icd-regularizer';
+export { MimkdRegularizer, type MiEstimator, type MimkdRegularizerOptions } from './mimkd-regularizer';
 export {
   FitNetRegularizer,
   type FeatureShape,

@@ -26,16 +26,16 @@ import {
   rows,
   softplus,
 } from './__fixtures__/reference';
-import { type MIEstimator, MIMKDRegularizer } from './mimkd-regularizer';
+import { type MiEstimator, MimkdRegularizer } from './mimkd-regularizer';
 
-function mlpJs(mi: MIMKDRegularizer, prefix: string, x: Plain): Plain {
+function mlpJs(mi: MimkdRegularizer, prefix: string, x: Plain): Plain {
   const w = (name: string) => weightOf(mi, `${prefix}/${name}`);
   const hidden = map(batchNormJs(denseJs(x, w('dense1/kernel'), w('dense1/bias')), w('batchNorm/gamma'), w('batchNorm/beta')), relu);
   return add(denseJs(hidden, w('dense2/kernel'), w('dense2/bias')), denseJs(x, w('shortcut/kernel')));
 }
 
 /** The Deep InfoMax estimator for global codes g_i against codes[j][ℓ], with loops. */
-function estimateJs(global: number[][], codes: number[][][], estimator: MIEstimator): number {
+function estimateJs(global: number[][], codes: number[][][], estimator: MiEstimator): number {
   const n = global.length;
   const scores = global.map((g) => codes.map((positions) => positions.map((l) => dot(g, l))));
   if (estimator === 'jsd') {
@@ -52,7 +52,7 @@ function estimateJs(global: number[][], codes: number[][][], estimator: MIEstima
   return mean(terms);
 }
 
-function referenceMimkd(mi: MIMKDRegularizer, student: Plain, teacher: Plain, estimator: MIEstimator, localWeight = 1, globalWeight = 1): number {
+function referenceMimkd(mi: MimkdRegularizer, student: Plain, teacher: Plain, estimator: MiEstimator, localWeight = 1, globalWeight = 1): number {
   const [n, h, w, c] = teacher.shape as [number, number, number, number];
   const gs = rows(mlpJs(mi, 'global/student', student));
   const lw = (name: string) => weightOf(mi, `local/teacher/${name}`);
@@ -72,10 +72,10 @@ function referenceMimkd(mi: MIMKDRegularizer, student: Plain, teacher: Plain, es
   return localWeight * estimateJs(gs, localCodes, estimator) + globalWeight * estimateJs(gs, gt.map((g) => [g]), estimator);
 }
 
-describeWithBackends('MIMKDRegularizer', () => {
+describeWithBackends('MimkdRegularizer', () => {
   for (const estimator of ['jsd', 'infonce'] as const) {
     it(`equals the Deep InfoMax ${estimator} local + global estimate computed with loops`, () => {
-      const mi = new MIMKDRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, estimator, localWeight: 0.7, globalWeight: 1.3, seed: 4 });
+      const mi = new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, estimator, localWeight: 0.7, globalWeight: 1.3, seed: 4 });
       const student = randomTensor([3, 3], 1);
       const teacher = randomTensor([3, 2, 2, 2], 2, 0, 2);
       expectClose(scalarOf(mi.loss(student, teacher)), referenceMimkd(mi, plain(student), plain(teacher), estimator, 0.7, 1.3), { rtol: 2e-5 });
@@ -85,7 +85,7 @@ describeWithBackends('MIMKDRegularizer', () => {
   }
 
   it('initialises the shortcuts near the identity when embedDim ≥ the input size', () => {
-    const mi = new MIMKDRegularizer({ studentDim: 2, teacherChannels: 3, embedDim: 4, seed: 1 });
+    const mi = new MimkdRegularizer({ studentDim: 2, teacherChannels: 3, embedDim: 4, seed: 1 });
     const shortcut = weightOf(mi, 'global/student/shortcut/kernel').data;
     expect(shortcut[0]).toBe(1);
     expect(shortcut[5]).toBe(1);
@@ -94,7 +94,7 @@ describeWithBackends('MIMKDRegularizer', () => {
   });
 
   it('sends gradients to every encoder, equal to finite differences', () => {
-    const mi = new MIMKDRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, estimator: 'infonce', seed: 5 });
+    const mi = new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, estimator: 'infonce', seed: 5 });
     const student = randomTensor([3, 3], 3);
     const teacher = randomTensor([3, 2, 2, 2], 4);
     const loss = () => mi.loss(student, teacher);
@@ -108,21 +108,21 @@ describeWithBackends('MIMKDRegularizer', () => {
   });
 
   it('is seeded, round-trips its weights and rejects bad options and inputs', async () => {
-    const a = new MIMKDRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, seed: 8 });
-    const b = new MIMKDRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, seed: 8 });
-    const c = new MIMKDRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, seed: 9 });
+    const a = new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, seed: 8 });
+    const b = new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, seed: 8 });
+    const c = new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, seed: 9 });
     expectSameWeights(a, b);
     expectDifferentWeights(a, c);
     const student = randomTensor([3, 3], 5);
     const teacher = randomTensor([3, 2, 2, 2], 6);
     await expectRoundTrip(a, c, (mi) => mi.loss(student, teacher));
     expect(a.getConfig()).toEqual({ studentDim: 3, teacherChannels: 2, embedDim: 4, estimator: 'jsd', localWeight: 1, globalWeight: 1, seed: 8 });
-    expectThrowsWith(() => new MIMKDRegularizer({ studentDim: 3, teacherChannels: 2, estimator: 'dv' as never }), 'MIMKDRegularizer', 'estimator', "'jsd', 'infonce'");
-    expectThrowsWith(() => new MIMKDRegularizer({ studentDim: 3, teacherChannels: 2, localWeight: -1 }), 'MIMKDRegularizer', 'localWeight');
+    expectThrowsWith(() => new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, estimator: 'dv' as never }), 'MimkdRegularizer', 'estimator', "'jsd', 'infonce'");
+    expectThrowsWith(() => new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, localWeight: -1 }), 'MimkdRegularizer', 'localWeight');
     const one = randomTensor([1, 3], 7);
     const oneTeacher = randomTensor([1, 2, 2, 2], 8);
-    expectThrowsWith(() => a.loss(one, oneTeacher), 'MIMKDRegularizer.loss', 'at least 2');
-    expectThrowsWith(() => a.loss(student, student), 'MIMKDRegularizer.loss', 'teacherFeature', 'rank 4');
+    expectThrowsWith(() => a.loss(one, oneTeacher), 'MimkdRegularizer.loss', 'at least 2');
+    expectThrowsWith(() => a.loss(student, student), 'MimkdRegularizer.loss', 'teacherFeature', 'rank 4');
     tf.dispose([student, teacher, one, oneTeacher]);
     [a, b, c].forEach((mi) => mi.dispose());
   });

@@ -6,10 +6,10 @@ import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
 
 /** The mutual-information estimators of Deep InfoMax. */
-export type MIEstimator = 'jsd' | 'infonce';
-const ESTIMATORS: readonly MIEstimator[] = ['jsd', 'infonce'];
+export type MiEstimator = 'jsd' | 'infonce';
+const ESTIMATORS: readonly MiEstimator[] = ['jsd', 'infonce'];
 
-export interface MIMKDRegularizerOptions {
+export interface MimkdRegularizerOptions {
   /** Size D_s of the student's pooled penultimate vector. */
   studentDim: number;
   /** Channels C_t of the teacher feature map. */
@@ -17,7 +17,7 @@ export interface MIMKDRegularizerOptions {
   /** Size E of the space the scores are computed in. Default 128. */
   embedDim?: number;
   /** 'jsd' (Jensen–Shannon, Deep InfoMax's default) or 'infonce'. Default 'jsd'. */
-  estimator?: MIEstimator;
+  estimator?: MiEstimator;
   /** Weight of the local (student vector ↔ teacher positions) term. Default 1. */
   localWeight?: number;
   /** Weight of the global (student vector ↔ pooled teacher map) term. Default 1. */
@@ -60,11 +60,11 @@ interface MlpEncoder {
  * localWeight · local + globalWeight · global. Needs a batch of at least 2.
  *
  * @example
- * const mi = new MIMKDRegularizer({ studentDim: 64, teacherChannels: 256, embedDim: 128, estimator: 'jsd', seed: 1 });
+ * const mi = new MimkdRegularizer({ studentDim: 64, teacherChannels: 256, embedDim: 128, estimator: 'jsd', seed: 1 });
  * const loss = mi.loss(studentVector, teacherMap);
  */
-export class MIMKDRegularizer extends RegularizerBase {
-  private readonly config: Required<MIMKDRegularizerOptions>;
+export class MimkdRegularizer extends RegularizerBase {
+  private readonly config: Required<MimkdRegularizerOptions>;
   private readonly studentGlobal: MlpEncoder;
   private readonly teacherGlobal: MlpEncoder;
   private readonly teacherLocal: {
@@ -78,8 +78,8 @@ export class MIMKDRegularizer extends RegularizerBase {
     normBeta: tf.Variable;
   };
 
-  constructor(options: MIMKDRegularizerOptions) {
-    const fn = 'MIMKDRegularizer';
+  constructor(options: MimkdRegularizerOptions) {
+    const fn = 'MimkdRegularizer';
     assertKnownOptions(fn, options, ['studentDim', 'teacherChannels', 'embedDim', 'estimator', 'localWeight', 'globalWeight', 'seed']);
     super(fn);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
@@ -152,7 +152,7 @@ export class MIMKDRegularizer extends RegularizerBase {
    * @param teacherFeature float32 `[N, H, W, C_t]` (keep the teacher out of the gradient).
    */
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
-    const fn = 'MIMKDRegularizer.loss';
+    const fn = 'MimkdRegularizer.loss';
     this.assertUsable('loss');
     const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
     const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]) as tf.Tensor4D;

@@ -1,12 +1,12 @@
 import { describeWithBackends, expectThrowsWith, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
-import { VIDLPRegularizer } from './vid-lp-regularizer';
-import { VIDRegularizer } from './vid-regularizer';
+import { VidLpRegularizer } from './vid-lp-regularizer';
+import { VidRegularizer } from './vid-regularizer';
 
-describeWithBackends('RegularizerBase weights (via VIDLPRegularizer)', () => {
+describeWithBackends('RegularizerBase weights (via VidLpRegularizer)', () => {
   it('names variables uniquely per instance and saves them under instance-independent names', async () => {
-    const a = new VIDLPRegularizer({ studentDim: 2, teacherDim: 3, seed: 1 });
-    const b = new VIDLPRegularizer({ studentDim: 2, teacherDim: 3, seed: 1 });
+    const a = new VidLpRegularizer({ studentDim: 2, teacherDim: 3, seed: 1 });
+    const b = new VidLpRegularizer({ studentDim: 2, teacherDim: 3, seed: 1 });
     const namesA = a.trainableVariables.map((variable) => variable.name);
     const namesB = b.trainableVariables.map((variable) => variable.name);
     expect(namesA.every((name) => name.startsWith(`${a.name}/`))).toBe(true);
@@ -25,9 +25,9 @@ describeWithBackends('RegularizerBase weights (via VIDLPRegularizer)', () => {
   });
 
   it('rejects missing, unexpected, duplicated, mistyped, reshaped, truncated and malformed artifacts', async () => {
-    const lp = new VIDLPRegularizer({ studentDim: 2, teacherDim: 3, seed: 1 });
+    const lp = new VidLpRegularizer({ studentDim: 2, teacherDim: 3, seed: 1 });
     const { specs, data } = await lp.saveWeights();
-    const fn = 'VIDLPRegularizer.loadWeights';
+    const fn = 'VidLpRegularizer.loadWeights';
     expectThrowsWith(() => lp.loadWeights({ specs: specs.slice(0, 2), data: data.slice(0, 36) }), fn, 'missing weights: alpha');
     expectThrowsWith(() => lp.loadWeights({ specs: [...specs, { name: 'extra', shape: [1], dtype: 'float32' }], data }), fn, "unexpected weight 'extra'");
     expectThrowsWith(() => lp.loadWeights({ specs: [...specs, specs[2] as tf.io.WeightsManifestEntry], data }), fn, "'alpha' appears twice");
@@ -45,17 +45,17 @@ describeWithBackends('RegularizerBase weights (via VIDLPRegularizer)', () => {
     }
     expectThrowsWith(() => lp.loadWeights(null as never), fn, 'artifacts');
     expectThrowsWith(() => lp.loadWeights({ specs, data: new Float32Array(12) as never }), fn, 'ArrayBuffer');
-    const other = new VIDRegularizer({ studentChannels: 2, teacherChannels: 3, seed: 1 });
-    expectThrowsWith(() => other.loadWeights({ specs, data }), 'VIDRegularizer.loadWeights', "unexpected weight 'mean/kernel'");
+    const other = new VidRegularizer({ studentChannels: 2, teacherChannels: 3, seed: 1 });
+    expectThrowsWith(() => other.loadWeights({ specs, data }), 'VidRegularizer.loadWeights', "unexpected weight 'mean/kernel'");
     lp.dispose();
     other.dispose();
     expectThrowsWith(() => lp.loadWeights({ specs, data }), fn, 'disposed');
   });
 
   it('leaves the weights untouched when an artifact is rejected', async () => {
-    const lp = new VIDLPRegularizer({ studentDim: 2, teacherDim: 3, seed: 1 });
+    const lp = new VidLpRegularizer({ studentDim: 2, teacherDim: 3, seed: 1 });
     const before = lp.trainableVariables.map((variable) => Array.from(variable.dataSync()));
-    const donor = new VIDLPRegularizer({ studentDim: 2, teacherDim: 3, seed: 9 });
+    const donor = new VidLpRegularizer({ studentDim: 2, teacherDim: 3, seed: 9 });
     const { specs, data } = await donor.saveWeights();
     donor.dispose();
     expectThrowsWith(() => lp.loadWeights({ specs, data: data.slice(0, 8) }), 'truncated');

@@ -11,9 +11,9 @@ import {
   weightOf,
 } from './__fixtures__/helpers';
 import { type Plain, denseJs, plain, softplus } from './__fixtures__/reference';
-import { VIDLPRegularizer } from './vid-lp-regularizer';
+import { VidLpRegularizer } from './vid-lp-regularizer';
 
-function referenceVidLp(lp: VIDLPRegularizer, student: Plain, teacher: Plain, epsilon: number): number {
+function referenceVidLp(lp: VidLpRegularizer, student: Plain, teacher: Plain, epsilon: number): number {
   const mean = denseJs(student, weightOf(lp, 'mean/kernel'), weightOf(lp, 'mean/bias'));
   const alpha = weightOf(lp, 'alpha').data;
   let total = 0;
@@ -24,9 +24,9 @@ function referenceVidLp(lp: VIDLPRegularizer, student: Plain, teacher: Plain, ep
   return total / teacher.data.length;
 }
 
-describeWithBackends('VIDLPRegularizer', () => {
+describeWithBackends('VidLpRegularizer', () => {
   it('equals the per-unit Gaussian NLL of a linear map computed with loops, σ² starting at initialVariance', () => {
-    const lp = new VIDLPRegularizer({ studentDim: 4, teacherDim: 3, initialVariance: 2, seed: 3 });
+    const lp = new VidLpRegularizer({ studentDim: 4, teacherDim: 3, initialVariance: 2, seed: 3 });
     expectArraysClose(valuesOf(lp.variance()), [2, 2, 2]);
     const student = randomTensor([5, 4], 1);
     const logits = randomTensor([5, 3], 2, -4, 4);
@@ -36,7 +36,7 @@ describeWithBackends('VIDLPRegularizer', () => {
   });
 
   it('sends finite-difference-exact gradients to its kernel, bias and α', () => {
-    const lp = new VIDLPRegularizer({ studentDim: 3, teacherDim: 2, seed: 4 });
+    const lp = new VidLpRegularizer({ studentDim: 3, teacherDim: 2, seed: 4 });
     const student = randomTensor([4, 3], 3);
     const logits = randomTensor([4, 2], 4, -3, 3);
     const loss = () => lp.loss(student, logits);
@@ -48,19 +48,19 @@ describeWithBackends('VIDLPRegularizer', () => {
   });
 
   it('is seeded, round-trips through saveWeights/loadWeights and rejects bad inputs', async () => {
-    const a = new VIDLPRegularizer({ studentDim: 3, teacherDim: 2, seed: 8 });
-    const b = new VIDLPRegularizer({ studentDim: 3, teacherDim: 2, seed: 8 });
-    const c = new VIDLPRegularizer({ studentDim: 3, teacherDim: 2, seed: 9 });
+    const a = new VidLpRegularizer({ studentDim: 3, teacherDim: 2, seed: 8 });
+    const b = new VidLpRegularizer({ studentDim: 3, teacherDim: 2, seed: 8 });
+    const c = new VidLpRegularizer({ studentDim: 3, teacherDim: 2, seed: 9 });
     expectSameWeights(a, b);
     expectDifferentWeights(a, c);
     const student = randomTensor([4, 3], 5);
     const logits = randomTensor([4, 2], 6);
     await expectRoundTrip(a, c, (lp) => lp.loss(student, logits));
-    expectThrowsWith(() => a.loss(logits, logits), 'VIDLPRegularizer.loss', 'studentVector');
+    expectThrowsWith(() => a.loss(logits, logits), 'VidLpRegularizer.loss', 'studentVector');
     const shortBatch = randomTensor([3, 2], 7);
-    expectThrowsWith(() => a.loss(student, shortBatch), 'VIDLPRegularizer.loss', 'batch');
-    expectThrowsWith(() => new VIDLPRegularizer({ studentDim: 3, teacherDim: 2, initialVariance: 1e-6 }), 'initialVariance', 'epsilon');
-    expectThrowsWith(() => new VIDLPRegularizer(undefined as never), 'VIDLPRegularizer', 'options');
+    expectThrowsWith(() => a.loss(student, shortBatch), 'VidLpRegularizer.loss', 'batch');
+    expectThrowsWith(() => new VidLpRegularizer({ studentDim: 3, teacherDim: 2, initialVariance: 1e-6 }), 'initialVariance', 'epsilon');
+    expectThrowsWith(() => new VidLpRegularizer(undefined as never), 'VidLpRegularizer', 'options');
     expect(a.getConfig()).toEqual({ studentDim: 3, teacherDim: 2, initialVariance: 5, epsilon: 1e-5, seed: 8 });
     tf.dispose([student, logits, shortBatch]);
     [a, b, c].forEach((lp) => lp.dispose());

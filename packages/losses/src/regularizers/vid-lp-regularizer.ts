@@ -7,7 +7,7 @@ import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
 import { resolveVariance } from './vid-regularizer';
 
-export interface VIDLPRegularizerOptions {
+export interface VidLpRegularizerOptions {
   /** Size D_s of the student's penultimate vector. */
   studentDim: number;
   /** Size D_t of the teacher's logit vector (its number of classes). */
@@ -31,17 +31,17 @@ export interface VIDLPRegularizerOptions {
  * equation; the bias b, the mean reduction and σ²₀ = 5 follow RepDistiller's VID-I.
  *
  * @example
- * const vidLp = new VIDLPRegularizer({ studentDim: 64, teacherDim: 10, seed: 1 });
+ * const vidLp = new VidLpRegularizer({ studentDim: 64, teacherDim: 10, seed: 1 });
  * const loss = vidLp.loss(studentPenultimate, teacherLogits);
  */
-export class VIDLPRegularizer extends RegularizerBase {
-  private readonly config: Required<VIDLPRegularizerOptions>;
+export class VidLpRegularizer extends RegularizerBase {
+  private readonly config: Required<VidLpRegularizerOptions>;
   private readonly kernel: tf.Variable;
   private readonly bias: tf.Variable;
   private readonly alpha: tf.Variable;
 
-  constructor(options: VIDLPRegularizerOptions) {
-    const fn = 'VIDLPRegularizer';
+  constructor(options: VidLpRegularizerOptions) {
+    const fn = 'VidLpRegularizer';
     assertKnownOptions(fn, options, ['studentDim', 'teacherDim', 'initialVariance', 'epsilon', 'seed']);
     super(fn);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
@@ -70,7 +70,7 @@ export class VIDLPRegularizer extends RegularizerBase {
    * @param teacherLogits float32 `[N, D_t]` (keep the teacher out of the gradient).
    */
   loss(studentVector: tf.Tensor, teacherLogits: tf.Tensor): tf.Scalar {
-    const fn = 'VIDLPRegularizer.loss';
+    const fn = 'VidLpRegularizer.loss';
     this.assertUsable('loss');
     const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
     const t = assertInput(fn, 'teacherLogits', teacherLogits, '[N, D_t]', [this.config.teacherDim]);

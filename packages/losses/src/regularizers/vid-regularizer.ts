@@ -7,7 +7,7 @@ import { conv1x1, defaultInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
 
-export interface VIDRegularizerOptions {
+export interface VidRegularizerOptions {
   /** Channels C_s of the student feature map. */
   studentChannels: number;
   /** Channels C_t of the teacher feature map. */
@@ -55,17 +55,17 @@ export function resolveVariance(fn: string, options: { initialVariance?: number;
  * the regressor). The weights use PyTorch's default initialisation from `seed`.
  *
  * @example
- * const vid = new VIDRegularizer({ studentChannels: 32, teacherChannels: 64, seed: 1 });
+ * const vid = new VidRegularizer({ studentChannels: 32, teacherChannels: 64, seed: 1 });
  * optimizer.minimize(() => tf.add(ce(student(x)), vid.loss(studentFeature(x), teacherFeature)), false,
  *   [...studentVariables, ...vid.trainableVariables]);
  */
-export class VIDRegularizer extends RegularizerBase {
-  private readonly config: Required<VIDRegularizerOptions>;
+export class VidRegularizer extends RegularizerBase {
+  private readonly config: Required<VidRegularizerOptions>;
   private readonly kernels: tf.Variable[];
   private readonly alpha: tf.Variable;
 
-  constructor(options: VIDRegularizerOptions) {
-    const fn = 'VIDRegularizer';
+  constructor(options: VidRegularizerOptions) {
+    const fn = 'VidRegularizer';
     assertKnownOptions(fn, options, ['studentChannels', 'teacherChannels', 'hiddenChannels', 'initialVariance', 'epsilon', 'seed']);
     super(fn);
     const studentChannels = assertSize(fn, 'studentChannels', options.studentChannels);
@@ -107,7 +107,7 @@ export class VIDRegularizer extends RegularizerBase {
    * @param teacherFeature float32 `[N, H_t, W_t, C_t]` (keep the teacher out of the gradient).
    */
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
-    const fn = 'VIDRegularizer.loss';
+    const fn = 'VidRegularizer.loss';
     this.assertUsable('loss');
     const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', [undefined, undefined, this.config.studentChannels]);
     const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]);

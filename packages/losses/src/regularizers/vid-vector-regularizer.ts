@@ -7,7 +7,7 @@ import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
 import { resolveVariance } from './vid-regularizer';
 
-export interface VIDVectorRegularizerOptions {
+export interface VidVectorRegularizerOptions {
   /** Size D_s of the student's hidden vector (an MLP layer). */
   studentDim: number;
   /** `[H, W, C_t]` of the teacher's feature map. */
@@ -34,17 +34,17 @@ export interface VIDVectorRegularizerOptions {
  * initialisation (uniform ±1/√D_s) from `seed`. W has D_s·H·W·C_t entries: pick a teacher map of moderate size.
  *
  * @example
- * const vid = new VIDVectorRegularizer({ studentDim: 256, teacherShape: [8, 8, 64], seed: 1 });
+ * const vid = new VidVectorRegularizer({ studentDim: 256, teacherShape: [8, 8, 64], seed: 1 });
  * const loss = vid.loss(studentHidden, teacherMap); // [N, 256], [N, 8, 8, 64]
  */
-export class VIDVectorRegularizer extends RegularizerBase {
-  private readonly config: Required<VIDVectorRegularizerOptions>;
+export class VidVectorRegularizer extends RegularizerBase {
+  private readonly config: Required<VidVectorRegularizerOptions>;
   private readonly kernel: tf.Variable;
   private readonly bias: tf.Variable;
   private readonly alpha: tf.Variable;
 
-  constructor(options: VIDVectorRegularizerOptions) {
-    const fn = 'VIDVectorRegularizer';
+  constructor(options: VidVectorRegularizerOptions) {
+    const fn = 'VidVectorRegularizer';
     assertKnownOptions(fn, options, ['studentDim', 'teacherShape', 'initialVariance', 'epsilon', 'seed']);
     super(fn);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
@@ -87,7 +87,7 @@ export class VIDVectorRegularizer extends RegularizerBase {
    * @param teacherFeature float32 `[N, H, W, C_t]` (keep the teacher out of the gradient).
    */
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
-    const fn = 'VIDVectorRegularizer.loss';
+    const fn = 'VidVectorRegularizer.loss';
     this.assertUsable('loss');
     const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
     const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [...this.config.teacherShape]);

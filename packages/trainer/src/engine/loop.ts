@@ -74,7 +74,7 @@ export interface LoopSettings {
   progress: ProgressReporter | undefined;
 }
 
-/** One training job as the loop sees it (built by trainTeacher, fineTuneTeacherMCMI, distillStudent). */
+/** One training job as the loop sees it (built by trainTeacher, fineTuneTeacherMcmi, distillStudent). */
 export interface TrainingTask {
   /** Public function name used in messages. */
   functionName: string;
@@ -96,7 +96,7 @@ export interface TrainingTask {
   /** Runs after the optimiser update (e.g. memory-bank updates). */
   afterStep?(batch: Batch, prepared: tf.TensorContainer): void;
   /** Runs when a step fails before its update (drops pending memory updates). */
-  abortStep?(): void;
+  discardPendingUpdate?(): void;
   /**
    * Tensors to checkpoint besides the optimiser slots (model and head variables, memory banks); the loop
    * disposes `temporaries` after writing.
@@ -493,7 +493,7 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
     task.afterStep?.(batch, prepared);
     return values.slice();
   } catch (error) {
-    task.abortStep?.();
+    task.discardPendingUpdate?.();
     releaseGradientTape();
     throw error;
   } finally {

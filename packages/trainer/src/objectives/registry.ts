@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   CorrelationCongruenceRegularizer,
-  CRDRegularizer,
+  CrdRegularizer,
   FactorTransferRegularizer,
   FitNetRegularizer,
-  ICDRegularizer,
-  MIMKDRegularizer,
-  VIDLPRegularizer,
-  VIDRegularizer,
-  VIDVectorRegularizer,
+  IcdRegularizer,
+  MimkdRegularizer,
+  VidLpRegularizer,
+  VidRegularizer,
+  VidVectorRegularizer,
   abLoss,
   attentionTransferLoss,
   crossEntropy,
@@ -270,17 +270,17 @@ const definitions: MethodDefinition[] = [
       const t = selectFeatureIndices(context.where, 'teacher', context.teacher, 'stages');
       assertSameCount(context.where, s, t, 'stage feature maps');
       // A non-spatial student (an MLP's [N, D] hidden vectors) gets VID's CNN → MLP head: a linear map from the
-      // vector onto the whole teacher map, one variance per teacher channel (VIDVectorRegularizer).
+      // vector onto the whole teacher map, one variance per teacher channel (VidVectorRegularizer).
       const vectorIndex = s.find((index) => context.student.features[index]!.length === 2);
       if (vectorIndex !== undefined && (options as { hiddenChannels?: unknown }).hiddenChannels !== undefined) {
         throw new Error(`${context.where}: hiddenChannels applies to conv students; student.features[${vectorIndex}] is a vector [${context.student.features[vectorIndex]!.join(',')}]`);
       }
-      const heads: Array<VIDRegularizer | VIDVectorRegularizer> = s.map((studentIndex, position) => {
+      const heads: Array<VidRegularizer | VidVectorRegularizer> = s.map((studentIndex, position) => {
         const studentShape = context.student.features[studentIndex]!;
         const teacherShape = context.teacher.features[t[position]!]!;
         if (studentShape.length === 2) {
           return buildHead(context.where, () =>
-            new VIDVectorRegularizer({
+            new VidVectorRegularizer({
               ...(options as object),
               studentDim: channelsOf(studentShape),
               teacherShape: teacherShape.slice(1) as [number, number, number],
@@ -289,7 +289,7 @@ const definitions: MethodDefinition[] = [
           );
         }
         return buildHead(context.where, () =>
-          new VIDRegularizer({
+          new VidRegularizer({
             ...(options as object),
             studentChannels: channelsOf(studentShape),
             teacherChannels: channelsOf(teacherShape),
@@ -315,7 +315,7 @@ const definitions: MethodDefinition[] = [
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
       const head = buildHead(context.where, () =>
-        new VIDLPRegularizer({
+        new VidLpRegularizer({
           ...(options as object),
           studentDim: channelsOf(context.student.features[s]!),
           teacherDim: context.numClasses,
@@ -360,7 +360,7 @@ const definitions: MethodDefinition[] = [
       const datasetSize = context.trainIndices.length;
       const numNegatives = Math.min((options.numNegatives as number | undefined) ?? 16384, Math.max(datasetSize - 1, 1));
       const head = buildHead(context.where, () =>
-        new CRDRegularizer({
+        new CrdRegularizer({
           ...(options as object),
           numNegatives,
           studentDim: channelsOf(context.student.features[s]!),
@@ -382,7 +382,7 @@ const definitions: MethodDefinition[] = [
           return head.loss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor, rows);
         },
         afterStep: () => head.updateMemory(),
-        discardStep: () => {
+        discardPendingUpdate: () => {
           if (head.hasPendingUpdate) head.discardPendingUpdate();
         },
       };
@@ -397,7 +397,7 @@ const definitions: MethodDefinition[] = [
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
       const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'pooled') as [number];
       const head = buildHead(context.where, () =>
-        new ICDRegularizer({
+        new IcdRegularizer({
           ...(options as object),
           studentDim: channelsOf(context.student.features[s]!),
           teacherDim: channelsOf(context.teacher.features[t]!),
@@ -416,7 +416,7 @@ const definitions: MethodDefinition[] = [
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
       const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'lastMap') as [number];
       const head = buildHead(context.where, () =>
-        new MIMKDRegularizer({
+        new MimkdRegularizer({
           ...(options as object),
           studentDim: channelsOf(context.student.features[s]!),
           teacherChannels: channelsOf(context.teacher.features[t]!),

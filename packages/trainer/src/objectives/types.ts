@@ -52,7 +52,7 @@ export interface MethodInstance {
   /** After the optimiser update (CRD's memory update). */
   afterStep?(): void;
   /** After a failed step, to drop pending state (CRD's pending memory update). */
-  discardStep?(): void;
+  discardPendingUpdate?(): void;
   preStage?: PreStage;
 }
 

@@ -27,7 +27,7 @@ export {
   type ColorMapName,
 } from './render/colormap';
 export { camOverlay, overlayImages, type CamOverlayOptions, type OverlayOptions } from './render/overlay';
-export { crc32, decodePng, encodePng } from './render/png';
+export { decodePng, encodePng } from './render/png';
 export {
   drawText,
   fontCharacters,

@@ -55,6 +55,7 @@ describeWithBackends('argument checks', () => {
     expect(messageOf(() => assertNumber('f', 'x', 1, { min: 2 }))).toBe('f: x must be >= 2, got 1');
     expect(messageOf(() => assertNumber('f', 'x', 4, { max: 3 }))).toBe('f: x must be <= 3, got 4');
     expect(messageOf(() => assertInteger('f', 'x', 0.5))).toBe('f: x must be an integer, got 0.5');
+    expect(messageOf(() => assertInteger('f', 'x', '2'))).toBe("f: x must be an integer, got '2' (a string)");
     expect(messageOf(() => assertBoolean('f', 'x', 'yes'))).toBe("f: x must be a boolean, got 'yes' (a string)");
     expect(messageOf(() => assertObject('f', 'x', null))).toBe('f: x must be an object, got null');
     expect(messageOf(() => assertObject('f', 'x', []))).toBe('f: x must be an object, got an array');

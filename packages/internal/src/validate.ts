@@ -53,7 +53,7 @@ export function assertNumber(fn: string, arg: string, value: unknown, constraint
   const fail = (expectation: string): never => {
     throw new Error(`${fn}: ${arg} must be ${expectation}, got ${describeValue(value)}`);
   };
-  if (typeof value !== 'number' || !Number.isFinite(value)) return fail('a finite number');
+  if (typeof value !== 'number' || !Number.isFinite(value)) return fail(constraints.integer === true ? 'an integer' : 'a finite number');
   if (constraints.integer === true && !Number.isSafeInteger(value)) fail('an integer');
   if (constraints.positive === true && !(value > 0)) fail('> 0');
   if (constraints.nonNegative === true && !(value >= 0)) fail('>= 0');

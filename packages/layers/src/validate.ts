@@ -1,15 +1,8 @@
 /** Option checks shared by the adapters: every message starts with the public function's name. */
 import type * as tf from '@tensorflow/tfjs-core';
-import { assertKnownOptions } from '@kd/internal';
+import { assertKnownOptions, describeValue } from '@kd/internal';
 
-/** A short description of a value for error messages. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `'${value}' (a string)`;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return typeof value;
-}
+export { describeValue } from '@kd/internal';
 
 /** Checks `options` is an object with only `known` keys (`fn: unknown option 'x', did you mean 'y'?`). */
 export function assertOptions(fn: string, value: unknown, known: readonly string[]): Record<string, unknown> {

@@ -3,6 +3,9 @@
  * the public function's name and names the offending argument.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertTensor } from '@kd/internal';
+
+export { assertInteger, assertTensor } from '@kd/internal';
 
 export interface ValidationConfig {
   /**
@@ -32,23 +35,6 @@ export function configureValidation(options: Partial<ValidationConfig>): void {
 /** The current validation settings (a copy). */
 export function getValidationConfig(): ValidationConfig {
   return { ...validationConfig };
-}
-
-/** Throws unless `value` is a live tf.Tensor. */
-export function assertTensor(fn: string, arg: string, value: unknown): asserts value is tf.Tensor {
-  if (!(value instanceof tf.Tensor)) {
-    throw new Error(`${fn}: ${arg} must be a tf.Tensor, got ${value === null ? 'null' : typeof value}`);
-  }
-  if (value.isDisposed) throw new Error(`${fn}: ${arg} has been disposed`);
-}
-
-/** Throws unless `value` is a finite number meeting the constraints. */
-export function assertInteger(fn: string, arg: string, value: unknown, { min }: { min?: number } = {}): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new Error(`${fn}: ${arg} must be an integer, got ${typeof value === 'number' ? value : typeof value}`);
-  }
-  if (min !== undefined && value < min) throw new Error(`${fn}: ${arg} must be >= ${min}, got ${value}`);
-  return value;
 }
 
 /** Throws unless `images` is a float32 `[N, H, W, channels]` tensor with N ≥ 1. */

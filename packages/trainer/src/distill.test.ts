@@ -235,7 +235,7 @@ describeWithBackends('distillStudent', () => {
       const result = await distillStudent({ student, teacher, data: { train }, objectives, epochs: 1, seed: 2 ** 32 - 1, measureTeacherCmi: false, ...quiet });
       expect(Object.keys(result.last.train.losses)).toEqual(['total', 'ce', 'vid', 'cc']);
       await expect(distillStudent({ student, teacher, data: { train }, objectives, epochs: 1, seed: 2 ** 32, ...quiet })).rejects.toThrow(
-        'distillStudent: seed must be <= 4294967295, got 4294967296',
+        'distillStudent: seed must be an integer in [0, 2^32), got 4294967296',
       );
     } finally {
       student.dispose();

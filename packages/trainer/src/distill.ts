@@ -4,7 +4,6 @@ import type { KdModel, ModelOutput } from '@kd/models';
 import type { Batch } from './data';
 import { measureClassConditionalStatistics } from './eval/cmi';
 import { evaluateModel } from './eval/evaluate';
-import { assertGradientsRegistered } from './engine/gradients';
 import { runTraining, type LoopSettings, type TrainingResult, type TrainingTask } from './engine/loop';
 import { collectModel, describeModel, hashVariables, restoreModel } from './engine/model-state';
 import { COMMON_KEYS, assertModel, assertModelFitsData, defaultLearningRate, deriveSeed, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
@@ -12,7 +11,7 @@ import type { JsonValue } from './io/checkpoint';
 import { prefixedStore } from './io/store';
 import { METHODS, METHOD_NAMES, referenceObjectives } from './objectives/registry';
 import type { MethodInstance, ObjectiveSpec, OutputShapes } from './objectives/types';
-import { assertKnownOptions } from '@kd/internal';
+import { assertGradientsRegistered, assertKnownOptions } from '@kd/internal';
 import { assertBoolean, assertNumber, assertObject, describeValue } from './validate';
 
 /** Options of {@link distillStudent}. */

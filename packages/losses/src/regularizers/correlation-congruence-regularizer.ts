@@ -3,8 +3,8 @@ import { correlationCongruenceLoss } from '../baselines/index';
 import { assertSameBatch } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface CorrelationCongruenceRegularizerOptions {
   /** Size D_s of the student's penultimate vector. */
@@ -13,7 +13,7 @@ export interface CorrelationCongruenceRegularizerOptions {
   teacherDim: number;
   /** Size of both embeddings. Default 128. */
   embedDim?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -41,7 +41,7 @@ export class CorrelationCongruenceRegularizer extends RegularizerBase {
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
     const teacherDim = assertSize(fn, 'teacherDim', options.teacherDim);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherDim, embedDim, seed };
     const random = new SeededRandom(seed);
     this.studentKernel = this.addVariable('embed/student/kernel', defaultInit(random, studentDim * embedDim, studentDim), [studentDim, embedDim]);

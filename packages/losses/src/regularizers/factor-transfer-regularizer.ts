@@ -3,8 +3,8 @@ import { factorTransferLoss } from '../baselines/index';
 import { assertNumber, assertSameBatch } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { batchNormTraining, conv2d, conv2dTranspose, defaultInit, stopGradient } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface FactorTransferRegularizerOptions {
   /** Channels C_s of the student map (RepDistiller: the last conv map, `feat[-2]`). */
@@ -13,7 +13,7 @@ export interface FactorTransferRegularizerOptions {
   teacherChannels: number;
   /** Factor rate k: factors have ⌊k·C_t⌋ channels. Default 0.5. */
   rate?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -60,7 +60,7 @@ export class FactorTransferRegularizer extends RegularizerBase {
     const rate = assertNumber(fn, 'rate', options.rate ?? 0.5, { positive: true });
     const factorChannels = Math.floor(teacherChannels * rate);
     if (factorChannels < 1) throw new Error(`${fn}: rate ${rate} × teacherChannels ${teacherChannels} leaves no factor channel`);
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentChannels, teacherChannels, rate, seed };
     this.factorChannels = factorChannels;
 

@@ -3,8 +3,8 @@ import { icdLoss } from '../info/index';
 import { assertNumber, assertSameBatch } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface IcdRegularizerOptions {
   /** Size D_s of the student's penultimate vector. */
@@ -15,7 +15,7 @@ export interface IcdRegularizerOptions {
   embedDim?: number;
   /** Weight α of the invariance term. Default 0.5. */
   alpha?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -56,7 +56,7 @@ export class IcdRegularizer extends RegularizerBase {
     const teacherDim = assertSize(fn, 'teacherDim', options.teacherDim);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
     const alpha = assertNumber(fn, 'alpha', options.alpha ?? 0.5, { nonNegative: true });
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherDim, embedDim, alpha, seed };
 
     const random = new SeededRandom(seed);

@@ -3,9 +3,9 @@ import { vidLoss } from '../info/index';
 import { assertSameBatch } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig } from './regularizer';
 import { resolveVariance } from './vid-regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface VidVectorRegularizerOptions {
   /** Size D_s of the student's hidden vector (an MLP layer). */
@@ -16,7 +16,7 @@ export interface VidVectorRegularizerOptions {
   initialVariance?: number;
   /** ε in σ²_c = softplus(α_c) + ε. Default 1e-5. */
   epsilon?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -54,7 +54,7 @@ export class VidVectorRegularizer extends RegularizerBase {
     }
     const teacherShape = shape.map((size, index) => assertSize(fn, `teacherShape[${index}]`, size)) as [number, number, number];
     const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherShape, initialVariance, epsilon, seed };
 
     const [height, width, channels] = teacherShape;

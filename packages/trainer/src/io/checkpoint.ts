@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { crc32 } from './checksum';
 import type { RunStore } from './store';
-import { assertKnownOptions } from '@kd/internal';
+import { assertKnownOptions, crc32 } from '@kd/internal';
 
 /** JSON-serialisable value kept in a checkpoint manifest. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -1,8 +1,8 @@
 import { decodePng } from '@kd/cam';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../io/checksum';
 import { renderTrainingCurves } from './curves';
 import { formatProgressLine } from './progress';
+import { crc32 } from '@kd/internal';
 
 describe('crc32', () => {
   it('matches the standard check value', () => {

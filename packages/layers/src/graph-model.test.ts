@@ -85,7 +85,8 @@ describeWithBackends('fromGraphModel', () => {
     expectThrowsWith(() => model.apply(images, { training: false, featureHook: (_, feature) => feature }), 'featureHook is not supported');
     // The image scan is per call: on by default, skipped with checkValues: false.
     const nan = tf.fill([1, 8, 8, 1], Number.NaN) as tf.Tensor4D;
-    expectThrowsWith(() => model.apply(nan, { training: false }), "fromGraphModel('graph-model').apply", 'images contains NaN');
+    const applyFn = "fromGraphModel('graph-model').apply";
+    expectThrowsWith(() => model.apply(nan, { training: false }), applyFn, 'images contains NaN');
     const output = model.apply(nan, { training: false, checkValues: false });
     expect(Array.from(output.logits.dataSync()).every(Number.isNaN)).toBe(true);
     tf.dispose([nan, output as unknown as tf.TensorContainer]);

@@ -174,10 +174,17 @@ const [t1, t2, t3] = teacher.maps as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
 const variants: Variant[] = [
   { name: 'plain step (CE only)' },
   { name: 'kdLoss', extra: (o) => kdLoss(o.logits, teacher.logits, checks) },
-  { name: 'conditionalMutualInformation (fixed centroids)', extra: (o) => conditionalMutualInformation(o.logits, labels, { numClasses: CLASSES, centroids: fixedCentroids, ...checks }) },
+  {
+    name: 'conditionalMutualInformation (fixed centroids)',
+    extra: (o) =>
+      conditionalMutualInformation(o.logits, labels, { numClasses: CLASSES, centroids: fixedCentroids, ...checks }),
+  },
   { name: 'mcmiLoss (batch centroids)', extra: (o) => mcmiLoss(o.logits, labels, { numClasses: CLASSES, ...checks }) },
   { name: 'dkdLoss', extra: (o) => dkdLoss(o.logits, teacher.logits, labels, checks) },
-  { name: 'infoNceLoss (64-d vectors)', extra: (o) => infoNceLoss(o.vector, tf.slice(teacher.vector, [0, 0], [BATCH, 64]), checks) },
+  {
+    name: 'infoNceLoss (64-d vectors)',
+    extra: (o) => infoNceLoss(o.vector, tf.slice(teacher.vector, [0, 0], [BATCH, 64]), checks),
+  },
   { name: 'attentionTransferLoss (3 stages)', extra: (o) => attentionTransferLoss(o.maps, [t1, t2, t3], checks) },
   { name: 'similarityPreservingLoss', extra: (o) => similarityPreservingLoss(o.maps[2] as tf.Tensor, t3, checks) },
   { name: 'rkdLoss', extra: (o) => rkdLoss(o.vector, teacher.vector, checks) },

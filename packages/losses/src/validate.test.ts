@@ -54,31 +54,51 @@ type Check = ValueCheckOption['checkValues'];
 const CASES: Array<{ fn: string; arg: string; call: (inputs: Inputs, checkValues: Check) => tf.Tensor }> = [
   { fn: 'kdLoss', arg: 'studentLogits', call: (x, checkValues) => kdLoss(x.matrix, x.cleanMatrix, { checkValues }) },
   { fn: 'crossEntropy', arg: 'logits', call: (x, checkValues) => crossEntropy(x.matrix, x.labels, { checkValues }) },
-  { fn: 'classCentroids', arg: 'logits', call: (x, checkValues) => classCentroids(x.matrix, x.labels, 3, { checkValues }) },
+  {
+    fn: 'classCentroids',
+    arg: 'logits',
+    call: (x, checkValues) => classCentroids(x.matrix, x.labels, 3, { checkValues }),
+  },
   {
     fn: 'conditionalMutualInformation',
     arg: 'logits',
     call: (x, checkValues) => conditionalMutualInformation(x.matrix, x.labels, { numClasses: 3, checkValues }),
   },
-  { fn: 'mcmiLoss', arg: 'logits', call: (x, checkValues) => mcmiLoss(x.matrix, x.labels, { numClasses: 3, checkValues }) },
+  {
+    fn: 'mcmiLoss',
+    arg: 'logits',
+    call: (x, checkValues) => mcmiLoss(x.matrix, x.labels, { numClasses: 3, checkValues }),
+  },
   {
     fn: 'vidLoss',
     arg: 'target',
     call: (x, checkValues) => tf.tidy(() => vidLoss(x.matrix, x.cleanMatrix, tf.zeros([3]), { checkValues })),
   },
-  { fn: 'infoNceLoss', arg: 'anchors', call: (x, checkValues) => infoNceLoss(x.matrix, x.cleanMatrix, { checkValues }) },
+  {
+    fn: 'infoNceLoss',
+    arg: 'anchors',
+    call: (x, checkValues) => infoNceLoss(x.matrix, x.cleanMatrix, { checkValues }),
+  },
   {
     fn: 'icdLoss',
     arg: 'studentEmbeddings',
     call: (x, checkValues) => icdLoss(x.matrix, x.cleanMatrix, { logitScale: 2, checkValues }),
   },
-  { fn: 'dkdLoss', arg: 'studentLogits', call: (x, checkValues) => dkdLoss(x.matrix, x.cleanMatrix, x.labels, { checkValues }) },
+  {
+    fn: 'dkdLoss',
+    arg: 'studentLogits',
+    call: (x, checkValues) => dkdLoss(x.matrix, x.cleanMatrix, x.labels, { checkValues }),
+  },
   {
     fn: 'attentionTransferLoss',
     arg: 'studentFeature',
     call: (x, checkValues) => attentionTransferLoss(x.map, x.cleanMap, { checkValues }),
   },
-  { fn: 'fitNetLoss', arg: 'regressedStudent', call: (x, checkValues) => fitNetLoss(x.map, x.cleanMap, { checkValues }) },
+  {
+    fn: 'fitNetLoss',
+    arg: 'regressedStudent',
+    call: (x, checkValues) => fitNetLoss(x.map, x.cleanMap, { checkValues }),
+  },
   {
     fn: 'similarityPreservingLoss',
     arg: 'studentFeature',
@@ -89,8 +109,16 @@ const CASES: Array<{ fn: string; arg: string; call: (inputs: Inputs, checkValues
     arg: 'studentEmbedding',
     call: (x, checkValues) => correlationCongruenceLoss(x.matrix, x.cleanMatrix, { checkValues }),
   },
-  { fn: 'rkdLoss', arg: 'studentEmbedding', call: (x, checkValues) => rkdLoss(x.matrix, x.cleanMatrix, { checkValues }) },
-  { fn: 'pktLoss', arg: 'studentEmbedding', call: (x, checkValues) => pktLoss(x.matrix, x.cleanMatrix, { checkValues }) },
+  {
+    fn: 'rkdLoss',
+    arg: 'studentEmbedding',
+    call: (x, checkValues) => rkdLoss(x.matrix, x.cleanMatrix, { checkValues }),
+  },
+  {
+    fn: 'pktLoss',
+    arg: 'studentEmbedding',
+    call: (x, checkValues) => pktLoss(x.matrix, x.cleanMatrix, { checkValues }),
+  },
   { fn: 'nstLoss', arg: 'studentFeature', call: (x, checkValues) => nstLoss(x.map, x.cleanMap, { checkValues }) },
   { fn: 'abLoss', arg: 'studentPreact', call: (x, checkValues) => abLoss(x.map, x.cleanMap, { checkValues }) },
   {
@@ -314,7 +342,9 @@ describeWithBackends('value checks', () => {
         expect(() => call(inputs, 'lazy' as never)).toThrow(
           `${owner}: checkValues must be true, false, 'auto' or 'deferred', got "lazy"`,
         );
-        expect(() => call(inputs, 1 as never)).toThrow(`: checkValues must be true, false, 'auto' or 'deferred', got 1`);
+        expect(() => call(inputs, 1 as never)).toThrow(
+          `${owner}: checkValues must be true, false, 'auto' or 'deferred', got 1`,
+        );
       } finally {
         disposeInputs(inputs);
       }
@@ -434,7 +464,7 @@ describeWithBackends('value checks', () => {
     await expect(flushValueChecks()).resolves.toBeUndefined();
   });
 
-  it('deferred: a failure found after the call is thrown by the next checked call, not by an unchecked one', async () => {
+  it('deferred: a failure is thrown by the next checked call, not by an unchecked one', async () => {
     const logits = tf.tensor2d([[2, 1, 0], [0, 1, 2]]);
     const badLabels = tf.tensor1d([0, 3], 'int32');
     const goodLabels = tf.tensor1d([0, 2], 'int32');

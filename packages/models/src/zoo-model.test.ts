@@ -109,7 +109,9 @@ describeWithBackends('zoo models', () => {
         values[values.length - 1] = bad;
         const images = tf.tensor4d(values, [2, 8, 8, 3]);
         for (const training of [false, true]) {
-          const message = `resnet8.apply: images contains ${named}; images must be finite (apply's checkValues: false skips this scan)`;
+          const message =
+            `resnet8.apply: images contains ${named}; images must be finite ` +
+            "(apply's checkValues: false skips this scan)";
           expect(() => model.apply(images, { training })).toThrow(message);
           expect(() => model.apply(images, { training, checkValues: true })).toThrow(message);
         }

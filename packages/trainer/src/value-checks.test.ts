@@ -62,7 +62,7 @@ function recording(model: KdModel): { model: KdModel; calls: ApplyOptions[] } {
 }
 
 describeWithBackends('value checks are per call: a training run leaves the user\'s calls checked', () => {
-  it('trainTeacher: during a run (in onStepEnd) and after it, the user\'s kdLoss, regularizer and apply still throw', async () => {
+  it("trainTeacher: during a run (onStepEnd) and after it, the user's own checked calls still throw", async () => {
     const model = tinyModel({ seed: 1 });
     const during: Array<Array<string | undefined>> = [];
     try {
@@ -85,7 +85,7 @@ describeWithBackends('value checks are per call: a training run leaves the user\
     userCallsThrow().forEach((message, index) => expect(message).toContain(EXPECTED[index]));
   });
 
-  it('distillStudent passes checkValues: false on its own applies only, and the user\'s calls still throw', async () => {
+  it("distillStudent passes checkValues: false on its own applies only; the user's calls still throw", async () => {
     const student = recording(tinyModel({ seed: 2 }));
     const teacher = recording(tinyModel({ seed: 3, width: 8 }));
     const during: Array<Array<string | undefined>> = [];
@@ -171,7 +171,9 @@ describeWithBackends('value checks are per call: a training run leaves the user\
       second.dispose();
     }
     expect(duringSecondAfterFirst.length).toBeGreaterThan(0);
-    for (const messages of duringSecondAfterFirst) messages.forEach((message, index) => expect(message).toContain(EXPECTED[index]));
+    for (const messages of duringSecondAfterFirst) {
+      messages.forEach((message, index) => expect(message).toContain(EXPECTED[index]));
+    }
     userCallsThrow().forEach((message, index) => expect(message).toContain(EXPECTED[index]));
   });
 

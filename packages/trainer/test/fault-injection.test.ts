@@ -52,7 +52,7 @@ const SEQUENCE: KillPoint[] = [
 
 const FINAL_FILES = ['checkpoint-4.bin', 'checkpoint.json', 'curves.png', 'metrics.jsonl', 'run.json'];
 
-describe('fault injection: SIGKILL at every point of a run, then resume', () => {
+describeWithBackends('fault injection: SIGKILL at every point of a run, then resume', () => {
   it(`survives ${SEQUENCE.length} kills with the uninterrupted run's weights, every epoch logged once and no stray file`, async () => {
     expect(new Set(SEQUENCE)).toEqual(new Set(Object.keys(KILL_POINTS)));
     expect(EPOCHS).toBe(4);

@@ -1,4 +1,5 @@
 import { zlibSync } from 'fflate';
+import { describeWithBackends } from '@kd/test-utils';
 import { describe, expect, it } from 'vitest';
 import { uniform } from '../../test/reference';
 import type { RasterImage } from './image';
@@ -24,7 +25,7 @@ function handMadePng(width: number, height: number, colorType: number, filteredR
   return new Uint8Array(bytes);
 }
 
-describe('PNG', () => {
+describeWithBackends('PNG', () => {
   it('crc32 of "123456789" is the standard check value 0xCBF43926', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);

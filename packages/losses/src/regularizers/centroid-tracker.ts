@@ -67,6 +67,7 @@ export class CentroidTracker extends RegularizerBase {
     this.config = { numClasses, mode, momentum };
     this.sums = new Float64Array(numClasses * numClasses);
     this.counts = new Float64Array(numClasses);
+    this.markBuilt();
     this.addState('sums', {
       shape: [numClasses, numClasses],
       dtype: 'float32',

@@ -19,6 +19,11 @@ export function optionalSize(fn: string, arg: string, value: unknown): number | 
   return value === undefined ? undefined : assertSize(fn, arg, value);
 }
 
+/** The trailing sizes of an NHWC map for `assertInput` / `assertShape`: only C fixed (or nothing). */
+export function nhwc(channels?: number): Array<number | undefined> {
+  return [undefined, undefined, channels];
+}
+
 /** The options every regularizer accepts besides its own (see `RegularizerOptions`). */
 export const REGULARIZER_OPTION_KEYS = ['warnIfUntrained'] as const;
 
@@ -39,7 +44,9 @@ export function assertShape(
   }
   trailing.forEach((size, index) => {
     if (size !== undefined && shape[index + 1] !== size) {
-      throw new Error(`${fn}: ${arg} must have shape ${layout} with ${axisName(layout, index + 1)} = ${size}${origin}, got [${shape.join(',')}]`);
+      const axis = axisName(layout, index + 1);
+      const got = `got [${shape.join(',')}]`;
+      throw new Error(`${fn}: ${arg} must have shape ${layout} with ${axis} = ${size}${origin}, ${got}`);
     }
   });
 }

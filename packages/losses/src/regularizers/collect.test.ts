@@ -21,7 +21,8 @@ describeWithBackends('collectTrainableVariables', () => {
     const cc = new CorrelationCongruenceRegularizer({ studentDim: 2, teacherDim: 3, embedDim: 4, seed: 1 });
     const ft = new FactorTransferRegularizer({ studentChannels: 2, teacherChannels: 2, seed: 1 });
     const tracker = new CentroidTracker({ numClasses: 3 });
-    const collected = collectTrainableVariables({ model, variables: [c, a], regularizers: [vid, cc, vid, ft, tracker] });
+    const regularizers = [vid, cc, vid, ft, tracker];
+    const collected = collectTrainableVariables({ model, variables: [c, a], regularizers });
     // VID: 3 kernels + α; CC: 2 kernels + 2 biases; FT: the translator's 3 × (kernel, bias, γ, β), not the paraphraser
     expect(vid.trainableVariables).toHaveLength(4);
     expect(cc.trainableVariables).toHaveLength(4);
@@ -51,14 +52,15 @@ describeWithBackends('collectTrainableVariables', () => {
 
   it('rejects bad options with the function and argument named', () => {
     const fn = 'collectTrainableVariables';
+    const collect = collectTrainableVariables;
     const tensor = tf.tensor1d([1]);
-    expectThrowsWith(() => collectTrainableVariables(undefined as never), fn, 'options');
-    expectThrowsWith(() => collectTrainableVariables({}), fn, 'at least one of model, variables and regularizers');
-    expectThrowsWith(() => collectTrainableVariables({ model: {}, regularisers: [] } as never), fn, "'regularisers'", 'regularizers');
-    expectThrowsWith(() => collectTrainableVariables({ model: {} as never }), fn, 'model.trainableVariables must be an array');
-    expectThrowsWith(() => collectTrainableVariables({ variables: [tensor as never] }), fn, 'variables[0] must be a tf.Variable');
-    expectThrowsWith(() => collectTrainableVariables({ regularizers: [null as never] }), fn, 'regularizers[0] must be a regularizer');
-    expectThrowsWith(() => collectTrainableVariables({ regularizers: {} as never }), fn, 'regularizers must be an array');
+    expectThrowsWith(() => collect(undefined as never), fn, 'options');
+    expectThrowsWith(() => collect({}), fn, 'at least one of model, variables and regularizers');
+    expectThrowsWith(() => collect({ model: {}, regularisers: [] } as never), fn, "'regularisers'", 'regularizers');
+    expectThrowsWith(() => collect({ model: {} as never }), fn, 'model.trainableVariables must be an array');
+    expectThrowsWith(() => collect({ variables: [tensor as never] }), fn, 'variables[0] must be a tf.Variable');
+    expectThrowsWith(() => collect({ regularizers: [null as never] }), fn, 'regularizers[0] must be a regularizer');
+    expectThrowsWith(() => collect({ regularizers: {} as never }), fn, 'regularizers must be an array');
     tensor.dispose();
   });
 });

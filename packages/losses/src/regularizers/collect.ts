@@ -49,14 +49,20 @@ export function collectTrainableVariables(options: CollectTrainableVariablesOpti
   const add = (arg: string, list: unknown): void => {
     if (!Array.isArray(list)) throw new Error(`${fn}: ${arg} must be an array of tf.Variable, got ${describe(list)}`);
     list.forEach((variable: unknown, index) => {
-      if (!isVariable(variable)) throw new Error(`${fn}: ${arg}[${index}] must be a tf.Variable, got ${describe(variable)}`);
+      if (!isVariable(variable)) {
+        throw new Error(`${fn}: ${arg}[${index}] must be a tf.Variable, got ${describe(variable)}`);
+      }
       collected.add(variable);
     });
   };
-  if (model !== undefined) add('model.trainableVariables', (model as Partial<HasTrainableVariables> | null)?.trainableVariables);
+  if (model !== undefined) {
+    add('model.trainableVariables', (model as Partial<HasTrainableVariables> | null)?.trainableVariables);
+  }
   if (variables !== undefined) add('variables', variables);
   if (regularizers !== undefined) {
-    if (!Array.isArray(regularizers)) throw new Error(`${fn}: regularizers must be an array, got ${describe(regularizers)}`);
+    if (!Array.isArray(regularizers)) {
+      throw new Error(`${fn}: regularizers must be an array, got ${describe(regularizers)}`);
+    }
     regularizers.forEach((regularizer: TrainableModule | null, index) => {
       if (regularizer === null || typeof regularizer !== 'object') {
         throw new Error(`${fn}: regularizers[${index}] must be a regularizer, got ${describe(regularizer)}`);
@@ -64,9 +70,10 @@ export function collectTrainableVariables(options: CollectTrainableVariablesOpti
       if (regularizer.built === false) {
         const label = typeof regularizer.name === 'string' ? ` (${regularizer.name})` : '';
         throw new Error(
-          `${fn}: regularizers[${index}]${label} is not built yet: its sizes are inferred from its first loss() call, ` +
-            `so it has no variables to collect and a list collected now would leave it out. Call ` +
-            `build({ student: studentInput.shape, teacher: teacherInput.shape }) on it first, or give its sizes to the constructor`,
+          `${fn}: regularizers[${index}]${label} is not built yet: its sizes are inferred from its first ` +
+            `loss() call, so it has no variables to collect and a list collected now would leave it out. Call ` +
+            `build({ student: studentInput.shape, teacher: teacherInput.shape }) on it first, or give its sizes ` +
+            `to the constructor`,
         );
       }
       add(`regularizers[${index}].trainableVariables`, regularizer.trainableVariables);

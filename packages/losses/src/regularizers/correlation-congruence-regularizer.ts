@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { correlationCongruenceLoss } from '../baselines/index';
 import { assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, assertSize, optionalSize } from './checks';
+import {
+  REGULARIZER_OPTION_KEYS,
+  assertInput,
+  assertKnownOptions,
+  assertShape,
+  assertSize,
+  optionalSize,
+} from './checks';
 import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
@@ -81,8 +88,10 @@ export class CorrelationCongruenceRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor): tf.Scalar {
     const fn = 'CorrelationCongruenceRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim], this.sizeOrigin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherVector', teacherVector, '[N, D_t]', [this.config.teacherDim], this.sizeOrigin) as tf.Tensor2D;
+    const { studentDim, teacherDim } = this.config;
+    const origin = this.sizeOrigin;
+    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], origin) as tf.Tensor2D;
+    const t = assertInput(fn, 'teacherVector', teacherVector, '[N, D_t]', [teacherDim], origin) as tf.Tensor2D;
     assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();

@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAllocatable } from '@kd/internal';
 import { assertNumber, assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, assertSize, optionalSize } from './checks';
+import {
+  REGULARIZER_OPTION_KEYS,
+  assertInput,
+  assertKnownOptions,
+  assertShape,
+  assertSize,
+  optionalSize,
+} from './checks';
 import { defaultInit, dense, l2NormalizeRows } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
@@ -72,9 +79,15 @@ const NCE_EPSILON = 1e-7;
  * crd.updateMemory();
  */
 export class CrdRegularizer extends RegularizerBase {
-  private readonly config: Omit<Required<CrdRegularizerOptions>, 'labels' | 'studentDim' | 'teacherDim' | 'warnIfUntrained'> & {
+  private readonly config: {
     studentDim?: number;
     teacherDim?: number;
+    embedDim: number;
+    datasetSize: number;
+    numNegatives: number;
+    temperature: number;
+    momentum: number;
+    seed: number;
   };
   private readonly labels: Int32Array;
   /** Dataset indices sorted by class; class c occupies [classStart(c), classStart(c) + classCount(c)). */
@@ -182,7 +195,9 @@ export class CrdRegularizer extends RegularizerBase {
   protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
     const studentDim = this.config.studentDim ?? shapes.get('embed/student/kernel')?.[0];
     const teacherDim = this.config.teacherDim ?? shapes.get('embed/teacher/kernel')?.[0];
-    if (studentDim !== undefined && teacherDim !== undefined) this.createVariables('CrdRegularizer.loadWeights', studentDim, teacherDim);
+    if (studentDim !== undefined && teacherDim !== undefined) {
+      this.createVariables('CrdRegularizer.loadWeights', studentDim, teacherDim);
+    }
   }
 
   getConfig(): RegularizerConfig {
@@ -257,8 +272,10 @@ export class CrdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor, indices: Int32Array): tf.Scalar {
     const fn = 'CrdRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[B, D_s]', [this.config.studentDim], this.sizeOrigin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherVector', teacherVector, '[B, D_t]', [this.config.teacherDim], this.sizeOrigin) as tf.Tensor2D;
+    const { studentDim, teacherDim } = this.config;
+    const origin = this.sizeOrigin;
+    const s = assertInput(fn, 'studentVector', studentVector, '[B, D_s]', [studentDim], origin) as tf.Tensor2D;
+    const t = assertInput(fn, 'teacherVector', teacherVector, '[B, D_t]', [teacherDim], origin) as tf.Tensor2D;
     assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
     const batchSize = s.shape[0];
     this.assertIndices(fn, indices, batchSize);

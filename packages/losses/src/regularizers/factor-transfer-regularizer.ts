@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { factorTransferLoss } from '../baselines/index';
 import { assertNumber, assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, optionalSize } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc, optionalSize } from './checks';
 import { batchNormTraining, conv2d, conv2dTranspose, defaultInit, stopGradient } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
@@ -62,7 +62,9 @@ export class FactorTransferRegularizer extends RegularizerBase {
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentChannels, teacherChannels, rate, seed };
     if (teacherChannels !== undefined) this.factorChannelsFor(fn, teacherChannels);
-    if (studentChannels !== undefined && teacherChannels !== undefined) this.createVariables(fn, studentChannels, teacherChannels);
+    if (studentChannels !== undefined && teacherChannels !== undefined) {
+      this.createVariables(fn, studentChannels, teacherChannels);
+    }
   }
 
   /** ⌊k·C_t⌋, the channels of a factor (throws until built when `teacherChannels` was left out). */
@@ -74,7 +76,9 @@ export class FactorTransferRegularizer extends RegularizerBase {
   private factorChannelsFor(fn: string, teacherChannels: number): number {
     const { rate } = this.config;
     const factorChannels = Math.floor(teacherChannels * rate);
-    if (factorChannels < 1) throw new Error(`${fn}: rate ${rate} × teacherChannels ${teacherChannels} leaves no factor channel`);
+    if (factorChannels < 1) {
+      throw new Error(`${fn}: rate ${rate} × teacherChannels ${teacherChannels} leaves no factor channel`);
+    }
     return factorChannels;
   }
 
@@ -114,8 +118,8 @@ export class FactorTransferRegularizer extends RegularizerBase {
   }
 
   protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    assertShape(fn, 'the student input', student, '[N, H, W, C_s]', [undefined, undefined, this.config.studentChannels]);
-    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]);
+    assertShape(fn, 'the student input', student, '[N, H, W, C_s]', nhwc(this.config.studentChannels));
+    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', nhwc(this.config.teacherChannels));
     if (!this.built) this.createVariables(fn, student[3] as number, teacher[3] as number);
   }
 
@@ -168,12 +172,13 @@ export class FactorTransferRegularizer extends RegularizerBase {
     const fn = 'FactorTransferRegularizer.reconstructionLoss';
     this.assertUsable('reconstructionLoss');
     this.assertBuilt('reconstructionLoss');
+    const origin = this.sizeOrigin;
     const { teacherChannels } = this.config;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, teacherChannels], this.sizeOrigin) as tf.Tensor4D;
+    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), origin);
     return tf.tidy(() => {
       const reconstruction = this.decoder.reduce(
         (x, convLayer) => tf.leakyRelu(conv2dTranspose(x, convLayer.kernel, convLayer.bias, { stride: 1, padding: 1 }), LEAKY_SLOPE),
-        this.teacherFactor(t),
+        this.teacherFactor(t as tf.Tensor4D),
       );
       return tf.mean(tf.squaredDifference(reconstruction, t)) as tf.Scalar;
     });
@@ -188,13 +193,16 @@ export class FactorTransferRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FactorTransferRegularizer.loss';
     this.assertUsable('loss');
+    const origin = this.sizeOrigin;
     const { studentChannels, teacherChannels } = this.config;
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', [undefined, undefined, studentChannels], this.sizeOrigin) as tf.Tensor4D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, teacherChannels], this.sizeOrigin) as tf.Tensor4D;
+    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', nhwc(studentChannels), origin);
+    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), origin);
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();
-    return tf.tidy(() => factorTransferLoss(this.studentFactor(s), stopGradient(this.teacherFactor(t))));
+    return tf.tidy(() =>
+      factorTransferLoss(this.studentFactor(s as tf.Tensor4D), stopGradient(this.teacherFactor(t as tf.Tensor4D))),
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fitNetLoss } from '../baselines/index';
 import { assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc } from './checks';
 import { batchNormTraining, conv1x1, conv2d, conv2dTranspose, defaultInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
@@ -77,8 +77,10 @@ export class FitNetRegularizer extends RegularizerBase {
     const fn = 'FitNetRegularizer';
     assertKnownOptions(fn, options, ['studentShape', 'teacherShape', 'seed', 'activation', ...REGULARIZER_OPTION_KEYS]);
     super(fn, options);
-    const studentShape = options.studentShape === undefined ? undefined : assertFeatureShape(fn, 'studentShape', options.studentShape);
-    const teacherShape = options.teacherShape === undefined ? undefined : assertFeatureShape(fn, 'teacherShape', options.teacherShape);
+    const shapeOption = (arg: 'studentShape' | 'teacherShape'): FeatureShape | undefined =>
+      options[arg] === undefined ? undefined : assertFeatureShape(fn, arg, options[arg]);
+    const studentShape = shapeOption('studentShape');
+    const teacherShape = shapeOption('teacherShape');
     const activation = options.activation ?? 'relu';
     if (activation !== 'relu' && activation !== 'none') {
       throw new Error(`${fn}: activation must be 'relu' or 'none', got ${JSON.stringify(activation)}`);
@@ -127,7 +129,7 @@ export class FitNetRegularizer extends RegularizerBase {
   }
 
   protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    const free: Array<number | undefined> = [undefined, undefined, undefined];
+    const free: Array<number | undefined> = nhwc();
     assertShape(fn, 'the student input', student, '[N, H_s, W_s, C_s]', this.config.studentShape ?? free);
     assertShape(fn, 'the teacher input', teacher, '[N, H_t, W_t, C_t]', this.config.teacherShape ?? free);
     if (!this.built) this.createVariables(fn, student.slice(1) as FeatureShape, teacher.slice(1) as FeatureShape);
@@ -136,7 +138,10 @@ export class FitNetRegularizer extends RegularizerBase {
   getConfig(): RegularizerConfig {
     const { studentShape, teacherShape, seed } = this.config;
     return {
-      ...withoutUndefined({ studentShape: studentShape && [...studentShape], teacherShape: teacherShape && [...teacherShape] }),
+      ...withoutUndefined({
+        studentShape: studentShape && [...studentShape],
+        teacherShape: teacherShape && [...teacherShape],
+      }),
       seed,
       activation: this.activation,
       ...this.baseConfig(),
@@ -152,8 +157,10 @@ export class FitNetRegularizer extends RegularizerBase {
   regress(studentFeature: tf.Tensor): tf.Tensor4D {
     this.assertUsable('regress');
     this.assertBuilt('regress');
+    const origin = this.sizeOrigin;
     const shape = this.config.studentShape as FeatureShape;
-    const s = assertInput('FitNetRegularizer.regress', 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', shape, this.sizeOrigin);
+    const fn = 'FitNetRegularizer.regress';
+    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', shape, origin);
     return this.forward(s as tf.Tensor4D);
   }
 
@@ -180,13 +187,14 @@ export class FitNetRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FitNetRegularizer.loss';
     this.assertUsable('loss');
-    const free: Array<number | undefined> = [undefined, undefined, undefined];
+    const origin = this.sizeOrigin;
+    const free: Array<number | undefined> = nhwc();
     const { studentShape, teacherShape } = this.config;
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', studentShape ?? free, this.sizeOrigin) as tf.Tensor4D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', teacherShape ?? free, this.sizeOrigin);
+    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', studentShape ?? free, origin);
+    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', teacherShape ?? free, origin);
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();
-    return tf.tidy(() => fitNetLoss(this.forward(s), t));
+    return tf.tidy(() => fitNetLoss(this.forward(s as tf.Tensor4D), t));
   }
 }

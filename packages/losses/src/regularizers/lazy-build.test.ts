@@ -14,6 +14,7 @@ import { VidVectorRegularizer } from './vid-vector-regularizer';
 
 const LABELS = Array.from({ length: 12 }, (_, index) => index % 3);
 const INDICES = Int32Array.of(0, 4, 7);
+const CRD = { embedDim: 5, datasetSize: 12, labels: LABELS, numNegatives: 4 };
 
 interface Case {
   name: string;
@@ -83,8 +84,8 @@ const CASES: Case[] = [
   },
   {
     name: 'CrdRegularizer',
-    eager: (seed) => new CrdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, datasetSize: 12, labels: LABELS, numNegatives: 4, seed }),
-    lazy: (seed) => new CrdRegularizer({ embedDim: 5, datasetSize: 12, labels: LABELS, numNegatives: 4, seed }),
+    eager: (seed) => new CrdRegularizer({ ...CRD, studentDim: 3, teacherDim: 4, seed }),
+    lazy: (seed) => new CrdRegularizer({ ...CRD, seed }),
     shapes: [[3, 3], [3, 4]],
     otherStudent: [3, 2],
     loss: (regularizer, student, teacher) => {
@@ -166,7 +167,9 @@ describeWithBackends('regularizers built on first use', () => {
       expectSameWeights(lazy, eager);
       expect(lazy.weightNames).toEqual(eager.weightNames);
       expect(lazy.getConfig()).toEqual(eager.getConfig());
-      expect(lossValue(() => testCase.loss(lazy, student, teacher))).toBe(lossValue(() => testCase.loss(eager, student, teacher)));
+      expect(lossValue(() => testCase.loss(lazy, student, teacher))).toBe(
+        lossValue(() => testCase.loss(eager, student, teacher)),
+      );
       tf.dispose([student, teacher]);
       lazy.dispose();
       eager.dispose();
@@ -177,12 +180,13 @@ describeWithBackends('regularizers built on first use', () => {
       const [student, teacher] = inputs(testCase);
       lossValue(() => testCase.loss(lazy, student, teacher));
       const other = randomTensor(testCase.otherStudent, 4);
-      expectThrowsWith(() => testCase.loss(lazy, other, teacher), `${name}.loss`, 'inferred from the first loss() call');
+      const origin = 'inferred from the first loss() call';
+      expectThrowsWith(() => testCase.loss(lazy, other, teacher), `${name}.loss`, origin);
       tf.dispose([student, teacher, other]);
       lazy.dispose();
     });
 
-    it(`${name} (case ${index}): build() creates the same variables without computing a loss, and checks later shapes`, () => {
+    it(`${name} (case ${index}): build() creates the same variables without a loss, and checks later shapes`, () => {
       const eager = testCase.eager(5);
       const lazy = testCase.lazy(5);
       const [studentShape, teacherShape] = testCase.shapes;
@@ -193,19 +197,26 @@ describeWithBackends('regularizers built on first use', () => {
       // a second build with fitting shapes (another batch size) is a no-op
       lazy.build({ student: [7, ...studentShape.slice(1)], teacher: [7, ...teacherShape.slice(1)] });
       expect(lazy.trainableVariables).toEqual(variables);
-      expectThrowsWith(() => lazy.build({ student: testCase.otherStudent, teacher: teacherShape }), `${name}.build`, 'student input');
-      expectThrowsWith(() => eager.build({ student: testCase.otherStudent, teacher: teacherShape }), `${name}.build`, 'student input');
-      expectThrowsWith(() => lazy.build({ student: studentShape, teacher: teacherShape.slice(1) }), `${name}.build`, 'teacher input', 'rank');
-      expectThrowsWith(() => lazy.build({ student: studentShape, techer: teacherShape } as never), `${name}.build`, "'techer'");
-      expectThrowsWith(() => testCase.lazy(5).build({ student: [2, -1], teacher: teacherShape }), `${name}.build`, 'shapes.student');
+      const fn = `${name}.build`;
+      const other = testCase.otherStudent;
+      expectThrowsWith(() => lazy.build({ student: other, teacher: teacherShape }), fn, 'student input');
+      expectThrowsWith(() => eager.build({ student: other, teacher: teacherShape }), fn, 'student input');
+      const lowRank = teacherShape.slice(1);
+      expectThrowsWith(() => lazy.build({ student: studentShape, teacher: lowRank }), fn, 'teacher input', 'rank');
+      expectThrowsWith(() => lazy.build({ student: studentShape, techer: teacherShape } as never), fn, "'techer'");
+      expectThrowsWith(() => testCase.lazy(5).build({ student: [2, -1], teacher: teacherShape }), fn, 'shapes.student');
       const [student, teacher] = inputs(testCase);
-      expect(lossValue(() => testCase.loss(lazy, student, teacher))).toBe(lossValue(() => testCase.loss(eager, student, teacher)));
+      expect(lossValue(() => testCase.loss(lazy, student, teacher))).toBe(
+        lossValue(() => testCase.loss(eager, student, teacher)),
+      );
       tf.dispose([student, teacher]);
       lazy.dispose();
       eager.dispose();
     });
 
-    it(`${name} (case ${index}): loadWeights into an unbuilt head builds it from the saved shapes${testCase.loadable ? '' : ' (or says it cannot)'}`, async () => {
+    const loadable = testCase.loadable ? '' : ' (or cannot)';
+    const loadTitle = `loadWeights into an unbuilt head builds it from the saved shapes${loadable}`;
+    it(`${name} (case ${index}): ${loadTitle}`, async () => {
       const source = testCase.eager(8);
       const artifacts = await source.saveWeights();
       const target = testCase.lazy(9);
@@ -215,7 +226,8 @@ describeWithBackends('regularizers built on first use', () => {
         expectSameWeights(target, source);
         expect(target.getConfig()).toEqual({ ...source.getConfig(), seed: 9 });
       } else {
-        expectThrowsWith(() => target.loadWeights(artifacts), `${name}.loadWeights`, 'not built yet', 'saved shapes do not determine');
+        const fn = `${name}.loadWeights`;
+        expectThrowsWith(() => target.loadWeights(artifacts), fn, 'not built yet', 'saved shapes do not determine');
         expect(target.built).toBe(false);
         const [studentShape, teacherShape] = testCase.shapes;
         target.build({ student: studentShape, teacher: teacherShape });
@@ -230,11 +242,13 @@ describeWithBackends('regularizers built on first use', () => {
   it('methods that need the variables say so before the head is built', () => {
     const fitnet = new FitNetRegularizer({ seed: 1 });
     const feature = randomTensor([2, 4, 4, 3], 1);
-    expectThrowsWith(() => fitnet.regress(feature), 'FitNetRegularizer.regress', 'not built yet', 'build({ student, teacher })');
+    const hint = 'build({ student, teacher })';
+    expectThrowsWith(() => fitnet.regress(feature), 'FitNetRegularizer.regress', 'not built yet', hint);
     expectThrowsWith(() => fitnet.regressorKind, 'FitNetRegularizer.regressorKind', 'not built yet');
     const ft = new FactorTransferRegularizer({ seed: 1 });
     expect(ft.paraphraserVariables).toEqual([]);
-    expectThrowsWith(() => ft.reconstructionLoss(feature), 'FactorTransferRegularizer.reconstructionLoss', 'not built yet');
+    const fn = 'FactorTransferRegularizer.reconstructionLoss';
+    expectThrowsWith(() => ft.reconstructionLoss(feature), fn, 'not built yet');
     expectThrowsWith(() => ft.factorChannels, 'FactorTransferRegularizer.factorChannels', 'not built yet');
     const vid = new VidRegularizer({ seed: 1 });
     expectThrowsWith(() => vid.variance(), 'VidRegularizer.variance', 'not built yet');

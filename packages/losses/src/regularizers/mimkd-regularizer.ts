@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber, assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, assertSize, optionalSize } from './checks';
+import {
+  REGULARIZER_OPTION_KEYS,
+  assertInput,
+  assertKnownOptions,
+  assertShape,
+  nhwc,
+  assertSize,
+  optionalSize,
+} from './checks';
 import { batchNormTraining, conv1x1, defaultInit, dense, layerNorm, nearIdentityInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
@@ -90,7 +98,8 @@ export class MimkdRegularizer extends RegularizerBase {
   constructor(options: MimkdRegularizerOptions = {}) {
     const fn = 'MimkdRegularizer';
     assertKnownOptions(fn, options, [
-      'studentDim', 'teacherChannels', 'embedDim', 'estimator', 'localWeight', 'globalWeight', 'seed', ...REGULARIZER_OPTION_KEYS,
+      'studentDim', 'teacherChannels', 'embedDim', 'estimator', 'localWeight', 'globalWeight', 'seed',
+      ...REGULARIZER_OPTION_KEYS,
     ]);
     super(fn, options);
     const studentDim = optionalSize(fn, 'studentDim', options.studentDim);
@@ -129,7 +138,7 @@ export class MimkdRegularizer extends RegularizerBase {
 
   protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
     assertShape(fn, 'the student input', student, '[N, D_s]', [this.config.studentDim]);
-    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]);
+    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', nhwc(this.config.teacherChannels));
     if (!this.built) this.createVariables(student[1] as number, teacher[3] as number);
   }
 
@@ -185,9 +194,12 @@ export class MimkdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'MimkdRegularizer.loss';
     this.assertUsable('loss');
+    const origin = this.sizeOrigin;
     const { studentDim, teacherChannels } = this.config;
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], this.sizeOrigin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, teacherChannels], this.sizeOrigin) as tf.Tensor4D;
+    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], origin) as tf.Tensor2D;
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), origin,
+    ) as tf.Tensor4D;
     assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
     if (s.shape[0] < 2) throw new Error(`${fn}: studentVector needs a batch of at least 2 (the other rows are the negatives), got ${s.shape[0]}`);
     this.buildOnFirstCall(fn, s, t);

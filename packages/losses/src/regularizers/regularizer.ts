@@ -156,7 +156,8 @@ export abstract class RegularizerBase implements Regularizer {
     const shapeOf = (arg: 'student' | 'teacher'): number[] => {
       const shape = shapes[arg] as unknown;
       if (!Array.isArray(shape) || shape.length === 0 || !shape.every((size) => Number.isInteger(size) && size > 0)) {
-        throw new Error(`${fn}: shapes.${arg} must be a tensor shape of positive integers (batch axis included), got ${JSON.stringify(shape)}`);
+        const what = 'a tensor shape of positive integers (batch axis included)';
+        throw new Error(`${fn}: shapes.${arg} must be ${what}, got ${JSON.stringify(shape)}`);
       }
       return [...shape] as number[];
     };
@@ -224,8 +225,9 @@ export abstract class RegularizerBase implements Regularizer {
     this.untrainedWatch = undefined;
     console.warn(
       `${this.className} '${this.name}': its ${variables.length} trainable variables have not changed after ` +
-        `${UNTRAINED_WARNING_CALLS} training steps (loss() calls under a gradient tape), so this head trains nothing: ` +
-        `they are probably missing from the optimizer's variable list. Pass them together with the student's, e.g. ` +
+        `${UNTRAINED_WARNING_CALLS} training steps (loss() calls under a gradient tape), so this head trains ` +
+        `nothing: they are probably missing from the optimizer's variable list. Pass them together with the ` +
+        `student's, e.g. ` +
         `optimizer.minimize(f, false, collectTrainableVariables({ model: student, regularizers: [head] })) ` +
         `(collectTrainableVariables is exported by @kd/losses). If the head is frozen on purpose, construct it ` +
         `with { warnIfUntrained: false }.`,
@@ -314,10 +316,14 @@ export abstract class RegularizerBase implements Regularizer {
     if (!this.isBuilt) {
       const shapes = new Map<string, number[]>();
       for (const spec of artifacts.specs) {
-        if (spec !== null && typeof spec === 'object' && Array.isArray(spec.shape)) shapes.set(spec.name, [...spec.shape]);
+        if (spec !== null && typeof spec === 'object' && Array.isArray(spec.shape)) {
+          shapes.set(spec.name, [...spec.shape]);
+        }
       }
       this.buildFromWeights(shapes);
-      if (!this.isBuilt) throw new Error(`${fn}: ${this.unbuiltMessage()}; the saved shapes do not determine its sizes`);
+      if (!this.isBuilt) {
+        throw new Error(`${fn}: ${this.unbuiltMessage()}; the saved shapes do not determine its sizes`);
+      }
     }
     const expected = new Map<string, { shape: number[]; dtype: string }>();
     for (const [name, variable] of this.variables) expected.set(name, { shape: variable.shape, dtype: variable.dtype });

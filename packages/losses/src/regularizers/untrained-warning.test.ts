@@ -41,7 +41,8 @@ describeWithBackends('the untrained-head warning', () => {
     train(1, loss, [kernel]);
     expect(warn).toHaveBeenCalledTimes(1);
     const message = String(warn.mock.calls[0]?.[0]);
-    for (const fragment of [`VidLpRegularizer '${head.name}'`, 'have not changed', 'optimizer', 'collectTrainableVariables', 'warnIfUntrained: false']) {
+    const fragments = [`VidLpRegularizer '${head.name}'`, 'have not changed', 'optimizer', 'collectTrainableVariables'];
+    for (const fragment of [...fragments, 'warnIfUntrained: false']) {
       expect(message).toContain(fragment);
     }
     train(20, loss, [kernel]);
@@ -56,7 +57,8 @@ describeWithBackends('the untrained-head warning', () => {
     const lazy = new VidLpRegularizer({ seed: 1 });
     // the list is taken before the lazy head exists: it can never be in it
     const varList = [kernel, ...eager.trainableVariables, ...lazy.trainableVariables];
-    train(2 * UNTRAINED_WARNING_CALLS, () => tf.add(eager.loss(student(), teacher), lazy.loss(student(), teacher)), varList);
+    const loss = (): tf.Scalar => tf.add(eager.loss(student(), teacher), lazy.loss(student(), teacher));
+    train(2 * UNTRAINED_WARNING_CALLS, loss, varList);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]?.[0])).toContain(`'${lazy.name}'`);
     eager.dispose();
@@ -67,7 +69,8 @@ describeWithBackends('the untrained-head warning', () => {
   it('stays silent when the head is trained, switched off, or only evaluated', () => {
     const { kernel, student, teacher, dispose } = setup(3);
     const trained = new VidLpRegularizer({ studentDim: 4, teacherDim: 2, seed: 1 });
-    train(3 * UNTRAINED_WARNING_CALLS, () => trained.loss(student(), teacher), collectTrainableVariables({ variables: [kernel], regularizers: [trained] }));
+    const varList = collectTrainableVariables({ variables: [kernel], regularizers: [trained] });
+    train(3 * UNTRAINED_WARNING_CALLS, () => trained.loss(student(), teacher), varList);
     const frozen = new VidLpRegularizer({ studentDim: 4, teacherDim: 2, seed: 1, warnIfUntrained: false });
     train(3 * UNTRAINED_WARNING_CALLS, () => frozen.loss(student(), teacher), [kernel]);
     const evaluated = new VidLpRegularizer({ studentDim: 4, teacherDim: 2, seed: 1 });
@@ -78,8 +81,9 @@ describeWithBackends('the untrained-head warning', () => {
     expect(warn).not.toHaveBeenCalled();
     expect(frozen.getConfig()).toMatchObject({ warnIfUntrained: false });
     expect(trained.getConfig()).not.toHaveProperty('warnIfUntrained');
-    expectThrowsWith(() => new VidRegularizer({ warnIfUntrained: 'no' as never }), 'VidRegularizer', 'warnIfUntrained', 'boolean');
-    expectThrowsWith(() => new VidRegularizer({ warnIfUntrianed: false } as never), 'VidRegularizer', 'warnIfUntrained');
+    const fn = 'VidRegularizer';
+    expectThrowsWith(() => new VidRegularizer({ warnIfUntrained: 'no' as never }), fn, 'warnIfUntrained', 'boolean');
+    expectThrowsWith(() => new VidRegularizer({ warnIfUntrianed: false } as never), fn, 'warnIfUntrained');
     [trained, frozen, evaluated].forEach((head) => head.dispose());
     dispose();
   });
@@ -99,14 +103,16 @@ describeWithBackends('the untrained-head warning', () => {
 
   it('watches only the trainable variables (CRD memory updates do not count as training the head)', () => {
     const labels = Array.from({ length: 8 }, (_, index) => index % 2);
-    const crd = new CrdRegularizer({ studentDim: 3, teacherDim: 3, embedDim: 4, datasetSize: 8, labels, numNegatives: 2, seed: 1 });
+    const sizes = { studentDim: 3, teacherDim: 3, embedDim: 4 };
+    const crd = new CrdRegularizer({ ...sizes, datasetSize: 8, labels, numNegatives: 2, seed: 1 });
     const initial = randomTensor([4, 3], 5);
     const studentVector = tf.variable(initial);
     initial.dispose();
     const teacherVector = randomTensor([4, 3], 6);
     const optimizer = tf.train.sgd(0.01);
     for (let step = 0; step <= UNTRAINED_WARNING_CALLS; step++) {
-      optimizer.minimize(() => crd.loss(studentVector, teacherVector, Int32Array.of(0, 1, 2, 3)), false, [studentVector]);
+      const indices = Int32Array.of(0, 1, 2, 3);
+      optimizer.minimize(() => crd.loss(studentVector, teacherVector, indices), false, [studentVector]);
       crd.updateMemory();
     }
     optimizer.dispose();

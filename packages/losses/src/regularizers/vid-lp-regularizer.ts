@@ -36,7 +36,13 @@ export interface VidLpRegularizerOptions extends RegularizerOptions {
  * const loss = vidLp.loss(studentPenultimate, teacherLogits);
  */
 export class VidLpRegularizer extends RegularizerBase {
-  private readonly config: { studentDim?: number; teacherDim?: number; initialVariance: number; epsilon: number; seed: number };
+  private readonly config: {
+    studentDim?: number;
+    teacherDim?: number;
+    initialVariance: number;
+    epsilon: number;
+    seed: number;
+  };
   private readonly alpha0: number;
   private kernel!: tf.Variable;
   private bias!: tf.Variable;
@@ -44,7 +50,8 @@ export class VidLpRegularizer extends RegularizerBase {
 
   constructor(options: VidLpRegularizerOptions = {}) {
     const fn = 'VidLpRegularizer';
-    assertKnownOptions(fn, options, ['studentDim', 'teacherDim', 'initialVariance', 'epsilon', 'seed', ...REGULARIZER_OPTION_KEYS]);
+    const known = ['studentDim', 'teacherDim', 'initialVariance', 'epsilon', 'seed', ...REGULARIZER_OPTION_KEYS];
+    assertKnownOptions(fn, options, known);
     super(fn, options);
     const studentDim = optionalSize(fn, 'studentDim', options.studentDim);
     const teacherDim = optionalSize(fn, 'teacherDim', options.teacherDim);
@@ -93,8 +100,10 @@ export class VidLpRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherLogits: tf.Tensor): tf.Scalar {
     const fn = 'VidLpRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim], this.sizeOrigin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherLogits', teacherLogits, '[N, D_t]', [this.config.teacherDim], this.sizeOrigin);
+    const { studentDim, teacherDim } = this.config;
+    const origin = this.sizeOrigin;
+    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], origin) as tf.Tensor2D;
+    const t = assertInput(fn, 'teacherLogits', teacherLogits, '[N, D_t]', [teacherDim], origin);
     assertSameBatch(fn, 'studentVector', s, 'teacherLogits', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();

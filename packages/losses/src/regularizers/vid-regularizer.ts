@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
 import { matchSpatialSize } from '../spatial';
 import { assertNumber, assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, optionalSize } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc, optionalSize } from './checks';
 import { conv1x1, defaultInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
@@ -77,7 +77,8 @@ export class VidRegularizer extends RegularizerBase {
   constructor(options: VidRegularizerOptions = {}) {
     const fn = 'VidRegularizer';
     assertKnownOptions(fn, options, [
-      'studentChannels', 'teacherChannels', 'hiddenChannels', 'initialVariance', 'epsilon', 'seed', ...REGULARIZER_OPTION_KEYS,
+      'studentChannels', 'teacherChannels', 'hiddenChannels', 'initialVariance', 'epsilon', 'seed',
+      ...REGULARIZER_OPTION_KEYS,
     ]);
     super(fn, options);
     const studentChannels = optionalSize(fn, 'studentChannels', options.studentChannels);
@@ -87,7 +88,9 @@ export class VidRegularizer extends RegularizerBase {
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentChannels, teacherChannels, hiddenChannels, initialVariance, epsilon, seed };
     this.alpha0 = alpha0;
-    if (studentChannels !== undefined && teacherChannels !== undefined) this.createVariables(studentChannels, teacherChannels);
+    if (studentChannels !== undefined && teacherChannels !== undefined) {
+      this.createVariables(studentChannels, teacherChannels);
+    }
   }
 
   private createVariables(studentChannels: number, teacherChannels: number): void {
@@ -105,15 +108,17 @@ export class VidRegularizer extends RegularizerBase {
   }
 
   protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    assertShape(fn, 'the student input', student, '[N, H, W, C_s]', [undefined, undefined, this.config.studentChannels]);
-    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]);
+    assertShape(fn, 'the student input', student, '[N, H, W, C_s]', nhwc(this.config.studentChannels));
+    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', nhwc(this.config.teacherChannels));
     if (!this.built) this.createVariables(student[3] as number, teacher[3] as number);
   }
 
   protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
     const studentChannels = this.config.studentChannels ?? shapes.get('regressor/conv1/kernel')?.[0];
     const teacherChannels = this.config.teacherChannels ?? shapes.get('alpha')?.[0];
-    if (studentChannels !== undefined && teacherChannels !== undefined) this.createVariables(studentChannels, teacherChannels);
+    if (studentChannels !== undefined && teacherChannels !== undefined) {
+      this.createVariables(studentChannels, teacherChannels);
+    }
   }
 
   getConfig(): RegularizerConfig {
@@ -142,9 +147,10 @@ export class VidRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'VidRegularizer.loss';
     this.assertUsable('loss');
+    const origin = this.sizeOrigin;
     const { studentChannels, teacherChannels } = this.config;
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', [undefined, undefined, studentChannels], this.sizeOrigin);
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, teacherChannels], this.sizeOrigin);
+    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', nhwc(studentChannels), origin);
+    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), origin);
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();

@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
 import { assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, assertSize, optionalSize } from './checks';
+import {
+  REGULARIZER_OPTION_KEYS,
+  assertInput,
+  assertKnownOptions,
+  assertShape,
+  nhwc,
+  assertSize,
+  optionalSize,
+} from './checks';
 import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
@@ -54,14 +62,17 @@ export class VidVectorRegularizer extends RegularizerBase {
 
   constructor(options: VidVectorRegularizerOptions = {}) {
     const fn = 'VidVectorRegularizer';
-    assertKnownOptions(fn, options, ['studentDim', 'teacherShape', 'initialVariance', 'epsilon', 'seed', ...REGULARIZER_OPTION_KEYS]);
+    const known = ['studentDim', 'teacherShape', 'initialVariance', 'epsilon', 'seed', ...REGULARIZER_OPTION_KEYS];
+    assertKnownOptions(fn, options, known);
     super(fn, options);
     const studentDim = optionalSize(fn, 'studentDim', options.studentDim);
     const shape = options.teacherShape as unknown;
     if (shape !== undefined && (!Array.isArray(shape) || shape.length !== 3)) {
       throw new Error(`${fn}: teacherShape must be [H, W, C_t], got ${JSON.stringify(shape)}`);
     }
-    const teacherShape = shape?.map((size, index) => assertSize(fn, `teacherShape[${index}]`, size)) as [number, number, number] | undefined;
+    const teacherShape = shape?.map((size, index) => assertSize(fn, `teacherShape[${index}]`, size)) as
+      | [number, number, number]
+      | undefined;
     const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentDim, teacherShape, initialVariance, epsilon, seed };
@@ -82,7 +93,7 @@ export class VidVectorRegularizer extends RegularizerBase {
 
   protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
     assertShape(fn, 'the student input', student, '[N, D_s]', [this.config.studentDim]);
-    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', this.config.teacherShape ?? [undefined, undefined, undefined]);
+    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', this.config.teacherShape ?? nhwc());
     if (!this.built) this.createVariables(student[1] as number, teacher.slice(1) as [number, number, number]);
   }
 
@@ -94,7 +105,8 @@ export class VidVectorRegularizer extends RegularizerBase {
 
   getConfig(): RegularizerConfig {
     const { teacherShape } = this.config;
-    return { ...withoutUndefined({ ...this.config, teacherShape: teacherShape && [...teacherShape] }), ...this.baseConfig() };
+    const config = withoutUndefined({ ...this.config, teacherShape: teacherShape && [...teacherShape] });
+    return { ...config, ...this.baseConfig() };
   }
 
   /** The mean μ(s) `[N, H, W, C_t]` for `[N, D_s]` student vectors. */
@@ -119,9 +131,10 @@ export class VidVectorRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'VidVectorRegularizer.loss';
     this.assertUsable('loss');
+    const origin = this.sizeOrigin;
     const { studentDim, teacherShape } = this.config;
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], this.sizeOrigin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [...(teacherShape ?? [undefined, undefined, undefined])], this.sizeOrigin);
+    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], origin) as tf.Tensor2D;
+    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', teacherShape ?? nhwc(), origin);
     assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();

@@ -68,7 +68,8 @@ export interface Regularizer {
   saveWeights(): Promise<WeightsArtifacts>;
   /**
    * Restores what `saveWeights()` wrote; names, shapes and dtypes must match this instance exactly. An unbuilt
-   * head is first built from the saved shapes when they determine its sizes (otherwise it throws).
+   * head is first built from the saved shapes when they determine its sizes (otherwise it throws); it stays built,
+   * at its seeded initial weights, if the data is then rejected.
    */
   loadWeights(artifacts: WeightsArtifacts): void;
   /** Frees every variable. The instance cannot be used afterwards. */

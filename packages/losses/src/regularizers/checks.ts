@@ -1,12 +1,22 @@
 /** Option and input checks the regularizers share on top of `../validate`. */
 import type * as tf from '@tensorflow/tfjs-core';
-import { assertFiniteValues, assertFloat, assertKnownOptions as assertKnownOptionsOf, assertNonEmptyBatch, assertNumber, assertRank } from '../validate';
+import {
+  assertFiniteValues,
+  assertFloat,
+  assertKnownOptions as assertKnownOptionsOf,
+  assertNonEmptyBatch,
+  assertNumber,
+  assertRank,
+  type ValueCheckTiming,
+} from '../validate';
 
-/** Constructor options are required and may only hold known keys. */
+/**
+ * Constructor options are required and may only hold known keys: `known` and `checkValues`, which every
+ * regularizer takes (see `ValueCheckOption`; the base class reads it).
+ */
 export function assertKnownOptions(fn: string, options: unknown, known: readonly string[]): void {
-  assertKnownOptionsOf(fn, options, known, { required: true });
+  assertKnownOptionsOf(fn, options, [...known, 'checkValues'], { required: true });
 }
-
 
 /** A required positive integer size option. */
 export function assertSize(fn: string, arg: string, value: unknown): number {
@@ -57,8 +67,8 @@ function axisName(layout: string, axis: number): string | undefined {
 
 /**
  * Throws unless `value` is a non-empty float32 tensor of the given rank whose trailing dimensions equal
- * `trailing` (entries left undefined are free), with finite values. `layout` names the axes for the message;
- * `origin` is appended to a size mismatch (where the expected size came from).
+ * `trailing` (entries left undefined are free), with finite values (per `checks`). `layout` names the axes for
+ * the message; `origin` is appended to a size mismatch (where the expected size came from).
  */
 export function assertInput(
   fn: string,
@@ -66,6 +76,7 @@ export function assertInput(
   value: unknown,
   layout: string,
   trailing: Array<number | undefined>,
+  checks: ValueCheckTiming,
   origin = '',
 ): tf.Tensor {
   const rank = trailing.length + 1;
@@ -73,6 +84,6 @@ export function assertInput(
   assertFloat(fn, arg, tensor);
   assertNonEmptyBatch(fn, arg, tensor);
   assertShape(fn, arg, tensor.shape, layout, trailing, origin);
-  assertFiniteValues(fn, arg, tensor);
+  assertFiniteValues(fn, arg, tensor, checks);
   return tensor;
 }

@@ -89,14 +89,23 @@ export class CorrelationCongruenceRegularizer extends RegularizerBase {
     const fn = 'CorrelationCongruenceRegularizer.loss';
     this.assertUsable('loss');
     const { studentDim, teacherDim } = this.config;
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], origin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherVector', teacherVector, '[N, D_t]', [teacherDim], origin) as tf.Tensor2D;
+    const s = assertInput(
+      fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin,
+    ) as tf.Tensor2D;
+    const t = assertInput(
+      fn, 'teacherVector', teacherVector, '[N, D_t]', [teacherDim], checks, origin,
+    ) as tf.Tensor2D;
     assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();
     return tf.tidy(() =>
-      correlationCongruenceLoss(dense(s, this.studentKernel, this.studentBias), dense(t, this.teacherKernel, this.teacherBias)),
+      correlationCongruenceLoss(
+        dense(s, this.studentKernel, this.studentBias),
+        dense(t, this.teacherKernel, this.teacherBias),
+        { checkValues: this.checkValues },
+      ),
     );
   }
 }

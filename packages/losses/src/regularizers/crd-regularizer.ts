@@ -273,9 +273,14 @@ export class CrdRegularizer extends RegularizerBase {
     const fn = 'CrdRegularizer.loss';
     this.assertUsable('loss');
     const { studentDim, teacherDim } = this.config;
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
-    const s = assertInput(fn, 'studentVector', studentVector, '[B, D_s]', [studentDim], origin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherVector', teacherVector, '[B, D_t]', [teacherDim], origin) as tf.Tensor2D;
+    const s = assertInput(
+      fn, 'studentVector', studentVector, '[B, D_s]', [studentDim], checks, origin,
+    ) as tf.Tensor2D;
+    const t = assertInput(
+      fn, 'teacherVector', teacherVector, '[B, D_t]', [teacherDim], checks, origin,
+    ) as tf.Tensor2D;
     assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
     const batchSize = s.shape[0];
     this.assertIndices(fn, indices, batchSize);

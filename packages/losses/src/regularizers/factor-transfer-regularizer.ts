@@ -172,9 +172,12 @@ export class FactorTransferRegularizer extends RegularizerBase {
     const fn = 'FactorTransferRegularizer.reconstructionLoss';
     this.assertUsable('reconstructionLoss');
     this.assertBuilt('reconstructionLoss');
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
     const { teacherChannels } = this.config;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), origin);
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
+    );
     return tf.tidy(() => {
       const reconstruction = this.decoder.reduce(
         (x, convLayer) => tf.leakyRelu(conv2dTranspose(x, convLayer.kernel, convLayer.bias, { stride: 1, padding: 1 }), LEAKY_SLOPE),
@@ -193,15 +196,20 @@ export class FactorTransferRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FactorTransferRegularizer.loss';
     this.assertUsable('loss');
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
     const { studentChannels, teacherChannels } = this.config;
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', nhwc(studentChannels), origin);
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), origin);
+    const s = assertInput(
+      fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', nhwc(studentChannels), checks, origin,
+    ) as tf.Tensor4D;
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
+    ) as tf.Tensor4D;
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();
     return tf.tidy(() =>
-      factorTransferLoss(this.studentFactor(s as tf.Tensor4D), stopGradient(this.teacherFactor(t as tf.Tensor4D))),
+      factorTransferLoss(this.studentFactor(s), stopGradient(this.teacherFactor(t)), { checkValues: this.checkValues }),
     );
   }
 }

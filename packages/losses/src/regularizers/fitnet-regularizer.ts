@@ -157,10 +157,11 @@ export class FitNetRegularizer extends RegularizerBase {
   regress(studentFeature: tf.Tensor): tf.Tensor4D {
     this.assertUsable('regress');
     this.assertBuilt('regress');
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
     const shape = this.config.studentShape as FeatureShape;
     const fn = 'FitNetRegularizer.regress';
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', shape, origin);
+    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', shape, checks, origin);
     return this.forward(s as tf.Tensor4D);
   }
 
@@ -187,14 +188,19 @@ export class FitNetRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FitNetRegularizer.loss';
     this.assertUsable('loss');
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
     const free: Array<number | undefined> = nhwc();
     const { studentShape, teacherShape } = this.config;
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', studentShape ?? free, origin);
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', teacherShape ?? free, origin);
+    const s = assertInput(
+      fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', studentShape ?? free, checks, origin,
+    );
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', teacherShape ?? free, checks, origin,
+    );
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();
-    return tf.tidy(() => fitNetLoss(this.forward(s as tf.Tensor4D), t));
+    return tf.tidy(() => fitNetLoss(this.forward(s as tf.Tensor4D), t, { checkValues: this.checkValues }));
   }
 }

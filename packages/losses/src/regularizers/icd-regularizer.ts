@@ -113,9 +113,14 @@ export class IcdRegularizer extends RegularizerBase {
     const fn = 'IcdRegularizer.loss';
     this.assertUsable('loss');
     const { studentDim, teacherDim } = this.config;
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], origin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherVector', teacherVector, '[N, D_t]', [teacherDim], origin) as tf.Tensor2D;
+    const s = assertInput(
+      fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin,
+    ) as tf.Tensor2D;
+    const t = assertInput(
+      fn, 'teacherVector', teacherVector, '[N, D_t]', [teacherDim], checks, origin,
+    ) as tf.Tensor2D;
     assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();
@@ -124,6 +129,7 @@ export class IcdRegularizer extends RegularizerBase {
         logitScale: this.logitScale(),
         bias: this.logitBias as tf.Tensor as tf.Scalar,
         alpha: this.config.alpha,
+        checkValues: this.checkValues,
       }),
     );
   }

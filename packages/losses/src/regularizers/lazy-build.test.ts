@@ -268,6 +268,26 @@ describeWithBackends('regularizers built on first use', () => {
     vid.dispose();
   });
 
+  it('checkValues and warnIfUntrained go together: a lazy head skips the NaN check yet names its inferred sizes', () => {
+    const vid = new VidRegularizer({ seed: 1, checkValues: false, warnIfUntrained: false });
+    expect(vid.getConfig()).toEqual({ initialVariance: 5, epsilon: 1e-5, seed: 1, warnIfUntrained: false });
+    const student = randomTensor([2, 2, 2, 3], 1);
+    const teacher = tf.fill([2, 2, 2, 4], Number.NaN);
+    // values unchecked: the NaN teacher gives a NaN loss instead of an error, and the head is built from it
+    expect(Number.isNaN(lossValue(() => vid.loss(student, teacher)))).toBe(true);
+    expect(vid.built).toBe(true);
+    const other = randomTensor([2, 2, 2, 5], 2);
+    const origin = 'C_s = 3 (sizes inferred from the first loss() call), got [2,2,2,5]';
+    expectThrowsWith(() => vid.loss(other, teacher), 'VidRegularizer.loss', origin);
+    expectThrowsWith(
+      () => new VidRegularizer({ checkValue: false } as never),
+      'VidRegularizer',
+      'checkValues',
+    );
+    tf.dispose([student, teacher, other]);
+    vid.dispose();
+  });
+
   it('a head built inside the first optimizer step keeps the tensor count flat afterwards', () => {
     const vid = new VidRegularizer({ seed: 2 });
     const initial = randomTensor([2, 3, 3, 3], 1);

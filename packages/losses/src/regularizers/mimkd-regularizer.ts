@@ -194,11 +194,12 @@ export class MimkdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'MimkdRegularizer.loss';
     this.assertUsable('loss');
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
     const { studentDim, teacherChannels } = this.config;
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], origin) as tf.Tensor2D;
+    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin) as tf.Tensor2D;
     const t = assertInput(
-      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), origin,
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
     ) as tf.Tensor4D;
     assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
     if (s.shape[0] < 2) throw new Error(`${fn}: studentVector needs a batch of at least 2 (the other rows are the negatives), got ${s.shape[0]}`);

@@ -3,7 +3,14 @@
  * and weights saved and loaded through tfjs's weight encoding (`tf.io.encodeWeights` / `decodeWeights`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertKnownOptions } from '../validate';
+import {
+  assertKnownOptions,
+  assertValueCheckMode,
+  valueChecks,
+  type ValueCheckMode,
+  type ValueCheckOption,
+  type ValueCheckTiming,
+} from '../validate';
 
 /** `record` without its undefined entries (sizes not inferred yet), for `getConfig()`. */
 export function withoutUndefined(record: { [key: string]: JsonValue | undefined }): RegularizerConfig {
@@ -19,11 +26,18 @@ export interface WeightsArtifacts {
 /** A JSON value (what `getConfig()` returns is built from these only). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/**
+ * What a regularizer keeps of its own constructor options: all of them, defaults filled in. The shared
+ * {@link RegularizerOptions} are kept by the base class: `checkValues` (how the instance checks its inputs, not
+ * what it computes; `getConfig()` leaves it out) and `warnIfUntrained` (in `getConfig()` when `false`).
+ */
+export type ResolvedOptions<T> = Required<Omit<T, keyof RegularizerOptions>>;
+
 /** A regularizer's configuration as plain JSON: `new Class(config)` rebuilds the same module. */
 export type RegularizerConfig = { [key: string]: JsonValue };
 
-/** The constructor options every regularizer shares. */
-export interface RegularizerOptions {
+/** The constructor options every regularizer shares (`checkValues`: how each call checks its inputs' values). */
+export interface RegularizerOptions extends ValueCheckOption {
   /**
    * Warn once (`console.warn`) when the head's trainable variables have not been updated after
    * 5 `loss()` calls made under a gradient tape: the sign that they are missing from the optimizer's
@@ -99,6 +113,8 @@ function recordingGradients(): boolean {
 /** The shared machinery; subclasses declare variables with `addVariable` and JS-held state with `addState`. */
 export abstract class RegularizerBase implements Regularizer {
   readonly name: string;
+  /** The `checkValues` constructor option (default `'auto'`): how every call of this instance checks values. */
+  protected readonly checkValues: ValueCheckMode;
   private readonly className: string;
   private readonly variables = new Map<string, tf.Variable>();
   private readonly states = new Map<string, StateEntry>();
@@ -111,6 +127,7 @@ export abstract class RegularizerBase implements Regularizer {
   private untrainedSettled = false;
 
   protected constructor(className: string, options: RegularizerOptions = {}) {
+    this.checkValues = assertValueCheckMode(className, options.checkValues);
     const warnIfUntrained = options.warnIfUntrained ?? true;
     if (typeof warnIfUntrained !== 'boolean') {
       throw new Error(`${className}: warnIfUntrained must be a boolean, got ${JSON.stringify(warnIfUntrained)}`);
@@ -278,6 +295,11 @@ export abstract class RegularizerBase implements Regularizer {
       throw new Error(`${this.className}: duplicate weight name '${localName}'`);
     }
     this.states.set(localName, entry);
+  }
+
+  /** The value checks of one call: the instance's `checkValues` on the active backend. */
+  protected valueChecks(): ValueCheckTiming {
+    return valueChecks(this.className, this.checkValues);
   }
 
   /** Throws when the instance has been disposed. */

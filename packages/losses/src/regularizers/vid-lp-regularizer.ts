@@ -101,12 +101,14 @@ export class VidLpRegularizer extends RegularizerBase {
     const fn = 'VidLpRegularizer.loss';
     this.assertUsable('loss');
     const { studentDim, teacherDim } = this.config;
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], origin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherLogits', teacherLogits, '[N, D_t]', [teacherDim], origin);
+    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin) as tf.Tensor2D;
+    const t = assertInput(fn, 'teacherLogits', teacherLogits, '[N, D_t]', [teacherDim], checks, origin);
     assertSameBatch(fn, 'studentVector', s, 'teacherLogits', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();
-    return tf.tidy(() => vidLoss(t, dense(s, this.kernel, this.bias), this.alpha, { epsilon: this.config.epsilon }));
+    const vidOptions = { epsilon: this.config.epsilon, checkValues: this.checkValues };
+    return tf.tidy(() => vidLoss(t, dense(s, this.kernel, this.bias), this.alpha, vidOptions));
   }
 }

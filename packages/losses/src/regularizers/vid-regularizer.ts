@@ -147,16 +147,26 @@ export class VidRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'VidRegularizer.loss';
     this.assertUsable('loss');
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
     const { studentChannels, teacherChannels } = this.config;
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', nhwc(studentChannels), origin);
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), origin);
+    const s = assertInput(
+      fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', nhwc(studentChannels), checks, origin,
+    );
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
+    );
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();
     return tf.tidy(() => {
       const [student, teacher] = matchSpatialSize({ fn, student: s, teacher: t });
-      return vidLoss(teacher, this.mean(student), this.alpha, { epsilon: this.config.epsilon });
+      return vidLoss(
+        teacher,
+        this.mean(student),
+        this.alpha,
+        { epsilon: this.config.epsilon, checkValues: this.checkValues },
+      );
     });
   }
 }

@@ -131,13 +131,17 @@ export class VidVectorRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'VidVectorRegularizer.loss';
     this.assertUsable('loss');
+    const checks = this.valueChecks();
     const origin = this.sizeOrigin;
     const { studentDim, teacherShape } = this.config;
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], origin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', teacherShape ?? nhwc(), origin);
+    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin) as tf.Tensor2D;
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', teacherShape ?? nhwc(), checks, origin,
+    );
     assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
     this.buildOnFirstCall(fn, s, t);
     this.watchTraining();
-    return tf.tidy(() => vidLoss(t, this.mean(s), this.alpha, { epsilon: this.config.epsilon }));
+    const vidOptions = { epsilon: this.config.epsilon, checkValues: this.checkValues };
+    return tf.tidy(() => vidLoss(t, this.mean(s), this.alpha, vidOptions));
   }
 }

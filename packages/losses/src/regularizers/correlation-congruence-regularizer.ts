@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { correlationCongruenceLoss } from '../baselines/index';
-import { assertSameBatch } from '../validate';
+import { assertSameBatch, type ValueCheckOption } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type ResolvedOptions } from './regularizer';
 
-export interface CorrelationCongruenceRegularizerOptions {
+export interface CorrelationCongruenceRegularizerOptions extends ValueCheckOption {
   /** Size D_s of the student's penultimate vector. */
   studentDim: number;
   /** Size D_t of the teacher's penultimate vector. */
@@ -28,7 +28,7 @@ export interface CorrelationCongruenceRegularizerOptions {
  * const loss = cc.loss(studentVector, teacherVector);
  */
 export class CorrelationCongruenceRegularizer extends RegularizerBase {
-  private readonly config: Required<CorrelationCongruenceRegularizerOptions>;
+  private readonly config: ResolvedOptions<CorrelationCongruenceRegularizerOptions>;
   private readonly studentKernel: tf.Variable;
   private readonly studentBias: tf.Variable;
   private readonly teacherKernel: tf.Variable;
@@ -37,7 +37,7 @@ export class CorrelationCongruenceRegularizer extends RegularizerBase {
   constructor(options: CorrelationCongruenceRegularizerOptions) {
     const fn = 'CorrelationCongruenceRegularizer';
     assertKnownOptions(fn, options, ['studentDim', 'teacherDim', 'embedDim', 'seed']);
-    super(fn);
+    super(fn, options.checkValues);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
     const teacherDim = assertSize(fn, 'teacherDim', options.teacherDim);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
@@ -61,11 +61,30 @@ export class CorrelationCongruenceRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor): tf.Scalar {
     const fn = 'CorrelationCongruenceRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherVector', teacherVector, '[N, D_t]', [this.config.teacherDim]) as tf.Tensor2D;
+    const checks = this.valueChecks();
+    const s = assertInput(
+      fn,
+      'studentVector',
+      studentVector,
+      '[N, D_s]',
+      [this.config.studentDim],
+      checks,
+    ) as tf.Tensor2D;
+    const t = assertInput(
+      fn,
+      'teacherVector',
+      teacherVector,
+      '[N, D_t]',
+      [this.config.teacherDim],
+      checks,
+    ) as tf.Tensor2D;
     assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
     return tf.tidy(() =>
-      correlationCongruenceLoss(dense(s, this.studentKernel, this.studentBias), dense(t, this.teacherKernel, this.teacherBias)),
+      correlationCongruenceLoss(
+        dense(s, this.studentKernel, this.studentBias),
+        dense(t, this.teacherKernel, this.teacherBias),
+        { checkValues: this.checkValues },
+      ),
     );
   }
 }

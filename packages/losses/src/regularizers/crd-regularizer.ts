@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAllocatable } from '@kd/internal';
-import { assertNumber, assertSameBatch } from '../validate';
+import { assertNumber, assertSameBatch, type ValueCheckOption } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense, l2NormalizeRows } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type ResolvedOptions } from './regularizer';
 
-export interface CrdRegularizerOptions {
+export interface CrdRegularizerOptions extends ValueCheckOption {
   /** Size D_s of the student's penultimate vector. */
   studentDim: number;
   /** Size D_t of the teacher's penultimate vector. */
@@ -68,7 +68,7 @@ const NCE_EPSILON = 1e-7;
  * crd.updateMemory();
  */
 export class CrdRegularizer extends RegularizerBase {
-  private readonly config: Omit<Required<CrdRegularizerOptions>, 'labels'>;
+  private readonly config: Omit<ResolvedOptions<CrdRegularizerOptions>, 'labels'>;
   private readonly labels: Int32Array;
   /** Dataset indices sorted by class; class c occupies [classStart(c), classStart(c) + classCount(c)). */
   private readonly indicesByClass: Int32Array;
@@ -91,7 +91,7 @@ export class CrdRegularizer extends RegularizerBase {
     assertKnownOptions(fn, options, [
       'studentDim', 'teacherDim', 'embedDim', 'datasetSize', 'labels', 'numNegatives', 'temperature', 'momentum', 'seed',
     ]);
-    super(fn);
+    super(fn, options.checkValues);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
     const teacherDim = assertSize(fn, 'teacherDim', options.teacherDim);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
@@ -228,8 +228,23 @@ export class CrdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor, indices: Int32Array): tf.Scalar {
     const fn = 'CrdRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[B, D_s]', [this.config.studentDim]) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherVector', teacherVector, '[B, D_t]', [this.config.teacherDim]) as tf.Tensor2D;
+    const checks = this.valueChecks();
+    const s = assertInput(
+      fn,
+      'studentVector',
+      studentVector,
+      '[B, D_s]',
+      [this.config.studentDim],
+      checks,
+    ) as tf.Tensor2D;
+    const t = assertInput(
+      fn,
+      'teacherVector',
+      teacherVector,
+      '[B, D_t]',
+      [this.config.teacherDim],
+      checks,
+    ) as tf.Tensor2D;
     assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
     const batchSize = s.shape[0];
     this.assertIndices(fn, indices, batchSize);

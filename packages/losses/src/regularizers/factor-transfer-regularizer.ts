@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { factorTransferLoss } from '../baselines/index';
-import { assertNumber, assertSameBatch } from '../validate';
+import { assertNumber, assertSameBatch, type ValueCheckOption } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { batchNormTraining, conv2d, conv2dTranspose, defaultInit, stopGradient } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type ResolvedOptions } from './regularizer';
 
-export interface FactorTransferRegularizerOptions {
+export interface FactorTransferRegularizerOptions extends ValueCheckOption {
   /** Channels C_s of the student map (RepDistiller: the last conv map, `feat[-2]`). */
   studentChannels: number;
   /** Channels C_t of the teacher map. */
@@ -44,7 +44,7 @@ interface ConvLayer {
  *   [...studentVariables, ...ft.trainableVariables]);
  */
 export class FactorTransferRegularizer extends RegularizerBase {
-  private readonly config: Required<FactorTransferRegularizerOptions>;
+  private readonly config: ResolvedOptions<FactorTransferRegularizerOptions>;
   /** ⌊k·C_t⌋, the channels of a factor. */
   readonly factorChannels: number;
   private readonly encoder: ConvLayer[];
@@ -54,7 +54,7 @@ export class FactorTransferRegularizer extends RegularizerBase {
   constructor(options: FactorTransferRegularizerOptions) {
     const fn = 'FactorTransferRegularizer';
     assertKnownOptions(fn, options, ['studentChannels', 'teacherChannels', 'rate', 'seed']);
-    super(fn);
+    super(fn, options.checkValues);
     const studentChannels = assertSize(fn, 'studentChannels', options.studentChannels);
     const teacherChannels = assertSize(fn, 'teacherChannels', options.teacherChannels);
     const rate = assertNumber(fn, 'rate', options.rate ?? 0.5, { positive: true });
@@ -132,7 +132,15 @@ export class FactorTransferRegularizer extends RegularizerBase {
   reconstructionLoss(teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FactorTransferRegularizer.reconstructionLoss';
     this.assertUsable('reconstructionLoss');
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]) as tf.Tensor4D;
+    const checks = this.valueChecks();
+    const t = assertInput(
+      fn,
+      'teacherFeature',
+      teacherFeature,
+      '[N, H, W, C_t]',
+      [undefined, undefined, this.config.teacherChannels],
+      checks,
+    ) as tf.Tensor4D;
     return tf.tidy(() => {
       const reconstruction = this.decoder.reduce(
         (x, convLayer) => tf.leakyRelu(conv2dTranspose(x, convLayer.kernel, convLayer.bias, { stride: 1, padding: 1 }), LEAKY_SLOPE),
@@ -151,10 +159,27 @@ export class FactorTransferRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FactorTransferRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', [undefined, undefined, this.config.studentChannels]) as tf.Tensor4D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]) as tf.Tensor4D;
+    const checks = this.valueChecks();
+    const s = assertInput(
+      fn,
+      'studentFeature',
+      studentFeature,
+      '[N, H, W, C_s]',
+      [undefined, undefined, this.config.studentChannels],
+      checks,
+    ) as tf.Tensor4D;
+    const t = assertInput(
+      fn,
+      'teacherFeature',
+      teacherFeature,
+      '[N, H, W, C_t]',
+      [undefined, undefined, this.config.teacherChannels],
+      checks,
+    ) as tf.Tensor4D;
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
-    return tf.tidy(() => factorTransferLoss(this.studentFactor(s), stopGradient(this.teacherFactor(t))));
+    return tf.tidy(() =>
+      factorTransferLoss(this.studentFactor(s), stopGradient(this.teacherFactor(t)), { checkValues: this.checkValues }),
+    );
   }
 }
 

@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fitNetLoss } from '../baselines/index';
-import { assertSameBatch } from '../validate';
+import { assertSameBatch, type ValueCheckOption } from '../validate';
 import { assertInput, assertKnownOptions } from './checks';
 import { batchNormTraining, conv1x1, conv2d, conv2dTranspose, defaultInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type ResolvedOptions } from './regularizer';
 
 /** The shape of one feature map without the batch axis: `[height, width, channels]`. */
 export type FeatureShape = [number, number, number];
 
-export interface FitNetRegularizerOptions {
+export interface FitNetRegularizerOptions extends ValueCheckOption {
   /** `[H_s, W_s, C_s]` of the student's hint layer. */
   studentShape: FeatureShape;
   /** `[H_t, W_t, C_t]` of the teacher's hint layer. */
@@ -73,7 +73,7 @@ export class FitNetRegularizer extends RegularizerBase {
   constructor(options: FitNetRegularizerOptions) {
     const fn = 'FitNetRegularizer';
     assertKnownOptions(fn, options, ['studentShape', 'teacherShape', 'seed', 'activation']);
-    super(fn);
+    super(fn, options.checkValues);
     const studentShape = assertFeatureShape(fn, 'studentShape', options.studentShape);
     const teacherShape = assertFeatureShape(fn, 'teacherShape', options.teacherShape);
     const activation = options.activation ?? 'relu';
@@ -129,7 +129,15 @@ export class FitNetRegularizer extends RegularizerBase {
    */
   regress(studentFeature: tf.Tensor): tf.Tensor4D {
     this.assertUsable('regress');
-    const s = assertInput('FitNetRegularizer.regress', 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', this.config.studentShape);
+    const checks = this.valueChecks();
+    const s = assertInput(
+      'FitNetRegularizer.regress',
+      'studentFeature',
+      studentFeature,
+      '[N, H_s, W_s, C_s]',
+      this.config.studentShape,
+      checks,
+    );
     return this.forward(s as tf.Tensor4D);
   }
 
@@ -156,9 +164,17 @@ export class FitNetRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FitNetRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', this.config.studentShape) as tf.Tensor4D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', this.config.teacherShape);
+    const checks = this.valueChecks();
+    const s = assertInput(
+      fn,
+      'studentFeature',
+      studentFeature,
+      '[N, H_s, W_s, C_s]',
+      this.config.studentShape,
+      checks,
+    ) as tf.Tensor4D;
+    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', this.config.teacherShape, checks);
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
-    return tf.tidy(() => fitNetLoss(this.forward(s), t));
+    return tf.tidy(() => fitNetLoss(this.forward(s), t, { checkValues: this.checkValues }));
   }
 }

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { icdLoss } from '../info/index';
-import { assertNumber, assertSameBatch } from '../validate';
+import { assertNumber, assertSameBatch, type ValueCheckOption } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type ResolvedOptions } from './regularizer';
 
-export interface IcdRegularizerOptions {
+export interface IcdRegularizerOptions extends ValueCheckOption {
   /** Size D_s of the student's penultimate vector. */
   studentDim: number;
   /** Size D_t of the teacher's penultimate vector. */
@@ -40,7 +40,7 @@ const MAX_LOGIT_SCALE = 10;
  * const loss = icd.loss(studentVector, teacherVector);
  */
 export class IcdRegularizer extends RegularizerBase {
-  private readonly config: Required<IcdRegularizerOptions>;
+  private readonly config: ResolvedOptions<IcdRegularizerOptions>;
   private readonly studentKernel: tf.Variable;
   private readonly studentBias: tf.Variable;
   private readonly teacherKernel: tf.Variable;
@@ -51,7 +51,7 @@ export class IcdRegularizer extends RegularizerBase {
   constructor(options: IcdRegularizerOptions) {
     const fn = 'IcdRegularizer';
     assertKnownOptions(fn, options, ['studentDim', 'teacherDim', 'embedDim', 'alpha', 'seed']);
-    super(fn);
+    super(fn, options.checkValues);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
     const teacherDim = assertSize(fn, 'teacherDim', options.teacherDim);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
@@ -84,14 +84,30 @@ export class IcdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor): tf.Scalar {
     const fn = 'IcdRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherVector', teacherVector, '[N, D_t]', [this.config.teacherDim]) as tf.Tensor2D;
+    const checks = this.valueChecks();
+    const s = assertInput(
+      fn,
+      'studentVector',
+      studentVector,
+      '[N, D_s]',
+      [this.config.studentDim],
+      checks,
+    ) as tf.Tensor2D;
+    const t = assertInput(
+      fn,
+      'teacherVector',
+      teacherVector,
+      '[N, D_t]',
+      [this.config.teacherDim],
+      checks,
+    ) as tf.Tensor2D;
     assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
     return tf.tidy(() =>
       icdLoss(dense(s, this.studentKernel, this.studentBias), dense(t, this.teacherKernel, this.teacherBias), {
         logitScale: this.logitScale(),
         bias: this.logitBias as tf.Tensor as tf.Scalar,
         alpha: this.config.alpha,
+        checkValues: this.checkValues,
       }),
     );
   }

@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertSameBatch } from '../validate';
+import { assertNumber, assertSameBatch, type ValueCheckOption } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { batchNormTraining, conv1x1, defaultInit, dense, layerNorm, nearIdentityInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type ResolvedOptions } from './regularizer';
 
 /** The mutual-information estimators of Deep InfoMax. */
 export type MiEstimator = 'jsd' | 'infonce';
 const ESTIMATORS: readonly MiEstimator[] = ['jsd', 'infonce'];
 
-export interface MimkdRegularizerOptions {
+export interface MimkdRegularizerOptions extends ValueCheckOption {
   /** Size D_s of the student's pooled penultimate vector. */
   studentDim: number;
   /** Channels C_t of the teacher feature map. */
@@ -64,7 +64,7 @@ interface MlpEncoder {
  * const loss = mi.loss(studentVector, teacherMap);
  */
 export class MimkdRegularizer extends RegularizerBase {
-  private readonly config: Required<MimkdRegularizerOptions>;
+  private readonly config: ResolvedOptions<MimkdRegularizerOptions>;
   private readonly studentGlobal: MlpEncoder;
   private readonly teacherGlobal: MlpEncoder;
   private readonly teacherLocal: {
@@ -81,7 +81,7 @@ export class MimkdRegularizer extends RegularizerBase {
   constructor(options: MimkdRegularizerOptions) {
     const fn = 'MimkdRegularizer';
     assertKnownOptions(fn, options, ['studentDim', 'teacherChannels', 'embedDim', 'estimator', 'localWeight', 'globalWeight', 'seed']);
-    super(fn);
+    super(fn, options.checkValues);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
     const teacherChannels = assertSize(fn, 'teacherChannels', options.teacherChannels);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
@@ -154,8 +154,23 @@ export class MimkdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'MimkdRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]) as tf.Tensor4D;
+    const checks = this.valueChecks();
+    const s = assertInput(
+      fn,
+      'studentVector',
+      studentVector,
+      '[N, D_s]',
+      [this.config.studentDim],
+      checks,
+    ) as tf.Tensor2D;
+    const t = assertInput(
+      fn,
+      'teacherFeature',
+      teacherFeature,
+      '[N, H, W, C_t]',
+      [undefined, undefined, this.config.teacherChannels],
+      checks,
+    ) as tf.Tensor4D;
     assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
     if (s.shape[0] < 2) throw new Error(`${fn}: studentVector needs a batch of at least 2 (the other rows are the negatives), got ${s.shape[0]}`);
     const { localWeight, globalWeight, embedDim } = this.config;

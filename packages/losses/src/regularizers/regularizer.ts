@@ -3,6 +3,7 @@
  * and weights saved and loaded through tfjs's weight encoding (`tf.io.encodeWeights` / `decodeWeights`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertValueCheckMode, valueChecks, type ValueCheckMode, type ValueCheckTiming } from '../validate';
 
 /** Saved weights: the manifest entries and the concatenated little-endian values, as `tf.io` encodes them. */
 export interface WeightsArtifacts {
@@ -12,6 +13,12 @@ export interface WeightsArtifacts {
 
 /** A JSON value (what `getConfig()` returns is built from these only). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * What a regularizer keeps of its constructor options: all of them, defaults filled in, except `checkValues` (how
+ * the instance checks its inputs, not what it computes; `getConfig()` leaves it out).
+ */
+export type ResolvedOptions<T> = Required<Omit<T, 'checkValues'>>;
 
 /** A regularizer's configuration as plain JSON: `new Class(config)` rebuilds the same module. */
 export type RegularizerConfig = { [key: string]: JsonValue };
@@ -56,12 +63,15 @@ let instanceCounter = 0;
 /** The shared machinery; subclasses declare variables with `addVariable` and JS-held state with `addState`. */
 export abstract class RegularizerBase implements Regularizer {
   readonly name: string;
+  /** The `checkValues` constructor option (default `'auto'`): how every call of this instance checks values. */
+  protected readonly checkValues: ValueCheckMode;
   private readonly className: string;
   private readonly variables = new Map<string, tf.Variable>();
   private readonly states = new Map<string, StateEntry>();
   private disposed = false;
 
-  protected constructor(className: string) {
+  protected constructor(className: string, checkValues?: ValueCheckMode) {
+    this.checkValues = assertValueCheckMode(className, checkValues);
     instanceCounter += 1;
     this.className = className;
     this.name = `${className}_${instanceCounter}`;
@@ -105,6 +115,11 @@ export abstract class RegularizerBase implements Regularizer {
       throw new Error(`${this.className}: duplicate weight name '${localName}'`);
     }
     this.states.set(localName, entry);
+  }
+
+  /** The value checks of one call: the instance's `checkValues` on the active backend. */
+  protected valueChecks(): ValueCheckTiming {
+    return valueChecks(this.className, this.checkValues);
   }
 
   /** Throws when the instance has been disposed. */

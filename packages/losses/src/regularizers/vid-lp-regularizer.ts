@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
-import { assertSameBatch } from '../validate';
+import { assertSameBatch, type ValueCheckOption } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type ResolvedOptions } from './regularizer';
 import { resolveVariance } from './vid-regularizer';
 
-export interface VidLpRegularizerOptions {
+export interface VidLpRegularizerOptions extends ValueCheckOption {
   /** Size D_s of the student's penultimate vector. */
   studentDim: number;
   /** Size D_t of the teacher's logit vector (its number of classes). */
@@ -35,7 +35,7 @@ export interface VidLpRegularizerOptions {
  * const loss = vidLp.loss(studentPenultimate, teacherLogits);
  */
 export class VidLpRegularizer extends RegularizerBase {
-  private readonly config: Required<VidLpRegularizerOptions>;
+  private readonly config: ResolvedOptions<VidLpRegularizerOptions>;
   private readonly kernel: tf.Variable;
   private readonly bias: tf.Variable;
   private readonly alpha: tf.Variable;
@@ -43,7 +43,7 @@ export class VidLpRegularizer extends RegularizerBase {
   constructor(options: VidLpRegularizerOptions) {
     const fn = 'VidLpRegularizer';
     assertKnownOptions(fn, options, ['studentDim', 'teacherDim', 'initialVariance', 'epsilon', 'seed']);
-    super(fn);
+    super(fn, options.checkValues);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
     const teacherDim = assertSize(fn, 'teacherDim', options.teacherDim);
     const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
@@ -72,9 +72,22 @@ export class VidLpRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherLogits: tf.Tensor): tf.Scalar {
     const fn = 'VidLpRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherLogits', teacherLogits, '[N, D_t]', [this.config.teacherDim]);
+    const checks = this.valueChecks();
+    const s = assertInput(
+      fn,
+      'studentVector',
+      studentVector,
+      '[N, D_s]',
+      [this.config.studentDim],
+      checks,
+    ) as tf.Tensor2D;
+    const t = assertInput(fn, 'teacherLogits', teacherLogits, '[N, D_t]', [this.config.teacherDim], checks);
     assertSameBatch(fn, 'studentVector', s, 'teacherLogits', t);
-    return tf.tidy(() => vidLoss(t, dense(s, this.kernel, this.bias), this.alpha, { epsilon: this.config.epsilon }));
+    return tf.tidy(
+      () => vidLoss(t,
+      dense(s, this.kernel, this.bias),
+      this.alpha,
+      { epsilon: this.config.epsilon, checkValues: this.checkValues }),
+    );
   }
 }

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
 import { matchSpatialSize } from '../spatial';
-import { assertNumber, assertSameBatch } from '../validate';
+import { assertNumber, assertSameBatch, type ValueCheckOption } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { conv1x1, defaultInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type ResolvedOptions } from './regularizer';
 
-export interface VidRegularizerOptions {
+export interface VidRegularizerOptions extends ValueCheckOption {
   /** Channels C_s of the student feature map. */
   studentChannels: number;
   /** Channels C_t of the teacher feature map. */
@@ -60,14 +60,14 @@ export function resolveVariance(fn: string, options: { initialVariance?: number;
  *   [...studentVariables, ...vid.trainableVariables]);
  */
 export class VidRegularizer extends RegularizerBase {
-  private readonly config: Required<VidRegularizerOptions>;
+  private readonly config: ResolvedOptions<VidRegularizerOptions>;
   private readonly kernels: tf.Variable[];
   private readonly alpha: tf.Variable;
 
   constructor(options: VidRegularizerOptions) {
     const fn = 'VidRegularizer';
     assertKnownOptions(fn, options, ['studentChannels', 'teacherChannels', 'hiddenChannels', 'initialVariance', 'epsilon', 'seed']);
-    super(fn);
+    super(fn, options.checkValues);
     const studentChannels = assertSize(fn, 'studentChannels', options.studentChannels);
     const teacherChannels = assertSize(fn, 'teacherChannels', options.teacherChannels);
     const hiddenChannels = assertSize(fn, 'hiddenChannels', options.hiddenChannels ?? teacherChannels);
@@ -109,12 +109,32 @@ export class VidRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'VidRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', [undefined, undefined, this.config.studentChannels]);
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]);
+    const checks = this.valueChecks();
+    const s = assertInput(
+      fn,
+      'studentFeature',
+      studentFeature,
+      '[N, H, W, C_s]',
+      [undefined, undefined, this.config.studentChannels],
+      checks,
+    );
+    const t = assertInput(
+      fn,
+      'teacherFeature',
+      teacherFeature,
+      '[N, H, W, C_t]',
+      [undefined, undefined, this.config.teacherChannels],
+      checks,
+    );
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
     return tf.tidy(() => {
       const [student, teacher] = matchSpatialSize({ fn, student: s, teacher: t });
-      return vidLoss(teacher, this.mean(student), this.alpha, { epsilon: this.config.epsilon });
+      return vidLoss(
+        teacher,
+        this.mean(student),
+        this.alpha,
+        { epsilon: this.config.epsilon, checkValues: this.checkValues },
+      );
     });
   }
 }

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
-import { assertSameBatch } from '../validate';
+import { assertSameBatch, type ValueCheckOption } from '../validate';
 import { assertInput, assertKnownOptions, assertSize } from './checks';
 import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type ResolvedOptions } from './regularizer';
 import { resolveVariance } from './vid-regularizer';
 
-export interface VidVectorRegularizerOptions {
+export interface VidVectorRegularizerOptions extends ValueCheckOption {
   /** Size D_s of the student's hidden vector (an MLP layer). */
   studentDim: number;
   /** `[H, W, C_t]` of the teacher's feature map. */
@@ -38,7 +38,7 @@ export interface VidVectorRegularizerOptions {
  * const loss = vid.loss(studentHidden, teacherMap); // [N, 256], [N, 8, 8, 64]
  */
 export class VidVectorRegularizer extends RegularizerBase {
-  private readonly config: Required<VidVectorRegularizerOptions>;
+  private readonly config: ResolvedOptions<VidVectorRegularizerOptions>;
   private readonly kernel: tf.Variable;
   private readonly bias: tf.Variable;
   private readonly alpha: tf.Variable;
@@ -46,7 +46,7 @@ export class VidVectorRegularizer extends RegularizerBase {
   constructor(options: VidVectorRegularizerOptions) {
     const fn = 'VidVectorRegularizer';
     assertKnownOptions(fn, options, ['studentDim', 'teacherShape', 'initialVariance', 'epsilon', 'seed']);
-    super(fn);
+    super(fn, options.checkValues);
     const studentDim = assertSize(fn, 'studentDim', options.studentDim);
     const shape = options.teacherShape as unknown;
     if (!Array.isArray(shape) || shape.length !== 3) {
@@ -89,9 +89,29 @@ export class VidVectorRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'VidVectorRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [...this.config.teacherShape]);
+    const checks = this.valueChecks();
+    const s = assertInput(
+      fn,
+      'studentVector',
+      studentVector,
+      '[N, D_s]',
+      [this.config.studentDim],
+      checks,
+    ) as tf.Tensor2D;
+    const t = assertInput(
+      fn,
+      'teacherFeature',
+      teacherFeature,
+      '[N, H, W, C_t]',
+      [...this.config.teacherShape],
+      checks,
+    );
     assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
-    return tf.tidy(() => vidLoss(t, this.mean(s), this.alpha, { epsilon: this.config.epsilon }));
+    return tf.tidy(
+      () => vidLoss(t,
+      this.mean(s),
+      this.alpha,
+      { epsilon: this.config.epsilon, checkValues: this.checkValues }),
+    );
   }
 }

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { configureValidation, getValidationConfig } from '@kd/losses';
-import { configureValidation as configureModelValidation, getValidationConfig as getModelValidationConfig, type KdModel } from '@kd/models';
+import type { KdModel } from '@kd/models';
 import type { Batch, LoaderFactory, TrainingDataset } from '../data';
 import { evaluateModel } from '../eval/evaluate';
 import { readCheckpoint, removeOrphanBinaries, writeCheckpoint, type JsonValue } from '../io/checkpoint';
@@ -166,13 +165,10 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
   let startEpoch = 1;
   let lastCheckpointEpoch: number | undefined;
   const resumedFrom: number[] = [];
-  // Datasets were validated up front: skip the losses' per-call value scans (each is a device read).
-  // The same for the models' image scans: the images come from uint8 pixels (a custom loader's NaN images
-  // still surface as a non-finite loss before any update).
-  const validation = getValidationConfig();
-  const modelValidation = getModelValidationConfig();
-  configureValidation({ checkValues: false });
-  configureModelValidation({ checkValues: false });
+  // Datasets were validated up front, so the run's own calls skip the value scans (each is a device read): the
+  // tasks pass `checkValues: false` to their model applies and loss calls, and so does the evaluation below. The
+  // option is per call; nothing global changes, so a user's own loss or apply during or after a run still checks.
+  // (A custom loader's NaN images still surface as a non-finite loss before any update.)
   try {
     if (settings.resume !== false) {
       if (store === undefined) throw new Error(`${fn}: resume needs a store to read the checkpoint from`);
@@ -298,7 +294,13 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         const meanLosses: Record<string, number> = {};
         for (const [name, value] of sums) meanLosses[name] = value / Math.max(seen, 1);
         const test = settings.test
-          ? await evaluateModel({ model: task.model, dataset: settings.test, loader: settings.loader, batchSize: settings.evaluationBatchSize })
+          ? await evaluateModel({
+            model: task.model,
+            dataset: settings.test,
+            loader: settings.loader,
+            batchSize: settings.evaluationBatchSize,
+            checkValues: false,
+          })
           : undefined;
         const extra = (await task.epochMetrics?.(epoch)) ?? {};
         const epochRecord: EpochRecord = {
@@ -368,8 +370,6 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
     record.last = last;
     return { history, best, last, record };
   } finally {
-    configureValidation(validation);
-    configureModelValidation(modelValidation);
     optimizer.dispose();
   }
 }

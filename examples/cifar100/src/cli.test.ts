@@ -1,5 +1,5 @@
 import { describeWithBackends } from '@kd/test-utils';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { parseCommandLine, parseRunCommand, stepArguments, usage } from './cli';
 import { PRESETS, STANDARD_PAIRS, SWEEPS, getPreset, scaleMilestones } from './presets';
 

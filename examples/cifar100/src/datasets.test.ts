@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeWithBackends } from '@kd/test-utils';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { checkDataDirectory } from './datasets';
 
 const empty = mkdtempSync(join(tmpdir(), 'kd-cifar100-empty-'));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeWithBackends } from '@kd/test-utils';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { snapshot, tinyModel } from './fixtures';
 import { EPOCHS, KILL_POINTS, MODEL, TRAIN, type KillPoint } from './fault-run';
 import { syntheticDataset } from './synthetic-data';

@@ -1,5 +1,5 @@
 import { describeWithBackends } from '@kd/test-utils';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ClassificationAccumulator } from './classification';
 
 describeWithBackends('ClassificationAccumulator', () => {

@@ -1,6 +1,6 @@
-import { decodePng } from '@kd/cam';
+import { decodePng } from '@kd/plot';
 import { describeWithBackends } from '@kd/test-utils';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { crc32 } from '../io/checksum';
 import { renderTrainingCurves } from './curves';
 import { formatProgressLine } from './progress';

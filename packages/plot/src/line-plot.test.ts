@@ -1,5 +1,5 @@
 import { describeWithBackends } from '@kd/test-utils';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { formatTick, niceTicks, renderLinePlot } from './line-plot';
 
 describeWithBackends('renderLinePlot', () => {

@@ -1,5 +1,5 @@
 import { describeWithBackends } from '@kd/test-utils';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { drawText, fontCharacters, glyph, GLYPH_HEIGHT, GLYPH_WIDTH, measureText } from './font';
 import { createImage } from './image';
 

@@ -5,15 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-export {
-  assertBoolean,
-  assertFloat,
-  assertGradientsRegistered,
-  assertNumber,
-  assertOneOf,
-  assertRank,
-  assertTensor,
-} from '@kd/internal';
+export { assertBoolean, assertFloat, assertGradientsRegistered, assertNumber, assertRank } from '@kd/internal';
 
 /** Throws when any dimension is zero. */
 export function assertNonEmpty(fn: string, arg: string, tensor: tf.Tensor): void {

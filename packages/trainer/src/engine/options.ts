@@ -4,9 +4,10 @@ import type { LoaderFactory, TrainingDataset } from '../data';
 import type { JsonValue } from '../io/checkpoint';
 import type { RunStore } from '../io/store';
 import { validateSchedule, type LearningRateSchedule } from '../optim/schedule';
+import type { EpochRecord } from '../report/epoch-record';
 import type { ProgressReporter, StepInfo } from '../report/progress';
 import { assertBoolean, assertNumber, assertObject, describeValue } from '../validate';
-import { resolveProgress, type EpochRecord, type LoopSettings } from './loop';
+import { resolveProgress, type LoopSettings } from './loop';
 import { assertSeed, crc32, SEED_LIMIT } from '@kd/internal';
 
 /** Options every trainer takes. */

@@ -1,13 +1,14 @@
 import { zlibSync } from 'fflate';
-import { describe, expect, it } from 'vitest';
-import { uniform } from '../../test/reference';
+import { describeWithBackends, seededRandom } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import type { RasterImage } from './image';
 import { crc32 } from '@kd/internal';
 import { decodePng, encodePng } from './png';
 
 function randomImage(width: number, height: number, channels: 1 | 3 | 4, seed: number): RasterImage {
-  const random = uniform(seed, 0, 256);
-  return { width, height, channels, data: Uint8Array.from({ length: width * height * channels }, () => Math.floor(random())) };
+  const random = seededRandom(seed);
+  const data = Uint8Array.from({ length: width * height * channels }, () => Math.floor(256 * random()));
+  return { width, height, channels, data };
 }
 
 /** A PNG assembled by hand (independently of encodePng): big-endian lengths, CRC over type + data. */
@@ -25,7 +26,7 @@ function handMadePng(width: number, height: number, colorType: number, filteredR
   return new Uint8Array(bytes);
 }
 
-describe('PNG', () => {
+describeWithBackends('PNG', () => {
   it.each([1, 3, 4] as const)('round-trips a random %i-channel image', (channels) => {
     const image = randomImage(7, 5, channels, channels);
     const decoded = decodePng(encodePng(image));

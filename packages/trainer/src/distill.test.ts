@@ -123,7 +123,7 @@ describeWithBackends('distillStudent', () => {
     const store = new MemoryStore();
     const poisoned: LoaderFactory = (dataset, options) => {
       const { augment: _augment, ...plain } = options;
-      const inner = createLoader(dataset as Parameters<typeof createLoader>[0], plain);
+      const inner = createLoader(dataset, plain);
       return (async function* () {
         let step = 0;
         for await (const batch of inner) {
@@ -131,7 +131,7 @@ describeWithBackends('distillStudent', () => {
           if (options.epoch === 2 && step === 2) {
             const images = tf.fill(batch.images.shape, Number.NaN) as tf.Tensor4D;
             batch.images.dispose();
-            yield { images, labels: batch.labels, indices: batch.indices };
+            yield { images, labels: batch.labels, indices: batch.indices, dispose: () => tf.dispose([images, batch.labels]) };
           } else {
             yield batch;
           }
@@ -163,7 +163,7 @@ describeWithBackends('distillStudent', () => {
     let batchesWithDuplicates = 0;
     // The default loader with epochLength 64, watched: count the batches that hold a sample twice.
     const cycled: LoaderFactory = (dataset, { augment: _augment, ...options }) => {
-      const inner = createLoader(dataset as Parameters<typeof createLoader>[0], { ...options, ...(options.shuffle ? { epochLength: 64 } : {}) });
+      const inner = createLoader(dataset, { ...options, ...(options.shuffle ? { epochLength: 64 } : {}) });
       return (async function* () {
         for await (const batch of inner) {
           if (options.shuffle) {

@@ -18,4 +18,4 @@ export { readCheckpoint, writeCheckpoint, CHECKPOINT_MANIFEST, type CheckpointCo
 export { consoleProgress, formatProgressLine, type ProgressReporter, type StepInfo } from './report/progress';
 export { renderTrainingCurves } from './report/curves';
 export type { RunRecord } from './report/run-record';
-export type { Batch, LoaderFactory, LoaderOptions, TrainingDataset } from './data';
+export type { LoaderFactory, LoaderFactoryOptions } from './data';

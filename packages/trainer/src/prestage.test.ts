@@ -48,7 +48,7 @@ describeWithBackends('distillStudent pre-stages', () => {
     let trainingPasses = 0;
     const aborting: LoaderFactory = (dataset, { augment: _augment, ...options }) => {
       if (options.shuffle && ++trainingPasses === 2) controller.abort();
-      return createLoader(dataset as Parameters<typeof createLoader>[0], options);
+      return createLoader(dataset, options);
     };
     const store = new MemoryStore();
     const killed = tinyModel({ seed, width: 2, name: 'student' });

@@ -6,7 +6,8 @@ import { createLoader } from '@kd/data';
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { syntheticDataset, tinyModel } from '../test/fixtures';
-import type { Batch, LoaderFactory } from './data';
+import type { Batch } from '@kd/data';
+import type { LoaderFactory } from './data';
 import { distillStudent } from './distill';
 import { MemoryStore, type RunStore } from './io/store';
 import { trainTeacher } from './teacher';
@@ -17,7 +18,7 @@ const base = { data: { train }, batchSize: 16, augmentation: false as const, pro
 /** The default loader, with batch `badStep` of epoch `badEpoch` given the labels `labels`. */
 function loaderWithLabels(badEpoch: number, badStep: number, labels: number[]): LoaderFactory {
   return (dataset, { augment: _augment, ...options }) => {
-    const batches = createLoader(dataset as Parameters<typeof createLoader>[0], options);
+    const batches = createLoader(dataset, options);
     return (async function* () {
       let step = 0;
       for await (const batch of batches) {
@@ -27,7 +28,9 @@ function loaderWithLabels(badEpoch: number, badStep: number, labels: number[]): 
           continue;
         }
         batch.labels.dispose();
-        const bad: Batch = { ...batch, labels: tf.tensor1d(labels.concat(new Array(batch.indices.length - labels.length).fill(0)), 'int32') };
+        const padded = labels.concat(new Array(batch.indices.length - labels.length).fill(0));
+        const badLabels = tf.tensor1d(padded, 'int32');
+        const bad: Batch = { ...batch, labels: badLabels, dispose: () => tf.dispose([batch.images, badLabels]) };
         yield bad;
       }
     })();
@@ -39,6 +42,33 @@ function metricsEpochs(store: MemoryStore): number[] {
 }
 
 describeWithBackends('training loop error paths', () => {
+  it("frees every batch through the batch's own dispose() and refuses a batch without one", async () => {
+    let disposed = 0;
+    const counting: LoaderFactory = (dataset, { augment: _augment, ...options }) =>
+      (async function* () {
+        for await (const batch of createLoader(dataset, options)) {
+          yield { ...batch, dispose: () => ((disposed += 1), batch.dispose()) };
+        }
+      })();
+    const withoutDispose: LoaderFactory = (dataset, { augment: _augment, ...options }) =>
+      (async function* () {
+        for await (const { images, labels, indices } of createLoader(dataset, options)) {
+          yield { images, labels, indices } as unknown as Batch;
+        }
+      })();
+    const model = tinyModel({ seed: 1 });
+    try {
+      await trainTeacher({ ...base, model, epochs: 2, loader: counting });
+      // 64 samples in batches of 16, two epochs, no test set: 8 batches, each released once.
+      expect(disposed).toBe(8);
+      await expect(trainTeacher({ ...base, model, epochs: 1, loader: withoutDispose })).rejects.toThrow(
+        "trainTeacher: the loader's batch 1 of epoch 1: dispose must be a function that frees the batch's tensors",
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('checks the labels of every batch a loader yields, not only data.train', async () => {
     const cases: Array<[number[], string]> = [
       [[0, 7], 'label 7 outside [0, 4)'],
@@ -60,10 +90,10 @@ describeWithBackends('training loop error paths', () => {
     const model = tinyModel({ seed: 1 });
     const floatLabels: LoaderFactory = (dataset, { augment: _augment, ...options }) =>
       (async function* () {
-        for await (const batch of createLoader(dataset as Parameters<typeof createLoader>[0], options)) {
+        for await (const batch of createLoader(dataset, options)) {
           const labels = tf.cast(batch.labels, 'float32') as tf.Tensor1D;
           batch.labels.dispose();
-          yield { ...batch, labels };
+          yield { ...batch, labels, dispose: () => tf.dispose([batch.images, labels]) };
         }
       })();
     try {
@@ -141,11 +171,14 @@ describeWithBackends('training loop error paths', () => {
       const pixels = dataset.height * dataset.width * dataset.channels;
       for (let start = 0; start < dataset.labels.length; start += batchSize) {
         const end = Math.min(start + batchSize, dataset.labels.length);
-        const images = Float32Array.from(dataset.images.subarray(start * pixels, end * pixels), (value) => value / 255);
+        const pixelValues = Float32Array.from(dataset.images.subarray(start * pixels, end * pixels), (value) => value / 255);
+        const images = tf.tensor4d(pixelValues, [end - start, dataset.height, dataset.width, dataset.channels]);
+        const labels = tf.tensor1d(dataset.labels.slice(start, end), 'int32');
         yield {
-          images: tf.tensor4d(images, [end - start, dataset.height, dataset.width, dataset.channels]),
-          labels: tf.tensor1d(dataset.labels.slice(start, end), 'int32'),
+          images,
+          labels,
           indices: Int32Array.from({ length: end - start }, (_, row) => start + row),
+          dispose: () => tf.dispose([images, labels]),
         };
       }
     };

@@ -1,8 +1,8 @@
+import { createDataset } from '@kd/data';
 import { createModel } from '@kd/models';
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
-import type { TrainingDataset } from './data';
 import { MemoryStore } from './io/store';
 import { trainTeacher } from './teacher';
 
@@ -98,22 +98,21 @@ describeWithBackends('trainTeacher: abort, resume checks', () => {
       model.dispose();
     }
   });
-  it('trains on an object of the exported TrainingDataset type without indices (0…N−1 are filled in)', async () => {
+  it("takes @kd/data's Dataset: a plain object without indices is refused, createDataset fills them in", async () => {
     const full = syntheticDataset({ count: 32, seed: 3 });
-    const plainDataset: TrainingDataset = {
-      images: full.images,
-      labels: full.labels,
-      height: full.height,
-      width: full.width,
-      channels: full.channels,
-      numClasses: full.numClasses,
-    };
+    const fields = { images: full.images, labels: full.labels, height: full.height, width: full.width, channels: full.channels };
     const model = tinyModel({ seed: 2 });
     try {
+      const withoutIndices = { ...fields, numClasses: full.numClasses, classNames: full.classNames };
+      await expect(trainTeacher({ model, data: { train: withoutIndices as never }, epochs: 1, progress: false })).rejects.toThrow(
+        'trainTeacher: data.train.indices must be an Int32Array (createDataset fills in 0…N−1), got undefined',
+      );
       let samples = 0;
+      const train = createDataset({ ...fields, classNames: full.classNames });
+      expect([...train.indices]).toEqual(Array.from({ length: 32 }, (_, row) => row));
       const result = await trainTeacher({
         model,
-        data: { train: plainDataset },
+        data: { train },
         epochs: 1,
         batchSize: 8,
         augmentation: false,

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { configureValidation, getValidationConfig } from '@kd/losses';
 import { configureValidation as configureModelValidation, getValidationConfig as getModelValidationConfig, type KdModel } from '@kd/models';
-import type { Batch, LoaderFactory, TrainingDataset } from '../data';
+import type { Batch, Dataset } from '@kd/data';
+import { releaseBatch, type LoaderFactory } from '../data';
 import type { ClassificationMetrics } from '../eval/classification';
 import { evaluateModel } from '../eval/evaluate';
 import { readCheckpoint, removeOrphanBinaries, writeCheckpoint, type JsonValue } from '../io/checkpoint';
@@ -51,8 +52,8 @@ export interface TrainingResult {
 
 /** Settings every trainer shares (validated by each public function). */
 export interface LoopSettings {
-  train: TrainingDataset;
-  test: TrainingDataset | undefined;
+  train: Dataset;
+  test: Dataset | undefined;
   loader: LoaderFactory;
   epochs: number;
   batchSize: number;
@@ -282,7 +283,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         for await (const batch of batches) {
           step++;
           if (settings.signal?.aborted) {
-            tf.dispose([batch.images, batch.labels]);
+            releaseBatch(batch);
             throw new TrainingAbortedError(fn, epoch, step, lastCheckpointEpoch);
           }
           const values = trainStep(task, optimizer, batch, {
@@ -445,6 +446,9 @@ function assertBatch(context: StepContext, batch: Batch): void {
   if (labels.shape[0] !== images.shape[0]) {
     throw new Error(`${where}: ${labels.shape[0]} labels for ${images.shape[0]} images`);
   }
+  if (typeof (batch as Partial<Batch>).dispose !== 'function') {
+    throw new Error(`${where}: dispose must be a function that frees the batch's tensors (@kd/data's Batch)`);
+  }
 }
 
 /**
@@ -497,7 +501,8 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
     releaseGradientTape();
     throw error;
   } finally {
-    tf.dispose([batch.images, batch.labels, ...Object.values(gradients)]);
+    releaseBatch(batch);
+    tf.dispose(Object.values(gradients));
     tf.dispose(prepared);
     if (value !== undefined) value.dispose();
     if (readings !== undefined) (readings as tf.Tensor).dispose();

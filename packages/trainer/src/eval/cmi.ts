@@ -1,12 +1,13 @@
 import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from '@kd/models';
-import type { LoaderFactory, TrainingDataset } from '../data';
+import type { Dataset } from '@kd/data';
+import { releaseBatch, type LoaderFactory } from '../data';
 
 /** Options of {@link measureClassConditionalStatistics}. */
 export interface CmiPassOptions {
   model: KdModel;
-  dataset: TrainingDataset;
+  dataset: Dataset;
   loader: LoaderFactory;
   /** Default 64. */
   batchSize?: number;
@@ -82,7 +83,7 @@ export async function measureClassConditionalStatistics(options: CmiPassOptions)
         crossEntropySum -= Math.log(Math.max(values[row * classes + label] as number, 1e-30));
       }
     } finally {
-      tf.dispose([batch.images, batch.labels]);
+      releaseBatch(batch);
     }
   }
   const centroids = new Float32Array(classes * classes);

@@ -16,7 +16,7 @@ import {
   distillStudent,
   fineTuneTeacherMcmi,
   measureClassConditionalStatistics,
-  trainTeacher,
+  trainSupervised,
   type CommonTrainingOptions,
   type EpochRecord,
   type TrainingResult,
@@ -146,7 +146,7 @@ async function runTeacher(options: WorkerOptions, run: TeacherRun, signal: Abort
     let result: TrainingResult;
     let teacherCmi: number;
     if (run.lambda === undefined) {
-      result = await trainTeacher({
+      result = await trainSupervised({
         ...common,
         model,
         data: { train: data.train, test: data.test },
@@ -203,7 +203,7 @@ async function runStudent(
     };
     let result: TrainingResult;
     if (teacherModel === undefined || method.objectives === undefined) {
-      result = await trainTeacher({ ...common, model: student });
+      result = await trainSupervised({ ...common, model: student });
     } else {
       loadWeightsFromDirectory(teacherModel, teacherWeightsDirectory(outDir, teacher!.id));
       result = await distillStudent({ ...common, student, teacher: teacherModel, objectives: method.objectives, measureTeacherCmi: false });

@@ -8,7 +8,7 @@ import { NonFiniteLossError } from './engine/errors';
 import { readCheckpoint } from './io/checkpoint';
 import { MemoryStore } from './io/store';
 import type { LoaderFactory } from './data';
-import { trainTeacher } from './teacher';
+import { trainSupervised } from './supervised';
 
 const train = syntheticDataset({ count: 128, seed: 21 });
 const test = syntheticDataset({ count: 64, seed: 22 });
@@ -18,7 +18,7 @@ describeWithBackends('distillStudent', () => {
   let teacher: KdModel;
   beforeAll(async () => {
     teacher = tinyModel({ seed: 7, width: 8, name: 'teacher' });
-    await trainTeacher({ model: teacher, data: { train }, epochs: 4, learningRate: 0.1, ...quiet });
+    await trainSupervised({ model: teacher, data: { train }, epochs: 4, learningRate: 0.1, ...quiet });
   });
   afterAll(() => teacher.dispose());
 

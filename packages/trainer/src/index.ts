@@ -1,4 +1,4 @@
-export { trainTeacher, type TrainTeacherOptions } from './teacher';
+export { trainSupervised, type TrainSupervisedOptions } from './supervised';
 export { fineTuneTeacherMcmi, type FineTuneTeacherMcmiOptions, type CollapseGuard } from './mcmi';
 export { distillStudent, type DistillStudentOptions } from './distill';
 export { METHOD_NAMES, REFERENCE_WEIGHTS, referenceObjectives } from './objectives/registry';

@@ -6,7 +6,7 @@ import { TrainingCollapsedError } from './engine/errors';
 import { collapseReason, fineTuneTeacherMcmi } from './mcmi';
 import { createLoader } from '@kd/data';
 import type { LoaderFactory, LoaderFactoryOptions } from './data';
-import { trainTeacher } from './teacher';
+import { trainSupervised } from './supervised';
 
 // Noisy enough that the teacher stays unsure on some samples, so its CMI is not ~0.
 const train = syntheticDataset({ count: 128, seed: 11, noise: 200 });
@@ -23,7 +23,7 @@ describeWithBackends('fineTuneTeacherMcmi', () => {
   let pretrained: Float32Array[];
   beforeAll(async () => {
     teacher = tinyModel({ seed: 5 });
-    await trainTeacher({ model: teacher, data: { train }, epochs: 3, batchSize: 16, learningRate: 0.1, augmentation: false, progress: false });
+    await trainSupervised({ model: teacher, data: { train }, epochs: 3, batchSize: 16, learningRate: 0.1, augmentation: false, progress: false });
     pretrained = snapshot(teacher);
   });
   afterAll(() => teacher.dispose());

@@ -75,7 +75,7 @@ export interface LoopSettings {
   progress: ProgressReporter | undefined;
 }
 
-/** One training job as the loop sees it (built by trainTeacher, fineTuneTeacherMcmi, distillStudent). */
+/** One training job as the loop sees it (built by trainSupervised, fineTuneTeacherMcmi, distillStudent). */
 export interface TrainingTask {
   /** Public function name used in messages. */
   functionName: string;

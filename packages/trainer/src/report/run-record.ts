@@ -8,7 +8,7 @@ import type { EpochRecord } from '../engine/loop';
 
 /** `run.json`: what was run, where, and how it ended. */
 export interface RunRecord {
-  /** `trainTeacher`, `fineTuneTeacherMcmi` or `distillStudent`. */
+  /** `trainSupervised`, `fineTuneTeacherMcmi` or `distillStudent`. */
   functionName: string;
   /** The resolved config (models and datasets by name and size). */
   config: { [key: string]: JsonValue };

@@ -77,7 +77,7 @@ const TEACHER_AUGMENTATION = { horizontalFlip: true };
 
 /** The loader the trainer builds by default, without augmentation: for the evaluation passes here. */
 const evaluationLoader: LoaderFactory = (dataset, options) =>
-  createLoader(dataset as Dataset, {
+  createLoader(dataset, {
     batchSize: options.batchSize,
     shuffle: options.shuffle,
     seed: options.seed,

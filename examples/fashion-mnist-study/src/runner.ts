@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { FASHION_MNIST_NORMALIZATION, type Dataset } from '@kd/data';
+import { FASHION_MNIST_NORMALIZATION } from '@kd/data';
 import { createModel, type KdModel } from '@kd/models';
 import { loadWeightsFromDirectory, saveWeightsToDirectory } from '@kd/models/node';
 import {
@@ -188,7 +188,7 @@ async function runStudent(
   const setting = config.settings.find((candidate) => candidate.name === run.setting);
   const method = config.methods.find((candidate) => candidate.name === run.method);
   if (setting === undefined || method === undefined) throw new Error(`runStudent: ${run.id} names an unknown setting or method`);
-  const { train, epochLength } = settingData(data.train as Dataset, setting);
+  const { train, epochLength } = settingData(data.train, setting);
   const directory = runDirectory(outDir, run.id);
   const student = newModel(config.studentModel, run.seed);
   const teacherModel = teacher === undefined ? undefined : newModel(config.teacherModel, config.teacherSeed);

@@ -1,7 +1,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { crossEntropy, kdLoss } from '@kd/losses';
 import { describeWithBackends, expectArraysClose, expectClose, tf } from '@kd/test-utils';
-import { distillStudent, fineTuneTeacherMcmi, MemoryStore, trainSupervised, type TrainingDataset } from '@kd/trainer';
+import type { Dataset } from '@kd/data';
+import { distillStudent, fineTuneTeacherMcmi, MemoryStore, trainSupervised } from '@kd/trainer';
 import { expect, it } from 'vitest';
 import { syntheticDataset } from '../../trainer/test/fixtures';
 import { convNet, kerasSnapshot } from './__fixtures__/models';
@@ -10,7 +11,7 @@ import { fromLayersModel } from './layers-model';
 const quiet = { progress: false as const, augmentation: false as const, measureTeacherCmi: false };
 
 /** The images of a dataset as the default loader gives them without normalisation: x / 255, float32 NHWC. */
-function floatImages(dataset: TrainingDataset): tf.Tensor4D {
+function floatImages(dataset: Dataset): tf.Tensor4D {
   return tf.tidy(() => tf.div(tf.tensor4d(dataset.images, [dataset.labels.length, dataset.height, dataset.width, dataset.channels], 'float32'), 255) as tf.Tensor4D);
 }
 

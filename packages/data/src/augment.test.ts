@@ -127,7 +127,8 @@ describeWithBackends('augmentBatchInto', () => {
   it('rejects unknown keys, out-of-range rows and a short output, naming the option', () => {
     const out = new Float32Array(36);
     expectThrowsWith(() => augmentBatchInto({ source, job, out, ouput: out } as never), 'augmentBatchInto', "'ouput'");
-    const withJob = (change: Partial<typeof job>) => () => augmentBatchInto({ source, job: { ...job, ...change }, out });
+    const withJob = (change: Partial<typeof job>) => () =>
+      augmentBatchInto({ source, job: { ...job, ...change }, out });
     expectThrowsWith(withJob({ rows: Int32Array.of(2, 0) }), 'augmentBatchInto', 'options.job.rows[0] = 2');
     expectThrowsWith(withJob({ top: Int32Array.of(3, 0) }), 'augmentBatchInto', 'options.job.top[0] = 3');
     expectThrowsWith(withJob({ scale: Float32Array.of(1) }), 'augmentBatchInto', 'options.job.scale');

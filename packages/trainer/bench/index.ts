@@ -54,7 +54,8 @@ const repeatedBatches: LoaderFactory = (_dataset, options) => {
     for (let step = 0; step < count; step++) {
       const images = tf.tensor4d(pixels, [batchSize, size, size, 3]);
       const labels = tf.tensor1d(train.labels.subarray(0, batchSize), 'int32');
-      yield { images, labels, indices: train.indices.subarray(0, batchSize), dispose: () => tf.dispose([images, labels]) };
+      const indices = train.indices.subarray(0, batchSize);
+      yield { images, labels, indices, dispose: () => tf.dispose([images, labels]) };
     }
   })();
 };

@@ -7,8 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
  * picks the augmentation. `epoch` is 1-based: the order and augmentation of an epoch depend only on
  * (seed, epoch), so a resumed run replays it.
  */
-export type LoaderFactoryOptions = Required<Pick<LoaderOptions, 'batchSize' | 'shuffle' | 'seed' | 'dropLast' | 'epoch'>> &
-  { augment: boolean };
+export type LoaderFactoryOptions = Required<Pick<LoaderOptions, LoaderFactoryKey>> & { augment: boolean };
+
+type LoaderFactoryKey = 'batchSize' | 'shuffle' | 'seed' | 'dropLast' | 'epoch';
 
 /**
  * Makes the batches of one pass over `dataset` (sync or async iterable), as `@kd/data`'s `createLoader` does. The

@@ -131,7 +131,8 @@ describeWithBackends('distillStudent', () => {
           if (options.epoch === 2 && step === 2) {
             const images = tf.fill(batch.images.shape, Number.NaN) as tf.Tensor4D;
             batch.images.dispose();
-            yield { images, labels: batch.labels, indices: batch.indices, dispose: () => tf.dispose([images, batch.labels]) };
+            const dispose = () => tf.dispose([images, batch.labels]);
+            yield { images, labels: batch.labels, indices: batch.indices, dispose };
           } else {
             yield batch;
           }

@@ -171,7 +171,8 @@ describeWithBackends('training loop error paths', () => {
       const pixels = dataset.height * dataset.width * dataset.channels;
       for (let start = 0; start < dataset.labels.length; start += batchSize) {
         const end = Math.min(start + batchSize, dataset.labels.length);
-        const pixelValues = Float32Array.from(dataset.images.subarray(start * pixels, end * pixels), (value) => value / 255);
+        const bytes = dataset.images.subarray(start * pixels, end * pixels);
+        const pixelValues = Float32Array.from(bytes, (value) => value / 255);
         const images = tf.tensor4d(pixelValues, [end - start, dataset.height, dataset.width, dataset.channels]);
         const labels = tf.tensor1d(dataset.labels.slice(start, end), 'int32');
         yield {

@@ -100,7 +100,8 @@ describeWithBackends('trainSupervised: abort, resume checks', () => {
   });
   it("takes @kd/data's Dataset: a plain object without indices is refused, createDataset fills them in", async () => {
     const full = syntheticDataset({ count: 32, seed: 3 });
-    const fields = { images: full.images, labels: full.labels, height: full.height, width: full.width, channels: full.channels };
+    const { images, labels, height, width, channels } = full;
+    const fields = { images, labels, height, width, channels };
     const model = tinyModel({ seed: 2 });
     try {
       const withoutIndices = { ...fields, numClasses: full.numClasses, classNames: full.classNames };

@@ -1,4 +1,10 @@
-export { type JsonValue, type Regularizer, RegularizerBase, type RegularizerConfig, type EncodedWeights } from './regularizer';
+export {
+  type EncodedWeights,
+  type JsonValue,
+  type Regularizer,
+  RegularizerBase,
+  type RegularizerConfig,
+} from './regularizer';
 export { VidRegularizer, type VidRegularizerOptions } from './vid-regularizer';
 export { VidLpRegularizer, type VidLpRegularizerOptions } from './vid-lp-regularizer';
 export { VidVectorRegularizer, type VidVectorRegularizerOptions } from './vid-vector-regularizer';

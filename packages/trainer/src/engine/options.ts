@@ -1,4 +1,5 @@
-import { UNLABELED, assertDataset, createLoader, type AugmentOptions, type Dataset, type Normalization } from '@kd/data';
+import { UNLABELED, assertDataset, createLoader } from '@kd/data';
+import type { AugmentOptions, Dataset, Normalization } from '@kd/data';
 import { modelRecipe, type KdModel } from '@kd/models';
 import type { LoaderFactory } from '../data';
 import type { JsonValue } from '../io/checkpoint';
@@ -98,7 +99,11 @@ export function assertModel(fn: string, arg: string, model: unknown, role: 'trai
  * Throws unless every dataset fits the model's input: its class count, its channel count and, for a model
  * that takes one input size (`KdModel.inputSize`), its height and width; the message names both shapes.
  */
-export function assertModelFitsData(fn: string, model: KdModel, datasets: ReadonlyArray<readonly [string, Dataset | undefined]>): void {
+export function assertModelFitsData(
+  fn: string,
+  model: KdModel,
+  datasets: ReadonlyArray<readonly [string, Dataset | undefined]>,
+): void {
   for (const [arg, dataset] of datasets) {
     if (dataset === undefined) continue;
     if (dataset.numClasses !== model.numClasses) {
@@ -129,7 +134,8 @@ function assertTrainingDataset(fn: string, arg: string, dataset: unknown): Datas
   // range is read with the loss values), so the losses can skip their per-call value checks.
   const unlabeled = checked.labels.indexOf(UNLABELED);
   if (unlabeled >= 0) {
-    throw new Error(`${fn}: ${arg}.labels[${unlabeled}] = ${UNLABELED} (unlabeled) is out of range [0, ${checked.numClasses})`);
+    const range = `[0, ${checked.numClasses})`;
+    throw new Error(`${fn}: ${arg}.labels[${unlabeled}] = ${UNLABELED} (unlabeled) is out of range ${range}`);
   }
   return checked;
 }

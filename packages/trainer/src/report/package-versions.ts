@@ -28,7 +28,8 @@ export function nodeBuiltins(): NodeBuiltins | undefined {
   const fs = load.call(proc, 'node:fs') as { readFileSync?: NodeBuiltins['readFileSync'] } | undefined;
   const path = load.call(proc, 'node:path') as Pick<NodeBuiltins, 'dirname' | 'join'> | undefined;
   if (moduleApi?.createRequire === undefined || fs?.readFileSync === undefined || path === undefined) return undefined;
-  return { createRequire: moduleApi.createRequire, readFileSync: fs.readFileSync, dirname: path.dirname, join: path.join };
+  const { createRequire } = moduleApi;
+  return { createRequire, readFileSync: fs.readFileSync, dirname: path.dirname, join: path.join };
 }
 
 interface PackageJson {
@@ -38,7 +39,11 @@ interface PackageJson {
 }
 
 /** The package.json of `name` as resolved from `from` (a file path or URL), or undefined. */
-function resolvePackageJson(name: string, from: string, node: NodeBuiltins): { path: string; json: PackageJson } | undefined {
+function resolvePackageJson(
+  name: string,
+  from: string,
+  node: NodeBuiltins,
+): { path: string; json: PackageJson } | undefined {
   const requireFrom = node.createRequire(from);
   const read = (path: string): PackageJson => JSON.parse(node.readFileSync(path, 'utf8')) as PackageJson;
   try {

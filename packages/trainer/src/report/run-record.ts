@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { JsonValue } from '../io/checkpoint';
 import { installedKdVersions } from './package-versions';
-import type { EpochRecord } from '../engine/loop';
+import type { EpochRecord } from './epoch-record';
 
 /** `run.json`: what was run, where, and how it ended. */
 export interface RunRecord {
@@ -40,7 +40,7 @@ function moduleLocation(): string {
 }
 
 // Reported as 'unknown' where no package.json can be read (browsers).
-const BROWSER_PACKAGES = ['@kd/trainer', '@kd/data', '@kd/losses', '@kd/models'];
+const BROWSER_PACKAGES = ['@kd/trainer', '@kd/data', '@kd/losses', '@kd/models', '@kd/plot'];
 
 /** A fresh run record for the current process. */
 export function buildRunRecord({ functionName, config, seed }: {

@@ -1,8 +1,9 @@
 /** Convolution geometry shared by the gradient kernels, from tfjs's own `computeConv2DInfo`. */
 import * as tf from '@tensorflow/tfjs-core';
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { type KernelCalls, type ExplicitPadding, spatialWindow } from './kernelCalls';
 
-type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+export type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 type PadAttr = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
 type RoundingAttr = Parameters<typeof tf.backend_util.computeConv2DInfo>[5];
 
@@ -63,4 +64,77 @@ export function checkOutputGradient(fn: string, dy: TensorInfo, info: Conv2DInfo
   if (dy.shape.some((size, axis) => size !== expected[axis])) {
     throw new Error(`${fn}: dy must have shape [${expected.join(',')}], got [${dy.shape.join(',')}]`);
   }
+}
+
+/** The geometry of a gradient kernel's forward convolution; conv2d's attributes carry no dilations. */
+function gradientGeometry(
+  fn: string,
+  inputShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+  depthwise: boolean,
+): Conv2DInfo {
+  // tfjs's conv2d gradient rejects dilations > 1, so the conv2d kernel attributes carry none.
+  return convGeometry(fn, inputShape, filterShape, depthwise ? attrs : { ...attrs, dilations: 1 }, depthwise);
+}
+
+/**
+ * Unpacks and checks a filter-gradient kernel call (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter):
+ * inputs x and dy (rank 4, float32), attribute `filterShape`, and dy against the forward geometry.
+ */
+export function filterGradientCall(
+  fn: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap | undefined,
+  depthwise: boolean,
+): { x: TensorInfo; dy: TensorInfo; info: Conv2DInfo } {
+  const x = checkInput(fn, 'x', inputs.x, 4);
+  const dy = checkInput(fn, 'dy', inputs.dy, 4);
+  const convAttrs = attrs as unknown as ConvAttrs & { filterShape: number[] };
+  const info = gradientGeometry(fn, x.shape, convAttrs.filterShape, convAttrs, depthwise);
+  checkOutputGradient(fn, dy, info);
+  return { x, dy, info };
+}
+
+/**
+ * Unpacks and checks an input-gradient kernel call (Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput):
+ * inputs dy and filter (rank 4, float32), attribute `inputShape`, and dy against the forward geometry.
+ */
+export function inputGradientCall(
+  fn: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap | undefined,
+  depthwise: boolean,
+): { dy: TensorInfo; filter: TensorInfo; info: Conv2DInfo } {
+  const dy = checkInput(fn, 'dy', inputs.dy, 4);
+  const filter = checkInput(fn, 'filter', inputs.filter, 4);
+  const convAttrs = attrs as unknown as ConvAttrs & { inputShape: number[] };
+  const info = gradientGeometry(fn, convAttrs.inputShape, filter.shape, convAttrs, depthwise);
+  checkOutputGradient(fn, dy, info);
+  return { dy, filter, info };
+}
+
+/**
+ * The part of an NHWC tensor `x` `[·, H, W, ·]` that the filter gradient reads: per spatial axis the
+ * (K − 1)·d + (O − 1)·s + 1 positions from −p on, so rows no output reads (valid padding with a stride that
+ * does not divide) are dropped and the top/left pad is returned for the convolution to apply. Null when the
+ * window misses the tensor (the gradient is zero).
+ */
+export function filterGradientWindow(
+  calls: KernelCalls,
+  x: TensorInfo,
+  info: Conv2DInfo,
+): { x: TensorInfo; pad: ExplicitPadding } | null {
+  return spatialWindow(
+    calls,
+    x,
+    {
+      start: -info.padInfo.top,
+      length: (info.filterHeight - 1) * info.dilationHeight + (info.outHeight - 1) * info.strideHeight + 1,
+    },
+    {
+      start: -info.padInfo.left,
+      length: (info.filterWidth - 1) * info.dilationWidth + (info.outWidth - 1) * info.strideWidth + 1,
+    },
+  );
 }

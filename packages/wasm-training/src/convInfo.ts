@@ -66,66 +66,58 @@ export function checkOutputGradient(fn: string, dy: TensorInfo, info: Conv2DInfo
   }
 }
 
-/** The geometry of a gradient kernel's forward convolution; conv2d's attributes carry no dilations. */
-function gradientGeometry(
+/**
+ * Unpacks and checks a gradient kernel call. The filter gradient (Conv2DBackpropFilter,
+ * DepthwiseConv2dNativeBackpropFilter) takes inputs x and dy and the attribute `filterShape`; the input gradient
+ * (Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput) takes dy and filter and the attribute `inputShape`.
+ * Both tensors must be rank 4 float32, dy of the forward convolution's output shape. `operand` is x or filter.
+ */
+export function gradientKernelCall(
   fn: string,
-  inputShape: number[],
-  filterShape: number[],
-  attrs: ConvAttrs,
+  gradient: 'filter' | 'input',
   depthwise: boolean,
-): Conv2DInfo {
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap | undefined,
+): { operand: TensorInfo; dy: TensorInfo; info: Conv2DInfo } {
+  const convAttrs = attrs as unknown as ConvAttrs & { filterShape: number[]; inputShape: number[] };
+  let operand: TensorInfo;
+  let dy: TensorInfo;
+  // Checked in tfjs's argument order: (x, dy) and (dy, filter).
+  if (gradient === 'filter') {
+    operand = checkInput(fn, 'x', inputs.x, 4);
+    dy = checkInput(fn, 'dy', inputs.dy, 4);
+  } else {
+    dy = checkInput(fn, 'dy', inputs.dy, 4);
+    operand = checkInput(fn, 'filter', inputs.filter, 4);
+  }
+  const inputShape = gradient === 'filter' ? operand.shape : convAttrs.inputShape;
+  const filterShape = gradient === 'filter' ? convAttrs.filterShape : operand.shape;
   // tfjs's conv2d gradient rejects dilations > 1, so the conv2d kernel attributes carry none.
-  return convGeometry(fn, inputShape, filterShape, depthwise ? attrs : { ...attrs, dilations: 1 }, depthwise);
+  const geometryAttrs = depthwise ? convAttrs : { ...convAttrs, dilations: 1 };
+  const info = convGeometry(fn, inputShape, filterShape, geometryAttrs, depthwise);
+  checkOutputGradient(fn, dy, info);
+  return { operand, dy, info };
 }
 
-/**
- * Unpacks and checks a filter-gradient kernel call (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter):
- * inputs x and dy (rank 4, float32), attribute `filterShape`, and dy against the forward geometry.
- */
-export function filterGradientCall(
-  fn: string,
-  inputs: NamedTensorInfoMap,
-  attrs: NamedAttrMap | undefined,
-  depthwise: boolean,
-): { x: TensorInfo; dy: TensorInfo; info: Conv2DInfo } {
-  const x = checkInput(fn, 'x', inputs.x, 4);
-  const dy = checkInput(fn, 'dy', inputs.dy, 4);
-  const convAttrs = attrs as unknown as ConvAttrs & { filterShape: number[] };
-  const info = gradientGeometry(fn, x.shape, convAttrs.filterShape, convAttrs, depthwise);
-  checkOutputGradient(fn, dy, info);
-  return { x, dy, info };
-}
-
-/**
- * Unpacks and checks an input-gradient kernel call (Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput):
- * inputs dy and filter (rank 4, float32), attribute `inputShape`, and dy against the forward geometry.
- */
-export function inputGradientCall(
-  fn: string,
-  inputs: NamedTensorInfoMap,
-  attrs: NamedAttrMap | undefined,
-  depthwise: boolean,
-): { dy: TensorInfo; filter: TensorInfo; info: Conv2DInfo } {
-  const dy = checkInput(fn, 'dy', inputs.dy, 4);
-  const filter = checkInput(fn, 'filter', inputs.filter, 4);
-  const convAttrs = attrs as unknown as ConvAttrs & { inputShape: number[] };
-  const info = gradientGeometry(fn, convAttrs.inputShape, filter.shape, convAttrs, depthwise);
-  checkOutputGradient(fn, dy, info);
-  return { dy, filter, info };
+/** The window of x a filter gradient convolves with dy, and that convolution's strides and dilations. */
+export interface FilterGradientWindow {
+  x: TensorInfo;
+  pad: ExplicitPadding;
+  /** The forward dilations d. */
+  strides: [number, number];
+  /** The forward strides s. */
+  dilations: [number, number];
 }
 
 /**
  * The part of an NHWC tensor `x` `[·, H, W, ·]` that the filter gradient reads: per spatial axis the
  * (K − 1)·d + (O − 1)·s + 1 positions from −p on, so rows no output reads (valid padding with a stride that
- * does not divide) are dropped and the top/left pad is returned for the convolution to apply. Null when the
- * window misses the tensor (the gradient is zero).
+ * does not divide) are dropped and the top/left pad is returned for the convolution to apply. The filter
+ * gradient is the convolution of this window with dy as the filter, the forward stride and dilation swapped.
+ * Null when the window misses the tensor (the gradient is zero).
  */
-export function filterGradientWindow(
-  calls: KernelCalls,
-  x: TensorInfo,
-  info: Conv2DInfo,
-): { x: TensorInfo; pad: ExplicitPadding } | null {
-  return spatialWindow(
+export function filterGradientWindow(calls: KernelCalls, x: TensorInfo, info: Conv2DInfo): FilterGradientWindow | null {
+  const window = spatialWindow(
     calls,
     x,
     {
@@ -137,4 +129,10 @@ export function filterGradientWindow(
       length: (info.filterWidth - 1) * info.dilationWidth + (info.outWidth - 1) * info.strideWidth + 1,
     },
   );
+  if (window === null) return null;
+  return {
+    ...window,
+    strides: [info.dilationHeight, info.dilationWidth],
+    dilations: [info.strideHeight, info.strideWidth],
+  };
 }

@@ -11,7 +11,7 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelCalls, runKernelCalls } from '../kernelCalls';
-import { type Conv2DInfo, filterGradientCall, filterGradientWindow } from '../convInfo';
+import { type Conv2DInfo, filterGradientWindow, gradientKernelCall } from '../convInfo';
 
 const NAME = 'Conv2DBackpropFilter (@kd/wasm-training)';
 
@@ -30,13 +30,7 @@ function swappedConvolution(calls: KernelCalls, x: TensorInfo, dy: TensorInfo, i
   const window = filterGradientWindow(calls, swapped, info);
   if (window === null) return calls.zeros(info.filterShape);
   const dyFilter = calls.transpose(dy, [1, 2, 0, 3]);
-  const perChannel = calls.conv2d(
-    window.x,
-    dyFilter,
-    [info.dilationHeight, info.dilationWidth],
-    [info.strideHeight, info.strideWidth],
-    window.pad,
-  );
+  const perChannel = calls.conv2d(window.x, dyFilter, window.strides, window.dilations, window.pad);
   return calls.transpose(perChannel, [1, 2, 0, 3]);
 }
 
@@ -99,7 +93,7 @@ export function filterGradientMethod(): FilterGradientMethod {
 }
 
 export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, dy, info } = filterGradientCall(NAME, inputs, attrs, false);
+  const { operand: x, dy, info } = gradientKernelCall(NAME, 'filter', false, inputs, attrs);
   return runKernelCalls(backend, NAME, (calls) => {
     if (filterGradientMethod() === 'im2col') return im2colProduct(calls, backend, x, dy, info);
     return swappedConvolution(calls, x, dy, info);

@@ -6,13 +6,13 @@
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { type ExplicitPadding, runKernelCalls } from '../kernelCalls';
-import { inputGradientCall } from '../convInfo';
+import { gradientKernelCall } from '../convInfo';
 import { adjointConvolution, spreadToInput } from './adjointConvolution';
 
 const NAME = 'Conv2DBackpropInput (@kd/wasm-training)';
 
 export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { dy, filter, info } = inputGradientCall(NAME, inputs, attrs, false);
+  const { operand: filter, dy, info } = gradientKernelCall(NAME, 'input', false, inputs, attrs);
   return runKernelCalls(backend, NAME, (calls) => {
     // [KH, KW, Ci, Co] → flipped in space, channels swapped: [KH, KW, Co, Ci].
     const isPointwise = info.filterHeight === 1 && info.filterWidth === 1;

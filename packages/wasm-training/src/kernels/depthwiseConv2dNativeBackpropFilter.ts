@@ -11,12 +11,12 @@
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { runKernelCalls } from '../kernelCalls';
-import { filterGradientCall, filterGradientWindow } from '../convInfo';
+import { filterGradientWindow, gradientKernelCall } from '../convInfo';
 
 const NAME = 'DepthwiseConv2dNativeBackpropFilter (@kd/wasm-training)';
 
 export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, dy, info } = filterGradientCall(NAME, inputs, attrs, true);
+  const { operand: x, dy, info } = gradientKernelCall(NAME, 'filter', true, inputs, attrs);
   const [kh, kw, channels, multiplier] = info.filterShape as [number, number, number, number];
   const [batch, height, width] = x.shape as [number, number, number, number];
   const [, outHeight, outWidth] = dy.shape as [number, number, number, number];
@@ -25,13 +25,7 @@ export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, backen
     const window = filterGradientWindow(calls, folded, info);
     if (window === null) return calls.zeros([kh, kw, channels, multiplier]);
     const dyFilter = calls.reshape(calls.transpose(dy, [1, 2, 0, 3]), [outHeight, outWidth, batch * channels, multiplier]);
-    const perImage = calls.depthwiseConv2d(
-      window.x,
-      dyFilter,
-      [info.dilationHeight, info.dilationWidth],
-      [info.strideHeight, info.strideWidth],
-      window.pad,
-    );
+    const perImage = calls.depthwiseConv2d(window.x, dyFilter, window.strides, window.dilations, window.pad);
     const byImage = calls.reshape(perImage, [kh * kw, batch, channels * multiplier]);
     return calls.reshape(calls.sum(byImage, [1]), [kh, kw, channels, multiplier]);
   });

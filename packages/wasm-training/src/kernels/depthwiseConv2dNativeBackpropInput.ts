@@ -6,13 +6,13 @@
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { runKernelCalls } from '../kernelCalls';
-import { inputGradientCall } from '../convInfo';
+import { gradientKernelCall } from '../convInfo';
 import { adjointConvolution } from './adjointConvolution';
 
 const NAME = 'DepthwiseConv2dNativeBackpropInput (@kd/wasm-training)';
 
 export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { dy, filter, info } = inputGradientCall(NAME, inputs, attrs, true);
+  const { operand: filter, dy, info } = gradientKernelCall(NAME, 'input', true, inputs, attrs);
   const [kh, kw, channels, multiplier] = filter.shape as [number, number, number, number];
   return runKernelCalls(backend, NAME, (calls) => {
     const flipped = calls.reshape(calls.reverse(filter, [0, 1]), [kh, kw, channels * multiplier, 1]);

@@ -58,7 +58,7 @@ export interface StudyConfig {
    * a few dozen images is noise that the guard would flag at random.
    */
   collapseGuard: boolean;
-  /** Where the IDX files are (the folder holding `fashion-mnist/`); undefined: `KD_DATA_DIR` or /work/shared/datasets. */
+  /** Where the IDX files are (the folder holding `fashion-mnist/`); undefined: `KD_DATA_DIR` or /usr/share/datasets. */
   dataDir?: string;
   studentEpochs: number;
   studentLearningRate: number;

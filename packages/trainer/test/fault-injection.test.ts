@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeWithBackends } from '@kd/test-utils';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { snapshot, tinyModel } from './fixtures';
 import { EPOCHS, KILL_POINTS, MODEL, TRAIN, type KillPoint } from './fault-run';
 import { syntheticDataset } from './synthetic-data';
@@ -52,7 +52,7 @@ const SEQUENCE: KillPoint[] = [
 
 const FINAL_FILES = ['checkpoint-4.bin', 'checkpoint.json', 'curves.png', 'metrics.jsonl', 'run.json'];
 
-describe('fault injection: SIGKILL at every point of a run, then resume', () => {
+describeWithBackends('fault injection: SIGKILL at every point of a run, then resume', () => {
   it(`survives ${SEQUENCE.length} kills with the uninterrupted run's weights, every epoch logged once and no stray file`, async () => {
     expect(new Set(SEQUENCE)).toEqual(new Set(Object.keys(KILL_POINTS)));
     expect(EPOCHS).toBe(4);

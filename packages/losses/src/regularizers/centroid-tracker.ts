@@ -65,7 +65,7 @@ export class CentroidTracker extends RegularizerBase {
   constructor(options: CentroidTrackerOptions) {
     const fn = 'CentroidTracker';
     assertKnownOptions(fn, options, ['numClasses', 'mode', 'momentum']);
-    super(fn, options.checkValues);
+    super(fn, { checkValues: options.checkValues });
     const numClasses = assertSize(fn, 'numClasses', options.numClasses);
     const mode = options.mode ?? 'pass';
     if (!MODES.includes(mode)) throw new Error(`${fn}: mode must be one of 'pass', 'ema', got '${String(mode)}'`);
@@ -75,6 +75,7 @@ export class CentroidTracker extends RegularizerBase {
     this.config = { numClasses, mode, momentum };
     this.sums = new Float64Array(numClasses * numClasses);
     this.counts = new Float64Array(numClasses);
+    this.markBuilt();
     this.addState('sums', {
       shape: [numClasses, numClasses],
       dtype: 'float32',

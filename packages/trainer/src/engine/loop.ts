@@ -1,42 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from '@kd/models';
 import type { Batch, LoaderFactory, TrainingDataset } from '../data';
-import type { ClassificationMetrics } from '../eval/classification';
 import { evaluateModel } from '../eval/evaluate';
 import { readCheckpoint, removeOrphanBinaries, writeCheckpoint, type JsonValue } from '../io/checkpoint';
 import type { RunStore } from '../io/store';
 import { SgdMomentum } from '../optim/sgd';
 import { learningRateAt, type LearningRateSchedule } from '../optim/schedule';
 import { renderTrainingCurves } from '../report/curves';
+import type { EpochRecord } from '../report/epoch-record';
 import { consoleProgress, type ProgressReporter, type StepInfo } from '../report/progress';
 import { buildRunRecord, type RunRecord } from '../report/run-record';
 import { NonFiniteLossError, TrainingAbortedError, TrainingCollapsedError } from './errors';
 import { releaseGradientTape } from './gradients';
-
-/** Metrics of one finished epoch (a line of `metrics.jsonl`, an entry of the history). */
-export interface EpochRecord {
-  /** 1-based epoch. */
-  epoch: number;
-  learningRate: number;
-  /** Wall-clock seconds of the training pass. */
-  seconds: number;
-  imagesPerSecond: number;
-  train: {
-    /** Mean of each weighted loss part over the epoch, plus `total`. */
-    losses: Record<string, number>;
-    /** Training top-1 accuracy of the model being trained (augmented data, training mode). */
-    accuracy: number;
-    count: number;
-  };
-  /** Test-set metrics (inference mode), when a test set is given. */
-  test?: ClassificationMetrics;
-  /** Task-specific numbers, e.g. `teacherCmi` (nats, training set). */
-  extra: Record<string, number>;
-  /** Live tensors after the epoch (flat across epochs when nothing leaks). */
-  numTensors: number;
-  /** Resident set size of the process in bytes (Node only): it can grow while numTensors stays flat. */
-  rssBytes?: number;
-}
 
 /** What every trainer returns. */
 export interface TrainingResult {

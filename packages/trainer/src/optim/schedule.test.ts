@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { defaultMilestones, learningRateAt } from './schedule';
 
-describe('learningRateAt', () => {
+describeWithBackends('learningRateAt', () => {
   it('step decay: 0.1 after 150/180/210 of 240, epochs 1-based', () => {
     const at = (epoch: number) => learningRateAt({ schedule: { kind: 'step' }, baseLearningRate: 0.05, epoch, epochs: 240 });
     expect(at(1)).toBe(0.05);

@@ -1,12 +1,13 @@
 import { zlibSync } from 'fflate';
-import { describe, expect, it } from 'vitest';
-import { uniform } from '../../test/reference';
+import { describeWithBackends, seededRandom } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import type { RasterImage } from './image';
 import { crc32, decodePng, encodePng } from './png';
 
 function randomImage(width: number, height: number, channels: 1 | 3 | 4, seed: number): RasterImage {
-  const random = uniform(seed, 0, 256);
-  return { width, height, channels, data: Uint8Array.from({ length: width * height * channels }, () => Math.floor(random())) };
+  const random = seededRandom(seed);
+  const data = Uint8Array.from({ length: width * height * channels }, () => Math.floor(256 * random()));
+  return { width, height, channels, data };
 }
 
 /** A PNG assembled by hand (independently of encodePng): big-endian lengths, CRC over type + data. */
@@ -24,7 +25,7 @@ function handMadePng(width: number, height: number, colorType: number, filteredR
   return new Uint8Array(bytes);
 }
 
-describe('PNG', () => {
+describeWithBackends('PNG', () => {
   it('crc32 of "123456789" is the standard check value 0xCBF43926', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);

@@ -5,13 +5,13 @@
 import { fileURLToPath } from 'node:url';
 import type { ObjectiveSpec } from '@kd/trainer';
 
-/** A student method: the weighted objectives passed to `distillStudent` (or `trainTeacher` for 'none'). */
+/** A student method: the weighted objectives passed to `distillStudent` (or `trainSupervised` for 'none'). */
 export interface StudentMethod {
   /** Short name used in run ids and tables. */
   name: string;
   /** Human-readable recipe for the report. */
   description: string;
-  /** Objectives of `distillStudent`; undefined = no teacher (cross-entropy only, `trainTeacher`). */
+  /** Objectives of `distillStudent`; undefined = no teacher (cross-entropy only, `trainSupervised`). */
   objectives?: ObjectiveSpec[];
 }
 

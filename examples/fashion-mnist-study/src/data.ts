@@ -49,7 +49,7 @@ export function settingData(pool: Dataset, setting: StudentSetting): { train: Da
 
 /** Inference-mode batches of a dataset, normalised as in training (for CMI passes and Eigen-CAM). */
 export const evaluationLoader: LoaderFactory = (dataset, options) =>
-  createLoader(dataset as Dataset, {
+  createLoader(dataset, {
     batchSize: options.batchSize,
     shuffle: options.shuffle,
     seed: options.seed,

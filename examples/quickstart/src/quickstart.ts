@@ -16,7 +16,7 @@ import { heatMapsFromTensor, imageFromTensor, renderGrid, renderLinePlot, type R
 import { writePng } from '@kd/plot/node';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, decodeIdxDataset, fewShotSubset, type AugmentOptions, type Dataset } from '@kd/data';
 import { createModel, loadWeights, saveWeights, type KdModel } from '@kd/models';
-import { distillStudent, fineTuneTeacherMcmi, trainTeacher, type TrainingResult } from '@kd/trainer';
+import { distillStudent, fineTuneTeacherMcmi, trainSupervised, type TrainingResult } from '@kd/trainer';
 import { directoryStore } from '@kd/trainer/node';
 import { mean, pairedDifference, sampleStd, tCritical95, type PairedDifference } from '@kd-example/common';
 
@@ -337,7 +337,7 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
       label: `MLL teacher: ${config.teacher}, cross-entropy, ${config.teacherEpochs} epochs on ${config.trainSize} images`,
       predictedSeconds: config.teacherEpochs * (batches(config.trainSize) * teacherCost.train + testPass),
       run: async () => {
-        const result = await trainTeacher({
+        const result = await trainSupervised({
           ...common, model: mllTeacher, data: { train, test }, seed: config.seed, epochs: config.teacherEpochs,
           learningRate: config.teacherLearningRate, schedule: { kind: 'cosine' }, augmentation: config.teacherAugmentation, store: store('teacher-mll'),
         });
@@ -380,7 +380,7 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
                 learningRate: config.studentLearningRate, schedule, augmentation: config.studentAugmentation, store: store(name),
               };
               const result = arm === 'none'
-                ? await trainTeacher({ ...options, model: student })
+                ? await trainSupervised({ ...options, model: student })
                 : await distillStudent({
                   ...options, student, teacher: teachers.get(arm) as KdModel, measureTeacherCmi: false,
                   objectives: [

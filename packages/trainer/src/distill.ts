@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Regularizer } from '@kd/losses';
 import type { KdModel, ModelOutput } from '@kd/models';
-import type { Batch } from './data';
+import type { Batch } from '@kd/data';
+import { releaseBatch } from './data';
 import { measureClassConditionalStatistics } from './eval/cmi';
 import { evaluateModel } from './eval/evaluate';
 import { runTraining, type LoopSettings, type TrainingResult, type TrainingTask } from './engine/loop';
@@ -187,7 +188,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     disposeAll();
     throw error;
   } finally {
-    tf.dispose([probe.images, probe.labels]);
+    releaseBatch(probe);
     tf.dispose(probeOutputs as unknown as tf.TensorContainer);
   }
 

@@ -16,7 +16,7 @@ import { syntheticDataset } from './synthetic-data';
 import { readCheckpoint } from '../src/io/checkpoint';
 import { MemoryStore } from '../src/io/store';
 import { directoryStore } from '../src/node';
-import { trainTeacher } from '../src/teacher';
+import { trainSupervised } from '../src/supervised';
 
 const packageDirectory = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -129,12 +129,12 @@ describeWithBackends('fault injection: disk full', () => {
     const referenceModel = tinyModel({ ...MODEL, width: 16 });
     const model = tinyModel({ ...MODEL, width: 16 });
     try {
-      await trainTeacher({ ...options, model: referenceModel, store: new MemoryStore() });
+      await trainSupervised({ ...options, model: referenceModel, store: new MemoryStore() });
       const run = join(tmpfs.directory, 'run');
       mkdirSync(run);
       const filler = join(tmpfs.directory, 'filler');
       await expect(
-        trainTeacher({
+        trainSupervised({
           ...options,
           model,
           store: directoryStore(run),
@@ -147,7 +147,7 @@ describeWithBackends('fault injection: disk full', () => {
         }),
       ).rejects.toThrow(
         new RegExp(
-          `^trainTeacher: cannot write the checkpoint of epoch 2: directoryStore\\.writeAtomic: cannot write ${join(run, 'checkpoint-2.bin').replace(/\./g, '\\.')} ` +
+          `^trainSupervised: cannot write the checkpoint of epoch 2: directoryStore\\.writeAtomic: cannot write ${join(run, 'checkpoint-2.bin').replace(/\./g, '\\.')} ` +
             `\\(ENOSPC: no space left on device.*\\); the last good checkpoint \\(epoch 1\\) is intact$`,
         ),
       );
@@ -161,7 +161,7 @@ describeWithBackends('fault injection: disk full', () => {
       for (const tensor of checkpoint!.tensors.values()) tensor.dispose();
 
       rmSync(filler);
-      const resumed = await trainTeacher({ ...options, model, store: directoryStore(run), resume: true });
+      const resumed = await trainSupervised({ ...options, model, store: directoryStore(run), resume: true });
       expect(resumed.history.map((epoch) => epoch.epoch)).toEqual([1, 2, 3]);
       expect(snapshot(model)).toEqual(snapshot(referenceModel));
       expect(readdirSync(run).sort()).toEqual(['checkpoint-3.bin', 'checkpoint.json', 'curves.png', 'metrics.jsonl', 'run.json']);

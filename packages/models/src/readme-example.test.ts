@@ -27,7 +27,7 @@ describeWithBackends('README example', () => {
     );
     expect(loss!.dataSync()[0]).toBeGreaterThan(0);
     expect(Array.from(student.trainableVariables[0]!.dataSync())).not.toEqual(before);
-    tf.dispose([loss!, images, teacherOut.logits, ...teacherOut.features, ...teacherOut.preactFeatures]);
+    tf.dispose([loss!, images, teacherOut.logits, ...teacherOut.features, ...teacherOut.preactivations]);
     optimizer.dispose();
 
     expect(listModels('wrn*')).toEqual(['wrn16_1', 'wrn16_2', 'wrn40_1', 'wrn40_2']);

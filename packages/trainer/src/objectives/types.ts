@@ -16,8 +16,14 @@ import type {
   VidRegularizerOptions,
 } from '@kd/losses';
 
-/** The options of a method that takes none. */
-export type NoOptions = Record<string, never>;
+/**
+ * The options of a method that takes none: `{}` or no `options` (any key is a compile error,
+ * `'temperature' does not exist in type 'NoOptions'`).
+ */
+export interface NoOptions {
+  /** Not an option: the marker that makes every key an error. */
+  readonly noOptions?: never;
+}
 
 /** RepDistiller's `init()` settings, for the methods with a pre-stage (AB, FSP, FT). */
 export interface PreStageOptions {
@@ -193,8 +199,11 @@ export interface ReferenceWeights {
   beta: number;
 }
 
-/** One line per option key: its meaning and default. The keys are exactly those of the options type. */
-export type OptionDescriptions<O> = { readonly [K in keyof O]-?: string };
+/**
+ * One line per option key: its meaning and default. The keys are exactly those of the options type (keys
+ * typed `never`, as {@link NoOptions}' marker, excepted).
+ */
+export type OptionDescriptions<O> = { readonly [K in keyof O as [Exclude<O[K], undefined>] extends [never] ? never : K]-?: string };
 
 /**
  * A distillation method: what {@link registerMethod} takes. `S` and `T` are the features it reads from the

@@ -15,10 +15,9 @@ describeWithBackends('README example', () => {
     const loss = optimizer.minimize(
       () => {
         const studentOut = student.apply(images, { training: true });
-        const stages = studentOut.features.slice(1, -1);
         return tf.addN(
-          stages.map((map, i) =>
-            tf.mean(tf.squaredDifference(tf.mean(tf.square(map), 3), tf.mean(tf.square(teacherOut.features[i + 1]!), 3))),
+          studentOut.stages.map((map, i) =>
+            tf.mean(tf.squaredDifference(tf.mean(tf.square(map), 3), tf.mean(tf.square(teacherOut.stages[i]!), 3))),
           ),
         ) as tf.Scalar;
       },

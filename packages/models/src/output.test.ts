@@ -5,7 +5,12 @@ import { featureRoles, modelOutput } from './output';
 describeWithBackends('modelOutput and featureRoles', () => {
   it('modelOutput lists [stem, ...stages, pooled] as features, the same tensors', () => {
     const [logits, stem, s1, s2, pooled, p1] = [
-      tf.zeros([2, 3]), tf.zeros([2, 4, 4, 1]), tf.zeros([2, 2, 2, 2]), tf.zeros([2, 1, 1, 3]), tf.zeros([2, 3]), tf.zeros([2, 2, 2, 2]),
+      tf.zeros([2, 3]),
+      tf.zeros([2, 4, 4, 1]),
+      tf.zeros([2, 2, 2, 2]),
+      tf.zeros([2, 1, 1, 3]),
+      tf.zeros([2, 3]),
+      tf.zeros([2, 2, 2, 2]),
     ] as [tf.Tensor2D, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor2D, tf.Tensor];
     const output = modelOutput({ logits, stem, stages: [s1, s2], pooled, preactivations: [p1] });
     expect(output.features.length).toBe(4);

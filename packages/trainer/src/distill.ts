@@ -11,7 +11,13 @@ import { COMMON_KEYS, assertModel, assertModelFitsData, defaultLearningRate, der
 import type { JsonValue } from './io/checkpoint';
 import { prefixedStore } from './io/store';
 import { assertReads, readFeatures, readShapes } from './objectives/features';
-import { hasMethod, methodDefinition, referenceObjectives, unknownMethodMessage, type RegisteredMethod } from './objectives/registry';
+import {
+  hasMethod,
+  methodDefinition,
+  referenceObjectives,
+  unknownMethodMessage,
+  type RegisteredMethod,
+} from './objectives/registry';
 import type { LossInputs, MethodInstance, ObjectiveSpec } from './objectives/types';
 import { assertKnownOptions } from '@kd/internal';
 import { assertBoolean, assertNumber, assertObject, describeValue } from './validate';
@@ -103,7 +109,9 @@ function validateObjectives(fn: string, value: unknown): Objective[] {
     const spec = assertObject(fn, where, entry);
     assertKnownOptions(fn, spec, ['method', 'weight', 'options'], where);
     const method = spec.method;
-    if (typeof method !== 'string' || !hasMethod(method)) throw new Error(`${fn}: ${where}.${unknownMethodMessage(method)}`);
+    if (typeof method !== 'string' || !hasMethod(method)) {
+      throw new Error(`${fn}: ${where}.${unknownMethodMessage(method)}`);
+    }
     if (typeof spec.weight !== 'number') {
       throw new Error(`${fn}: ${where}.weight must be a number, got ${describeValue(spec.weight)}`);
     }
@@ -229,7 +237,11 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
   const config = {
     student: describeModel(student),
     teacher: { ...describeModel(teacher), variablesCrc32: hashVariables(teacher) },
-    objectives: objectives.map(({ method, weight, options: methodOptions }) => ({ method, weight, options: methodOptions })) as unknown as JsonValue,
+    objectives: objectives.map(({ method, weight, options: methodOptions }) => ({
+      method,
+      weight,
+      options: methodOptions,
+    })) as unknown as JsonValue,
     ...describeSettings(settings, options),
   };
   const stateTensors = async (): Promise<{ tensors: Map<string, tf.Tensor>; temporaries: tf.Tensor[] }> => {
@@ -267,7 +279,8 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
             return { parts: [preStage.loss(inputs)] };
           }
           const studentOutput = student.apply(batch.images, { training: true });
-          return { parts: [preStage.loss(lossInputs(definition, studentOutput, teacherOutput, batch, epoch))], logits: studentOutput.logits };
+          const loss = preStage.loss(lossInputs(definition, studentOutput, teacherOutput, batch, epoch));
+          return { parts: [loss], logits: studentOutput.logits };
         },
         stateTensors,
         restoreStateTensors,
@@ -295,7 +308,10 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     const task: TrainingTask = {
       functionName: fn,
       model: student,
-      trainableVariables: [...student.trainableVariables, ...mainStage.flatMap((index) => terms[index]!.heads.flatMap((head) => head.trainableVariables))],
+      trainableVariables: [
+        ...student.trainableVariables,
+        ...mainStage.flatMap((index) => terms[index]!.heads.flatMap((head) => head.trainableVariables)),
+      ],
       partNames: mainStage.map((index) => partNames[index] as string),
       async initialize() {
         if (measureTeacherCmi) {
@@ -317,7 +333,8 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
         // L = Σ_k w_k · L_k
         const parts = mainStage.map((index) => {
           const { definition, instance } = terms[index]!;
-          return tf.mul(objectives[index]!.weight, instance.loss(lossInputs(definition, studentOutput, teacherOutput, batch, epoch))) as tf.Scalar;
+          const loss = instance.loss(lossInputs(definition, studentOutput, teacherOutput, batch, epoch));
+          return tf.mul(objectives[index]!.weight, loss) as tf.Scalar;
         });
         return { parts, logits: studentOutput.logits };
       },

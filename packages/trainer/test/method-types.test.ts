@@ -51,7 +51,10 @@ export async function userMethodInDistillStudent(): Promise<void> {
     student,
     teacher,
     data: { train },
-    objectives: [{ method: 'ce', weight: 1 }, { method: 'typedUserMethod', weight: 2, options: { gain: 3, mode: 'sum' } }],
+    objectives: [
+      { method: 'ce', weight: 1 },
+      { method: 'typedUserMethod', weight: 2, options: { gain: 3, mode: 'sum' } },
+    ],
   });
   await distillStudent({
     student,
@@ -115,13 +118,22 @@ export function registration(): void {
     create: () => ({ loss: () => undefined as unknown as tf.Scalar }),
   });
   // @ts-expect-error: a name must be declared in MethodOptionsMap first
-  registerMethod('undeclaredMethod', { summary: 's', reads: { student: [], teacher: [] }, options: {}, create: () => ({ loss: () => undefined as unknown as tf.Scalar }) });
+  registerMethod('undeclaredMethod', {
+    summary: 's',
+    reads: { student: [], teacher: [] },
+    options: {},
+    create: () => ({ loss: () => undefined as unknown as tf.Scalar }),
+  });
 }
 
 describe('method registry types', () => {
   it('infer options from the method name and accept declared user methods', () => {
-    expectTypeOf<Extract<ObjectiveSpec, { method: 'kd' }>['options']>().toEqualTypeOf<{ temperature?: number } | undefined>();
-    expectTypeOf<Extract<ObjectiveSpec, { method: 'typedUserMethod' }>['options']>().toEqualTypeOf<MethodOptionsMap['typedUserMethod'] | undefined>();
+    expectTypeOf<Extract<ObjectiveSpec, { method: 'kd' }>['options']>().toEqualTypeOf<
+      { temperature?: number } | undefined
+    >();
+    expectTypeOf<Extract<ObjectiveSpec, { method: 'typedUserMethod' }>['options']>().toEqualTypeOf<
+      MethodOptionsMap['typedUserMethod'] | undefined
+    >();
     expectTypeOf<'kd' | 'crd' | 'typedUserMethod'>().toMatchTypeOf<MethodName>();
     expectTypeOf<'kdd'>().not.toMatchTypeOf<MethodName>();
     expectTypeOf(referenceObjectives).parameter(0).toEqualTypeOf<MethodName>();

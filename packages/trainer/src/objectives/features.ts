@@ -35,7 +35,12 @@ function featureOf(output: ModelOutput, name: FeatureRead): tf.Tensor | tf.Tenso
  * `distillStudent: objectives[1] ('vid') needs the teacher's stages (every stage's output), but teacher.apply
  * returned none`. The pooled vector must be `[N, D]`.
  */
-export function assertReads(where: string, who: 'student' | 'teacher', output: ModelOutput, reads: readonly FeatureRead[]): void {
+export function assertReads(
+  where: string,
+  who: 'student' | 'teacher',
+  output: ModelOutput,
+  reads: readonly FeatureRead[],
+): void {
   for (const name of reads) {
     const feature = featureOf(output, name);
     if (feature === undefined) {

@@ -13,7 +13,8 @@ function readmeRows(): Map<string, { summary: string; reads: string; options: st
   for (const line of lines.slice(header + 2, end)) {
     const match = /^\| `([A-Za-z0-9_-]+)` \|(.*)\|$/.exec(line);
     if (match === null) continue;
-    const [summary, reads, options, beta] = match[2]!.split(' | ').map((cell) => cell.trim()) as [string, string, string, string];
+    const cells = match[2]!.split(' | ').map((cell) => cell.trim());
+    const [summary, reads, options, beta] = cells as [string, string, string, string];
     rows.set(match[1]!, { summary, reads, options, beta });
   }
   return rows;
@@ -21,7 +22,8 @@ function readmeRows(): Map<string, { summary: string; reads: string; options: st
 
 /** The reads column: `stages`, or `student pooled; teacher lastStage` when the sides differ, `logits` when none. */
 function formatReads({ student, teacher }: { student: readonly string[]; teacher: readonly string[] }): string {
-  const list = (names: readonly string[]) => (names.length === 0 ? 'logits' : names.map((name) => `\`${name}\``).join(', '));
+  const list = (names: readonly string[]) =>
+    names.length === 0 ? 'logits' : names.map((name) => `\`${name}\``).join(', ');
   return student.join() === teacher.join() ? list(student) : `student ${list(student)}; teacher ${list(teacher)}`;
 }
 

@@ -36,12 +36,18 @@ function assertFeatureList(value: unknown, side: 'student' | 'teacher'): Feature
   const fn = 'registerMethod';
   const names = Object.keys(FEATURE_READS) as FeatureRead[];
   if (!Array.isArray(value)) {
-    throw new Error(`${fn}: definition.reads.${side} must be an array of feature names (${names.join(', ')}), got ${describeValue(value)}`);
+    throw new Error(
+      `${fn}: definition.reads.${side} must be an array of feature names (${names.join(', ')}), ` +
+        `got ${describeValue(value)}`,
+    );
   }
   return value.map((entry: unknown, index) => {
     if (typeof entry !== 'string' || !(names as string[]).includes(entry)) {
       const hint = typeof entry === 'string' ? `, did you mean '${closestKey(entry, names) ?? names[0]}'?` : '';
-      throw new Error(`${fn}: definition.reads.${side}[${index}] ${describeValue(entry)} is not a feature name${hint} (features: ${names.join(', ')})`);
+      throw new Error(
+        `${fn}: definition.reads.${side}[${index}] ${describeValue(entry)} is not a feature name${hint} ` +
+          `(features: ${names.join(', ')})`,
+      );
     }
     return entry as FeatureRead;
   });
@@ -50,7 +56,10 @@ function assertFeatureList(value: unknown, side: 'student' | 'teacher'): Feature
 function assertDefinition(name: string, definition: unknown): RegisteredMethod {
   const fn = 'registerMethod';
   if (definition === null || typeof definition !== 'object' || Array.isArray(definition)) {
-    throw new Error(`${fn}: definition of '${name}' must be an object { summary, reads, options, create }, got ${describeValue(definition)}`);
+    throw new Error(
+      `${fn}: definition of '${name}' must be an object { summary, reads, options, create }, ` +
+        `got ${describeValue(definition)}`,
+    );
   }
   assertKnownOptions(fn, definition, DEFINITION_KEYS, 'definition');
   const { summary, reads, options, referenceWeights: weights, create } = definition as Record<string, unknown>;
@@ -58,33 +67,49 @@ function assertDefinition(name: string, definition: unknown): RegisteredMethod {
     throw new Error(`${fn}: definition.summary must be one non-empty line, got ${describeValue(summary)}`);
   }
   if (reads === null || typeof reads !== 'object' || Array.isArray(reads)) {
-    throw new Error(`${fn}: definition.reads must be { student: [...], teacher: [...] } (feature names), got ${describeValue(reads)}`);
+    throw new Error(
+      `${fn}: definition.reads must be { student: [...], teacher: [...] } (feature names), got ${describeValue(reads)}`,
+    );
   }
   assertKnownOptions(fn, reads, ['student', 'teacher'], 'definition.reads');
   const readsRecord = reads as Record<string, unknown>;
-  const checkedReads = { student: assertFeatureList(readsRecord.student, 'student'), teacher: assertFeatureList(readsRecord.teacher, 'teacher') };
+  const checkedReads = {
+    student: assertFeatureList(readsRecord.student, 'student'),
+    teacher: assertFeatureList(readsRecord.teacher, 'teacher'),
+  };
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`${fn}: definition.options must be an object { optionKey: 'description' }, got ${describeValue(options)}`);
+    throw new Error(
+      `${fn}: definition.options must be an object { optionKey: 'description' }, got ${describeValue(options)}`,
+    );
   }
   for (const [key, description] of Object.entries(options)) {
     if (typeof description !== 'string' || description.trim() === '') {
-      throw new Error(`${fn}: definition.options.${key} must be a description (a non-empty string), got ${describeValue(description)}`);
+      throw new Error(
+        `${fn}: definition.options.${key} must be a description (a non-empty string), ` +
+          `got ${describeValue(description)}`,
+      );
     }
   }
   if (weights !== undefined) {
     if (weights === null || typeof weights !== 'object') {
-      throw new Error(`${fn}: definition.referenceWeights must be { gamma, alpha, beta } or undefined, got ${describeValue(weights)}`);
+      throw new Error(
+        `${fn}: definition.referenceWeights must be { gamma, alpha, beta } or undefined, got ${describeValue(weights)}`,
+      );
     }
     assertKnownOptions(fn, weights, ['gamma', 'alpha', 'beta'], 'definition.referenceWeights');
     for (const key of ['gamma', 'alpha', 'beta'] as const) {
       const value = (weights as Record<string, unknown>)[key];
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new Error(`${fn}: definition.referenceWeights.${key} must be a finite number >= 0, got ${describeValue(value)}`);
+        throw new Error(
+          `${fn}: definition.referenceWeights.${key} must be a finite number >= 0, got ${describeValue(value)}`,
+        );
       }
     }
   }
   if (typeof create !== 'function') {
-    throw new Error(`${fn}: definition.create must be a function (context, options) => method instance, got ${describeValue(create)}`);
+    throw new Error(
+      `${fn}: definition.create must be a function (context, options) => method instance, got ${describeValue(create)}`,
+    );
   }
   return { ...(definition as RegisteredMethod), reads: checkedReads };
 }
@@ -116,7 +141,8 @@ function assertDefinition(name: string, definition: unknown): RegisteredMethod {
  *     loss: ({ student, teacher }) => tf.mul(scale, tf.losses.meanSquaredError(teacher.pooled, student.pooled)),
  *   }),
  * });
- * await distillStudent({ student, teacher, data, objectives: [{ method: 'ce', weight: 1 }, { method: 'pooledMse', weight: 10 }] });
+ * await distillStudent({ student, teacher, data,
+ *   objectives: [{ method: 'ce', weight: 1 }, { method: 'pooledMse', weight: 10 }] });
  */
 export function registerMethod<N extends MethodName, S extends FeatureRead = never, T extends FeatureRead = never>(
   name: N,
@@ -141,7 +167,9 @@ export function hasMethod(name: string): name is MethodName {
 }
 
 /** The registered method `name`; throws for an unknown name with the closest registered one and its summary. */
-export function methodDefinition<N extends MethodName>(name: N): MethodDefinition<MethodOptionsMap[N], FeatureRead, FeatureRead>;
+export function methodDefinition<N extends MethodName>(
+  name: N,
+): MethodDefinition<MethodOptionsMap[N], FeatureRead, FeatureRead>;
 export function methodDefinition(name: string): RegisteredMethod {
   const definition = methods.get(name);
   if (definition === undefined) throw new Error(`methodDefinition: ${unknownMethodMessage(name)}`);
@@ -184,12 +212,22 @@ export function referenceObjectives<M extends MethodName>(method: M, options?: M
   const weights = REFERENCE_WEIGHTS[method];
   if (weights === undefined) {
     const known = methods.has(method) ? `'${method}' has no reference weights` : `unknown method '${method}'`;
-    throw new Error(`referenceObjectives: ${known}; methods with reference weights: ${Object.keys(REFERENCE_WEIGHTS).join(', ')}`);
+    throw new Error(
+      `referenceObjectives: ${known}; methods with reference weights: ${Object.keys(REFERENCE_WEIGHTS).join(', ')}`,
+    );
   }
   const entry = { method, weight: weights.beta, ...(options === undefined ? {} : { options }) } as ObjectiveSpec;
   if (method === 'ce') return [{ ...entry, weight: weights.gamma }];
-  if (method === 'kd') return [{ method: 'ce', weight: weights.gamma }, { ...entry, weight: weights.alpha }];
-  return [{ method: 'ce', weight: weights.gamma }, ...(weights.alpha > 0 ? [{ method: 'kd' as const, weight: weights.alpha }] : []), entry];
+  if (method === 'kd')
+    return [
+      { method: 'ce', weight: weights.gamma },
+      { ...entry, weight: weights.alpha },
+    ];
+  return [
+    { method: 'ce', weight: weights.gamma },
+    ...(weights.alpha > 0 ? [{ method: 'kd' as const, weight: weights.alpha }] : []),
+    entry,
+  ];
 }
 
 // The built-in methods, through the public API (in the README table's order).

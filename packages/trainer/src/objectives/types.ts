@@ -113,7 +113,9 @@ export interface FeatureShapes {
 }
 
 /** What a method sees of one model's output: the logits and the features it declared in `reads`. */
-export type ReadFeatures<R extends FeatureRead> = { readonly logits: tf.Tensor2D } & { readonly [K in R]: FeatureTensors[K] };
+export type ReadFeatures<R extends FeatureRead> = { readonly logits: tf.Tensor2D } & {
+  readonly [K in R]: FeatureTensors[K];
+};
 
 /** The shapes of the logits and of the features a method declared in `reads`. */
 export type ReadShapes<R extends FeatureRead> = { readonly logits: number[] } & { readonly [K in R]: FeatureShapes[K] };
@@ -203,7 +205,9 @@ export interface ReferenceWeights {
  * One line per option key: its meaning and default. The keys are exactly those of the options type (keys
  * typed `never`, as {@link NoOptions}' marker, excepted).
  */
-export type OptionDescriptions<O> = { readonly [K in keyof O as [Exclude<O[K], undefined>] extends [never] ? never : K]-?: string };
+export type OptionDescriptions<O> = {
+  readonly [K in keyof O as [Exclude<O[K], undefined>] extends [never] ? never : K]-?: string;
+};
 
 /**
  * A distillation method: what {@link registerMethod} takes. `S` and `T` are the features it reads from the

@@ -1,14 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { FitNetRegularizer, abLoss } from '@kd/losses';
 import { deriveSeed } from '../../engine/options';
-import { PRE_STAGE_OPTIONS, assertSameCount, buildHead, builtIn, mapShape, preStageSettings, withoutPreStage } from './shared';
+import {
+  PRE_STAGE_OPTIONS,
+  assertSameCount,
+  buildHead,
+  builtIn,
+  mapShape,
+  preStageSettings,
+  withoutPreStage,
+} from './shared';
 
 /**
  * Activation boundaries (Heo et al. 2019): RepDistiller's pre-stage on the pre-activations, with a connector
  * per pair whose shapes differ, then no main-stage term.
  */
 export const ab = builtIn('ab', {
-  summary: 'activation boundaries: pre-stage on the pre-activations (connectors where shapes differ), then no main-stage term',
+  summary:
+    'activation boundaries: pre-stage on the pre-activations (connectors where shapes differ), then no main-stage term',
   reads: { student: ['preactivations'], teacher: ['preactivations'] },
   options: { margin: 'margin μ of the boundary loss (default 1)', ...PRE_STAGE_OPTIONS },
   referenceWeights: { gamma: 1, alpha: 0, beta: 0 },
@@ -28,13 +37,15 @@ export const ab = builtIn('ab', {
             `[${teacherShape.join(',')}]; a connector needs [N, H, W, C] maps on both sides`,
         );
       }
-      return buildHead(`${where}: preactivations[${index}]`, () =>
-        new FitNetRegularizer({
-          studentShape: mapShape(shape),
-          teacherShape: mapShape(teacherShape),
-          activation: 'none',
-          seed: deriveSeed(context.seed, index),
-        }),
+      return buildHead(
+        `${where}: preactivations[${index}]`,
+        () =>
+          new FitNetRegularizer({
+            studentShape: mapShape(shape),
+            teacherShape: mapShape(teacherShape),
+            activation: 'none',
+            seed: deriveSeed(context.seed, index),
+          }),
       );
     });
     const heads = connectors.filter((connector): connector is FitNetRegularizer => connector !== undefined);

@@ -8,13 +8,15 @@ export const cc = builtIn('cc', {
   options: { embedDim: 'width of the embeddings (default 128)' },
   referenceWeights: { gamma: 1, alpha: 0, beta: 0.02 },
   create(context, options) {
-    const head = buildHead(context.where, () =>
-      new CorrelationCongruenceRegularizer({
-        ...options,
-        studentDim: channelsOf(context.student.pooled),
-        teacherDim: channelsOf(context.teacher.pooled),
-        seed: context.seed,
-      }),
+    const head = buildHead(
+      context.where,
+      () =>
+        new CorrelationCongruenceRegularizer({
+          ...options,
+          studentDim: channelsOf(context.student.pooled),
+          teacherDim: channelsOf(context.teacher.pooled),
+          seed: context.seed,
+        }),
     );
     return { heads: [head], loss: ({ student, teacher }) => head.loss(student.pooled, teacher.pooled) };
   },

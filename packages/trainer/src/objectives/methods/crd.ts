@@ -21,16 +21,18 @@ export const crd = builtIn('crd', {
     if (rowOf.size !== context.trainIndices.length) throw new Error(`${where}: data.train.indices has duplicates`);
     const datasetSize = context.trainIndices.length;
     const numNegatives = Math.min(options.numNegatives ?? 16384, Math.max(datasetSize - 1, 1));
-    const head = buildHead(where, () =>
-      new CrdRegularizer({
-        ...options,
-        numNegatives,
-        studentDim: channelsOf(context.student.pooled),
-        teacherDim: channelsOf(context.teacher.pooled),
-        datasetSize,
-        labels: context.trainLabels,
-        seed: context.seed,
-      }),
+    const head = buildHead(
+      where,
+      () =>
+        new CrdRegularizer({
+          ...options,
+          numNegatives,
+          studentDim: channelsOf(context.student.pooled),
+          teacherDim: channelsOf(context.teacher.pooled),
+          datasetSize,
+          labels: context.trainLabels,
+          seed: context.seed,
+        }),
     );
     return {
       heads: [head],

@@ -16,7 +16,10 @@ export const dkd = builtIn('dkd', {
   referenceWeights: { gamma: 1, alpha: 0, beta: 1 },
   create(context, { warmupEpochs: warmup, ...lossOptions }) {
     // mdistiller's DKD multiplies the term by min(epoch / 20, 1) (epochs 1-based); warmupEpochs 0 turns it off.
-    const warmupEpochs = assertNumber(context.where, 'options.warmupEpochs', warmup ?? 20, { integer: true, nonNegative: true });
+    const warmupEpochs = assertNumber(context.where, 'options.warmupEpochs', warmup ?? 20, {
+      integer: true,
+      nonNegative: true,
+    });
     return stateless(({ student, teacher, labels, epoch }) => {
       const loss = dkdLoss(student.logits, teacher.logits, labels, lossOptions);
       return warmupEpochs === 0 ? loss : (tf.mul(Math.min(epoch / warmupEpochs, 1), loss) as tf.Scalar);

@@ -18,17 +18,33 @@ export const fitnet = builtIn('fitnet', {
   create(context, options) {
     const { where } = context;
     const maps = [context.student.stem, ...context.student.stages];
-    const hintLayer = assertNumber(where, 'options.hintLayer', options.hintLayer ?? 2, { integer: true, min: 0, max: maps.length - 1 });
+    const hintLayer = assertNumber(where, 'options.hintLayer', options.hintLayer ?? 2, {
+      integer: true,
+      min: 0,
+      max: maps.length - 1,
+    });
     const studentShape = maps[hintLayer]!;
     const teacherShape = [context.teacher.stem, ...context.teacher.stages][hintLayer];
     if (teacherShape === undefined) {
-      throw new Error(`${where}: hintLayer ${hintLayer} needs ${hintLayer + 1} maps of [stem, ...stages] from the teacher, it has ${context.teacher.stages.length + 1}`);
+      throw new Error(
+        `${where}: hintLayer ${hintLayer} needs ${hintLayer + 1} maps of [stem, ...stages] from the teacher, ` +
+          `it has ${context.teacher.stages.length + 1}`,
+      );
     }
     assertMaps(where, 'student', `hint map (hintLayer ${hintLayer})`, [studentShape]);
     assertMaps(where, 'teacher', `hint map (hintLayer ${hintLayer})`, [teacherShape]);
-    const head = buildHead(where, () =>
-      new FitNetRegularizer({ studentShape: mapShape(studentShape), teacherShape: mapShape(teacherShape), seed: context.seed }),
+    const head = buildHead(
+      where,
+      () =>
+        new FitNetRegularizer({
+          studentShape: mapShape(studentShape),
+          teacherShape: mapShape(teacherShape),
+          seed: context.seed,
+        }),
     );
-    return { heads: [head], loss: ({ student, teacher }) => head.loss(hintOf(student, hintLayer), hintOf(teacher, hintLayer)) };
+    return {
+      heads: [head],
+      loss: ({ student, teacher }) => head.loss(hintOf(student, hintLayer), hintOf(teacher, hintLayer)),
+    };
   },
 });

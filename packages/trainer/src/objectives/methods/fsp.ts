@@ -7,7 +7,9 @@ import { PRE_STAGE_OPTIONS, assertMaps, assertSameCount, builtIn, channelsOf, pr
  * maps of `[stem, ...stages]`, then no main-stage term.
  */
 export const fsp = builtIn('fsp', {
-  summary: 'flow of solution procedure: pre-stage on FSP matrices of [stem, ...stages], then no main-stage term (RepDistiller)',
+  summary:
+    'flow of solution procedure: pre-stage on FSP matrices of [stem, ...stages], ' +
+    'then no main-stage term (RepDistiller)',
   reads: { student: ['stem', 'stages'], teacher: ['stem', 'stages'] },
   options: { ...PRE_STAGE_OPTIONS },
   referenceWeights: { gamma: 1, alpha: 0, beta: 0 },
@@ -22,7 +24,10 @@ export const fsp = builtIn('fsp', {
       const studentChannels = channelsOf(shape);
       const teacherChannels = channelsOf(teacherMaps[position]!);
       if (studentChannels !== teacherChannels) {
-        throw new Error(`${where}: FSP needs equal channels per map; map ${position} has student ${studentChannels}, teacher ${teacherChannels}`);
+        throw new Error(
+          `${where}: FSP needs equal channels per map; ` +
+            `map ${position} has student ${studentChannels}, teacher ${teacherChannels}`,
+        );
       }
     });
     return {

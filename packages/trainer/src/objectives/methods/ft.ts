@@ -1,6 +1,14 @@
 import { FactorTransferRegularizer } from '@kd/losses';
 import { modelRecipe } from '@kd/models';
-import { PRE_STAGE_OPTIONS, assertMaps, buildHead, builtIn, channelsOf, preStageSettings, withoutPreStage } from './shared';
+import {
+  PRE_STAGE_OPTIONS,
+  assertMaps,
+  buildHead,
+  builtIn,
+  channelsOf,
+  preStageSettings,
+  withoutPreStage,
+} from './shared';
 
 /**
  * Factor transfer (Kim et al. 2018): a paraphraser pre-stage on the teacher's last stage map, then the
@@ -15,18 +23,24 @@ export const ft = builtIn('ft', {
     const { where } = context;
     assertMaps(where, 'student', 'lastStage', [context.student.lastStage]);
     assertMaps(where, 'teacher', 'lastStage', [context.teacher.lastStage]);
-    const head = buildHead(where, () =>
-      new FactorTransferRegularizer({
-        ...withoutPreStage(options),
-        studentChannels: channelsOf(context.student.lastStage),
-        teacherChannels: channelsOf(context.teacher.lastStage),
-        seed: context.seed,
-      }),
+    const head = buildHead(
+      where,
+      () =>
+        new FactorTransferRegularizer({
+          ...withoutPreStage(options),
+          studentChannels: channelsOf(context.student.lastStage),
+          teacherChannels: channelsOf(context.teacher.lastStage),
+          seed: context.seed,
+        }),
     );
     return {
       heads: [head],
       preStage: {
-        ...preStageSettings(context, options, modelRecipe(context.studentName).paraphraserLearningRate ?? context.learningRate),
+        ...preStageSettings(
+          context,
+          options,
+          modelRecipe(context.studentName).paraphraserLearningRate ?? context.learningRate,
+        ),
         variables: head.paraphraserVariables,
         needsStudent: false,
         loss: ({ teacher }) => head.reconstructionLoss(teacher.lastStage),

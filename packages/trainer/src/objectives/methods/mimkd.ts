@@ -13,13 +13,15 @@ export const mimkd = builtIn('mimkd', {
   },
   create(context, options) {
     assertMaps(context.where, 'teacher', 'lastStage', [context.teacher.lastStage]);
-    const head = buildHead(context.where, () =>
-      new MimkdRegularizer({
-        ...options,
-        studentDim: channelsOf(context.student.pooled),
-        teacherChannels: channelsOf(context.teacher.lastStage),
-        seed: context.seed,
-      }),
+    const head = buildHead(
+      context.where,
+      () =>
+        new MimkdRegularizer({
+          ...options,
+          studentDim: channelsOf(context.student.pooled),
+          teacherChannels: channelsOf(context.teacher.lastStage),
+          seed: context.seed,
+        }),
     );
     return { heads: [head], loss: ({ student, teacher }) => head.loss(student.pooled, teacher.lastStage) };
   },

@@ -3,7 +3,15 @@
  * shape checks.
  */
 import { assertNumber } from '../../validate';
-import type { FeatureRead, MethodContext, MethodDefinition, MethodInstance, MethodName, MethodOptionsMap, PreStageOptions } from '../types';
+import type {
+  FeatureRead,
+  MethodContext,
+  MethodDefinition,
+  MethodInstance,
+  MethodName,
+  MethodOptionsMap,
+  PreStageOptions,
+} from '../types';
 
 /**
  * A built-in method's definition, typed exactly as `registerMethod(name, definition)` types a user's (the
@@ -17,7 +25,9 @@ export function builtIn<N extends MethodName, S extends FeatureRead = never, T e
 }
 
 /** A stateless method: no heads, in the main stage. */
-export function stateless<S extends FeatureRead, T extends FeatureRead>(loss: MethodInstance<S, T>['loss']): MethodInstance<S, T> {
+export function stateless<S extends FeatureRead, T extends FeatureRead>(
+  loss: MethodInstance<S, T>['loss'],
+): MethodInstance<S, T> {
   return { loss };
 }
 
@@ -52,10 +62,18 @@ export function preStageSettings(
   options: PreStageOptions,
   defaultLearningRate = context.learningRate,
 ): { epochs: number; learningRate: number } {
-  const epochs = assertNumber(context.where, 'options.preStageEpochs', options.preStageEpochs ?? 30, { integer: true, nonNegative: true });
-  const learningRate = assertNumber(context.where, 'options.preStageLearningRate', options.preStageLearningRate ?? defaultLearningRate, {
+  const epochs = assertNumber(context.where, 'options.preStageEpochs', options.preStageEpochs ?? 30, {
+    integer: true,
     nonNegative: true,
   });
+  const learningRate = assertNumber(
+    context.where,
+    'options.preStageLearningRate',
+    options.preStageLearningRate ?? defaultLearningRate,
+    {
+      nonNegative: true,
+    },
+  );
   return { epochs, learningRate };
 }
 
@@ -83,13 +101,24 @@ export function assertMaps(
   shapes.forEach((shape, index) => {
     if (shape.length === 4 || (allowVectors && shape.length === 2)) return;
     const entry = shapes.length === 1 && !name.endsWith('s') ? name : `${name}[${index}]`;
-    throw new Error(`${where} needs the ${who}'s ${name} as [N, H, W, C] maps${allowVectors ? ' or [N, D] vectors' : ''}; ${entry} is [${shape.join(',')}]`);
+    throw new Error(
+      `${where} needs the ${who}'s ${name} as [N, H, W, C] maps${allowVectors ? ' or [N, D] vectors' : ''}; ` +
+        `${entry} is [${shape.join(',')}]`,
+    );
   });
 }
 
 /** Throws unless student and teacher have as many entries of a list feature. */
-export function assertSameCount(where: string, name: string, student: readonly unknown[], teacher: readonly unknown[]): void {
+export function assertSameCount(
+  where: string,
+  name: string,
+  student: readonly unknown[],
+  teacher: readonly unknown[],
+): void {
   if (student.length !== teacher.length) {
-    throw new Error(`${where}: student and teacher must have the same number of ${name}: student ${student.length}, teacher ${teacher.length}`);
+    throw new Error(
+      `${where}: student and teacher must have the same number of ${name}: ` +
+        `student ${student.length}, teacher ${teacher.length}`,
+    );
   }
 }

@@ -26,25 +26,46 @@ export const vid = builtIn('vid', {
     assertSameCount(where, 'stages', studentStages, teacherStages);
     const vectorIndex = studentStages.findIndex((shape) => shape.length === 2);
     if (vectorIndex >= 0 && options.hiddenChannels !== undefined) {
-      throw new Error(`${where}: hiddenChannels applies to conv students; student.stages[${vectorIndex}] is a vector [${studentStages[vectorIndex]!.join(',')}]`);
+      throw new Error(
+        `${where}: hiddenChannels applies to conv students; ` +
+          `student.stages[${vectorIndex}] is a vector [${studentStages[vectorIndex]!.join(',')}]`,
+      );
     }
     const heads: Array<VidRegularizer | VidVectorRegularizer> = studentStages.map((studentShape, position) => {
       const teacherShape = teacherStages[position]!;
       const seed = deriveSeed(context.seed, position);
       if (studentShape.length === 2) {
         const { hiddenChannels: _conv, ...vectorOptions } = options;
-        return buildHead(where, () =>
-          new VidVectorRegularizer({ ...vectorOptions, studentDim: channelsOf(studentShape), teacherShape: mapShape(teacherShape), seed }),
+        return buildHead(
+          where,
+          () =>
+            new VidVectorRegularizer({
+              ...vectorOptions,
+              studentDim: channelsOf(studentShape),
+              teacherShape: mapShape(teacherShape),
+              seed,
+            }),
         );
       }
-      return buildHead(where, () =>
-        new VidRegularizer({ ...options, studentChannels: channelsOf(studentShape), teacherChannels: channelsOf(teacherShape), seed }),
+      return buildHead(
+        where,
+        () =>
+          new VidRegularizer({
+            ...options,
+            studentChannels: channelsOf(studentShape),
+            teacherChannels: channelsOf(teacherShape),
+            seed,
+          }),
       );
     });
     return {
       heads,
       loss: ({ student, teacher }) =>
-        tf.addN(heads.map((head, position) => head.loss(student.stages[position] as tf.Tensor, teacher.stages[position] as tf.Tensor))) as tf.Scalar,
+        tf.addN(
+          heads.map((head, position) =>
+            head.loss(student.stages[position] as tf.Tensor, teacher.stages[position] as tf.Tensor),
+          ),
+        ) as tf.Scalar,
     };
   },
 });

@@ -1,14 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // Two entries: the browser-safe core and the Node-only file helpers (`@kd/cam/node`).
-  entry: ['src/index.ts', 'src/node.ts'],
+  entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  external: [/^@tensorflow\//, /^@kd\//, 'fflate'],
+  external: [/^@tensorflow\//, /^@kd\//],
   // The private @kd/internal is bundled, never imported at run time (it is not published).
   noExternal: ['@kd/internal'],
 });

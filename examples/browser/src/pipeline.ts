@@ -8,7 +8,8 @@
  * Nothing here touches the DOM: the worker runs it, and it runs in Node as well.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { camOverlay, eigenCam, encodePng, heatMapsFromTensor, imageFromTensor, renderGrid, type RasterImage } from '@kd/cam';
+import { camOverlay, eigenCam } from '@kd/cam';
+import { encodePng, heatMapsFromTensor, imageFromTensor, renderGrid, type RasterImage } from '@kd/plot';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, createLoader, decodeIdxDataset, type Dataset } from '@kd/data';
 import { createModel, loadWeights, saveSafetensors, saveWeights, type KdModel } from '@kd/models';
 import {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodePng } from '@kd/cam';
+import { decodePng } from '@kd/plot';
 import { pairedDifference, selectBackend } from '@kd-example/common';
 import { tf } from '@kd/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

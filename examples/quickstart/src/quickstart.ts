@@ -11,8 +11,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { camOverlay, eigenCam, heatMapsFromTensor, imageFromTensor, renderGrid, renderLinePlot, type RasterImage } from '@kd/cam';
-import { writePng } from '@kd/cam/node';
+import { camOverlay, eigenCam } from '@kd/cam';
+import { heatMapsFromTensor, imageFromTensor, renderGrid, renderLinePlot, type RasterImage } from '@kd/plot';
+import { writePng } from '@kd/plot/node';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, decodeIdxDataset, fewShotSubset, type AugmentOptions, type Dataset } from '@kd/data';
 import { writeFileAtomic } from '@kd/data/node';
 import { createModel, loadWeights, saveWeights, type KdModel } from '@kd/models';

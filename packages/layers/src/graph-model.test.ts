@@ -97,6 +97,13 @@ describeWithBackends('fromGraphModel', () => {
     const images = tf.zeros([1, 8, 8, 1]) as tf.Tensor4D;
     expectThrowsWith(() => model.apply(images, { training: true }), "fromGraphModel('graph-model').apply: training must be false", why);
     expectThrowsWith(() => model.apply(images, { training: false, featureHook: (_, feature) => feature }), 'featureHook is not supported');
+    // The image scan is per call: on by default, skipped with checkValues: false.
+    const nan = tf.fill([1, 8, 8, 1], Number.NaN) as tf.Tensor4D;
+    const applyFn = "fromGraphModel('graph-model').apply";
+    expectThrowsWith(() => model.apply(nan, { training: false }), applyFn, 'images contains NaN');
+    const output = model.apply(nan, { training: false, checkValues: false });
+    expect(Array.from(output.logits.dataSync()).every(Number.isNaN)).toBe(true);
+    tf.dispose([nan, output as unknown as tf.TensorContainer]);
     images.dispose();
     teacherKeras.dispose();
     graph.dispose();

@@ -2,7 +2,6 @@ export type { ApplyOptions, FeatureHook, FeatureName, KdModel, ModelFeatures, Mo
 export { featureRoles, modelOutput } from './output';
 export type { FeatureRoles, ModelOutputParts } from './output';
 export { createModel, listModels, modelRecipe, registerModel } from './registry';
-export { configureValidation, getValidationConfig, type ValidationConfig } from './validate';
 export type { BuiltInModelName, CreateModelOptions, ModelFactory, ModelFactoryOptions, ModelRecipe } from './registry';
 export { buildZooModel, recordFeature } from './zoo-model';
 export type { ArchitectureBuilder, BuildOptions, Forward, ZooModel, ZooModelSpec } from './zoo-model';

@@ -202,6 +202,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
           seed: deriveSeed(settings.seed, 1000 * index),
           studentVariables: [...student.trainableVariables],
           learningRate: settings.learningRate,
+          checkValues: false,
         },
         objective.options,
       );
@@ -255,7 +256,9 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     restoreModel(fn, tensors, 'student', student);
     for (const [index, head] of heads.entries()) await restoreHead(fn, head, `head/${index}`, tensors);
   };
-  const teacherOutputs = (batch: Batch): tf.TensorContainer => teacher.apply(batch.images, { training: false }) as unknown as tf.TensorContainer;
+  // The loop's own calls skip the value scans (see runTraining); the probe above keeps them, once per run.
+  const teacherOutputs = (batch: Batch): tf.TensorContainer =>
+    teacher.apply(batch.images, { training: false, checkValues: false }) as unknown as tf.TensorContainer;
 
   try {
     // Pre-stages (RepDistiller's init()): each method's loss alone at a constant lr. init() calls
@@ -278,7 +281,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
             const { student: _unused, ...inputs } = lossInputs(definition, teacherOutput, teacherOutput, batch, epoch);
             return { parts: [preStage.loss(inputs)] };
           }
-          const studentOutput = student.apply(batch.images, { training: true });
+          const studentOutput = student.apply(batch.images, { training: true, checkValues: false });
           const loss = preStage.loss(lossInputs(definition, studentOutput, teacherOutput, batch, epoch));
           return { parts: [loss], logits: studentOutput.logits };
         },
@@ -320,15 +323,22 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
             dataset: settings.train,
             loader: settings.loader,
             batchSize: settings.evaluationBatchSize,
+            checkValues: false,
           })).cmi;
         }
         if (settings.test) {
-          teacherTestTop1 = (await evaluateModel({ model: teacher, dataset: settings.test, loader: settings.loader, batchSize: settings.evaluationBatchSize })).top1;
+          teacherTestTop1 = (await evaluateModel({
+            model: teacher,
+            dataset: settings.test,
+            loader: settings.loader,
+            batchSize: settings.evaluationBatchSize,
+            checkValues: false,
+          })).top1;
         }
       },
       prepare: teacherOutputs,
       losses(batch, prepared, epoch) {
-        const studentOutput = student.apply(batch.images, { training: true });
+        const studentOutput = student.apply(batch.images, { training: true, checkValues: false });
         const teacherOutput = prepared as unknown as ModelOutput;
         // L = Σ_k w_k · L_k
         const parts = mainStage.map((index) => {

@@ -32,7 +32,8 @@ export type {
 } from './objectives/types';
 export type { CommonTrainingOptions } from './engine/options';
 export { defaultLearningRate } from './engine/options';
-export type { EpochRecord, TrainingResult } from './engine/loop';
+export type { TrainingResult } from './engine/loop';
+export type { EpochRecord } from './report/epoch-record';
 export { NonFiniteLossError, TrainingAbortedError, TrainingCollapsedError } from './engine/errors';
 export { SgdMomentum, type SgdOptions } from './optim/sgd';
 export { learningRateAt, defaultMilestones, type LearningRateSchedule } from './optim/schedule';

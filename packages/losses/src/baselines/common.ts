@@ -3,9 +3,15 @@
  * re-exports of the shared checks and tensor building blocks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertFloatInput as checkFloatInput, assertNumber, assertSameBatch } from '../validate';
+import { assertFloatInput as checkFloatInput, assertNumber, assertSameBatch, type ValueCheckTiming } from '../validate';
 
-export { assertFloatInput as checkFloatInput } from '../validate';
+export {
+  assertFloatInput as checkFloatInput,
+  assertKnownOptions,
+  valueChecks,
+  type ValueCheckOption,
+  type ValueCheckTiming,
+} from '../validate';
 export { l2Normalize, stopGradient } from '../tensor-utils';
 
 /** One tensor, or a list of tensors (one per layer) whose per-layer losses are combined. */
@@ -21,7 +27,7 @@ export interface FeaturePair {
 
 /**
  * Accepts either one student/teacher pair of tensors or two equally long lists, checks every tensor (rank 4
- * NHWC, float32, finite, one batch size for all) and returns the pairs. List entries are named
+ * NHWC, float32, finite per `checks`, one batch size for all) and returns the pairs. List entries are named
  * `studentFeatures[i]` in errors.
  */
 export function featurePairs(
@@ -30,6 +36,7 @@ export function featurePairs(
   student: unknown,
   teacherArg: string,
   teacher: unknown,
+  checks: ValueCheckTiming,
 ): FeaturePair[] {
   const studentIsList = Array.isArray(student);
   const teacherIsList = Array.isArray(teacher);
@@ -41,8 +48,8 @@ export function featurePairs(
   }
   const layout = '[N, H, W, C]';
   if (!studentIsList) {
-    const s = checkFloatInput(fn, studentArg, student, 4, layout);
-    const t = checkFloatInput(fn, teacherArg, teacher, 4, layout);
+    const s = checkFloatInput(fn, studentArg, student, 4, layout, checks);
+    const t = checkFloatInput(fn, teacherArg, teacher, 4, layout, checks);
     assertSameBatch(fn, studentArg, s, teacherArg, t);
     return [{ student: s, teacher: t, studentArg, teacherArg }];
   }
@@ -57,8 +64,8 @@ export function featurePairs(
   const pairs = students.map((value, index) => {
     const sArg = `${studentsName}[${index}]`;
     const tArg = `${teachersName}[${index}]`;
-    const s = checkFloatInput(fn, sArg, value, 4, layout);
-    const t = checkFloatInput(fn, tArg, teachers[index], 4, layout);
+    const s = checkFloatInput(fn, sArg, value, 4, layout, checks);
+    const t = checkFloatInput(fn, tArg, teachers[index], 4, layout, checks);
     return { student: s, teacher: t, studentArg: sArg, teacherArg: tArg };
   });
   const first = pairs[0] as FeaturePair;

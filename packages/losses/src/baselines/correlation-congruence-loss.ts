@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSameShape } from '../validate';
-import { checkFloatInput } from './common';
+import { assertKnownOptions, checkFloatInput, valueChecks, type ValueCheckOption } from './common';
 
 /**
  * Correlation-congruence loss on embeddings (RepDistiller embeds both penultimate vectors to 128 dims with
@@ -16,13 +16,21 @@ import { checkFloatInput } from './common';
  *
  * Reference weight in the total loss: β = 0.02 (γ = 1, α = 0).
  *
+ * @param options `checkValues` (see {@link ValueCheckOption}).
+ *
  * @example
  * const loss = correlationCongruenceLoss(studentEmbedding, teacherEmbedding); // [64,128] each
  */
-export function correlationCongruenceLoss(studentEmbedding: tf.Tensor, teacherEmbedding: tf.Tensor): tf.Scalar {
+export function correlationCongruenceLoss(
+  studentEmbedding: tf.Tensor,
+  teacherEmbedding: tf.Tensor,
+  options: ValueCheckOption = {},
+): tf.Scalar {
   const fn = 'correlationCongruenceLoss';
-  const s = checkFloatInput(fn, 'studentEmbedding', studentEmbedding, 2, '[N, D]');
-  const t = checkFloatInput(fn, 'teacherEmbedding', teacherEmbedding, 2, '[N, D]');
+  assertKnownOptions(fn, options, ['checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const s = checkFloatInput(fn, 'studentEmbedding', studentEmbedding, 2, '[N, D]', checks);
+  const t = checkFloatInput(fn, 'teacherEmbedding', teacherEmbedding, 2, '[N, D]', checks);
   assertSameShape(fn, 'studentEmbedding', s, 'teacherEmbedding', t);
   const [batch, dim] = s.shape as [number, number];
   if (batch < 2) throw new Error(`${fn}: studentEmbedding needs a batch of at least 2 (consecutive pairs), got ${batch}`);

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSameShape } from '../validate';
-import { checkFloatInput } from './common';
+import { assertKnownOptions, checkFloatInput, valueChecks, type ValueCheckOption } from './common';
 
 /**
  * FitNet hint loss: the mean squared error between the regressed student feature and the teacher feature,
@@ -16,14 +16,22 @@ import { checkFloatInput } from './common';
  *
  * Reference weight in the total loss: β = 100 (γ = 1, α = 0).
  *
+ * @param options `checkValues` (see {@link ValueCheckOption}).
+ *
  * @example
  * const loss = fitNetLoss(regressor.apply(studentMap), teacherMap);
  */
-export function fitNetLoss(regressedStudent: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
+export function fitNetLoss(
+  regressedStudent: tf.Tensor,
+  teacherFeature: tf.Tensor,
+  options: ValueCheckOption = {},
+): tf.Scalar {
   const fn = 'fitNetLoss';
+  assertKnownOptions(fn, options, ['checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
   const layout = '[N, H, W, C] or [N, D]';
-  const s = checkFloatInput(fn, 'regressedStudent', regressedStudent, [2, 4], layout);
-  const t = checkFloatInput(fn, 'teacherFeature', teacherFeature, [2, 4], layout);
+  const s = checkFloatInput(fn, 'regressedStudent', regressedStudent, [2, 4], layout, checks);
+  const t = checkFloatInput(fn, 'teacherFeature', teacherFeature, [2, 4], layout, checks);
   assertSameShape(fn, 'regressedStudent', s, 'teacherFeature', t);
   return tf.tidy(() => tf.mean(tf.squaredDifference(s, t)) as tf.Scalar);
 }

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber, assertSameShape } from '../validate';
-import { assertKnownOptions, assertMatrix, klDivergencePerRow } from './shared';
+import { assertKnownOptions, assertMatrix, klDivergencePerRow, valueChecks, type ValueCheckOption } from './shared';
 
-export interface KdLossOptions {
+export interface KdLossOptions extends ValueCheckOption {
   /** Softmax temperature T (> 0). Default 4, RepDistiller's `--kd_T`. */
   temperature?: number;
 }
@@ -25,9 +25,10 @@ export interface KdLossOptions {
  */
 export function kdLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, options: KdLossOptions = {}): tf.Scalar {
   const fn = 'kdLoss';
-  assertKnownOptions(fn, options, ['temperature']);
-  const student = assertMatrix(fn, 'studentLogits', studentLogits);
-  const teacher = assertMatrix(fn, 'teacherLogits', teacherLogits);
+  assertKnownOptions(fn, options, ['temperature', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const student = assertMatrix(fn, 'studentLogits', studentLogits, '[N, C]', checks);
+  const teacher = assertMatrix(fn, 'teacherLogits', teacherLogits, '[N, C]', checks);
   assertSameShape(fn, 'studentLogits', student, 'teacherLogits', teacher);
   const temperature = assertNumber(fn, 'temperature', options.temperature ?? 4, { positive: true });
 

@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber } from '../validate';
 import { conditionalMutualInformationUnchecked, validateCmiInputs } from './conditional-mutual-information';
 import { crossEntropyUnchecked } from './cross-entropy';
+import type { ValueCheckOption } from './shared';
 
-export interface McmiLossOptions {
+export interface McmiLossOptions extends ValueCheckOption {
   /** Number of classes C; must equal `logits.shape[1]`. */
   numClasses: number;
   /**
@@ -41,7 +42,13 @@ export interface McmiLossOptions {
  */
 export function mcmiLoss(logits: tf.Tensor, labels: tf.Tensor, options: McmiLossOptions): tf.Scalar {
   const fn = 'mcmiLoss';
-  const { z, y, numClasses, centroids } = validateCmiInputs(fn, logits, labels, options, ['numClasses', 'lambda', 'centroids']);
+  const { z, y, numClasses, centroids } = validateCmiInputs(
+    fn,
+    logits,
+    labels,
+    options,
+    ['numClasses', 'lambda', 'centroids', 'checkValues'],
+  );
   const lambda = assertNumber(fn, 'lambda', options.lambda ?? 0.25);
   return tf.tidy(() => {
     const crossEntropy = crossEntropyUnchecked(z, y);

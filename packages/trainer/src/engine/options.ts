@@ -5,9 +5,10 @@ import type { JsonValue } from '../io/checkpoint';
 import { crc32 } from '../io/checksum';
 import type { RunStore } from '../io/store';
 import { validateSchedule, type LearningRateSchedule } from '../optim/schedule';
+import type { EpochRecord } from '../report/epoch-record';
 import type { ProgressReporter, StepInfo } from '../report/progress';
 import { assertBoolean, assertNumber, assertObject, describeValue } from '../validate';
-import { resolveProgress, type EpochRecord, type LoopSettings } from './loop';
+import { resolveProgress, type LoopSettings } from './loop';
 
 /** Options every trainer takes. */
 export interface CommonTrainingOptions {

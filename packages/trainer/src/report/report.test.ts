@@ -1,4 +1,4 @@
-import { decodePng } from '@kd/cam';
+import { decodePng } from '@kd/plot';
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../io/checksum';
 import { renderTrainingCurves } from './curves';

@@ -4,7 +4,7 @@ import { version as lossesVersion } from '@kd/losses/package.json';
 import { version as modelsVersion } from '@kd/models/package.json';
 import { version as trainerVersion } from '../../package.json';
 import type { JsonValue } from '../io/checkpoint';
-import type { EpochRecord } from '../engine/loop';
+import type { EpochRecord } from './epoch-record';
 
 /** `run.json`: what was run, where, and how it ended. */
 export interface RunRecord {

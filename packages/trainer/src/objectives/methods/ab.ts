@@ -45,11 +45,12 @@ export const ab = builtIn('ab', {
             teacherShape: mapShape(teacherShape),
             activation: 'none',
             seed: deriveSeed(context.seed, index),
+            checkValues: context.checkValues,
           }),
       );
     });
     const heads = connectors.filter((connector): connector is FitNetRegularizer => connector !== undefined);
-    const abOptions = withoutPreStage(options);
+    const abOptions = { ...withoutPreStage(options), checkValues: context.checkValues };
     return {
       heads,
       inMainStage: false,

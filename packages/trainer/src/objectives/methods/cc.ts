@@ -16,6 +16,7 @@ export const cc = builtIn('cc', {
           studentDim: channelsOf(context.student.pooled),
           teacherDim: channelsOf(context.teacher.pooled),
           seed: context.seed,
+        checkValues: context.checkValues,
         }),
     );
     return { heads: [head], loss: ({ student, teacher }) => head.loss(student.pooled, teacher.pooled) };

@@ -32,6 +32,7 @@ export const crd = builtIn('crd', {
           datasetSize,
           labels: context.trainLabels,
           seed: context.seed,
+        checkValues: context.checkValues,
         }),
     );
     return {

@@ -40,6 +40,7 @@ export const fitnet = builtIn('fitnet', {
           studentShape: mapShape(studentShape),
           teacherShape: mapShape(teacherShape),
           seed: context.seed,
+        checkValues: context.checkValues,
         }),
     );
     return {

@@ -36,7 +36,10 @@ export const fsp = builtIn('fsp', {
         ...preStageSettings(context, options),
         variables: context.studentVariables,
         needsStudent: true,
-        loss: ({ student, teacher }) => fspLoss([student.stem, ...student.stages], [teacher.stem, ...teacher.stages]),
+        loss: ({ student, teacher }) =>
+          fspLoss([student.stem, ...student.stages], [teacher.stem, ...teacher.stages], {
+            checkValues: context.checkValues,
+          }),
       },
       loss: () => tf.scalar(0),
     };

@@ -31,6 +31,7 @@ export const ft = builtIn('ft', {
           studentChannels: channelsOf(context.student.lastStage),
           teacherChannels: channelsOf(context.teacher.lastStage),
           seed: context.seed,
+        checkValues: context.checkValues,
         }),
     );
     return {

@@ -19,6 +19,7 @@ export const icd = builtIn('icd', {
           studentDim: channelsOf(context.student.pooled),
           teacherDim: channelsOf(context.teacher.pooled),
           seed: context.seed,
+        checkValues: context.checkValues,
         }),
     );
     return { heads: [head], loss: ({ student, teacher }) => head.loss(student.pooled, teacher.pooled) };

@@ -7,5 +7,6 @@ export const kd = builtIn('kd', {
   reads: { student: [], teacher: [] },
   options: { temperature: 'softmax temperature T (default 4)' },
   referenceWeights: { gamma: 0.1, alpha: 0.9, beta: 0 },
-  create: (_context, options) => stateless(({ student, teacher }) => kdLoss(student.logits, teacher.logits, options)),
+  create: ({ checkValues }, options) =>
+    stateless(({ student, teacher }) => kdLoss(student.logits, teacher.logits, { ...options, checkValues })),
 });

@@ -21,6 +21,7 @@ export const mimkd = builtIn('mimkd', {
           studentDim: channelsOf(context.student.pooled),
           teacherChannels: channelsOf(context.teacher.lastStage),
           seed: context.seed,
+        checkValues: context.checkValues,
         }),
     );
     return { heads: [head], loss: ({ student, teacher }) => head.loss(student.pooled, teacher.lastStage) };

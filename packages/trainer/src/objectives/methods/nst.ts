@@ -7,10 +7,10 @@ export const nst = builtIn('nst', {
   reads: { student: ['stages'], teacher: ['stages'] },
   options: {},
   referenceWeights: { gamma: 1, alpha: 0, beta: 50 },
-  create({ where, student, teacher }) {
+  create({ where, student, teacher, checkValues }) {
     assertMaps(where, 'student', 'stages', student.stages);
     assertMaps(where, 'teacher', 'stages', teacher.stages);
     assertSameCount(where, 'stages', student.stages, teacher.stages);
-    return stateless(({ student, teacher }) => nstLoss(student.stages, teacher.stages));
+    return stateless(({ student, teacher }) => nstLoss(student.stages, teacher.stages, { checkValues }));
   },
 });

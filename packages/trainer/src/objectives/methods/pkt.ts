@@ -7,5 +7,6 @@ export const pkt = builtIn('pkt', {
   reads: { student: ['pooled'], teacher: ['pooled'] },
   options: { epsilon: 'added to norms and probabilities (default 1e-7)' },
   referenceWeights: { gamma: 1, alpha: 0, beta: 30000 },
-  create: (_context, options) => stateless(({ student, teacher }) => pktLoss(student.pooled, teacher.pooled, options)),
+  create: ({ checkValues }, options) =>
+    stateless(({ student, teacher }) => pktLoss(student.pooled, teacher.pooled, { ...options, checkValues })),
 });

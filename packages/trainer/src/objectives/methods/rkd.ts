@@ -10,5 +10,6 @@ export const rkd = builtIn('rkd', {
     angleWeight: 'weight of the angle term (default 50)',
   },
   referenceWeights: { gamma: 1, alpha: 0, beta: 1 },
-  create: (_context, options) => stateless(({ student, teacher }) => rkdLoss(student.pooled, teacher.pooled, options)),
+  create: ({ checkValues }, options) =>
+    stateless(({ student, teacher }) => rkdLoss(student.pooled, teacher.pooled, { ...options, checkValues })),
 });

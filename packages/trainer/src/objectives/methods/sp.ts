@@ -7,9 +7,11 @@ export const sp = builtIn('sp', {
   reads: { student: ['lastStage'], teacher: ['lastStage'] },
   options: {},
   referenceWeights: { gamma: 1, alpha: 0, beta: 3000 },
-  create({ where, student, teacher }) {
+  create({ where, student, teacher, checkValues }) {
     assertMaps(where, 'student', 'lastStage', [student.lastStage]);
     assertMaps(where, 'teacher', 'lastStage', [teacher.lastStage]);
-    return stateless(({ student, teacher }) => similarityPreservingLoss(student.lastStage, teacher.lastStage));
+    return stateless(({ student, teacher }) =>
+      similarityPreservingLoss(student.lastStage, teacher.lastStage, { checkValues }),
+    );
   },
 });

@@ -34,6 +34,7 @@ export const vid = builtIn('vid', {
     const heads: Array<VidRegularizer | VidVectorRegularizer> = studentStages.map((studentShape, position) => {
       const teacherShape = teacherStages[position]!;
       const seed = deriveSeed(context.seed, position);
+      const { checkValues } = context;
       if (studentShape.length === 2) {
         const { hiddenChannels: _conv, ...vectorOptions } = options;
         return buildHead(
@@ -44,6 +45,7 @@ export const vid = builtIn('vid', {
               studentDim: channelsOf(studentShape),
               teacherShape: mapShape(teacherShape),
               seed,
+              checkValues,
             }),
         );
       }
@@ -55,6 +57,7 @@ export const vid = builtIn('vid', {
             studentChannels: channelsOf(studentShape),
             teacherChannels: channelsOf(teacherShape),
             seed,
+            checkValues,
           }),
       );
     });

@@ -18,6 +18,7 @@ export const vidlp = builtIn('vidlp', {
           studentDim: channelsOf(context.student.pooled),
           teacherDim: context.numClasses,
           seed: context.seed,
+        checkValues: context.checkValues,
         }),
     );
     return { heads: [head], loss: ({ student, teacher }) => head.loss(student.pooled, teacher.logits) };

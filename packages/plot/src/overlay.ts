@@ -1,9 +1,7 @@
-/** Alpha blending of a coloured heat map over the input image. */
+/** Alpha blending of two images (e.g. a coloured heat map over the input image). */
 import { assertKnownOptions } from '@kd/internal';
-import { assertNumber } from '../validate';
-import { colorizeHeatMap, type ColorMapName } from './colormap';
-import { assertHeatMap, assertImage, type HeatMap, type RasterImage } from './image';
-import { resizeHeatMap } from './resize';
+import { assertImage, type RasterImage } from './image';
+import { assertNumber } from './validate';
 
 export interface OverlayOptions {
   /** Weight of the heat map: out = (1 − alpha)·image + alpha·heat. Default 0.5 (pytorch-grad-cam's default). */
@@ -39,25 +37,4 @@ export function overlayImages(image: RasterImage, heat: RasterImage, options: Ov
     }
   }
   return { width: image.width, height: image.height, channels: 3, data };
-}
-
-export interface CamOverlayOptions extends OverlayOptions {
-  /** Default `'jet'`. */
-  colorMap?: ColorMapName;
-}
-
-/**
- * The usual CAM picture in one call: bilinear-resize `map` to the image size, colour it, blend it over `image`.
- *
- * @example
- * const [map] = heatMapsFromTensor(eigenCam(features));
- * const picture = camOverlay(imageFromTensor(image), map, { colorMap: 'jet', alpha: 0.5 });
- */
-export function camOverlay(image: RasterImage, map: HeatMap, options: CamOverlayOptions = {}): RasterImage {
-  const fn = 'camOverlay';
-  assertImage(fn, 'image', image);
-  assertHeatMap(fn, 'map', map);
-  assertKnownOptions(fn, options, ['alpha', 'colorMap']);
-  const resized = resizeHeatMap(map, { width: image.width, height: image.height });
-  return overlayImages(image, colorizeHeatMap(resized, { colorMap: options.colorMap ?? 'jet' }), { alpha: options.alpha ?? 0.5 });
 }

@@ -1,7 +1,7 @@
 /** Host-side image and heat-map types shared by the renderers, and conversions from tensors. */
 import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertRank } from '../validate';
+import { assertNumber, assertRank } from './validate';
 
 /** An 8-bit image, row-major, channels interleaved: 1 = gray, 3 = RGB, 4 = RGBA. */
 export interface RasterImage {
@@ -72,8 +72,8 @@ export function assertHeatMap(fn: string, arg: string, map: unknown): HeatMap {
 }
 
 /**
- * Copies `[H, W]` or `[N, H, W]` maps (e.g. from {@link eigenCam}) to the host as {@link HeatMap}s. The tensor is
- * not disposed.
+ * Copies `[H, W]` or `[N, H, W]` maps (e.g. from `@kd/cam`'s `eigenCam`) to the host as {@link HeatMap}s.
+ * The tensor is not disposed.
  *
  * @example
  * const [first] = heatMapsFromTensor(eigenCam(features)); // then resize, colour, overlay

@@ -1,12 +1,13 @@
 import { zlibSync } from 'fflate';
+import { seededRandom } from '@kd/test-utils';
 import { describe, expect, it } from 'vitest';
-import { uniform } from '../../test/reference';
 import type { RasterImage } from './image';
 import { crc32, decodePng, encodePng } from './png';
 
 function randomImage(width: number, height: number, channels: 1 | 3 | 4, seed: number): RasterImage {
-  const random = uniform(seed, 0, 256);
-  return { width, height, channels, data: Uint8Array.from({ length: width * height * channels }, () => Math.floor(random())) };
+  const random = seededRandom(seed);
+  const data = Uint8Array.from({ length: width * height * channels }, () => Math.floor(256 * random()));
+  return { width, height, channels, data };
 }
 
 /** A PNG assembled by hand (independently of encodePng): big-endian lengths, CRC over type + data. */

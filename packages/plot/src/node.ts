@@ -1,12 +1,12 @@
 /**
- * Node-only helpers (`@kd/cam/node`): write and read PNG files. Kept out of the main entry so browser bundles
+ * Node-only helpers (`@kd/plot/node`): write and read PNG files. Kept out of the main entry so browser bundles
  * never see `node:fs`.
  */
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { RasterImage } from './render/image';
-import { decodePng, encodePng } from './render/png';
+import type { RasterImage } from './image';
+import { decodePng, encodePng } from './png';
 
 /**
  * Encodes `image` as PNG and writes it atomically: `name.tmp-<pid>-<random>` in the same directory, fsync, then

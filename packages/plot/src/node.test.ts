@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPng, writePng } from './node';
 
-describe('@kd/cam/node', () => {
+describe('@kd/plot/node', () => {
   let directory = '';
   beforeAll(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'kd-cam-'));
+    directory = await mkdtemp(join(tmpdir(), 'kd-plot-'));
   });
   afterAll(async () => {
     await rm(directory, { recursive: true, force: true });

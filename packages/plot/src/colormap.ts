@@ -1,6 +1,6 @@
 /** Colour maps for heat maps: jet (the Grad-CAM convention) and viridis (perceptually uniform). */
 import { assertKnownOptions } from '@kd/internal';
-import { assertOneOf } from '../validate';
+import { assertOneOf } from './validate';
 import { assertHeatMap, type HeatMap, type RasterImage, type Rgb } from './image';
 
 export const colorMapNames = ['jet', 'viridis'] as const;

@@ -1,6 +1,6 @@
 /** A labelled grid of images: rows = models (e.g. MLL teacher / MCMI teacher / student), columns = images. */
 import { assertKnownOptions } from '@kd/internal';
-import { assertNumber } from '../validate';
+import { assertNumber } from './validate';
 import { fillRect, pasteImage } from './draw';
 import { drawText, measureText } from './font';
 import { assertImage, createImage, type RasterImage, type Rgb } from './image';

@@ -3,7 +3,7 @@
  * labels. Lowercase descenders are squeezed into the 7 rows, as on HD44780 character displays.
  */
 import { assertKnownOptions } from '@kd/internal';
-import { assertNumber } from '../validate';
+import { assertNumber } from './validate';
 import { assertImage, type RasterImage, type Rgb } from './image';
 
 /** Glyph width and height in font pixels; characters advance by width + 1, lines by height + 2. */

@@ -1,6 +1,6 @@
 /** A minimal line-plot renderer (axes, ticks, labels, legend) for training curves and study figures. */
 import { assertKnownOptions } from '@kd/internal';
-import { assertNumber } from '../validate';
+import { assertNumber } from './validate';
 import { drawLine, fillRect } from './draw';
 import { drawText, measureText } from './font';
 import { createImage, type RasterImage, type Rgb } from './image';

@@ -1,6 +1,6 @@
-/** Bilinear resampling of heat maps (the reference resizes CAMs with OpenCV's INTER_LINEAR). */
+/** Bilinear resampling of heat maps (as OpenCV's INTER_LINEAR, with which CAM libraries upsample their maps). */
 import { assertKnownOptions } from '@kd/internal';
-import { assertNumber } from '../validate';
+import { assertNumber } from './validate';
 import { assertHeatMap, type HeatMap } from './image';
 
 export interface ResizeOptions {

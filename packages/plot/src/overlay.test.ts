@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { camOverlay, overlayImages } from './overlay';
+import { overlayImages } from './overlay';
 
 describe('overlay', () => {
   it('blends (1 − α)·image + α·heat, replicating a gray image to RGB', () => {
@@ -15,13 +15,6 @@ describe('overlay', () => {
     const heat = { width: 1, height: 1, channels: 3 as const, data: new Uint8Array([200, 100, 50]) };
     expect(Array.from(overlayImages(image, heat, { alpha: 0 }).data)).toEqual([10, 20, 30]);
     expect(Array.from(overlayImages(image, heat, { alpha: 1 }).data)).toEqual([200, 100, 50]);
-  });
-
-  it('camOverlay resizes, colours (jet) and blends in one call', () => {
-    const image = { width: 2, height: 2, channels: 3 as const, data: new Uint8Array(12).fill(100) };
-    const picture = camOverlay(image, { width: 1, height: 1, data: new Float32Array([1]) }, { alpha: 0.5 });
-    // jet(1) = (128, 0, 0) everywhere: 0.5·100 + 0.5·(128, 0, 0) = (114, 50, 50).
-    expect(Array.from(picture.data)).toEqual([114, 50, 50, 114, 50, 50, 114, 50, 50, 114, 50, 50]);
   });
 
   it('rejects mismatched sizes and alpha outside [0, 1]', () => {

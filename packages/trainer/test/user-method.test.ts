@@ -37,6 +37,7 @@ class PooledProjection extends RegularizerBase {
     const values = Float32Array.from({ length: studentDim * teacherDim }, () => random() - 0.5);
     this.weight = this.addVariable('weight', values, [studentDim, teacherDim]);
     this.bias = this.addVariable('bias', new Float32Array(teacherDim), [teacherDim]);
+    this.markBuilt(); // its sizes are known: the variables exist from the start
   }
 
   getConfig(): RegularizerConfig {

@@ -6,9 +6,11 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // import.meta.url in the CJS build (run records resolve installed package versions from it).
+  shims: true,
   target: 'es2022',
-  // Sibling package.json files are inlined (their version goes into run records) and the private @kd/internal
-  // is bundled; the published packages stay external.
+  // The private @kd/internal is bundled; the published packages stay external (run records read their
+  // installed versions at run time).
   external: [/^@tensorflow\//, /^@kd\/[^/]+$/, /^node:/],
-  noExternal: ['@kd/internal', /^@kd\/[^/]+\/package\.json$/],
+  noExternal: ['@kd/internal'],
 });

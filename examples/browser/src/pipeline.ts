@@ -17,7 +17,7 @@ import {
   fineTuneTeacherMcmi,
   measureClassConditionalStatistics,
   prefixedStore,
-  trainTeacher,
+  trainSupervised,
   type EpochRecord,
   type LoaderFactory,
   type RunStore,
@@ -78,7 +78,7 @@ const TEACHER_AUGMENTATION = { horizontalFlip: true };
 
 /** The loader the trainer builds by default, without augmentation: for the evaluation passes here. */
 const evaluationLoader: LoaderFactory = (dataset, options) =>
-  createLoader(dataset as Dataset, {
+  createLoader(dataset, {
     batchSize: options.batchSize,
     shuffle: options.shuffle,
     seed: options.seed,
@@ -204,12 +204,12 @@ export async function runPipeline({ runId, config, files, store, hooks, signal }
   const mcmiTeacher = model(config.teacher, config.seed);
   const students: KdModel[] = [];
   try {
-    // 1. MLL teacher. trainTeacher measures no CMI, so measure it at the end of each epoch's last step: the
+    // 1. MLL teacher. trainSupervised measures no CMI, so measure it at the end of each epoch's last step: the
     // weights are final for the epoch there, and the value is saved before the epoch's checkpoint.
     await hooks.onStage('teacher-mll');
     const mllCmiStore = stageStore('teacher-mll');
     const mllCmi = new Map<number, number>(Object.entries(JSON.parse(new TextDecoder().decode((await mllCmiStore.read('cmi.json')) ?? new TextEncoder().encode('{}'))) as Record<string, number>).map(([epoch, cmi]) => [Number(epoch), cmi]));
-    const mll = await trainTeacher({
+    const mll = await trainSupervised({
       ...common,
       model: mllTeacher,
       epochs: config.teacherEpochs,

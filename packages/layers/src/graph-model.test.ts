@@ -1,7 +1,7 @@
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { kdLoss } from '@kd/losses';
 import { describeWithBackends, expectArraysClose, expectClose, expectThrowsWith, randomTensor, tf } from '@kd/test-utils';
-import { distillStudent, fineTuneTeacherMcmi, trainTeacher } from '@kd/trainer';
+import { distillStudent, fineTuneTeacherMcmi, trainSupervised } from '@kd/trainer';
 import { expect, it } from 'vitest';
 import { syntheticDataset } from '../../trainer/test/fixtures';
 import { graphFixture, graphReference } from './__fixtures__/graph-model';
@@ -88,7 +88,7 @@ describeWithBackends('fromGraphModel', () => {
     const model = fromGraphModel(graph, { logits: 'logits' });
     const train = syntheticDataset({ count: 8, seed: 7 });
     const why = 'a tf.GraphModel is inference-only';
-    await expect(trainTeacher({ model, data: { train }, epochs: 1, progress: false })).rejects.toThrow(`trainTeacher: model 'graph-model' cannot be trained: ${why}`);
+    await expect(trainSupervised({ model, data: { train }, epochs: 1, progress: false })).rejects.toThrow(`trainSupervised: model 'graph-model' cannot be trained: ${why}`);
     await expect(fineTuneTeacherMcmi({ model, data: { train }, epochs: 1, progress: false })).rejects.toThrow(`fineTuneTeacherMcmi: model 'graph-model' cannot be trained: ${why}`);
     const teacherKeras = convNet({ name: 'graph_as_student_teacher', seed: 8 });
     await expect(distillStudent({ student: model, teacher: fromLayersModel(teacherKeras), data: { train }, epochs: 1, progress: false })).rejects.toThrow(

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { colorAt, colorizeHeatMap, colorMapTable } from './colormap';
 
-describe('colour maps', () => {
+describeWithBackends('colour maps', () => {
   it('jet endpoints and midpoint: dark blue, green-ish, dark red', () => {
     expect(colorAt(0, 'jet')).toEqual([0, 0, 128]); // b = 1.5 − |0 − 1| = 0.5
     expect(colorAt(0.5, 'jet')).toEqual([128, 255, 128]);

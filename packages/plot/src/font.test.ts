@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { drawText, fontCharacters, glyph, GLYPH_HEIGHT, GLYPH_WIDTH, measureText } from './font';
 import { createImage } from './image';
 
-describe('bitmap font', () => {
+describeWithBackends('bitmap font', () => {
   it('covers A–Z, a–z, 0–9 and punctuation, every glyph 7 rows × 5 cells, all distinct', () => {
     const required = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;-_+=/()[]%!?λ×';
     for (const character of required) expect(fontCharacters).toContain(character);

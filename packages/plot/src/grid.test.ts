@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { measureText } from './font';
 import { renderGrid } from './grid';
 import { createImage } from './image';
@@ -7,7 +8,7 @@ const solid = (value: number) => createImage(4, 4, 3, [value, 0, 255 - value]);
 const pixel = (image: { width: number; data: Uint8Array }, x: number, y: number) =>
   Array.from(image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3));
 
-describe('renderGrid', () => {
+describeWithBackends('renderGrid', () => {
   it('places each image in its cell with labels (size from the layout formula)', () => {
     const grid = renderGrid({
       rows: [

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { formatTick, niceTicks, renderLinePlot } from './line-plot';
 
-describe('renderLinePlot', () => {
+describeWithBackends('renderLinePlot', () => {
   it('picks 1-2-5 tick steps', () => {
     expect(niceTicks(0, 1)).toEqual({ step: 0.2, ticks: [0, 0.2, 0.4, 0.6, 0.8, 1] });
     expect(niceTicks(0, 97)).toEqual({ step: 20, ticks: [0, 20, 40, 60, 80] });

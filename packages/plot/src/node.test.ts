@@ -1,10 +1,11 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readPng, writePng } from './node';
 
-describe('@kd/plot/node', () => {
+describeWithBackends('@kd/plot/node', () => {
   let directory = '';
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'kd-plot-'));

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { overlayImages } from './overlay';
 
-describe('overlay', () => {
+describeWithBackends('overlay', () => {
   it('blends (1 − α)·image + α·heat, replicating a gray image to RGB', () => {
     const image = { width: 2, height: 1, channels: 1 as const, data: new Uint8Array([100, 200]) };
     const heat = { width: 2, height: 1, channels: 3 as const, data: new Uint8Array([0, 0, 255, 255, 0, 0]) };

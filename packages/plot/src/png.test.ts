@@ -1,6 +1,6 @@
 import { zlibSync } from 'fflate';
-import { seededRandom } from '@kd/test-utils';
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends, seededRandom } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import type { RasterImage } from './image';
 import { crc32, decodePng, encodePng } from './png';
 
@@ -25,7 +25,7 @@ function handMadePng(width: number, height: number, colorType: number, filteredR
   return new Uint8Array(bytes);
 }
 
-describe('PNG', () => {
+describeWithBackends('PNG', () => {
   it('crc32 of "123456789" is the standard check value 0xCBF43926', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);

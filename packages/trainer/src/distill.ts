@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Regularizer } from '@kd/losses';
 import type { KdModel, ModelOutput } from '@kd/models';
-import type { Batch } from './data';
+import type { Batch } from '@kd/data';
+import { releaseBatch } from './data';
 import { measureClassConditionalStatistics } from './eval/cmi';
 import { evaluateModel } from './eval/evaluate';
 import { assertGradientsRegistered } from './engine/gradients';
@@ -224,7 +225,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     disposeAll();
     throw error;
   } finally {
-    tf.dispose([probe.images, probe.labels]);
+    releaseBatch(probe);
     tf.dispose(probeOutputs as unknown as tf.TensorContainer);
   }
 

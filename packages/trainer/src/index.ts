@@ -1,4 +1,4 @@
-export { trainTeacher, type TrainTeacherOptions } from './teacher';
+export { trainSupervised, type TrainSupervisedOptions } from './supervised';
 export { fineTuneTeacherMcmi, type FineTuneTeacherMcmiOptions, type CollapseGuard } from './mcmi';
 export { distillStudent, type DistillStudentOptions } from './distill';
 export {
@@ -46,4 +46,4 @@ export { readCheckpoint, writeCheckpoint, CHECKPOINT_MANIFEST, type CheckpointCo
 export { consoleProgress, formatProgressLine, type ProgressReporter, type StepInfo } from './report/progress';
 export { renderTrainingCurves } from './report/curves';
 export type { RunRecord } from './report/run-record';
-export type { Batch, LoaderFactory, LoaderOptions, TrainingDataset } from './data';
+export type { LoaderFactory, LoaderFactoryOptions } from './data';

@@ -101,7 +101,7 @@ function defaultMcmiLearningRate(modelName: string): number {
  * a wrong class confidently and accuracy falls below chance within an epoch. The collapse guard (see
  * {@link collapseReason}: cross-entropy above log C, or accuracy below half the pretrained teacher's when that
  * is clearly above chance) stops the run with a `TrainingCollapsedError` before the collapsed epoch is
- * checkpointed.
+ * checkpointed. The collapse λ was measured as recorded in `docs/mcmi.md` of this project's repository.
  *
  * @example
  * const result = await fineTuneTeacherMcmi({ model: teacher, data: { train, test }, lambda: 0.25,

@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { syntheticDataset, tinyModel } from '../test/fixtures';
 import { distillStudent } from './distill';
 import { fineTuneTeacherMcmi } from './mcmi';
-import { trainTeacher } from './teacher';
+import { trainSupervised } from './supervised';
 
 /**
  * The user's own checked calls, made while (or after) a training run is in progress in the same process: a
@@ -62,11 +62,11 @@ function recording(model: KdModel): { model: KdModel; calls: ApplyOptions[] } {
 }
 
 describeWithBackends('value checks are per call: a training run leaves the user\'s calls checked', () => {
-  it("trainTeacher: during a run (onStepEnd) and after it, the user's own checked calls still throw", async () => {
+  it("trainSupervised: during a run (onStepEnd) and after it, the user's own checked calls still throw", async () => {
     const model = tinyModel({ seed: 1 });
     const during: Array<Array<string | undefined>> = [];
     try {
-      await trainTeacher({
+      await trainSupervised({
         model,
         data: { train: syntheticDataset({ count: 32, seed: 1 }) },
         epochs: 1,
@@ -138,7 +138,7 @@ describeWithBackends('value checks are per call: a training run leaves the user\
     try {
       // The first run starts, waits in its first step for the second to be mid-step, and ends while the second
       // still runs (the order in which saving and restoring a process-wide flag leaves it off).
-      const firstRun = trainTeacher({
+      const firstRun = trainSupervised({
         model: first,
         data: { train: syntheticDataset({ count: 32, seed: 8 }) },
         epochs: 1,
@@ -152,7 +152,7 @@ describeWithBackends('value checks are per call: a training run leaves the user\
         firstDone = true;
         return result;
       });
-      const secondRun = trainTeacher({
+      const secondRun = trainSupervised({
         model: second,
         data: { train: syntheticDataset({ count: 32, seed: 9 }) },
         epochs: 3,

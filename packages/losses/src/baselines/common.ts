@@ -3,6 +3,7 @@
  * re-exports of the shared checks and tensor building blocks.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { checkInputPair } from '../input-pair';
 import { assertFloatInput as checkFloatInput, assertNumber, assertSameBatch, type ValueCheckTiming } from '../validate';
 
 export {
@@ -23,6 +24,29 @@ export interface FeaturePair {
   teacher: tf.Tensor;
   studentArg: string;
   teacherArg: string;
+}
+
+/** What a student/teacher pair of tensors must be: its ranks, the layout named in errors, what must agree. */
+export interface PairSpec {
+  ranks: number | number[];
+  /** e.g. `[N, D]`. */
+  layout: string;
+  /** The whole shape, or only the batch size (the widths may differ). */
+  agree: 'shape' | 'batch';
+}
+
+/**
+ * Checks a student/teacher pair given as `{ studentArg: student, teacherArg: teacher }` (see
+ * `checkInputPair`): both float32 tensors of one of `spec.ranks` (finite per `checks`), agreeing on
+ * `spec.agree`; returns them in that order.
+ */
+export function checkFeaturePair(
+  fn: string,
+  pair: Readonly<Record<string, unknown>>,
+  { ranks, layout, agree }: PairSpec,
+  checks: ValueCheckTiming,
+): [tf.Tensor, tf.Tensor] {
+  return checkInputPair(fn, pair, (arg, value) => checkFloatInput(fn, arg, value, ranks, layout, checks), agree);
 }
 
 /**
@@ -48,9 +72,8 @@ export function featurePairs(
   }
   const layout = '[N, H, W, C]';
   if (!studentIsList) {
-    const s = checkFloatInput(fn, studentArg, student, 4, layout, checks);
-    const t = checkFloatInput(fn, teacherArg, teacher, 4, layout, checks);
-    assertSameBatch(fn, studentArg, s, teacherArg, t);
+    const pair = { [studentArg]: student, [teacherArg]: teacher };
+    const [s, t] = checkFeaturePair(fn, pair, { ranks: 4, layout, agree: 'batch' }, checks);
     return [{ student: s, teacher: t, studentArg, teacherArg }];
   }
   const students = student as readonly unknown[];

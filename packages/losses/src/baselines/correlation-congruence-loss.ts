@@ -2,8 +2,7 @@
  * Correlation congruence (CC, Peng et al., ICCV 2019), as RepDistiller's `CC.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape } from '../validate';
-import { assertKnownOptions, checkFloatInput, valueChecks, type ValueCheckOption } from './common';
+import { assertKnownOptions, checkFeaturePair, valueChecks, type PairSpec, type ValueCheckOption } from './common';
 
 /**
  * Correlation-congruence loss on embeddings (RepDistiller embeds both penultimate vectors to 128 dims with
@@ -29,9 +28,8 @@ export function correlationCongruenceLoss(
   const fn = 'correlationCongruenceLoss';
   assertKnownOptions(fn, options, ['checkValues']);
   const checks = valueChecks(fn, options.checkValues);
-  const s = checkFloatInput(fn, 'studentEmbedding', studentEmbedding, 2, '[N, D]', checks);
-  const t = checkFloatInput(fn, 'teacherEmbedding', teacherEmbedding, 2, '[N, D]', checks);
-  assertSameShape(fn, 'studentEmbedding', s, 'teacherEmbedding', t);
+  const spec: PairSpec = { ranks: 2, layout: '[N, D]', agree: 'shape' };
+  const [s, t] = checkFeaturePair(fn, { studentEmbedding, teacherEmbedding }, spec, checks);
   const [batch, dim] = s.shape as [number, number];
   if (batch < 2) throw new Error(`${fn}: studentEmbedding needs a batch of at least 2 (consecutive pairs), got ${batch}`);
   return tf.tidy(() => {

@@ -2,8 +2,7 @@
  * FitNets hints (Romero et al., ICLR 2015), as RepDistiller's `FitNet.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape } from '../validate';
-import { assertKnownOptions, checkFloatInput, valueChecks, type ValueCheckOption } from './common';
+import { assertKnownOptions, checkFeaturePair, valueChecks, type PairSpec, type ValueCheckOption } from './common';
 
 /**
  * FitNet hint loss: the mean squared error between the regressed student feature and the teacher feature,
@@ -29,9 +28,7 @@ export function fitNetLoss(
   const fn = 'fitNetLoss';
   assertKnownOptions(fn, options, ['checkValues']);
   const checks = valueChecks(fn, options.checkValues);
-  const layout = '[N, H, W, C] or [N, D]';
-  const s = checkFloatInput(fn, 'regressedStudent', regressedStudent, [2, 4], layout, checks);
-  const t = checkFloatInput(fn, 'teacherFeature', teacherFeature, [2, 4], layout, checks);
-  assertSameShape(fn, 'regressedStudent', s, 'teacherFeature', t);
+  const spec: PairSpec = { ranks: [2, 4], layout: '[N, H, W, C] or [N, D]', agree: 'shape' };
+  const [s, t] = checkFeaturePair(fn, { regressedStudent, teacherFeature }, spec, checks);
   return tf.tidy(() => tf.mean(tf.squaredDifference(s, t)) as tf.Scalar);
 }

@@ -2,8 +2,8 @@
  * Probabilistic knowledge transfer (PKT, Passalis & Tefas, ECCV 2018), as RepDistiller's `PKT.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertKnownOptions, assertSameBatch } from '../validate';
-import { checkFloatInput, valueChecks, type ValueCheckOption } from './common';
+import { assertNumber, assertKnownOptions } from '../validate';
+import { checkFeaturePair, valueChecks, type PairSpec, type ValueCheckOption } from './common';
 
 export interface PktLossOptions extends ValueCheckOption {
   /** ε added to norms and probabilities. Default 1e-7 (the reference). */
@@ -29,9 +29,8 @@ export function pktLoss(studentEmbedding: tf.Tensor, teacherEmbedding: tf.Tensor
   assertKnownOptions(fn, options, ['epsilon', 'checkValues']);
   const checks = valueChecks(fn, options.checkValues);
   const epsilon = assertNumber(fn, 'options.epsilon', options.epsilon ?? 1e-7, { positive: true });
-  const s = checkFloatInput(fn, 'studentEmbedding', studentEmbedding, 2, '[N, D]', checks);
-  const t = checkFloatInput(fn, 'teacherEmbedding', teacherEmbedding, 2, '[N, D]', checks);
-  assertSameBatch(fn, 'studentEmbedding', s, 'teacherEmbedding', t);
+  const spec: PairSpec = { ranks: 2, layout: '[N, D]', agree: 'batch' };
+  const [s, t] = checkFeaturePair(fn, { studentEmbedding, teacherEmbedding }, spec, checks);
   return tf.tidy(() => {
     const studentProbabilities = similarityProbabilities(s, epsilon);
     const teacherProbabilities = similarityProbabilities(t, epsilon);

@@ -2,8 +2,14 @@
  * Similarity-preserving KD (Tung & Mori, ICCV 2019), as RepDistiller's `SP.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameBatch } from '../validate';
-import { assertKnownOptions, checkFloatInput, l2Normalize, valueChecks, type ValueCheckOption } from './common';
+import {
+  assertKnownOptions,
+  checkFeaturePair,
+  l2Normalize,
+  valueChecks,
+  type PairSpec,
+  type ValueCheckOption,
+} from './common';
 
 /**
  * Similarity-preserving loss: compares the batch's sample-similarity (Gram) matrices.
@@ -30,10 +36,8 @@ export function similarityPreservingLoss(
   const fn = 'similarityPreservingLoss';
   assertKnownOptions(fn, options, ['checkValues']);
   const checks = valueChecks(fn, options.checkValues);
-  const layout = '[N, H, W, C] or [N, D]';
-  const s = checkFloatInput(fn, 'studentFeature', studentFeature, [2, 4], layout, checks);
-  const t = checkFloatInput(fn, 'teacherFeature', teacherFeature, [2, 4], layout, checks);
-  assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
+  const spec: PairSpec = { ranks: [2, 4], layout: '[N, H, W, C] or [N, D]', agree: 'batch' };
+  const [s, t] = checkFeaturePair(fn, { studentFeature, teacherFeature }, spec, checks);
   const batch = s.shape[0] as number;
   return tf.tidy(() => {
     const gramStudent = normalizedGram(s, batch);

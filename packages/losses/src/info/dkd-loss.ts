@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertLabels, assertNumber, assertSameShape } from '../validate';
+import { assertLabels, assertNumber } from '../validate';
 import {
   assertKnownOptions,
-  assertMatrix,
+  assertMatrixPair,
   klDivergencePerRow,
   oneHotFloat,
   valueChecks,
@@ -47,9 +47,7 @@ export function dkdLoss(
   const fn = 'dkdLoss';
   assertKnownOptions(fn, options, ['alpha', 'beta', 'temperature', 'checkValues']);
   const checks = valueChecks(fn, options.checkValues);
-  const student = assertMatrix(fn, 'studentLogits', studentLogits, '[N, C]', checks);
-  const teacher = assertMatrix(fn, 'teacherLogits', teacherLogits, '[N, C]', checks);
-  assertSameShape(fn, 'studentLogits', student, 'teacherLogits', teacher);
+  const [student, teacher] = assertMatrixPair(fn, { studentLogits, teacherLogits }, '[N, C]', checks);
   const [batchSize, numClasses] = student.shape;
   if (numClasses < 2) throw new Error(`${fn}: studentLogits needs at least 2 classes, got ${numClasses}`);
   const y = assertLabels(fn, 'labels', labels, numClasses, batchSize, checks);

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertSameShape } from '../validate';
+import { assertNumber } from '../validate';
 import {
   assertKnownOptions,
-  assertMatrix,
+  assertMatrixPair,
   assertNumberOrScalar,
   diagonalCrossEntropy,
   klDivergencePerRow,
@@ -48,9 +48,7 @@ export function icdLoss(studentEmbeddings: tf.Tensor, teacherEmbeddings: tf.Tens
   if (options === undefined) throw new Error(`${fn}: options with logitScale are required`);
   assertKnownOptions(fn, options, ['logitScale', 'bias', 'alpha', 'checkValues']);
   const checks = valueChecks(fn, options.checkValues);
-  const student = assertMatrix(fn, 'studentEmbeddings', studentEmbeddings, '[N, D]', checks);
-  const teacher = assertMatrix(fn, 'teacherEmbeddings', teacherEmbeddings, '[N, D]', checks);
-  assertSameShape(fn, 'studentEmbeddings', student, 'teacherEmbeddings', teacher);
+  const [student, teacher] = assertMatrixPair(fn, { studentEmbeddings, teacherEmbeddings }, '[N, D]', checks);
   if (student.shape[0] < 2) {
     throw new Error(`${fn}: studentEmbeddings needs at least 2 rows (the other rows are the negatives), got ${student.shape[0]}`);
   }

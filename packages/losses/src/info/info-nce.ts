@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertSameShape } from '../validate';
+import { assertNumber } from '../validate';
 import {
   assertKnownOptions,
-  assertMatrix,
+  assertMatrixPair,
   diagonalCrossEntropy,
   l2NormalizeRows,
   valueChecks,
@@ -35,9 +35,7 @@ export function infoNceLoss(anchors: tf.Tensor, positives: tf.Tensor, options: I
   const fn = 'infoNceLoss';
   assertKnownOptions(fn, options, ['temperature', 'normalize', 'checkValues']);
   const checks = valueChecks(fn, options.checkValues);
-  const a = assertMatrix(fn, 'anchors', anchors, '[N, D]', checks);
-  const p = assertMatrix(fn, 'positives', positives, '[N, D]', checks);
-  assertSameShape(fn, 'anchors', a, 'positives', p);
+  const [a, p] = assertMatrixPair(fn, { anchors, positives }, '[N, D]', checks);
   if (a.shape[0] < 2) throw new Error(`${fn}: anchors needs at least 2 rows (the other rows are the negatives), got ${a.shape[0]}`);
   const temperature = assertNumber(fn, 'temperature', options.temperature ?? 0.07, { positive: true });
   const normalize = options.normalize ?? true;

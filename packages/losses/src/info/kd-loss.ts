@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertSameShape } from '../validate';
-import { assertKnownOptions, assertMatrix, klDivergencePerRow, valueChecks, type ValueCheckOption } from './shared';
+import { assertNumber } from '../validate';
+import { assertKnownOptions, assertMatrixPair, klDivergencePerRow, valueChecks, type ValueCheckOption } from './shared';
 
 export interface KdLossOptions extends ValueCheckOption {
   /** Softmax temperature T (> 0). Default 4, RepDistiller's `--kd_T`. */
@@ -27,9 +27,7 @@ export function kdLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, optio
   const fn = 'kdLoss';
   assertKnownOptions(fn, options, ['temperature', 'checkValues']);
   const checks = valueChecks(fn, options.checkValues);
-  const student = assertMatrix(fn, 'studentLogits', studentLogits, '[N, C]', checks);
-  const teacher = assertMatrix(fn, 'teacherLogits', teacherLogits, '[N, C]', checks);
-  assertSameShape(fn, 'studentLogits', student, 'teacherLogits', teacher);
+  const [student, teacher] = assertMatrixPair(fn, { studentLogits, teacherLogits }, '[N, C]', checks);
   const temperature = assertNumber(fn, 'temperature', options.temperature ?? 4, { positive: true });
 
   return tf.tidy(() => {

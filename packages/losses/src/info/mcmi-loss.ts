@@ -30,8 +30,9 @@ export interface McmiLossOptions extends ValueCheckOption {
  * class); at least one public reuse of MCMI made exactly that inversion. Here λ > 0 is MCMI. λ = 0 gives
  * plain cross-entropy; a negative λ minimises CMI.
  *
- * **Collapse.** The term is unbounded above: with λ too large (≈ 0.5 on a 10-class problem) the easiest way to raise KL against fixed centroids is to predict a wrong
- * class confidently, and accuracy falls below chance within an epoch. Watch accuracy and CE while
+ * **Collapse.** The term is unbounded above: with λ too large (≈ 0.5 on a 10-class problem, measured in
+ * `docs/mcmi.md` of this project's repository) the easiest way to raise KL against fixed centroids is to predict
+ * a wrong class confidently, and accuracy falls below chance within an epoch. Watch accuracy and CE while
  * fine-tuning.
  *
  * @param logits float32 `[N, C]` of the teacher being fine-tuned.

@@ -3,6 +3,7 @@
  * building blocks they use (`../tensor-utils`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { checkInputPair } from '../input-pair';
 import { assertFloatInput, assertFiniteValues, checkReducedValues, type ValueCheckTiming } from '../validate';
 
 export { assertKnownOptions, valueChecks, type ValueCheckOption, type ValueCheckTiming } from '../validate';
@@ -22,6 +23,19 @@ export function assertMatrix(
   const tensor = assertFloatInput(fn, arg, value, 2, layout, checks) as tf.Tensor2D;
   if (tensor.shape[1] < 1) throw new Error(`${fn}: ${arg} must have at least one column, got [${tensor.shape.join(',')}]`);
   return tensor;
+}
+
+/**
+ * {@link assertMatrix} on two arguments of one `layout`, given as `{ argA: a, argB: b }` (see
+ * `checkInputPair`), that must also have the same shape.
+ */
+export function assertMatrixPair(
+  fn: string,
+  pair: Readonly<Record<string, unknown>>,
+  layout: string,
+  checks: ValueCheckTiming,
+): [tf.Tensor2D, tf.Tensor2D] {
+  return checkInputPair(fn, pair, (arg, value) => assertMatrix(fn, arg, value, layout, checks), 'shape');
 }
 
 /**

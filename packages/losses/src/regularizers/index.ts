@@ -1,4 +1,5 @@
 export {
+  type EncodedWeights,
   type JsonValue,
   type Regularizer,
   RegularizerBase,
@@ -6,7 +7,6 @@ export {
   type RegularizerInputShapes,
   type RegularizerOptions,
   UNTRAINED_WARNING_CALLS,
-  type WeightsArtifacts,
 } from './regularizer';
 export {
   collectTrainableVariables,

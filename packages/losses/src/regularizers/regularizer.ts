@@ -17,11 +17,12 @@ export function withoutUndefined(record: { [key: string]: JsonValue | undefined 
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as RegularizerConfig;
 }
 
-/** Saved weights: the manifest entries and the concatenated little-endian values, as `tf.io` encodes them. */
-export interface WeightsArtifacts {
-  specs: tf.io.WeightsManifestEntry[];
-  data: ArrayBuffer;
-}
+/**
+ * A regularizer's saved weights, exactly what `tf.io.encodeWeights` returns (tfjs-core's type, not a copy): the
+ * manifest entries `specs` and their concatenated little-endian values `data`; `tf.io.decodeWeights(data, specs)`
+ * reads them back. (A model's `saveWeights` in `@kd/models` returns a `tf.io.ModelArtifacts` instead.)
+ */
+export type EncodedWeights = Awaited<ReturnType<typeof tf.io.encodeWeights>>;
 
 /** A JSON value (what `getConfig()` returns is built from these only). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -79,13 +80,13 @@ export interface Regularizer {
   /** The constructor options as plain JSON, seed included (and the inferred sizes once built). */
   getConfig(): RegularizerConfig;
   /** Every variable and state entry, encoded by `tf.io.encodeWeights`. Throws until built. */
-  saveWeights(): Promise<WeightsArtifacts>;
+  saveWeights(): Promise<EncodedWeights>;
   /**
    * Restores what `saveWeights()` wrote; names, shapes and dtypes must match this instance exactly. An unbuilt
    * head is first built from the saved shapes when they determine its sizes (otherwise it throws); it stays built,
    * at its seeded initial weights, if the data is then rejected.
    */
-  loadWeights(artifacts: WeightsArtifacts): void;
+  loadWeights(artifacts: EncodedWeights): void;
   /** Frees every variable. The instance cannot be used afterwards. */
   dispose(): void;
 }
@@ -310,7 +311,7 @@ export abstract class RegularizerBase implements Regularizer {
   /** Called after `loadWeights` assigned every variable and state entry (to refresh caches). */
   protected afterLoad(): void {}
 
-  async saveWeights(): Promise<WeightsArtifacts> {
+  async saveWeights(): Promise<EncodedWeights> {
     this.assertUsable('saveWeights');
     this.assertBuilt('saveWeights');
     const named: Array<{ name: string; tensor: tf.Tensor }> = [];
@@ -329,7 +330,7 @@ export abstract class RegularizerBase implements Regularizer {
     }
   }
 
-  loadWeights(artifacts: WeightsArtifacts): void {
+  loadWeights(artifacts: EncodedWeights): void {
     const fn = `${this.className}.loadWeights`;
     this.assertUsable('loadWeights');
     if (artifacts === null || typeof artifacts !== 'object' || !Array.isArray(artifacts.specs)) {

@@ -27,8 +27,8 @@ export interface VidLpRegularizerOptions extends RegularizerOptions {
  *
  *   μ(s) = W s + b,   σ²_k = softplus(α_k) + ε,   L = mean_{n,k} ½ (log σ²_k + (t_k − μ_k(s))² / σ²_k)
  *
- * The note we work from has the paper's summary only (linear mean, per-unit variance), not its exact
- * equation; the bias b, the mean reduction and σ²₀ = 5 follow RepDistiller's VID-I. Sizes left out are inferred
+ * The paper's exact VID-LP equation could not be checked, only its description (linear mean, per-unit
+ * variance); the bias b, the mean reduction and σ²₀ = 5 follow RepDistiller's VID-I. Sizes left out are inferred
  * from the first `loss()` call (or `build()`), with the same weights as if they had been given.
  *
  * @example

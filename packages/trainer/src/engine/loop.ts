@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from '@kd/models';
-import type { Batch, LoaderFactory, TrainingDataset } from '../data';
+import type { Batch, Dataset } from '@kd/data';
+import { releaseBatch, type LoaderFactory } from '../data';
 import { evaluateModel } from '../eval/evaluate';
 import { readCheckpoint, removeOrphanBinaries, writeCheckpoint, type JsonValue } from '../io/checkpoint';
 import type { RunStore } from '../io/store';
@@ -25,8 +26,8 @@ export interface TrainingResult {
 
 /** Settings every trainer shares (validated by each public function). */
 export interface LoopSettings {
-  train: TrainingDataset;
-  test: TrainingDataset | undefined;
+  train: Dataset;
+  test: Dataset | undefined;
   loader: LoaderFactory;
   epochs: number;
   batchSize: number;
@@ -48,7 +49,7 @@ export interface LoopSettings {
   progress: ProgressReporter | undefined;
 }
 
-/** One training job as the loop sees it (built by trainTeacher, fineTuneTeacherMcmi, distillStudent). */
+/** One training job as the loop sees it (built by trainSupervised, fineTuneTeacherMcmi, distillStudent). */
 export interface TrainingTask {
   /** Public function name used in messages. */
   functionName: string;
@@ -253,7 +254,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         for await (const batch of batches) {
           step++;
           if (settings.signal?.aborted) {
-            tf.dispose([batch.images, batch.labels]);
+            releaseBatch(batch);
             throw new TrainingAbortedError(fn, epoch, step, lastCheckpointEpoch);
           }
           const values = trainStep(task, optimizer, batch, {
@@ -420,6 +421,9 @@ function assertBatch(context: StepContext, batch: Batch): void {
   if (labels.shape[0] !== images.shape[0]) {
     throw new Error(`${where}: ${labels.shape[0]} labels for ${images.shape[0]} images`);
   }
+  if (typeof (batch as Partial<Batch>).dispose !== 'function') {
+    throw new Error(`${where}: dispose must be a function that frees the batch's tensors (@kd/data's Batch)`);
+  }
 }
 
 /**
@@ -472,7 +476,8 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
     releaseGradientTape();
     throw error;
   } finally {
-    tf.dispose([batch.images, batch.labels, ...Object.values(gradients)]);
+    releaseBatch(batch);
+    tf.dispose(Object.values(gradients));
     tf.dispose(prepared);
     if (value !== undefined) value.dispose();
     if (readings !== undefined) (readings as tf.Tensor).dispose();

@@ -1,13 +1,14 @@
 import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from '@kd/models';
-import type { LoaderFactory, TrainingDataset } from '../data';
+import type { Dataset } from '@kd/data';
+import { releaseBatch, type LoaderFactory } from '../data';
 import { assertBoolean } from '../validate';
 
 /** Options of {@link measureClassConditionalStatistics}. */
 export interface CmiPassOptions {
   model: KdModel;
-  dataset: TrainingDataset;
+  dataset: Dataset;
   loader: LoaderFactory;
   /** Default 64. */
   batchSize?: number;
@@ -92,7 +93,7 @@ export async function measureClassConditionalStatistics(options: CmiPassOptions)
         crossEntropySum -= Math.log(Math.max(values[row * classes + label] as number, 1e-30));
       }
     } finally {
-      tf.dispose([batch.images, batch.labels]);
+      releaseBatch(batch);
     }
   }
   const centroids = new Float32Array(classes * classes);

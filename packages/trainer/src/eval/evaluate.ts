@@ -1,14 +1,15 @@
 import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from '@kd/models';
-import type { LoaderFactory, TrainingDataset } from '../data';
+import type { Dataset } from '@kd/data';
+import { releaseBatch, type LoaderFactory } from '../data';
 import { assertBoolean } from '../validate';
 import { ClassificationAccumulator, type ClassificationMetrics } from './classification';
 
 /** Options of {@link evaluateModel}. */
 export interface EvaluateOptions {
   model: KdModel;
-  dataset: TrainingDataset;
+  dataset: Dataset;
   loader: LoaderFactory;
   /** Default 64. */
   batchSize?: number;
@@ -39,7 +40,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Classific
       logits.dispose();
       accumulator.add(values, batch.labels.dataSync());
     } finally {
-      tf.dispose([batch.images, batch.labels]);
+      releaseBatch(batch);
     }
   }
   return accumulator.result();

@@ -1,16 +1,16 @@
+import { createDataset } from '@kd/data';
 import { createModel } from '@kd/models';
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { snapshot, syntheticDataset, tinyModel } from '../test/fixtures';
-import type { TrainingDataset } from './data';
 import { MemoryStore } from './io/store';
-import { trainTeacher } from './teacher';
+import { trainSupervised } from './supervised';
 
-describeWithBackends('trainTeacher', () => {
+describeWithBackends('trainSupervised', () => {
   it('learns the synthetic problem and writes checkpoint, metrics log, run record and plot', async () => {
     const model = tinyModel({ seed: 1 });
     const store = new MemoryStore();
-    const result = await trainTeacher({
+    const result = await trainSupervised({
       model,
       data: { train: syntheticDataset({ count: 128, seed: 1 }), test: syntheticDataset({ count: 64, seed: 2 }) },
       epochs: 4,
@@ -40,11 +40,11 @@ describeWithBackends('trainTeacher', () => {
   });
 });
 
-describeWithBackends('trainTeacher: the zoo mlp', () => {
+describeWithBackends('trainSupervised: the zoo mlp', () => {
   it('learns the synthetic problem from flattened 8×8 images and writes its checkpoint', async () => {
     const model = createModel('mlp', { numClasses: 4, inputShape: [8, 8, 1], hiddenSizes: [32], seed: 1 });
     const store = new MemoryStore();
-    const result = await trainTeacher({
+    const result = await trainSupervised({
       model,
       data: { train: syntheticDataset({ count: 128, seed: 1 }), test: syntheticDataset({ count: 64, seed: 2 }) },
       epochs: 6,
@@ -64,13 +64,13 @@ describeWithBackends('trainTeacher: the zoo mlp', () => {
   });
 });
 
-describeWithBackends('trainTeacher: abort, resume checks', () => {
+describeWithBackends('trainSupervised: abort, resume checks', () => {
   const train = syntheticDataset({ count: 64, seed: 3 });
   const base = { data: { train }, epochs: 3, batchSize: 16, augmentation: false as const, progress: false as const };
 
   it('stops on the abort signal between steps, records it, and resumes to the uninterrupted result', async () => {
     const reference = tinyModel({ seed: 4 });
-    await trainTeacher({ ...base, model: reference });
+    await trainSupervised({ ...base, model: reference });
     const expected = snapshot(reference);
     reference.dispose();
 
@@ -79,41 +79,41 @@ describeWithBackends('trainTeacher: abort, resume checks', () => {
     const controller = new AbortController();
     try {
       await expect(
-        trainTeacher({ ...base, model, store, signal: controller.signal, onStepEnd: (info) => (info.epoch === 2 && info.step === 2 ? controller.abort() : undefined) }),
-      ).rejects.toThrow('trainTeacher: aborted at epoch 2 before step 3; the last checkpoint (epoch 1) is intact: pass resume: true to continue.');
+        trainSupervised({ ...base, model, store, signal: controller.signal, onStepEnd: (info) => (info.epoch === 2 && info.step === 2 ? controller.abort() : undefined) }),
+      ).rejects.toThrow('trainSupervised: aborted at epoch 2 before step 3; the last checkpoint (epoch 1) is intact: pass resume: true to continue.');
       expect(JSON.parse(store.text('run.json')!).status).toBe('aborted');
-      const result = await trainTeacher({ ...base, model, store, resume: true });
+      const result = await trainSupervised({ ...base, model, store, resume: true });
       expect(result.history).toHaveLength(3);
       expect(snapshot(model)).toEqual(expected);
       // A finished run resumed again trains nothing and returns the same history.
-      const again = await trainTeacher({ ...base, model, store, resume: 'auto' });
+      const again = await trainSupervised({ ...base, model, store, resume: 'auto' });
       expect(again.history).toEqual(result.history);
-      await expect(trainTeacher({ ...base, model, store, resume: true, seed: 5 })).rejects.toThrow(
-        'trainTeacher: cannot resume, the checkpoint is from a different run: seed: checkpoint has 0, this run has 5',
+      await expect(trainSupervised({ ...base, model, store, resume: true, seed: 5 })).rejects.toThrow(
+        'trainSupervised: cannot resume, the checkpoint is from a different run: seed: checkpoint has 0, this run has 5',
       );
-      await expect(trainTeacher({ ...base, model, store: new MemoryStore(), resume: true })).rejects.toThrow(
-        'trainTeacher: resume is true but the store holds no checkpoint',
+      await expect(trainSupervised({ ...base, model, store: new MemoryStore(), resume: true })).rejects.toThrow(
+        'trainSupervised: resume is true but the store holds no checkpoint',
       );
     } finally {
       model.dispose();
     }
   });
-  it('trains on an object of the exported TrainingDataset type without indices (0…N−1 are filled in)', async () => {
+  it("takes @kd/data's Dataset: a plain object without indices is refused, createDataset fills them in", async () => {
     const full = syntheticDataset({ count: 32, seed: 3 });
-    const plainDataset: TrainingDataset = {
-      images: full.images,
-      labels: full.labels,
-      height: full.height,
-      width: full.width,
-      channels: full.channels,
-      numClasses: full.numClasses,
-    };
+    const { images, labels, height, width, channels } = full;
+    const fields = { images, labels, height, width, channels };
     const model = tinyModel({ seed: 2 });
     try {
+      const withoutIndices = { ...fields, numClasses: full.numClasses, classNames: full.classNames };
+      await expect(trainSupervised({ model, data: { train: withoutIndices as never }, epochs: 1, progress: false })).rejects.toThrow(
+        'trainSupervised: data.train.indices must be an Int32Array (createDataset fills in 0…N−1), got undefined',
+      );
       let samples = 0;
-      const result = await trainTeacher({
+      const train = createDataset({ ...fields, classNames: full.classNames });
+      expect([...train.indices]).toEqual(Array.from({ length: 32 }, (_, row) => row));
+      const result = await trainSupervised({
         model,
-        data: { train: plainDataset },
+        data: { train },
         epochs: 1,
         batchSize: 8,
         augmentation: false,

@@ -8,16 +8,17 @@ import { assertGradientsRegistered } from './engine/gradients';
 import { assertKnownOptions } from '@kd/internal';
 import { assertObject } from './validate';
 
-/** Options of {@link trainTeacher}. */
-export interface TrainTeacherOptions extends CommonTrainingOptions {
+/** Options of {@link trainSupervised}. */
+export interface TrainSupervisedOptions extends CommonTrainingOptions {
   /** The model to train (its variables are updated in place). */
   model: KdModel;
 }
 
 /**
- * Trains a teacher (or a baseline student) by cross-entropy with the RepDistiller recipe: SGD momentum 0.9,
- * weight decay 5e-4 added to the gradient, lr 0.05 (0.01 for MobileNetV2/ShuffleNets) multiplied by 0.1 after
- * epochs 150, 180 and 210 of 240, batch 64, crop + flip augmentation.
+ * Trains any model by cross-entropy on the labels (a teacher, or a baseline student trained without one) with
+ * the RepDistiller recipe: SGD momentum 0.9, weight decay 5e-4 added to the gradient, lr 0.05 (0.01 for
+ * MobileNetV2/ShuffleNets) multiplied by 0.1 after epochs 150, 180 and 210 of 240, batch 64, crop + flip
+ * augmentation.
  *
  *   L = CE(z, y) = −(1/B) Σ_i log softmax(z_i)_{y_i}
  *
@@ -25,12 +26,12 @@ export interface TrainTeacherOptions extends CommonTrainingOptions {
  *
  * @example
  * const teacher = createModel('resnet56', { numClasses: 100, seed: 1 });
- * const result = await trainTeacher({ model: teacher, data: { train, test }, normalization: CIFAR100_NORMALIZATION,
- *   store: directoryStore('runs/resnet56'), resume: 'auto' });
+ * const result = await trainSupervised({ model: teacher, data: { train, test },
+ *   normalization: CIFAR100_NORMALIZATION, store: directoryStore('runs/resnet56'), resume: 'auto' });
  * console.log(result.last.test?.top1);
  */
-export async function trainTeacher(options: TrainTeacherOptions): Promise<TrainingResult> {
-  const fn = 'trainTeacher';
+export async function trainSupervised(options: TrainSupervisedOptions): Promise<TrainingResult> {
+  const fn = 'trainSupervised';
   assertObject(fn, 'options', options);
   assertKnownOptions(fn, options, [...COMMON_KEYS, 'model']);
   const model = assertModel(fn, 'model', options.model);

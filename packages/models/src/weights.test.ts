@@ -7,7 +7,7 @@ import { crc32 } from '@kd/internal';
 function logitsOf(model: ReturnType<typeof createModel>, images: tf.Tensor4D): Float32Array {
   const output = model.apply(images, { training: false });
   const values = output.logits.dataSync().slice() as Float32Array;
-  tf.dispose([output.logits, ...output.features, ...output.preactFeatures]);
+  tf.dispose([output.logits, ...output.features, ...output.preactivations]);
   return values;
 }
 

@@ -10,6 +10,7 @@ import type { Batch } from '@kd/data';
 import type { LoaderFactory } from './data';
 import { distillStudent } from './distill';
 import { MemoryStore, type RunStore } from './io/store';
+import type { ObjectiveSpec } from './objectives/types';
 import { trainSupervised } from './supervised';
 
 const train = syntheticDataset({ count: 64, seed: 41 });
@@ -128,7 +129,8 @@ describeWithBackends('training loop error paths', () => {
     const otherTeacher = tinyModel({ seed: 4, name: 'teacher' });
     const student = tinyModel({ seed: 5, width: 2, name: 'student' });
     const distillStore = new MemoryStore();
-    const distill = { ...base, objectives: [{ method: 'ce', weight: 1 }, { method: 'kd', weight: 1 }], measureTeacherCmi: false };
+    const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: 1 }, { method: 'kd', weight: 1 }];
+    const distill = { ...base, objectives, measureTeacherCmi: false };
     try {
       await distillStudent({ ...distill, student, teacher, epochs: 2, store: distillStore });
       await expect(distillStudent({ ...distill, student, teacher: otherTeacher, epochs: 2, store: distillStore, resume: true })).rejects.toThrow(

@@ -7,7 +7,7 @@ import { measureClassConditionalStatistics } from './eval/cmi';
 import { evaluateModel } from './eval/evaluate';
 import { runTraining, type LoopSettings, type TrainingResult, type TrainingTask } from './engine/loop';
 import { collectModel, describeModel, hashVariables, restoreModel } from './engine/model-state';
-import { COMMON_KEYS, assertModel, assertModelFitsData, defaultLearningRate, deriveSeed, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
+import { COMMON_KEYS, assertModel, assertModelFitsData, defaultLearningRate, offsetSeed, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
 import type { JsonValue } from './io/checkpoint';
 import { prefixedStore } from './io/store';
 import { assertReads, readFeatures, readShapes } from './objectives/features';
@@ -199,7 +199,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
           numClasses: student.numClasses,
           trainIndices: settings.train.indices as Int32Array,
           trainLabels: settings.train.labels,
-          seed: deriveSeed(settings.seed, 1000 * index),
+          seed: offsetSeed(settings.seed, 1000 * index),
           studentVariables: [...student.trainableVariables],
           learningRate: settings.learningRate,
           checkValues: false,

@@ -59,7 +59,7 @@ export interface CommonTrainingOptions {
  * The seed of part `offset` of a run (objective k's head: offset 1000·k; its sub-heads add their position),
  * (seed + offset) mod 2^32: always a valid seed, equal to seed + offset whenever that is below 2^32.
  */
-export function deriveSeed(seed: number, offset: number): number {
+export function offsetSeed(seed: number, offset: number): number {
   return (seed + offset) % SEED_LIMIT;
 }
 
@@ -156,7 +156,7 @@ export function resolveCommonOptions(
   const momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.9, { min: 0, max: 1 });
   const weightDecay = assertNumber(fn, 'weightDecay', options.weightDecay ?? 5e-4, { nonNegative: true });
   const schedule = validateSchedule(fn, 'schedule', options.schedule ?? defaults.schedule, epochs);
-  // Seeds are integers in [0, 2^32) (the one seed policy); per-objective seeds are derived modulo 2^32 (deriveSeed).
+  // Seeds are integers in [0, 2^32) (the one seed policy); per-objective seeds are derived modulo 2^32 (offsetSeed).
   const seed = assertSeed(fn, 'seed', options.seed ?? 0);
   const dropLast = assertBoolean(fn, 'dropLast', options.dropLast ?? false);
   if (dropLast && Math.floor(train.labels.length / batchSize) === 0) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { FitNetRegularizer, abLoss } from '@kd/losses';
-import { deriveSeed } from '../../engine/options';
+import { offsetSeed } from '../../engine/options';
 import {
   PRE_STAGE_OPTIONS,
   assertSameCount,
@@ -44,7 +44,7 @@ export const ab = builtIn('ab', {
             studentShape: mapShape(shape),
             teacherShape: mapShape(teacherShape),
             activation: 'none',
-            seed: deriveSeed(context.seed, index),
+            seed: offsetSeed(context.seed, index),
             checkValues: context.checkValues,
           }),
       );

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { VidRegularizer, VidVectorRegularizer } from '@kd/losses';
-import { deriveSeed } from '../../engine/options';
+import { offsetSeed } from '../../engine/options';
 import { assertMaps, assertSameCount, buildHead, builtIn, channelsOf, mapShape } from './shared';
 
 /**
@@ -33,7 +33,7 @@ export const vid = builtIn('vid', {
     }
     const heads: Array<VidRegularizer | VidVectorRegularizer> = studentStages.map((studentShape, position) => {
       const teacherShape = teacherStages[position]!;
-      const seed = deriveSeed(context.seed, position);
+      const seed = offsetSeed(context.seed, position);
       const { checkValues } = context;
       if (studentShape.length === 2) {
         const { hiddenChannels: _conv, ...vectorOptions } = options;

@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAllocatable, assertRandomState, assertSeed, SeededRandom } from '@kd/internal';
-import { assertNumber, assertSameBatch } from '../validate';
+import { assertNumber } from '../validate';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, assertSize, optionalSize } from './checks';
+import { dense, l2NormalizeRows } from './layers';
 import {
-  REGULARIZER_OPTION_KEYS,
-  assertInput,
-  assertKnownOptions,
-  assertShape,
-  assertSize,
-  optionalSize,
-} from './checks';
-import { defaultInit, dense, l2NormalizeRows } from './layers';
-import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+  type DenseWeights,
+  type InputLayouts,
+  RegularizerBase,
+  type RegularizerConfig,
+  type RegularizerOptions,
+  withoutUndefined,
+} from './regularizer';
 
 export interface CrdRegularizerOptions extends RegularizerOptions {
   /** Size D_s of the student's penultimate vector. Default: inferred from the first `loss()` call. */
@@ -95,10 +95,8 @@ export class CrdRegularizer extends RegularizerBase {
   private readonly classCount = new Map<number, number>();
   private sampler!: SeededRandom;
   private readonly marks: Uint8Array;
-  private studentKernel!: tf.Variable;
-  private studentBias!: tf.Variable;
-  private teacherKernel!: tf.Variable;
-  private teacherBias!: tf.Variable;
+  private studentEmbed!: DenseWeights;
+  private teacherEmbed!: DenseWeights;
   private studentMemory!: tf.Variable;
   private teacherMemory!: tf.Variable;
   /** Z of the two directions [student anchors, teacher anchors]; 0 until the first batch sets them. */
@@ -160,10 +158,8 @@ export class CrdRegularizer extends RegularizerBase {
     assertAllocatable(fn, `the embedding [teacherDim ${teacherDim}, embedDim ${embedDim}]`, teacherDim * embedDim, 4);
     Object.assign(this.config, { studentDim, teacherDim });
     const random = new SeededRandom(seed);
-    this.studentKernel = this.addVariable('embed/student/kernel', defaultInit(random, studentDim * embedDim, studentDim), [studentDim, embedDim]);
-    this.studentBias = this.addVariable('embed/student/bias', defaultInit(random, embedDim, studentDim), [embedDim]);
-    this.teacherKernel = this.addVariable('embed/teacher/kernel', defaultInit(random, teacherDim * embedDim, teacherDim), [teacherDim, embedDim]);
-    this.teacherBias = this.addVariable('embed/teacher/bias', defaultInit(random, embedDim, teacherDim), [embedDim]);
+    this.studentEmbed = this.addDense(random, 'embed/student', studentDim, embedDim);
+    this.teacherEmbed = this.addDense(random, 'embed/teacher', teacherDim, embedDim);
     // uniform ±1/√(D/3): variance 1/D per entry, so rows start with norm ≈ 1
     const memoryBound = 1 / Math.sqrt(embedDim / 3);
     const memoryShape = [datasetSize, embedDim];
@@ -189,10 +185,15 @@ export class CrdRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    assertShape(fn, 'the student input', student, '[B, D_s]', [this.config.studentDim]);
-    assertShape(fn, 'the teacher input', teacher, '[B, D_t]', [this.config.teacherDim]);
-    if (!this.built) this.createVariables(fn, student[1] as number, teacher[1] as number);
+  protected override inputLayouts(): InputLayouts {
+    return {
+      student: { layout: '[B, D_s]', sizes: [this.config.studentDim] },
+      teacher: { layout: '[B, D_t]', sizes: [this.config.teacherDim] },
+    };
+  }
+
+  protected override buildFromInputShapes(fn: string, student: number[], teacher: number[]): void {
+    this.createVariables(fn, student[1] as number, teacher[1] as number);
   }
 
   protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
@@ -255,13 +256,13 @@ export class CrdRegularizer extends RegularizerBase {
   /** normalise(W s + c) for the student side, `[N, D]`. */
   embedStudent(studentVector: tf.Tensor2D): tf.Tensor2D {
     this.assertBuilt('embedStudent');
-    return tf.tidy(() => l2NormalizeRows(dense(studentVector, this.studentKernel, this.studentBias)));
+    return tf.tidy(() => l2NormalizeRows(dense(studentVector, this.studentEmbed.kernel, this.studentEmbed.bias)));
   }
 
   /** normalise(W t + c) for the teacher side, `[N, D]`. */
   embedTeacher(teacherVector: tf.Tensor2D): tf.Tensor2D {
     this.assertBuilt('embedTeacher');
-    return tf.tidy(() => l2NormalizeRows(dense(teacherVector, this.teacherKernel, this.teacherBias)));
+    return tf.tidy(() => l2NormalizeRows(dense(teacherVector, this.teacherEmbed.kernel, this.teacherEmbed.bias)));
   }
 
   /**
@@ -275,16 +276,9 @@ export class CrdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor, indices: Int32Array): tf.Scalar {
     const fn = 'CrdRegularizer.loss';
     this.assertUsable('loss');
-    const { studentDim, teacherDim } = this.config;
-    const checks = this.valueChecks();
-    const origin = this.sizeOrigin;
-    const s = assertInput(
-      fn, 'studentVector', studentVector, '[B, D_s]', [studentDim], checks, origin,
-    ) as tf.Tensor2D;
-    const t = assertInput(
-      fn, 'teacherVector', teacherVector, '[B, D_t]', [teacherDim], checks, origin,
-    ) as tf.Tensor2D;
-    assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
+    const [s, t] = this.checkInputs<tf.Tensor2D, tf.Tensor2D>(
+      fn, 'studentVector', studentVector, 'teacherVector', teacherVector,
+    );
     const batchSize = s.shape[0];
     this.assertIndices(fn, indices, batchSize);
     if (this.pending !== undefined) {
@@ -293,8 +287,7 @@ export class CrdRegularizer extends RegularizerBase {
           `(or discardPendingUpdate() after a call that should not update the memory)`,
       );
     }
-    this.buildOnFirstCall(fn, s, t);
-    this.watchTraining();
+    this.beginLoss(fn, s, t);
 
     // counts[b, j]: how often dataset row j is a candidate of batch row b (duplicates count when sampling
     // with replacement); positives[b, j] = 1 at the sample's own index

@@ -1,9 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { factorTransferLoss } from '../baselines/index';
-import { assertNumber, assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc, optionalSize } from './checks';
+import { assertNumber } from '../validate';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, optionalSize } from './checks';
 import { batchNormTraining, conv2d, conv2dTranspose, defaultInit, stopGradient } from './layers';
-import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import {
+  type InputLayouts,
+  RegularizerBase,
+  type RegularizerConfig,
+  type RegularizerOptions,
+  withoutUndefined,
+} from './regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface FactorTransferRegularizerOptions extends RegularizerOptions {
@@ -117,10 +123,15 @@ export class FactorTransferRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    assertShape(fn, 'the student input', student, '[N, H, W, C_s]', nhwc(this.config.studentChannels));
-    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', nhwc(this.config.teacherChannels));
-    if (!this.built) this.createVariables(fn, student[3] as number, teacher[3] as number);
+  protected override inputLayouts(): InputLayouts {
+    return {
+      student: { layout: '[N, H, W, C_s]', sizes: nhwc(this.config.studentChannels) },
+      teacher: { layout: '[N, H, W, C_t]', sizes: nhwc(this.config.teacherChannels) },
+    };
+  }
+
+  protected override buildFromInputShapes(fn: string, student: number[], teacher: number[]): void {
+    this.createVariables(fn, student[3] as number, teacher[3] as number);
   }
 
   protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
@@ -172,12 +183,7 @@ export class FactorTransferRegularizer extends RegularizerBase {
     const fn = 'FactorTransferRegularizer.reconstructionLoss';
     this.assertUsable('reconstructionLoss');
     this.assertBuilt('reconstructionLoss');
-    const checks = this.valueChecks();
-    const origin = this.sizeOrigin;
-    const { teacherChannels } = this.config;
-    const t = assertInput(
-      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
-    );
+    const t = this.checkInput(fn, 'teacherFeature', teacherFeature, this.inputLayouts().teacher);
     return tf.tidy(() => {
       const reconstruction = this.decoder.reduce(
         (x, convLayer) => tf.leakyRelu(conv2dTranspose(x, convLayer.kernel, convLayer.bias, { stride: 1, padding: 1 }), LEAKY_SLOPE),
@@ -196,18 +202,10 @@ export class FactorTransferRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FactorTransferRegularizer.loss';
     this.assertUsable('loss');
-    const checks = this.valueChecks();
-    const origin = this.sizeOrigin;
-    const { studentChannels, teacherChannels } = this.config;
-    const s = assertInput(
-      fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', nhwc(studentChannels), checks, origin,
-    ) as tf.Tensor4D;
-    const t = assertInput(
-      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
-    ) as tf.Tensor4D;
-    assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
-    this.buildOnFirstCall(fn, s, t);
-    this.watchTraining();
+    const [s, t] = this.checkInputs<tf.Tensor4D, tf.Tensor4D>(
+      fn, 'studentFeature', studentFeature, 'teacherFeature', teacherFeature,
+    );
+    this.beginLoss(fn, s, t);
     return tf.tidy(() =>
       factorTransferLoss(this.studentFactor(s), stopGradient(this.teacherFactor(t)), { checkValues: this.checkValues }),
     );

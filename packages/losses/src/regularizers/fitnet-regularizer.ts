@@ -1,9 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fitNetLoss } from '../baselines/index';
-import { assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc } from './checks';
 import { batchNormTraining, conv1x1, conv2d, conv2dTranspose, defaultInit } from './layers';
-import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import {
+  type InputLayouts,
+  RegularizerBase,
+  type RegularizerConfig,
+  type RegularizerOptions,
+  withoutUndefined,
+} from './regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 /** The shape of one feature map without the batch axis: `[height, width, channels]`. */
@@ -128,11 +133,15 @@ export class FitNetRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    const free: Array<number | undefined> = nhwc();
-    assertShape(fn, 'the student input', student, '[N, H_s, W_s, C_s]', this.config.studentShape ?? free);
-    assertShape(fn, 'the teacher input', teacher, '[N, H_t, W_t, C_t]', this.config.teacherShape ?? free);
-    if (!this.built) this.createVariables(fn, student.slice(1) as FeatureShape, teacher.slice(1) as FeatureShape);
+  protected override inputLayouts(): InputLayouts {
+    return {
+      student: { layout: '[N, H_s, W_s, C_s]', sizes: this.config.studentShape ?? nhwc() },
+      teacher: { layout: '[N, H_t, W_t, C_t]', sizes: this.config.teacherShape ?? nhwc() },
+    };
+  }
+
+  protected override buildFromInputShapes(fn: string, student: number[], teacher: number[]): void {
+    this.createVariables(fn, student.slice(1) as FeatureShape, teacher.slice(1) as FeatureShape);
   }
 
   getConfig(): RegularizerConfig {
@@ -157,11 +166,8 @@ export class FitNetRegularizer extends RegularizerBase {
   regress(studentFeature: tf.Tensor): tf.Tensor4D {
     this.assertUsable('regress');
     this.assertBuilt('regress');
-    const checks = this.valueChecks();
-    const origin = this.sizeOrigin;
-    const shape = this.config.studentShape as FeatureShape;
     const fn = 'FitNetRegularizer.regress';
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', shape, checks, origin);
+    const s = this.checkInput(fn, 'studentFeature', studentFeature, this.inputLayouts().student);
     return this.forward(s as tf.Tensor4D);
   }
 
@@ -188,19 +194,8 @@ export class FitNetRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FitNetRegularizer.loss';
     this.assertUsable('loss');
-    const checks = this.valueChecks();
-    const origin = this.sizeOrigin;
-    const free: Array<number | undefined> = nhwc();
-    const { studentShape, teacherShape } = this.config;
-    const s = assertInput(
-      fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', studentShape ?? free, checks, origin,
-    );
-    const t = assertInput(
-      fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', teacherShape ?? free, checks, origin,
-    );
-    assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
-    this.buildOnFirstCall(fn, s, t);
-    this.watchTraining();
-    return tf.tidy(() => fitNetLoss(this.forward(s as tf.Tensor4D), t, { checkValues: this.checkValues }));
+    const [s, t] = this.checkInputs<tf.Tensor4D>(fn, 'studentFeature', studentFeature, 'teacherFeature', teacherFeature);
+    this.beginLoss(fn, s, t);
+    return tf.tidy(() => fitNetLoss(this.forward(s), t, { checkValues: this.checkValues }));
   }
 }

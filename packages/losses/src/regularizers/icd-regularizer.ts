@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { icdLoss } from '../info/index';
-import { assertNumber, assertSameBatch } from '../validate';
+import { assertNumber } from '../validate';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, assertSize, optionalSize } from './checks';
+import { dense } from './layers';
 import {
-  REGULARIZER_OPTION_KEYS,
-  assertInput,
-  assertKnownOptions,
-  assertShape,
-  assertSize,
-  optionalSize,
-} from './checks';
-import { defaultInit, dense } from './layers';
-import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+  type DenseWeights,
+  type InputLayouts,
+  RegularizerBase,
+  type RegularizerConfig,
+  type RegularizerOptions,
+  withoutUndefined,
+} from './regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface IcdRegularizerOptions extends RegularizerOptions {
@@ -49,10 +49,8 @@ const MAX_LOGIT_SCALE = 10;
  */
 export class IcdRegularizer extends RegularizerBase {
   private readonly config: { studentDim?: number; teacherDim?: number; embedDim: number; alpha: number; seed: number };
-  private studentKernel!: tf.Variable;
-  private studentBias!: tf.Variable;
-  private teacherKernel!: tf.Variable;
-  private teacherBias!: tf.Variable;
+  private studentEmbed!: DenseWeights;
+  private teacherEmbed!: DenseWeights;
   private logScale!: tf.Variable;
   private logitBias!: tf.Variable;
 
@@ -74,19 +72,22 @@ export class IcdRegularizer extends RegularizerBase {
     Object.assign(this.config, { studentDim, teacherDim });
     const { embedDim, seed } = this.config;
     const random = new SeededRandom(seed);
-    this.studentKernel = this.addVariable('embed/student/kernel', defaultInit(random, studentDim * embedDim, studentDim), [studentDim, embedDim]);
-    this.studentBias = this.addVariable('embed/student/bias', defaultInit(random, embedDim, studentDim), [embedDim]);
-    this.teacherKernel = this.addVariable('embed/teacher/kernel', defaultInit(random, teacherDim * embedDim, teacherDim), [teacherDim, embedDim]);
-    this.teacherBias = this.addVariable('embed/teacher/bias', defaultInit(random, embedDim, teacherDim), [embedDim]);
+    this.studentEmbed = this.addDense(random, 'embed/student', studentDim, embedDim);
+    this.teacherEmbed = this.addDense(random, 'embed/teacher', teacherDim, embedDim);
     this.logScale = this.addVariable('logScale', Float32Array.of(1), []);
     this.logitBias = this.addVariable('logitBias', Float32Array.of(0), []);
     this.markBuilt();
   }
 
-  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    assertShape(fn, 'the student input', student, '[N, D_s]', [this.config.studentDim]);
-    assertShape(fn, 'the teacher input', teacher, '[N, D_t]', [this.config.teacherDim]);
-    if (!this.built) this.createVariables(student[1] as number, teacher[1] as number);
+  protected override inputLayouts(): InputLayouts {
+    return {
+      student: { layout: '[N, D_s]', sizes: [this.config.studentDim] },
+      teacher: { layout: '[N, D_t]', sizes: [this.config.teacherDim] },
+    };
+  }
+
+  protected override buildFromInputShapes(_fn: string, student: number[], teacher: number[]): void {
+    this.createVariables(student[1] as number, teacher[1] as number);
   }
 
   protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
@@ -112,20 +113,13 @@ export class IcdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor): tf.Scalar {
     const fn = 'IcdRegularizer.loss';
     this.assertUsable('loss');
-    const { studentDim, teacherDim } = this.config;
-    const checks = this.valueChecks();
-    const origin = this.sizeOrigin;
-    const s = assertInput(
-      fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin,
-    ) as tf.Tensor2D;
-    const t = assertInput(
-      fn, 'teacherVector', teacherVector, '[N, D_t]', [teacherDim], checks, origin,
-    ) as tf.Tensor2D;
-    assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
-    this.buildOnFirstCall(fn, s, t);
-    this.watchTraining();
+    const [s, t] = this.checkInputs<tf.Tensor2D, tf.Tensor2D>(
+      fn, 'studentVector', studentVector, 'teacherVector', teacherVector,
+    );
+    this.beginLoss(fn, s, t);
+    const { studentEmbed, teacherEmbed } = this;
     return tf.tidy(() =>
-      icdLoss(dense(s, this.studentKernel, this.studentBias), dense(t, this.teacherKernel, this.teacherBias), {
+      icdLoss(dense(s, studentEmbed.kernel, studentEmbed.bias), dense(t, teacherEmbed.kernel, teacherEmbed.bias), {
         logitScale: this.logitScale(),
         bias: this.logitBias as tf.Tensor as tf.Scalar,
         alpha: this.config.alpha,

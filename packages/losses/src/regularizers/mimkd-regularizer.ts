@@ -1,16 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertSameBatch } from '../validate';
-import {
-  REGULARIZER_OPTION_KEYS,
-  assertInput,
-  assertKnownOptions,
-  assertShape,
-  nhwc,
-  assertSize,
-  optionalSize,
-} from './checks';
+import { assertNumber } from '../validate';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, assertSize, optionalSize } from './checks';
 import { batchNormTraining, conv1x1, defaultInit, dense, layerNorm, nearIdentityInit } from './layers';
-import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import {
+  type DenseWeights,
+  type InputLayouts,
+  RegularizerBase,
+  type RegularizerConfig,
+  type RegularizerOptions,
+  withoutUndefined,
+} from './regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 /** The mutual-information estimators of Deep InfoMax. */
@@ -38,12 +37,10 @@ export interface MimkdRegularizerOptions extends RegularizerOptions {
 const MASKED = -1e9;
 
 interface MlpEncoder {
-  kernel1: tf.Variable;
-  bias1: tf.Variable;
+  dense1: DenseWeights;
   gamma: tf.Variable;
   beta: tf.Variable;
-  kernel2: tf.Variable;
-  bias2: tf.Variable;
+  dense2: DenseWeights;
   shortcut: tf.Variable;
 }
 
@@ -136,10 +133,15 @@ export class MimkdRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    assertShape(fn, 'the student input', student, '[N, D_s]', [this.config.studentDim]);
-    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', nhwc(this.config.teacherChannels));
-    if (!this.built) this.createVariables(student[1] as number, teacher[3] as number);
+  protected override inputLayouts(): InputLayouts {
+    return {
+      student: { layout: '[N, D_s]', sizes: [this.config.studentDim] },
+      teacher: { layout: '[N, H, W, C_t]', sizes: nhwc(this.config.teacherChannels) },
+    };
+  }
+
+  protected override buildFromInputShapes(_fn: string, student: number[], teacher: number[]): void {
+    this.createVariables(student[1] as number, teacher[3] as number);
   }
 
   protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
@@ -154,12 +156,10 @@ export class MimkdRegularizer extends RegularizerBase {
 
   private mlp(random: SeededRandom, prefix: string, inputs: number, units: number): MlpEncoder {
     return {
-      kernel1: this.addVariable(`${prefix}/dense1/kernel`, defaultInit(random, inputs * units, inputs), [inputs, units]),
-      bias1: this.addVariable(`${prefix}/dense1/bias`, defaultInit(random, units, inputs), [units]),
+      dense1: this.addDense(random, `${prefix}/dense1`, inputs, units),
       gamma: this.addVariable(`${prefix}/batchNorm/gamma`, new Float32Array(units).fill(1), [units]),
       beta: this.addVariable(`${prefix}/batchNorm/beta`, new Float32Array(units), [units]),
-      kernel2: this.addVariable(`${prefix}/dense2/kernel`, defaultInit(random, units * units, units), [units, units]),
-      bias2: this.addVariable(`${prefix}/dense2/bias`, defaultInit(random, units, units), [units]),
+      dense2: this.addDense(random, `${prefix}/dense2`, units, units),
       shortcut: this.addVariable(`${prefix}/shortcut/kernel`, shortcutInit(random, inputs, units), [inputs, units]),
     };
   }
@@ -194,17 +194,11 @@ export class MimkdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'MimkdRegularizer.loss';
     this.assertUsable('loss');
-    const checks = this.valueChecks();
-    const origin = this.sizeOrigin;
-    const { studentDim, teacherChannels } = this.config;
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin) as tf.Tensor2D;
-    const t = assertInput(
-      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
-    ) as tf.Tensor4D;
-    assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
+    const [s, t] = this.checkInputs<tf.Tensor2D, tf.Tensor4D>(
+      fn, 'studentVector', studentVector, 'teacherFeature', teacherFeature,
+    );
     if (s.shape[0] < 2) throw new Error(`${fn}: studentVector needs a batch of at least 2 (the other rows are the negatives), got ${s.shape[0]}`);
-    this.buildOnFirstCall(fn, s, t);
-    this.watchTraining();
+    this.beginLoss(fn, s, t);
     const { localWeight, globalWeight, embedDim } = this.config;
     return tf.tidy(() => {
       const [n, h, w] = t.shape;
@@ -239,6 +233,7 @@ function shortcutInit(random: SeededRandom, inputs: number, units: number): Floa
 }
 
 function applyMlp(encoder: MlpEncoder, x: tf.Tensor2D): tf.Tensor2D {
-  const hidden = tf.relu(batchNormTraining(dense(x, encoder.kernel1, encoder.bias1), encoder.gamma, encoder.beta));
-  return tf.add(dense(hidden, encoder.kernel2, encoder.bias2), dense(x, encoder.shortcut));
+  const { dense1, dense2 } = encoder;
+  const hidden = tf.relu(batchNormTraining(dense(x, dense1.kernel, dense1.bias), encoder.gamma, encoder.beta));
+  return tf.add(dense(hidden, dense2.kernel, dense2.bias), dense(x, encoder.shortcut));
 }

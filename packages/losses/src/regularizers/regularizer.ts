@@ -3,14 +3,18 @@
  * and weights saved and loaded through tfjs's weight encoding (`tf.io.encodeWeights` / `decodeWeights`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { SeededRandom } from '@kd/internal';
 import {
   assertKnownOptions,
+  assertSameBatch,
   assertValueCheckMode,
   valueChecks,
   type ValueCheckMode,
   type ValueCheckOption,
   type ValueCheckTiming,
 } from '../validate';
+import { assertInput, assertShape } from './checks';
+import { defaultInit } from './layers';
 
 /** `record` without its undefined entries (sizes not inferred yet), for `getConfig()`. */
 export function withoutUndefined(record: { [key: string]: JsonValue | undefined }): RegularizerConfig {
@@ -92,6 +96,26 @@ export interface Regularizer {
 }
 
 type StateDtype = 'float32' | 'int32';
+
+/** What one input of `loss()` must look like: its axes (for messages) and its sizes after the batch axis. */
+export interface InputLayout {
+  /** The axes, e.g. `'[N, D_s]'`. */
+  layout: string;
+  /** The sizes after the batch axis (its length fixes the rank); undefined entries are free or not inferred yet. */
+  sizes: Array<number | undefined>;
+}
+
+/** The layouts of `loss()`'s student and teacher inputs. */
+export interface InputLayouts {
+  student: InputLayout;
+  teacher: InputLayout;
+}
+
+/** A dense layer's weights: x·kernel + bias. */
+export interface DenseWeights {
+  kernel: tf.Variable;
+  bias: tf.Variable;
+}
 
 interface StateEntry {
   shape: number[];
@@ -184,12 +208,71 @@ export abstract class RegularizerBase implements Regularizer {
   }
 
   /**
-   * Infers the missing sizes from the full shapes of `loss()`'s student and teacher inputs and creates the
-   * variables; when already built, only checks that the shapes fit. Throws naming `fn` on a rank or size that
-   * does not fit the options.
+   * The layouts `loss()`'s student and teacher inputs must have, with the sizes known so far (given or
+   * inferred). Undefined (the default) for a head whose every size is a constructor option.
    */
-  protected buildFromShapes(fn: string, _student: number[], _teacher: number[]): void {
-    throw new Error(`${fn}: a ${this.className} infers no sizes from inputs (every size is a constructor option)`);
+  protected inputLayouts(): InputLayouts | undefined {
+    return undefined;
+  }
+
+  /**
+   * Checks the full shapes of `loss()`'s student and teacher inputs against {@link inputLayouts} and, when not
+   * built yet, creates the variables from them with {@link buildFromInputShapes}. Throws naming `fn` on a rank or
+   * size that does not fit the options.
+   */
+  protected buildFromShapes(fn: string, student: number[], teacher: number[]): void {
+    const layouts = this.inputLayouts();
+    if (layouts === undefined) {
+      throw new Error(`${fn}: a ${this.className} infers no sizes from inputs (every size is a constructor option)`);
+    }
+    assertShape(fn, 'the student input', student, layouts.student.layout, layouts.student.sizes);
+    assertShape(fn, 'the teacher input', teacher, layouts.teacher.layout, layouts.teacher.sizes);
+    if (!this.isBuilt) this.buildFromInputShapes(fn, student, teacher);
+  }
+
+  /**
+   * Creates the variables from the full shapes of `loss()`'s inputs (batch axis included), which already fit
+   * {@link inputLayouts}. Only called on a head that declares input layouts.
+   */
+  protected buildFromInputShapes(fn: string, _student: number[], _teacher: number[]): void {
+    throw new Error(`${fn}: ${this.className} declares input layouts but does not build from them`);
+  }
+
+  /**
+   * Checks one input of a call against `layout` with the instance's value checks (a size mismatch says where
+   * the expected size came from): a non-empty float32 tensor of that rank and those sizes.
+   */
+  protected checkInput(fn: string, arg: string, value: unknown, layout: InputLayout): tf.Tensor {
+    return assertInput(fn, arg, value, layout.layout, layout.sizes, this.valueChecks(), this.sizeOrigin);
+  }
+
+  /**
+   * Checks `loss()`'s student and teacher inputs (named `studentArg`, `teacherArg` in messages) against
+   * {@link inputLayouts}, and that their batch sizes agree.
+   */
+  protected checkInputs<S extends tf.Tensor = tf.Tensor, T extends tf.Tensor = tf.Tensor>(
+    fn: string,
+    studentArg: string,
+    student: unknown,
+    teacherArg: string,
+    teacher: unknown,
+  ): [S, T] {
+    const layouts = this.inputLayouts() as InputLayouts;
+    const s = this.checkInput(fn, studentArg, student, layouts.student);
+    const t = this.checkInput(fn, teacherArg, teacher, layouts.teacher);
+    assertSameBatch(fn, studentArg, s, teacherArg, t);
+    return [s as S, t as T];
+  }
+
+  /**
+   * A dense layer from `inputs` to `units` with weights `<prefix>/kernel` `[inputs, units]` and `<prefix>/bias`,
+   * drawn in that order from `random` with PyTorch's default initialisation (uniform ±1/√inputs).
+   */
+  protected addDense(random: SeededRandom, prefix: string, inputs: number, units: number): DenseWeights {
+    return {
+      kernel: this.addVariable(`${prefix}/kernel`, defaultInit(random, inputs * units, inputs), [inputs, units]),
+      bias: this.addVariable(`${prefix}/bias`, defaultInit(random, units, inputs), [units]),
+    };
   }
 
   /** The shared options as they go into `getConfig()` (only what differs from the defaults). */
@@ -205,12 +288,16 @@ export abstract class RegularizerBase implements Regularizer {
     this.isBuilt = true;
   }
 
-  /** Builds on first use from the validated inputs of `loss()` (or `regress()`), then watches for training. */
-  protected buildOnFirstCall(fn: string, student: tf.Tensor, teacher: tf.Tensor): void {
+  /**
+   * Starts a `loss()` call on validated inputs: builds the head on first use, then counts the call for the
+   * untrained-head warning ({@link watchTraining}).
+   */
+  protected beginLoss(fn: string, student: tf.Tensor, teacher: tf.Tensor): void {
     if (!this.isBuilt) {
       this.buildFromShapes(fn, [...student.shape], [...teacher.shape]);
       this.lazilyBuilt = true;
     }
+    this.watchTraining();
   }
 
   /** For size errors: says where the expected sizes came from when they were inferred. */

@@ -1,9 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
-import { assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, optionalSize } from './checks';
-import { defaultInit, dense } from './layers';
-import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, optionalSize } from './checks';
+import { dense } from './layers';
+import {
+  type DenseWeights,
+  type InputLayouts,
+  RegularizerBase,
+  type RegularizerConfig,
+  type RegularizerOptions,
+  withoutUndefined,
+} from './regularizer';
 import { resolveVariance } from './vid-regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
@@ -44,8 +50,7 @@ export class VidLpRegularizer extends RegularizerBase {
     seed: number;
   };
   private readonly alpha0: number;
-  private kernel!: tf.Variable;
-  private bias!: tf.Variable;
+  private meanLayer!: DenseWeights;
   private alpha!: tf.Variable;
 
   constructor(options: VidLpRegularizerOptions = {}) {
@@ -65,16 +70,20 @@ export class VidLpRegularizer extends RegularizerBase {
   private createVariables(studentDim: number, teacherDim: number): void {
     Object.assign(this.config, { studentDim, teacherDim });
     const random = new SeededRandom(this.config.seed);
-    this.kernel = this.addVariable('mean/kernel', defaultInit(random, studentDim * teacherDim, studentDim), [studentDim, teacherDim]);
-    this.bias = this.addVariable('mean/bias', defaultInit(random, teacherDim, studentDim), [teacherDim]);
+    this.meanLayer = this.addDense(random, 'mean', studentDim, teacherDim);
     this.alpha = this.addVariable('alpha', new Float32Array(teacherDim).fill(this.alpha0), [teacherDim]);
     this.markBuilt();
   }
 
-  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    assertShape(fn, 'the student input', student, '[N, D_s]', [this.config.studentDim]);
-    assertShape(fn, 'the teacher input', teacher, '[N, D_t]', [this.config.teacherDim]);
-    if (!this.built) this.createVariables(student[1] as number, teacher[1] as number);
+  protected override inputLayouts(): InputLayouts {
+    return {
+      student: { layout: '[N, D_s]', sizes: [this.config.studentDim] },
+      teacher: { layout: '[N, D_t]', sizes: [this.config.teacherDim] },
+    };
+  }
+
+  protected override buildFromInputShapes(_fn: string, student: number[], teacher: number[]): void {
+    this.createVariables(student[1] as number, teacher[1] as number);
   }
 
   protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
@@ -100,15 +109,9 @@ export class VidLpRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherLogits: tf.Tensor): tf.Scalar {
     const fn = 'VidLpRegularizer.loss';
     this.assertUsable('loss');
-    const { studentDim, teacherDim } = this.config;
-    const checks = this.valueChecks();
-    const origin = this.sizeOrigin;
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherLogits', teacherLogits, '[N, D_t]', [teacherDim], checks, origin);
-    assertSameBatch(fn, 'studentVector', s, 'teacherLogits', t);
-    this.buildOnFirstCall(fn, s, t);
-    this.watchTraining();
+    const [s, t] = this.checkInputs<tf.Tensor2D>(fn, 'studentVector', studentVector, 'teacherLogits', teacherLogits);
+    this.beginLoss(fn, s, t);
     const vidOptions = { epsilon: this.config.epsilon, checkValues: this.checkValues };
-    return tf.tidy(() => vidLoss(t, dense(s, this.kernel, this.bias), this.alpha, vidOptions));
+    return tf.tidy(() => vidLoss(t, dense(s, this.meanLayer.kernel, this.meanLayer.bias), this.alpha, vidOptions));
   }
 }

@@ -1,10 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
 import { matchSpatialSize } from '../spatial';
-import { assertNumber, assertSameBatch } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc, optionalSize } from './checks';
+import { assertNumber } from '../validate';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, optionalSize } from './checks';
 import { conv1x1, defaultInit } from './layers';
-import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import {
+  type InputLayouts,
+  RegularizerBase,
+  type RegularizerConfig,
+  type RegularizerOptions,
+  withoutUndefined,
+} from './regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface VidRegularizerOptions extends RegularizerOptions {
@@ -107,10 +113,15 @@ export class VidRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    assertShape(fn, 'the student input', student, '[N, H, W, C_s]', nhwc(this.config.studentChannels));
-    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', nhwc(this.config.teacherChannels));
-    if (!this.built) this.createVariables(student[3] as number, teacher[3] as number);
+  protected override inputLayouts(): InputLayouts {
+    return {
+      student: { layout: '[N, H, W, C_s]', sizes: nhwc(this.config.studentChannels) },
+      teacher: { layout: '[N, H, W, C_t]', sizes: nhwc(this.config.teacherChannels) },
+    };
+  }
+
+  protected override buildFromInputShapes(_fn: string, student: number[], teacher: number[]): void {
+    this.createVariables(student[3] as number, teacher[3] as number);
   }
 
   protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
@@ -147,18 +158,8 @@ export class VidRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'VidRegularizer.loss';
     this.assertUsable('loss');
-    const checks = this.valueChecks();
-    const origin = this.sizeOrigin;
-    const { studentChannels, teacherChannels } = this.config;
-    const s = assertInput(
-      fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', nhwc(studentChannels), checks, origin,
-    );
-    const t = assertInput(
-      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
-    );
-    assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
-    this.buildOnFirstCall(fn, s, t);
-    this.watchTraining();
+    const [s, t] = this.checkInputs(fn, 'studentFeature', studentFeature, 'teacherFeature', teacherFeature);
+    this.beginLoss(fn, s, t);
     return tf.tidy(() => {
       const [student, teacher] = matchSpatialSize({ fn, student: s, teacher: t });
       return vidLoss(

@@ -1,17 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
-import { assertSameBatch } from '../validate';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, assertSize, optionalSize } from './checks';
+import { dense } from './layers';
 import {
-  REGULARIZER_OPTION_KEYS,
-  assertInput,
-  assertKnownOptions,
-  assertShape,
-  nhwc,
-  assertSize,
-  optionalSize,
-} from './checks';
-import { defaultInit, dense } from './layers';
-import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+  type DenseWeights,
+  type InputLayouts,
+  RegularizerBase,
+  type RegularizerConfig,
+  type RegularizerOptions,
+  withoutUndefined,
+} from './regularizer';
 import { resolveVariance } from './vid-regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
@@ -56,8 +54,7 @@ export class VidVectorRegularizer extends RegularizerBase {
     seed: number;
   };
   private readonly alpha0: number;
-  private kernel!: tf.Variable;
-  private bias!: tf.Variable;
+  private meanLayer!: DenseWeights;
   private alpha!: tf.Variable;
 
   constructor(options: VidVectorRegularizerOptions = {}) {
@@ -85,16 +82,20 @@ export class VidVectorRegularizer extends RegularizerBase {
     const [height, width, channels] = teacherShape;
     const units = height * width * channels;
     const random = new SeededRandom(this.config.seed);
-    this.kernel = this.addVariable('mean/kernel', defaultInit(random, studentDim * units, studentDim), [studentDim, units]);
-    this.bias = this.addVariable('mean/bias', defaultInit(random, units, studentDim), [units]);
+    this.meanLayer = this.addDense(random, 'mean', studentDim, units);
     this.alpha = this.addVariable('alpha', new Float32Array(channels).fill(this.alpha0), [channels]);
     this.markBuilt();
   }
 
-  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    assertShape(fn, 'the student input', student, '[N, D_s]', [this.config.studentDim]);
-    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', this.config.teacherShape ?? nhwc());
-    if (!this.built) this.createVariables(student[1] as number, teacher.slice(1) as [number, number, number]);
+  protected override inputLayouts(): InputLayouts {
+    return {
+      student: { layout: '[N, D_s]', sizes: [this.config.studentDim] },
+      teacher: { layout: '[N, H, W, C_t]', sizes: this.config.teacherShape ?? nhwc() },
+    };
+  }
+
+  protected override buildFromInputShapes(_fn: string, student: number[], teacher: number[]): void {
+    this.createVariables(student[1] as number, teacher.slice(1) as [number, number, number]);
   }
 
   protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
@@ -113,7 +114,7 @@ export class VidVectorRegularizer extends RegularizerBase {
   mean(studentVector: tf.Tensor2D): tf.Tensor4D {
     this.assertBuilt('mean');
     const [height, width, channels] = this.config.teacherShape as [number, number, number];
-    return tf.tidy(() => tf.reshape(dense(studentVector, this.kernel, this.bias), [studentVector.shape[0], height, width, channels]));
+    return tf.tidy(() => tf.reshape(dense(studentVector, this.meanLayer.kernel, this.meanLayer.bias), [studentVector.shape[0], height, width, channels]));
   }
 
   /** σ²_c = softplus(α_c) + ε per teacher channel. */
@@ -131,16 +132,8 @@ export class VidVectorRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'VidVectorRegularizer.loss';
     this.assertUsable('loss');
-    const checks = this.valueChecks();
-    const origin = this.sizeOrigin;
-    const { studentDim, teacherShape } = this.config;
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin) as tf.Tensor2D;
-    const t = assertInput(
-      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', teacherShape ?? nhwc(), checks, origin,
-    );
-    assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
-    this.buildOnFirstCall(fn, s, t);
-    this.watchTraining();
+    const [s, t] = this.checkInputs<tf.Tensor2D>(fn, 'studentVector', studentVector, 'teacherFeature', teacherFeature);
+    this.beginLoss(fn, s, t);
     const vidOptions = { epsilon: this.config.epsilon, checkValues: this.checkValues };
     return tf.tidy(() => vidLoss(t, this.mean(s), this.alpha, vidOptions));
   }

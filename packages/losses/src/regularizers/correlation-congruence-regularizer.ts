@@ -2,14 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { correlationCongruenceLoss } from '../baselines/index';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, assertSize, optionalSize } from './checks';
 import { dense } from './layers';
-import {
-  type DenseWeights,
-  type InputLayouts,
-  RegularizerBase,
-  type RegularizerConfig,
-  type RegularizerOptions,
-  withoutUndefined,
-} from './regularizer';
+import { type DenseWeights, RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
+import { embeddedVectorSizes, type InferredSizes } from './inferred-sizes';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface CorrelationCongruenceRegularizerOptions extends RegularizerOptions {
@@ -48,10 +42,10 @@ export class CorrelationCongruenceRegularizer extends RegularizerBase {
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
     const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherDim, embedDim, seed };
-    if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(studentDim, teacherDim);
+    if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(fn, studentDim, teacherDim);
   }
 
-  private createVariables(studentDim: number, teacherDim: number): void {
+  protected override createVariables(_fn: string, studentDim: number, teacherDim: number): void {
     Object.assign(this.config, { studentDim, teacherDim });
     const { embedDim, seed } = this.config;
     const random = new SeededRandom(seed);
@@ -60,25 +54,12 @@ export class CorrelationCongruenceRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override inputLayouts(): InputLayouts {
-    return {
-      student: { layout: '[N, D_s]', sizes: [this.config.studentDim] },
-      teacher: { layout: '[N, D_t]', sizes: [this.config.teacherDim] },
-    };
-  }
-
-  protected override buildFromInputShapes(_fn: string, student: number[], teacher: number[]): void {
-    this.createVariables(student[1] as number, teacher[1] as number);
-  }
-
-  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
-    const studentDim = this.config.studentDim ?? shapes.get('embed/student/kernel')?.[0];
-    const teacherDim = this.config.teacherDim ?? shapes.get('embed/teacher/kernel')?.[0];
-    if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(studentDim, teacherDim);
+  protected override inferredSizes(): InferredSizes {
+    return embeddedVectorSizes(this.config);
   }
 
   getConfig(): RegularizerConfig {
-    return { ...withoutUndefined(this.config), ...this.baseConfig() };
+    return this.configWith(this.config);
   }
 
   /**

@@ -3,14 +3,8 @@ import { assertAllocatable, assertRandomState, assertSeed, SeededRandom } from '
 import { assertNumber } from '../validate';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, assertSize, optionalSize } from './checks';
 import { dense, l2NormalizeRows } from './layers';
-import {
-  type DenseWeights,
-  type InputLayouts,
-  RegularizerBase,
-  type RegularizerConfig,
-  type RegularizerOptions,
-  withoutUndefined,
-} from './regularizer';
+import { type DenseWeights, RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
+import { embeddedVectorSizes, type InferredSizes } from './inferred-sizes';
 
 export interface CrdRegularizerOptions extends RegularizerOptions {
   /** Size D_s of the student's penultimate vector. Default: inferred from the first `loss()` call. */
@@ -152,7 +146,7 @@ export class CrdRegularizer extends RegularizerBase {
     if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(fn, studentDim, teacherDim);
   }
 
-  private createVariables(fn: string, studentDim: number, teacherDim: number): void {
+  protected override createVariables(fn: string, studentDim: number, teacherDim: number): void {
     const { embedDim, datasetSize, seed } = this.config;
     assertAllocatable(fn, `the embedding [studentDim ${studentDim}, embedDim ${embedDim}]`, studentDim * embedDim, 4);
     assertAllocatable(fn, `the embedding [teacherDim ${teacherDim}, embedDim ${embedDim}]`, teacherDim * embedDim, 4);
@@ -185,27 +179,12 @@ export class CrdRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override inputLayouts(): InputLayouts {
-    return {
-      student: { layout: '[B, D_s]', sizes: [this.config.studentDim] },
-      teacher: { layout: '[B, D_t]', sizes: [this.config.teacherDim] },
-    };
-  }
-
-  protected override buildFromInputShapes(fn: string, student: number[], teacher: number[]): void {
-    this.createVariables(fn, student[1] as number, teacher[1] as number);
-  }
-
-  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
-    const studentDim = this.config.studentDim ?? shapes.get('embed/student/kernel')?.[0];
-    const teacherDim = this.config.teacherDim ?? shapes.get('embed/teacher/kernel')?.[0];
-    if (studentDim !== undefined && teacherDim !== undefined) {
-      this.createVariables('CrdRegularizer.loadWeights', studentDim, teacherDim);
-    }
+  protected override inferredSizes(): InferredSizes {
+    return embeddedVectorSizes(this.config, 'B');
   }
 
   getConfig(): RegularizerConfig {
-    return { ...withoutUndefined(this.config), labels: Array.from(this.labels), ...this.baseConfig() };
+    return this.configWith({ ...this.config, labels: Array.from(this.labels) });
   }
 
   /** Z of the two directions [student anchors vs teacher memory, teacher anchors vs student memory]; 0 = not set yet. */

@@ -3,13 +3,8 @@ import { factorTransferLoss } from '../baselines/index';
 import { assertNumber } from '../validate';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, optionalSize } from './checks';
 import { batchNormTraining, conv2d, conv2dTranspose, defaultInit, stopGradient } from './layers';
-import {
-  type InputLayouts,
-  RegularizerBase,
-  type RegularizerConfig,
-  type RegularizerOptions,
-  withoutUndefined,
-} from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
+import { type InferredSizes } from './inferred-sizes';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface FactorTransferRegularizerOptions extends RegularizerOptions {
@@ -88,7 +83,7 @@ export class FactorTransferRegularizer extends RegularizerBase {
     return factorChannels;
   }
 
-  private createVariables(fn: string, studentChannels: number, teacherChannels: number): void {
+  protected override createVariables(fn: string, studentChannels: number, teacherChannels: number): void {
     const factorChannels = this.factorChannelsFor(fn, teacherChannels);
     Object.assign(this.config, { studentChannels, teacherChannels });
     const random = new SeededRandom(this.config.seed);
@@ -123,28 +118,23 @@ export class FactorTransferRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override inputLayouts(): InputLayouts {
+  protected override inferredSizes(): InferredSizes {
+    const { studentChannels, teacherChannels } = this.config;
     return {
-      student: { layout: '[N, H, W, C_s]', sizes: nhwc(this.config.studentChannels) },
-      teacher: { layout: '[N, H, W, C_t]', sizes: nhwc(this.config.teacherChannels) },
+      student: {
+        kind: 'channels', layout: '[N, H, W, C_s]', size: studentChannels,
+        saved: ['translator/conv1/kernel', 2],
+      },
+      teacher: {
+        kind: 'channels', layout: '[N, H, W, C_t]', size: teacherChannels,
+        saved: ['paraphraser/encoder1/kernel', 2],
+      },
     };
-  }
-
-  protected override buildFromInputShapes(fn: string, student: number[], teacher: number[]): void {
-    this.createVariables(fn, student[3] as number, teacher[3] as number);
-  }
-
-  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
-    const studentChannels = this.config.studentChannels ?? shapes.get('translator/conv1/kernel')?.[2];
-    const teacherChannels = this.config.teacherChannels ?? shapes.get('paraphraser/encoder1/kernel')?.[2];
-    if (studentChannels !== undefined && teacherChannels !== undefined) {
-      this.createVariables('FactorTransferRegularizer.loadWeights', studentChannels, teacherChannels);
-    }
   }
 
   getConfig(): RegularizerConfig {
     const { studentChannels, teacherChannels, rate, seed } = this.config;
-    return { ...withoutUndefined({ studentChannels, teacherChannels, rate, seed }), ...this.baseConfig() };
+    return this.configWith({ studentChannels, teacherChannels, rate, seed });
   }
 
   /** The translator's variables: what the main stage optimises. */
@@ -183,7 +173,7 @@ export class FactorTransferRegularizer extends RegularizerBase {
     const fn = 'FactorTransferRegularizer.reconstructionLoss';
     this.assertUsable('reconstructionLoss');
     this.assertBuilt('reconstructionLoss');
-    const t = this.checkInput(fn, 'teacherFeature', teacherFeature, this.inputLayouts().teacher);
+    const t = this.checkInput(fn, 'teacherFeature', teacherFeature, this.inputLayout('teacher'));
     return tf.tidy(() => {
       const reconstruction = this.decoder.reduce(
         (x, convLayer) => tf.leakyRelu(conv2dTranspose(x, convLayer.kernel, convLayer.bias, { stride: 1, padding: 1 }), LEAKY_SLOPE),

@@ -2,13 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fitNetLoss } from '../baselines/index';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc } from './checks';
 import { batchNormTraining, conv1x1, conv2d, conv2dTranspose, defaultInit } from './layers';
-import {
-  type InputLayouts,
-  RegularizerBase,
-  type RegularizerConfig,
-  type RegularizerOptions,
-  withoutUndefined,
-} from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import { type InferredSizes } from './inferred-sizes';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 /** The shape of one feature map without the batch axis: `[height, width, channels]`. */
@@ -102,7 +97,7 @@ export class FitNetRegularizer extends RegularizerBase {
     return this.kind as FitNetRegressorKind;
   }
 
-  private createVariables(fn: string, studentShape: FeatureShape, teacherShape: FeatureShape): void {
+  protected override createVariables(fn: string, studentShape: FeatureShape, teacherShape: FeatureShape): void {
     const [sh, sw, sc] = studentShape;
     const [th, tw, tc] = teacherShape;
     const random = new SeededRandom(this.config.seed);
@@ -133,15 +128,12 @@ export class FitNetRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override inputLayouts(): InputLayouts {
+  protected override inferredSizes(): InferredSizes {
+    const { studentShape, teacherShape } = this.config;
     return {
-      student: { layout: '[N, H_s, W_s, C_s]', sizes: this.config.studentShape ?? nhwc() },
-      teacher: { layout: '[N, H_t, W_t, C_t]', sizes: this.config.teacherShape ?? nhwc() },
+      student: { kind: 'map', layout: '[N, H_s, W_s, C_s]', size: studentShape },
+      teacher: { kind: 'map', layout: '[N, H_t, W_t, C_t]', size: teacherShape },
     };
-  }
-
-  protected override buildFromInputShapes(fn: string, student: number[], teacher: number[]): void {
-    this.createVariables(fn, student.slice(1) as FeatureShape, teacher.slice(1) as FeatureShape);
   }
 
   getConfig(): RegularizerConfig {
@@ -167,7 +159,7 @@ export class FitNetRegularizer extends RegularizerBase {
     this.assertUsable('regress');
     this.assertBuilt('regress');
     const fn = 'FitNetRegularizer.regress';
-    const s = this.checkInput(fn, 'studentFeature', studentFeature, this.inputLayouts().student);
+    const s = this.checkInput(fn, 'studentFeature', studentFeature, this.inputLayout('student'));
     return this.forward(s as tf.Tensor4D);
   }
 

@@ -2,14 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber } from '../validate';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, assertSize, optionalSize } from './checks';
 import { batchNormTraining, conv1x1, defaultInit, dense, layerNorm, nearIdentityInit } from './layers';
-import {
-  type DenseWeights,
-  type InputLayouts,
-  RegularizerBase,
-  type RegularizerConfig,
-  type RegularizerOptions,
-  withoutUndefined,
-} from './regularizer';
+import { type DenseWeights, RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
+import { type InferredSizes } from './inferred-sizes';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 /** The mutual-information estimators of Deep InfoMax. */
@@ -110,10 +104,12 @@ export class MimkdRegularizer extends RegularizerBase {
     const globalWeight = assertNumber(fn, 'globalWeight', options.globalWeight ?? 1, { nonNegative: true });
     const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherChannels, embedDim, estimator, localWeight, globalWeight, seed };
-    if (studentDim !== undefined && teacherChannels !== undefined) this.createVariables(studentDim, teacherChannels);
+    if (studentDim !== undefined && teacherChannels !== undefined) {
+      this.createVariables(fn, studentDim, teacherChannels);
+    }
   }
 
-  private createVariables(studentDim: number, teacherChannels: number): void {
+  protected override createVariables(_fn: string, studentDim: number, teacherChannels: number): void {
     Object.assign(this.config, { studentDim, teacherChannels });
     const random = new SeededRandom(this.config.seed);
     const e = this.config.embedDim;
@@ -133,25 +129,19 @@ export class MimkdRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override inputLayouts(): InputLayouts {
+  protected override inferredSizes(): InferredSizes {
+    const { studentDim, teacherChannels } = this.config;
     return {
-      student: { layout: '[N, D_s]', sizes: [this.config.studentDim] },
-      teacher: { layout: '[N, H, W, C_t]', sizes: nhwc(this.config.teacherChannels) },
+      student: { kind: 'vector', layout: '[N, D_s]', size: studentDim, saved: ['global/student/dense1/kernel', 0] },
+      teacher: {
+        kind: 'channels', layout: '[N, H, W, C_t]', size: teacherChannels,
+        saved: ['local/teacher/conv1/kernel', 0],
+      },
     };
   }
 
-  protected override buildFromInputShapes(_fn: string, student: number[], teacher: number[]): void {
-    this.createVariables(student[1] as number, teacher[3] as number);
-  }
-
-  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
-    const studentDim = this.config.studentDim ?? shapes.get('global/student/dense1/kernel')?.[0];
-    const teacherChannels = this.config.teacherChannels ?? shapes.get('local/teacher/conv1/kernel')?.[0];
-    if (studentDim !== undefined && teacherChannels !== undefined) this.createVariables(studentDim, teacherChannels);
-  }
-
   getConfig(): RegularizerConfig {
-    return { ...withoutUndefined(this.config), ...this.baseConfig() };
+    return this.configWith(this.config);
   }
 
   private mlp(random: SeededRandom, prefix: string, inputs: number, units: number): MlpEncoder {

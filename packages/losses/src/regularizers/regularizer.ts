@@ -14,6 +14,14 @@ import {
   type ValueCheckTiming,
 } from '../validate';
 import { assertInput, assertShape } from './checks';
+import {
+  inputLayout,
+  type InferredSizes,
+  type InputLayout,
+  type MapSize,
+  sizeFromShape,
+  sizeFromWeights,
+} from './inferred-sizes';
 import { defaultInit } from './layers';
 
 /** `record` without its undefined entries (sizes not inferred yet), for `getConfig()`. */
@@ -96,20 +104,6 @@ export interface Regularizer {
 }
 
 type StateDtype = 'float32' | 'int32';
-
-/** What one input of `loss()` must look like: its axes (for messages) and its sizes after the batch axis. */
-export interface InputLayout {
-  /** The axes, e.g. `'[N, D_s]'`. */
-  layout: string;
-  /** The sizes after the batch axis (its length fixes the rank); undefined entries are free or not inferred yet. */
-  sizes: Array<number | undefined>;
-}
-
-/** The layouts of `loss()`'s student and teacher inputs. */
-export interface InputLayouts {
-  student: InputLayout;
-  teacher: InputLayout;
-}
 
 /** A dense layer's weights: x·kernel + bias. */
 export interface DenseWeights {
@@ -208,34 +202,46 @@ export abstract class RegularizerBase implements Regularizer {
   }
 
   /**
-   * The layouts `loss()`'s student and teacher inputs must have, with the sizes known so far (given or
-   * inferred). Undefined (the default) for a head whose every size is a constructor option.
+   * Where the head finds the sizes its options may leave out (see {@link InferredSize}), with the values known
+   * so far. Undefined (the default) for a head whose every size is a constructor option.
    */
-  protected inputLayouts(): InputLayouts | undefined {
+  protected inferredSizes(): InferredSizes | undefined {
     return undefined;
   }
 
   /**
-   * Checks the full shapes of `loss()`'s student and teacher inputs against {@link inputLayouts} and, when not
-   * built yet, creates the variables from them with {@link buildFromInputShapes}. Throws naming `fn` on a rank or
-   * size that does not fit the options.
+   * Creates the variables from the student's and the teacher's size (each a number or a map's `[H, W, C]`, as
+   * {@link inferredSizes} declares), fills them into the options and marks the head built. Called by the
+   * subclass's constructor when every size was given, otherwise on first use or by `loadWeights`.
    */
-  protected buildFromShapes(fn: string, student: number[], teacher: number[]): void {
-    const layouts = this.inputLayouts();
-    if (layouts === undefined) {
-      throw new Error(`${fn}: a ${this.className} infers no sizes from inputs (every size is a constructor option)`);
-    }
-    assertShape(fn, 'the student input', student, layouts.student.layout, layouts.student.sizes);
-    assertShape(fn, 'the teacher input', teacher, layouts.teacher.layout, layouts.teacher.sizes);
-    if (!this.isBuilt) this.buildFromInputShapes(fn, student, teacher);
+  protected createVariables(fn: string, _student: number | MapSize, _teacher: number | MapSize): void {
+    throw new Error(`${fn}: a ${this.className} infers no sizes from inputs (every size is a constructor option)`);
+  }
+
+  /** The layout of `loss()`'s student or teacher input, with the size known so far. */
+  protected inputLayout(side: 'student' | 'teacher'): InputLayout {
+    const inferred = this.inferredSizes();
+    if (inferred === undefined) throw new Error(`${this.className}: no input layouts declared`);
+    return inputLayout(inferred[side]);
   }
 
   /**
-   * Creates the variables from the full shapes of `loss()`'s inputs (batch axis included), which already fit
-   * {@link inputLayouts}. Only called on a head that declares input layouts.
+   * Checks the full shapes of `loss()`'s student and teacher inputs against {@link inferredSizes} and, when not
+   * built yet, creates the variables from the sizes they hold. Throws naming `fn` on a rank or size that does not
+   * fit the options.
    */
-  protected buildFromInputShapes(fn: string, _student: number[], _teacher: number[]): void {
-    throw new Error(`${fn}: ${this.className} declares input layouts but does not build from them`);
+  protected buildFromShapes(fn: string, student: number[], teacher: number[]): void {
+    const inferred = this.inferredSizes();
+    if (inferred === undefined) {
+      throw new Error(`${fn}: a ${this.className} infers no sizes from inputs (every size is a constructor option)`);
+    }
+    const studentLayout = inputLayout(inferred.student);
+    const teacherLayout = inputLayout(inferred.teacher);
+    assertShape(fn, 'the student input', student, studentLayout.layout, studentLayout.sizes);
+    assertShape(fn, 'the teacher input', teacher, teacherLayout.layout, teacherLayout.sizes);
+    if (!this.isBuilt) {
+      this.createVariables(fn, sizeFromShape(inferred.student, student), sizeFromShape(inferred.teacher, teacher));
+    }
   }
 
   /**
@@ -247,8 +253,8 @@ export abstract class RegularizerBase implements Regularizer {
   }
 
   /**
-   * Checks `loss()`'s student and teacher inputs (named `studentArg`, `teacherArg` in messages) against
-   * {@link inputLayouts}, and that their batch sizes agree.
+   * Checks `loss()`'s student and teacher inputs (named `studentArg`, `teacherArg` in messages) against their
+   * layouts (see {@link inferredSizes}), and that their batch sizes agree.
    */
   protected checkInputs<S extends tf.Tensor = tf.Tensor, T extends tf.Tensor = tf.Tensor>(
     fn: string,
@@ -257,9 +263,8 @@ export abstract class RegularizerBase implements Regularizer {
     teacherArg: string,
     teacher: unknown,
   ): [S, T] {
-    const layouts = this.inputLayouts() as InputLayouts;
-    const s = this.checkInput(fn, studentArg, student, layouts.student);
-    const t = this.checkInput(fn, teacherArg, teacher, layouts.teacher);
+    const s = this.checkInput(fn, studentArg, student, this.inputLayout('student'));
+    const t = this.checkInput(fn, teacherArg, teacher, this.inputLayout('teacher'));
     assertSameBatch(fn, studentArg, s, teacherArg, t);
     return [s as S, t as T];
   }
@@ -273,6 +278,11 @@ export abstract class RegularizerBase implements Regularizer {
       kernel: this.addVariable(`${prefix}/kernel`, defaultInit(random, inputs * units, inputs), [inputs, units]),
       bias: this.addVariable(`${prefix}/bias`, defaultInit(random, units, inputs), [units]),
     };
+  }
+
+  /** `getConfig()` of a head: its own options without the undefined ones (sizes not inferred yet), then the shared. */
+  protected configWith(own: { [key: string]: JsonValue | undefined }): RegularizerConfig {
+    return { ...withoutUndefined(own), ...this.baseConfig() };
   }
 
   /** The shared options as they go into `getConfig()` (only what differs from the defaults). */
@@ -341,11 +351,19 @@ export abstract class RegularizerBase implements Regularizer {
   }
 
   /**
-   * Builds an unbuilt head from the shapes of saved weights (name → shape) when they determine its sizes, sizes
-   * given to the constructor taking precedence (a conflict then fails `loadWeights`' shape check). The default
-   * builds nothing, and `loadWeights` throws.
+   * Builds an unbuilt head from the shapes of saved weights (name → shape) when they determine its sizes (see
+   * {@link inferredSizes}), sizes given to the constructor taking precedence (a conflict then fails
+   * `loadWeights`' shape check). Builds nothing otherwise, and `loadWeights` throws.
    */
-  protected buildFromWeights(_shapes: ReadonlyMap<string, number[]>): void {}
+  protected buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
+    const inferred = this.inferredSizes();
+    if (inferred === undefined) return;
+    const student = sizeFromWeights(inferred.student, shapes);
+    const teacher = sizeFromWeights(inferred.teacher, shapes);
+    if (student !== undefined && teacher !== undefined) {
+      this.createVariables(`${this.className}.loadWeights`, student, teacher);
+    }
+  }
 
   /** Throws when the variables do not exist yet. */
   protected assertBuilt(method: string): void {

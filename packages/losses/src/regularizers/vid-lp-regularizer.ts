@@ -2,14 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, optionalSize } from './checks';
 import { dense } from './layers';
-import {
-  type DenseWeights,
-  type InputLayouts,
-  RegularizerBase,
-  type RegularizerConfig,
-  type RegularizerOptions,
-  withoutUndefined,
-} from './regularizer';
+import { type DenseWeights, RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
+import { type InferredSizes } from './inferred-sizes';
 import { resolveVariance } from './vid-regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
@@ -64,10 +58,10 @@ export class VidLpRegularizer extends RegularizerBase {
     const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherDim, initialVariance, epsilon, seed };
     this.alpha0 = alpha0;
-    if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(studentDim, teacherDim);
+    if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(fn, studentDim, teacherDim);
   }
 
-  private createVariables(studentDim: number, teacherDim: number): void {
+  protected override createVariables(_fn: string, studentDim: number, teacherDim: number): void {
     Object.assign(this.config, { studentDim, teacherDim });
     const random = new SeededRandom(this.config.seed);
     this.meanLayer = this.addDense(random, 'mean', studentDim, teacherDim);
@@ -75,25 +69,16 @@ export class VidLpRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override inputLayouts(): InputLayouts {
+  protected override inferredSizes(): InferredSizes {
+    const { studentDim, teacherDim } = this.config;
     return {
-      student: { layout: '[N, D_s]', sizes: [this.config.studentDim] },
-      teacher: { layout: '[N, D_t]', sizes: [this.config.teacherDim] },
+      student: { kind: 'vector', layout: '[N, D_s]', size: studentDim, saved: ['mean/kernel', 0] },
+      teacher: { kind: 'vector', layout: '[N, D_t]', size: teacherDim, saved: ['alpha', 0] },
     };
   }
 
-  protected override buildFromInputShapes(_fn: string, student: number[], teacher: number[]): void {
-    this.createVariables(student[1] as number, teacher[1] as number);
-  }
-
-  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
-    const studentDim = this.config.studentDim ?? shapes.get('mean/kernel')?.[0];
-    const teacherDim = this.config.teacherDim ?? shapes.get('alpha')?.[0];
-    if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(studentDim, teacherDim);
-  }
-
   getConfig(): RegularizerConfig {
-    return { ...withoutUndefined(this.config), ...this.baseConfig() };
+    return this.configWith(this.config);
   }
 
   /** σ²_k = softplus(α_k) + ε per logit unit. */

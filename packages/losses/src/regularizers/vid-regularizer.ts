@@ -4,13 +4,8 @@ import { matchSpatialSize } from '../spatial';
 import { assertNumber } from '../validate';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, optionalSize } from './checks';
 import { conv1x1, defaultInit } from './layers';
-import {
-  type InputLayouts,
-  RegularizerBase,
-  type RegularizerConfig,
-  type RegularizerOptions,
-  withoutUndefined,
-} from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
+import { type InferredSizes } from './inferred-sizes';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface VidRegularizerOptions extends RegularizerOptions {
@@ -95,11 +90,11 @@ export class VidRegularizer extends RegularizerBase {
     this.config = { studentChannels, teacherChannels, hiddenChannels, initialVariance, epsilon, seed };
     this.alpha0 = alpha0;
     if (studentChannels !== undefined && teacherChannels !== undefined) {
-      this.createVariables(studentChannels, teacherChannels);
+      this.createVariables(fn, studentChannels, teacherChannels);
     }
   }
 
-  private createVariables(studentChannels: number, teacherChannels: number): void {
+  protected override createVariables(_fn: string, studentChannels: number, teacherChannels: number): void {
     const hiddenChannels = this.config.hiddenChannels ?? teacherChannels;
     Object.assign(this.config, { studentChannels, teacherChannels, hiddenChannels });
     const random = new SeededRandom(this.config.seed);
@@ -113,27 +108,19 @@ export class VidRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override inputLayouts(): InputLayouts {
+  protected override inferredSizes(): InferredSizes {
+    const { studentChannels, teacherChannels } = this.config;
     return {
-      student: { layout: '[N, H, W, C_s]', sizes: nhwc(this.config.studentChannels) },
-      teacher: { layout: '[N, H, W, C_t]', sizes: nhwc(this.config.teacherChannels) },
+      student: {
+        kind: 'channels', layout: '[N, H, W, C_s]', size: studentChannels,
+        saved: ['regressor/conv1/kernel', 0],
+      },
+      teacher: { kind: 'channels', layout: '[N, H, W, C_t]', size: teacherChannels, saved: ['alpha', 0] },
     };
   }
 
-  protected override buildFromInputShapes(_fn: string, student: number[], teacher: number[]): void {
-    this.createVariables(student[3] as number, teacher[3] as number);
-  }
-
-  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
-    const studentChannels = this.config.studentChannels ?? shapes.get('regressor/conv1/kernel')?.[0];
-    const teacherChannels = this.config.teacherChannels ?? shapes.get('alpha')?.[0];
-    if (studentChannels !== undefined && teacherChannels !== undefined) {
-      this.createVariables(studentChannels, teacherChannels);
-    }
-  }
-
   getConfig(): RegularizerConfig {
-    return { ...withoutUndefined(this.config), ...this.baseConfig() };
+    return this.configWith(this.config);
   }
 
   /** The regressor's mean μ(s) for an NHWC student map with C_s channels. */

@@ -2,14 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, assertSize, optionalSize } from './checks';
 import { dense } from './layers';
-import {
-  type DenseWeights,
-  type InputLayouts,
-  RegularizerBase,
-  type RegularizerConfig,
-  type RegularizerOptions,
-  withoutUndefined,
-} from './regularizer';
+import { type DenseWeights, RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
+import { type InferredSizes, type MapSize } from './inferred-sizes';
 import { resolveVariance } from './vid-regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
@@ -74,10 +68,10 @@ export class VidVectorRegularizer extends RegularizerBase {
     const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherShape, initialVariance, epsilon, seed };
     this.alpha0 = alpha0;
-    if (studentDim !== undefined && teacherShape !== undefined) this.createVariables(studentDim, teacherShape);
+    if (studentDim !== undefined && teacherShape !== undefined) this.createVariables(fn, studentDim, teacherShape);
   }
 
-  private createVariables(studentDim: number, teacherShape: [number, number, number]): void {
+  protected override createVariables(_fn: string, studentDim: number, teacherShape: MapSize): void {
     Object.assign(this.config, { studentDim, teacherShape });
     const [height, width, channels] = teacherShape;
     const units = height * width * channels;
@@ -87,34 +81,25 @@ export class VidVectorRegularizer extends RegularizerBase {
     this.markBuilt();
   }
 
-  protected override inputLayouts(): InputLayouts {
+  protected override inferredSizes(): InferredSizes {
+    const { studentDim, teacherShape } = this.config;
     return {
-      student: { layout: '[N, D_s]', sizes: [this.config.studentDim] },
-      teacher: { layout: '[N, H, W, C_t]', sizes: this.config.teacherShape ?? nhwc() },
+      student: { kind: 'vector', layout: '[N, D_s]', size: studentDim, saved: ['mean/kernel', 0] },
+      teacher: { kind: 'map', layout: '[N, H, W, C_t]', size: teacherShape },
     };
-  }
-
-  protected override buildFromInputShapes(_fn: string, student: number[], teacher: number[]): void {
-    this.createVariables(student[1] as number, teacher.slice(1) as [number, number, number]);
-  }
-
-  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
-    const studentDim = this.config.studentDim ?? shapes.get('mean/kernel')?.[0];
-    const { teacherShape } = this.config;
-    if (studentDim !== undefined && teacherShape !== undefined) this.createVariables(studentDim, teacherShape);
   }
 
   getConfig(): RegularizerConfig {
     const { teacherShape } = this.config;
-    const config = withoutUndefined({ ...this.config, teacherShape: teacherShape && [...teacherShape] });
-    return { ...config, ...this.baseConfig() };
+    return this.configWith({ ...this.config, teacherShape: teacherShape && [...teacherShape] });
   }
 
   /** The mean μ(s) `[N, H, W, C_t]` for `[N, D_s]` student vectors. */
   mean(studentVector: tf.Tensor2D): tf.Tensor4D {
     this.assertBuilt('mean');
     const [height, width, channels] = this.config.teacherShape as [number, number, number];
-    return tf.tidy(() => tf.reshape(dense(studentVector, this.meanLayer.kernel, this.meanLayer.bias), [studentVector.shape[0], height, width, channels]));
+    const { kernel, bias } = this.meanLayer;
+    return tf.tidy(() => tf.reshape(dense(studentVector, kernel, bias), [studentVector.shape[0], height, width, channels]));
   }
 
   /** σ²_c = softplus(α_c) + ε per teacher channel. */

@@ -14,9 +14,10 @@ import { BatchNorm2d } from '../layers/batch-norm';
 import { channelShuffle } from '../layers/channel-shuffle';
 import { Conv2d } from '../layers/conv2d';
 import { Dense } from '../layers/dense';
-import { avgPool2d, globalAvgPool } from '../layers/pooling';
+import { avgPool2d } from '../layers/pooling';
 import type { Scope } from '../variable-store';
-import { recordFeature, type ArchitectureBuilder } from '../zoo-model';
+import type { ArchitectureBuilder } from '../zoo-model';
+import { stagedForward } from './staged-forward';
 
 class ShuffleBottleneck {
   private readonly conv1: Conv2d;
@@ -78,21 +79,7 @@ export function shuffleNetV1({ outChannels = [240, 480, 960], blocks = [4, 8, 4]
     });
     const linear = new Dense(scope.child('linear'), { inFeatures: inChannels, outFeatures: numClasses });
 
-    return (images, training, featureHook) => {
-      const features: tf.Tensor[] = [];
-      const stem = recordFeature(features, tf.relu(bn1.apply(conv1.apply(images), training)), featureHook);
-      let x = stem;
-      const stageOutputs: tf.Tensor[] = [];
-      const preactivations: tf.Tensor[] = [];
-      for (const stage of stages) {
-        let preact = x;
-        for (const block of stage) ({ output: x, preact } = block.apply(x, training));
-        x = recordFeature(features, x, featureHook);
-        stageOutputs.push(x);
-        preactivations.push(preact);
-      }
-      const pooled = recordFeature(features, globalAvgPool(x), featureHook);
-      return { logits: linear.apply(pooled), features, stem, stages: stageOutputs, pooled, preactivations };
-    };
+    return (images, training, featureHook) =>
+      stagedForward(tf.relu(bn1.apply(conv1.apply(images), training)), stages, linear, training, featureHook);
   };
 }

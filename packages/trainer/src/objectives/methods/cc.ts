@@ -1,5 +1,5 @@
 import { CorrelationCongruenceRegularizer } from '@kd/losses';
-import { buildHead, builtIn, channelsOf } from './shared';
+import { builtIn, newHead, pooledDims } from './shared';
 
 /** Correlation congruence (Peng et al. 2019) with trained embeddings of the pooled vectors. */
 export const cc = builtIn('cc', {
@@ -8,17 +8,7 @@ export const cc = builtIn('cc', {
   options: { embedDim: 'width of the embeddings (default 128)' },
   referenceWeights: { gamma: 1, alpha: 0, beta: 0.02 },
   create(context, options) {
-    const head = buildHead(
-      context.where,
-      () =>
-        new CorrelationCongruenceRegularizer({
-          ...options,
-          studentDim: channelsOf(context.student.pooled),
-          teacherDim: channelsOf(context.teacher.pooled),
-          seed: context.seed,
-        checkValues: context.checkValues,
-        }),
-    );
+    const head = newHead(context, CorrelationCongruenceRegularizer, { ...options, ...pooledDims(context) });
     return { heads: [head], loss: ({ student, teacher }) => head.loss(student.pooled, teacher.pooled) };
   },
 });

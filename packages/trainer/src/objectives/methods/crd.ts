@@ -1,5 +1,5 @@
 import { CrdRegularizer } from '@kd/losses';
-import { buildHead, builtIn, channelsOf } from './shared';
+import { builtIn, newHead, pooledDims } from './shared';
 
 /** Contrastive representation distillation (Tian et al. 2020) with memory banks over the training set. */
 export const crd = builtIn('crd', {
@@ -21,20 +21,13 @@ export const crd = builtIn('crd', {
     if (rowOf.size !== context.trainIndices.length) throw new Error(`${where}: data.train.indices has duplicates`);
     const datasetSize = context.trainIndices.length;
     const numNegatives = Math.min(options.numNegatives ?? 16384, Math.max(datasetSize - 1, 1));
-    const head = buildHead(
-      where,
-      () =>
-        new CrdRegularizer({
-          ...options,
-          numNegatives,
-          studentDim: channelsOf(context.student.pooled),
-          teacherDim: channelsOf(context.teacher.pooled),
-          datasetSize,
-          labels: context.trainLabels,
-          seed: context.seed,
-        checkValues: context.checkValues,
-        }),
-    );
+    const head = newHead(context, CrdRegularizer, {
+      ...options,
+      numNegatives,
+      ...pooledDims(context),
+      datasetSize,
+      labels: context.trainLabels,
+    });
     return {
       heads: [head],
       loss: ({ student, teacher, indices }) => {

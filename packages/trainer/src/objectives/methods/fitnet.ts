@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { FitNetRegularizer } from '@kd/losses';
 import { assertNumber } from '../../validate';
 import type { ReadFeatures } from '../types';
-import { assertMaps, buildHead, builtIn, mapShape } from './shared';
+import { assertMaps, builtIn, mapShape, newHead } from './shared';
 
 /** The hint map: entry `hintLayer` of `[stem, ...stages]` (RepDistiller's `feat[hint_layer]`). */
 function hintOf(features: ReadFeatures<'stem' | 'stages'>, hintLayer: number): tf.Tensor {
@@ -33,16 +33,10 @@ export const fitnet = builtIn('fitnet', {
     }
     assertMaps(where, 'student', `hint map (hintLayer ${hintLayer})`, [studentShape]);
     assertMaps(where, 'teacher', `hint map (hintLayer ${hintLayer})`, [teacherShape]);
-    const head = buildHead(
-      where,
-      () =>
-        new FitNetRegularizer({
-          studentShape: mapShape(studentShape),
-          teacherShape: mapShape(teacherShape),
-          seed: context.seed,
-        checkValues: context.checkValues,
-        }),
-    );
+    const head = newHead(context, FitNetRegularizer, {
+      studentShape: mapShape(studentShape),
+      teacherShape: mapShape(teacherShape),
+    });
     return {
       heads: [head],
       loss: ({ student, teacher }) => head.loss(hintOf(student, hintLayer), hintOf(teacher, hintLayer)),

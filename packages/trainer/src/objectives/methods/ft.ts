@@ -3,9 +3,9 @@ import { modelRecipe } from '@kd/models';
 import {
   PRE_STAGE_OPTIONS,
   assertMaps,
-  buildHead,
   builtIn,
   channelsOf,
+  newHead,
   preStageSettings,
   withoutPreStage,
 } from './shared';
@@ -23,17 +23,11 @@ export const ft = builtIn('ft', {
     const { where } = context;
     assertMaps(where, 'student', 'lastStage', [context.student.lastStage]);
     assertMaps(where, 'teacher', 'lastStage', [context.teacher.lastStage]);
-    const head = buildHead(
-      where,
-      () =>
-        new FactorTransferRegularizer({
-          ...withoutPreStage(options),
-          studentChannels: channelsOf(context.student.lastStage),
-          teacherChannels: channelsOf(context.teacher.lastStage),
-          seed: context.seed,
-        checkValues: context.checkValues,
-        }),
-    );
+    const head = newHead(context, FactorTransferRegularizer, {
+      ...withoutPreStage(options),
+      studentChannels: channelsOf(context.student.lastStage),
+      teacherChannels: channelsOf(context.teacher.lastStage),
+    });
     return {
       heads: [head],
       preStage: {

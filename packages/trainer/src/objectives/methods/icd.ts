@@ -1,5 +1,5 @@
 import { IcdRegularizer } from '@kd/losses';
-import { buildHead, builtIn, channelsOf } from './shared';
+import { builtIn, newHead, pooledDims } from './shared';
 
 /** InfoNCE-style contrastive distillation of the pooled vectors (ICD). */
 export const icd = builtIn('icd', {
@@ -11,17 +11,7 @@ export const icd = builtIn('icd', {
   },
   referenceWeights: { gamma: 1, alpha: 0, beta: 1 },
   create(context, options) {
-    const head = buildHead(
-      context.where,
-      () =>
-        new IcdRegularizer({
-          ...options,
-          studentDim: channelsOf(context.student.pooled),
-          teacherDim: channelsOf(context.teacher.pooled),
-          seed: context.seed,
-        checkValues: context.checkValues,
-        }),
-    );
+    const head = newHead(context, IcdRegularizer, { ...options, ...pooledDims(context) });
     return { heads: [head], loss: ({ student, teacher }) => head.loss(student.pooled, teacher.pooled) };
   },
 });

@@ -1,5 +1,5 @@
 import { MimkdRegularizer } from '@kd/losses';
-import { assertMaps, buildHead, builtIn, channelsOf } from './shared';
+import { assertMaps, builtIn, channelsOf, newHead } from './shared';
 
 /** MIMKD-style local/global mutual information between the student's pooled vector and the teacher's last map. */
 export const mimkd = builtIn('mimkd', {
@@ -13,17 +13,11 @@ export const mimkd = builtIn('mimkd', {
   },
   create(context, options) {
     assertMaps(context.where, 'teacher', 'lastStage', [context.teacher.lastStage]);
-    const head = buildHead(
-      context.where,
-      () =>
-        new MimkdRegularizer({
-          ...options,
-          studentDim: channelsOf(context.student.pooled),
-          teacherChannels: channelsOf(context.teacher.lastStage),
-          seed: context.seed,
-        checkValues: context.checkValues,
-        }),
-    );
+    const head = newHead(context, MimkdRegularizer, {
+      ...options,
+      studentDim: channelsOf(context.student.pooled),
+      teacherChannels: channelsOf(context.teacher.lastStage),
+    });
     return { heads: [head], loss: ({ student, teacher }) => head.loss(student.pooled, teacher.lastStage) };
   },
 });

@@ -40,6 +40,26 @@ export function buildHead<H>(where: string, build: () => H): H {
   }
 }
 
+/**
+ * A method's head, `new Head({ ...options, seed, checkValues })` with the objective's seed and value checks,
+ * built by {@link buildHead} (its constructor's error prefixed with where the method was configured).
+ */
+export function newHead<O, H>(
+  context: Pick<MethodContext<never, never>, 'where' | 'seed' | 'checkValues'>,
+  Head: new (options: O) => H,
+  options: Omit<O, 'seed' | 'checkValues'>,
+): H {
+  const { where, seed, checkValues } = context;
+  return buildHead(where, () => new Head({ ...options, seed, checkValues } as O));
+}
+
+/** The sizes of a head on the student's and the teacher's pooled vectors (CC, ICD, CRD). */
+export function pooledDims(
+  context: Pick<MethodContext<'pooled', 'pooled'>, 'student' | 'teacher'>,
+): { studentDim: number; teacherDim: number } {
+  return { studentDim: channelsOf(context.student.pooled), teacherDim: channelsOf(context.teacher.pooled) };
+}
+
 /** The descriptions of the pre-stage options (AB, FSP, FT). */
 export const PRE_STAGE_OPTIONS = {
   preStageEpochs: 'epochs of the pre-stage (RepDistiller init(); default 30; 0 skips it)',

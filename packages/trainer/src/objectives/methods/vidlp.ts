@@ -1,5 +1,5 @@
 import { VidLpRegularizer } from '@kd/losses';
-import { buildHead, builtIn, channelsOf } from './shared';
+import { builtIn, channelsOf, newHead } from './shared';
 
 /** VID-LP: the teacher's logits predicted from the student's pooled vector (Gaussian NLL). */
 export const vidlp = builtIn('vidlp', {
@@ -10,17 +10,11 @@ export const vidlp = builtIn('vidlp', {
     epsilon: 'added to the variance (default 1e-5)',
   },
   create(context, options) {
-    const head = buildHead(
-      context.where,
-      () =>
-        new VidLpRegularizer({
-          ...options,
-          studentDim: channelsOf(context.student.pooled),
-          teacherDim: context.numClasses,
-          seed: context.seed,
-        checkValues: context.checkValues,
-        }),
-    );
+    const head = newHead(context, VidLpRegularizer, {
+      ...options,
+      studentDim: channelsOf(context.student.pooled),
+      teacherDim: context.numClasses,
+    });
     return { heads: [head], loss: ({ student, teacher }) => head.loss(student.pooled, teacher.logits) };
   },
 });

@@ -49,8 +49,7 @@ export class CorrelationCongruenceRegularizer extends RegularizerBase {
     Object.assign(this.config, { studentDim, teacherDim });
     const { embedDim, seed } = this.config;
     const random = new SeededRandom(seed);
-    this.studentEmbed = this.addDense(random, 'embed/student', studentDim, embedDim);
-    this.teacherEmbed = this.addDense(random, 'embed/teacher', teacherDim, embedDim);
+    [this.studentEmbed, this.teacherEmbed] = this.addEmbeddings(random, studentDim, teacherDim, embedDim);
     this.markBuilt();
   }
 

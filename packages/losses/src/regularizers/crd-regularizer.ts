@@ -152,8 +152,7 @@ export class CrdRegularizer extends RegularizerBase {
     assertAllocatable(fn, `the embedding [teacherDim ${teacherDim}, embedDim ${embedDim}]`, teacherDim * embedDim, 4);
     Object.assign(this.config, { studentDim, teacherDim });
     const random = new SeededRandom(seed);
-    this.studentEmbed = this.addDense(random, 'embed/student', studentDim, embedDim);
-    this.teacherEmbed = this.addDense(random, 'embed/teacher', teacherDim, embedDim);
+    [this.studentEmbed, this.teacherEmbed] = this.addEmbeddings(random, studentDim, teacherDim, embedDim);
     // uniform ±1/√(D/3): variance 1/D per entry, so rows start with norm ≈ 1
     const memoryBound = 1 / Math.sqrt(embedDim / 3);
     const memoryShape = [datasetSize, embedDim];

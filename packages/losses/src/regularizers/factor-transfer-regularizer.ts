@@ -4,7 +4,7 @@ import { assertNumber } from '../validate';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, optionalSize } from './checks';
 import { batchNormTraining, conv2d, conv2dTranspose, defaultInit, stopGradient } from './layers';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
-import { type InferredSizes } from './inferred-sizes';
+import { channelSizes, type InferredSizes } from './inferred-sizes';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface FactorTransferRegularizerOptions extends RegularizerOptions {
@@ -119,17 +119,10 @@ export class FactorTransferRegularizer extends RegularizerBase {
   }
 
   protected override inferredSizes(): InferredSizes {
-    const { studentChannels, teacherChannels } = this.config;
-    return {
-      student: {
-        kind: 'channels', layout: '[N, H, W, C_s]', size: studentChannels,
-        saved: ['translator/conv1/kernel', 2],
-      },
-      teacher: {
-        kind: 'channels', layout: '[N, H, W, C_t]', size: teacherChannels,
-        saved: ['paraphraser/encoder1/kernel', 2],
-      },
-    };
+    return channelSizes(this.config, {
+      student: ['translator/conv1/kernel', 2],
+      teacher: ['paraphraser/encoder1/kernel', 2],
+    });
   }
 
   getConfig(): RegularizerConfig {

@@ -66,8 +66,7 @@ export class IcdRegularizer extends RegularizerBase {
     Object.assign(this.config, { studentDim, teacherDim });
     const { embedDim, seed } = this.config;
     const random = new SeededRandom(seed);
-    this.studentEmbed = this.addDense(random, 'embed/student', studentDim, embedDim);
-    this.teacherEmbed = this.addDense(random, 'embed/teacher', teacherDim, embedDim);
+    [this.studentEmbed, this.teacherEmbed] = this.addEmbeddings(random, studentDim, teacherDim, embedDim);
     this.logScale = this.addVariable('logScale', Float32Array.of(1), []);
     this.logitBias = this.addVariable('logitBias', Float32Array.of(0), []);
     this.markBuilt();

@@ -75,3 +75,17 @@ export function embeddedVectorSizes(
     teacher: { kind: 'vector', layout: `[${batchAxis}, D_t]`, size: teacherDim, saved: ['embed/teacher/kernel', 0] },
   };
 }
+
+/**
+ * The sizes of a head on a student and a teacher `[N, H, W, C]` map whose channels C_s, C_t it infers (VID, FT),
+ * read back from the saved weights `saved.student` and `saved.teacher`.
+ */
+export function channelSizes(
+  { studentChannels, teacherChannels }: { studentChannels?: number; teacherChannels?: number },
+  saved: { student: SavedAxis; teacher: SavedAxis },
+): InferredSizes {
+  return {
+    student: { kind: 'channels', layout: '[N, H, W, C_s]', size: studentChannels, saved: saved.student },
+    teacher: { kind: 'channels', layout: '[N, H, W, C_t]', size: teacherChannels, saved: saved.teacher },
+  };
+}

@@ -378,6 +378,22 @@ export abstract class RegularizerBase implements Regularizer {
     );
   }
 
+  /**
+   * The dense embeddings `embed/student` `[D_s, embedDim]` and `embed/teacher` `[D_t, embedDim]`, in that order
+   * (see {@link addDense}), of a head on two vectors (CC, ICD, CRD; their sizes: `embeddedVectorSizes`).
+   */
+  protected addEmbeddings(
+    random: SeededRandom,
+    studentDim: number,
+    teacherDim: number,
+    embedDim: number,
+  ): [DenseWeights, DenseWeights] {
+    return [
+      this.addDense(random, 'embed/student', studentDim, embedDim),
+      this.addDense(random, 'embed/teacher', teacherDim, embedDim),
+    ];
+  }
+
   /** Creates a variable named `<instance name>/<localName>` holding `values`. */
   protected addVariable(
     localName: string,

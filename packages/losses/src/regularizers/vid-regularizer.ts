@@ -5,7 +5,7 @@ import { assertNumber } from '../validate';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, optionalSize } from './checks';
 import { conv1x1, defaultInit } from './layers';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
-import { type InferredSizes } from './inferred-sizes';
+import { channelSizes, type InferredSizes } from './inferred-sizes';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface VidRegularizerOptions extends RegularizerOptions {
@@ -109,14 +109,7 @@ export class VidRegularizer extends RegularizerBase {
   }
 
   protected override inferredSizes(): InferredSizes {
-    const { studentChannels, teacherChannels } = this.config;
-    return {
-      student: {
-        kind: 'channels', layout: '[N, H, W, C_s]', size: studentChannels,
-        saved: ['regressor/conv1/kernel', 0],
-      },
-      teacher: { kind: 'channels', layout: '[N, H, W, C_t]', size: teacherChannels, saved: ['alpha', 0] },
-    };
+    return channelSizes(this.config, { student: ['regressor/conv1/kernel', 0], teacher: ['alpha', 0] });
   }
 
   getConfig(): RegularizerConfig {

@@ -1,4 +1,5 @@
 export {
+  type DenseWeights,
   type EncodedWeights,
   type JsonValue,
   type Regularizer,
@@ -8,6 +9,7 @@ export {
   type RegularizerOptions,
   UNTRAINED_WARNING_CALLS,
 } from './regularizer';
+export type { InferredSize, InferredSizes, InputLayout, MapSize, SavedAxis } from './inferred-sizes';
 export {
   collectTrainableVariables,
   type CollectTrainableVariablesOptions,

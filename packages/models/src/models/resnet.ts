@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../layers/batch-norm';
 import { Conv2d } from '../layers/conv2d';
+import { ProjectionShortcut } from '../layers/projection-shortcut';
 import { Dense } from '../layers/dense';
 import type { Scope } from '../variable-store';
 import type { ArchitectureBuilder } from '../zoo-model';
@@ -20,26 +21,20 @@ class BasicBlock {
   private readonly bn1: BatchNorm2d;
   private readonly conv2: Conv2d;
   private readonly bn2: BatchNorm2d;
-  private readonly downsample: { conv: Conv2d; bn: BatchNorm2d } | undefined;
+  private readonly downsample: ProjectionShortcut | undefined;
 
   constructor(scope: Scope, inChannels: number, outChannels: number, stride: number) {
     this.conv1 = new Conv2d(scope.child('conv1'), { inChannels, outChannels, kernelSize: 3, stride, padding: 1 });
     this.bn1 = new BatchNorm2d(scope.child('bn1'), { channels: outChannels });
     this.conv2 = new Conv2d(scope.child('conv2'), { inChannels: outChannels, outChannels, kernelSize: 3, padding: 1 });
     this.bn2 = new BatchNorm2d(scope.child('bn2'), { channels: outChannels });
-    if (stride !== 1 || inChannels !== outChannels) {
-      const downsample = scope.child('downsample');
-      this.downsample = {
-        conv: new Conv2d(downsample.child(0), { inChannels, outChannels, kernelSize: 1, stride }),
-        bn: new BatchNorm2d(downsample.child(1), { channels: outChannels }),
-      };
-    }
+    this.downsample = ProjectionShortcut.ifNeeded(scope.child('downsample'), inChannels, outChannels, stride);
   }
 
   apply(x: tf.Tensor4D, training: boolean): { output: tf.Tensor4D; preact: tf.Tensor4D } {
     const hidden = tf.relu(this.bn1.apply(this.conv1.apply(x), training));
     const residual = this.bn2.apply(this.conv2.apply(hidden), training);
-    const shortcut = this.downsample ? this.downsample.bn.apply(this.downsample.conv.apply(x), training) : x;
+    const shortcut = this.downsample ? this.downsample.apply(x, training) : x;
     const preact = tf.add(residual, shortcut) as tf.Tensor4D;
     return { output: tf.relu(preact), preact };
   }

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../layers/batch-norm';
 import { Conv2d } from '../layers/conv2d';
 import { Dense } from '../layers/dense';
+import { ProjectionShortcut } from '../layers/projection-shortcut';
 import type { Scope } from '../variable-store';
 import type { ArchitectureBuilder } from '../zoo-model';
 import { stagedForward } from './staged-forward';
@@ -18,7 +19,7 @@ const expansion = 4;
 class Bottleneck {
   private readonly convs: Conv2d[];
   private readonly norms: BatchNorm2d[];
-  private readonly shortcut: { conv: Conv2d; bn: BatchNorm2d } | undefined;
+  private readonly shortcut: ProjectionShortcut | undefined;
 
   constructor(scope: Scope, inChannels: number, planes: number, stride: number) {
     const outChannels = planes * expansion;
@@ -28,13 +29,7 @@ class Bottleneck {
       new Conv2d(scope.child('conv3'), { inChannels: planes, outChannels, kernelSize: 1 }),
     ];
     this.norms = [planes, planes, outChannels].map((channels, index) => new BatchNorm2d(scope.child(`bn${index + 1}`), { channels }));
-    if (stride !== 1 || inChannels !== outChannels) {
-      const shortcut = scope.child('shortcut');
-      this.shortcut = {
-        conv: new Conv2d(shortcut.child(0), { inChannels, outChannels, kernelSize: 1, stride }),
-        bn: new BatchNorm2d(shortcut.child(1), { channels: outChannels }),
-      };
-    }
+    this.shortcut = ProjectionShortcut.ifNeeded(scope.child('shortcut'), inChannels, outChannels, stride);
   }
 
   apply(x: tf.Tensor4D, training: boolean): { output: tf.Tensor4D; preact: tf.Tensor4D } {
@@ -43,7 +38,7 @@ class Bottleneck {
     let out = tf.relu(bn1.apply(conv1.apply(x), training));
     out = tf.relu(bn2.apply(conv2.apply(out), training));
     out = bn3.apply(conv3.apply(out), training);
-    const shortcut = this.shortcut ? this.shortcut.bn.apply(this.shortcut.conv.apply(x), training) : x;
+    const shortcut = this.shortcut ? this.shortcut.apply(x, training) : x;
     const preact = tf.add(out, shortcut) as tf.Tensor4D;
     return { output: tf.relu(preact), preact };
   }

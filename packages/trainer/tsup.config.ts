@@ -1,14 +1,10 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  // Sibling package.json files are inlined (their version goes into run records) and the private @kd/internal
-  // is bundled; the published packages stay external.
-  external: [/^@tensorflow\//, /^@kd\/[^/]+$/, /^node:/],
-  noExternal: ['@kd/internal', /^@kd\/[^/]+\/package\.json$/],
-});
+export default defineConfig(
+  packageBuild({
+    entry: ['src/index.ts', 'src/node.ts'],
+    // Sibling package.json files are inlined (their version goes into run records).
+    bundle: [/^@kd\/[^/]+\/package\.json$/],
+  }),
+);

@@ -18,7 +18,8 @@ function expectedBytes(spec: tf.io.WeightsManifestEntry): number {
   return elements * size;
 }
 
-function joinBuffers(data: tf.io.WeightData): Uint8Array {
+// `ArrayBuffer | ArrayBuffer[]` is tfjs-core's `WeightData` (4.10+); before 4.10 `weightData` is an ArrayBuffer.
+function joinBuffers(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
   const buffers = Array.isArray(data) ? data : [data];
   const bytes = new Uint8Array(buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0));
   let offset = 0;

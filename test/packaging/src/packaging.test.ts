@@ -45,7 +45,8 @@ const npmProjects = new Map<Label, Promise<string>>();
 const readmeProjects = new Map<string, Promise<string>>();
 let scratch = '';
 
-const installKey = (label: Label, snippet: Snippet) => `${label} ${snippet.readme}:${snippet.install?.line}`;
+// READMEs with the same install line (the root README's and @kd/losses') share a project.
+const installKey = (label: Label, snippet: Snippet) => `${label}: npm i ${[...snippet.install!.specs].sort().join(' ')}`;
 const slug = (text: string) => text.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
 
 function prepareNpmProject(directory: string): string {
@@ -79,8 +80,9 @@ beforeAll(async () => {
     const version = versions.get(label)!;
     npmProjects.set(label, queue(() => npmProject(scratch, version, tarballs)).then(prepareNpmProject));
     for (const snippet of snippets) {
+      if (snippet.skip !== undefined || snippet.install === undefined) continue;
       const key = installKey(label, snippet);
-      if (snippet.skip !== undefined || snippet.install === undefined || readmeProjects.has(key)) continue;
+      if (readmeProjects.has(key)) continue;
       const name = `readme-${label}-${slug(snippet.readme)}-${snippet.install.line}`;
       readmeProjects.set(key, queue(() => readmeProject(scratch, name, snippet.install!.specs, version, tarballs)));
     }

@@ -124,8 +124,10 @@ export async function packAll(packages: PublishedPackage[], destination: string)
 /** The newest 4.x of tfjs-core on the registry (what `npm i @tensorflow/tfjs@4` installs today). */
 export async function latestTfjs4(cwd: string): Promise<string> {
   const { stdout } = await run('npm', ['view', '@tensorflow/tfjs-core@^4', 'version', '--json'], { cwd });
-  const versions = JSON.parse(stdout) as string | string[];
-  return Array.isArray(versions) ? versions.at(-1)! : versions;
+  const listed = JSON.parse(stdout) as string | string[];
+  const versions = (Array.isArray(listed) ? listed : [listed]).map((version) => version.split('.').map(Number));
+  versions.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!);
+  return versions.at(-1)!.join('.');
 }
 
 export function makeProjectDirectory(parent: string, name: string): string {
@@ -138,10 +140,15 @@ export function makeProjectDirectory(parent: string, name: string): string {
 
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
 
-/** A fresh npm project with every tarball and tfjs, tfjs-core and tfjs-backend-wasm at `version`. */
+/**
+ * A fresh npm project with every tarball and the tfjs packages they name at `version`, as in an app on that tfjs.
+ * (Named, because npm installs a missing peer such as tfjs-layers at its newest version, which then conflicts with
+ * the exact version `@tensorflow/tfjs` pins.)
+ */
 export async function npmProject(parent: string, version: string, tarballs: Map<string, string>): Promise<string> {
   const directory = makeProjectDirectory(parent, `npm-tfjs-${version}`);
-  const tfjs = ['tfjs', 'tfjs-core', 'tfjs-backend-wasm'].map((name) => `@tensorflow/${name}@${version}`);
+  const names = ['tfjs', 'tfjs-core', 'tfjs-layers', 'tfjs-converter', 'tfjs-backend-wasm'];
+  const tfjs = names.map((name) => `@tensorflow/${name}@${version}`);
   await run('npm', ['install', ...NPM_FLAGS, ...tarballs.values(), ...tfjs], { cwd: directory });
   return directory;
 }

@@ -12,7 +12,8 @@
  */
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import {
   entryPoints,
   latestTfjs4,
@@ -46,7 +47,7 @@ const readmeProjects = new Map<string, Promise<string>>();
 let scratch = '';
 
 // READMEs with the same install line (the root README's and @kd/losses') share a project.
-const installKey = (label: Label, snippet: Snippet) => `${label}: npm i ${[...snippet.install!.specs].sort().join(' ')}`;
+const installKey = (label: Label, { install }: Snippet) => `${label}: npm i ${[...install!.specs].sort().join(' ')}`;
 const slug = (text: string) => text.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
 
 function prepareNpmProject(directory: string): string {
@@ -69,7 +70,7 @@ function nestedTfjsCores(directory: string): string[] {
   return installed.filter((name) => existsSync(join(root, name, 'node_modules/@tensorflow/tfjs-core')));
 }
 
-beforeAll(async () => {
+before(async () => {
   scratch = scratchDirectory();
   if (process.env.KD_PACKAGING_KEEP === '1') console.log(`packaging test projects: ${scratch}`);
   versions.set('latest', await latestTfjs4(scratch));
@@ -89,51 +90,55 @@ beforeAll(async () => {
   }
   // A failed install fails the tests that use it (with npm's or pnpm's output), not the whole file.
   for (const project of [...npmProjects.values(), ...readmeProjects.values()]) project.catch(() => undefined);
-}, 600_000);
+});
 
-afterAll(() => {
+after(() => {
   if (scratch !== '' && process.env.KD_PACKAGING_KEEP !== '1') rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('README snippets import only what their install line installs', () => {
-  it.each(snippets.map((snippet) => [`${snippet.readme}:${snippet.line}`, snippet] as const))('%s', (_, snippet) => {
-    expect(installProblems(snippet)).toEqual([]);
-  });
+  for (const snippet of snippets) {
+    it(`${snippet.readme}:${snippet.line}`, () => assert.deepEqual(installProblems(snippet), []));
+  }
 });
 
-describe.each(LABELS)('packed tarballs in fresh projects, tfjs-core %s', (label) => {
+// Concurrent: a test waits for its project's install while others run.
+const concurrently = { concurrency: 3 };
+for (const label of LABELS) describe(`packed tarballs in fresh projects, tfjs-core ${label}`, concurrently, () => {
   it('npm installs every tarball beside that tfjs-core, with no second (nested) tfjs-core', async () => {
     const directory = await npmProjects.get(label)!;
     const core = JSON.parse(readFileSync(join(directory, 'node_modules/@tensorflow/tfjs-core/package.json'), 'utf8'));
-    expect(core.version).toBe(versions.get(label));
-    expect(nestedTfjsCores(directory)).toEqual([]);
+    assert.equal(core.version, versions.get(label));
+    assert.deepEqual(nestedTfjsCores(directory), []);
   });
 
   it('the consumer program gets hand-computed values (kdLoss, parameter counts, loader, Eigen-CAM, …)', async () => {
     const { stdout } = await run(process.execPath, ['smoke.mjs'], { cwd: await npmProjects.get(label)! });
-    expect(stdout).toContain(`tfjs-core ${versions.get(label)}`);
-    expect(stdout).toMatch(/^ok: \d+ checks/m);
+    assert.ok(stdout.includes(`tfjs-core ${versions.get(label)}`), stdout);
+    assert.match(stdout, /^ok: \d+ checks/m);
   });
 
   it(`every entry point (${entries.length}) loads with import and with require`, async () => {
     const directory = await npmProjects.get(label)!;
-    expect((await run(process.execPath, ['entries.mjs'], { cwd: directory })).stdout).toContain('ok: ESM');
-    expect((await run(process.execPath, ['smoke.cjs'], { cwd: directory })).stdout).toContain('ok: CommonJS');
+    assert.match((await run(process.execPath, ['entries.mjs'], { cwd: directory })).stdout, /^ok: ESM/m);
+    assert.match((await run(process.execPath, ['smoke.cjs'], { cwd: directory })).stdout, /^ok: CommonJS/m);
   });
 
   const modes = label === 'lowest' ? (['node10', 'nodenext', 'bundler'] as const) : (['nodenext'] as const);
-  it.each(modes)('every entry point has types under moduleResolution %s', async (mode) => {
-    await typecheck(await npmProjects.get(label)!, ['consumer.ts', 'entries.ts'], mode);
-  });
+  for (const mode of modes) {
+    it(`every entry point has types under moduleResolution ${mode}`, async () => {
+      await typecheck(await npmProjects.get(label)!, ['consumer.ts', 'entries.ts'], mode);
+    });
+  }
 
   for (const snippet of snippets) {
     const name = `${snippet.readme}:${snippet.line} runs after its install line`;
     if (snippet.skip !== undefined) {
-      it.skip(`${name} (skipped in its README: ${snippet.skip})`, () => undefined);
+      it(name, { skip: `in its README: ${snippet.skip}` }, () => undefined);
       continue;
     }
     it(name, async () => {
-      expect(installProblems(snippet)).toEqual([]);
+      assert.deepEqual(installProblems(snippet), []);
       const directory = await readmeProjects.get(installKey(label, snippet))!;
       const file = `${slug(snippet.readme)}-${snippet.line}.${snippet.language.startsWith('j') ? 'mjs' : 'mts'}`;
       writeFileSync(join(directory, file), snippet.code);

@@ -110,15 +110,14 @@ function pnpm(args: string[]): [string, string[]] {
   return ['npx', ['--yes', 'pnpm@10.34.9', ...args]];
 }
 
-/** Runs `pnpm pack` in every package; returns the tarball of each package name. */
+/** Runs `pnpm pack` in every package (two at a time); returns the tarball of each package name. */
 export async function packAll(packages: PublishedPackage[], destination: string): Promise<Map<string, string>> {
-  const tarballs = new Map<string, string>();
-  for (const { name, directory, manifest } of packages) {
-    const [command, args] = pnpm(['pack', '--pack-destination', destination]);
-    await run(command, args, { cwd: directory });
-    tarballs.set(name, join(destination, `${name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`));
-  }
-  return tarballs;
+  const queue = limited<void>(2);
+  const [command, args] = pnpm(['pack', '--pack-destination', destination]);
+  const pack = (directory: string) => queue(async () => void (await run(command, args, { cwd: directory })));
+  await Promise.all(packages.map(({ directory }) => pack(directory)));
+  const tarball = (name: string, version: string) => `${name.replace(/^@/, '').replace('/', '-')}-${version}.tgz`;
+  return new Map(packages.map(({ name, manifest }) => [name, join(destination, tarball(name, manifest.version))]));
 }
 
 /** The newest 4.x of tfjs-core on the registry (what `npm i @tensorflow/tfjs@4` installs today). */

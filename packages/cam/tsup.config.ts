@@ -1,5 +1,4 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base';
 
-// Two entries: the browser-safe core and the Node-only file helpers (`@kd/cam/node`).
-export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/node.ts'] }));
+export default defineConfig(packageBuild({ entry: ['src/index.ts'] }));

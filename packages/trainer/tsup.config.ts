@@ -4,7 +4,7 @@ import { packageBuild } from '../../tsup.base';
 export default defineConfig(
   packageBuild({
     entry: ['src/index.ts', 'src/node.ts'],
-    // Sibling package.json files are inlined (their version goes into run records).
-    bundle: [/^@kd\/[^/]+\/package\.json$/],
+    // import.meta.url in the CJS build (run records resolve installed package versions from it).
+    options: { shims: true },
   }),
 );

@@ -6,8 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderLinePlot, type LineSeries, type RasterImage } from '@kd/cam';
-import { writePng } from '@kd/cam/node';
+import { renderLinePlot, type LineSeries, type RasterImage } from '@kd/plot';
+import { writePng } from '@kd/plot/node';
 import { writeJsonAtomic, type PairedDifference } from '@kd-example/common';
 import { PACKAGE_DIRECTORY } from './benchmark';
 import { ECE_BINS } from './metrics';

@@ -13,7 +13,7 @@ import {
   distillStudent,
   fineTuneTeacherMcmi,
   measureClassConditionalStatistics,
-  trainTeacher,
+  trainSupervised,
   type TrainingResult,
 } from '@kd/trainer';
 import type { BenchmarkConfig, BenchmarkProblem } from './config';
@@ -124,7 +124,7 @@ async function runTeacher(context: ProblemContext, run: TeacherRun): Promise<Par
     const common = { model, data: { train }, batchSize: config.batchSize, augmentation: false as const, loader: vectorLoader(), schedule: { kind: 'cosine' as const }, seed: run.seed, progress: false as const };
     let result: TrainingResult;
     if (run.lambda === undefined) {
-      result = await trainTeacher({ ...common, epochs: config.teacherEpochs, learningRate: config.teacherLearningRate });
+      result = await trainSupervised({ ...common, epochs: config.teacherEpochs, learningRate: config.teacherLearningRate });
     } else {
       loadWeightsFromDirectory(model, join(context.outDir, teacherId(run.problem, run.seed, 'mll'), WEIGHTS_DIRECTORY));
       result = await fineTuneTeacherMcmi({
@@ -163,7 +163,7 @@ async function runStudent(context: ProblemContext, run: StudentRun): Promise<Par
     };
     let result: TrainingResult;
     if (run.arm === 'none') {
-      result = await trainTeacher({ ...common, model: student });
+      result = await trainSupervised({ ...common, model: student });
     } else {
       if (run.arm === 'oracle') {
         teacher = oracleTeacher(problem);

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '@kd-example/common';
-import { tf } from '@kd/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithBackends, tf } from '@kd/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bringYourOwnModel, defaultConfig, type ByomConfig } from './byom';
 
 const dataDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'quickstart', 'data');
 
 // The example's own backend (wasm + @kd/wasm-training's kernels), as the quick start's smoke test.
-describe('bring-your-own-model smoke test [wasm]', () => {
+describeWithBackends('bring-your-own-model smoke test', () => {
   let outDir = '';
   let config: ByomConfig;
   let tensorsBefore = 0;
@@ -55,4 +55,4 @@ describe('bring-your-own-model smoke test [wasm]', () => {
     expect(result.table).toContain('reloaded in a fresh process');
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
-});
+}, { backends: ['wasm'] });

@@ -1,6 +1,6 @@
 /**
  * Bring your own model, top to bottom: on a bundled slice of Fashion-MNIST,
- *   1. train the user's `tf.sequential` conv teacher (softmax head) with `trainTeacher`,
+ *   1. train the user's `tf.sequential` conv teacher (softmax head) with `trainSupervised`,
  *   2. distill a smaller `tf.sequential` student from it with KD plus a FitNet hint on layers named by the user,
  *   3. train the same student (same initial weights) without a teacher,
  *   4. save the distilled student with `model.save('file://…')`, reload it with `tf.loadLayersModel` in a fresh
@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FASHION_MNIST_NORMALIZATION } from '@kd/data';
 import { fromLayersModel } from '@kd/layers';
 import { registerFileSystemRouter } from '@kd/layers/node';
-import { distillStudent, trainTeacher } from '@kd/trainer';
+import { distillStudent, trainSupervised } from '@kd/trainer';
 import { directoryStore } from '@kd/trainer/node';
 import { loadSplit, predictDataset } from './data';
 import { buildStudent, buildTeacher } from './models';
@@ -134,7 +134,7 @@ export async function bringYourOwnModel(config: ByomConfig): Promise<ByomResult>
 
     // The softmax head is detected: the teacher's logits are read before its softmax.
     const teacher = fromLayersModel(teacherKeras, { features: ['teacher_block1', 'teacher_block2', 'teacher_flatten'] });
-    const teacherResult = await trainTeacher({
+    const teacherResult = await trainSupervised({
       ...common,
       model: teacher,
       epochs: config.teacherEpochs,
@@ -161,7 +161,7 @@ export async function bringYourOwnModel(config: ByomConfig): Promise<ByomResult>
     });
 
     const alone = fromLayersModel(aloneKeras, { name: 'student' });
-    const aloneResult = await trainTeacher({
+    const aloneResult = await trainSupervised({
       ...common,
       model: alone,
       epochs: config.studentEpochs,

@@ -106,7 +106,7 @@ export async function waitFor(page: Page, done: (view: PlaygroundSnapshot) => bo
   throw new Error(`waitFor: timed out after ${timeoutMs} ms; last state ${JSON.stringify(last)}`);
 }
 
-/** Pixels of the canvas `id` that are not white (the background of @kd/cam's grid). */
+/** Pixels of the canvas `id` that are not white (the background of @kd/plot's grid). */
 export function nonWhitePixels(page: Page, id: string): Promise<number> {
   return page.evaluate((canvasId) => {
     const canvas = document.getElementById(canvasId) as HTMLCanvasElement;

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { FASHION_MNIST_NORMALIZATION } from '@kd/data';
 import { createModel } from '@kd/models';
-import { trainTeacher } from '@kd/trainer';
+import { trainSupervised } from '@kd/trainer';
 import trainImagesUrl from '../../quickstart/data/train-images-idx3-ubyte.gz?url';
 import trainLabelsUrl from '../../quickstart/data/train-labels-idx1-ubyte.gz?url';
 import testImagesUrl from '../../quickstart/data/t10k-images-idx3-ubyte.gz?url';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const files = { trainImages: await bytes(trainImagesUrl), trainLabels: await bytes(trainLabelsUrl), testImages: await bytes(testImagesUrl), testLabels: await bytes(testLabelsUrl) };
   const { train } = decodeBundledSlice(files, { trainSize: batchSize * steps, testSize: 1 });
   const model = createModel(modelName, { numClasses: 10, seed: 1, inputChannels: 1 });
-  const result = await trainTeacher({ model, data: { train }, epochs: 2, batchSize, normalization: FASHION_MNIST_NORMALIZATION, progress: false });
+  const result = await trainSupervised({ model, data: { train }, epochs: 2, batchSize, normalization: FASHION_MNIST_NORMALIZATION, progress: false });
   model.dispose();
   const [first, second] = result.history;
   window.kdBench = {

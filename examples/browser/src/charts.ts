@@ -1,9 +1,9 @@
 /**
  * The live charts' data: one x axis for the whole run (the stages' epochs in order: MLL teacher, MCMI
- * fine-tune, then each student), so every point of every chart is one finished epoch. Drawn with @kd/cam's
+ * fine-tune, then each student), so every point of every chart is one finished epoch. Drawn with @kd/plot's
  * own line-plot renderer.
  */
-import type { LineSeries } from '@kd/cam';
+import type { LineSeries } from '@kd/plot';
 import type { RunConfig } from './presets';
 import { STAGES, type EpochEntry, type Stage } from './protocol';
 

@@ -6,7 +6,7 @@
  * URL: `?preset=smoke&backend=wasm&lambda=0.25&autostart=1` starts a run without clicks. Tests read
  * `window.kdPlayground`.
  */
-import { decodePng, renderLinePlot, type LineSeries, type RasterImage } from '@kd/cam';
+import { decodePng, renderLinePlot, type LineSeries, type RasterImage } from '@kd/plot';
 import { indexedDbStore } from '@kd/trainer';
 import { chartData, pointCount } from './charts';
 import { PRESETS, PRESET_NAMES, configFromQuery, presetConfig } from './presets';

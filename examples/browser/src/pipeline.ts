@@ -8,7 +8,8 @@
  * Nothing here touches the DOM: the worker runs it, and it runs in Node as well.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { camOverlay, eigenCam, encodePng, heatMapsFromTensor, imageFromTensor, renderGrid, type RasterImage } from '@kd/cam';
+import { camOverlay, eigenCam } from '@kd/cam';
+import { encodePng, heatMapsFromTensor, imageFromTensor, renderGrid, type RasterImage } from '@kd/plot';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, createLoader, decodeIdxDataset, type Dataset } from '@kd/data';
 import { createModel, loadWeights, saveSafetensors, saveWeights, type KdModel } from '@kd/models';
 import {
@@ -16,7 +17,7 @@ import {
   fineTuneTeacherMcmi,
   measureClassConditionalStatistics,
   prefixedStore,
-  trainTeacher,
+  trainSupervised,
   type EpochRecord,
   type LoaderFactory,
   type RunStore,
@@ -77,7 +78,7 @@ const TEACHER_AUGMENTATION = { horizontalFlip: true };
 
 /** The loader the trainer builds by default, without augmentation: for the evaluation passes here. */
 const evaluationLoader: LoaderFactory = (dataset, options) =>
-  createLoader(dataset as Dataset, {
+  createLoader(dataset, {
     batchSize: options.batchSize,
     shuffle: options.shuffle,
     seed: options.seed,
@@ -203,12 +204,12 @@ export async function runPipeline({ runId, config, files, store, hooks, signal }
   const mcmiTeacher = model(config.teacher, config.seed);
   const students: KdModel[] = [];
   try {
-    // 1. MLL teacher. trainTeacher measures no CMI, so measure it at the end of each epoch's last step: the
+    // 1. MLL teacher. trainSupervised measures no CMI, so measure it at the end of each epoch's last step: the
     // weights are final for the epoch there, and the value is saved before the epoch's checkpoint.
     await hooks.onStage('teacher-mll');
     const mllCmiStore = stageStore('teacher-mll');
     const mllCmi = new Map<number, number>(Object.entries(JSON.parse(new TextDecoder().decode((await mllCmiStore.read('cmi.json')) ?? new TextEncoder().encode('{}'))) as Record<string, number>).map(([epoch, cmi]) => [Number(epoch), cmi]));
-    const mll = await trainTeacher({
+    const mll = await trainSupervised({
       ...common,
       model: mllTeacher,
       epochs: config.teacherEpochs,

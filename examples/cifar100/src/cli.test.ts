@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { parseCommandLine, parseRunCommand, stepArguments, usage } from './cli';
 import { PRESETS, STANDARD_PAIRS, SWEEPS, getPreset, scaleMilestones } from './presets';
 
-describe('parseCommandLine', () => {
+describeWithBackends('parseCommandLine', () => {
   it('applies the preset, then the flags', () => {
     const { command, config } = parseRunCommand([
       'distill', '--preset', 'vgg13-mobilenetv2', '--epochs', '100', '--seed', '3', '--out-dir', 'o', '--data-dir', 'd', '--method', 'crd',
@@ -76,7 +77,7 @@ describe('parseCommandLine', () => {
   });
 });
 
-describe('presets', () => {
+describeWithBackends('presets', () => {
   it('hold the reference recipes', () => {
     expect(STANDARD_PAIRS).toHaveLength(13);
     expect(SWEEPS.pairs).toHaveLength(13);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { decodePng } from '@kd/cam';
+import { decodePng } from '@kd/plot';
 import { createModel } from '@kd/models';
 import { saveSafetensorsFile } from '@kd/models/node';
 import { TrainingAbortedError } from '@kd/trainer';

@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { afterAll, expect, it } from 'vitest';
 import { checkDataDirectory } from './datasets';
 
 const empty = mkdtempSync(join(tmpdir(), 'kd-cifar100-empty-'));
 afterAll(() => rmSync(empty, { recursive: true, force: true }));
 
-describe('checkDataDirectory', () => {
+describeWithBackends('checkDataDirectory', () => {
   it('says where to put the files and how to download them', () => {
     expect(() => checkDataDirectory('cifar100', empty, false)).toThrow(join(empty, 'cifar-100-binary', 'train.bin'));
     expect(() => checkDataDirectory('cifar100', empty, false)).toThrow(/pass --download to fetch and verify https:\/\/www\.cs\.toronto\.edu\/~kriz\/cifar-100-binary\.tar\.gz/);

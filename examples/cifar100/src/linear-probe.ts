@@ -39,7 +39,7 @@ function pooledWidth(backbone: KdModel, inputSize: number): number {
  *
  * @example
  * const probe = createLinearProbe({ backbone: student, numClasses: 10, seed: 0 });
- * await trainTeacher({ model: probe, data: { train: stl10Train, test: stl10Test }, ... });
+ * await trainSupervised({ model: probe, data: { train: stl10Train, test: stl10Test }, ... });
  */
 export function createLinearProbe({ backbone, numClasses, seed, inputSize = 32 }: LinearProbeOptions): KdModel {
   if (!Number.isInteger(numClasses) || numClasses < 2) throw new Error(`createLinearProbe: numClasses must be an integer >= 2, got ${numClasses}`);

@@ -91,7 +91,7 @@ describeWithBackends('run plan and --print-config', () => {
       expect(printed.trainer, command).toBeDefined();
     }
     const at = await printedConfig(['distill', '--method', 'at']);
-    expect(at.trainer).toMatchObject({ epochs: 240, batchSize: 64, learningRate: 0.05, schedule: { kind: 'step', milestones: [150, 180, 210], gamma: 0.1 } });
+    expect(at.trainer).toMatchObject({ epochs: 240, batchSize: 64, learningRate: 0.05, schedule: { kind: 'step', milestones: [150, 180, 210], decayFactor: 0.1 } });
     expect((at.trainer as { objectives: unknown }).objectives).toEqual([{ method: 'ce', weight: 1 }, { method: 'at', weight: 1000 }]);
     expect(at.models).toMatchObject({ teacher: { architecture: 'resnet32x4' }, student: { architecture: 'resnet8x4' } });
     const crd = await printedConfig(['distill', '--method', 'crd']);

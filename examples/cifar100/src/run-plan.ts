@@ -17,7 +17,7 @@ export type TrainingCommand = Exclude<CommandName, 'eigencam' | 'sweep' | 'worke
 /** Size of the training split of each source data set (both CIFARs have 50,000 training images). */
 export const SOURCE_TRAIN_SIZE = { cifar100: 50_000, cifar10: 50_000 } as const;
 
-type Schedule = { kind: 'step'; milestones: number[]; gamma: number } | { kind: 'cosine' };
+type Schedule = { kind: 'step'; milestones: number[]; decayFactor: number } | { kind: 'cosine' };
 
 /** The options every trainer call of the example shares, as the trainer receives them. */
 export interface TrainerSettings {

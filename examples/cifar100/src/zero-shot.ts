@@ -6,8 +6,8 @@
  * to 2.5× fewer updates (6 of 10 classes omitted), which changes the omitted-class accuracy the paper reports.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CIFAR_AUGMENTATION, createLoader, type Dataset, type Normalization } from '@kd/data';
-import type { Batch, LoaderFactory } from '@kd/trainer';
+import { CIFAR_AUGMENTATION, createLoader, type Batch, type Normalization } from '@kd/data';
+import type { LoaderFactory } from '@kd/trainer';
 
 /** The samples of `batch` whose label is not in `omitted`; the batch itself when none is dropped, undefined when all are. */
 function dropClasses(batch: Batch, omitted: ReadonlySet<number>): Batch | undefined {
@@ -18,18 +18,22 @@ function dropClasses(batch: Batch, omitted: ReadonlySet<number>): Batch | undefi
   });
   if (keep.length === labels.length) return batch;
   if (keep.length === 0) {
-    tf.dispose([batch.images, batch.labels]);
+    batch.dispose();
     return undefined;
   }
   const rows = tf.tensor1d(keep, 'int32');
   try {
+    const images = tf.gather(batch.images, rows) as tf.Tensor4D;
+    const labels = tf.gather(batch.labels, rows) as tf.Tensor1D;
     return {
-      images: tf.gather(batch.images, rows) as tf.Tensor4D,
-      labels: tf.gather(batch.labels, rows) as tf.Tensor1D,
+      images,
+      labels,
       indices: Int32Array.from(keep, (row) => batch.indices[row] as number),
+      dispose: () => tf.dispose([images, labels]),
     };
   } finally {
-    tf.dispose([rows, batch.images, batch.labels]);
+    rows.dispose();
+    batch.dispose();
   }
 }
 
@@ -45,7 +49,7 @@ function dropClasses(batch: Batch, omitted: ReadonlySet<number>): Batch | undefi
 export function maskingLoader({ omitted, normalization }: { omitted: readonly number[]; normalization: Normalization }): LoaderFactory {
   const omittedSet = new Set(omitted);
   return (dataset, options) => {
-    const batches = createLoader(dataset as Dataset, {
+    const batches = createLoader(dataset, {
       batchSize: options.batchSize,
       shuffle: options.shuffle,
       seed: options.seed,

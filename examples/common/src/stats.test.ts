@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { mean, pairedDifference, sampleStd, tCritical95 } from './stats';
 
-describe('stats', () => {
+describeWithBackends('stats', () => {
   it('mean and sample std match hand computations', () => {
     expect(mean([0.8, 0.9, 1.0])).toBeCloseTo(0.9, 12);
     // deviations −0.1, 0, 0.1: Σ = 0.02, / (3 − 1) = 0.01, √ = 0.1

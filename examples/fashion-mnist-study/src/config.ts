@@ -5,13 +5,13 @@
 import { fileURLToPath } from 'node:url';
 import type { ObjectiveSpec } from '@kd/trainer';
 
-/** A student method: the weighted objectives passed to `distillStudent` (or `trainTeacher` for 'none'). */
+/** A student method: the weighted objectives passed to `distillStudent` (or `trainSupervised` for 'none'). */
 export interface StudentMethod {
   /** Short name used in run ids and tables. */
   name: string;
   /** Human-readable recipe for the report. */
   description: string;
-  /** Objectives of `distillStudent`; undefined = no teacher (cross-entropy only, `trainTeacher`). */
+  /** Objectives of `distillStudent`; undefined = no teacher (cross-entropy only, `trainSupervised`). */
   objectives?: ObjectiveSpec[];
 }
 
@@ -58,7 +58,7 @@ export interface StudyConfig {
    * a few dozen images is noise that the guard would flag at random.
    */
   collapseGuard: boolean;
-  /** Where the IDX files are (the folder holding `fashion-mnist/`); undefined: `KD_DATA_DIR` or /work/shared/datasets. */
+  /** Where the IDX files are (the folder holding `fashion-mnist/`); undefined: `KD_DATA_DIR` or /usr/share/datasets. */
   dataDir?: string;
   studentEpochs: number;
   studentLearningRate: number;

@@ -12,8 +12,11 @@ export interface StudyData {
   test: Dataset;
 }
 
-/** Where the Fashion-MNIST IDX files are (the folder holding `fashion-mnist/`). */
-export const DEFAULT_DATA_DIR = process.env.KD_DATA_DIR ?? '/work/shared/datasets';
+/**
+ * Where the Fashion-MNIST IDX files are (the folder holding `fashion-mnist/`): `KD_DATA_DIR`, else where Debian's
+ * `dataset-fashion-mnist` package installs them.
+ */
+export const DEFAULT_DATA_DIR = process.env.KD_DATA_DIR ?? '/usr/share/datasets';
 
 function head(dataset: Dataset, count: number, what: string): Dataset {
   if (count > dataset.labels.length) throw new Error(`loadStudyData: ${what} asks for ${count} images, the split has ${dataset.labels.length}`);
@@ -46,7 +49,7 @@ export function settingData(pool: Dataset, setting: StudentSetting): { train: Da
 
 /** Inference-mode batches of a dataset, normalised as in training (for CMI passes and Eigen-CAM). */
 export const evaluationLoader: LoaderFactory = (dataset, options) =>
-  createLoader(dataset as Dataset, {
+  createLoader(dataset, {
     batchSize: options.batchSize,
     shuffle: options.shuffle,
     seed: options.seed,

@@ -7,8 +7,16 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { camOverlay, createImage, eigenCam, heatMapsFromTensor, renderGrid, renderLinePlot, type LineSeries, type RasterImage } from '@kd/cam';
-import { writePng } from '@kd/cam/node';
+import { camOverlay, eigenCam } from '@kd/cam';
+import {
+  createImage,
+  heatMapsFromTensor,
+  renderGrid,
+  renderLinePlot,
+  type LineSeries,
+  type RasterImage,
+} from '@kd/plot';
+import { writePng } from '@kd/plot/node';
 import { FASHION_MNIST_NORMALIZATION } from '@kd/data';
 import { createModel } from '@kd/models';
 import { loadWeightsFromDirectory } from '@kd/models/node';

@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { FASHION_MNIST_NORMALIZATION, type Dataset } from '@kd/data';
+import { FASHION_MNIST_NORMALIZATION } from '@kd/data';
 import { createModel, type KdModel } from '@kd/models';
 import { loadWeightsFromDirectory, saveWeightsToDirectory } from '@kd/models/node';
 import {
@@ -16,7 +16,7 @@ import {
   distillStudent,
   fineTuneTeacherMcmi,
   measureClassConditionalStatistics,
-  trainTeacher,
+  trainSupervised,
   type CommonTrainingOptions,
   type EpochRecord,
   type TrainingResult,
@@ -146,7 +146,7 @@ async function runTeacher(options: WorkerOptions, run: TeacherRun, signal: Abort
     let result: TrainingResult;
     let teacherCmi: number;
     if (run.lambda === undefined) {
-      result = await trainTeacher({
+      result = await trainSupervised({
         ...common,
         model,
         data: { train: data.train, test: data.test },
@@ -188,7 +188,7 @@ async function runStudent(
   const setting = config.settings.find((candidate) => candidate.name === run.setting);
   const method = config.methods.find((candidate) => candidate.name === run.method);
   if (setting === undefined || method === undefined) throw new Error(`runStudent: ${run.id} names an unknown setting or method`);
-  const { train, epochLength } = settingData(data.train as Dataset, setting);
+  const { train, epochLength } = settingData(data.train, setting);
   const directory = runDirectory(outDir, run.id);
   const student = newModel(config.studentModel, run.seed);
   const teacherModel = teacher === undefined ? undefined : newModel(config.teacherModel, config.teacherSeed);
@@ -203,7 +203,7 @@ async function runStudent(
     };
     let result: TrainingResult;
     if (teacherModel === undefined || method.objectives === undefined) {
-      result = await trainTeacher({ ...common, model: student });
+      result = await trainSupervised({ ...common, model: student });
     } else {
       loadWeightsFromDirectory(teacherModel, teacherWeightsDirectory(outDir, teacher!.id));
       result = await distillStudent({ ...common, student, teacher: teacherModel, objectives: method.objectives, measureTeacherCmi: false });

@@ -2,16 +2,16 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodePng } from '@kd/cam';
+import { decodePng } from '@kd/plot';
 import { pairedDifference, selectBackend } from '@kd-example/common';
-import { tf } from '@kd/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithBackends, tf } from '@kd/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defaultConfig, describeDifference, summarise, trainAndEvaluate, type QuickstartConfig, type StudentRow, type TeacherRow } from './quickstart';
 
 const dataDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'data');
 const seeds = (values: readonly number[]) => new Map(values.map((value, index) => [index + 1, value]));
 
-describe('quickstart summary lines', () => {
+describeWithBackends('quickstart summary lines', () => {
   it('call a gap clear only when the paired t exceeds the 95 % critical value', () => {
     // d = 0.05, 0.06, 0.04: mean 0.05, std 0.01, t = 0.05 / (0.01 / √3) = 8.66 > 4.303 (df 2).
     const clear = describeDifference(pairedDifference(seeds([0.85, 0.86, 0.84]), seeds([0.8, 0.8, 0.8])));
@@ -47,7 +47,7 @@ describe('quickstart summary lines', () => {
 
 // The example's own backend (wasm + @kd/wasm-training's kernels): the pure-JS cpu backend needs minutes for even
 // this tiny run's convolution gradients. The packages' unit tests are what run on cpu.
-describe('quickstart smoke test [wasm]', () => {
+describeWithBackends('quickstart smoke test', () => {
   let outDir = '';
   let config: QuickstartConfig;
   let tensorsBefore = 0;
@@ -142,4 +142,4 @@ describe('quickstart smoke test [wasm]', () => {
     expect(again.students).toEqual(result.students);
     expect(tf.memory().numTensors, 'tensors left alive by the quick start').toBe(tensorsBefore);
   });
-});
+}, { backends: ['wasm'] });

@@ -11,12 +11,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { camOverlay, eigenCam, heatMapsFromTensor, imageFromTensor, renderGrid, renderLinePlot, type RasterImage } from '@kd/cam';
-import { writePng } from '@kd/cam/node';
+import { camOverlay, eigenCam } from '@kd/cam';
+import { heatMapsFromTensor, imageFromTensor, renderGrid, renderLinePlot, type RasterImage } from '@kd/plot';
+import { writePng } from '@kd/plot/node';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, decodeIdxDataset, fewShotSubset, type AugmentOptions, type Dataset } from '@kd/data';
 import { writeFileAtomic } from '@kd/data/node';
 import { createModel, loadWeights, saveWeights, type KdModel } from '@kd/models';
-import { distillStudent, fineTuneTeacherMcmi, trainTeacher, type TrainingResult } from '@kd/trainer';
+import { distillStudent, fineTuneTeacherMcmi, trainSupervised, type TrainingResult } from '@kd/trainer';
 import { directoryStore } from '@kd/trainer/node';
 import { mean, pairedDifference, sampleStd, tCritical95, type PairedDifference } from '@kd-example/common';
 
@@ -337,7 +338,7 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
       label: `MLL teacher: ${config.teacher}, cross-entropy, ${config.teacherEpochs} epochs on ${config.trainSize} images`,
       predictedSeconds: config.teacherEpochs * (batches(config.trainSize) * teacherCost.train + testPass),
       run: async () => {
-        const result = await trainTeacher({
+        const result = await trainSupervised({
           ...common, model: mllTeacher, data: { train, test }, seed: config.seed, epochs: config.teacherEpochs,
           learningRate: config.teacherLearningRate, schedule: { kind: 'cosine' }, augmentation: config.teacherAugmentation, store: store('teacher-mll'),
         });
@@ -380,7 +381,7 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
                 learningRate: config.studentLearningRate, schedule, augmentation: config.studentAugmentation, store: store(name),
               };
               const result = arm === 'none'
-                ? await trainTeacher({ ...options, model: student })
+                ? await trainSupervised({ ...options, model: student })
                 : await distillStudent({
                   ...options, student, teacher: teachers.get(arm) as KdModel, measureTeacherCmi: false,
                   objectives: [

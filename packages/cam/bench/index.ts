@@ -5,11 +5,11 @@
  * 1. Why the power iteration runs on the host: the same leading eigenvector of the same Gram matrices by
  *    (a) plain float64 JS (what eigenCam does) and (b) tfjs ops with one device→host read per iteration for the
  *    convergence test (what an on-device loop needs).
- * 2. eigenCam end to end on CIFAR-sized last-stage activations, and PNG encoding of a grid-sized image.
+ * 2. eigenCam end to end on CIFAR-sized last-stage activations.
  */
 import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { eigenCam, encodePng, leadingEigenvector } from '../src/index';
+import { eigenCam, leadingEigenvector } from '../src/index';
 
 tf.env().set('IS_TEST', true); // silence the "install tfjs-node" banner
 
@@ -84,11 +84,6 @@ async function main(): Promise<void> {
   const wide = tf.randomNormal([4, 4, 4, 512], 0, 1, 'float32', 3) as tf.Tensor4D; // H·W = 16 < C = 512: 16×16 Gram
   time('eigenCam [4, 4, 4, 512] (H·W×H·W Gram)', 10, () => eigenCam(wide).dispose());
   tf.dispose([stage, stageForward, wide]);
-
-  const grid = { width: 512, height: 512, channels: 3 as const, data: new Uint8Array(512 * 512 * 3) };
-  for (let index = 0; index < grid.data.length; index++) grid.data[index] = (index * 7 + (index >> 9)) & 255;
-  const pngMs = time('encodePng 512×512 RGB', 3, () => encodePng(grid));
-  console.log(`   ${((512 * 512) / pngMs / 1000).toFixed(2)} Mpixel/s`);
 }
 
 void main();

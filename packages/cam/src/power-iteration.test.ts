@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { jacobiEigen, jacobiLeading, uniform } from '../test/reference';
 import { leadingEigenvector } from './power-iteration';
 
@@ -17,7 +18,7 @@ function randomGram(n: number, rows: number, seed: number): Float64Array {
   return gram;
 }
 
-describe('leadingEigenvector', () => {
+describeWithBackends('leadingEigenvector', () => {
   it('the Jacobi reference solves a known 2×2 matrix', () => {
     // [[2, 1], [1, 2]] has eigenvalues 3 (v = [1, 1]/√2) and 1.
     const { values } = jacobiEigen([2, 1, 1, 2], 2);

@@ -58,7 +58,8 @@ function kernelOnly(): number {
     const rows = Int32Array.from({ length: n }, (_, i) => first + i);
     const plan = planAugmentation({ count: n, augment: CIFAR_AUGMENTATION, random });
     const out = new Float32Array(n * 3072);
-    augmentBatchInto(images, 32, 32, 3, rows, plan.padding, plan.top, plan.left, plan.flip, scale, bias, out);
+    const source = { images, height: 32, width: 32, channels: 3 };
+    augmentBatchInto({ source, job: { rows, ...plan, scale, bias }, out });
   }
   return count / ((performance.now() - start) / 1000);
 }

@@ -1,7 +1,14 @@
 import { expect, it } from 'vitest';
 import { describeWithBackends, expectArraysClose, expectThrowsWith } from '@kd/test-utils';
 import { randomDataset } from './__fixtures__/datasets';
-import { CIFAR_AUGMENTATION, augmentImages, cropWithPadding, flipHorizontal, planAugmentation } from './augment';
+import {
+  CIFAR_AUGMENTATION,
+  augmentBatchInto,
+  augmentImages,
+  cropWithPadding,
+  flipHorizontal,
+  planAugmentation,
+} from './augment';
 import { CIFAR100_NORMALIZATION } from './normalization';
 import { Random } from './random';
 
@@ -85,5 +92,47 @@ describeWithBackends('augmentImages', () => {
     expectThrowsWith(() => augmentImages({ dataset, positions: Int32Array.of(4) }), 'augmentImages', 'positions[0]');
     const plan = { padding: 1, top: Int32Array.of(3), left: Int32Array.of(0), flip: Uint8Array.of(0) };
     expectThrowsWith(() => augmentImages({ dataset, positions: Int32Array.of(0), plan }), 'augmentImages', 'plan.top[0]');
+  });
+});
+
+describeWithBackends('augmentBatchInto', () => {
+  // Two rows: row 0 all zeros, row 1 the known image; the job takes row 1 shifted and mirrored, then row 0.
+  const source = { images: new Uint8Array(36), height: 3, width: 3, channels: 2 };
+  source.images.set(image, 18);
+  const job = {
+    rows: Int32Array.of(1, 0),
+    padding: 1,
+    top: Int32Array.of(0, 1),
+    left: Int32Array.of(2, 1),
+    flip: Uint8Array.of(1, 0),
+    scale: Float32Array.of(0.5, 2),
+    bias: Float32Array.of(-1, 3),
+  };
+
+  it('writes crop, flip and x·scale_c + bias_c per sample from one options object', () => {
+    const out = new Float32Array(2 * 18);
+    augmentBatchInto({ source, job, out });
+    // Sample 0 by hand: output (y, x) reads source (y − 1, 2 − x + 1) (flip, then shift sx = +1), or padding.
+    const expected: number[] = [];
+    for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) for (let c = 0; c < 2; c++) {
+      const sy = y - 1, sx = 2 - x + 1;
+      const pixel = sy >= 0 && sy < 3 && sx >= 0 && sx < 3 ? at(sy, sx, c) : 0;
+      expected.push(pixel * [0.5, 2][c]! + [-1, 3][c]!);
+    }
+    // Sample 1: row 0 is all zeros and the offset is the centre: bias_c everywhere.
+    for (let p = 0; p < 9; p++) expected.push(-1, 3);
+    expectArraysClose(out, expected, { rtol: 1e-6, atol: 1e-6 });
+  });
+
+  it('rejects unknown keys, out-of-range rows and a short output, naming the option', () => {
+    const out = new Float32Array(36);
+    expectThrowsWith(() => augmentBatchInto({ source, job, out, ouput: out } as never), 'augmentBatchInto', "'ouput'");
+    const withJob = (change: Partial<typeof job>) => () =>
+      augmentBatchInto({ source, job: { ...job, ...change }, out });
+    expectThrowsWith(withJob({ rows: Int32Array.of(2, 0) }), 'augmentBatchInto', 'options.job.rows[0] = 2');
+    expectThrowsWith(withJob({ top: Int32Array.of(3, 0) }), 'augmentBatchInto', 'options.job.top[0] = 3');
+    expectThrowsWith(withJob({ scale: Float32Array.of(1) }), 'augmentBatchInto', 'options.job.scale');
+    const short = () => augmentBatchInto({ source, job, out: new Float32Array(35) });
+    expectThrowsWith(short, 'augmentBatchInto', 'options.out', '36');
   });
 });

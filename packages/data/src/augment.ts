@@ -67,28 +67,42 @@ export function planAugmentation({ count, augment, random }: { count: number; au
   return { padding, top, left, flip };
 }
 
+/** The work of one batch: dataset rows plus the random choices and the normalisation, all explicit. */
+export interface AugmentJob {
+  /** Dataset rows of the batch, in batch order. */
+  rows: Int32Array;
+  /** Crop padding; `top`/`left` equal to it mean no shift. */
+  padding: number;
+  /** Crop corner of each sample in the padded image, in [0, 2·padding]. */
+  top: Int32Array;
+  left: Int32Array;
+  /** 1 to mirror the sample left–right. */
+  flip: Uint8Array;
+  /** Per-channel factor applied to the raw byte (1/(255·std_c), or 1/255 without normalisation). */
+  scale: Float32Array;
+  /** Per-channel offset added after scaling (−mean_c/std_c, or 0). */
+  bias: Float32Array;
+}
+
+/** The pixels a job reads: a {@link Dataset}'s `images`, `height`, `width` and `channels`. */
+export type AugmentSource = Pick<Dataset, 'images' | 'height' | 'width' | 'channels'>;
+
+export interface AugmentBatchIntoOptions {
+  /** uint8 NHWC pixels of the whole set (a `Dataset` works as it is). */
+  source: AugmentSource;
+  /** Rows, crops, flips and normalisation of the batch. */
+  job: AugmentJob;
+  /** Receives `[job.rows.length, height, width, channels]` float32 values. */
+  out: Float32Array;
+}
+
 /**
  * The hot loop, shared by the main thread and the worker pool (it is sent to workers as source text, so it
- * must stay self-contained: no imports, no closures, no helpers).
- *
- * For sample i (dataset row rows[i]) with shifts sy = top − padding, sx = left − padding:
- *   out[i, y, x, c] = src[rows[i], y + sy, x' + sx, c]·scale_c + bias_c,  x' = flip ? W − 1 − x : x,
- * and bias_c alone (a zero pixel) where the source position falls outside the image.
+ * must stay self-contained: no imports, no closures, no helpers). Unchecked; {@link augmentBatchInto} checks.
  */
-export function augmentBatchInto(
-  source: Uint8Array,
-  height: number,
-  width: number,
-  channels: number,
-  rows: Int32Array,
-  padding: number,
-  top: Int32Array,
-  left: Int32Array,
-  flip: Uint8Array,
-  scale: Float32Array,
-  bias: Float32Array,
-  out: Float32Array,
-): void {
+export function augmentBatchKernel({ source, job, out }: AugmentBatchIntoOptions): void {
+  const { images, height, width, channels } = source;
+  const { rows, padding, top, left, flip, scale, bias } = job;
   const rowStride = width * channels;
   const imageSize = height * rowStride;
   for (let i = 0; i < rows.length; i++) {
@@ -111,17 +125,85 @@ export function augmentBatchInto(
       if (mirrored) {
         for (let x = xStart; x < xEnd; x++) {
           let s = rowBase + (width - 1 - x + shiftX) * channels;
-          for (let c = 0; c < channels; c++) out[o++] = source[s++]! * scale[c]! + bias[c]!;
+          for (let c = 0; c < channels; c++) out[o++] = images[s++]! * scale[c]! + bias[c]!;
         }
       } else {
         let s = rowBase + (xStart + shiftX) * channels;
         for (let x = xStart; x < xEnd; x++) {
-          for (let c = 0; c < channels; c++) out[o++] = source[s++]! * scale[c]! + bias[c]!;
+          for (let c = 0; c < channels; c++) out[o++] = images[s++]! * scale[c]! + bias[c]!;
         }
       }
       for (let x = xEnd; x < width; x++) for (let c = 0; c < channels; c++) out[o++] = bias[c]!;
     }
   }
+}
+
+/**
+ * Crops, flips and normalises the rows of one batch into `out` (what the loader's producers run per batch).
+ * For sample i (source row `rows[i]`) with shifts sy = top[i] − padding, sx = left[i] − padding:
+ *   out[i, y, x, c] = images[rows[i], y + sy, x' + sx, c]·scale_c + bias_c,  x' = flip[i] ? W − 1 − x : x,
+ * and bias_c alone (a zero pixel) where the source position falls outside the image.
+ *
+ * @example
+ * const plan = planAugmentation({ count: 2, augment: CIFAR_AUGMENTATION, random: new Random({ seed: 1 }) });
+ * const { scale, bias } = { scale: new Float32Array(3).fill(1 / 255), bias: new Float32Array(3) };
+ * const out = new Float32Array(2 * 32 * 32 * 3);
+ * augmentBatchInto({ source: train, job: { rows: Int32Array.of(0, 1), ...plan, scale, bias }, out });
+ */
+export function augmentBatchInto(options: AugmentBatchIntoOptions): void {
+  const fn = 'augmentBatchInto';
+  assertKnownOptions(fn, options, ['source', 'job', 'out']);
+  const { source, job, out } = options;
+  if (source === null || typeof source !== 'object') {
+    throw new Error(`${fn}: options.source must be a Dataset-like object, got ${String(source)}`);
+  }
+  if (!(source.images instanceof Uint8Array)) {
+    throw new Error(`${fn}: options.source.images must be a Uint8Array (NHWC uint8)`);
+  }
+  for (const key of ['height', 'width', 'channels'] as const) {
+    assertNumber(fn, `options.source.${key}`, source[key], { integer: true, positive: true });
+  }
+  if (job === null || typeof job !== 'object') {
+    throw new Error(`${fn}: options.job must be an AugmentJob, got ${String(job)}`);
+  }
+  assertKnownOptions(fn, job, ['rows', 'padding', 'top', 'left', 'flip', 'scale', 'bias'], 'options.job');
+  const { rows, padding, top, left, flip, scale, bias } = job;
+  if (!(rows instanceof Int32Array)) throw new Error(`${fn}: options.job.rows must be an Int32Array`);
+  assertNumber(fn, 'options.job.padding', padding, { integer: true, nonNegative: true });
+  const count = rows.length;
+  const imageSize = source.height * source.width * source.channels;
+  const available = Math.floor(source.images.length / imageSize);
+  rows.forEach((row, i) => {
+    if (!(row >= 0 && row < available)) {
+      throw new Error(`${fn}: options.job.rows[${i}] = ${row} is out of range [0, ${available})`);
+    }
+  });
+  const choices = [['top', top, Int32Array], ['left', left, Int32Array], ['flip', flip, Uint8Array]] as const;
+  for (const [key, array, type] of choices) {
+    if (!(array instanceof type) || array.length !== count) {
+      throw new Error(`${fn}: options.job.${key} must be an ${type.name} of ${count} entries (one per row)`);
+    }
+  }
+  for (let i = 0; i < count; i++) {
+    for (const [key, array] of [['top', top], ['left', left]] as const) {
+      const value = array[i] as number;
+      if (!(value >= 0 && value <= 2 * padding)) {
+        throw new Error(`${fn}: options.job.${key}[${i}] = ${value} is out of range [0, ${2 * padding}]`);
+      }
+    }
+  }
+  for (const [key, array] of [['scale', scale], ['bias', bias]] as const) {
+    if (!(array instanceof Float32Array) || array.length !== source.channels) {
+      const channels = source.channels;
+      throw new Error(`${fn}: options.job.${key} must be a Float32Array of ${channels} entries (one per channel)`);
+    }
+  }
+  if (!(out instanceof Float32Array) || out.length < count * imageSize) {
+    const got = out instanceof Float32Array ? `${out.length} entries` : String(out);
+    const needed = `${count}·${imageSize} = ${count * imageSize}`;
+    throw new Error(`${fn}: options.out must be a Float32Array of at least ${needed} entries, got ${got}`);
+  }
+  augmentBatchKernel({ source, job, out });
 }
 
 export interface AugmentImagesOptions {
@@ -166,7 +248,8 @@ export function augmentImages(options: AugmentImagesOptions): Float32Array {
   }
   const { scale, bias } = normalizationCoefficients(options.normalize, dataset.channels);
   const out = new Float32Array(positions.length * dataset.height * dataset.width * dataset.channels);
-  augmentBatchInto(dataset.images, dataset.height, dataset.width, dataset.channels, positions, plan.padding, plan.top, plan.left, plan.flip, scale, bias, out);
+  const { padding, top, left, flip } = plan;
+  augmentBatchKernel({ source: dataset, job: { rows: positions, padding, top, left, flip, scale, bias }, out });
   return out;
 }
 

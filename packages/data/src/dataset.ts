@@ -49,7 +49,10 @@ export function assertDataset(fn: string, arg: string, dataset: unknown): Datase
   const d = dataset as Partial<Dataset>;
   if (!(d.images instanceof Uint8Array)) throw new Error(`${fn}: ${arg}.images must be a Uint8Array (NHWC uint8)`);
   if (!(d.labels instanceof Int32Array)) throw new Error(`${fn}: ${arg}.labels must be an Int32Array`);
-  if (!(d.indices instanceof Int32Array)) throw new Error(`${fn}: ${arg}.indices must be an Int32Array`);
+  if (!(d.indices instanceof Int32Array)) {
+    const got = typeof d.indices;
+    throw new Error(`${fn}: ${arg}.indices must be an Int32Array (createDataset fills in 0…N−1), got ${got}`);
+  }
   const height = assertNumber(fn, `${arg}.height`, d.height, { integer: true, positive: true });
   const width = assertNumber(fn, `${arg}.width`, d.width, { integer: true, positive: true });
   const channels = assertNumber(fn, `${arg}.channels`, d.channels, { integer: true, positive: true });

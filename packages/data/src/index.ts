@@ -12,7 +12,14 @@ export {
 } from './normalization';
 export type { Normalization } from './normalization';
 export { CIFAR_AUGMENTATION, augmentBatchInto, augmentImages, cropWithPadding, flipHorizontal, planAugmentation } from './augment';
-export type { AugmentImagesOptions, AugmentOptions, AugmentationPlan } from './augment';
+export type {
+  AugmentBatchIntoOptions,
+  AugmentImagesOptions,
+  AugmentJob,
+  AugmentOptions,
+  AugmentSource,
+  AugmentationPlan,
+} from './augment';
 export { resize, resizeImage } from './resize';
 export { padTo } from './pad';
 export { fewShotSubset, omitClasses } from './subsets';
@@ -30,7 +37,7 @@ export {
 } from './idx';
 export type { IdxArray } from './idx';
 export { createLoader, createMainThreadProducer } from './loader';
-export type { AugmentJob, Batch, BatchProducer, Loader, LoaderOptions } from './loader';
+export type { Batch, BatchProducer, Loader, LoaderOptions } from './loader';
 export {
   CIFAR100_RECORD_BYTES,
   CIFAR10_CLASS_NAMES,

@@ -12,8 +12,8 @@
  */
 import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
-import type { AugmentOptions } from './augment';
-import { assertAugmentOptions, augmentBatchInto, planAugmentation } from './augment';
+import type { AugmentJob, AugmentOptions } from './augment';
+import { assertAugmentOptions, augmentBatchKernel, planAugmentation } from './augment';
 import type { Dataset } from './dataset';
 import { assertDataset } from './dataset';
 import type { Normalization } from './normalization';
@@ -30,17 +30,6 @@ export interface Batch {
   indices: Int32Array;
   /** Disposes `images` and `labels`. */
   dispose(): void;
-}
-
-/** The work of one batch: dataset rows plus the random choices and the normalisation, all explicit. */
-export interface AugmentJob {
-  rows: Int32Array;
-  padding: number;
-  top: Int32Array;
-  left: Int32Array;
-  flip: Uint8Array;
-  scale: Float32Array;
-  bias: Float32Array;
 }
 
 /**
@@ -104,7 +93,7 @@ export function createMainThreadProducer({ dataset }: { dataset: Dataset }): Bat
         nextTurn(() => {
           try {
             const out = new Float32Array(job.rows.length * dataset.height * dataset.width * dataset.channels);
-            augmentBatchInto(dataset.images, dataset.height, dataset.width, dataset.channels, job.rows, job.padding, job.top, job.left, job.flip, job.scale, job.bias, out);
+            augmentBatchKernel({ source: dataset, job, out });
             resolve(out);
           } catch (error) {
             reject(error);

@@ -30,28 +30,39 @@ export function parseWnids({ file }: { file: FileBytes }): string[] {
   return wnids;
 }
 
+/**
+ * Reads a tab-separated text file into a map: `entry` turns a line into its key and value, or returns what is
+ * wrong with it (thrown naming `fn`, the file and the line number).
+ */
+function tabSeparatedMap(
+  fn: string,
+  file: FileBytes,
+  entry: (line: string) => [key: string, value: string] | string,
+): Map<string, string> {
+  assertFileBytes(fn, 'file', file);
+  const map = new Map<string, string>();
+  textLines(file.bytes).forEach((line, index) => {
+    const parsed = entry(line);
+    if (typeof parsed === 'string') throw new Error(`${fn}: ${file.name}: line ${index + 1} ${parsed}`);
+    map.set(parsed[0], parsed[1]);
+  });
+  return map;
+}
+
 /** Reads `words.txt` (`wnid<TAB>names`) into a map. */
 export function parseWords({ file }: { file: FileBytes }): Map<string, string> {
-  assertFileBytes('parseWords', 'file', file);
-  const words = new Map<string, string>();
-  textLines(file.bytes).forEach((line, index) => {
+  return tabSeparatedMap('parseWords', file, (line) => {
     const tab = line.indexOf('\t');
-    if (tab < 0) throw new Error(`parseWords: ${file.name}: line ${index + 1} has no tab between id and names`);
-    words.set(line.slice(0, tab), line.slice(tab + 1).trim());
+    return tab < 0 ? 'has no tab between id and names' : [line.slice(0, tab), line.slice(tab + 1).trim()];
   });
-  return words;
 }
 
 /** Reads `val_annotations.txt` (`file<TAB>wnid<TAB>x0<TAB>y0<TAB>x1<TAB>y1`) into file name → wnid. */
 export function parseValAnnotations({ file }: { file: FileBytes }): Map<string, string> {
-  assertFileBytes('parseValAnnotations', 'file', file);
-  const annotations = new Map<string, string>();
-  textLines(file.bytes).forEach((line, index) => {
+  return tabSeparatedMap('parseValAnnotations', file, (line) => {
     const fields = line.split('\t');
-    if (fields.length < 2) throw new Error(`parseValAnnotations: ${file.name}: line ${index + 1} needs 'file<TAB>wnid', got '${line}'`);
-    annotations.set(fields[0]!, fields[1]!);
+    return fields.length < 2 ? `needs 'file<TAB>wnid', got '${line}'` : [fields[0]!, fields[1]!];
   });
-  return annotations;
 }
 
 /** Decodes one 64×64 JPEG into RGB bytes at `out[offset…]`, naming the file on failure. */

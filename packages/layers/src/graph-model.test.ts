@@ -1,7 +1,7 @@
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { kdLoss } from '@kd/losses';
 import { describeWithBackends, expectArraysClose, expectClose, expectThrowsWith, randomTensor, tf } from '@kd/test-utils';
-import { distillStudent, fineTuneTeacherMcmi, trainTeacher } from '@kd/trainer';
+import { distillStudent, fineTuneTeacherMcmi, trainSupervised } from '@kd/trainer';
 import { expect, it } from 'vitest';
 import { syntheticDataset } from '../../trainer/test/fixtures';
 import { graphFixture, graphReference } from './__fixtures__/graph-model';
@@ -74,7 +74,7 @@ describeWithBackends('fromGraphModel', () => {
     const model = fromGraphModel(graph, { logits: 'logits' });
     const train = syntheticDataset({ count: 8, seed: 7 });
     const why = 'a tf.GraphModel is inference-only';
-    await expect(trainTeacher({ model, data: { train }, epochs: 1, progress: false })).rejects.toThrow(`trainTeacher: model 'graph-model' cannot be trained: ${why}`);
+    await expect(trainSupervised({ model, data: { train }, epochs: 1, progress: false })).rejects.toThrow(`trainSupervised: model 'graph-model' cannot be trained: ${why}`);
     await expect(fineTuneTeacherMcmi({ model, data: { train }, epochs: 1, progress: false })).rejects.toThrow(`fineTuneTeacherMcmi: model 'graph-model' cannot be trained: ${why}`);
     const teacherKeras = convNet({ name: 'graph_as_student_teacher', seed: 8 });
     await expect(distillStudent({ student: model, teacher: fromLayersModel(teacherKeras), data: { train }, epochs: 1, progress: false })).rejects.toThrow(
@@ -83,6 +83,13 @@ describeWithBackends('fromGraphModel', () => {
     const images = tf.zeros([1, 8, 8, 1]) as tf.Tensor4D;
     expectThrowsWith(() => model.apply(images, { training: true }), "fromGraphModel('graph-model').apply: training must be false", why);
     expectThrowsWith(() => model.apply(images, { training: false, featureHook: (_, feature) => feature }), 'featureHook is not supported');
+    // The image scan is per call: on by default, skipped with checkValues: false.
+    const nan = tf.fill([1, 8, 8, 1], Number.NaN) as tf.Tensor4D;
+    const applyFn = "fromGraphModel('graph-model').apply";
+    expectThrowsWith(() => model.apply(nan, { training: false }), applyFn, 'images contains NaN');
+    const output = model.apply(nan, { training: false, checkValues: false });
+    expect(Array.from(output.logits.dataSync()).every(Number.isNaN)).toBe(true);
+    tf.dispose([nan, output as unknown as tf.TensorContainer]);
     images.dispose();
     teacherKeras.dispose();
     graph.dispose();

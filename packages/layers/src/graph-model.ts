@@ -46,7 +46,7 @@ export interface GraphKdModel extends KdModel {
  * Wraps a `tf.GraphModel` as a frozen teacher: `apply(x, { training: false })` runs
  * `model.execute(x, [logits, ...features])` and returns the logits and the named nodes' outputs as features.
  * A graph model has no trainable variables and no training mode, so `training: true` and every trainer that
- * would train it (`trainTeacher`, `fineTuneTeacherMcmi`, `distillStudent`'s student) refuse it; `featureHook`
+ * would train it (`trainSupervised`, `fineTuneTeacherMcmi`, `distillStudent`'s student) refuse it; `featureHook`
  * (Grad-CAM) is refused too, since the graph's intermediate tensors cannot be replaced. Eigen-CAM works on its
  * features. The input is NHWC float32; the graph's input shape is checked.
  *

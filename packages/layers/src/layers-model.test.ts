@@ -31,6 +31,34 @@ describeWithBackends('fromLayersModel', () => {
     keras.dispose();
   });
 
+  it('scans the images for NaN and ±Infinity unless the call passes checkValues: false', () => {
+    const keras = convNet({ name: 'scan', seed: 4 });
+    const model = fromLayersModel(keras);
+    const values = new Float32Array(2 * 8 * 8).fill(0.25);
+    values[values.length - 1] = Number.NaN;
+    const images = tf.tensor4d(values, [2, 8, 8, 1]);
+    const infinite = tf.tensor4d(values.map((value) => (Number.isNaN(value) ? -Infinity : value)), [2, 8, 8, 1]);
+    const fn = "fromLayersModel('scan').apply";
+    try {
+      const message = `${fn}: images contains NaN; images must be finite (apply's checkValues: false skips this scan)`;
+      expect(() => model.apply(images, { training: false })).toThrow(message);
+      expect(() => model.apply(images, { training: true, checkValues: true })).toThrow(message);
+      expect(() => model.apply(infinite, { training: false })).toThrow(`${fn}: images contains ±Infinity`);
+      // Unchecked, the NaN reaches the logits of its own sample (the second) only.
+      const output = model.apply(images, { training: false, checkValues: false });
+      const logits = output.logits.dataSync();
+      tf.dispose(output as unknown as tf.TensorContainer);
+      expect(Array.from(logits.subarray(0, 4)).every(Number.isFinite)).toBe(true);
+      expect(Array.from(logits.subarray(4, 8)).every(Number.isNaN)).toBe(true);
+      expect(() => model.apply(images, { training: false, checkValues: 'no' as unknown as boolean })).toThrow(
+        `${fn}: options.checkValues must be a boolean, got 'no' (a string)`,
+      );
+    } finally {
+      tf.dispose([images, infinite]);
+      keras.dispose();
+    }
+  });
+
   it('defaults to the last layer of each spatial size, then the input of the final dense layer', () => {
     const keras = convNet({ name: 'dflt', seed: 3 });
     const model = fromLayersModel(keras);

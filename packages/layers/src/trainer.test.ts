@@ -1,7 +1,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { crossEntropy, kdLoss } from '@kd/losses';
 import { describeWithBackends, expectArraysClose, expectClose, tf } from '@kd/test-utils';
-import { distillStudent, fineTuneTeacherMcmi, MemoryStore, trainTeacher, type TrainingDataset } from '@kd/trainer';
+import type { Dataset } from '@kd/data';
+import { distillStudent, fineTuneTeacherMcmi, MemoryStore, trainSupervised } from '@kd/trainer';
 import { expect, it } from 'vitest';
 import { syntheticDataset } from '../../trainer/test/fixtures';
 import { convNet, kerasSnapshot } from './__fixtures__/models';
@@ -10,7 +11,7 @@ import { fromLayersModel } from './layers-model';
 const quiet = { progress: false as const, augmentation: false as const, measureTeacherCmi: false };
 
 /** The images of a dataset as the default loader gives them without normalisation: x / 255, float32 NHWC. */
-function floatImages(dataset: TrainingDataset): tf.Tensor4D {
+function floatImages(dataset: Dataset): tf.Tensor4D {
   return tf.tidy(() => tf.div(tf.tensor4d(dataset.images, [dataset.labels.length, dataset.height, dataset.width, dataset.channels], 'float32'), 255) as tf.Tensor4D);
 }
 
@@ -18,12 +19,12 @@ describeWithBackends('the trainer with tf.LayersModel teachers and students', ()
   const train = syntheticDataset({ count: 32, seed: 1 });
   const test = syntheticDataset({ count: 16, seed: 2 });
 
-  it.each(['linear', 'softmax'] as const)('trainTeacher takes exactly one SGD step on the Keras weights, in place (%s head)', async (head) => {
+  it.each(['linear', 'softmax'] as const)('trainSupervised takes exactly one SGD step on the Keras weights, in place (%s head)', async (head) => {
     const keras = convNet({ name: 'sgd', seed: 11, head });
     const reference = convNet({ name: 'sgd_reference', seed: 11 });
     const model = fromLayersModel(keras);
     const learningRate = 0.1;
-    await trainTeacher({ model, data: { train }, epochs: 1, batchSize: 32, learningRate, momentum: 0, weightDecay: 0, schedule: { kind: 'constant' }, progress: false, augmentation: false });
+    await trainSupervised({ model, data: { train }, epochs: 1, batchSize: 32, learningRate, momentum: 0, weightDecay: 0, schedule: { kind: 'constant' }, progress: false, augmentation: false });
     // The same step by hand: w ← w − η ∂CE/∂w, CE over the whole (unshuffled order does not matter) batch in training mode.
     const images = floatImages(train);
     const labels = tf.tensor1d(train.labels, 'int32');
@@ -166,16 +167,16 @@ describeWithBackends('the trainer with tf.LayersModel teachers and students', ()
     const model = fromLayersModel(keras);
     const large = syntheticDataset({ count: 8, seed: 5, size: 16 });
     let steps = 0;
-    await expect(trainTeacher({ model, data: { train: large }, epochs: 1, progress: false, onStepEnd: () => void steps++ })).rejects.toThrow(
-      'trainTeacher: data.train images are [N, 16, 16, 1], the model shape takes [N, 8, 8, 1]',
+    await expect(trainSupervised({ model, data: { train: large }, epochs: 1, progress: false, onStepEnd: () => void steps++ })).rejects.toThrow(
+      'trainSupervised: data.train images are [N, 16, 16, 1], the model shape takes [N, 8, 8, 1]',
     );
     const teacherKeras = convNet({ name: 'shape_t', seed: 22, size: 16 });
     await expect(distillStudent({ student: model, teacher: fromLayersModel(teacherKeras), data: { train }, epochs: 1, onStepEnd: () => void steps++, ...quiet })).rejects.toThrow(
       'distillStudent (teacher): data.train images are [N, 8, 8, 1], the model shape_t takes [N, 16, 16, 1]',
     );
     const rgbKeras = convNet({ name: 'rgb', seed: 23, channels: 3 });
-    await expect(trainTeacher({ model: fromLayersModel(rgbKeras), data: { train }, epochs: 1, progress: false })).rejects.toThrow(
-      'trainTeacher: data.train has 1 channels, the model rgb takes 3',
+    await expect(trainSupervised({ model: fromLayersModel(rgbKeras), data: { train }, epochs: 1, progress: false })).rejects.toThrow(
+      'trainSupervised: data.train has 1 channels, the model rgb takes 3',
     );
     expect(steps).toBe(0);
     keras.dispose();

@@ -1,5 +1,5 @@
 /** Option checks shared by the adapters: every message starts with the public function's name. */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { assertKnownOptions } from '@kd/internal';
 
 /** A short description of a value for error messages. */
@@ -45,7 +45,8 @@ export function formatShape(shape: readonly (number | null | undefined)[]): stri
 
 /**
  * Checks the arguments of `KdModel.apply`: float32 NHWC images whose sizes match the model's input shape
- * (`null` = any size), a boolean `training`, an optional hook function.
+ * (`null` = any size), a boolean `training`, an optional hook function, and an optional boolean `checkValues`
+ * (default true): then the images must hold no NaN or ±Infinity (one device-to-host read of two flags).
  */
 export function assertApplyArguments(
   fn: string,
@@ -62,12 +63,30 @@ export function assertApplyArguments(
   if (!fits) {
     throw new Error(`${fn}: images ${formatShape(tensor.shape)} do not fit the model's input ${formatShape(inputShape)} (NHWC)`);
   }
-  const opts = options as { training?: unknown; featureHook?: unknown } | null | undefined;
+  const opts = options as { training?: unknown; featureHook?: unknown; checkValues?: unknown } | null | undefined;
   if (opts === null || typeof opts !== 'object' || typeof opts.training !== 'boolean') {
     throw new Error(`${fn}: options.training must be a boolean, got ${describeValue(opts?.training)}`);
   }
   if (opts.featureHook !== undefined && typeof opts.featureHook !== 'function') {
     throw new Error(`${fn}: options.featureHook must be a function (index, feature) => tensor, got ${describeValue(opts.featureHook)}`);
   }
+  const checkValues = opts.checkValues ?? true;
+  if (typeof checkValues !== 'boolean') {
+    throw new Error(`${fn}: options.checkValues must be a boolean, got ${describeValue(checkValues)}`);
+  }
+  if (checkValues) assertFiniteImages(fn, tensor as tf.Tensor4D);
   return { images: tensor as tf.Tensor4D, training: opts.training };
+}
+
+/** Throws when the images hold NaN or ±Infinity (the scan `apply`'s `checkValues: false` skips). */
+function assertFiniteImages(fn: string, images: tf.Tensor4D): void {
+  const flags = tf.tidy(() => tf.stack([tf.any(tf.isNaN(images)), tf.any(tf.isInf(images))]));
+  const [hasNaN, hasInfinity] = flags.dataSync();
+  flags.dispose();
+  if (hasNaN || hasInfinity) {
+    throw new Error(
+      `${fn}: images contains ${hasNaN ? 'NaN' : '±Infinity'}; images must be finite ` +
+        "(apply's checkValues: false skips this scan)",
+    );
+  }
 }

@@ -19,7 +19,6 @@ import {
   attentionTransferLoss,
   CentroidTracker,
   conditionalMutualInformation,
-  configureValidation,
   CorrelationCongruenceRegularizer,
   CrdRegularizer,
   crossEntropy,
@@ -50,7 +49,8 @@ const warmupFlag = args.indexOf('--warmup');
 const WARMUP = warmupFlag >= 0 ? Number(args[warmupFlag + 1]) : 1;
 if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error(`bench: --warmup must be a non-negative integer, got ${args[warmupFlag + 1]}`);
 const VALUE_CHECKS = !args.includes('--no-value-checks');
-configureValidation({ checkValues: VALUE_CHECKS });
+/** The `checkValues` option of every call and regularizer below. */
+const checks = { checkValues: VALUE_CHECKS };
 
 const BATCH = 64;
 const SIZE = 16;
@@ -129,24 +129,31 @@ const twin = tf.tidy(() => {
   const out = forward(twinNet, images);
   return { pre: out.pre, maps: out.maps };
 });
-const tracker = new CentroidTracker({ numClasses: CLASSES });
+const tracker = new CentroidTracker({ numClasses: CLASSES, ...checks });
 tf.tidy(() => tracker.update(teacher.logits, labels));
 const fixedCentroids = tracker.centroids();
 
-const vid = new VidRegularizer({ studentChannels: 32, teacherChannels: 64, seed: 1 });
-const vidLp = new VidLpRegularizer({ studentDim: 64, teacherDim: CLASSES, seed: 1 });
+const vid = new VidRegularizer({ studentChannels: 32, teacherChannels: 64, seed: 1, ...checks });
+const vidLp = new VidLpRegularizer({ studentDim: 64, teacherDim: CLASSES, seed: 1, ...checks });
 const DATASET = 50000;
 const datasetLabels = Int32Array.from({ length: DATASET }, (_, index) => index % 100);
-const crdFull = new CrdRegularizer({ studentDim: 64, teacherDim: 128, datasetSize: DATASET, labels: datasetLabels, seed: 1 });
+const crdFull = new CrdRegularizer({
+  studentDim: 64, teacherDim: 128, datasetSize: DATASET, labels: datasetLabels, seed: 1, ...checks,
+});
 const crdSmall = new CrdRegularizer({
   studentDim: 64, teacherDim: 128, datasetSize: 5000, labels: datasetLabels.subarray(0, 5000), numNegatives: 4096, seed: 1,
+  ...checks,
 });
-const icd = new IcdRegularizer({ studentDim: 64, teacherDim: 128, seed: 1 });
-const mimkdJsd = new MimkdRegularizer({ studentDim: 64, teacherChannels: 128, embedDim: 128, estimator: 'jsd', seed: 1 });
-const mimkdNce = new MimkdRegularizer({ studentDim: 64, teacherChannels: 128, embedDim: 128, estimator: 'infonce', seed: 1 });
-const fitnet = new FitNetRegularizer({ studentShape: [8, 8, 32], teacherShape: [8, 8, 64], seed: 1 });
-const cc = new CorrelationCongruenceRegularizer({ studentDim: 64, teacherDim: 128, seed: 1 });
-const ft = new FactorTransferRegularizer({ studentChannels: 64, teacherChannels: 128, seed: 1 });
+const icd = new IcdRegularizer({ studentDim: 64, teacherDim: 128, seed: 1, ...checks });
+const mimkdJsd = new MimkdRegularizer({
+  studentDim: 64, teacherChannels: 128, embedDim: 128, estimator: 'jsd', seed: 1, ...checks,
+});
+const mimkdNce = new MimkdRegularizer({
+  studentDim: 64, teacherChannels: 128, embedDim: 128, estimator: 'infonce', seed: 1, ...checks,
+});
+const fitnet = new FitNetRegularizer({ studentShape: [8, 8, 32], teacherShape: [8, 8, 64], seed: 1, ...checks });
+const cc = new CorrelationCongruenceRegularizer({ studentDim: 64, teacherDim: 128, seed: 1, ...checks });
+const ft = new FactorTransferRegularizer({ studentChannels: 64, teacherChannels: 128, seed: 1, ...checks });
 let batchStart = 0;
 const nextIndices = (size: number) => {
   const indices = Int32Array.from({ length: BATCH }, (_, index) => (batchStart + index) % size);
@@ -166,18 +173,25 @@ let crdIndices = new Int32Array(BATCH);
 const [t1, t2, t3] = teacher.maps as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
 const variants: Variant[] = [
   { name: 'plain step (CE only)' },
-  { name: 'kdLoss', extra: (o) => kdLoss(o.logits, teacher.logits) },
-  { name: 'conditionalMutualInformation (fixed centroids)', extra: (o) => conditionalMutualInformation(o.logits, labels, { numClasses: CLASSES, centroids: fixedCentroids }) },
-  { name: 'mcmiLoss (batch centroids)', extra: (o) => mcmiLoss(o.logits, labels, { numClasses: CLASSES }) },
-  { name: 'dkdLoss', extra: (o) => dkdLoss(o.logits, teacher.logits, labels) },
-  { name: 'infoNceLoss (64-d vectors)', extra: (o) => infoNceLoss(o.vector, tf.slice(teacher.vector, [0, 0], [BATCH, 64])) },
-  { name: 'attentionTransferLoss (3 stages)', extra: (o) => attentionTransferLoss(o.maps, [t1, t2, t3]) },
-  { name: 'similarityPreservingLoss', extra: (o) => similarityPreservingLoss(o.maps[2] as tf.Tensor, t3) },
-  { name: 'rkdLoss', extra: (o) => rkdLoss(o.vector, teacher.vector) },
-  { name: 'pktLoss', extra: (o) => pktLoss(o.vector, teacher.vector) },
-  { name: 'nstLoss (3 stages)', extra: (o) => nstLoss(o.maps, [t1, t2, t3]) },
-  { name: 'abLoss (3 stages, same-shape teacher)', extra: (o) => abLoss(o.pre, twin.pre) },
-  { name: 'fspLoss (3 stages, same-shape teacher)', extra: (o) => fspLoss(o.maps, twin.maps) },
+  { name: 'kdLoss', extra: (o) => kdLoss(o.logits, teacher.logits, checks) },
+  {
+    name: 'conditionalMutualInformation (fixed centroids)',
+    extra: (o) =>
+      conditionalMutualInformation(o.logits, labels, { numClasses: CLASSES, centroids: fixedCentroids, ...checks }),
+  },
+  { name: 'mcmiLoss (batch centroids)', extra: (o) => mcmiLoss(o.logits, labels, { numClasses: CLASSES, ...checks }) },
+  { name: 'dkdLoss', extra: (o) => dkdLoss(o.logits, teacher.logits, labels, checks) },
+  {
+    name: 'infoNceLoss (64-d vectors)',
+    extra: (o) => infoNceLoss(o.vector, tf.slice(teacher.vector, [0, 0], [BATCH, 64]), checks),
+  },
+  { name: 'attentionTransferLoss (3 stages)', extra: (o) => attentionTransferLoss(o.maps, [t1, t2, t3], checks) },
+  { name: 'similarityPreservingLoss', extra: (o) => similarityPreservingLoss(o.maps[2] as tf.Tensor, t3, checks) },
+  { name: 'rkdLoss', extra: (o) => rkdLoss(o.vector, teacher.vector, checks) },
+  { name: 'pktLoss', extra: (o) => pktLoss(o.vector, teacher.vector, checks) },
+  { name: 'nstLoss (3 stages)', extra: (o) => nstLoss(o.maps, [t1, t2, t3], checks) },
+  { name: 'abLoss (3 stages, same-shape teacher)', extra: (o) => abLoss(o.pre, twin.pre, checks) },
+  { name: 'fspLoss (3 stages, same-shape teacher)', extra: (o) => fspLoss(o.maps, twin.maps, checks) },
   { name: 'VidRegularizer (8×8×32 → 8×8×64)', extra: (o) => vid.loss(o.maps[1] as tf.Tensor, t2), variables: vid.trainableVariables },
   { name: 'VidLpRegularizer (64 → 10 logits)', extra: (o) => vidLp.loss(o.vector, teacher.logits), variables: vidLp.trainableVariables },
   {
@@ -209,7 +223,7 @@ function step(variant: Variant): number {
   optimizer.minimize(
     () => {
       const out = forward(student, images);
-      const ce = crossEntropy(out.logits, labels);
+      const ce = crossEntropy(out.logits, labels, checks);
       return (variant.extra ? tf.add(ce, variant.extra(out)) : ce) as tf.Scalar;
     },
     false,

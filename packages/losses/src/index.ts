@@ -1,10 +1,10 @@
 export {
-  configureValidation,
   flushValueChecks,
-  getValidationConfig,
   valueCheckTiming,
-  type ValidationConfig,
   type ValueCheckMode,
+  type ValueCheckOption,
+  type ValueCheckTiming,
+  type ValueCheckTimingOptions,
 } from './validate';
 export { matchSpatialSize } from './spatial';
 export * from './info/index';

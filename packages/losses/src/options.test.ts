@@ -3,7 +3,6 @@ import { expect, it } from 'vitest';
 import {
   abLoss,
   attentionTransferLoss,
-  configureValidation,
   factorTransferLoss,
   pktLoss,
   rkdLoss,
@@ -21,7 +20,10 @@ describeWithBackends('unknown option keys', () => {
         [() => abLoss(maps, maps, { margn: 1 } as never), "abLoss: unknown option 'margn', did you mean 'margin'?"],
         [() => attentionTransferLoss(maps, maps, { P: 2 } as never), "attentionTransferLoss: unknown option 'P', did you mean 'p'?"],
         [() => factorTransferLoss(maps, maps, { p3: 1 } as never), "factorTransferLoss: unknown option 'p3', did you mean 'p1'?"],
-        [() => configureValidation({ checkValue: false } as never), "configureValidation: unknown option 'checkValue', did you mean 'checkValues'?"],
+        [
+          () => rkdLoss(vectors, vectors, { checkValue: false } as never),
+          "rkdLoss: unknown option 'checkValue', did you mean 'checkValues'?",
+        ],
       ];
       for (const [call, message] of cases) expect(call).toThrow(message);
     } finally {

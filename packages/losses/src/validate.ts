@@ -7,63 +7,89 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertKnownOptions as rejectUnknownOptions } from '@kd/internal';
 
 /**
- * When value checks run:
+ * When the value checks of one call run (the `checkValues` option, see {@link ValueCheckOption}):
  * - `'auto'` (default): synchronously on backends whose tensors live in host memory (`cpu`, `wasm`,
  *   `tensorflow`), deferred on the others (`webgl`, `webgpu`, …), where a synchronous read would stall the
  *   device pipeline on every call;
  * - `true`: synchronously everywhere (the error is thrown by the call that received the bad input);
  * - `'deferred'`: everywhere through an asynchronous read; a failure is thrown by the next checked call of any
  *   @kd/losses function, or by {@link flushValueChecks};
- * - `false`: never.
+ * - `false`: never (the call reads no values and leaves pending deferred failures for a later checked call).
  */
 export type ValueCheckMode = boolean | 'auto' | 'deferred';
+
+/**
+ * The option every @kd/losses function that scans tensor values accepts (in its options object; a
+ * regularizer takes it in its constructor options, for every call of the instance). Value checks cover
+ * labels in range and no NaN or ±Infinity in inputs; each reads one small reduced tensor or the labels back
+ * to the host. Shapes, ranks, dtypes and options are always checked.
+ *
+ * @example
+ * kdLoss(studentLogits, teacherLogits, { checkValues: false }); // inputs known good: no device read
+ * kdLoss(studentLogits, teacherLogits, { checkValues: true }); // synchronous, even on webgl / webgpu
+ */
+export interface ValueCheckOption {
+  /** When this call checks tensor values, see {@link ValueCheckMode}. Default `'auto'`. */
+  checkValues?: ValueCheckMode;
+}
+
+/** How one call runs its value checks: synchronously, deferred (an asynchronous read), or not at all. */
+export type ValueCheckTiming = 'sync' | 'deferred' | 'off';
+
+/** Options of {@link valueCheckTiming}. */
+export interface ValueCheckTimingOptions extends ValueCheckOption {
+  /** The backend name. Default: the active backend (`tf.getBackend()`). */
+  backend?: string;
+}
 
 const VALUE_CHECK_MODES: readonly ValueCheckMode[] = [true, false, 'auto', 'deferred'];
 
 /** Backends whose tensor data is in host memory, so a synchronous read costs a copy, not a pipeline stall. */
 const HOST_MEMORY_BACKENDS: readonly string[] = ['cpu', 'wasm', 'tensorflow'];
 
-export interface ValidationConfig {
-  /**
-   * Also check tensor values: labels in range, no NaN or ±Infinity in inputs (see {@link ValueCheckMode}).
-   * Each check reads one small reduced tensor or the labels back to the host. Default `'auto'`.
-   */
-  checkValues: ValueCheckMode;
-}
-
-const validationConfig: ValidationConfig = { checkValues: 'auto' };
-
-/**
- * Sets how thoroughly @kd/losses validates inputs. Shapes, ranks, dtypes and options are always checked.
- *
- * @example
- * configureValidation({ checkValues: false }); // skip value scans in a hot loop
- * configureValidation({ checkValues: true }); // synchronous checks even on webgl / webgpu
- */
-export function configureValidation(options: Partial<ValidationConfig>): void {
-  rejectUnknownOptions('configureValidation', options, ['checkValues']);
-  if (options.checkValues !== undefined) {
-    if (!VALUE_CHECK_MODES.includes(options.checkValues)) {
-      throw new Error(
-        `configureValidation: checkValues must be true, false, 'auto' or 'deferred', got ${JSON.stringify(options.checkValues)}`,
-      );
-    }
-    validationConfig.checkValues = options.checkValues;
-  }
-}
-
-/** The current validation settings (a copy). */
-export function getValidationConfig(): ValidationConfig {
-  return { ...validationConfig };
-}
-
-/** How value checks run right now on `backend` (default: the active backend): `'sync'`, `'deferred'` or `'off'`. */
-export function valueCheckTiming(backend: string = tf.getBackend()): 'sync' | 'deferred' | 'off' {
-  const mode = validationConfig.checkValues;
+function timingOf(mode: ValueCheckMode, backend: string): ValueCheckTiming {
   if (mode === false) return 'off';
   if (mode === true) return 'sync';
   if (mode === 'deferred') return 'deferred';
   return HOST_MEMORY_BACKENDS.includes(backend) ? 'sync' : 'deferred';
+}
+
+/**
+ * Throws unless `value` is a {@link ValueCheckMode} (or undefined, read as `'auto'`); returns the mode. `fn` names
+ * the function (or constructor) that received it.
+ */
+export function assertValueCheckMode(fn: string, value: unknown): ValueCheckMode {
+  if (value === undefined) return 'auto';
+  if (!VALUE_CHECK_MODES.includes(value as ValueCheckMode)) {
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw new Error(`${fn}: checkValues must be true, false, 'auto' or 'deferred', got ${shown}`);
+  }
+  return value as ValueCheckMode;
+}
+
+/**
+ * How the value checks of a call run: its `checkValues` mode (default `'auto'`) resolved on `backend`
+ * (default the active one): `'sync'`, `'deferred'` or `'off'`.
+ *
+ * @example
+ * valueCheckTiming({ backend: 'webgl' }); // 'deferred'
+ * valueCheckTiming({ checkValues: true, backend: 'webgl' }); // 'sync'
+ */
+export function valueCheckTiming(options: ValueCheckTimingOptions = {}): ValueCheckTiming {
+  const fn = 'valueCheckTiming';
+  assertKnownOptions(fn, options, ['checkValues', 'backend']);
+  const mode = assertValueCheckMode(fn, options.checkValues);
+  const backend = options.backend ?? tf.getBackend();
+  if (typeof backend !== 'string') throw new Error(`${fn}: backend must be a string, got ${typeof backend}`);
+  return timingOf(mode, backend);
+}
+
+/**
+ * The value checks of one call from its `checkValues` option (validated; the error names `fn`), resolved on
+ * the active backend. Every public function passes the result to the checks below.
+ */
+export function valueChecks(fn: string, checkValues: unknown): ValueCheckTiming {
+  return timingOf(assertValueCheckMode(fn, checkValues), tf.getBackend());
 }
 
 type HostValues = Float32Array | Int32Array | Uint8Array;
@@ -81,14 +107,17 @@ function throwDeferredFailure(): void {
 
 /**
  * Runs one value check: `compute` builds a small tensor on the device (a reduction, or a clone of the labels),
- * `verify` turns its host values into an error message or undefined. Synchronous or deferred per
- * {@link valueCheckTiming}; a deferred check keeps its tensor until the read completes, so the caller may
- * dispose its inputs at once.
+ * `verify` turns its host values into an error message or undefined. Synchronous, deferred or skipped per
+ * `timing` (the call's {@link valueChecks}); a deferred check keeps its tensor until the read completes, so the
+ * caller may dispose its inputs at once. A call with checks off neither reads nor reports earlier failures.
  */
-function runValueCheck(compute: () => tf.Tensor, verify: (values: HostValues) => string | undefined): void {
-  throwDeferredFailure();
-  const timing = valueCheckTiming();
+function runValueCheck(
+  timing: ValueCheckTiming,
+  compute: () => tf.Tensor,
+  verify: (values: HostValues) => string | undefined,
+): void {
   if (timing === 'off') return;
+  throwDeferredFailure();
   const tensor = tf.keep(tf.tidy(compute));
   if (timing === 'sync') {
     let message: string | undefined;
@@ -209,9 +238,10 @@ export function assertNumber(fn: string, arg: string, value: unknown, constraint
   return value;
 }
 
-/** Throws when the tensor holds NaN or ±Infinity (when value checks are on; see {@link ValueCheckMode}). */
-export function assertFiniteValues(fn: string, arg: string, tensor: tf.Tensor): void {
+/** Throws when the tensor holds NaN or ±Infinity (unless `checks` is `'off'`; see {@link ValueCheckMode}). */
+export function assertFiniteValues(fn: string, arg: string, tensor: tf.Tensor, checks: ValueCheckTiming): void {
   runValueCheck(
+    checks,
     () => tf.all(tf.isFinite(tensor)),
     (values) => (values[0] === 1 ? undefined : `${fn}: ${arg} contains NaN or Infinity`),
   );
@@ -219,23 +249,35 @@ export function assertFiniteValues(fn: string, arg: string, tensor: tf.Tensor): 
 
 /**
  * Runs `verify` on the host values of a small tensor computed from the inputs (a reduction such as a row sum
- * or a minimum), as the other value checks do: synchronously or deferred per {@link valueCheckTiming}.
+ * or a minimum), as the other value checks do: synchronously, deferred or not at all per `checks`.
  */
-export function checkReducedValues(compute: () => tf.Tensor, verify: (values: HostValues) => string | undefined): void {
-  runValueCheck(compute, verify);
+export function checkReducedValues(
+  compute: () => tf.Tensor,
+  verify: (values: HostValues) => string | undefined,
+  checks: ValueCheckTiming,
+): void {
+  runValueCheck(checks, compute, verify);
 }
 
 /**
  * Throws unless `labels` is an int32 `[batchSize]` tensor with every value in `[0, numClasses)` (the range is
- * checked when value checks are on; see {@link ValueCheckMode}).
+ * checked unless `checks` is `'off'`; see {@link ValueCheckMode}).
  */
-export function assertLabels(fn: string, arg: string, labels: unknown, numClasses: number, batchSize: number): tf.Tensor1D {
+export function assertLabels(
+  fn: string,
+  arg: string,
+  labels: unknown,
+  numClasses: number,
+  batchSize: number,
+  checks: ValueCheckTiming,
+): tf.Tensor1D {
   const tensor = assertRank(fn, arg, labels, 1, '[N]');
   if (tensor.dtype !== 'int32') throw new Error(`${fn}: ${arg} must be int32, got ${tensor.dtype}`);
   if (tensor.shape[0] !== batchSize) {
     throw new Error(`${fn}: batch sizes differ: ${arg} has ${tensor.shape[0]}, expected ${batchSize}`);
   }
   runValueCheck(
+    checks,
     () => tf.clone(tensor),
     (values) => {
       for (let index = 0; index < values.length; index++) {
@@ -262,14 +304,21 @@ export function assertKnownOptions(fn: string, options: unknown, known: readonly
 }
 
 /**
- * Checks one float input: a tensor of an allowed rank, float32, a non-empty batch and (when value checks are
- * on) no NaN or ±Infinity.
+ * Checks one float input: a tensor of an allowed rank, float32, a non-empty batch and (unless `checks` is
+ * `'off'`) no NaN or ±Infinity.
  */
-export function assertFloatInput(fn: string, arg: string, value: unknown, ranks: number | number[], layout: string): tf.Tensor {
+export function assertFloatInput(
+  fn: string,
+  arg: string,
+  value: unknown,
+  ranks: number | number[],
+  layout: string,
+  checks: ValueCheckTiming,
+): tf.Tensor {
   const tensor = assertRank(fn, arg, value, ranks, layout);
   assertFloat(fn, arg, tensor);
   assertNonEmptyBatch(fn, arg, tensor);
-  assertFiniteValues(fn, arg, tensor);
+  assertFiniteValues(fn, arg, tensor, checks);
   return tensor;
 }
 

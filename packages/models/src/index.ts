@@ -1,6 +1,5 @@
 export type { ApplyOptions, FeatureHook, KdModel, ModelOutput, NamedVariable } from './types';
 export { createModel, listModels, modelRecipe, registerModel } from './registry';
-export { configureValidation, getValidationConfig, type ValidationConfig } from './validate';
 export type { BuiltInModelName, CreateModelOptions, ModelFactory, ModelFactoryOptions, ModelRecipe } from './registry';
 export { buildZooModel, recordFeature } from './zoo-model';
 export type { ArchitectureBuilder, BuildOptions, Forward, ZooModel, ZooModelSpec } from './zoo-model';

@@ -13,6 +13,12 @@ export interface ApplyOptions {
   training: boolean;
   /** Optional: see {@link FeatureHook}. The returned tensor must have the feature's shape. */
   featureHook?: FeatureHook;
+  /**
+   * Scan the images for NaN and ±Infinity before the forward pass (one device-to-host read per call; the
+   * error names the model's `apply`). Default true. A training loop whose images are known good (decoded
+   * from uint8 pixels) passes false; the setting applies to this call only.
+   */
+  checkValues?: boolean;
 }
 
 /** What a model returns: logits plus the intermediate features distillation methods read (NHWC). */

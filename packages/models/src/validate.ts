@@ -4,36 +4,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export interface ValidationConfig {
-  /**
-   * Also check image values in `apply`: no NaN or ±Infinity. Reading them costs one device-to-host copy per
-   * call; a training loop whose images are known good (decoded from uint8) turns it off. Default true.
-   */
-  checkValues: boolean;
-}
-
-const validationConfig: ValidationConfig = { checkValues: true };
-
-/**
- * Sets how thoroughly @kd/models validates `apply` inputs. Shapes, ranks, dtypes and sizes are always checked.
- *
- * @example
- * configureValidation({ checkValues: false }); // skip the value scan of every apply in a hot loop
- */
-export function configureValidation(options: Partial<ValidationConfig>): void {
-  if (options.checkValues !== undefined) {
-    if (typeof options.checkValues !== 'boolean') {
-      throw new Error(`configureValidation: checkValues must be a boolean, got ${String(options.checkValues)}`);
-    }
-    validationConfig.checkValues = options.checkValues;
-  }
-}
-
-/** The current validation settings (a copy). */
-export function getValidationConfig(): ValidationConfig {
-  return { ...validationConfig };
-}
-
 /** Throws unless `value` is a live tf.Tensor. */
 export function assertTensor(fn: string, arg: string, value: unknown): asserts value is tf.Tensor {
   if (!(value instanceof tf.Tensor)) {
@@ -51,8 +21,27 @@ export function assertInteger(fn: string, arg: string, value: unknown, { min }: 
   return value;
 }
 
-/** Throws unless `images` is a float32 `[N, H, W, channels]` tensor with N ≥ 1. */
-export function assertImages(fn: string, arg: string, images: unknown, channels: number): tf.Tensor4D {
+/** Reads `apply`'s `checkValues` option: a boolean, default true. */
+export function assertCheckValues(fn: string, value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') {
+    const shown = typeof value === 'string' ? `'${value}'` : String(value);
+    throw new Error(`${fn}: options.checkValues must be a boolean, got ${shown}`);
+  }
+  return value;
+}
+
+/**
+ * Throws unless `images` is a float32 `[N, H, W, channels]` tensor with N ≥ 1 and, when `checkValues`, holds no
+ * NaN or ±Infinity (one device-to-host read of two flags).
+ */
+export function assertImages(
+  fn: string,
+  arg: string,
+  images: unknown,
+  channels: number,
+  checkValues: boolean,
+): tf.Tensor4D {
   assertTensor(fn, arg, images);
   if (images.rank !== 4) {
     throw new Error(`${fn}: ${arg} must be rank 4 [N, H, W, ${channels}], got rank ${images.rank} [${images.shape.join(',')}]`);
@@ -63,12 +52,15 @@ export function assertImages(fn: string, arg: string, images: unknown, channels:
     throw new Error(`${fn}: ${arg} must have ${channels} channels (NHWC), got shape [${images.shape.join(',')}]`);
   }
   if (batch < 1 || height < 1 || width < 1) throw new Error(`${fn}: ${arg} is empty: shape [${images.shape.join(',')}]`);
-  if (validationConfig.checkValues) {
+  if (checkValues) {
     const flags = tf.tidy(() => tf.stack([tf.any(tf.isNaN(images)), tf.any(tf.isInf(images))]));
     const [hasNaN, hasInfinity] = flags.dataSync();
     flags.dispose();
     if (hasNaN || hasInfinity) {
-      throw new Error(`${fn}: ${arg} contains ${hasNaN ? 'NaN' : '±Infinity'}; images must be finite (configureValidation({ checkValues: false }) skips this scan)`);
+      throw new Error(
+        `${fn}: ${arg} contains ${hasNaN ? 'NaN' : '±Infinity'}; images must be finite ` +
+          "(apply's checkValues: false skips this scan)",
+      );
     }
   }
   return images as tf.Tensor4D;

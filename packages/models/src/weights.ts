@@ -17,8 +17,12 @@ export interface WeightsMetadata {
   crc32: number;
 }
 
-/** What {@link saveWeights} returns: a `tf.io.ModelArtifacts` with weights only. */
-export interface WeightArtifacts {
+/**
+ * What {@link saveWeights} returns: a `tf.io.ModelArtifacts` (tfjs-core's type) with weights only, its weight
+ * fields and metadata present. (A regularizer's `saveWeights` in `@kd/losses` returns `tf.io.encodeWeights`'s
+ * `{ specs, data }` instead.)
+ */
+export interface WeightArtifacts extends tf.io.ModelArtifacts {
   format: 'kd-weights';
   generatedBy: string;
   weightSpecs: tf.io.WeightsManifestEntry[];
@@ -26,12 +30,11 @@ export interface WeightArtifacts {
   userDefinedMetadata: { kdModels: WeightsMetadata };
 }
 
-/** What {@link loadWeights} accepts: specs and data (one buffer or shards in order), metadata optional. */
-export interface WeightArtifactsInput {
-  weightSpecs?: tf.io.WeightsManifestEntry[];
-  weightData?: ArrayBuffer | ArrayBuffer[];
-  userDefinedMetadata?: { [key: string]: {} };
-}
+/**
+ * What {@link loadWeights} accepts: the weight fields of any `tf.io.ModelArtifacts` (tfjs-core's type), i.e.
+ * specs and data (one buffer or shards in order), metadata optional.
+ */
+export type WeightArtifactsInput = Pick<tf.io.ModelArtifacts, 'weightSpecs' | 'weightData' | 'userDefinedMetadata'>;
 
 function namedVariablesOf(fn: string, model: KdModel): readonly NamedVariable[] {
   if (model === null || typeof model !== 'object') throw new Error(`${fn}: model must be a KdModel, got ${String(model)}`);

@@ -1,7 +1,6 @@
 import { describeWithBackends, expectThrowsWith, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { createModel } from './registry';
-import { configureValidation } from './validate';
 import { buildZooModel } from './zoo-model';
 import { vggBn, vggConfigs } from './models/vgg';
 
@@ -101,7 +100,7 @@ describeWithBackends('zoo models', () => {
     expectThrowsWith(() => model.apply(wrongChannels, { training: false }), 'resnet8.apply', 'disposed');
   });
 
-  it('rejects NaN and ±Infinity images (unless value checks are off)', () => {
+  it('rejects NaN and ±Infinity images unless the call passes checkValues: false', () => {
     const model = createModel('resnet8', { numClasses: 10 });
     const cases: Array<[number, string]> = [[Number.NaN, 'NaN'], [Number.POSITIVE_INFINITY, '±Infinity'], [Number.NEGATIVE_INFINITY, '±Infinity']];
     try {
@@ -110,21 +109,35 @@ describeWithBackends('zoo models', () => {
         values[values.length - 1] = bad;
         const images = tf.tensor4d(values, [2, 8, 8, 3]);
         for (const training of [false, true]) {
-          expect(() => model.apply(images, { training })).toThrow(
-            `resnet8.apply: images contains ${named}; images must be finite (configureValidation({ checkValues: false }) skips this scan)`,
-          );
+          const message =
+            `resnet8.apply: images contains ${named}; images must be finite ` +
+            "(apply's checkValues: false skips this scan)";
+          expect(() => model.apply(images, { training })).toThrow(message);
+          expect(() => model.apply(images, { training, checkValues: true })).toThrow(message);
         }
-        configureValidation({ checkValues: false });
-        try {
-          const output = model.apply(images, { training: false });
-          expect(Number.isFinite(output.logits.dataSync()[10]!)).toBe(false);
-          disposeOutput(output);
-        } finally {
-          configureValidation({ checkValues: true });
-        }
+        // Per call: an unchecked apply lets the bad value through to the logits of its sample (the second one) ...
+        const output = model.apply(images, { training: false, checkValues: false });
+        const logits = output.logits.dataSync();
+        disposeOutput(output);
+        expect(Array.from(logits.subarray(0, 10)).every(Number.isFinite)).toBe(true);
+        expect(Number.isFinite(logits[10]!)).toBe(false);
+        // ... and leaves the next call's default (checked) untouched.
+        expect(() => model.apply(images, { training: false })).toThrow(`resnet8.apply: images contains ${named}`);
         images.dispose();
       }
-      expect(() => configureValidation({ checkValues: 'no' as unknown as boolean })).toThrow('configureValidation: checkValues must be a boolean, got no');
+      const images = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;
+      try {
+        for (const bad of ['no', 0, null]) {
+          expect(() => model.apply(images, { training: false, checkValues: bad as unknown as boolean })).toThrow(
+            `resnet8.apply: options.checkValues must be a boolean, got ${bad === 'no' ? "'no'" : String(bad)}`,
+          );
+        }
+        expect(() => model.apply(images, { training: false, checkValue: false } as never)).toThrow(
+          "resnet8.apply: unknown option 'checkValue', did you mean 'checkValues'?",
+        );
+      } finally {
+        images.dispose();
+      }
     } finally {
       model.dispose();
     }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ApplyOptions, FeatureHook, KdModel, ModelOutput, NamedVariable } from './types';
 import { assertKnownOptions } from '@kd/internal';
-import { assertImages } from './validate';
+import { assertCheckValues, assertImages } from './validate';
 import { VariableStore, type Scope } from './variable-store';
 
 /** A model built by `createModel`: a {@link KdModel} that always lists its named variables. */
@@ -92,10 +92,11 @@ class ZooModelImplementation implements ZooModel {
   apply(images: tf.Tensor4D, options: ApplyOptions): ModelOutput {
     const fn = `${this.name}.apply`;
     if (this.disposed) throw new Error(`${fn}: the model has been disposed`);
-    assertKnownOptions(fn, options, ['training', 'featureHook']);
+    assertKnownOptions(fn, options, ['training', 'featureHook', 'checkValues']);
     if (options === undefined || typeof options.training !== 'boolean') {
       throw new Error(`${fn}: options.training must be a boolean, got ${String(options?.training)}`);
     }
+    const checkValues = assertCheckValues(fn, options.checkValues);
     const [, height, width] = images instanceof tf.Tensor && images.rank === 4 ? images.shape : [];
     if (height !== undefined && width !== undefined && height > 0 && width > 0 && Math.min(height, width) < this.minimumInputSize) {
       throw new Error(
@@ -103,7 +104,7 @@ class ZooModelImplementation implements ZooModel {
           `the minimum is ${this.minimumInputSize}×${this.minimumInputSize}`,
       );
     }
-    assertImages(fn, 'images', images, this.inputChannels);
+    assertImages(fn, 'images', images, this.inputChannels, checkValues);
     if (this.inputSize !== undefined && (images.shape[1] !== this.inputSize[0] || images.shape[2] !== this.inputSize[1])) {
       const [height, width] = this.inputSize;
       throw new Error(`${fn}: images must be [N, ${height}, ${width}, ${this.inputChannels}] (the model's inputShape), got [${images.shape.join(',')}]`);

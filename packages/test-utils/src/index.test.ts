@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   describeWithBackends,
   expectArraysClose,
@@ -25,7 +25,7 @@ describeWithBackends('test-utils', () => {
   });
 });
 
-describe('expectations', () => {
+describeWithBackends('expectations', () => {
   it('expectArraysClose rejects values outside the tolerance', () => {
     expect(() => expectArraysClose([1, 2], [1, 2.1])).toThrow(/element 1/);
   });
@@ -36,3 +36,12 @@ describe('expectations', () => {
     expect(() => expectThrowsWith(() => undefined, 'x')).toThrow(/nothing was thrown/);
   });
 });
+
+const pinnedRuns: string[] = [];
+describeWithBackends('a suite pinned to one backend', (backend) => {
+  pinnedRuns.push(backend);
+  it('runs once, on that backend, whatever KD_TEST_BACKENDS lists', () => {
+    expect(pinnedRuns).toEqual(['cpu']);
+    expect(tf.getBackend()).toBe('cpu');
+  });
+}, { backends: ['cpu'] });

@@ -23,12 +23,25 @@ export function testBackends(): string[] {
   return ['cpu', ...extra];
 }
 
+/** Options of {@link describeWithBackends}. */
+export interface DescribeWithBackendsOptions {
+  /**
+   * The backends to run on instead of {@link testBackends}, for a suite that needs one backend: a wasm smoke
+   * test (`['wasm']`, the backend set up in its `beforeAll`) or a suite that switches backends itself (`['cpu']`).
+   */
+  backends?: readonly string[];
+}
+
 /**
  * Runs `suite` once per test backend (see {@link testBackends}). Before each test the backend is selected and
  * the live tensor count recorded; after it, a test that changed `tf.memory().numTensors` fails.
  */
-export function describeWithBackends(name: string, suite: (backend: string) => void): void {
-  for (const backend of testBackends()) {
+export function describeWithBackends(
+  name: string,
+  suite: (backend: string) => void,
+  options: DescribeWithBackendsOptions = {},
+): void {
+  for (const backend of options.backends ?? testBackends()) {
     describe(`${name} [${backend}]`, () => {
       let tensorsBefore = 0;
       beforeEach(async () => {

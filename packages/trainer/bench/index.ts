@@ -47,16 +47,15 @@ const train = createDataset({
 });
 const pixels = Float32Array.from(train.images.subarray(0, batchSize * size * size * 3), (value) => value / 255);
 
-/** The same batch `steps` times (fresh tensors each time: the trainer disposes them). */
+/** The same batch `steps` times (fresh tensors each time, freed by the batch's `dispose()` the trainer calls). */
 const repeatedBatches: LoaderFactory = (_dataset, options) => {
   const count = options.shuffle ? steps : 1;
   return (function* () {
     for (let step = 0; step < count; step++) {
-      yield {
-        images: tf.tensor4d(pixels, [batchSize, size, size, 3]),
-        labels: tf.tensor1d(train.labels.subarray(0, batchSize), 'int32'),
-        indices: train.indices.subarray(0, batchSize),
-      };
+      const images = tf.tensor4d(pixels, [batchSize, size, size, 3]);
+      const labels = tf.tensor1d(train.labels.subarray(0, batchSize), 'int32');
+      const indices = train.indices.subarray(0, batchSize);
+      yield { images, labels, indices, dispose: () => tf.dispose([images, labels]) };
     }
   })();
 };

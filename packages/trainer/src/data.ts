@@ -1,44 +1,30 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import type { Batch, Dataset, LoaderOptions } from '@kd/data';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * An in-memory labelled image set, structurally the dataset type of `@kd/data` (any object with these fields
- * works): NHWC uint8 images, int32 labels and each sample's index in the full set (CRD's memory rows).
+ * What the trainer asks of a {@link LoaderFactory} for one pass: `@kd/data`'s {@link LoaderOptions} fields, all
+ * given, with `augment` reduced to a flag (true on training passes, false on evaluation passes); the factory
+ * picks the augmentation. `epoch` is 1-based: the order and augmentation of an epoch depend only on
+ * (seed, epoch), so a resumed run replays it.
  */
-export interface TrainingDataset {
-  /** `[N·H·W·C]` uint8 pixels, NHWC. */
-  readonly images: Uint8Array;
-  /** `[N]` labels in `[0, numClasses)`. */
-  readonly labels: Int32Array;
-  /** `[N]` index of each sample in the full dataset; the trainers fill in 0…N−1 where absent. */
-  readonly indices?: Int32Array;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly numClasses: number;
-  /** One name per class; the trainers fill in '0', '1', … where absent. */
-  readonly classNames?: readonly string[];
-}
+export type LoaderFactoryOptions = Required<Pick<LoaderOptions, LoaderFactoryKey>> & { augment: boolean };
 
-/** One mini-batch as the trainer consumes it (the trainer disposes the tensors after the step). */
-export interface Batch {
-  /** `[B, H, W, C]` float32, already normalised/augmented by the loader. */
-  images: tf.Tensor4D;
-  /** `[B]` int32 labels. */
-  labels: tf.Tensor1D;
-  /** `[B]` dataset indices of the samples. */
-  indices: Int32Array;
-}
+type LoaderFactoryKey = 'batchSize' | 'shuffle' | 'seed' | 'dropLast' | 'epoch';
 
-/** Options the trainer passes to a {@link LoaderFactory} (those of `@kd/data`'s `createLoader`). */
-export interface LoaderOptions {
-  batchSize: number;
-  shuffle: boolean;
-  seed: number;
-  dropLast: boolean;
-  augment: boolean;
-  /** 1-based epoch: the order and augmentation of an epoch depend only on (seed, epoch), so resume replays it. */
-  epoch: number;
-}
+/**
+ * Makes the batches of one pass over `dataset` (sync or async iterable), as `@kd/data`'s `createLoader` does. The
+ * trainer calls each batch's `dispose()` once it is done with it.
+ */
+export type LoaderFactory = (
+  dataset: Dataset,
+  options: LoaderFactoryOptions,
+) => Iterable<Batch> | AsyncIterable<Batch>;
 
-/** Makes the batches of one pass over `dataset` (sync or async iterable). */
-export type LoaderFactory = (dataset: TrainingDataset, options: LoaderOptions) => Iterable<Batch> | AsyncIterable<Batch>;
+/**
+ * Releases a batch the trainer is done with through its own `dispose()` (the loader decides what its tensors
+ * are); a batch without one, refused before use, has its `images` and `labels` disposed so nothing leaks.
+ */
+export function releaseBatch(batch: Batch): void {
+  if (typeof (batch as Partial<Batch>).dispose === 'function') batch.dispose();
+  else tf.dispose([batch.images, batch.labels]);
+}

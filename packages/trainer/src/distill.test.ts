@@ -8,7 +8,7 @@ import { NonFiniteLossError } from './engine/errors';
 import { readCheckpoint } from './io/checkpoint';
 import { MemoryStore } from './io/store';
 import type { LoaderFactory } from './data';
-import { trainTeacher } from './teacher';
+import { trainSupervised } from './supervised';
 
 const train = syntheticDataset({ count: 128, seed: 21 });
 const test = syntheticDataset({ count: 64, seed: 22 });
@@ -18,7 +18,7 @@ describeWithBackends('distillStudent', () => {
   let teacher: KdModel;
   beforeAll(async () => {
     teacher = tinyModel({ seed: 7, width: 8, name: 'teacher' });
-    await trainTeacher({ model: teacher, data: { train }, epochs: 4, learningRate: 0.1, ...quiet });
+    await trainSupervised({ model: teacher, data: { train }, epochs: 4, learningRate: 0.1, ...quiet });
   });
   afterAll(() => teacher.dispose());
 
@@ -123,7 +123,7 @@ describeWithBackends('distillStudent', () => {
     const store = new MemoryStore();
     const poisoned: LoaderFactory = (dataset, options) => {
       const { augment: _augment, ...plain } = options;
-      const inner = createLoader(dataset as Parameters<typeof createLoader>[0], plain);
+      const inner = createLoader(dataset, plain);
       return (async function* () {
         let step = 0;
         for await (const batch of inner) {
@@ -131,7 +131,8 @@ describeWithBackends('distillStudent', () => {
           if (options.epoch === 2 && step === 2) {
             const images = tf.fill(batch.images.shape, Number.NaN) as tf.Tensor4D;
             batch.images.dispose();
-            yield { images, labels: batch.labels, indices: batch.indices };
+            const dispose = () => tf.dispose([images, batch.labels]);
+            yield { images, labels: batch.labels, indices: batch.indices, dispose };
           } else {
             yield batch;
           }
@@ -163,7 +164,7 @@ describeWithBackends('distillStudent', () => {
     let batchesWithDuplicates = 0;
     // The default loader with epochLength 64, watched: count the batches that hold a sample twice.
     const cycled: LoaderFactory = (dataset, { augment: _augment, ...options }) => {
-      const inner = createLoader(dataset as Parameters<typeof createLoader>[0], { ...options, ...(options.shuffle ? { epochLength: 64 } : {}) });
+      const inner = createLoader(dataset, { ...options, ...(options.shuffle ? { epochLength: 64 } : {}) });
       return (async function* () {
         for await (const batch of inner) {
           if (options.shuffle) {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Regularizer } from '@kd/losses';
 import type { KdModel, ModelOutput } from '@kd/models';
-import type { Batch } from './data';
+import type { Batch } from '@kd/data';
+import { releaseBatch } from './data';
 import { measureClassConditionalStatistics } from './eval/cmi';
 import { evaluateModel } from './eval/evaluate';
 import { assertGradientsRegistered } from './engine/gradients';
@@ -167,6 +168,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
           seed: deriveSeed(settings.seed, 1000 * index),
           studentVariables: [...student.trainableVariables],
           learningRate: settings.learningRate,
+          checkValues: false,
         },
         objective.options ?? {},
       );
@@ -187,7 +189,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     disposeAll();
     throw error;
   } finally {
-    tf.dispose([probe.images, probe.labels]);
+    releaseBatch(probe);
     tf.dispose(probeOutputs as unknown as tf.TensorContainer);
   }
 
@@ -215,7 +217,9 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     restoreModel(fn, tensors, 'student', student);
     for (const [index, head] of heads.entries()) await restoreHead(fn, head, `head/${index}`, tensors);
   };
-  const teacherOutputs = (batch: Batch): tf.TensorContainer => teacher.apply(batch.images, { training: false }) as unknown as tf.TensorContainer;
+  // The loop's own calls skip the value scans (see runTraining); the probe above keeps them, once per run.
+  const teacherOutputs = (batch: Batch): tf.TensorContainer =>
+    teacher.apply(batch.images, { training: false, checkValues: false }) as unknown as tf.TensorContainer;
 
   try {
     // Pre-stages (RepDistiller's init()): each method's loss alone at a constant lr. init() calls
@@ -234,7 +238,9 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
         prepare: teacherOutputs,
         losses(batch, prepared, epoch) {
           const teacherOutput = prepared as unknown as ModelOutput;
-          const studentOutput = preStage.needsStudent ? student.apply(batch.images, { training: true }) : undefined;
+          const studentOutput = preStage.needsStudent
+            ? student.apply(batch.images, { training: true, checkValues: false })
+            : undefined;
           const loss = preStage.loss({
             student: studentOutput as ModelOutput,
             teacher: teacherOutput,
@@ -279,15 +285,22 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
             dataset: settings.train,
             loader: settings.loader,
             batchSize: settings.evaluationBatchSize,
+            checkValues: false,
           })).cmi;
         }
         if (settings.test) {
-          teacherTestTop1 = (await evaluateModel({ model: teacher, dataset: settings.test, loader: settings.loader, batchSize: settings.evaluationBatchSize })).top1;
+          teacherTestTop1 = (await evaluateModel({
+            model: teacher,
+            dataset: settings.test,
+            loader: settings.loader,
+            batchSize: settings.evaluationBatchSize,
+            checkValues: false,
+          })).top1;
         }
       },
       prepare: teacherOutputs,
       losses(batch, prepared, epoch) {
-        const studentOutput = student.apply(batch.images, { training: true });
+        const studentOutput = student.apply(batch.images, { training: true, checkValues: false });
         const inputs = { student: studentOutput, teacher: prepared as unknown as ModelOutput, labels: batch.labels, indices: batch.indices, epoch };
         // L = Σ_k w_k · L_k
         const parts = mainStage.map((index) => tf.mul(objectives[index]!.weight, instances[index]!.loss(inputs)) as tf.Scalar);

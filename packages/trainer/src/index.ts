@@ -1,11 +1,12 @@
-export { trainTeacher, type TrainTeacherOptions } from './teacher';
+export { trainSupervised, type TrainSupervisedOptions } from './supervised';
 export { fineTuneTeacherMcmi, type FineTuneTeacherMcmiOptions, type CollapseGuard } from './mcmi';
 export { distillStudent, type DistillStudentOptions } from './distill';
 export { METHOD_NAMES, REFERENCE_WEIGHTS, referenceObjectives } from './objectives/registry';
 export type { ObjectiveSpec, ReferenceWeights } from './objectives/types';
 export type { CommonTrainingOptions } from './engine/options';
 export { defaultLearningRate } from './engine/options';
-export type { EpochRecord, TrainingResult } from './engine/loop';
+export type { TrainingResult } from './engine/loop';
+export type { EpochRecord } from './report/epoch-record';
 export { NonFiniteLossError, TrainingAbortedError, TrainingCollapsedError } from './engine/errors';
 export { SgdMomentum, type SgdOptions } from './optim/sgd';
 export { learningRateAt, defaultMilestones, type LearningRateSchedule } from './optim/schedule';
@@ -18,4 +19,4 @@ export { readCheckpoint, writeCheckpoint, CHECKPOINT_MANIFEST, type CheckpointCo
 export { consoleProgress, formatProgressLine, type ProgressReporter, type StepInfo } from './report/progress';
 export { renderTrainingCurves } from './report/curves';
 export type { RunRecord } from './report/run-record';
-export type { Batch, LoaderFactory, LoaderOptions, TrainingDataset } from './data';
+export type { LoaderFactory, LoaderFactoryOptions } from './data';

@@ -101,7 +101,7 @@ function defaultMcmiLearningRate(modelName: string): number {
  * a wrong class confidently and accuracy falls below chance within an epoch. The collapse guard (see
  * {@link collapseReason}: cross-entropy above log C, or accuracy below half the pretrained teacher's when that
  * is clearly above chance) stops the run with a `TrainingCollapsedError` before the collapsed epoch is
- * checkpointed.
+ * checkpointed. The collapse λ was measured as recorded in `docs/mcmi.md` of this project's repository.
  *
  * @example
  * const result = await fineTuneTeacherMcmi({ model: teacher, data: { train, test }, lambda: 0.25,
@@ -148,7 +148,13 @@ export async function fineTuneTeacherMcmi(options: FineTuneTeacherMcmiOptions): 
   let centroidPass: Omit<CmiStatistics, 'centroids'> | undefined;
   let initialTeacherCmi: number | undefined;
   const measureTeacherCmi = async () =>
-    (await measureClassConditionalStatistics({ model, dataset: settings.train, loader: settings.loader, batchSize: settings.evaluationBatchSize })).cmi;
+    (await measureClassConditionalStatistics({
+      model,
+      dataset: settings.train,
+      loader: settings.loader,
+      batchSize: settings.evaluationBatchSize,
+      checkValues: false,
+    })).cmi;
   const setCentroids = (values: Float32Array) => {
     centroids?.dispose();
     centroids = tf.tensor2d(values, [numClasses, numClasses]);
@@ -173,15 +179,21 @@ export async function fineTuneTeacherMcmi(options: FineTuneTeacherMcmiOptions): 
         // Shuffled as the reference's loader is: in training-mode BN, class-sorted batches would skew the statistics.
         shuffle: true,
         seed: settings.seed,
+        checkValues: false,
       });
       setCentroids(statistics.centroids);
       centroidPass = { cmi: statistics.cmi, accuracy: statistics.accuracy, crossEntropy: statistics.crossEntropy, count: statistics.count };
     },
     losses(batch) {
-      const { logits } = model.apply(batch.images, { training: true });
+      // The loop's own calls skip the value scans (see runTraining); a user's calls keep their defaults.
+      const { logits } = model.apply(batch.images, { training: true, checkValues: false });
       // CE − λ·Î with the fixed centroids; logged as the parts 'ce' and 'cmi' = −λ·Î.
-      const ce = crossEntropy(logits, batch.labels);
-      const cmi = conditionalMutualInformation(logits, batch.labels, { numClasses, centroids: centroids as tf.Tensor2D });
+      const ce = crossEntropy(logits, batch.labels, { checkValues: false });
+      const cmi = conditionalMutualInformation(logits, batch.labels, {
+        numClasses,
+        centroids: centroids as tf.Tensor2D,
+        checkValues: false,
+      });
       return { parts: [ce, tf.mul(-lambda, cmi) as tf.Scalar], logits };
     },
     async stateTensors() {

@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { directoryStore } from './node';
 
-describe('directoryStore', () => {
+describeWithBackends('directoryStore', () => {
   it('writes atomically (no temp file left), appends, reads and removes', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'kd-trainer-'));
     try {

@@ -37,7 +37,7 @@ function processIsGone(pid: number): boolean {
  * longer run (a killed run's), so they never pile up.
  *
  * @example
- * const result = await trainTeacher({ ..., store: directoryStore('runs/resnet56'), resume: 'auto' });
+ * const result = await trainSupervised({ ..., store: directoryStore('runs/resnet56'), resume: 'auto' });
  */
 export function directoryStore(directory: string): RunStore {
   const fn = 'directoryStore';

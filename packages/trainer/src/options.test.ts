@@ -10,7 +10,7 @@ import { MemoryStore } from './io/store';
 import { learningRateAt } from './optim/schedule';
 import { SgdMomentum } from './optim/sgd';
 import { consoleProgress } from './report/progress';
-import { trainTeacher } from './teacher';
+import { trainSupervised } from './supervised';
 
 /** Every trainer function that takes an options object rejects a misspelt key with the closest known key. */
 describeWithBackends('unknown option keys', () => {
@@ -28,8 +28,8 @@ describeWithBackends('unknown option keys', () => {
       await expect(measureClassConditionalStatistics({ model, dataset, loader, shufle: true } as never)).rejects.toThrow(
         "measureClassConditionalStatistics: unknown option 'shufle', did you mean 'shuffle'?",
       );
-      await expect(trainTeacher({ model, data: { train: dataset }, epoch: 1 } as never)).rejects.toThrow(
-        "trainTeacher: unknown option 'epoch', did you mean 'epochs'?",
+      await expect(trainSupervised({ model, data: { train: dataset }, epoch: 1 } as never)).rejects.toThrow(
+        "trainSupervised: unknown option 'epoch', did you mean 'epochs'?",
       );
       await expect(distillStudent({ student: model, teacher: other, data: { train: dataset }, objective: [] } as never)).rejects.toThrow(
         "distillStudent: unknown option 'objective', did you mean 'objectives'?",

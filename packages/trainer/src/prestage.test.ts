@@ -8,7 +8,7 @@ import type { LoaderFactory } from './data';
 import { TrainingAbortedError } from './engine/errors';
 import { readCheckpoint } from './io/checkpoint';
 import { MemoryStore, prefixedStore } from './io/store';
-import { trainTeacher } from './teacher';
+import { trainSupervised } from './supervised';
 
 const train = syntheticDataset({ count: 64, seed: 31 });
 const quiet = { progress: false as const, augmentation: false as const, batchSize: 16 };
@@ -25,7 +25,7 @@ describeWithBackends('distillStudent pre-stages', () => {
   let teacher: KdModel;
   beforeAll(async () => {
     teacher = tinyModel({ seed: 17, width: 4, name: 'teacher' });
-    await trainTeacher({ model: teacher, data: { train }, epochs: 2, learningRate: 0.1, ...quiet });
+    await trainSupervised({ model: teacher, data: { train }, epochs: 2, learningRate: 0.1, ...quiet });
   });
   afterAll(() => teacher.dispose());
 
@@ -48,7 +48,7 @@ describeWithBackends('distillStudent pre-stages', () => {
     let trainingPasses = 0;
     const aborting: LoaderFactory = (dataset, { augment: _augment, ...options }) => {
       if (options.shuffle && ++trainingPasses === 2) controller.abort();
-      return createLoader(dataset as Parameters<typeof createLoader>[0], options);
+      return createLoader(dataset, options);
     };
     const store = new MemoryStore();
     const killed = tinyModel({ seed, width: 2, name: 'student' });

@@ -6,10 +6,11 @@ import { createLoader } from '@kd/data';
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { syntheticDataset, tinyModel } from '../test/fixtures';
-import type { Batch, LoaderFactory } from './data';
+import type { Batch } from '@kd/data';
+import type { LoaderFactory } from './data';
 import { distillStudent } from './distill';
 import { MemoryStore, type RunStore } from './io/store';
-import { trainTeacher } from './teacher';
+import { trainSupervised } from './supervised';
 
 const train = syntheticDataset({ count: 64, seed: 41 });
 const base = { data: { train }, batchSize: 16, augmentation: false as const, progress: false as const };
@@ -17,7 +18,7 @@ const base = { data: { train }, batchSize: 16, augmentation: false as const, pro
 /** The default loader, with batch `badStep` of epoch `badEpoch` given the labels `labels`. */
 function loaderWithLabels(badEpoch: number, badStep: number, labels: number[]): LoaderFactory {
   return (dataset, { augment: _augment, ...options }) => {
-    const batches = createLoader(dataset as Parameters<typeof createLoader>[0], options);
+    const batches = createLoader(dataset, options);
     return (async function* () {
       let step = 0;
       for await (const batch of batches) {
@@ -27,7 +28,9 @@ function loaderWithLabels(badEpoch: number, badStep: number, labels: number[]): 
           continue;
         }
         batch.labels.dispose();
-        const bad: Batch = { ...batch, labels: tf.tensor1d(labels.concat(new Array(batch.indices.length - labels.length).fill(0)), 'int32') };
+        const padded = labels.concat(new Array(batch.indices.length - labels.length).fill(0));
+        const badLabels = tf.tensor1d(padded, 'int32');
+        const bad: Batch = { ...batch, labels: badLabels, dispose: () => tf.dispose([batch.images, badLabels]) };
         yield bad;
       }
     })();
@@ -39,6 +42,33 @@ function metricsEpochs(store: MemoryStore): number[] {
 }
 
 describeWithBackends('training loop error paths', () => {
+  it("frees every batch through the batch's own dispose() and refuses a batch without one", async () => {
+    let disposed = 0;
+    const counting: LoaderFactory = (dataset, { augment: _augment, ...options }) =>
+      (async function* () {
+        for await (const batch of createLoader(dataset, options)) {
+          yield { ...batch, dispose: () => ((disposed += 1), batch.dispose()) };
+        }
+      })();
+    const withoutDispose: LoaderFactory = (dataset, { augment: _augment, ...options }) =>
+      (async function* () {
+        for await (const { images, labels, indices } of createLoader(dataset, options)) {
+          yield { images, labels, indices } as unknown as Batch;
+        }
+      })();
+    const model = tinyModel({ seed: 1 });
+    try {
+      await trainSupervised({ ...base, model, epochs: 2, loader: counting });
+      // 64 samples in batches of 16, two epochs, no test set: 8 batches, each released once.
+      expect(disposed).toBe(8);
+      await expect(trainSupervised({ ...base, model, epochs: 1, loader: withoutDispose })).rejects.toThrow(
+        "trainSupervised: the loader's batch 1 of epoch 1: dispose must be a function that frees the batch's tensors",
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('checks the labels of every batch a loader yields, not only data.train', async () => {
     const cases: Array<[number[], string]> = [
       [[0, 7], 'label 7 outside [0, 4)'],
@@ -49,8 +79,8 @@ describeWithBackends('training loop error paths', () => {
       const model = tinyModel({ seed: 1 });
       const store = new MemoryStore();
       try {
-        await expect(trainTeacher({ ...base, model, epochs: 2, store, loader: loaderWithLabels(2, 3, labels) })).rejects.toThrow(
-          `trainTeacher: the loader's batch 3 of epoch 2 has ${message}; no update was applied`,
+        await expect(trainSupervised({ ...base, model, epochs: 2, store, loader: loaderWithLabels(2, 3, labels) })).rejects.toThrow(
+          `trainSupervised: the loader's batch 3 of epoch 2 has ${message}; no update was applied`,
         );
         expect(JSON.parse(store.text('run.json')!).status).toBe('failed');
       } finally {
@@ -60,15 +90,15 @@ describeWithBackends('training loop error paths', () => {
     const model = tinyModel({ seed: 1 });
     const floatLabels: LoaderFactory = (dataset, { augment: _augment, ...options }) =>
       (async function* () {
-        for await (const batch of createLoader(dataset as Parameters<typeof createLoader>[0], options)) {
+        for await (const batch of createLoader(dataset, options)) {
           const labels = tf.cast(batch.labels, 'float32') as tf.Tensor1D;
           batch.labels.dispose();
-          yield { ...batch, labels };
+          yield { ...batch, labels, dispose: () => tf.dispose([batch.images, labels]) };
         }
       })();
     try {
-      await expect(trainTeacher({ ...base, model, epochs: 1, loader: floatLabels })).rejects.toThrow(
-        "trainTeacher: the loader's batch 1 of epoch 1: labels must be an int32 tf.Tensor [B], got float32 [16]",
+      await expect(trainSupervised({ ...base, model, epochs: 1, loader: floatLabels })).rejects.toThrow(
+        "trainSupervised: the loader's batch 1 of epoch 1: labels must be an int32 tf.Tensor [B], got float32 [16]",
       );
     } finally {
       model.dispose();
@@ -79,15 +109,15 @@ describeWithBackends('training loop error paths', () => {
     const model = tinyModel({ seed: 2 });
     const store = new MemoryStore();
     try {
-      await trainTeacher({ ...base, model, epochs: 2, store });
+      await trainSupervised({ ...base, model, epochs: 2, store });
       const other = syntheticDataset({ count: 64, seed: 42 });
-      await expect(trainTeacher({ ...base, data: { train: other }, model, epochs: 2, store, resume: true })).rejects.toThrow(
-        /^trainTeacher: cannot resume, the checkpoint is from a different run: trainDataCrc32: checkpoint has "[0-9a-f]{8}", this run has "[0-9a-f]{8}"$/,
+      await expect(trainSupervised({ ...base, data: { train: other }, model, epochs: 2, store, resume: true })).rejects.toThrow(
+        /^trainSupervised: cannot resume, the checkpoint is from a different run: trainDataCrc32: checkpoint has "[0-9a-f]{8}", this run has "[0-9a-f]{8}"$/,
       );
       // One flipped label is enough.
       const labels = train.labels.slice();
       labels[5] = (labels[5]! + 1) % 4;
-      await expect(trainTeacher({ ...base, data: { train: { ...train, labels } }, model, epochs: 2, store, resume: true })).rejects.toThrow(
+      await expect(trainSupervised({ ...base, data: { train: { ...train, labels } }, model, epochs: 2, store, resume: true })).rejects.toThrow(
         'trainDataCrc32',
       );
     } finally {
@@ -128,7 +158,7 @@ describeWithBackends('training loop error paths', () => {
         },
       };
       const before = tf.memory().numTensors;
-      await expect(trainTeacher({ ...base, model: throwing, epochs: 1 })).rejects.toThrow('custom loss failed');
+      await expect(trainSupervised({ ...base, model: throwing, epochs: 1 })).rejects.toThrow('custom loss failed');
       expect(tf.memory().numTensors).toBe(before);
       expect(tf.engine().state.activeTape).toBeNull();
       inner.dispose();
@@ -141,11 +171,15 @@ describeWithBackends('training loop error paths', () => {
       const pixels = dataset.height * dataset.width * dataset.channels;
       for (let start = 0; start < dataset.labels.length; start += batchSize) {
         const end = Math.min(start + batchSize, dataset.labels.length);
-        const images = Float32Array.from(dataset.images.subarray(start * pixels, end * pixels), (value) => value / 255);
+        const bytes = dataset.images.subarray(start * pixels, end * pixels);
+        const pixelValues = Float32Array.from(bytes, (value) => value / 255);
+        const images = tf.tensor4d(pixelValues, [end - start, dataset.height, dataset.width, dataset.channels]);
+        const labels = tf.tensor1d(dataset.labels.slice(start, end), 'int32');
         yield {
-          images: tf.tensor4d(images, [end - start, dataset.height, dataset.width, dataset.channels]),
-          labels: tf.tensor1d(dataset.labels.slice(start, end), 'int32'),
+          images,
+          labels,
           indices: Int32Array.from({ length: end - start }, (_, row) => start + row),
+          dispose: () => tf.dispose([images, labels]),
         };
       }
     };
@@ -155,7 +189,7 @@ describeWithBackends('training loop error paths', () => {
     let steps = 0;
     try {
       await expect(
-        trainTeacher({
+        trainSupervised({
           ...base,
           model,
           epochs: 1,
@@ -168,7 +202,7 @@ describeWithBackends('training loop error paths', () => {
             if (info.step === 1) setTimeout(() => controller.abort(), 0);
           },
         }),
-      ).rejects.toThrow('trainTeacher: aborted at epoch 1 before step 3; no checkpoint was written yet.');
+      ).rejects.toThrow('trainSupervised: aborted at epoch 1 before step 3; no checkpoint was written yet.');
       expect(steps).toBe(2);
       expect(JSON.parse(store.text('run.json')!).status).toBe('aborted');
     } finally {
@@ -196,16 +230,16 @@ describeWithBackends('training loop error paths', () => {
       },
     };
     try {
-      await expect(trainTeacher({ ...base, model, epochs: 3, store: dying })).rejects.toThrow(
-        "trainTeacher: cannot write the logs of epoch 2: killed; its checkpoint is committed (resume rewrites the log)",
+      await expect(trainSupervised({ ...base, model, epochs: 3, store: dying })).rejects.toThrow(
+        "trainSupervised: cannot write the logs of epoch 2: killed; its checkpoint is committed (resume rewrites the log)",
       );
       expect(store.text('metrics.jsonl')!.split('\n')).toHaveLength(2);
-      const result = await trainTeacher({ ...base, model, epochs: 3, store: dying, resume: true });
+      const result = await trainSupervised({ ...base, model, epochs: 3, store: dying, resume: true });
       expect(metricsEpochs(store)).toEqual([1, 2, 3]);
       const lines = store.text('metrics.jsonl')!.trim().split('\n').map((line) => JSON.parse(line));
       expect(lines.map(({ type: _type, ...record }) => record)).toEqual(JSON.parse(JSON.stringify(result.history)));
       // A fresh run (resume: false) into the same store starts its own log.
-      await trainTeacher({ ...base, model, epochs: 1, store });
+      await trainSupervised({ ...base, model, epochs: 1, store });
       expect(metricsEpochs(store)).toEqual([1]);
     } finally {
       model.dispose();
@@ -226,8 +260,8 @@ describeWithBackends('training loop error paths', () => {
       },
     };
     try {
-      await expect(trainTeacher({ ...base, model, epochs: 3, store: full })).rejects.toThrow(
-        'trainTeacher: cannot write the checkpoint of epoch 2: directoryStore.writeAtomic: cannot write runs/x/checkpoint-2.bin (ENOSPC: no space left on device); the last good checkpoint (epoch 1) is intact',
+      await expect(trainSupervised({ ...base, model, epochs: 3, store: full })).rejects.toThrow(
+        'trainSupervised: cannot write the checkpoint of epoch 2: directoryStore.writeAtomic: cannot write runs/x/checkpoint-2.bin (ENOSPC: no space left on device); the last good checkpoint (epoch 1) is intact',
       );
       const record = JSON.parse(store.text('run.json')!);
       expect(record.status).toBe('failed');

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeWithBackends } from '@kd/test-utils';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { snapshot, tinyModel } from './fixtures';
 import { EPOCHS, KILL_POINTS, MODEL, TRAIN, type KillPoint } from './fault-run';
 import { syntheticDataset } from './synthetic-data';
 import { readCheckpoint } from '../src/io/checkpoint';
 import { MemoryStore } from '../src/io/store';
 import { directoryStore } from '../src/node';
-import { trainTeacher } from '../src/teacher';
+import { trainSupervised } from '../src/supervised';
 
 const packageDirectory = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,7 +52,7 @@ const SEQUENCE: KillPoint[] = [
 
 const FINAL_FILES = ['checkpoint-4.bin', 'checkpoint.json', 'curves.png', 'metrics.jsonl', 'run.json'];
 
-describe('fault injection: SIGKILL at every point of a run, then resume', () => {
+describeWithBackends('fault injection: SIGKILL at every point of a run, then resume', () => {
   it(`survives ${SEQUENCE.length} kills with the uninterrupted run's weights, every epoch logged once and no stray file`, async () => {
     expect(new Set(SEQUENCE)).toEqual(new Set(Object.keys(KILL_POINTS)));
     expect(EPOCHS).toBe(4);
@@ -129,12 +129,12 @@ describeWithBackends('fault injection: disk full', () => {
     const referenceModel = tinyModel({ ...MODEL, width: 16 });
     const model = tinyModel({ ...MODEL, width: 16 });
     try {
-      await trainTeacher({ ...options, model: referenceModel, store: new MemoryStore() });
+      await trainSupervised({ ...options, model: referenceModel, store: new MemoryStore() });
       const run = join(tmpfs.directory, 'run');
       mkdirSync(run);
       const filler = join(tmpfs.directory, 'filler');
       await expect(
-        trainTeacher({
+        trainSupervised({
           ...options,
           model,
           store: directoryStore(run),
@@ -147,7 +147,7 @@ describeWithBackends('fault injection: disk full', () => {
         }),
       ).rejects.toThrow(
         new RegExp(
-          `^trainTeacher: cannot write the checkpoint of epoch 2: directoryStore\\.writeAtomic: cannot write ${join(run, 'checkpoint-2.bin').replace(/\./g, '\\.')} ` +
+          `^trainSupervised: cannot write the checkpoint of epoch 2: directoryStore\\.writeAtomic: cannot write ${join(run, 'checkpoint-2.bin').replace(/\./g, '\\.')} ` +
             `\\(ENOSPC: no space left on device.*\\); the last good checkpoint \\(epoch 1\\) is intact$`,
         ),
       );
@@ -161,7 +161,7 @@ describeWithBackends('fault injection: disk full', () => {
       for (const tensor of checkpoint!.tensors.values()) tensor.dispose();
 
       rmSync(filler);
-      const resumed = await trainTeacher({ ...options, model, store: directoryStore(run), resume: true });
+      const resumed = await trainSupervised({ ...options, model, store: directoryStore(run), resume: true });
       expect(resumed.history.map((epoch) => epoch.epoch)).toEqual([1, 2, 3]);
       expect(snapshot(model)).toEqual(snapshot(referenceModel));
       expect(readdirSync(run).sort()).toEqual(['checkpoint-3.bin', 'checkpoint.json', 'curves.png', 'metrics.jsonl', 'run.json']);

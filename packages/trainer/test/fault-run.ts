@@ -3,7 +3,7 @@
  *
  *   node --conditions=@kd/source --import tsx test/fault-run.ts <run directory> <weights out> [kill point]
  *
- * It trains the tiny model with `trainTeacher` into `directoryStore(<run directory>)`, resuming when there is
+ * It trains the tiny model with `trainSupervised` into `directoryStore(<run directory>)`, resuming when there is
  * a checkpoint, and writes the final weights as JSON to `<weights out>`. With a kill point it SIGKILLs itself
  * there, the first time the run reaches it.
  *
@@ -20,7 +20,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileSync } from 'node:fs';
-import { trainTeacher } from '../src/teacher';
+import { trainSupervised } from '../src/supervised';
 import { directoryStore } from '../src/node';
 import { syntheticDataset } from './synthetic-data';
 import { tinyModel } from './tiny-model';
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     installKillPoint(point);
   }
   const model = tinyModel(MODEL);
-  const result = await trainTeacher({
+  const result = await trainSupervised({
     model,
     data: { train: syntheticDataset(TRAIN) },
     epochs: EPOCHS,

@@ -1,7 +1,7 @@
 import { createModel } from '@kd/models';
-import { tf } from '@kd/test-utils';
+import { describeWithBackends, tf } from '@kd/test-utils';
 import { cpus } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { fixedBatch } from '../test/zooStep';
 import { relativeError, testWasmThreads, wasmBufferCount, wasmHeapBytes } from '../test/helpers';
 import { initWasmTrainingBackend } from './initWasmTrainingBackend';
@@ -33,7 +33,8 @@ function resnet8Step(): { loss: number; gradients: Float32Array[] } {
   }
 }
 
-describe('initWasmTrainingBackend', () => {
+// Pinned to cpu: each test switches to wasm itself and back.
+describeWithBackends('initWasmTrainingBackend', () => {
   const threads = testWasmThreads();
   const cores = cpus().length;
 
@@ -140,4 +141,4 @@ describe('initWasmTrainingBackend', () => {
     );
     await expect(initWasmTrainingBackend('fast' as never)).rejects.toThrow('initWasmTrainingBackend: options must be an object');
   });
-});
+}, { backends: ['cpu'] });

@@ -135,6 +135,19 @@ export class KernelCalls {
   }
 }
 
+/**
+ * Runs a composed kernel: `body` gets a fresh {@link KernelCalls} scope, its result is kept (handed to the caller)
+ * and every other intermediate is freed, also when `body` throws.
+ */
+export function runKernelCalls(backend: object, caller: string, body: (calls: KernelCalls) => TensorInfo): TensorInfo {
+  const calls = new KernelCalls(backend, caller);
+  try {
+    return calls.keep(body(calls));
+  } finally {
+    calls.dispose();
+  }
+}
+
 /** The part of `[start, start + length)` inside `[0, extent)`, and the zeros needed before and after it. */
 export interface Window1D {
   begin: number;

@@ -1,11 +1,12 @@
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '@kd/test-utils';
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends, tf } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { testWasmThreads } from '../test/helpers';
 import { initWasmTrainingBackend } from './initWasmTrainingBackend';
 import { WASM_TRAINING_KERNEL_NAMES, registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './register';
 
-describe('registerWasmTrainingKernels', () => {
+// Pinned to cpu: each test switches to wasm itself and back.
+describeWithBackends('registerWasmTrainingKernels', () => {
   it('registers every kernel, is idempotent, and restores the stock kernels it replaced', async () => {
     // Another test file of this run may have registered them already (the kernel registry is global).
     unregisterWasmTrainingKernels();
@@ -34,9 +35,10 @@ describe('registerWasmTrainingKernels', () => {
     expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).toBe(stockMatMul?.kernelFunc);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
     // The restored stock kernels still run (their wasm functions are bound).
-    const product = tf.matMul(tf.ones([2, 3]), tf.ones([2, 3]), false, true);
+    const ones = tf.ones([2, 3]);
+    const product = tf.matMul(ones, ones, false, true);
     expect(Array.from(product.dataSync())).toEqual([3, 3, 3, 3]);
-    product.dispose();
+    tf.dispose([ones, product]);
     unregisterWasmTrainingKernels();
     registerWasmTrainingKernels();
     await tf.setBackend('cpu');
@@ -48,4 +50,4 @@ describe('registerWasmTrainingKernels', () => {
     );
     expect(() => registerWasmTrainingKernels([] as never)).toThrow('registerWasmTrainingKernels: options must be an object');
   });
-});
+}, { backends: ['cpu'] });

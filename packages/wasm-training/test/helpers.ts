@@ -3,9 +3,9 @@
  * neither engine tensors nor wasm buffers leak.
  */
 import '@tensorflow/tfjs-backend-wasm';
-import { seededRandom, tf } from '@kd/test-utils';
+import { describeWithBackends, seededRandom, tf } from '@kd/test-utils';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
+import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { cpus } from 'node:os';
 import { initWasmTrainingBackend } from '../src/index';
 
@@ -98,25 +98,26 @@ export async function expectKernelMatchesCpu(
 }
 
 /**
- * A describe block that initialises wasm (with the training kernels) and cpu, and fails a test that leaves
- * engine tensors or wasm buffers behind.
+ * A `describeWithBackends` block pinned to cpu (each test switches to wasm where it compares) that initialises
+ * wasm with the training kernels and also fails a test that leaves wasm buffers behind.
  */
 export function describeWasmVsCpu(name: string, suite: () => void): void {
-  describe(name, () => {
-    let tensorsBefore = 0;
-    let buffersBefore = 0;
-    beforeAll(async () => {
-      await initWasmTrainingBackend({ threads: testWasmThreads() });
-      await tf.setBackend('cpu');
-    });
-    beforeEach(() => {
-      tensorsBefore = tf.memory().numTensors;
-      buffersBefore = wasmBufferCount();
-    });
-    afterEach(() => {
-      expect(tf.memory().numTensors, 'engine tensors leaked').toBe(tensorsBefore);
-      expect(wasmBufferCount(), 'wasm buffers leaked').toBe(buffersBefore);
-    });
-    suite();
-  });
+  describeWithBackends(
+    name,
+    () => {
+      let buffersBefore = 0;
+      beforeAll(async () => {
+        await initWasmTrainingBackend({ threads: testWasmThreads() });
+        await tf.setBackend('cpu');
+      });
+      beforeEach(() => {
+        buffersBefore = wasmBufferCount();
+      });
+      afterEach(() => {
+        expect(wasmBufferCount(), 'wasm buffers leaked').toBe(buffersBefore);
+      });
+      suite();
+    },
+    { backends: ['cpu'] },
+  );
 }

@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { camOverlay, eigenCam, heatMapsFromTensor, renderGrid, type RasterImage } from '@kd/cam';
-import { writePng } from '@kd/cam/node';
+import { camOverlay, eigenCam } from '@kd/cam';
+import { heatMapsFromTensor, renderGrid, type RasterImage } from '@kd/plot';
+import { writePng } from '@kd/plot/node';
 import { normalizeImages, type Dataset } from '@kd/data';
 import type { KdModel } from '@kd/models';
 import { directoryStore } from '@kd/trainer/node';

@@ -106,8 +106,8 @@ export function studentObjectives(config: RunConfig): ObjectiveSpec[] {
 }
 
 /** The step schedule of the recipe, with milestones already fitted to the epoch count. */
-export function stepSchedule(milestones: readonly number[]): { kind: 'step'; milestones: number[]; gamma: number } {
-  return { kind: 'step', milestones: [...milestones], gamma: 0.1 };
+export function stepSchedule(milestones: readonly number[]): { kind: 'step'; milestones: number[]; decayFactor: number } {
+  return { kind: 'step', milestones: [...milestones], decayFactor: 0.1 };
 }
 
 /** The run directory whose trainer call is in progress (what a second Ctrl-C marks aborted). */

@@ -1,5 +1,5 @@
 import { createModel } from '@kd/models';
-import { trainTeacher } from '@kd/trainer';
+import { trainSupervised } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadSourceDataset } from '../datasets';
 import { runPlan } from '../run-plan';
@@ -24,7 +24,7 @@ export async function trainTeacherCommand(config: RunConfig, { log, signal }: Co
       signal,
       model,
       train: (run) =>
-        trainTeacher({
+        trainSupervised({
           model,
           data: { train, test },
           ...plan.trainer,

@@ -1,4 +1,4 @@
-import { trainTeacher } from '@kd/trainer';
+import { trainSupervised } from '@kd/trainer';
 import type { RunConfig } from '../cli';
 import { loadTransferDataset } from '../datasets';
 import { createLinearProbe } from '../linear-probe';
@@ -40,7 +40,7 @@ export async function transferCommand(config: RunConfig, { log, signal }: Comman
       signal,
       model: probe,
       train: (run) =>
-        trainTeacher({
+        trainSupervised({
           model: probe,
           data: { train, test },
           ...plan.trainer,

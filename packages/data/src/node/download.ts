@@ -11,8 +11,8 @@ import type { IncomingMessage } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
 import { basename, dirname } from 'node:path';
-import type { ProgressEvent, ProgressReporter } from './progress';
-import { createProgressBar } from './progress';
+import type { DownloadProgressEvent, DownloadProgressReporter } from './progress';
+import { createDownloadProgressBar } from './progress';
 import { fsyncPath } from './atomic';
 
 export interface DownloadOptions {
@@ -22,7 +22,7 @@ export interface DownloadOptions {
   /** Expected MD5 of the whole file, lowercase hex. */
   md5: string;
   /** Progress output; default a bar on stderr. */
-  reporter?: ProgressReporter;
+  reporter?: DownloadProgressReporter;
   /** Extra attempts after an interrupted transfer (each resumes). Default 3. */
   retries?: number;
   /** Abort an attempt after this long without data. Default 60 s. */
@@ -65,7 +65,7 @@ function get(url: string, headers: Record<string, string>, idleTimeoutMs: number
 class InterruptedError extends Error {}
 
 /** One attempt: appends to (or restarts) the part file. Resolves when the server sent the whole body. */
-async function attempt(options: Required<Omit<DownloadOptions, 'reporter'>> & { reporter: ProgressReporter; part: string; fileName: string }): Promise<void> {
+async function attempt(options: Required<Omit<DownloadOptions, 'reporter'>> & { reporter: DownloadProgressReporter; part: string; fileName: string }): Promise<void> {
   const { url, part, fileName, reporter, idleTimeoutMs } = options;
   let start = existsSync(part) ? statSync(part).size : 0;
   let response: IncomingMessage;
@@ -104,7 +104,7 @@ async function attempt(options: Required<Omit<DownloadOptions, 'reporter'>> & { 
   const out = createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
   const startedAt = Date.now();
   let received = start;
-  const event = (): ProgressEvent => {
+  const event = (): DownloadProgressEvent => {
     const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
     const bytesPerSecond = (received - start) / seconds;
     const etaSeconds = totalBytes !== undefined && bytesPerSecond > 0 ? (totalBytes - received) / bytesPerSecond : undefined;
@@ -166,7 +166,7 @@ export async function downloadFile(options: DownloadOptions): Promise<void> {
   if (existsSync(destination)) return;
   const fileName = basename(destination);
   const part = `${destination}.part`;
-  const reporter = options.reporter ?? createProgressBar();
+  const reporter = options.reporter ?? createDownloadProgressBar();
   for (let attemptIndex = 0; ; attemptIndex++) {
     try {
       await attempt({ url, destination, md5, retries, idleTimeoutMs: options.idleTimeoutMs ?? 60_000, reporter, part, fileName });

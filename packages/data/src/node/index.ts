@@ -8,8 +8,8 @@ export { downloadFile, md5OfFile } from './download';
 export type { DownloadOptions } from './download';
 export { extractArchive } from './extract';
 export type { ExtractOptions } from './extract';
-export { createProgressBar, formatBytes, formatDuration, formatProgress, silentProgress } from './progress';
-export type { ProgressEvent, ProgressReporter } from './progress';
+export { createDownloadProgressBar, formatBytes, formatDuration, formatDownloadProgress, silentDownloadProgress } from './progress';
+export type { DownloadProgressEvent, DownloadProgressReporter } from './progress';
 export {
   CIFAR100_SOURCE,
   CIFAR10_SOURCE,

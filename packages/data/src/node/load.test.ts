@@ -15,7 +15,7 @@ import { encodeStl10Images, encodeStl10Labels } from '../stl10';
 import { defaultDataDir } from './cache-dir';
 import { extractArchive } from './extract';
 import { loadCifar10, loadCifar100, loadFashionMnist, loadStl10, loadTinyImagenet } from './load';
-import { silentProgress } from './progress';
+import { silentDownloadProgress } from './progress';
 import { CIFAR100_SOURCE, CIFAR10_SOURCE, FASHION_MNIST_SOURCE, STL10_SOURCE, TINY_IMAGENET_SOURCE } from './sources';
 import type { ArchiveSource } from './sources';
 import { writeCifar10Binary } from './write';
@@ -104,12 +104,12 @@ describeWithBackends('dataset loaders over a local HTTP server', () => {
   it('CIFAR-10: downloads (resuming once), verifies, extracts and decodes byte-exactly; then reads from the cache', async () => {
     const dataDir = fresh('c10');
     const source = archiveSource(CIFAR10_SOURCE, server.url('/cifar10.tar.gz'), cifar10Archive);
-    const train = await loadCifar10({ split: 'train', dataDir, source, reporter: silentProgress });
+    const train = await loadCifar10({ split: 'train', dataDir, source, reporter: silentDownloadProgress });
     expect([...train.images]).toEqual([...cifarTrain.images]);
     expect([...train.labels]).toEqual([...cifarTrain.labels]);
     expect(train.classNames[0]).toBe('airplane');
     const requestsBefore = server.requests.length;
-    const test = await loadCifar10({ split: 'test', dataDir, source, reporter: silentProgress });
+    const test = await loadCifar10({ split: 'test', dataDir, source, reporter: silentDownloadProgress });
     expect([...test.images]).toEqual([...cifarTest.images]);
     expect(server.requests.length).toBe(requestsBefore);
     expect(server.requests.filter((r) => r.path === '/cifar10.tar.gz').map((r) => r.range !== undefined)).toEqual([false, true]);
@@ -119,27 +119,27 @@ describeWithBackends('dataset loaders over a local HTTP server', () => {
   it('a truncated archive gives a clear error and leaves no extracted folder', async () => {
     const dataDir = fresh('trunc');
     const source = archiveSource(CIFAR10_SOURCE, server.url('/truncated.tar.gz'), truncatedArchive);
-    await expect(loadCifar10({ split: 'train', dataDir, source, reporter: silentProgress })).rejects.toThrow(/cifar-10-binary\.tar\.gz: truncated/);
+    await expect(loadCifar10({ split: 'train', dataDir, source, reporter: silentDownloadProgress })).rejects.toThrow(/cifar-10-binary\.tar\.gz: truncated/);
     expect(readdirSync(dataDir)).toEqual(['cifar-10-binary.tar.gz']);
   });
 
   it('a corrupt gzip stream gives a clear error and leaves no extracted folder', async () => {
     const dataDir = fresh('gz');
     const source = archiveSource(CIFAR10_SOURCE, server.url('/corrupt-gzip.tar.gz'), corruptGzip);
-    await expect(loadCifar10({ split: 'train', dataDir, source, reporter: silentProgress })).rejects.toThrow(/cifar-10-binary\.tar\.gz: (corrupt|truncated)/);
+    await expect(loadCifar10({ split: 'train', dataDir, source, reporter: silentDownloadProgress })).rejects.toThrow(/cifar-10-binary\.tar\.gz: (corrupt|truncated)/);
     expect(readdirSync(dataDir)).toEqual(['cifar-10-binary.tar.gz']);
   });
 
   it('a corrupt file inside a good archive is named in the error', async () => {
     const dataDir = fresh('record');
     const source = archiveSource(CIFAR10_SOURCE, server.url('/corrupt-record.tar.gz'), corruptRecordArchive);
-    await expect(loadCifar10({ split: 'train', dataDir, source, reporter: silentProgress })).rejects.toThrow(/data_batch_3\.bin: 3173 bytes is not a whole number of 3073-byte CIFAR-10 records/);
+    await expect(loadCifar10({ split: 'train', dataDir, source, reporter: silentDownloadProgress })).rejects.toThrow(/data_batch_3\.bin: 3173 bytes is not a whole number of 3073-byte CIFAR-10 records/);
   });
 
   it('a checksum mismatch leaves nothing under the final name', async () => {
     const dataDir = fresh('md5');
     const source = { ...CIFAR10_SOURCE, archive: { ...CIFAR10_SOURCE.archive, url: server.url('/cifar10.tar.gz'), md5: '0'.repeat(32) } };
-    await expect(loadCifar10({ split: 'train', dataDir, source, reporter: silentProgress })).rejects.toThrow('cifar-10-binary.tar.gz: checksum mismatch');
+    await expect(loadCifar10({ split: 'train', dataDir, source, reporter: silentDownloadProgress })).rejects.toThrow('cifar-10-binary.tar.gz: checksum mismatch');
     expect(existsSync(dataDir) ? readdirSync(dataDir) : []).toEqual([]);
   });
 
@@ -155,11 +155,11 @@ describeWithBackends('dataset loaders over a local HTTP server', () => {
   it('CIFAR-100 fine and coarse labels', async () => {
     const dataDir = fresh('c100');
     const source = archiveSource(CIFAR100_SOURCE, server.url('/cifar100.tar.gz'), cifar100Archive);
-    const fine = await loadCifar100({ split: 'train', dataDir, source, reporter: silentProgress });
+    const fine = await loadCifar100({ split: 'train', dataDir, source, reporter: silentDownloadProgress });
     expect([...fine.labels]).toEqual([5, 50, 99, 0]);
     expect([...fine.images]).toEqual([...cifar100Train.images]);
     expect(fine.classNames[99]).toBe('f99');
-    const coarse = await loadCifar100({ split: 'test', labels: 'coarse', dataDir, source, reporter: silentProgress });
+    const coarse = await loadCifar100({ split: 'test', labels: 'coarse', dataDir, source, reporter: silentDownloadProgress });
     expect([...coarse.labels]).toEqual([4]);
     expect(coarse.classNames.length).toBe(20);
   });
@@ -167,26 +167,26 @@ describeWithBackends('dataset loaders over a local HTTP server', () => {
   it('STL-10 train and unlabeled', async () => {
     const dataDir = fresh('stl');
     const source = archiveSource(STL10_SOURCE, server.url('/stl10.tar.gz'), stlArchive);
-    const train = await loadStl10({ split: 'train', dataDir, source, reporter: silentProgress });
+    const train = await loadStl10({ split: 'train', dataDir, source, reporter: silentDownloadProgress });
     expect([...train.labels]).toEqual([3, 8]);
     expect([...train.images]).toEqual([...stlTrain.images]);
-    const unlabeled = await loadStl10({ split: 'unlabeled', dataDir, source, reporter: silentProgress });
+    const unlabeled = await loadStl10({ split: 'unlabeled', dataDir, source, reporter: silentDownloadProgress });
     expect([...unlabeled.labels]).toEqual([-1]);
   });
 
   it('Tiny ImageNet from a zip', async () => {
     const dataDir = fresh('tiny');
     const source = archiveSource(TINY_IMAGENET_SOURCE, server.url('/tiny.zip'), tinyZip);
-    const train = await loadTinyImagenet({ split: 'train', dataDir, source, reporter: silentProgress });
+    const train = await loadTinyImagenet({ split: 'train', dataDir, source, reporter: silentDownloadProgress });
     expect([...train.labels]).toEqual([0, 1]); // wnids order: n02 first
     expect(train.classNames).toEqual(['second', 'first']);
     expect(Math.abs(train.images[1]! - 250)).toBeLessThanOrEqual(3); // the n02 image is green
-    const val = await loadTinyImagenet({ split: 'val', dataDir, source, reporter: silentProgress });
+    const val = await loadTinyImagenet({ split: 'val', dataDir, source, reporter: silentDownloadProgress });
     expect([...val.labels]).toEqual([1]);
     // The decoded split is cached: with the JPEGs gone the second load still returns the same pixels.
     const folder = join(dataDir, 'tiny-imagenet-200');
     rmSync(join(folder, 'train', 'n01', 'images', 'n01_0.JPEG'));
-    const cached = await loadTinyImagenet({ split: 'train', dataDir, source, reporter: silentProgress });
+    const cached = await loadTinyImagenet({ split: 'train', dataDir, source, reporter: silentDownloadProgress });
     expect([...cached.images]).toEqual([...train.images]);
     expect([...cached.labels]).toEqual([0, 1]);
     expect(cached.classNames).toEqual(['second', 'first']);
@@ -198,7 +198,7 @@ describeWithBackends('dataset loaders over a local HTTP server', () => {
   it('Fashion-MNIST from separate files; download: false reports what is missing', async () => {
     const dataDir = fresh('fashion');
     const source = { ...FASHION_MNIST_SOURCE, files: FASHION_MNIST_SOURCE.files.map((f) => ({ ...f, url: server.url(`/fashion/${f.fileName}`), md5: fashionFiles[f.fileName] ? md5(fashionFiles[f.fileName]!) : f.md5 })) };
-    const train = await loadFashionMnist({ split: 'train', dataDir, source, reporter: silentProgress });
+    const train = await loadFashionMnist({ split: 'train', dataDir, source, reporter: silentDownloadProgress });
     expect([...train.labels]).toEqual([9, 0, 4]);
     expect([...train.images]).toEqual([...fashionImages]);
     expect(server.requests.some((r) => r.path.includes('t10k'))).toBe(false);

@@ -18,7 +18,7 @@ import { writeFileAtomic } from './atomic';
 import { defaultDataDir } from './cache-dir';
 import { downloadFile } from './download';
 import { extractArchive } from './extract';
-import type { ProgressReporter } from './progress';
+import type { DownloadProgressReporter } from './progress';
 import type { ArchiveSource, DatasetSource, FilesSource } from './sources';
 import { CIFAR100_SOURCE, CIFAR10_SOURCE, FASHION_MNIST_SOURCE, MNIST_SOURCE, STL10_SOURCE, TINY_IMAGENET_SOURCE } from './sources';
 
@@ -29,7 +29,7 @@ export interface LoadOptions<Split extends string> {
   /** Download (and extract) missing files. Default true. */
   download?: boolean;
   /** Download progress; default a bar on stderr. */
-  reporter?: ProgressReporter;
+  reporter?: DownloadProgressReporter;
   /** Where to download from (a mirror, or a test server); default the official source. */
   source?: DatasetSource;
 }
@@ -40,7 +40,7 @@ function readFileBytes(path: string): FileBytes {
 
 /** Ensures `folder/` holds `required` files, downloading and extracting when allowed. Returns the folder path. */
 export async function ensureDataset({ fn, source, dataDir, download, reporter, required }: {
-  fn: string; source: DatasetSource; dataDir: string; download: boolean; reporter?: ProgressReporter; required: readonly string[];
+  fn: string; source: DatasetSource; dataDir: string; download: boolean; reporter?: DownloadProgressReporter; required: readonly string[];
 }): Promise<string> {
   const folder = join(dataDir, source.folder);
   const missing = () => required.filter((name) => !existsSync(join(folder, name)));

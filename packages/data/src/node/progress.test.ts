@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { expect, it } from 'vitest';
 import { describeWithBackends } from '@kd/test-utils';
-import type { ProgressEvent } from './progress';
-import { createProgressBar, formatBytes, formatDuration } from './progress';
+import type { DownloadProgressEvent } from './progress';
+import { createDownloadProgressBar, formatBytes, formatDuration } from './progress';
 
 function capture(isTTY: boolean): { stream: Writable & { isTTY?: boolean }; text: () => string } {
   let text = '';
@@ -11,14 +11,14 @@ function capture(isTTY: boolean): { stream: Writable & { isTTY?: boolean }; text
   return { stream, text: () => text };
 }
 
-const event = (receivedBytes: number): ProgressEvent => ({
+const event = (receivedBytes: number): DownloadProgressEvent => ({
   fileName: 'stl10_binary.tar.gz', receivedBytes, totalBytes: 1000, resumedFrom: 200, bytesPerSecond: 100, etaSeconds: (1000 - receivedBytes) / 100,
 });
 
 describeWithBackends('progress bar', () => {
   it('prints one line per 10% when stderr is not a terminal', () => {
     const { stream, text } = capture(false);
-    const bar = createProgressBar({ stream });
+    const bar = createDownloadProgressBar({ stream });
     bar.start(event(200));
     for (let received = 200; received <= 1000; received += 50) bar.progress(event(received));
     bar.finish(event(1000));
@@ -31,7 +31,7 @@ describeWithBackends('progress bar', () => {
 
   it('redraws in place on a terminal', () => {
     const { stream, text } = capture(true);
-    const bar = createProgressBar({ stream, intervalMs: 0 });
+    const bar = createDownloadProgressBar({ stream, intervalMs: 0 });
     bar.start(event(200));
     bar.progress(event(500));
     expect(text()).toContain('\r');

@@ -7,7 +7,7 @@ import { formatBytes as formatByteCount } from '@kd/internal';
 /** "1.5 MB" (SI units, as download tools print them). Declared here so the public types name no private package. */
 export const formatBytes: (bytes: number) => string = formatByteCount;
 
-export interface ProgressEvent {
+export interface DownloadProgressEvent {
   fileName: string;
   /** Bytes on disk so far, including a resumed part. */
   receivedBytes: number;
@@ -21,14 +21,14 @@ export interface ProgressEvent {
   etaSeconds: number | undefined;
 }
 
-export interface ProgressReporter {
-  start(event: ProgressEvent): void;
-  progress(event: ProgressEvent): void;
-  finish(event: ProgressEvent): void;
+export interface DownloadProgressReporter {
+  start(event: DownloadProgressEvent): void;
+  progress(event: DownloadProgressEvent): void;
+  finish(event: DownloadProgressEvent): void;
 }
 
 /** A reporter that prints nothing. */
-export const silentProgress: ProgressReporter = { start() {}, progress() {}, finish() {} };
+export const silentDownloadProgress: DownloadProgressReporter = { start() {}, progress() {}, finish() {} };
 
 
 /** "1:02:03" or "2:03". */
@@ -42,7 +42,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /** One line of the bar for `event`. */
-export function formatProgress(event: ProgressEvent, width = 20): string {
+export function formatDownloadProgress(event: DownloadProgressEvent, width = 20): string {
   const { fileName, receivedBytes, totalBytes, bytesPerSecond, etaSeconds } = event;
   const speed = `${formatBytes(bytesPerSecond)}/s`;
   if (totalBytes === undefined || totalBytes === 0) return `${fileName}  ${formatBytes(receivedBytes)}  ${speed}`;
@@ -57,7 +57,7 @@ export function formatProgress(event: ProgressEvent, width = 20): string {
  * The default reporter: redraws one line in place on a TTY (at most every `intervalMs`), prints a line every
  * 10% otherwise (logs stay readable).
  */
-export function createProgressBar({ stream = process.stderr, intervalMs = 200 }: { stream?: NodeJS.WritableStream & { isTTY?: boolean }; intervalMs?: number } = {}): ProgressReporter {
+export function createDownloadProgressBar({ stream = process.stderr, intervalMs = 200 }: { stream?: NodeJS.WritableStream & { isTTY?: boolean }; intervalMs?: number } = {}): DownloadProgressReporter {
   let lastDraw = 0;
   let lastDecile = -1;
   const tty = stream.isTTY === true;
@@ -73,17 +73,17 @@ export function createProgressBar({ stream = process.stderr, intervalMs = 200 }:
         const now = Date.now();
         if (now - lastDraw < intervalMs) return;
         lastDraw = now;
-        stream.write(`\r${formatProgress(event)}\x1b[K`);
+        stream.write(`\r${formatDownloadProgress(event)}\x1b[K`);
       } else if (event.totalBytes) {
         const decile = Math.floor((10 * event.receivedBytes) / event.totalBytes);
         if (decile > lastDecile && decile < 10) {
           lastDecile = decile;
-          stream.write(`${formatProgress(event)}\n`);
+          stream.write(`${formatDownloadProgress(event)}\n`);
         }
       }
     },
     finish(event) {
-      stream.write(`${tty ? '\r' : ''}${formatProgress(event)}${tty ? '\x1b[K' : ''}\n`);
+      stream.write(`${tty ? '\r' : ''}${formatDownloadProgress(event)}${tty ? '\x1b[K' : ''}\n`);
     },
   };
 }

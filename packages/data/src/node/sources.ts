@@ -64,7 +64,18 @@ export const TINY_IMAGENET_SOURCE: ArchiveSource = {
   maxExtractedBytes: 400e6,
 };
 
-const FASHION_BASE = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
+/** The four gzipped IDX files of an MNIST-like data set, all served from `base`, with their MD5s. */
+function idxFiles(
+  base: string,
+  md5s: {
+    'train-images-idx3-ubyte.gz': string;
+    'train-labels-idx1-ubyte.gz': string;
+    't10k-images-idx3-ubyte.gz': string;
+    't10k-labels-idx1-ubyte.gz': string;
+  },
+): RemoteFile[] {
+  return Object.entries(md5s).map(([fileName, md5]) => ({ fileName, url: `${base}${fileName}`, md5 }));
+}
 
 /**
  * Fashion-MNIST. MD5s of the four .gz files from the table in the official README
@@ -76,15 +87,13 @@ const FASHION_BASE = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com
 export const FASHION_MNIST_SOURCE: FilesSource = {
   kind: 'files',
   folder: 'fashion-mnist',
-  files: [
-    { fileName: 'train-images-idx3-ubyte.gz', url: `${FASHION_BASE}train-images-idx3-ubyte.gz`, md5: '8d4fb7e6c68d591d4c3dfef9ec88bf0d' },
-    { fileName: 'train-labels-idx1-ubyte.gz', url: `${FASHION_BASE}train-labels-idx1-ubyte.gz`, md5: '25c81989df183df01b3e8a0aad5dffbe' },
-    { fileName: 't10k-images-idx3-ubyte.gz', url: `${FASHION_BASE}t10k-images-idx3-ubyte.gz`, md5: 'bef4ecab320f06d8554ea6380940ec79' },
-    { fileName: 't10k-labels-idx1-ubyte.gz', url: `${FASHION_BASE}t10k-labels-idx1-ubyte.gz`, md5: 'bb300cfdad3c16e7a12a480ee83cd310' },
-  ],
+  files: idxFiles('http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/', {
+    'train-images-idx3-ubyte.gz': '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
+    'train-labels-idx1-ubyte.gz': '25c81989df183df01b3e8a0aad5dffbe',
+    't10k-images-idx3-ubyte.gz': 'bef4ecab320f06d8554ea6380940ec79',
+    't10k-labels-idx1-ubyte.gz': 'bb300cfdad3c16e7a12a480ee83cd310',
+  }),
 };
-
-const MNIST_BASE = 'https://ossci-datasets.s3.amazonaws.com/mnist/';
 
 /**
  * MNIST, from the PyTorch mirror (yann.lecun.com now refuses most downloads). MD5s from torchvision's
@@ -93,10 +102,10 @@ const MNIST_BASE = 'https://ossci-datasets.s3.amazonaws.com/mnist/';
 export const MNIST_SOURCE: FilesSource = {
   kind: 'files',
   folder: 'mnist',
-  files: [
-    { fileName: 'train-images-idx3-ubyte.gz', url: `${MNIST_BASE}train-images-idx3-ubyte.gz`, md5: 'f68b3c2dcbeaaa9fbdd348bbdeb94873' },
-    { fileName: 'train-labels-idx1-ubyte.gz', url: `${MNIST_BASE}train-labels-idx1-ubyte.gz`, md5: 'd53e105ee54ea40749a09fcbcd1e9432' },
-    { fileName: 't10k-images-idx3-ubyte.gz', url: `${MNIST_BASE}t10k-images-idx3-ubyte.gz`, md5: '9fb629c4189551a2d022fa330f9573f3' },
-    { fileName: 't10k-labels-idx1-ubyte.gz', url: `${MNIST_BASE}t10k-labels-idx1-ubyte.gz`, md5: 'ec29112dd5afa0611ce80d1b7f02629c' },
-  ],
+  files: idxFiles('https://ossci-datasets.s3.amazonaws.com/mnist/', {
+    'train-images-idx3-ubyte.gz': 'f68b3c2dcbeaaa9fbdd348bbdeb94873',
+    'train-labels-idx1-ubyte.gz': 'd53e105ee54ea40749a09fcbcd1e9432',
+    't10k-images-idx3-ubyte.gz': '9fb629c4189551a2d022fa330f9573f3',
+    't10k-labels-idx1-ubyte.gz': 'ec29112dd5afa0611ce80d1b7f02629c',
+  }),
 };

@@ -5,22 +5,28 @@
  */
 import { assertKnownOptions } from '@kd/internal';
 import { Worker } from 'node:worker_threads';
-import { augmentBatchInto } from '../augment';
+import { augmentBatchKernel } from '../augment';
 import type { Dataset } from '../dataset';
 import { assertDataset } from '../dataset';
-import type { AugmentJob, BatchProducer, Loader, LoaderOptions } from '../loader';
+import type { AugmentJob } from '../augment';
+import type { BatchProducer, Loader, LoaderOptions } from '../loader';
 import { LOADER_OPTION_KEYS, createLoader } from '../loader';
 import { assertNumber } from '../validate';
 
 // The worker runs the very function the main thread uses, sent as source text (it is self-contained).
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
-const augmentBatchInto = (${augmentBatchInto.toString()});
-const source = new Uint8Array(workerData.images);
+const augmentBatchKernel = (${augmentBatchKernel.toString()});
+const source = {
+  images: new Uint8Array(workerData.images),
+  height: workerData.height,
+  width: workerData.width,
+  channels: workerData.channels,
+};
 parentPort.on('message', (job) => {
   try {
     const out = new Float32Array(job.rows.length * workerData.height * workerData.width * workerData.channels);
-    augmentBatchInto(source, workerData.height, workerData.width, workerData.channels, job.rows, job.padding, job.top, job.left, job.flip, job.scale, job.bias, out);
+    augmentBatchKernel({ source, job, out });
     parentPort.postMessage({ id: job.id, out }, [out.buffer]);
   } catch (error) {
     parentPort.postMessage({ id: job.id, error: String(error && error.stack || error) });

@@ -3,9 +3,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber, assertKnownOptions, assertSameShape } from '../validate';
-import { featurePairs, type FeatureInput } from './common';
+import { featurePairs, valueChecks, type FeatureInput, type ValueCheckOption } from './common';
 
-export interface AbLossOptions {
+export interface AbLossOptions extends ValueCheckOption {
   /** Margin m of the activation boundary. Default 1. Must be >= 0. */
   margin?: number;
 }
@@ -34,9 +34,10 @@ export interface AbLossOptions {
  */
 export function abLoss(studentPreact: FeatureInput, teacherPreact: FeatureInput, options: AbLossOptions = {}): tf.Scalar {
   const fn = 'abLoss';
-  assertKnownOptions(fn, options, ['margin']);
+  assertKnownOptions(fn, options, ['margin', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
   const margin = assertNumber(fn, 'options.margin', options.margin ?? 1, { nonNegative: true });
-  const pairs = featurePairs(fn, 'studentPreact', studentPreact, 'teacherPreact', teacherPreact);
+  const pairs = featurePairs(fn, 'studentPreact', studentPreact, 'teacherPreact', teacherPreact, checks);
   for (const pair of pairs) assertSameShape(fn, pair.studentArg, pair.student, pair.teacherArg, pair.teacher);
   const batch = (pairs[0] as { student: tf.Tensor }).student.shape[0] as number;
   return tf.tidy(() => {

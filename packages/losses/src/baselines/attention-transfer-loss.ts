@@ -4,9 +4,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matchSpatialSize } from '../spatial';
 import { assertKnownOptions } from '../validate';
-import { absolutePower, exponentOption, featurePairs, l2Normalize, type FeatureInput } from './common';
+import {
+  absolutePower,
+  exponentOption,
+  featurePairs,
+  l2Normalize,
+  valueChecks,
+  type FeatureInput,
+  type ValueCheckOption,
+} from './common';
 
-export interface AttentionTransferLossOptions {
+export interface AttentionTransferLossOptions extends ValueCheckOption {
   /** Exponent p of the attention map mean_c(|f|^p). Default 2 (the reference). Must be >= 1. */
   p?: number;
 }
@@ -35,9 +43,10 @@ export function attentionTransferLoss(
   options: AttentionTransferLossOptions = {},
 ): tf.Scalar {
   const fn = 'attentionTransferLoss';
-  assertKnownOptions(fn, options, ['p']);
+  assertKnownOptions(fn, options, ['p', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
   const p = exponentOption(fn, 'options.p', options.p ?? 2);
-  const pairs = featurePairs(fn, 'studentFeature', studentFeature, 'teacherFeature', teacherFeature);
+  const pairs = featurePairs(fn, 'studentFeature', studentFeature, 'teacherFeature', teacherFeature, checks);
   return tf.tidy(() => {
     const perPair = pairs.map(({ student, teacher }) => {
       const [s, t] = matchSpatialSize({ fn, student, teacher });

@@ -3,9 +3,16 @@
  * re-exports of the shared checks and tensor building blocks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertFloatInput as checkFloatInput, assertNumber, assertSameBatch } from '../validate';
+import { checkInputPair } from '../input-pair';
+import { assertFloatInput as checkFloatInput, assertNumber, assertSameBatch, type ValueCheckTiming } from '../validate';
 
-export { assertFloatInput as checkFloatInput } from '../validate';
+export {
+  assertFloatInput as checkFloatInput,
+  assertKnownOptions,
+  valueChecks,
+  type ValueCheckOption,
+  type ValueCheckTiming,
+} from '../validate';
 export { l2Normalize, stopGradient } from '../tensor-utils';
 
 /** One tensor, or a list of tensors (one per layer) whose per-layer losses are combined. */
@@ -19,9 +26,32 @@ export interface FeaturePair {
   teacherArg: string;
 }
 
+/** What a student/teacher pair of tensors must be: its ranks, the layout named in errors, what must agree. */
+export interface PairSpec {
+  ranks: number | number[];
+  /** e.g. `[N, D]`. */
+  layout: string;
+  /** The whole shape, or only the batch size (the widths may differ). */
+  agree: 'shape' | 'batch';
+}
+
+/**
+ * Checks a student/teacher pair given as `{ studentArg: student, teacherArg: teacher }` (see
+ * `checkInputPair`): both float32 tensors of one of `spec.ranks` (finite per `checks`), agreeing on
+ * `spec.agree`; returns them in that order.
+ */
+export function checkFeaturePair(
+  fn: string,
+  pair: Readonly<Record<string, unknown>>,
+  { ranks, layout, agree }: PairSpec,
+  checks: ValueCheckTiming,
+): [tf.Tensor, tf.Tensor] {
+  return checkInputPair(fn, pair, (arg, value) => checkFloatInput(fn, arg, value, ranks, layout, checks), agree);
+}
+
 /**
  * Accepts either one student/teacher pair of tensors or two equally long lists, checks every tensor (rank 4
- * NHWC, float32, finite, one batch size for all) and returns the pairs. List entries are named
+ * NHWC, float32, finite per `checks`, one batch size for all) and returns the pairs. List entries are named
  * `studentFeatures[i]` in errors.
  */
 export function featurePairs(
@@ -30,6 +60,7 @@ export function featurePairs(
   student: unknown,
   teacherArg: string,
   teacher: unknown,
+  checks: ValueCheckTiming,
 ): FeaturePair[] {
   const studentIsList = Array.isArray(student);
   const teacherIsList = Array.isArray(teacher);
@@ -41,9 +72,8 @@ export function featurePairs(
   }
   const layout = '[N, H, W, C]';
   if (!studentIsList) {
-    const s = checkFloatInput(fn, studentArg, student, 4, layout);
-    const t = checkFloatInput(fn, teacherArg, teacher, 4, layout);
-    assertSameBatch(fn, studentArg, s, teacherArg, t);
+    const pair = { [studentArg]: student, [teacherArg]: teacher };
+    const [s, t] = checkFeaturePair(fn, pair, { ranks: 4, layout, agree: 'batch' }, checks);
     return [{ student: s, teacher: t, studentArg, teacherArg }];
   }
   const students = student as readonly unknown[];
@@ -57,8 +87,8 @@ export function featurePairs(
   const pairs = students.map((value, index) => {
     const sArg = `${studentsName}[${index}]`;
     const tArg = `${teachersName}[${index}]`;
-    const s = checkFloatInput(fn, sArg, value, 4, layout);
-    const t = checkFloatInput(fn, tArg, teachers[index], 4, layout);
+    const s = checkFloatInput(fn, sArg, value, 4, layout, checks);
+    const t = checkFloatInput(fn, tArg, teachers[index], 4, layout, checks);
     return { student: s, teacher: t, studentArg: sArg, teacherArg: tArg };
   });
   const first = pairs[0] as FeaturePair;

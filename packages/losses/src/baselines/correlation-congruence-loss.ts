@@ -2,8 +2,7 @@
  * Correlation congruence (CC, Peng et al., ICCV 2019), as RepDistiller's `CC.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape } from '../validate';
-import { checkFloatInput } from './common';
+import { assertKnownOptions, checkFeaturePair, valueChecks, type PairSpec, type ValueCheckOption } from './common';
 
 /**
  * Correlation-congruence loss on embeddings (RepDistiller embeds both penultimate vectors to 128 dims with
@@ -16,14 +15,21 @@ import { checkFloatInput } from './common';
  *
  * Reference weight in the total loss: β = 0.02 (γ = 1, α = 0).
  *
+ * @param options `checkValues` (see {@link ValueCheckOption}).
+ *
  * @example
  * const loss = correlationCongruenceLoss(studentEmbedding, teacherEmbedding); // [64,128] each
  */
-export function correlationCongruenceLoss(studentEmbedding: tf.Tensor, teacherEmbedding: tf.Tensor): tf.Scalar {
+export function correlationCongruenceLoss(
+  studentEmbedding: tf.Tensor,
+  teacherEmbedding: tf.Tensor,
+  options: ValueCheckOption = {},
+): tf.Scalar {
   const fn = 'correlationCongruenceLoss';
-  const s = checkFloatInput(fn, 'studentEmbedding', studentEmbedding, 2, '[N, D]');
-  const t = checkFloatInput(fn, 'teacherEmbedding', teacherEmbedding, 2, '[N, D]');
-  assertSameShape(fn, 'studentEmbedding', s, 'teacherEmbedding', t);
+  assertKnownOptions(fn, options, ['checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const spec: PairSpec = { ranks: 2, layout: '[N, D]', agree: 'shape' };
+  const [s, t] = checkFeaturePair(fn, { studentEmbedding, teacherEmbedding }, spec, checks);
   const [batch, dim] = s.shape as [number, number];
   if (batch < 2) throw new Error(`${fn}: studentEmbedding needs a batch of at least 2 (consecutive pairs), got ${batch}`);
   return tf.tidy(() => {

@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { matchSpatialSize } from '../spatial';
 import { assertKnownOptions } from '../validate';
 import { attentionMap } from './attention-transfer-loss';
-import { absolutePower, exponentOption, featurePairs } from './common';
+import { absolutePower, exponentOption, featurePairs, valueChecks, type ValueCheckOption } from './common';
 
-export interface FactorTransferLossOptions {
+export interface FactorTransferLossOptions extends ValueCheckOption {
   /** Exponent p1 of the factor map mean_c(|factor|^p1). Default 2. Must be >= 1. */
   p1?: number;
   /** Distance exponent p2: 1 = mean absolute error (the reference), 2 = mean squared error. Default 1. Must be >= 1. */
@@ -36,13 +36,14 @@ export function factorTransferLoss(
   options: FactorTransferLossOptions = {},
 ): tf.Scalar {
   const fn = 'factorTransferLoss';
-  assertKnownOptions(fn, options, ['p1', 'p2']);
+  assertKnownOptions(fn, options, ['p1', 'p2', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
   const p1 = exponentOption(fn, 'options.p1', options.p1 ?? 2);
   const p2 = exponentOption(fn, 'options.p2', options.p2 ?? 1);
   if (Array.isArray(studentFactor) || Array.isArray(teacherFactor)) {
     throw new Error(`${fn}: studentFactor and teacherFactor must be single tensors [N, H, W, C], not arrays`);
   }
-  const [pair] = featurePairs(fn, 'studentFactor', studentFactor, 'teacherFactor', teacherFactor);
+  const [pair] = featurePairs(fn, 'studentFactor', studentFactor, 'teacherFactor', teacherFactor, checks);
   const { student, teacher } = pair as { student: tf.Tensor; teacher: tf.Tensor };
   return tf.tidy(() => {
     const [s, t] = matchSpatialSize({ fn, student, teacher });

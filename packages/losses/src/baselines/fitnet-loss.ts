@@ -2,8 +2,7 @@
  * FitNets hints (Romero et al., ICLR 2015), as RepDistiller's `FitNet.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape } from '../validate';
-import { checkFloatInput } from './common';
+import { assertKnownOptions, checkFeaturePair, valueChecks, type PairSpec, type ValueCheckOption } from './common';
 
 /**
  * FitNet hint loss: the mean squared error between the regressed student feature and the teacher feature,
@@ -16,14 +15,20 @@ import { checkFloatInput } from './common';
  *
  * Reference weight in the total loss: β = 100 (γ = 1, α = 0).
  *
+ * @param options `checkValues` (see {@link ValueCheckOption}).
+ *
  * @example
  * const loss = fitNetLoss(regressor.apply(studentMap), teacherMap);
  */
-export function fitNetLoss(regressedStudent: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
+export function fitNetLoss(
+  regressedStudent: tf.Tensor,
+  teacherFeature: tf.Tensor,
+  options: ValueCheckOption = {},
+): tf.Scalar {
   const fn = 'fitNetLoss';
-  const layout = '[N, H, W, C] or [N, D]';
-  const s = checkFloatInput(fn, 'regressedStudent', regressedStudent, [2, 4], layout);
-  const t = checkFloatInput(fn, 'teacherFeature', teacherFeature, [2, 4], layout);
-  assertSameShape(fn, 'regressedStudent', s, 'teacherFeature', t);
+  assertKnownOptions(fn, options, ['checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const spec: PairSpec = { ranks: [2, 4], layout: '[N, H, W, C] or [N, D]', agree: 'shape' };
+  const [s, t] = checkFeaturePair(fn, { regressedStudent, teacherFeature }, spec, checks);
   return tf.tidy(() => tf.mean(tf.squaredDifference(s, t)) as tf.Scalar);
 }

@@ -3,7 +3,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSameBatch } from '../validate';
-import { checkFloatInput } from './common';
+import {
+  assertKnownOptions,
+  checkFloatInput,
+  valueChecks,
+  type ValueCheckOption,
+  type ValueCheckTiming,
+} from './common';
 
 /**
  * FSP loss: match the "flow" matrices between consecutive feature maps of student and teacher.
@@ -21,13 +27,21 @@ import { checkFloatInput } from './common';
  * Reference use: two stages; a 30-epoch initialisation on this loss, then cross-entropy only (β = 50 applies to
  * the initialisation).
  *
+ * @param options `checkValues` (see {@link ValueCheckOption}).
+ *
  * @example
  * const loss = fspLoss([sStem, s1, s2, s3], [tStem, t1, t2, t3]);
  */
-export function fspLoss(studentFeatures: readonly tf.Tensor[], teacherFeatures: readonly tf.Tensor[]): tf.Scalar {
+export function fspLoss(
+  studentFeatures: readonly tf.Tensor[],
+  teacherFeatures: readonly tf.Tensor[],
+  options: ValueCheckOption = {},
+): tf.Scalar {
   const fn = 'fspLoss';
-  const students = featureList(fn, 'studentFeatures', studentFeatures);
-  const teachers = featureList(fn, 'teacherFeatures', teacherFeatures);
+  assertKnownOptions(fn, options, ['checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const students = featureList(fn, 'studentFeatures', studentFeatures, checks);
+  const teachers = featureList(fn, 'teacherFeatures', teacherFeatures, checks);
   if (students.length !== teachers.length) {
     throw new Error(`${fn}: studentFeatures has ${students.length} maps but teacherFeatures has ${teachers.length}`);
   }
@@ -51,10 +65,17 @@ export function fspLoss(studentFeatures: readonly tf.Tensor[], teacherFeatures: 
   });
 }
 
-function featureList(fn: string, arg: string, value: unknown): tf.Tensor4D[] {
+function featureList(fn: string, arg: string, value: unknown, checks: ValueCheckTiming): tf.Tensor4D[] {
   if (!Array.isArray(value)) throw new Error(`${fn}: ${arg} must be an array of [N, H, W, C] tensors`);
   if (value.length < 2) throw new Error(`${fn}: ${arg} needs at least 2 maps (FSP relates consecutive maps), got ${value.length}`);
-  return value.map((map: unknown, index) => checkFloatInput(fn, `${arg}[${index}]`, map, 4, '[N, H, W, C]') as tf.Tensor4D);
+  return value.map(
+    (map: unknown, index) => checkFloatInput(fn,
+    `${arg}[${index}]`,
+    map,
+    4,
+    '[N, H, W, C]',
+    checks) as tf.Tensor4D,
+  );
 }
 
 /** G_i = (1/HW) f_iᵀ f_{i+1} per sample, after pooling the larger of the two maps. */

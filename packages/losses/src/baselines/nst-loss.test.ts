@@ -1,7 +1,7 @@
 import { describeWithBackends, expectArraysClose, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { expectFiniteValueAndGradient } from './__fixtures__/checks';
-import { at4, dot, matchSizes, normalizeVector, readMap, shapeOf, toMap, type Map4, type Matrix } from './__fixtures__/reference';
+import { at4, dot, matchSizes, normalizeRow, readMap, shapeOf, toMap, type Map4, type Matrix } from './__fixtures__/reference';
 import { nstLoss } from './nst-loss';
 
 /** channels[n][c] = the normalised H·W activations of channel c of sample n. */
@@ -13,7 +13,7 @@ function channelVectors(map: Map4): Matrix[] {
     for (let k = 0; k < c; k++) {
       const values: number[] = [];
       for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) values.push(at4(map, b, i, j, k));
-      channels.push(normalizeVector(values));
+      channels.push(normalizeRow(values));
     }
     samples.push(channels);
   }

@@ -3,7 +3,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { matchSpatialSize } from '../spatial';
-import { featurePairs, l2Normalize, stopGradient, type FeatureInput } from './common';
+import {
+  assertKnownOptions,
+  featurePairs,
+  l2Normalize,
+  stopGradient,
+  valueChecks,
+  type FeatureInput,
+  type ValueCheckOption,
+} from './common';
 
 /**
  * Neuron-selectivity-transfer loss: the squared MMD, under the polynomial kernel k(a, b) = (aᵀb)², between
@@ -20,12 +28,20 @@ import { featurePairs, l2Normalize, stopGradient, type FeatureInput } from './co
  *
  * Reference weight in the total loss: β = 50 (γ = 1, α = 0).
  *
+ * @param options `checkValues` (see {@link ValueCheckOption}).
+ *
  * @example
  * const loss = nstLoss([s1, s2, s3], [t1, t2, t3]);
  */
-export function nstLoss(studentFeature: FeatureInput, teacherFeature: FeatureInput): tf.Scalar {
+export function nstLoss(
+  studentFeature: FeatureInput,
+  teacherFeature: FeatureInput,
+  options: ValueCheckOption = {},
+): tf.Scalar {
   const fn = 'nstLoss';
-  const pairs = featurePairs(fn, 'studentFeature', studentFeature, 'teacherFeature', teacherFeature);
+  assertKnownOptions(fn, options, ['checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const pairs = featurePairs(fn, 'studentFeature', studentFeature, 'teacherFeature', teacherFeature, checks);
   return tf.tidy(() => {
     const perPair = pairs.map(({ student, teacher }) => {
       const [s, t] = matchSpatialSize({ fn, student, teacher });

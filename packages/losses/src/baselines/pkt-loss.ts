@@ -2,10 +2,10 @@
  * Probabilistic knowledge transfer (PKT, Passalis & Tefas, ECCV 2018), as RepDistiller's `PKT.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertKnownOptions, assertSameBatch } from '../validate';
-import { checkFloatInput } from './common';
+import { assertNumber, assertKnownOptions } from '../validate';
+import { checkFeaturePair, valueChecks, type PairSpec, type ValueCheckOption } from './common';
 
-export interface PktLossOptions {
+export interface PktLossOptions extends ValueCheckOption {
   /** ε added to norms and probabilities. Default 1e-7 (the reference). */
   epsilon?: number;
 }
@@ -26,11 +26,11 @@ export interface PktLossOptions {
  */
 export function pktLoss(studentEmbedding: tf.Tensor, teacherEmbedding: tf.Tensor, options: PktLossOptions = {}): tf.Scalar {
   const fn = 'pktLoss';
-  assertKnownOptions(fn, options, ['epsilon']);
+  assertKnownOptions(fn, options, ['epsilon', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
   const epsilon = assertNumber(fn, 'options.epsilon', options.epsilon ?? 1e-7, { positive: true });
-  const s = checkFloatInput(fn, 'studentEmbedding', studentEmbedding, 2, '[N, D]');
-  const t = checkFloatInput(fn, 'teacherEmbedding', teacherEmbedding, 2, '[N, D]');
-  assertSameBatch(fn, 'studentEmbedding', s, 'teacherEmbedding', t);
+  const spec: PairSpec = { ranks: 2, layout: '[N, D]', agree: 'batch' };
+  const [s, t] = checkFeaturePair(fn, { studentEmbedding, teacherEmbedding }, spec, checks);
   return tf.tidy(() => {
     const studentProbabilities = similarityProbabilities(s, epsilon);
     const teacherProbabilities = similarityProbabilities(t, epsilon);

@@ -2,10 +2,10 @@
  * Relational KD (RKD, Park et al., CVPR 2019), as RepDistiller's `RKD.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertKnownOptions, assertSameBatch } from '../validate';
-import { checkFloatInput, stopGradient } from './common';
+import { assertNumber, assertKnownOptions } from '../validate';
+import { checkFeaturePair, valueChecks, type PairSpec, type ValueCheckOption, stopGradient } from './common';
 
-export interface RkdLossOptions {
+export interface RkdLossOptions extends ValueCheckOption {
   /** Weight w_d of the distance term. Default 25. */
   distanceWeight?: number;
   /** Weight w_a of the angle term. Default 50. */
@@ -32,12 +32,12 @@ export interface RkdLossOptions {
  */
 export function rkdLoss(studentEmbedding: tf.Tensor, teacherEmbedding: tf.Tensor, options: RkdLossOptions = {}): tf.Scalar {
   const fn = 'rkdLoss';
-  assertKnownOptions(fn, options, ['distanceWeight', 'angleWeight']);
+  assertKnownOptions(fn, options, ['distanceWeight', 'angleWeight', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
   const distanceWeight = assertNumber(fn, 'options.distanceWeight', options.distanceWeight ?? 25, { nonNegative: true });
   const angleWeight = assertNumber(fn, 'options.angleWeight', options.angleWeight ?? 50, { nonNegative: true });
-  const s = checkFloatInput(fn, 'studentEmbedding', studentEmbedding, 2, '[N, D]');
-  const t = checkFloatInput(fn, 'teacherEmbedding', teacherEmbedding, 2, '[N, D]');
-  assertSameBatch(fn, 'studentEmbedding', s, 'teacherEmbedding', t);
+  const spec: PairSpec = { ranks: 2, layout: '[N, D]', agree: 'batch' };
+  const [s, t] = checkFeaturePair(fn, { studentEmbedding, teacherEmbedding }, spec, checks);
   const batch = s.shape[0] as number;
   if (batch < 2) throw new Error(`${fn}: studentEmbedding needs a batch of at least 2 (pairwise distances), got ${batch}`);
   return tf.tidy(() => {

@@ -1,7 +1,7 @@
 import { describeWithBackends, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { expectFiniteValueAndGradient } from './__fixtures__/checks';
-import { dot, normalizeVector, type Matrix } from './__fixtures__/reference';
+import { dot, normalizeRow, type Matrix } from './__fixtures__/reference';
 import { similarityPreservingLoss } from './similarity-preserving-loss';
 
 function rowsOf(tensor: tf.Tensor): Matrix {
@@ -12,7 +12,7 @@ function rowsOf(tensor: tf.Tensor): Matrix {
 }
 
 function normalizedGram(rows: Matrix): Matrix {
-  return rows.map((a) => normalizeVector(rows.map((b) => dot(a, b))));
+  return rows.map((a) => normalizeRow(rows.map((b) => dot(a, b))));
 }
 
 /** ‖G_t − G_s‖²_F / B² with loops. */

@@ -2,8 +2,14 @@
  * Similarity-preserving KD (Tung & Mori, ICCV 2019), as RepDistiller's `SP.py` computes it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameBatch } from '../validate';
-import { checkFloatInput, l2Normalize } from './common';
+import {
+  assertKnownOptions,
+  checkFeaturePair,
+  l2Normalize,
+  valueChecks,
+  type PairSpec,
+  type ValueCheckOption,
+} from './common';
 
 /**
  * Similarity-preserving loss: compares the batch's sample-similarity (Gram) matrices.
@@ -17,15 +23,21 @@ import { checkFloatInput, l2Normalize } from './common';
  *
  * Reference weight in the total loss: β = 3000 (γ = 1, α = 0).
  *
+ * @param options `checkValues` (see {@link ValueCheckOption}).
+ *
  * @example
  * const loss = similarityPreservingLoss(studentLastMap, teacherLastMap); // [64,8,8,64] vs [64,8,8,256]
  */
-export function similarityPreservingLoss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
+export function similarityPreservingLoss(
+  studentFeature: tf.Tensor,
+  teacherFeature: tf.Tensor,
+  options: ValueCheckOption = {},
+): tf.Scalar {
   const fn = 'similarityPreservingLoss';
-  const layout = '[N, H, W, C] or [N, D]';
-  const s = checkFloatInput(fn, 'studentFeature', studentFeature, [2, 4], layout);
-  const t = checkFloatInput(fn, 'teacherFeature', teacherFeature, [2, 4], layout);
-  assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
+  assertKnownOptions(fn, options, ['checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const spec: PairSpec = { ranks: [2, 4], layout: '[N, H, W, C] or [N, D]', agree: 'batch' };
+  const [s, t] = checkFeaturePair(fn, { studentFeature, teacherFeature }, spec, checks);
   const batch = s.shape[0] as number;
   return tf.tidy(() => {
     const gramStudent = normalizedGram(s, batch);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertLabels, assertNumber } from '../validate';
-import { assertMatrix, oneHotFloat } from './shared';
+import { assertKnownOptions, assertMatrix, oneHotFloat, valueChecks, type ValueCheckOption } from './shared';
 
 /**
  * Batch class centroids of the softmax outputs (the Q̂_y of CMI, Yang et al. 2023):
@@ -14,19 +14,27 @@ import { assertMatrix, oneHotFloat } from './shared';
  * @param logits float32 `[N, numClasses]`.
  * @param labels int32 `[N]`, each in `[0, numClasses)`.
  * @param numClasses the number of classes C (must equal `logits.shape[1]`).
+ * @param options `checkValues` (see {@link ValueCheckOption}).
  * @returns float32 `[numClasses, numClasses]`.
  *
  * @example
  * const centroids = classCentroids(teacherLogits, labels, 10); // [10, 10]
  */
-export function classCentroids(logits: tf.Tensor, labels: tf.Tensor, numClasses: number): tf.Tensor2D {
+export function classCentroids(
+  logits: tf.Tensor,
+  labels: tf.Tensor,
+  numClasses: number,
+  options: ValueCheckOption = {},
+): tf.Tensor2D {
   const fn = 'classCentroids';
+  assertKnownOptions(fn, options, ['checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
   const classes = assertNumber(fn, 'numClasses', numClasses, { integer: true, min: 1 });
-  const z = assertMatrix(fn, 'logits', logits, '[N, numClasses]');
+  const z = assertMatrix(fn, 'logits', logits, '[N, numClasses]', checks);
   if (z.shape[1] !== classes) {
     throw new Error(`${fn}: logits has ${z.shape[1]} classes (shape [${z.shape.join(',')}]) but numClasses is ${classes}`);
   }
-  const y = assertLabels(fn, 'labels', labels, classes, z.shape[0]);
+  const y = assertLabels(fn, 'labels', labels, classes, z.shape[0], checks);
   return tf.tidy(() => classCentroidsUnchecked(z, y, classes));
 }
 

@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFloat, assertFiniteValues, assertLabels, assertNumber, assertRank, checkReducedValues } from '../validate';
 import { classCentroidsUnchecked } from './class-centroids';
-import { assertKnownOptions, assertMatrix, assertNonNegativeValues, klDivergencePerRow, oneHotFloat, stopGradient } from './shared';
+import {
+  assertKnownOptions,
+  assertMatrix,
+  assertNonNegativeValues,
+  klDivergencePerRow,
+  oneHotFloat,
+  stopGradient,
+  valueChecks,
+  type ValueCheckOption,
+  type ValueCheckTiming,
+} from './shared';
 
 /**
  * Centroid entries are clamped to at least this before the log, so a class centroid that gives a class
@@ -11,7 +21,7 @@ import { assertKnownOptions, assertMatrix, assertNonNegativeValues, klDivergence
  */
 export const CENTROID_FLOOR = 1e-8;
 
-export interface ConditionalMutualInformationOptions {
+export interface ConditionalMutualInformationOptions extends ValueCheckOption {
   /** Number of classes C; must equal `logits.shape[1]`. */
   numClasses: number;
   /**
@@ -48,7 +58,13 @@ export function conditionalMutualInformation(
   options: ConditionalMutualInformationOptions,
 ): tf.Scalar {
   const fn = 'conditionalMutualInformation';
-  const { z, y, numClasses, centroids } = validateCmiInputs(fn, logits, labels, options, ['numClasses', 'centroids']);
+  const { z, y, numClasses, centroids } = validateCmiInputs(
+    fn,
+    logits,
+    labels,
+    options,
+    ['numClasses', 'centroids', 'checkValues'],
+  );
   return tf.tidy(() => conditionalMutualInformationUnchecked(z, y, numClasses, centroids));
 }
 
@@ -62,13 +78,15 @@ export function validateCmiInputs(
 ): { z: tf.Tensor2D; y: tf.Tensor1D; numClasses: number; centroids: tf.Tensor2D | undefined } {
   if (options === undefined) throw new Error(`${fn}: options with numClasses are required`);
   assertKnownOptions(fn, options, knownOptions);
-  const { numClasses: rawClasses, centroids: rawCentroids } = options as Partial<ConditionalMutualInformationOptions>;
+  const { numClasses: rawClasses, centroids: rawCentroids, checkValues } =
+    options as Partial<ConditionalMutualInformationOptions>;
+  const checks = valueChecks(fn, checkValues);
   const numClasses = assertNumber(fn, 'numClasses', rawClasses, { integer: true, min: 1 });
-  const z = assertMatrix(fn, 'logits', logits, '[N, numClasses]');
+  const z = assertMatrix(fn, 'logits', logits, '[N, numClasses]', checks);
   if (z.shape[1] !== numClasses) {
     throw new Error(`${fn}: logits has ${z.shape[1]} classes (shape [${z.shape.join(',')}]) but numClasses is ${numClasses}`);
   }
-  const y = assertLabels(fn, 'labels', labels, numClasses, z.shape[0]);
+  const y = assertLabels(fn, 'labels', labels, numClasses, z.shape[0], checks);
   let centroids: tf.Tensor2D | undefined;
   if (rawCentroids !== undefined) {
     centroids = assertRank(fn, 'centroids', rawCentroids, 2, '[numClasses, numClasses]') as tf.Tensor2D;
@@ -76,15 +94,15 @@ export function validateCmiInputs(
     if (centroids.shape[0] !== numClasses || centroids.shape[1] !== numClasses) {
       throw new Error(`${fn}: centroids must be [${numClasses},${numClasses}] (numClasses × numClasses), got [${centroids.shape.join(',')}]`);
     }
-    assertFiniteValues(fn, 'centroids', centroids);
-    assertNonNegativeValues(fn, 'centroids', centroids);
-    assertRowsSumToOne(fn, 'centroids', centroids);
+    assertFiniteValues(fn, 'centroids', centroids, checks);
+    assertNonNegativeValues(fn, 'centroids', centroids, checks);
+    assertRowsSumToOne(fn, 'centroids', centroids, checks);
   }
   return { z, y, numClasses, centroids };
 }
 
 /** Rows of a centroid matrix must be distributions, otherwise the "KL" is not one and can go negative. */
-function assertRowsSumToOne(fn: string, arg: string, centroids: tf.Tensor2D): void {
+function assertRowsSumToOne(fn: string, arg: string, centroids: tf.Tensor2D, checks: ValueCheckTiming): void {
   checkReducedValues(
     () => tf.sum(centroids, 1),
     (sums) => {
@@ -94,6 +112,7 @@ function assertRowsSumToOne(fn: string, arg: string, centroids: tf.Tensor2D): vo
       }
       return undefined;
     },
+    checks,
   );
 }
 

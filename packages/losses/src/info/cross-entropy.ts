@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertLabels } from '../validate';
-import { assertMatrix, oneHotFloat } from './shared';
+import { assertKnownOptions, assertMatrix, oneHotFloat, valueChecks, type ValueCheckOption } from './shared';
 
 /**
  * Mean softmax cross-entropy with integer labels:
@@ -12,15 +12,18 @@ import { assertMatrix, oneHotFloat } from './shared';
  *
  * @param logits float32 `[N, C]`.
  * @param labels int32 `[N]`, each in `[0, C)`.
+ * @param options `checkValues` (see {@link ValueCheckOption}).
  *
  * @example
  * const loss = crossEntropy(logits, tf.tensor1d([3, 0, 7], 'int32'));
  */
-export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, options: ValueCheckOption = {}): tf.Scalar {
   const fn = 'crossEntropy';
-  const z = assertMatrix(fn, 'logits', logits);
+  assertKnownOptions(fn, options, ['checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const z = assertMatrix(fn, 'logits', logits, '[N, C]', checks);
   const [batchSize, numClasses] = z.shape;
-  const y = assertLabels(fn, 'labels', labels, numClasses, batchSize);
+  const y = assertLabels(fn, 'labels', labels, numClasses, batchSize, checks);
   return tf.tidy(() => crossEntropyUnchecked(z, y));
 }
 

@@ -1,8 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertLabels, assertNumber, assertSameShape } from '../validate';
-import { assertKnownOptions, assertMatrix, klDivergencePerRow, oneHotFloat } from './shared';
+import { assertLabels, assertNumber } from '../validate';
+import {
+  assertKnownOptions,
+  assertMatrixPair,
+  klDivergencePerRow,
+  oneHotFloat,
+  valueChecks,
+  type ValueCheckOption,
+} from './shared';
 
-export interface DkdLossOptions {
+export interface DkdLossOptions extends ValueCheckOption {
   /** Weight α of the target-class term TCKD (≥ 0). Default 1. */
   alpha?: number;
   /** Weight β of the non-target-class term NCKD (≥ 0). Default 8. */
@@ -38,13 +45,12 @@ export function dkdLoss(
   options: DkdLossOptions = {},
 ): tf.Scalar {
   const fn = 'dkdLoss';
-  assertKnownOptions(fn, options, ['alpha', 'beta', 'temperature']);
-  const student = assertMatrix(fn, 'studentLogits', studentLogits);
-  const teacher = assertMatrix(fn, 'teacherLogits', teacherLogits);
-  assertSameShape(fn, 'studentLogits', student, 'teacherLogits', teacher);
+  assertKnownOptions(fn, options, ['alpha', 'beta', 'temperature', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const [student, teacher] = assertMatrixPair(fn, { studentLogits, teacherLogits }, '[N, C]', checks);
   const [batchSize, numClasses] = student.shape;
   if (numClasses < 2) throw new Error(`${fn}: studentLogits needs at least 2 classes, got ${numClasses}`);
-  const y = assertLabels(fn, 'labels', labels, numClasses, batchSize);
+  const y = assertLabels(fn, 'labels', labels, numClasses, batchSize, checks);
   const alpha = assertNumber(fn, 'alpha', options.alpha ?? 1, { nonNegative: true });
   const beta = assertNumber(fn, 'beta', options.beta ?? 8, { nonNegative: true });
   const temperature = assertNumber(fn, 'temperature', options.temperature ?? 4, { positive: true });

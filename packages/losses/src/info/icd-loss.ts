@@ -1,8 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertSameShape } from '../validate';
-import { assertKnownOptions, assertMatrix, assertNumberOrScalar, diagonalCrossEntropy, klDivergencePerRow, l2NormalizeRows } from './shared';
+import { assertNumber } from '../validate';
+import {
+  assertKnownOptions,
+  assertMatrixPair,
+  assertNumberOrScalar,
+  diagonalCrossEntropy,
+  klDivergencePerRow,
+  l2NormalizeRows,
+  valueChecks,
+  type ValueCheckOption,
+} from './shared';
 
-export interface IcdLossOptions {
+export interface IcdLossOptions extends ValueCheckOption {
   /**
    * κ, multiplying the cosine similarities (> 0): a number, or a scalar tensor such as ICD's learnable
    * min(exp θ, 10) (gradients flow into it). Required.
@@ -37,16 +46,15 @@ export interface IcdLossOptions {
 export function icdLoss(studentEmbeddings: tf.Tensor, teacherEmbeddings: tf.Tensor, options: IcdLossOptions): tf.Scalar {
   const fn = 'icdLoss';
   if (options === undefined) throw new Error(`${fn}: options with logitScale are required`);
-  assertKnownOptions(fn, options, ['logitScale', 'bias', 'alpha']);
-  const student = assertMatrix(fn, 'studentEmbeddings', studentEmbeddings, '[N, D]');
-  const teacher = assertMatrix(fn, 'teacherEmbeddings', teacherEmbeddings, '[N, D]');
-  assertSameShape(fn, 'studentEmbeddings', student, 'teacherEmbeddings', teacher);
+  assertKnownOptions(fn, options, ['logitScale', 'bias', 'alpha', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const [student, teacher] = assertMatrixPair(fn, { studentEmbeddings, teacherEmbeddings }, '[N, D]', checks);
   if (student.shape[0] < 2) {
     throw new Error(`${fn}: studentEmbeddings needs at least 2 rows (the other rows are the negatives), got ${student.shape[0]}`);
   }
   if (options.logitScale === undefined) throw new Error(`${fn}: logitScale is required (a number or a scalar tensor > 0)`);
-  const logitScale = assertNumberOrScalar(fn, 'logitScale', options.logitScale, { positive: true });
-  const bias = assertNumberOrScalar(fn, 'bias', options.bias ?? 0);
+  const logitScale = assertNumberOrScalar(fn, 'logitScale', options.logitScale, { positive: true, checks });
+  const bias = assertNumberOrScalar(fn, 'bias', options.bias ?? 0, { checks });
   const alpha = assertNumber(fn, 'alpha', options.alpha ?? 0.5, { nonNegative: true });
 
   return tf.tidy(() => {

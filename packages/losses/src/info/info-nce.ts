@@ -1,8 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertSameShape } from '../validate';
-import { assertKnownOptions, assertMatrix, diagonalCrossEntropy, l2NormalizeRows } from './shared';
+import { assertNumber } from '../validate';
+import {
+  assertKnownOptions,
+  assertMatrixPair,
+  diagonalCrossEntropy,
+  l2NormalizeRows,
+  valueChecks,
+  type ValueCheckOption,
+} from './shared';
 
-export interface InfoNceLossOptions {
+export interface InfoNceLossOptions extends ValueCheckOption {
   /** Temperature τ dividing the similarities (> 0). Default 0.07 (CRD, MoCo). */
   temperature?: number;
   /** L2-normalise the rows first, so similarities are cosines. Default true. */
@@ -26,10 +33,9 @@ export interface InfoNceLossOptions {
  */
 export function infoNceLoss(anchors: tf.Tensor, positives: tf.Tensor, options: InfoNceLossOptions = {}): tf.Scalar {
   const fn = 'infoNceLoss';
-  assertKnownOptions(fn, options, ['temperature', 'normalize']);
-  const a = assertMatrix(fn, 'anchors', anchors, '[N, D]');
-  const p = assertMatrix(fn, 'positives', positives, '[N, D]');
-  assertSameShape(fn, 'anchors', a, 'positives', p);
+  assertKnownOptions(fn, options, ['temperature', 'normalize', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const [a, p] = assertMatrixPair(fn, { anchors, positives }, '[N, D]', checks);
   if (a.shape[0] < 2) throw new Error(`${fn}: anchors needs at least 2 rows (the other rows are the negatives), got ${a.shape[0]}`);
   const temperature = assertNumber(fn, 'temperature', options.temperature ?? 0.07, { positive: true });
   const normalize = options.normalize ?? true;

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNumber, assertSameShape } from '../validate';
-import { assertKnownOptions, assertMatrix, klDivergencePerRow } from './shared';
+import { assertNumber } from '../validate';
+import { assertKnownOptions, assertMatrixPair, klDivergencePerRow, valueChecks, type ValueCheckOption } from './shared';
 
-export interface KdLossOptions {
+export interface KdLossOptions extends ValueCheckOption {
   /** Softmax temperature T (> 0). Default 4, RepDistiller's `--kd_T`. */
   temperature?: number;
 }
@@ -25,10 +25,9 @@ export interface KdLossOptions {
  */
 export function kdLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, options: KdLossOptions = {}): tf.Scalar {
   const fn = 'kdLoss';
-  assertKnownOptions(fn, options, ['temperature']);
-  const student = assertMatrix(fn, 'studentLogits', studentLogits);
-  const teacher = assertMatrix(fn, 'teacherLogits', teacherLogits);
-  assertSameShape(fn, 'studentLogits', student, 'teacherLogits', teacher);
+  assertKnownOptions(fn, options, ['temperature', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
+  const [student, teacher] = assertMatrixPair(fn, { studentLogits, teacherLogits }, '[N, C]', checks);
   const temperature = assertNumber(fn, 'temperature', options.temperature ?? 4, { positive: true });
 
   return tf.tidy(() => {

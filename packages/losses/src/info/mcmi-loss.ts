@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber } from '../validate';
 import { conditionalMutualInformationUnchecked, validateCmiInputs } from './conditional-mutual-information';
 import { crossEntropyUnchecked } from './cross-entropy';
+import type { ValueCheckOption } from './shared';
 
-export interface McmiLossOptions {
+export interface McmiLossOptions extends ValueCheckOption {
   /** Number of classes C; must equal `logits.shape[1]`. */
   numClasses: number;
   /**
@@ -29,8 +30,9 @@ export interface McmiLossOptions {
  * class); at least one public reuse of MCMI made exactly that inversion. Here λ > 0 is MCMI. λ = 0 gives
  * plain cross-entropy; a negative λ minimises CMI.
  *
- * **Collapse.** The term is unbounded above: with λ too large (≈ 0.5 on a 10-class problem) the easiest way to raise KL against fixed centroids is to predict a wrong
- * class confidently, and accuracy falls below chance within an epoch. Watch accuracy and CE while
+ * **Collapse.** The term is unbounded above: with λ too large (≈ 0.5 on a 10-class problem, measured in
+ * `docs/mcmi.md` of this project's repository) the easiest way to raise KL against fixed centroids is to predict
+ * a wrong class confidently, and accuracy falls below chance within an epoch. Watch accuracy and CE while
  * fine-tuning.
  *
  * @param logits float32 `[N, C]` of the teacher being fine-tuned.
@@ -41,7 +43,13 @@ export interface McmiLossOptions {
  */
 export function mcmiLoss(logits: tf.Tensor, labels: tf.Tensor, options: McmiLossOptions): tf.Scalar {
   const fn = 'mcmiLoss';
-  const { z, y, numClasses, centroids } = validateCmiInputs(fn, logits, labels, options, ['numClasses', 'lambda', 'centroids']);
+  const { z, y, numClasses, centroids } = validateCmiInputs(
+    fn,
+    logits,
+    labels,
+    options,
+    ['numClasses', 'lambda', 'centroids', 'checkValues'],
+  );
   const lambda = assertNumber(fn, 'lambda', options.lambda ?? 0.25);
   return tf.tidy(() => {
     const crossEntropy = crossEntropyUnchecked(z, y);

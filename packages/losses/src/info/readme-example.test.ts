@@ -1,10 +1,11 @@
 /**
  * The README's worked example, run as written (console output replaced by recorded losses): a tiny student
- * trained on one batch with kdLoss + VidRegularizer, the regularizer's variables passed to the optimizer.
+ * trained on one batch with kdLoss + VidRegularizer, built from the shapes and its variables collected with the
+ * student's by collectTrainableVariables.
  */
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
-import { kdLoss, VidRegularizer } from '../index';
+import { collectTrainableVariables, kdLoss, VidRegularizer } from '../index';
 
 describeWithBackends('README worked example (kdLoss + VidRegularizer)', () => {
   it('lowers the loss, trains the VID variables and keeps the tensor count flat', () => {
@@ -25,7 +26,11 @@ function readmeExample(): void {
     return { feature, logits: tf.matMul(tf.mean(feature, [1, 2]) as tf.Tensor2D, denseKernel as tf.Tensor2D) };
   }
 
-  const vid = new VidRegularizer({ studentChannels: 16, teacherChannels: 32, hiddenChannels: 32, seed: 7 });
+  const vid = new VidRegularizer({ hiddenChannels: 32, seed: 7 });
+  expect(vid.built).toBe(false);
+  vid.build({ student: [16, 4, 4, 16], teacher: teacherFeature.shape });
+  const varList = collectTrainableVariables({ variables: [convKernel, denseKernel], regularizers: [vid] });
+  expect(varList).toEqual([convKernel, denseKernel, ...vid.trainableVariables]);
   const variablesBefore = vid.trainableVariables.map((variable) => variable.dataSync().slice());
   const optimizer = tf.train.adam(0.01);
   const losses: number[] = [];
@@ -35,7 +40,7 @@ function readmeExample(): void {
       const { feature, logits } = student(images);
       // L = KD_T=4(student ‖ teacher) + VID(teacher map | student map)
       return tf.add(kdLoss(logits, teacherLogits, { temperature: 4 }), vid.loss(feature, teacherFeature));
-    }, true, [convKernel, denseKernel, ...vid.trainableVariables]);
+    }, true, varList);
     losses.push(loss?.dataSync()[0] as number);
     loss?.dispose();
     if (step === 0) tensorsAfterFirstStep = tf.memory().numTensors;

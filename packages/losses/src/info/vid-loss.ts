@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFiniteValues, assertFloat, assertNonEmptyBatch, assertNumber, assertRank, assertSameShape } from '../validate';
-import { assertKnownOptions } from './shared';
+import { assertKnownOptions, valueChecks, type ValueCheckOption } from './shared';
 
-export interface VidLossOptions {
+export interface VidLossOptions extends ValueCheckOption {
   /** Variance floor ε added to softplus(α) (> 0). Default 1e-5, RepDistiller's value. */
   epsilon?: number;
 }
@@ -28,7 +28,8 @@ export interface VidLossOptions {
  */
 export function vidLoss(target: tf.Tensor, mean: tf.Tensor, alpha: tf.Tensor, options: VidLossOptions = {}): tf.Scalar {
   const fn = 'vidLoss';
-  assertKnownOptions(fn, options, ['epsilon']);
+  assertKnownOptions(fn, options, ['epsilon', 'checkValues']);
+  const checks = valueChecks(fn, options.checkValues);
   const t = assertRank(fn, 'target', target, [2, 4], '[N, C] or [N, H, W, C]');
   const mu = assertRank(fn, 'mean', mean, [2, 4], '[N, C] or [N, H, W, C]');
   const a = assertRank(fn, 'alpha', alpha, 1, '[C]') as tf.Tensor1D;
@@ -42,9 +43,9 @@ export function vidLoss(target: tf.Tensor, mean: tf.Tensor, alpha: tf.Tensor, op
     throw new Error(`${fn}: alpha has ${a.shape[0]} entries but target has ${channels} channels (last axis of [${t.shape.join(',')}])`);
   }
   const epsilon = assertNumber(fn, 'epsilon', options.epsilon ?? 1e-5, { positive: true });
-  assertFiniteValues(fn, 'target', t);
-  assertFiniteValues(fn, 'mean', mu);
-  assertFiniteValues(fn, 'alpha', a);
+  assertFiniteValues(fn, 'target', t, checks);
+  assertFiniteValues(fn, 'mean', mu, checks);
+  assertFiniteValues(fn, 'alpha', a, checks);
 
   return tf.tidy(() => {
     const variance = tf.add(tf.softplus(a), epsilon); // σ²_c, broadcast along the last axis

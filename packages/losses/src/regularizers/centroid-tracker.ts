@@ -1,14 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAllocatable } from '@kd/internal';
-import { assertFiniteValues, assertFloat, assertLabels, assertNonEmptyBatch, assertNumber, assertRank } from '../validate';
+import {
+  assertFiniteValues,
+  assertFloat,
+  assertLabels,
+  assertNonEmptyBatch,
+  assertNumber,
+  assertRank,
+  type ValueCheckOption,
+} from '../validate';
 import { assertKnownOptions, assertSize } from './checks';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type ResolvedOptions } from './regularizer';
 
 /** How a `CentroidTracker` turns observed outputs into centroids. */
 export type CentroidMode = 'pass' | 'ema';
 const MODES: readonly CentroidMode[] = ['pass', 'ema'];
 
-export interface CentroidTrackerOptions {
+export interface CentroidTrackerOptions extends ValueCheckOption {
   /** Number of classes C. */
   numClasses: number;
   /** 'pass': one full pass, then fixed (the MCMI recipe). 'ema': an exponential moving average. Default 'pass'. */
@@ -46,7 +54,7 @@ export interface CentroidTrackerOptions {
  * const loss = mcmiLoss(logits, labels, { numClasses: 10, centroids });
  */
 export class CentroidTracker extends RegularizerBase {
-  private readonly config: Required<CentroidTrackerOptions>;
+  private readonly config: ResolvedOptions<CentroidTrackerOptions>;
   /** 'pass': per-class sums of softmax rows; 'ema': the current rows. Row-major [C, C]. */
   private readonly sums: Float64Array;
   /** Samples seen per class. */
@@ -57,7 +65,7 @@ export class CentroidTracker extends RegularizerBase {
   constructor(options: CentroidTrackerOptions) {
     const fn = 'CentroidTracker';
     assertKnownOptions(fn, options, ['numClasses', 'mode', 'momentum']);
-    super(fn);
+    super(fn, { checkValues: options.checkValues });
     const numClasses = assertSize(fn, 'numClasses', options.numClasses);
     const mode = options.mode ?? 'pass';
     if (!MODES.includes(mode)) throw new Error(`${fn}: mode must be one of 'pass', 'ema', got '${String(mode)}'`);
@@ -67,6 +75,7 @@ export class CentroidTracker extends RegularizerBase {
     this.config = { numClasses, mode, momentum };
     this.sums = new Float64Array(numClasses * numClasses);
     this.counts = new Float64Array(numClasses);
+    this.markBuilt();
     this.addState('sums', {
       shape: [numClasses, numClasses],
       dtype: 'float32',
@@ -112,14 +121,15 @@ export class CentroidTracker extends RegularizerBase {
   update(logits: tf.Tensor, labels: tf.Tensor): void {
     const fn = 'CentroidTracker.update';
     this.assertUsable('update');
+    const checks = this.valueChecks();
     const { numClasses: c, mode, momentum } = this.config;
     const matrix = assertRank(fn, 'logits', logits, 2, '[N, C]');
     assertFloat(fn, 'logits', matrix);
     assertNonEmptyBatch(fn, 'logits', matrix);
     if (matrix.shape[1] !== c) throw new Error(`${fn}: logits must have C = numClasses = ${c} columns, got [${matrix.shape.join(',')}]`);
-    assertFiniteValues(fn, 'logits', matrix);
+    assertFiniteValues(fn, 'logits', matrix, checks);
     const n = matrix.shape[0] as number;
-    const labelTensor = assertLabels(fn, 'labels', labels, c, n);
+    const labelTensor = assertLabels(fn, 'labels', labels, c, n, checks);
     if (this.finalised) throw new Error(`${fn}: the centroids of this pass were already computed and are fixed: call reset() to start a new pass`);
     const labelValues = labelTensor.dataSync();
     // the label range check may be switched off with the value checks; the accumulation must never write out of bounds

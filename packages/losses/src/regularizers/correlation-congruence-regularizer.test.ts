@@ -55,7 +55,8 @@ describeWithBackends('CorrelationCongruenceRegularizer', () => {
     const teacher = randomTensor([4, 4], 6);
     await expectRoundTrip(a, c, (cc) => cc.loss(student, teacher));
     expectThrowsWith(() => a.loss(teacher, teacher), 'CorrelationCongruenceRegularizer.loss', 'studentVector');
-    expectThrowsWith(() => new CorrelationCongruenceRegularizer({ studentDim: 3 } as never), 'CorrelationCongruenceRegularizer', 'teacherDim', 'required');
+    const fn = 'CorrelationCongruenceRegularizer';
+    expectThrowsWith(() => new CorrelationCongruenceRegularizer({ studentDim: 3, teacherDim: 0 }), fn, 'teacherDim');
     tf.dispose([student, teacher]);
     [a, b, c].forEach((cc) => cc.dispose());
   });

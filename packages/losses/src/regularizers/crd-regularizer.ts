@@ -1,19 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAllocatable } from '@kd/internal';
 import { assertNumber, assertSameBatch } from '../validate';
-import { assertInput, assertKnownOptions, assertSize } from './checks';
+import {
+  REGULARIZER_OPTION_KEYS,
+  assertInput,
+  assertKnownOptions,
+  assertShape,
+  assertSize,
+  optionalSize,
+} from './checks';
 import { defaultInit, dense, l2NormalizeRows } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
 
-export interface CrdRegularizerOptions {
-  /** Size D_s of the student's penultimate vector. */
-  studentDim: number;
-  /** Size D_t of the teacher's penultimate vector. */
-  teacherDim: number;
+export interface CrdRegularizerOptions extends RegularizerOptions {
+  /** Size D_s of the student's penultimate vector. Default: inferred from the first `loss()` call. */
+  studentDim?: number;
+  /** Size D_t of the teacher's penultimate vector. Default: inferred from the first `loss()` call. */
+  teacherDim?: number;
   /** Size D of the embeddings and of the memory rows. Default 128. */
   embedDim?: number;
-  /** Number N of training samples: one memory row per sample and side. */
+  /** Number N of training samples: one memory row per sample and side (required: a batch cannot tell it). */
   datasetSize: number;
   /** The class of every training sample, `labels[i]` for dataset index i (length N, integers ≥ 0). */
   labels: Int32Array | readonly number[];
@@ -61,6 +68,10 @@ const NCE_EPSILON = 1e-7;
  * count mask, so no `gather` of a trainable tensor lies on the gradient path (the wasm backend lacks its
  * gradient kernel) and memory stays O(B·N) instead of O(B·K·D).
  *
+ * **Sizes.** `studentDim` and `teacherDim` left out are inferred from the first `loss()` call (or `build()`):
+ * the heads and the banks are then created, from the seed, exactly as if they had been given. `datasetSize`
+ * and `labels` cannot be inferred from a batch and stay required.
+ *
  * @example
  * const crd = new CrdRegularizer({ studentDim: 64, teacherDim: 256, datasetSize: 50000, labels, seed: 1 });
  * optimizer.minimize(() => tf.add(ce, tf.mul(0.8, crd.loss(studentVector, teacherVector, indices))), false,
@@ -68,20 +79,29 @@ const NCE_EPSILON = 1e-7;
  * crd.updateMemory();
  */
 export class CrdRegularizer extends RegularizerBase {
-  private readonly config: Omit<Required<CrdRegularizerOptions>, 'labels'>;
+  private readonly config: {
+    studentDim?: number;
+    teacherDim?: number;
+    embedDim: number;
+    datasetSize: number;
+    numNegatives: number;
+    temperature: number;
+    momentum: number;
+    seed: number;
+  };
   private readonly labels: Int32Array;
   /** Dataset indices sorted by class; class c occupies [classStart(c), classStart(c) + classCount(c)). */
   private readonly indicesByClass: Int32Array;
   private readonly classStart = new Map<number, number>();
   private readonly classCount = new Map<number, number>();
-  private readonly sampler: SeededRandom;
+  private sampler!: SeededRandom;
   private readonly marks: Uint8Array;
-  private readonly studentKernel: tf.Variable;
-  private readonly studentBias: tf.Variable;
-  private readonly teacherKernel: tf.Variable;
-  private readonly teacherBias: tf.Variable;
-  private readonly studentMemory: tf.Variable;
-  private readonly teacherMemory: tf.Variable;
+  private studentKernel!: tf.Variable;
+  private studentBias!: tf.Variable;
+  private teacherKernel!: tf.Variable;
+  private teacherBias!: tf.Variable;
+  private studentMemory!: tf.Variable;
+  private teacherMemory!: tf.Variable;
   /** Z of the two directions [student anchors, teacher anchors]; 0 until the first batch sets them. */
   private readonly normalizers = new Float32Array(2);
   private pending: { indices: Int32Array; student: tf.Tensor2D; teacher: tf.Tensor2D } | undefined;
@@ -90,10 +110,11 @@ export class CrdRegularizer extends RegularizerBase {
     const fn = 'CrdRegularizer';
     assertKnownOptions(fn, options, [
       'studentDim', 'teacherDim', 'embedDim', 'datasetSize', 'labels', 'numNegatives', 'temperature', 'momentum', 'seed',
+      ...REGULARIZER_OPTION_KEYS,
     ]);
-    super(fn);
-    const studentDim = assertSize(fn, 'studentDim', options.studentDim);
-    const teacherDim = assertSize(fn, 'teacherDim', options.teacherDim);
+    super(fn, options);
+    const studentDim = optionalSize(fn, 'studentDim', options.studentDim);
+    const teacherDim = optionalSize(fn, 'teacherDim', options.teacherDim);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
     const datasetSize = assertSize(fn, 'datasetSize', options.datasetSize);
     const numNegatives = assertSize(fn, 'numNegatives', options.numNegatives ?? 16384);
@@ -103,8 +124,6 @@ export class CrdRegularizer extends RegularizerBase {
     const seed = resolveSeed(fn, options.seed);
     // Checked before anything is allocated: 3e7 samples would otherwise spend minutes filling 30 GB of banks.
     assertAllocatable(fn, `each memory bank [datasetSize ${datasetSize}, embedDim ${embedDim}]`, datasetSize * embedDim, 4, 2);
-    assertAllocatable(fn, `the embedding [studentDim ${studentDim}, embedDim ${embedDim}]`, studentDim * embedDim, 4);
-    assertAllocatable(fn, `the embedding [teacherDim ${teacherDim}, embedDim ${embedDim}]`, teacherDim * embedDim, 4);
     this.config = { studentDim, teacherDim, embedDim, datasetSize, numNegatives, temperature, momentum, seed };
 
     const labels = options.labels;
@@ -133,7 +152,14 @@ export class CrdRegularizer extends RegularizerBase {
       fill.set(label, position + 1);
     });
     this.marks = new Uint8Array(datasetSize);
+    if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(fn, studentDim, teacherDim);
+  }
 
+  private createVariables(fn: string, studentDim: number, teacherDim: number): void {
+    const { embedDim, datasetSize, seed } = this.config;
+    assertAllocatable(fn, `the embedding [studentDim ${studentDim}, embedDim ${embedDim}]`, studentDim * embedDim, 4);
+    assertAllocatable(fn, `the embedding [teacherDim ${teacherDim}, embedDim ${embedDim}]`, teacherDim * embedDim, 4);
+    Object.assign(this.config, { studentDim, teacherDim });
     const random = new SeededRandom(seed);
     this.studentKernel = this.addVariable('embed/student/kernel', defaultInit(random, studentDim * embedDim, studentDim), [studentDim, embedDim]);
     this.studentBias = this.addVariable('embed/student/bias', defaultInit(random, embedDim, studentDim), [embedDim]);
@@ -157,10 +183,25 @@ export class CrdRegularizer extends RegularizerBase {
       read: () => Int32Array.of(this.sampler.getState() | 0),
       write: (values) => this.sampler.setState(values[0] as number),
     });
+    this.markBuilt();
+  }
+
+  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
+    assertShape(fn, 'the student input', student, '[B, D_s]', [this.config.studentDim]);
+    assertShape(fn, 'the teacher input', teacher, '[B, D_t]', [this.config.teacherDim]);
+    if (!this.built) this.createVariables(fn, student[1] as number, teacher[1] as number);
+  }
+
+  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
+    const studentDim = this.config.studentDim ?? shapes.get('embed/student/kernel')?.[0];
+    const teacherDim = this.config.teacherDim ?? shapes.get('embed/teacher/kernel')?.[0];
+    if (studentDim !== undefined && teacherDim !== undefined) {
+      this.createVariables('CrdRegularizer.loadWeights', studentDim, teacherDim);
+    }
   }
 
   getConfig(): RegularizerConfig {
-    return { ...this.config, labels: Array.from(this.labels) };
+    return { ...withoutUndefined(this.config), labels: Array.from(this.labels), ...this.baseConfig() };
   }
 
   /** Z of the two directions [student anchors vs teacher memory, teacher anchors vs student memory]; 0 = not set yet. */
@@ -178,6 +219,7 @@ export class CrdRegularizer extends RegularizerBase {
    * most the pool size (Floyd's algorithm), with replacement otherwise. Advances the sampler.
    */
   sampleNegatives(indices: Int32Array): Int32Array[] {
+    this.assertBuilt('sampleNegatives');
     const k = this.config.numNegatives;
     return Array.from(indices, (index) => {
       const label = this.labels[index] as number;
@@ -209,11 +251,13 @@ export class CrdRegularizer extends RegularizerBase {
 
   /** normalise(W s + c) for the student side, `[N, D]`. */
   embedStudent(studentVector: tf.Tensor2D): tf.Tensor2D {
+    this.assertBuilt('embedStudent');
     return tf.tidy(() => l2NormalizeRows(dense(studentVector, this.studentKernel, this.studentBias)));
   }
 
   /** normalise(W t + c) for the teacher side, `[N, D]`. */
   embedTeacher(teacherVector: tf.Tensor2D): tf.Tensor2D {
+    this.assertBuilt('embedTeacher');
     return tf.tidy(() => l2NormalizeRows(dense(teacherVector, this.teacherKernel, this.teacherBias)));
   }
 
@@ -228,8 +272,15 @@ export class CrdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor, indices: Int32Array): tf.Scalar {
     const fn = 'CrdRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[B, D_s]', [this.config.studentDim]) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherVector', teacherVector, '[B, D_t]', [this.config.teacherDim]) as tf.Tensor2D;
+    const { studentDim, teacherDim } = this.config;
+    const checks = this.valueChecks();
+    const origin = this.sizeOrigin;
+    const s = assertInput(
+      fn, 'studentVector', studentVector, '[B, D_s]', [studentDim], checks, origin,
+    ) as tf.Tensor2D;
+    const t = assertInput(
+      fn, 'teacherVector', teacherVector, '[B, D_t]', [teacherDim], checks, origin,
+    ) as tf.Tensor2D;
     assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
     const batchSize = s.shape[0];
     this.assertIndices(fn, indices, batchSize);
@@ -239,6 +290,8 @@ export class CrdRegularizer extends RegularizerBase {
           `(or discardPendingUpdate() after a call that should not update the memory)`,
       );
     }
+    this.buildOnFirstCall(fn, s, t);
+    this.watchTraining();
 
     // counts[b, j]: how often dataset row j is a candidate of batch row b (duplicates count when sampling
     // with replacement); positives[b, j] = 1 at the sample's own index

@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { factorTransferLoss } from '../baselines/index';
 import { assertNumber, assertSameBatch } from '../validate';
-import { assertInput, assertKnownOptions, assertSize } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc, optionalSize } from './checks';
 import { batchNormTraining, conv2d, conv2dTranspose, defaultInit, stopGradient } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
 
-export interface FactorTransferRegularizerOptions {
-  /** Channels C_s of the student map (RepDistiller: the last conv map, `feat[-2]`). */
-  studentChannels: number;
-  /** Channels C_t of the teacher map. */
-  teacherChannels: number;
+export interface FactorTransferRegularizerOptions extends RegularizerOptions {
+  /** Channels C_s of the student map (RepDistiller: the last conv map, `feat[-2]`). Default: inferred. */
+  studentChannels?: number;
+  /** Channels C_t of the teacher map. Default: inferred from the first `loss()` call. */
+  teacherChannels?: number;
   /** Factor rate k: factors have ⌊k·C_t⌋ channels. Default 0.5. */
   rate?: number;
   /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
@@ -37,6 +37,9 @@ interface ConvLayer {
  * - `loss(s, t)` = factorTransferLoss(translator(s), encoder(t)): the teacher factor passes a gradient stop,
  *   and `trainableVariables` is the translator only, so the main stage never moves the paraphraser.
  *
+ * Channel counts left out are inferred from the first `loss()` call or from `build()`, with the same weights as
+ * if they had been given; the pre-stage comes first, so build such a head before `reconstructionLoss`.
+ *
  * @example
  * const ft = new FactorTransferRegularizer({ studentChannels: 64, teacherChannels: 256, seed: 1 });
  * pre.minimize(() => ft.reconstructionLoss(teacherMap), false, ft.paraphraserVariables); // pre-stage
@@ -44,27 +47,45 @@ interface ConvLayer {
  *   [...studentVariables, ...ft.trainableVariables]);
  */
 export class FactorTransferRegularizer extends RegularizerBase {
-  private readonly config: Required<FactorTransferRegularizerOptions>;
-  /** ⌊k·C_t⌋, the channels of a factor. */
-  readonly factorChannels: number;
-  private readonly encoder: ConvLayer[];
-  private readonly decoder: ConvLayer[];
-  private readonly translator: ConvLayer[];
+  private readonly config: { studentChannels?: number; teacherChannels?: number; rate: number; seed: number };
+  private encoder: ConvLayer[] = [];
+  private decoder: ConvLayer[] = [];
+  private translator: ConvLayer[] = [];
 
-  constructor(options: FactorTransferRegularizerOptions) {
+  constructor(options: FactorTransferRegularizerOptions = {}) {
     const fn = 'FactorTransferRegularizer';
-    assertKnownOptions(fn, options, ['studentChannels', 'teacherChannels', 'rate', 'seed']);
-    super(fn);
-    const studentChannels = assertSize(fn, 'studentChannels', options.studentChannels);
-    const teacherChannels = assertSize(fn, 'teacherChannels', options.teacherChannels);
+    assertKnownOptions(fn, options, ['studentChannels', 'teacherChannels', 'rate', 'seed', ...REGULARIZER_OPTION_KEYS]);
+    super(fn, options);
+    const studentChannels = optionalSize(fn, 'studentChannels', options.studentChannels);
+    const teacherChannels = optionalSize(fn, 'teacherChannels', options.teacherChannels);
     const rate = assertNumber(fn, 'rate', options.rate ?? 0.5, { positive: true });
-    const factorChannels = Math.floor(teacherChannels * rate);
-    if (factorChannels < 1) throw new Error(`${fn}: rate ${rate} × teacherChannels ${teacherChannels} leaves no factor channel`);
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentChannels, teacherChannels, rate, seed };
-    this.factorChannels = factorChannels;
+    if (teacherChannels !== undefined) this.factorChannelsFor(fn, teacherChannels);
+    if (studentChannels !== undefined && teacherChannels !== undefined) {
+      this.createVariables(fn, studentChannels, teacherChannels);
+    }
+  }
 
-    const random = new SeededRandom(seed);
+  /** ⌊k·C_t⌋, the channels of a factor (throws until built when `teacherChannels` was left out). */
+  get factorChannels(): number {
+    if (this.config.teacherChannels === undefined) this.assertBuilt('factorChannels');
+    return Math.floor((this.config.teacherChannels as number) * this.config.rate);
+  }
+
+  private factorChannelsFor(fn: string, teacherChannels: number): number {
+    const { rate } = this.config;
+    const factorChannels = Math.floor(teacherChannels * rate);
+    if (factorChannels < 1) {
+      throw new Error(`${fn}: rate ${rate} × teacherChannels ${teacherChannels} leaves no factor channel`);
+    }
+    return factorChannels;
+  }
+
+  private createVariables(fn: string, studentChannels: number, teacherChannels: number): void {
+    const factorChannels = this.factorChannelsFor(fn, teacherChannels);
+    Object.assign(this.config, { studentChannels, teacherChannels });
+    const random = new SeededRandom(this.config.seed);
     const layer = (name: string, inputs: number, outputs: number, { transposed = false, batchNorm = false } = {}): ConvLayer => {
       // PyTorch's transposed-conv weight is [in, out, k, k]; its default init takes fan_in from dim 1
       const fanIn = 9 * (transposed ? outputs : inputs);
@@ -93,10 +114,26 @@ export class FactorTransferRegularizer extends RegularizerBase {
       layer('translator/conv2', sc, f, { batchNorm: true }),
       layer('translator/conv3', f, f, { batchNorm: true }),
     ];
+    this.markBuilt();
+  }
+
+  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
+    assertShape(fn, 'the student input', student, '[N, H, W, C_s]', nhwc(this.config.studentChannels));
+    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', nhwc(this.config.teacherChannels));
+    if (!this.built) this.createVariables(fn, student[3] as number, teacher[3] as number);
+  }
+
+  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
+    const studentChannels = this.config.studentChannels ?? shapes.get('translator/conv1/kernel')?.[2];
+    const teacherChannels = this.config.teacherChannels ?? shapes.get('paraphraser/encoder1/kernel')?.[2];
+    if (studentChannels !== undefined && teacherChannels !== undefined) {
+      this.createVariables('FactorTransferRegularizer.loadWeights', studentChannels, teacherChannels);
+    }
   }
 
   getConfig(): RegularizerConfig {
-    return { ...this.config };
+    const { studentChannels, teacherChannels, rate, seed } = this.config;
+    return { ...withoutUndefined({ studentChannels, teacherChannels, rate, seed }), ...this.baseConfig() };
   }
 
   /** The translator's variables: what the main stage optimises. */
@@ -111,11 +148,13 @@ export class FactorTransferRegularizer extends RegularizerBase {
 
   /** The teacher factor encoder(t), `[N, H, W, F]`. */
   teacherFactor(teacherFeature: tf.Tensor4D): tf.Tensor4D {
+    this.assertBuilt('teacherFactor');
     return tf.tidy(() => this.encoder.reduce((x, convLayer) => tf.leakyRelu(conv2d(x, convLayer.kernel, convLayer.bias, { padding: 1 }), LEAKY_SLOPE), teacherFeature));
   }
 
   /** The student factor translator(s), `[N, H, W, F]`. */
   studentFactor(studentFeature: tf.Tensor4D): tf.Tensor4D {
+    this.assertBuilt('studentFactor');
     return tf.tidy(() =>
       this.translator.reduce((x, convLayer) => {
         const convolved = conv2d(x, convLayer.kernel, convLayer.bias, { padding: 1 });
@@ -132,11 +171,17 @@ export class FactorTransferRegularizer extends RegularizerBase {
   reconstructionLoss(teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FactorTransferRegularizer.reconstructionLoss';
     this.assertUsable('reconstructionLoss');
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]) as tf.Tensor4D;
+    this.assertBuilt('reconstructionLoss');
+    const checks = this.valueChecks();
+    const origin = this.sizeOrigin;
+    const { teacherChannels } = this.config;
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
+    );
     return tf.tidy(() => {
       const reconstruction = this.decoder.reduce(
         (x, convLayer) => tf.leakyRelu(conv2dTranspose(x, convLayer.kernel, convLayer.bias, { stride: 1, padding: 1 }), LEAKY_SLOPE),
-        this.teacherFactor(t),
+        this.teacherFactor(t as tf.Tensor4D),
       );
       return tf.mean(tf.squaredDifference(reconstruction, t)) as tf.Scalar;
     });
@@ -151,10 +196,21 @@ export class FactorTransferRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FactorTransferRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', [undefined, undefined, this.config.studentChannels]) as tf.Tensor4D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]) as tf.Tensor4D;
+    const checks = this.valueChecks();
+    const origin = this.sizeOrigin;
+    const { studentChannels, teacherChannels } = this.config;
+    const s = assertInput(
+      fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', nhwc(studentChannels), checks, origin,
+    ) as tf.Tensor4D;
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
+    ) as tf.Tensor4D;
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
-    return tf.tidy(() => factorTransferLoss(this.studentFactor(s), stopGradient(this.teacherFactor(t))));
+    this.buildOnFirstCall(fn, s, t);
+    this.watchTraining();
+    return tf.tidy(() =>
+      factorTransferLoss(this.studentFactor(s), stopGradient(this.teacherFactor(t)), { checkValues: this.checkValues }),
+    );
   }
 }
 

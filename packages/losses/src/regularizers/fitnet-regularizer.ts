@@ -1,19 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fitNetLoss } from '../baselines/index';
 import { assertSameBatch } from '../validate';
-import { assertInput, assertKnownOptions } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc } from './checks';
 import { batchNormTraining, conv1x1, conv2d, conv2dTranspose, defaultInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
 
 /** The shape of one feature map without the batch axis: `[height, width, channels]`. */
 export type FeatureShape = [number, number, number];
 
-export interface FitNetRegularizerOptions {
-  /** `[H_s, W_s, C_s]` of the student's hint layer. */
-  studentShape: FeatureShape;
-  /** `[H_t, W_t, C_t]` of the teacher's hint layer. */
-  teacherShape: FeatureShape;
+export interface FitNetRegularizerOptions extends RegularizerOptions {
+  /** `[H_s, W_s, C_s]` of the student's hint layer. Default: inferred from the first `loss()` call. */
+  studentShape?: FeatureShape;
+  /** `[H_t, W_t, C_t]` of the teacher's hint layer. Default: inferred from the first `loss()` call. */
+  teacherShape?: FeatureShape;
   /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
   seed?: number;
   /**
@@ -52,6 +52,10 @@ function assertFeatureShape(fn: string, arg: string, value: unknown): FeatureSha
  * {@link FitNetRegularizer.regress} to map a student pre-activation map onto the teacher's shape before
  * `abLoss` (a ReLU would erase the negative side the activation boundary is about).
  *
+ * Shapes left out are inferred from the first `loss()` call (or `build()`; `regress()` needs a built head), with
+ * the same weights as if they had been given. Saved weights do not determine the spatial sizes, so an unbuilt
+ * head must be built before `loadWeights`.
+ *
  * @example
  * const fitnet = new FitNetRegularizer({ studentShape: [16, 16, 32], teacherShape: [8, 8, 64], seed: 1 });
  * const loss = fitnet.loss(studentMap, teacherMap);
@@ -60,22 +64,23 @@ function assertFeatureShape(fn: string, arg: string, value: unknown): FeatureSha
  * const abTerm = abLoss([connector.regress(studentPreact)], [teacherPreact]);
  */
 export class FitNetRegularizer extends RegularizerBase {
-  /** The regressor this instance built. */
-  readonly regressorKind: FitNetRegressorKind;
   /** What follows the batch normalisation (`'none'`: AB's connector). */
   readonly activation: FitNetActivation;
-  private readonly config: { studentShape: FeatureShape; teacherShape: FeatureShape; seed: number };
-  private readonly kernel: tf.Variable;
-  private readonly bias: tf.Variable;
-  private readonly gamma: tf.Variable;
-  private readonly beta: tf.Variable;
+  private readonly config: { studentShape?: FeatureShape; teacherShape?: FeatureShape; seed: number };
+  private kind: FitNetRegressorKind | undefined;
+  private kernel!: tf.Variable;
+  private bias!: tf.Variable;
+  private gamma!: tf.Variable;
+  private beta!: tf.Variable;
 
-  constructor(options: FitNetRegularizerOptions) {
+  constructor(options: FitNetRegularizerOptions = {}) {
     const fn = 'FitNetRegularizer';
-    assertKnownOptions(fn, options, ['studentShape', 'teacherShape', 'seed', 'activation']);
-    super(fn);
-    const studentShape = assertFeatureShape(fn, 'studentShape', options.studentShape);
-    const teacherShape = assertFeatureShape(fn, 'teacherShape', options.teacherShape);
+    assertKnownOptions(fn, options, ['studentShape', 'teacherShape', 'seed', 'activation', ...REGULARIZER_OPTION_KEYS]);
+    super(fn, options);
+    const shapeOption = (arg: 'studentShape' | 'teacherShape'): FeatureShape | undefined =>
+      options[arg] === undefined ? undefined : assertFeatureShape(fn, arg, options[arg]);
+    const studentShape = shapeOption('studentShape');
+    const teacherShape = shapeOption('teacherShape');
     const activation = options.activation ?? 'relu';
     if (activation !== 'relu' && activation !== 'none') {
       throw new Error(`${fn}: activation must be 'relu' or 'none', got ${JSON.stringify(activation)}`);
@@ -83,21 +88,30 @@ export class FitNetRegularizer extends RegularizerBase {
     this.activation = activation;
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentShape, teacherShape, seed };
+    if (studentShape !== undefined && teacherShape !== undefined) this.createVariables(fn, studentShape, teacherShape);
+  }
+
+  /** The regressor this instance built (chosen from the spatial sizes; throws until built). */
+  get regressorKind(): FitNetRegressorKind {
+    this.assertBuilt('regressorKind');
+    return this.kind as FitNetRegressorKind;
+  }
+
+  private createVariables(fn: string, studentShape: FeatureShape, teacherShape: FeatureShape): void {
     const [sh, sw, sc] = studentShape;
     const [th, tw, tc] = teacherShape;
-
-    const random = new SeededRandom(seed);
+    const random = new SeededRandom(this.config.seed);
     if (sh === 2 * th && sw === 2 * tw) {
-      this.regressorKind = 'conv3x3-stride2';
+      this.kind = 'conv3x3-stride2';
       this.kernel = this.addVariable('regressor/kernel', defaultInit(random, 9 * sc * tc, 9 * sc), [3, 3, sc, tc]);
       this.bias = this.addVariable('regressor/bias', defaultInit(random, tc, 9 * sc), [tc]);
     } else if (2 * sh === th && 2 * sw === tw) {
-      this.regressorKind = 'transposed4x4-stride2';
+      this.kind = 'transposed4x4-stride2';
       // PyTorch's transposed-conv weight is [in, out, k, k] and its default init takes fan_in from dim 1 (out·k·k)
       this.kernel = this.addVariable('regressor/kernel', defaultInit(random, 16 * tc * sc, 16 * tc), [4, 4, tc, sc]);
       this.bias = this.addVariable('regressor/bias', defaultInit(random, tc, 16 * tc), [tc]);
     } else if (sh >= th && sw >= tw) {
-      this.regressorKind = 'conv-valid';
+      this.kind = 'conv-valid';
       const kh = 1 + sh - th;
       const kw = 1 + sw - tw;
       this.kernel = this.addVariable('regressor/kernel', defaultInit(random, kh * kw * sc * tc, kh * kw * sc), [kh, kw, sc, tc]);
@@ -110,14 +124,27 @@ export class FitNetRegularizer extends RegularizerBase {
     }
     this.gamma = this.addVariable('regressor/batchNorm/gamma', new Float32Array(tc).fill(1), [tc]);
     this.beta = this.addVariable('regressor/batchNorm/beta', new Float32Array(tc), [tc]);
+    Object.assign(this.config, { studentShape, teacherShape });
+    this.markBuilt();
+  }
+
+  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
+    const free: Array<number | undefined> = nhwc();
+    assertShape(fn, 'the student input', student, '[N, H_s, W_s, C_s]', this.config.studentShape ?? free);
+    assertShape(fn, 'the teacher input', teacher, '[N, H_t, W_t, C_t]', this.config.teacherShape ?? free);
+    if (!this.built) this.createVariables(fn, student.slice(1) as FeatureShape, teacher.slice(1) as FeatureShape);
   }
 
   getConfig(): RegularizerConfig {
+    const { studentShape, teacherShape, seed } = this.config;
     return {
-      studentShape: [...this.config.studentShape],
-      teacherShape: [...this.config.teacherShape],
-      seed: this.config.seed,
+      ...withoutUndefined({
+        studentShape: studentShape && [...studentShape],
+        teacherShape: teacherShape && [...teacherShape],
+      }),
+      seed,
       activation: this.activation,
+      ...this.baseConfig(),
     };
   }
 
@@ -129,16 +156,21 @@ export class FitNetRegularizer extends RegularizerBase {
    */
   regress(studentFeature: tf.Tensor): tf.Tensor4D {
     this.assertUsable('regress');
-    const s = assertInput('FitNetRegularizer.regress', 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', this.config.studentShape);
+    this.assertBuilt('regress');
+    const checks = this.valueChecks();
+    const origin = this.sizeOrigin;
+    const shape = this.config.studentShape as FeatureShape;
+    const fn = 'FitNetRegularizer.regress';
+    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', shape, checks, origin);
     return this.forward(s as tf.Tensor4D);
   }
 
   private forward(studentFeature: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const convolved =
-        this.regressorKind === 'conv3x3-stride2'
+        this.kind === 'conv3x3-stride2'
           ? conv2d(studentFeature, this.kernel, this.bias, { stride: 2, padding: 1 })
-          : this.regressorKind === 'transposed4x4-stride2'
+          : this.kind === 'transposed4x4-stride2'
             ? conv2dTranspose(studentFeature, this.kernel, this.bias, { stride: 2, padding: 1 })
             : this.kernel.shape[0] === 1 && this.kernel.shape[1] === 1
               ? // equal sizes: a 1×1 kernel is a matrix product over positions (much cheaper to differentiate on cpu)
@@ -156,9 +188,19 @@ export class FitNetRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FitNetRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', this.config.studentShape) as tf.Tensor4D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', this.config.teacherShape);
+    const checks = this.valueChecks();
+    const origin = this.sizeOrigin;
+    const free: Array<number | undefined> = nhwc();
+    const { studentShape, teacherShape } = this.config;
+    const s = assertInput(
+      fn, 'studentFeature', studentFeature, '[N, H_s, W_s, C_s]', studentShape ?? free, checks, origin,
+    );
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H_t, W_t, C_t]', teacherShape ?? free, checks, origin,
+    );
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
-    return tf.tidy(() => fitNetLoss(this.forward(s), t));
+    this.buildOnFirstCall(fn, s, t);
+    this.watchTraining();
+    return tf.tidy(() => fitNetLoss(this.forward(s as tf.Tensor4D), t, { checkValues: this.checkValues }));
   }
 }

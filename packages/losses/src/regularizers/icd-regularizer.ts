@@ -1,16 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { icdLoss } from '../info/index';
 import { assertNumber, assertSameBatch } from '../validate';
-import { assertInput, assertKnownOptions, assertSize } from './checks';
+import {
+  REGULARIZER_OPTION_KEYS,
+  assertInput,
+  assertKnownOptions,
+  assertShape,
+  assertSize,
+  optionalSize,
+} from './checks';
 import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
 
-export interface IcdRegularizerOptions {
-  /** Size D_s of the student's penultimate vector. */
-  studentDim: number;
-  /** Size D_t of the teacher's penultimate vector. */
-  teacherDim: number;
+export interface IcdRegularizerOptions extends RegularizerOptions {
+  /** Size D_s of the student's penultimate vector. Default: inferred from the first `loss()` call. */
+  studentDim?: number;
+  /** Size D_t of the teacher's penultimate vector. Default: inferred from the first `loss()` call. */
+  teacherDim?: number;
   /** Size of the embeddings. Default 128. */
   embedDim?: number;
   /** Weight α of the invariance term. Default 0.5. */
@@ -33,32 +40,39 @@ const MAX_LOGIT_SCALE = 10;
  * θ and b are trainable variables like the heads; whether weight decay applies to them (the authors' CIFAR
  * script decays them) is up to your optimizer. Note that b shifts every entry of L equally, which both the
  * row and the column softmax ignore: its gradient is exactly 0 and it never moves. It is kept because the
- * authors' code has it (and so that saved weights match that parameterisation).
+ * authors' code has it (and so that saved weights match that parameterisation). Sizes left out are inferred from
+ * the first `loss()` call (or `build()`), with the same weights as if they had been given.
  *
  * @example
  * const icd = new IcdRegularizer({ studentDim: 64, teacherDim: 256, seed: 1 });
  * const loss = icd.loss(studentVector, teacherVector);
  */
 export class IcdRegularizer extends RegularizerBase {
-  private readonly config: Required<IcdRegularizerOptions>;
-  private readonly studentKernel: tf.Variable;
-  private readonly studentBias: tf.Variable;
-  private readonly teacherKernel: tf.Variable;
-  private readonly teacherBias: tf.Variable;
-  private readonly logScale: tf.Variable;
-  private readonly logitBias: tf.Variable;
+  private readonly config: { studentDim?: number; teacherDim?: number; embedDim: number; alpha: number; seed: number };
+  private studentKernel!: tf.Variable;
+  private studentBias!: tf.Variable;
+  private teacherKernel!: tf.Variable;
+  private teacherBias!: tf.Variable;
+  private logScale!: tf.Variable;
+  private logitBias!: tf.Variable;
 
-  constructor(options: IcdRegularizerOptions) {
+  constructor(options: IcdRegularizerOptions = {}) {
     const fn = 'IcdRegularizer';
-    assertKnownOptions(fn, options, ['studentDim', 'teacherDim', 'embedDim', 'alpha', 'seed']);
-    super(fn);
-    const studentDim = assertSize(fn, 'studentDim', options.studentDim);
-    const teacherDim = assertSize(fn, 'teacherDim', options.teacherDim);
+    const known = ['studentDim', 'teacherDim', 'embedDim', 'alpha', 'seed', ...REGULARIZER_OPTION_KEYS];
+    assertKnownOptions(fn, options, known);
+    super(fn, options);
+    const studentDim = optionalSize(fn, 'studentDim', options.studentDim);
+    const teacherDim = optionalSize(fn, 'teacherDim', options.teacherDim);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
     const alpha = assertNumber(fn, 'alpha', options.alpha ?? 0.5, { nonNegative: true });
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentDim, teacherDim, embedDim, alpha, seed };
+    if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(studentDim, teacherDim);
+  }
 
+  private createVariables(studentDim: number, teacherDim: number): void {
+    Object.assign(this.config, { studentDim, teacherDim });
+    const { embedDim, seed } = this.config;
     const random = new SeededRandom(seed);
     this.studentKernel = this.addVariable('embed/student/kernel', defaultInit(random, studentDim * embedDim, studentDim), [studentDim, embedDim]);
     this.studentBias = this.addVariable('embed/student/bias', defaultInit(random, embedDim, studentDim), [embedDim]);
@@ -66,14 +80,28 @@ export class IcdRegularizer extends RegularizerBase {
     this.teacherBias = this.addVariable('embed/teacher/bias', defaultInit(random, embedDim, teacherDim), [embedDim]);
     this.logScale = this.addVariable('logScale', Float32Array.of(1), []);
     this.logitBias = this.addVariable('logitBias', Float32Array.of(0), []);
+    this.markBuilt();
+  }
+
+  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
+    assertShape(fn, 'the student input', student, '[N, D_s]', [this.config.studentDim]);
+    assertShape(fn, 'the teacher input', teacher, '[N, D_t]', [this.config.teacherDim]);
+    if (!this.built) this.createVariables(student[1] as number, teacher[1] as number);
+  }
+
+  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
+    const studentDim = this.config.studentDim ?? shapes.get('embed/student/kernel')?.[0];
+    const teacherDim = this.config.teacherDim ?? shapes.get('embed/teacher/kernel')?.[0];
+    if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(studentDim, teacherDim);
   }
 
   getConfig(): RegularizerConfig {
-    return { ...this.config };
+    return { ...withoutUndefined(this.config), ...this.baseConfig() };
   }
 
   /** κ = min(exp θ, 10). */
   logitScale(): tf.Scalar {
+    this.assertBuilt('logitScale');
     return tf.tidy(() => tf.minimum(tf.exp(this.logScale), MAX_LOGIT_SCALE));
   }
 
@@ -84,14 +112,24 @@ export class IcdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherVector: tf.Tensor): tf.Scalar {
     const fn = 'IcdRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherVector', teacherVector, '[N, D_t]', [this.config.teacherDim]) as tf.Tensor2D;
+    const { studentDim, teacherDim } = this.config;
+    const checks = this.valueChecks();
+    const origin = this.sizeOrigin;
+    const s = assertInput(
+      fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin,
+    ) as tf.Tensor2D;
+    const t = assertInput(
+      fn, 'teacherVector', teacherVector, '[N, D_t]', [teacherDim], checks, origin,
+    ) as tf.Tensor2D;
     assertSameBatch(fn, 'studentVector', s, 'teacherVector', t);
+    this.buildOnFirstCall(fn, s, t);
+    this.watchTraining();
     return tf.tidy(() =>
       icdLoss(dense(s, this.studentKernel, this.studentBias), dense(t, this.teacherKernel, this.teacherBias), {
         logitScale: this.logitScale(),
         bias: this.logitBias as tf.Tensor as tf.Scalar,
         alpha: this.config.alpha,
+        checkValues: this.checkValues,
       }),
     );
   }

@@ -1,4 +1,19 @@
-export { type JsonValue, type Regularizer, RegularizerBase, type RegularizerConfig, type WeightsArtifacts } from './regularizer';
+export {
+  type EncodedWeights,
+  type JsonValue,
+  type Regularizer,
+  RegularizerBase,
+  type RegularizerConfig,
+  type RegularizerInputShapes,
+  type RegularizerOptions,
+  UNTRAINED_WARNING_CALLS,
+} from './regularizer';
+export {
+  collectTrainableVariables,
+  type CollectTrainableVariablesOptions,
+  type HasTrainableVariables,
+  type TrainableModule,
+} from './collect';
 export { VidRegularizer, type VidRegularizerOptions } from './vid-regularizer';
 export { VidLpRegularizer, type VidLpRegularizerOptions } from './vid-lp-regularizer';
 export { VidVectorRegularizer, type VidVectorRegularizerOptions } from './vid-vector-regularizer';

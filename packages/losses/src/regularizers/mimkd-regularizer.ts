@@ -1,19 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber, assertSameBatch } from '../validate';
-import { assertInput, assertKnownOptions, assertSize } from './checks';
+import {
+  REGULARIZER_OPTION_KEYS,
+  assertInput,
+  assertKnownOptions,
+  assertShape,
+  nhwc,
+  assertSize,
+  optionalSize,
+} from './checks';
 import { batchNormTraining, conv1x1, defaultInit, dense, layerNorm, nearIdentityInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
 
 /** The mutual-information estimators of Deep InfoMax. */
 export type MiEstimator = 'jsd' | 'infonce';
 const ESTIMATORS: readonly MiEstimator[] = ['jsd', 'infonce'];
 
-export interface MimkdRegularizerOptions {
-  /** Size D_s of the student's pooled penultimate vector. */
-  studentDim: number;
-  /** Channels C_t of the teacher feature map. */
-  teacherChannels: number;
+export interface MimkdRegularizerOptions extends RegularizerOptions {
+  /** Size D_s of the student's pooled penultimate vector. Default: inferred from the first `loss()` call. */
+  studentDim?: number;
+  /** Channels C_t of the teacher feature map. Default: inferred from the first `loss()` call. */
+  teacherChannels?: number;
   /** Size E of the space the scores are computed in. Default 128. */
   embedDim?: number;
   /** 'jsd' (Jensen–Shannon, Deep InfoMax's default) or 'infonce'. Default 'jsd'. */
@@ -57,17 +65,26 @@ interface MlpEncoder {
  * - JSD: mean_{i≠j,ℓ} softplus(u_{ijℓ}) + mean_{i,ℓ} softplus(−u_{iiℓ})   (the ±log 2 constants dropped);
  * - InfoNCE: mean_{i,ℓ} −log[ exp u_{iiℓ} / (exp u_{iiℓ} + Σ_{j≠i,ℓ'} exp u_{ijℓ'}) ].
  * The global term is the same with g_t in place of l_t (a single position). The loss is
- * localWeight · local + globalWeight · global. Needs a batch of at least 2.
+ * localWeight · local + globalWeight · global. Needs a batch of at least 2. Sizes left out are inferred from
+ * the first `loss()` call (or `build()`), with the same weights as if they had been given.
  *
  * @example
  * const mi = new MimkdRegularizer({ studentDim: 64, teacherChannels: 256, embedDim: 128, estimator: 'jsd', seed: 1 });
  * const loss = mi.loss(studentVector, teacherMap);
  */
 export class MimkdRegularizer extends RegularizerBase {
-  private readonly config: Required<MimkdRegularizerOptions>;
-  private readonly studentGlobal: MlpEncoder;
-  private readonly teacherGlobal: MlpEncoder;
-  private readonly teacherLocal: {
+  private readonly config: {
+    studentDim?: number;
+    teacherChannels?: number;
+    embedDim: number;
+    estimator: MiEstimator;
+    localWeight: number;
+    globalWeight: number;
+    seed: number;
+  };
+  private studentGlobal!: MlpEncoder;
+  private teacherGlobal!: MlpEncoder;
+  private teacherLocal!: {
     kernel1: tf.Variable;
     gamma: tf.Variable;
     beta: tf.Variable;
@@ -78,12 +95,15 @@ export class MimkdRegularizer extends RegularizerBase {
     normBeta: tf.Variable;
   };
 
-  constructor(options: MimkdRegularizerOptions) {
+  constructor(options: MimkdRegularizerOptions = {}) {
     const fn = 'MimkdRegularizer';
-    assertKnownOptions(fn, options, ['studentDim', 'teacherChannels', 'embedDim', 'estimator', 'localWeight', 'globalWeight', 'seed']);
-    super(fn);
-    const studentDim = assertSize(fn, 'studentDim', options.studentDim);
-    const teacherChannels = assertSize(fn, 'teacherChannels', options.teacherChannels);
+    assertKnownOptions(fn, options, [
+      'studentDim', 'teacherChannels', 'embedDim', 'estimator', 'localWeight', 'globalWeight', 'seed',
+      ...REGULARIZER_OPTION_KEYS,
+    ]);
+    super(fn, options);
+    const studentDim = optionalSize(fn, 'studentDim', options.studentDim);
+    const teacherChannels = optionalSize(fn, 'teacherChannels', options.teacherChannels);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
     const estimator = options.estimator ?? 'jsd';
     if (!ESTIMATORS.includes(estimator)) {
@@ -93,9 +113,13 @@ export class MimkdRegularizer extends RegularizerBase {
     const globalWeight = assertNumber(fn, 'globalWeight', options.globalWeight ?? 1, { nonNegative: true });
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentDim, teacherChannels, embedDim, estimator, localWeight, globalWeight, seed };
+    if (studentDim !== undefined && teacherChannels !== undefined) this.createVariables(studentDim, teacherChannels);
+  }
 
-    const random = new SeededRandom(seed);
-    const e = embedDim;
+  private createVariables(studentDim: number, teacherChannels: number): void {
+    Object.assign(this.config, { studentDim, teacherChannels });
+    const random = new SeededRandom(this.config.seed);
+    const e = this.config.embedDim;
     this.studentGlobal = this.mlp(random, 'global/student', studentDim, e);
     this.teacherGlobal = this.mlp(random, 'global/teacher', teacherChannels, e);
     const c = teacherChannels;
@@ -109,10 +133,23 @@ export class MimkdRegularizer extends RegularizerBase {
       normGamma: this.addVariable('local/teacher/layerNorm/gamma', new Float32Array(e).fill(1), [e]),
       normBeta: this.addVariable('local/teacher/layerNorm/beta', new Float32Array(e), [e]),
     };
+    this.markBuilt();
+  }
+
+  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
+    assertShape(fn, 'the student input', student, '[N, D_s]', [this.config.studentDim]);
+    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', nhwc(this.config.teacherChannels));
+    if (!this.built) this.createVariables(student[1] as number, teacher[3] as number);
+  }
+
+  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
+    const studentDim = this.config.studentDim ?? shapes.get('global/student/dense1/kernel')?.[0];
+    const teacherChannels = this.config.teacherChannels ?? shapes.get('local/teacher/conv1/kernel')?.[0];
+    if (studentDim !== undefined && teacherChannels !== undefined) this.createVariables(studentDim, teacherChannels);
   }
 
   getConfig(): RegularizerConfig {
-    return { ...this.config };
+    return { ...withoutUndefined(this.config), ...this.baseConfig() };
   }
 
   private mlp(random: SeededRandom, prefix: string, inputs: number, units: number): MlpEncoder {
@@ -129,11 +166,13 @@ export class MimkdRegularizer extends RegularizerBase {
 
   /** The student's global code g_s `[N, E]`. */
   encodeStudent(studentVector: tf.Tensor2D): tf.Tensor2D {
+    this.assertBuilt('encodeStudent');
     return tf.tidy(() => applyMlp(this.studentGlobal, studentVector));
   }
 
   /** The teacher's local codes l_t `[N, H, W, E]`. */
   encodeTeacherLocal(teacherFeature: tf.Tensor4D): tf.Tensor4D {
+    this.assertBuilt('encodeTeacherLocal');
     const p = this.teacherLocal;
     return tf.tidy(() => {
       const hidden = tf.relu(batchNormTraining(conv1x1(teacherFeature, p.kernel1), p.gamma, p.beta));
@@ -144,6 +183,7 @@ export class MimkdRegularizer extends RegularizerBase {
 
   /** The teacher's global code g_t `[N, E]` from the spatial mean of its map. */
   encodeTeacherGlobal(teacherFeature: tf.Tensor4D): tf.Tensor2D {
+    this.assertBuilt('encodeTeacherGlobal');
     return tf.tidy(() => applyMlp(this.teacherGlobal, tf.mean(teacherFeature, [1, 2]) as tf.Tensor2D));
   }
 
@@ -154,10 +194,17 @@ export class MimkdRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'MimkdRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]) as tf.Tensor4D;
+    const checks = this.valueChecks();
+    const origin = this.sizeOrigin;
+    const { studentDim, teacherChannels } = this.config;
+    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin) as tf.Tensor2D;
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
+    ) as tf.Tensor4D;
     assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
     if (s.shape[0] < 2) throw new Error(`${fn}: studentVector needs a batch of at least 2 (the other rows are the negatives), got ${s.shape[0]}`);
+    this.buildOnFirstCall(fn, s, t);
+    this.watchTraining();
     const { localWeight, globalWeight, embedDim } = this.config;
     return tf.tidy(() => {
       const [n, h, w] = t.shape;

@@ -60,7 +60,7 @@ describeWithBackends('VidLpRegularizer', () => {
     const shortBatch = randomTensor([3, 2], 7);
     expectThrowsWith(() => a.loss(student, shortBatch), 'VidLpRegularizer.loss', 'batch');
     expectThrowsWith(() => new VidLpRegularizer({ studentDim: 3, teacherDim: 2, initialVariance: 1e-6 }), 'initialVariance', 'epsilon');
-    expectThrowsWith(() => new VidLpRegularizer(undefined as never), 'VidLpRegularizer', 'options');
+    expectThrowsWith(() => new VidLpRegularizer(null as never), 'VidLpRegularizer', 'options');
     expect(a.getConfig()).toEqual({ studentDim: 3, teacherDim: 2, initialVariance: 5, epsilon: 1e-5, seed: 8 });
     tf.dispose([student, logits, shortBatch]);
     [a, b, c].forEach((lp) => lp.dispose());

@@ -2,16 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
 import { matchSpatialSize } from '../spatial';
 import { assertNumber, assertSameBatch } from '../validate';
-import { assertInput, assertKnownOptions, assertSize } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc, optionalSize } from './checks';
 import { conv1x1, defaultInit } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
 
-export interface VidRegularizerOptions {
-  /** Channels C_s of the student feature map. */
-  studentChannels: number;
-  /** Channels C_t of the teacher feature map. */
-  teacherChannels: number;
+export interface VidRegularizerOptions extends RegularizerOptions {
+  /** Channels C_s of the student feature map. Default: inferred from the first `loss()` call. */
+  studentChannels?: number;
+  /** Channels C_t of the teacher feature map. Default: inferred from the first `loss()` call. */
+  teacherChannels?: number;
   /** Width of the regressor's two hidden 1×1 convolutions. Default `teacherChannels` (RepDistiller). */
   hiddenChannels?: number;
   /** σ² of every channel at initialisation. Default 5. */
@@ -52,51 +52,89 @@ export function resolveVariance(fn: string, options: { initialVariance?: number;
  *
  * Minimising L maximises the variational lower bound on I(t; s). Maps are NHWC; when the spatial sizes
  * differ the larger map is average-pooled to the smaller one first (the pooled student map goes through
- * the regressor). The weights use PyTorch's default initialisation from `seed`.
+ * the regressor). The weights use PyTorch's default initialisation from `seed`. Channel counts left out are
+ * inferred from the first `loss()` call (or `build()`), with the same weights as if they had been given.
  *
  * @example
- * const vid = new VidRegularizer({ studentChannels: 32, teacherChannels: 64, seed: 1 });
+ * const vid = new VidRegularizer({ seed: 1 }); // channels inferred from the first call
+ * vid.build({ student: studentFeature.shape, teacher: teacherFeature.shape }); // so its variables exist now
  * optimizer.minimize(() => tf.add(ce(student(x)), vid.loss(studentFeature(x), teacherFeature)), false,
- *   [...studentVariables, ...vid.trainableVariables]);
+ *   collectTrainableVariables({ model: student, regularizers: [vid] }));
  */
 export class VidRegularizer extends RegularizerBase {
-  private readonly config: Required<VidRegularizerOptions>;
-  private readonly kernels: tf.Variable[];
-  private readonly alpha: tf.Variable;
+  private readonly config: {
+    studentChannels?: number;
+    teacherChannels?: number;
+    hiddenChannels?: number;
+    initialVariance: number;
+    epsilon: number;
+    seed: number;
+  };
+  private readonly alpha0: number;
+  private kernels: tf.Variable[] = [];
+  private alpha!: tf.Variable;
 
-  constructor(options: VidRegularizerOptions) {
+  constructor(options: VidRegularizerOptions = {}) {
     const fn = 'VidRegularizer';
-    assertKnownOptions(fn, options, ['studentChannels', 'teacherChannels', 'hiddenChannels', 'initialVariance', 'epsilon', 'seed']);
-    super(fn);
-    const studentChannels = assertSize(fn, 'studentChannels', options.studentChannels);
-    const teacherChannels = assertSize(fn, 'teacherChannels', options.teacherChannels);
-    const hiddenChannels = assertSize(fn, 'hiddenChannels', options.hiddenChannels ?? teacherChannels);
+    assertKnownOptions(fn, options, [
+      'studentChannels', 'teacherChannels', 'hiddenChannels', 'initialVariance', 'epsilon', 'seed',
+      ...REGULARIZER_OPTION_KEYS,
+    ]);
+    super(fn, options);
+    const studentChannels = optionalSize(fn, 'studentChannels', options.studentChannels);
+    const teacherChannels = optionalSize(fn, 'teacherChannels', options.teacherChannels);
+    const hiddenChannels = optionalSize(fn, 'hiddenChannels', options.hiddenChannels);
     const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentChannels, teacherChannels, hiddenChannels, initialVariance, epsilon, seed };
+    this.alpha0 = alpha0;
+    if (studentChannels !== undefined && teacherChannels !== undefined) {
+      this.createVariables(studentChannels, teacherChannels);
+    }
+  }
 
-    const random = new SeededRandom(seed);
+  private createVariables(studentChannels: number, teacherChannels: number): void {
+    const hiddenChannels = this.config.hiddenChannels ?? teacherChannels;
+    Object.assign(this.config, { studentChannels, teacherChannels, hiddenChannels });
+    const random = new SeededRandom(this.config.seed);
     const widths = [studentChannels, hiddenChannels, hiddenChannels, teacherChannels];
     this.kernels = [0, 1, 2].map((layer) => {
       const inputs = widths[layer] as number;
       const outputs = widths[layer + 1] as number;
       return this.addVariable(`regressor/conv${layer + 1}/kernel`, defaultInit(random, inputs * outputs, inputs), [inputs, outputs]);
     });
-    this.alpha = this.addVariable('alpha', new Float32Array(teacherChannels).fill(alpha0), [teacherChannels]);
+    this.alpha = this.addVariable('alpha', new Float32Array(teacherChannels).fill(this.alpha0), [teacherChannels]);
+    this.markBuilt();
+  }
+
+  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
+    assertShape(fn, 'the student input', student, '[N, H, W, C_s]', nhwc(this.config.studentChannels));
+    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', nhwc(this.config.teacherChannels));
+    if (!this.built) this.createVariables(student[3] as number, teacher[3] as number);
+  }
+
+  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
+    const studentChannels = this.config.studentChannels ?? shapes.get('regressor/conv1/kernel')?.[0];
+    const teacherChannels = this.config.teacherChannels ?? shapes.get('alpha')?.[0];
+    if (studentChannels !== undefined && teacherChannels !== undefined) {
+      this.createVariables(studentChannels, teacherChannels);
+    }
   }
 
   getConfig(): RegularizerConfig {
-    return { ...this.config };
+    return { ...withoutUndefined(this.config), ...this.baseConfig() };
   }
 
   /** The regressor's mean μ(s) for an NHWC student map with C_s channels. */
   mean(studentFeature: tf.Tensor4D): tf.Tensor4D {
+    this.assertBuilt('mean');
     const [first, second, third] = this.kernels as [tf.Variable, tf.Variable, tf.Variable];
     return tf.tidy(() => conv1x1(tf.relu(conv1x1(tf.relu(conv1x1(studentFeature, first)), second)), third));
   }
 
   /** σ²_c = softplus(α_c) + ε per teacher channel. */
   variance(): tf.Tensor1D {
+    this.assertBuilt('variance');
     return tf.tidy(() => tf.add(tf.softplus(this.alpha), this.config.epsilon));
   }
 
@@ -109,12 +147,26 @@ export class VidRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'VidRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', [undefined, undefined, this.config.studentChannels]);
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [undefined, undefined, this.config.teacherChannels]);
+    const checks = this.valueChecks();
+    const origin = this.sizeOrigin;
+    const { studentChannels, teacherChannels } = this.config;
+    const s = assertInput(
+      fn, 'studentFeature', studentFeature, '[N, H, W, C_s]', nhwc(studentChannels), checks, origin,
+    );
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', nhwc(teacherChannels), checks, origin,
+    );
     assertSameBatch(fn, 'studentFeature', s, 'teacherFeature', t);
+    this.buildOnFirstCall(fn, s, t);
+    this.watchTraining();
     return tf.tidy(() => {
       const [student, teacher] = matchSpatialSize({ fn, student: s, teacher: t });
-      return vidLoss(teacher, this.mean(student), this.alpha, { epsilon: this.config.epsilon });
+      return vidLoss(
+        teacher,
+        this.mean(student),
+        this.alpha,
+        { epsilon: this.config.epsilon, checkValues: this.checkValues },
+      );
     });
   }
 }

@@ -1,17 +1,25 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
 import { assertSameBatch } from '../validate';
-import { assertInput, assertKnownOptions, assertSize } from './checks';
+import {
+  REGULARIZER_OPTION_KEYS,
+  assertInput,
+  assertKnownOptions,
+  assertShape,
+  nhwc,
+  assertSize,
+  optionalSize,
+} from './checks';
 import { defaultInit, dense } from './layers';
 import { SeededRandom, resolveSeed } from './random';
-import { RegularizerBase, type RegularizerConfig } from './regularizer';
+import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
 import { resolveVariance } from './vid-regularizer';
 
-export interface VidVectorRegularizerOptions {
-  /** Size D_s of the student's hidden vector (an MLP layer). */
-  studentDim: number;
-  /** `[H, W, C_t]` of the teacher's feature map. */
-  teacherShape: [number, number, number];
+export interface VidVectorRegularizerOptions extends RegularizerOptions {
+  /** Size D_s of the student's hidden vector (an MLP layer). Default: inferred from the first `loss()` call. */
+  studentDim?: number;
+  /** `[H, W, C_t]` of the teacher's feature map. Default: inferred from the first `loss()` call. */
+  teacherShape?: [number, number, number];
   /** σ² of every teacher channel at initialisation. Default 5. */
   initialVariance?: number;
   /** ε in σ²_c = softplus(α_c) + ε. Default 1e-5. */
@@ -32,51 +40,85 @@ export interface VidVectorRegularizerOptions {
  *
  * The bias, the mean reduction and σ²₀ = 5 follow RepDistiller's VID-I; the weights use PyTorch's default
  * initialisation (uniform ±1/√D_s) from `seed`. W has D_s·H·W·C_t entries: pick a teacher map of moderate size.
+ * Sizes left out are inferred from the first `loss()` call (or `build()`), with the same weights as if they had
+ * been given; `loadWeights` can build an unbuilt head only when `teacherShape` was given (H·W is ambiguous).
  *
  * @example
  * const vid = new VidVectorRegularizer({ studentDim: 256, teacherShape: [8, 8, 64], seed: 1 });
  * const loss = vid.loss(studentHidden, teacherMap); // [N, 256], [N, 8, 8, 64]
  */
 export class VidVectorRegularizer extends RegularizerBase {
-  private readonly config: Required<VidVectorRegularizerOptions>;
-  private readonly kernel: tf.Variable;
-  private readonly bias: tf.Variable;
-  private readonly alpha: tf.Variable;
+  private readonly config: {
+    studentDim?: number;
+    teacherShape?: [number, number, number];
+    initialVariance: number;
+    epsilon: number;
+    seed: number;
+  };
+  private readonly alpha0: number;
+  private kernel!: tf.Variable;
+  private bias!: tf.Variable;
+  private alpha!: tf.Variable;
 
-  constructor(options: VidVectorRegularizerOptions) {
+  constructor(options: VidVectorRegularizerOptions = {}) {
     const fn = 'VidVectorRegularizer';
-    assertKnownOptions(fn, options, ['studentDim', 'teacherShape', 'initialVariance', 'epsilon', 'seed']);
-    super(fn);
-    const studentDim = assertSize(fn, 'studentDim', options.studentDim);
+    const known = ['studentDim', 'teacherShape', 'initialVariance', 'epsilon', 'seed', ...REGULARIZER_OPTION_KEYS];
+    assertKnownOptions(fn, options, known);
+    super(fn, options);
+    const studentDim = optionalSize(fn, 'studentDim', options.studentDim);
     const shape = options.teacherShape as unknown;
-    if (!Array.isArray(shape) || shape.length !== 3) {
+    if (shape !== undefined && (!Array.isArray(shape) || shape.length !== 3)) {
       throw new Error(`${fn}: teacherShape must be [H, W, C_t], got ${JSON.stringify(shape)}`);
     }
-    const teacherShape = shape.map((size, index) => assertSize(fn, `teacherShape[${index}]`, size)) as [number, number, number];
+    const teacherShape = shape?.map((size, index) => assertSize(fn, `teacherShape[${index}]`, size)) as
+      | [number, number, number]
+      | undefined;
     const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
     const seed = resolveSeed(fn, options.seed);
     this.config = { studentDim, teacherShape, initialVariance, epsilon, seed };
+    this.alpha0 = alpha0;
+    if (studentDim !== undefined && teacherShape !== undefined) this.createVariables(studentDim, teacherShape);
+  }
 
+  private createVariables(studentDim: number, teacherShape: [number, number, number]): void {
+    Object.assign(this.config, { studentDim, teacherShape });
     const [height, width, channels] = teacherShape;
     const units = height * width * channels;
-    const random = new SeededRandom(seed);
+    const random = new SeededRandom(this.config.seed);
     this.kernel = this.addVariable('mean/kernel', defaultInit(random, studentDim * units, studentDim), [studentDim, units]);
     this.bias = this.addVariable('mean/bias', defaultInit(random, units, studentDim), [units]);
-    this.alpha = this.addVariable('alpha', new Float32Array(channels).fill(alpha0), [channels]);
+    this.alpha = this.addVariable('alpha', new Float32Array(channels).fill(this.alpha0), [channels]);
+    this.markBuilt();
+  }
+
+  protected override buildFromShapes(fn: string, student: number[], teacher: number[]): void {
+    assertShape(fn, 'the student input', student, '[N, D_s]', [this.config.studentDim]);
+    assertShape(fn, 'the teacher input', teacher, '[N, H, W, C_t]', this.config.teacherShape ?? nhwc());
+    if (!this.built) this.createVariables(student[1] as number, teacher.slice(1) as [number, number, number]);
+  }
+
+  protected override buildFromWeights(shapes: ReadonlyMap<string, number[]>): void {
+    const studentDim = this.config.studentDim ?? shapes.get('mean/kernel')?.[0];
+    const { teacherShape } = this.config;
+    if (studentDim !== undefined && teacherShape !== undefined) this.createVariables(studentDim, teacherShape);
   }
 
   getConfig(): RegularizerConfig {
-    return { ...this.config, teacherShape: [...this.config.teacherShape] };
+    const { teacherShape } = this.config;
+    const config = withoutUndefined({ ...this.config, teacherShape: teacherShape && [...teacherShape] });
+    return { ...config, ...this.baseConfig() };
   }
 
   /** The mean μ(s) `[N, H, W, C_t]` for `[N, D_s]` student vectors. */
   mean(studentVector: tf.Tensor2D): tf.Tensor4D {
-    const [height, width, channels] = this.config.teacherShape;
+    this.assertBuilt('mean');
+    const [height, width, channels] = this.config.teacherShape as [number, number, number];
     return tf.tidy(() => tf.reshape(dense(studentVector, this.kernel, this.bias), [studentVector.shape[0], height, width, channels]));
   }
 
   /** σ²_c = softplus(α_c) + ε per teacher channel. */
   variance(): tf.Tensor1D {
+    this.assertBuilt('variance');
     return tf.tidy(() => tf.add(tf.softplus(this.alpha), this.config.epsilon));
   }
 
@@ -89,9 +131,17 @@ export class VidVectorRegularizer extends RegularizerBase {
   loss(studentVector: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'VidVectorRegularizer.loss';
     this.assertUsable('loss');
-    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [this.config.studentDim]) as tf.Tensor2D;
-    const t = assertInput(fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', [...this.config.teacherShape]);
+    const checks = this.valueChecks();
+    const origin = this.sizeOrigin;
+    const { studentDim, teacherShape } = this.config;
+    const s = assertInput(fn, 'studentVector', studentVector, '[N, D_s]', [studentDim], checks, origin) as tf.Tensor2D;
+    const t = assertInput(
+      fn, 'teacherFeature', teacherFeature, '[N, H, W, C_t]', teacherShape ?? nhwc(), checks, origin,
+    );
     assertSameBatch(fn, 'studentVector', s, 'teacherFeature', t);
-    return tf.tidy(() => vidLoss(t, this.mean(s), this.alpha, { epsilon: this.config.epsilon }));
+    this.buildOnFirstCall(fn, s, t);
+    this.watchTraining();
+    const vidOptions = { epsilon: this.config.epsilon, checkValues: this.checkValues };
+    return tf.tidy(() => vidLoss(t, this.mean(s), this.alpha, vidOptions));
   }
 }

@@ -261,8 +261,95 @@ export function unpickle(bytes: Uint8Array, start: number, persistentLoad: Persi
     return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
   };
 
+  const length4 = (opcode: string): number => {
+    const count = i32();
+    if (count < 0) fail(`negative ${opcode} length`);
+    return count;
+  };
+  const reduce = (): PickleValue => {
+    const args = pop();
+    return apply(pop(), args);
+  };
+  const tuple2 = (): PickleValue[] => {
+    const second = pop();
+    return [pop(), second];
+  };
+  const tuple3 = (): PickleValue[] => {
+    const third = pop();
+    const second = pop();
+    return [pop(), second, third];
+  };
+  const dict = (): PickleDict => {
+    const result: PickleDict = new Map();
+    setItems(result, popMark());
+    return result;
+  };
+  const memoized = (key: number): PickleValue => {
+    if (!memo.has(key)) fail(`memo entry ${key} was never stored`);
+    return memo.get(key) as PickleValue;
+  };
+  const globalFromLines = (): PickleGlobal => {
+    const line = (): string => {
+      const end = bytes.indexOf(0x0a, position);
+      if (end < 0) return fail('unterminated GLOBAL');
+      return latin1(end - position + 1).slice(0, -1);
+    };
+    const module = line();
+    return global(module, line());
+  };
+  const stackGlobal = (): PickleGlobal => {
+    const name = pop();
+    const module = pop();
+    if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
+    return global(module as string, name as string);
+  };
+  /** The opcodes whose whole effect is to push one value, read from their argument bytes or the stack. */
+  const pushes = new Map<number, () => PickleValue>([
+    [0x7d, () => new Map()], // EMPTY_DICT
+    [0x5d, () => []], // EMPTY_LIST
+    [0x29, () => []], // EMPTY_TUPLE
+    [0x8f, () => new Set()], // EMPTY_SET
+    [0x4e, () => null], // NONE
+    [0x88, () => true], // NEWTRUE
+    [0x89, () => false], // NEWFALSE
+    [0x4a, i32], // BININT
+    [0x4b, u8], // BININT1
+    [0x4d, u16], // BININT2
+    [0x8a, () => long(u8())], // LONG1
+    [0x8b, () => long(length4('LONG4'))], // LONG4
+    [0x47, () => view.getFloat64(need(8), false)], // BINFLOAT (big-endian)
+    [0x58, () => text(u32())], // BINUNICODE
+    [0x8c, () => text(u8())], // SHORT_BINUNICODE
+    [0x8d, () => text(u64())], // BINUNICODE8
+    [0x54, () => latin1(length4('BINSTRING'))], // BINSTRING (Python 2 str)
+    [0x55, () => latin1(u8())], // SHORT_BINSTRING
+    [0x42, () => slice(u32())], // BINBYTES
+    [0x43, () => slice(u8())], // SHORT_BINBYTES
+    [0x8e, () => slice(u64())], // BINBYTES8
+    [0x74, popMark], // TUPLE
+    [0x6c, popMark], // LIST
+    [0x85, () => [pop()]], // TUPLE1
+    [0x86, tuple2], // TUPLE2
+    [0x87, tuple3], // TUPLE3
+    [0x64, dict], // DICT
+    [0x91, () => new Set(popMark())], // FROZENSET
+    [0x32, top], // DUP
+    [0x52, reduce], // REDUCE
+    [0x81, reduce], // NEWOBJ: cls.__new__(cls, *args), for the allowed classes the same as calling them
+    [0x51, () => persistentLoad(pop())], // BINPERSID
+    [0x68, () => memoized(u8())], // BINGET
+    [0x6a, () => memoized(u32())], // LONG_BINGET
+    [0x63, globalFromLines], // GLOBAL "module\nname\n"
+    [0x93, stackGlobal], // STACK_GLOBAL
+  ]);
+
   for (;;) {
     const opcode = u8();
+    const push = pushes.get(opcode);
+    if (push !== undefined) {
+      stack.push(push());
+      continue;
+    }
     switch (opcode) {
       case 0x80: // PROTO
         if (u8() > 5) fail('pickle protocol above 5');
@@ -276,75 +363,6 @@ export function unpickle(bytes: Uint8Array, start: number, persistentLoad: Persi
         marks.push(stack.length);
         stack.push(mark);
         break;
-      case 0x7d: // EMPTY_DICT
-        stack.push(new Map());
-        break;
-      case 0x5d: // EMPTY_LIST
-      case 0x29: // EMPTY_TUPLE
-        stack.push([]);
-        break;
-      case 0x8f: // EMPTY_SET
-        stack.push(new Set());
-        break;
-      case 0x4e: // NONE
-        stack.push(null);
-        break;
-      case 0x88: // NEWTRUE
-        stack.push(true);
-        break;
-      case 0x89: // NEWFALSE
-        stack.push(false);
-        break;
-      case 0x4a: // BININT
-        stack.push(i32());
-        break;
-      case 0x4b: // BININT1
-        stack.push(u8());
-        break;
-      case 0x4d: // BININT2
-        stack.push(u16());
-        break;
-      case 0x8a: // LONG1
-        stack.push(long(u8()));
-        break;
-      case 0x8b: {
-        // LONG4
-        const count = i32();
-        if (count < 0) fail('negative LONG4 length');
-        stack.push(long(count));
-        break;
-      }
-      case 0x47: // BINFLOAT (big-endian)
-        stack.push(view.getFloat64(need(8), false));
-        break;
-      case 0x58: // BINUNICODE
-        stack.push(text(u32()));
-        break;
-      case 0x8c: // SHORT_BINUNICODE
-        stack.push(text(u8()));
-        break;
-      case 0x8d: // BINUNICODE8
-        stack.push(text(u64()));
-        break;
-      case 0x54: {
-        // BINSTRING (Python 2 str)
-        const count = i32();
-        if (count < 0) fail('negative BINSTRING length');
-        stack.push(latin1(count));
-        break;
-      }
-      case 0x55: // SHORT_BINSTRING
-        stack.push(latin1(u8()));
-        break;
-      case 0x42: // BINBYTES
-        stack.push(slice(u32()));
-        break;
-      case 0x43: // SHORT_BINBYTES
-        stack.push(slice(u8()));
-        break;
-      case 0x8e: // BINBYTES8
-        stack.push(slice(u64()));
-        break;
       case 0x71: // BINPUT
         memo.set(u8(), top());
         break;
@@ -354,62 +372,6 @@ export function unpickle(bytes: Uint8Array, start: number, persistentLoad: Persi
       case 0x94: // MEMOIZE
         memo.set(memo.size, top());
         break;
-      case 0x68: // BINGET
-      case 0x6a: {
-        // LONG_BINGET
-        const key = opcode === 0x68 ? u8() : u32();
-        if (!memo.has(key)) fail(`memo entry ${key} was never stored`);
-        stack.push(memo.get(key) as PickleValue);
-        break;
-      }
-      case 0x63: {
-        // GLOBAL "module\nname\n"
-        const line = (): string => {
-          const end = bytes.indexOf(0x0a, position);
-          if (end < 0) return fail('unterminated GLOBAL');
-          return latin1(end - position + 1).slice(0, -1);
-        };
-        const module = line();
-        stack.push(global(module, line()));
-        break;
-      }
-      case 0x93: {
-        // STACK_GLOBAL
-        const name = pop();
-        const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
-        stack.push(global(module as string, name as string));
-        break;
-      }
-      case 0x74: // TUPLE
-        stack.push(popMark());
-        break;
-      case 0x85: // TUPLE1
-        stack.push([pop()]);
-        break;
-      case 0x86: {
-        // TUPLE2
-        const second = pop();
-        stack.push([pop(), second]);
-        break;
-      }
-      case 0x87: {
-        // TUPLE3
-        const third = pop();
-        const second = pop();
-        stack.push([pop(), second, third]);
-        break;
-      }
-      case 0x6c: // LIST
-        stack.push(popMark());
-        break;
-      case 0x64: {
-        // DICT
-        const dict: PickleDict = new Map();
-        setItems(dict, popMark());
-        stack.push(dict);
-        break;
-      }
       case 0x73: {
         // SETITEM
         const value = pop();
@@ -436,9 +398,6 @@ export function unpickle(bytes: Uint8Array, start: number, persistentLoad: Persi
         appendItems(top(), items);
         break;
       }
-      case 0x91: // FROZENSET
-        stack.push(new Set(popMark()));
-        break;
       case 0x30: // POP
         if (stack[stack.length - 1] === mark) popMark();
         else pop();
@@ -446,30 +405,9 @@ export function unpickle(bytes: Uint8Array, start: number, persistentLoad: Persi
       case 0x31: // POP_MARK
         popMark();
         break;
-      case 0x32: // DUP
-        stack.push(top());
-        break;
-      case 0x52: {
-        // REDUCE
-        const args = pop();
-        stack.push(apply(pop(), args));
-        break;
-      }
-      case 0x81: {
-        // NEWOBJ: cls.__new__(cls, *args), for the allowed classes the same as calling them
-        const args = pop();
-        stack.push(apply(pop(), args));
-        break;
-      }
-      case 0x92: {
-        // NEWOBJ_EX
+      case 0x92: // NEWOBJ_EX: kwargs dropped, as NEWOBJ
         pop();
-        const args = pop();
-        stack.push(apply(pop(), args));
-        break;
-      }
-      case 0x51: // BINPERSID
-        stack.push(persistentLoad(pop()));
+        stack.push(reduce());
         break;
       case 0x62: {
         // BUILD: set the state of the object below

@@ -141,19 +141,28 @@ export function readAsFloat32(tensor: TorchTensor, order: readonly number[]): Fl
   let at = base;
   for (let position = 0; position < out.length; position++) {
     out[position] = read(view, at);
-    // Odometer over the output axes, last fastest.
-    for (let axis = rank - 1; axis >= 0; axis--) {
-      const next = (index[axis] as number) + 1;
-      if (next < (shape[axis] as number)) {
-        index[axis] = next;
-        at += strides[axis] as number;
-        break;
-      }
-      index[axis] = 0;
-      at -= ((shape[axis] as number) - 1) * (strides[axis] as number);
-    }
+    at += advance(index, shape, strides, rank - 1);
   }
   return out;
+}
+
+/**
+ * One step of an odometer over axes 0…`last` (`last` fastest): increments `index` in place and returns the
+ * change of the byte offset, +strides[a] for the axis a that moves on minus (shape − 1)·stride for every
+ * faster axis that wraps to 0.
+ */
+function advance(index: number[], shape: readonly number[], strides: readonly number[], last: number): number {
+  let step = 0;
+  for (let axis = last; axis >= 0; axis--) {
+    const next = (index[axis] as number) + 1;
+    if (next < (shape[axis] as number)) {
+      index[axis] = next;
+      return step + (strides[axis] as number);
+    }
+    index[axis] = 0;
+    step -= ((shape[axis] as number) - 1) * (strides[axis] as number);
+  }
+  return step;
 }
 
 const littleEndianPlatform = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -189,15 +198,6 @@ function fillFloat32(out: Float32Array, view: DataView, base: number, shape: num
         element += innerStride;
       }
     }
-    for (let axis = rank - 2; axis >= 0; axis--) {
-      const next = (index[axis] as number) + 1;
-      if (next < (shape[axis] as number)) {
-        index[axis] = next;
-        at += strides[axis] as number;
-        break;
-      }
-      index[axis] = 0;
-      at -= ((shape[axis] as number) - 1) * (strides[axis] as number);
-    }
+    at += advance(index, shape, strides, rank - 2);
   }
 }

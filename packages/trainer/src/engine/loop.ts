@@ -1,43 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { configureValidation, getValidationConfig } from '@kd/losses';
-import { configureValidation as configureModelValidation, getValidationConfig as getModelValidationConfig, type KdModel } from '@kd/models';
-import type { Batch, LoaderFactory, TrainingDataset } from '../data';
-import type { ClassificationMetrics } from '../eval/classification';
+import type { KdModel } from '@kd/models';
+import type { Batch, Dataset } from '@kd/data';
+import { releaseBatch, type LoaderFactory } from '../data';
 import { evaluateModel } from '../eval/evaluate';
 import { readCheckpoint, removeOrphanBinaries, writeCheckpoint, type JsonValue } from '../io/checkpoint';
 import type { RunStore } from '../io/store';
 import { SgdMomentum } from '../optim/sgd';
 import { learningRateAt, type LearningRateSchedule } from '../optim/schedule';
 import { renderTrainingCurves } from '../report/curves';
+import type { EpochRecord } from '../report/epoch-record';
 import { consoleProgress, type ProgressReporter, type StepInfo } from '../report/progress';
 import { buildRunRecord, type RunRecord } from '../report/run-record';
 import { NonFiniteLossError, TrainingAbortedError, TrainingCollapsedError } from './errors';
 import { releaseGradientTape } from './gradients';
-
-/** Metrics of one finished epoch (a line of `metrics.jsonl`, an entry of the history). */
-export interface EpochRecord {
-  /** 1-based epoch. */
-  epoch: number;
-  learningRate: number;
-  /** Wall-clock seconds of the training pass. */
-  seconds: number;
-  imagesPerSecond: number;
-  train: {
-    /** Mean of each weighted loss part over the epoch, plus `total`. */
-    losses: Record<string, number>;
-    /** Training top-1 accuracy of the model being trained (augmented data, training mode). */
-    accuracy: number;
-    count: number;
-  };
-  /** Test-set metrics (inference mode), when a test set is given. */
-  test?: ClassificationMetrics;
-  /** Task-specific numbers, e.g. `teacherCmi` (nats, training set). */
-  extra: Record<string, number>;
-  /** Live tensors after the epoch (flat across epochs when nothing leaks). */
-  numTensors: number;
-  /** Resident set size of the process in bytes (Node only): it can grow while numTensors stays flat. */
-  rssBytes?: number;
-}
 
 /** What every trainer returns. */
 export interface TrainingResult {
@@ -51,8 +26,8 @@ export interface TrainingResult {
 
 /** Settings every trainer shares (validated by each public function). */
 export interface LoopSettings {
-  train: TrainingDataset;
-  test: TrainingDataset | undefined;
+  train: Dataset;
+  test: Dataset | undefined;
   loader: LoaderFactory;
   epochs: number;
   batchSize: number;
@@ -74,7 +49,7 @@ export interface LoopSettings {
   progress: ProgressReporter | undefined;
 }
 
-/** One training job as the loop sees it (built by trainTeacher, fineTuneTeacherMcmi, distillStudent). */
+/** One training job as the loop sees it (built by trainSupervised, fineTuneTeacherMcmi, distillStudent). */
 export interface TrainingTask {
   /** Public function name used in messages. */
   functionName: string;
@@ -191,13 +166,10 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
   let startEpoch = 1;
   let lastCheckpointEpoch: number | undefined;
   const resumedFrom: number[] = [];
-  // Datasets were validated up front: skip the losses' per-call value scans (each is a device read).
-  // The same for the models' image scans: the images come from uint8 pixels (a custom loader's NaN images
-  // still surface as a non-finite loss before any update).
-  const validation = getValidationConfig();
-  const modelValidation = getModelValidationConfig();
-  configureValidation({ checkValues: false });
-  configureModelValidation({ checkValues: false });
+  // Datasets were validated up front, so the run's own calls skip the value scans (each is a device read): the
+  // tasks pass `checkValues: false` to their model applies and loss calls, and so does the evaluation below. The
+  // option is per call; nothing global changes, so a user's own loss or apply during or after a run still checks.
+  // (A custom loader's NaN images still surface as a non-finite loss before any update.)
   try {
     if (settings.resume !== false) {
       if (store === undefined) throw new Error(`${fn}: resume needs a store to read the checkpoint from`);
@@ -282,7 +254,7 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         for await (const batch of batches) {
           step++;
           if (settings.signal?.aborted) {
-            tf.dispose([batch.images, batch.labels]);
+            releaseBatch(batch);
             throw new TrainingAbortedError(fn, epoch, step, lastCheckpointEpoch);
           }
           const values = trainStep(task, optimizer, batch, {
@@ -323,7 +295,13 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         const meanLosses: Record<string, number> = {};
         for (const [name, value] of sums) meanLosses[name] = value / Math.max(seen, 1);
         const test = settings.test
-          ? await evaluateModel({ model: task.model, dataset: settings.test, loader: settings.loader, batchSize: settings.evaluationBatchSize })
+          ? await evaluateModel({
+            model: task.model,
+            dataset: settings.test,
+            loader: settings.loader,
+            batchSize: settings.evaluationBatchSize,
+            checkValues: false,
+          })
           : undefined;
         const extra = (await task.epochMetrics?.(epoch)) ?? {};
         const epochRecord: EpochRecord = {
@@ -393,8 +371,6 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
     record.last = last;
     return { history, best, last, record };
   } finally {
-    configureValidation(validation);
-    configureModelValidation(modelValidation);
     optimizer.dispose();
   }
 }
@@ -444,6 +420,9 @@ function assertBatch(context: StepContext, batch: Batch): void {
   }
   if (labels.shape[0] !== images.shape[0]) {
     throw new Error(`${where}: ${labels.shape[0]} labels for ${images.shape[0]} images`);
+  }
+  if (typeof (batch as Partial<Batch>).dispose !== 'function') {
+    throw new Error(`${where}: dispose must be a function that frees the batch's tensors (@kd/data's Batch)`);
   }
 }
 
@@ -497,7 +476,8 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
     releaseGradientTape();
     throw error;
   } finally {
-    tf.dispose([batch.images, batch.labels, ...Object.values(gradients)]);
+    releaseBatch(batch);
+    tf.dispose(Object.values(gradients));
     tf.dispose(prepared);
     if (value !== undefined) value.dispose();
     if (readings !== undefined) (readings as tf.Tensor).dispose();

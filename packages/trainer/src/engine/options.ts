@@ -1,18 +1,20 @@
-import { createLoader, type AugmentOptions, type Dataset, type Normalization } from '@kd/data';
+import { UNLABELED, assertDataset, createLoader } from '@kd/data';
+import type { AugmentOptions, Dataset, Normalization } from '@kd/data';
 import { modelRecipe, type KdModel } from '@kd/models';
-import type { LoaderFactory, TrainingDataset } from '../data';
+import type { LoaderFactory } from '../data';
 import type { JsonValue } from '../io/checkpoint';
 import { crc32 } from '../io/checksum';
 import type { RunStore } from '../io/store';
 import { validateSchedule, type LearningRateSchedule } from '../optim/schedule';
+import type { EpochRecord } from '../report/epoch-record';
 import type { ProgressReporter, StepInfo } from '../report/progress';
 import { assertBoolean, assertNumber, assertObject, describeValue } from '../validate';
-import { resolveProgress, type EpochRecord, type LoopSettings } from './loop';
+import { resolveProgress, type LoopSettings } from './loop';
 
 /** Options every trainer takes. */
 export interface CommonTrainingOptions {
   /** Training set (and optionally the test set evaluated after each epoch). */
-  data: { train: TrainingDataset; test?: TrainingDataset };
+  data: { train: Dataset; test?: Dataset };
   /** Number of epochs. */
   epochs?: number;
   /** Mini-batch size. Default 64. */
@@ -98,7 +100,11 @@ export function assertModel(fn: string, arg: string, model: unknown, role: 'trai
  * Throws unless every dataset fits the model's input: its class count, its channel count and, for a model
  * that takes one input size (`KdModel.inputSize`), its height and width; the message names both shapes.
  */
-export function assertModelFitsData(fn: string, model: KdModel, datasets: ReadonlyArray<readonly [string, TrainingDataset | undefined]>): void {
+export function assertModelFitsData(
+  fn: string,
+  model: KdModel,
+  datasets: ReadonlyArray<readonly [string, Dataset | undefined]>,
+): void {
   for (const [arg, dataset] of datasets) {
     if (dataset === undefined) continue;
     if (dataset.numClasses !== model.numClasses) {
@@ -117,40 +123,22 @@ export function assertModelFitsData(fn: string, model: KdModel, datasets: Readon
   }
 }
 
-function assertDatasetShape(fn: string, arg: string, dataset: unknown): TrainingDataset {
-  const d = assertObject(fn, arg, dataset) as Partial<TrainingDataset>;
-  if (!(d.images instanceof Uint8Array)) throw new Error(`${fn}: ${arg}.images must be a Uint8Array (NHWC uint8)`);
-  if (!(d.labels instanceof Int32Array)) throw new Error(`${fn}: ${arg}.labels must be an Int32Array`);
-  for (const field of ['height', 'width', 'channels', 'numClasses'] as const) {
-    assertNumber(fn, `${arg}.${field}`, d[field], { integer: true, positive: true });
-  }
-  const count = d.labels.length;
+/**
+ * `@kd/data`'s dataset check, plus what training needs: at least one sample and every label in
+ * [0, numClasses) (no unlabeled −1).
+ */
+function assertTrainingDataset(fn: string, arg: string, dataset: unknown): Dataset {
+  const checked = assertDataset(fn, arg, dataset);
+  const count = checked.labels.length;
   if (count === 0) throw new Error(`${fn}: ${arg} is empty`);
-  const expected = count * (d.height as number) * (d.width as number) * (d.channels as number);
-  if (d.images.length !== expected) throw new Error(`${fn}: ${arg}.images has ${d.images.length} bytes, expected N·H·W·C = ${expected}`);
   // data.train is checked here in full; each batch a loader yields is checked again in the step (its label
   // range is read with the loss values), so the losses can skip their per-call value checks.
-  const numClasses = d.numClasses as number;
-  for (let index = 0; index < count; index++) {
-    const label = d.labels[index] as number;
-    if (!(label >= 0 && label < numClasses)) {
-      throw new Error(`${fn}: ${arg}.labels[${index}] = ${label} is out of range [0, ${numClasses})`);
-    }
+  const unlabeled = checked.labels.indexOf(UNLABELED);
+  if (unlabeled >= 0) {
+    const range = `[0, ${checked.numClasses})`;
+    throw new Error(`${fn}: ${arg}.labels[${unlabeled}] = ${UNLABELED} (unlabeled) is out of range ${range}`);
   }
-  // The exported type lets `indices` and `classNames` be absent; the default loader (and CRD's memory rows)
-  // need them, so every dataset the trainer hands on carries them: indices 0…N−1, class names '0', '1', ….
-  if (d.indices !== undefined && (!(d.indices instanceof Int32Array) || d.indices.length !== count)) {
-    throw new Error(`${fn}: ${arg}.indices must be an Int32Array of ${count} dataset indices (one per sample), got ${d.indices instanceof Int32Array ? `${d.indices.length} entries` : describeValue(d.indices)}`);
-  }
-  if (d.classNames !== undefined && (!Array.isArray(d.classNames) || d.classNames.length !== numClasses)) {
-    throw new Error(`${fn}: ${arg}.classNames must list ${numClasses} names, got ${describeValue(d.classNames)}`);
-  }
-  if (d.indices !== undefined && d.classNames !== undefined) return d as TrainingDataset;
-  return {
-    ...(d as TrainingDataset),
-    indices: d.indices ?? Int32Array.from(d.labels, (_, row) => row),
-    classNames: d.classNames ?? Array.from({ length: numClasses }, (_, label) => String(label)),
-  };
+  return checked;
 }
 
 /** Validates the common options and fills in defaults. Everything is checked before any training starts. */
@@ -161,8 +149,8 @@ export function resolveCommonOptions(
   model: KdModel,
 ): LoopSettings {
   const data = assertObject(fn, 'data', options.data) as CommonTrainingOptions['data'];
-  const train = assertDatasetShape(fn, 'data.train', data.train);
-  const test = data.test === undefined ? undefined : assertDatasetShape(fn, 'data.test', data.test);
+  const train = assertTrainingDataset(fn, 'data.train', data.train);
+  const test = data.test === undefined ? undefined : assertTrainingDataset(fn, 'data.test', data.test);
   assertModelFitsData(fn, model, [['data.train', train], ['data.test', test]]);
   const epochs = assertNumber(fn, 'epochs', options.epochs ?? defaults.epochs, { integer: true, positive: true });
   const batchSize = assertNumber(fn, 'batchSize', options.batchSize ?? 64, { integer: true, positive: true });
@@ -203,7 +191,7 @@ export function resolveCommonOptions(
   const loader: LoaderFactory =
     options.loader ??
     ((dataset, loaderOptions) =>
-      createLoader(dataset as Dataset, {
+      createLoader(dataset, {
         batchSize: loaderOptions.batchSize,
         shuffle: loaderOptions.shuffle,
         seed: loaderOptions.seed,
@@ -263,9 +251,9 @@ export function describeSettings(settings: LoopSettings, options: CommonTraining
  * CRC-32 of a dataset's images, labels and indices, read in place (no copy): resuming with other training
  * images of the same count is caught by the fingerprint.
  */
-export function hashDataset(dataset: TrainingDataset): string {
+export function hashDataset(dataset: Dataset): string {
   let crc = 0;
-  for (const array of [dataset.images, dataset.labels, dataset.indices ?? new Int32Array(0)]) {
+  for (const array of [dataset.images, dataset.labels, dataset.indices]) {
     crc = crc32(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), crc);
   }
   return crc.toString(16).padStart(8, '0');

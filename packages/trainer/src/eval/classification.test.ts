@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { ClassificationAccumulator } from './classification';
 
-describe('ClassificationAccumulator', () => {
+describeWithBackends('ClassificationAccumulator', () => {
   it('computes top-1, top-5, per-class accuracy, confusion matrix and cross-entropy by hand', () => {
     const accumulator = new ClassificationAccumulator(6);
     // sample 0: label 0, predicted 0; sample 1: label 1, predicted 2, label ranked 2nd;

@@ -6,7 +6,7 @@ import { syntheticDataset } from '../../test/fixtures';
 import type { LoaderFactory } from '../data';
 import { measureClassConditionalStatistics } from './cmi';
 
-const loader: LoaderFactory = (dataset, { augment: _augment, ...options }) => createLoader(dataset as Parameters<typeof createLoader>[0], options);
+const loader: LoaderFactory = (dataset, { augment: _augment, ...options }) => createLoader(dataset, options);
 
 describeWithBackends('measureClassConditionalStatistics', () => {
   it('matches centroids and mean KL(P‖Q_y) computed by hand', async () => {

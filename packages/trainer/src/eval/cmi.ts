@@ -1,12 +1,14 @@
 import { assertKnownOptions } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from '@kd/models';
-import type { LoaderFactory, TrainingDataset } from '../data';
+import type { Dataset } from '@kd/data';
+import { releaseBatch, type LoaderFactory } from '../data';
+import { assertBoolean } from '../validate';
 
 /** Options of {@link measureClassConditionalStatistics}. */
 export interface CmiPassOptions {
   model: KdModel;
-  dataset: TrainingDataset;
+  dataset: Dataset;
   loader: LoaderFactory;
   /** Default 64. */
   batchSize?: number;
@@ -23,6 +25,11 @@ export interface CmiPassOptions {
   seed?: number;
   /** Clamp for log Q in the KL (the reference has none; a centroid entry can underflow to 0). Default 1e-8. */
   epsilon?: number;
+  /**
+   * Passed to every `model.apply` of the pass: scan the images for NaN and ±Infinity. Default true; the
+   * trainer's own passes give false (their datasets are validated up front).
+   */
+  checkValues?: boolean;
 }
 
 /** Result of {@link measureClassConditionalStatistics}. */
@@ -51,8 +58,12 @@ export interface CmiStatistics {
  * const { cmi } = await measureClassConditionalStatistics({ model: teacher, dataset: train, loader: createLoader });
  */
 export async function measureClassConditionalStatistics(options: CmiPassOptions): Promise<CmiStatistics> {
-  assertKnownOptions('measureClassConditionalStatistics', options, ['model', 'dataset', 'loader', 'batchSize', 'training', 'augment', 'shuffle', 'seed', 'epsilon']);
+  const fn = 'measureClassConditionalStatistics';
+  assertKnownOptions(fn, options, [
+    'model', 'dataset', 'loader', 'batchSize', 'training', 'augment', 'shuffle', 'seed', 'epsilon', 'checkValues',
+  ]);
   const { model, dataset, loader, batchSize = 64, training = false, augment = false, shuffle = false, seed = 0, epsilon = 1e-8 } = options;
+  const checkValues = assertBoolean(fn, 'checkValues', options.checkValues ?? true);
   const classes = dataset.numClasses;
   const probabilityRows: Float32Array[] = [];
   const labelRows: Int32Array[] = [];
@@ -63,7 +74,7 @@ export async function measureClassConditionalStatistics(options: CmiPassOptions)
   const batches = loader(dataset, { batchSize, shuffle, seed, dropLast: false, augment, epoch: 1 });
   for await (const batch of batches) {
     try {
-      const probabilities = tf.tidy(() => tf.softmax(model.apply(batch.images, { training }).logits));
+      const probabilities = tf.tidy(() => tf.softmax(model.apply(batch.images, { training, checkValues }).logits));
       const values = probabilities.dataSync() as Float32Array;
       probabilities.dispose();
       const labels = batch.labels.dataSync() as Int32Array;
@@ -82,7 +93,7 @@ export async function measureClassConditionalStatistics(options: CmiPassOptions)
         crossEntropySum -= Math.log(Math.max(values[row * classes + label] as number, 1e-30));
       }
     } finally {
-      tf.dispose([batch.images, batch.labels]);
+      releaseBatch(batch);
     }
   }
   const centroids = new Float32Array(classes * classes);

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { crc32 } from './checksum';
 import type { RunStore } from './store';
 import { assertKnownOptions } from '@kd/internal';
+import type { JsonValue } from '@kd/losses';
 
-/** JSON-serialisable value kept in a checkpoint manifest. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+// One JSON value type for the whole library: @kd/losses' (regularizer configs), re-exported for the manifest.
+export type { JsonValue };
 
 /** What a checkpoint holds: named tensors (weights, heads, optimiser slots, memory banks) and JSON state. */
 export interface CheckpointContent {
@@ -12,7 +13,7 @@ export interface CheckpointContent {
   epoch: number;
   /** Optimiser steps taken so far. */
   step: number;
-  /** Tensors by stable key (`student/trainable/3`, `optimizer/slot/7`, …). */
+  /** Tensors by stable key (`student/trainable/3`, `optimizer/velocity/7`, …). */
   tensors: Map<string, tf.Tensor>;
   /** Everything else needed to resume: RNG state, best/last metrics, history, fingerprint. */
   state: { [key: string]: JsonValue };

@@ -2,7 +2,7 @@ import { describeWithBackends } from '@kd/test-utils';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { snapshot, syntheticDataset, tinyModel } from '../../test/fixtures';
-import { trainTeacher } from '../teacher';
+import { trainSupervised } from '../supervised';
 import { indexedDbStore } from './indexeddb-store';
 
 const decode = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
@@ -88,28 +88,28 @@ describeWithBackends('indexedDbStore', () => {
   it('a run interrupted mid-epoch resumes from IndexedDB to the weights of an uninterrupted run', async () => {
     const base = { data: { train: syntheticDataset({ count: 64, seed: 3 }) }, epochs: 3, batchSize: 16, augmentation: false as const, progress: false as const };
     const reference = tinyModel({ seed: 4 });
-    await trainTeacher({ ...base, model: reference });
+    await trainSupervised({ ...base, model: reference });
     const expected = snapshot(reference);
     reference.dispose();
 
     const interrupted = tinyModel({ seed: 4 });
     const controller = new AbortController();
     await expect(
-      trainTeacher({
+      trainSupervised({
         ...base,
         model: interrupted,
         store: indexedDbStore('kd-run'),
         signal: controller.signal,
         onStepEnd: (info) => (info.epoch === 2 && info.step === 2 ? controller.abort() : undefined),
       }),
-    ).rejects.toThrow('trainTeacher: aborted at epoch 2 before step 3');
+    ).rejects.toThrow('trainSupervised: aborted at epoch 2 before step 3');
     interrupted.dispose();
 
     // A reload: a new model and a new connection to the same database.
     const resumed = tinyModel({ seed: 4 });
     const store = indexedDbStore('kd-run');
     try {
-      const result = await trainTeacher({ ...base, model: resumed, store, resume: 'auto' });
+      const result = await trainSupervised({ ...base, model: resumed, store, resume: 'auto' });
       expect(result.history).toHaveLength(3);
       expect(snapshot(resumed)).toEqual(expected);
       expect(JSON.parse(decode(await store.read('run.json')) ?? '{}').status).toBe('finished');
@@ -127,14 +127,14 @@ describeWithBackends('indexedDbStore', () => {
     const model = tinyModel({ seed: 6 });
     try {
       // Stopped after epoch 1's checkpoint (a callback that throws ends the run).
-      await expect(trainTeacher({ ...options, model, store, onEpochEnd: () => { throw new Error('stop'); } })).rejects.toThrow('stop');
+      await expect(trainSupervised({ ...options, model, store, onEpochEnd: () => { throw new Error('stop'); } })).rejects.toThrow('stop');
       // As a kill between writing epoch 2's binary and committing its manifest leaves it.
       await store.writeAtomic('checkpoint-2.bin', new Uint8Array([1, 2, 3]));
-      await trainTeacher({ ...options, model, store, resume: true });
+      await trainSupervised({ ...options, model, store, resume: true });
       expect((await store.names('checkpoint')).sort()).toEqual(['checkpoint-2.bin', 'checkpoint.json']);
       expect((await store.read('checkpoint-2.bin'))!.length).toBeGreaterThan(3);
       await store.writeAtomic('checkpoint-5.bin', new Uint8Array([9]));
-      await trainTeacher({ ...options, model, store, resume: true });
+      await trainSupervised({ ...options, model, store, resume: true });
       expect((await store.names('checkpoint')).sort()).toEqual(['checkpoint-2.bin', 'checkpoint.json']);
     } finally {
       model.dispose();

@@ -38,7 +38,7 @@ function transactionDone(transaction: IDBTransaction): Promise<void> {
  *
  * @example
  * const store = indexedDbStore('kd-playground');
- * await trainTeacher({ ...options, store, resume: 'auto' });
+ * await trainSupervised({ ...options, store, resume: 'auto' });
  * console.log(await store.names()); // ['checkpoint.json', 'metrics.jsonl', …]
  */
 export function indexedDbStore(name: string): IndexedDbStore {

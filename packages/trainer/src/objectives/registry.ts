@@ -70,14 +70,18 @@ const definitions: MethodDefinition[] = [
     summary: 'cross-entropy with the labels (γ)',
     referenceWeights: { gamma: 1, alpha: 0, beta: 0 },
     optionKeys: [],
-    create: () => stateless(({ student, labels }) => crossEntropy(student.logits, labels)),
+    create: (context) =>
+      stateless(({ student, labels }) => crossEntropy(student.logits, labels, { checkValues: context.checkValues })),
   },
   {
     name: 'kd',
     summary: 'Hinton KD, T²·KL(softmax(t/T) ‖ softmax(s/T)), T = 4',
     referenceWeights: { gamma: 0.1, alpha: 0.9, beta: 0 },
     optionKeys: ['temperature'],
-    create: (_context, options) => stateless(({ student, teacher }) => kdLoss(student.logits, teacher.logits, options)),
+    create: (context, options) =>
+      stateless(({ student, teacher }) =>
+        kdLoss(student.logits, teacher.logits, { ...options, checkValues: context.checkValues }),
+      ),
   },
   {
     name: 'dkd',
@@ -87,7 +91,7 @@ const definitions: MethodDefinition[] = [
     create(context, options) {
       // mdistiller's DKD multiplies the term by min(epoch / 20, 1) (epochs 1-based); warmupEpochs 0 turns it off.
       const warmupEpochs = assertNumber(context.where, 'options.warmupEpochs', options.warmupEpochs ?? 20, { integer: true, nonNegative: true });
-      const lossOptions = headOptions(options, ['warmupEpochs']);
+      const lossOptions = { ...headOptions(options, ['warmupEpochs']), checkValues: context.checkValues };
       return stateless(({ student, teacher, labels, epoch }) => {
         const loss = dkdLoss(student.logits, teacher.logits, labels, lossOptions);
         return warmupEpochs === 0 ? loss : (tf.mul(Math.min(epoch / warmupEpochs, 1), loss) as tf.Scalar);
@@ -103,7 +107,9 @@ const definitions: MethodDefinition[] = [
       const s = selectFeatureIndices(context.where, 'student', context.student, 'stages');
       const t = selectFeatureIndices(context.where, 'teacher', context.teacher, 'stages');
       assertSameCount(context.where, s, t, 'stage feature maps');
-      return stateless(({ student, teacher }) => attentionTransferLoss(pick(student, s), pick(teacher, t), options));
+      return stateless(({ student, teacher }) =>
+        attentionTransferLoss(pick(student, s), pick(teacher, t), { ...options, checkValues: context.checkValues }),
+      );
     },
   },
   {
@@ -115,7 +121,9 @@ const definitions: MethodDefinition[] = [
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'lastMap') as [number];
       const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'lastMap') as [number];
       return stateless(({ student, teacher }) =>
-        similarityPreservingLoss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor),
+        similarityPreservingLoss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor, {
+          checkValues: context.checkValues,
+        }),
       );
     },
   },
@@ -127,7 +135,12 @@ const definitions: MethodDefinition[] = [
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
       const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'pooled') as [number];
-      return stateless(({ student, teacher }) => rkdLoss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor, options));
+      return stateless(({ student, teacher }) =>
+        rkdLoss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor, {
+          ...options,
+          checkValues: context.checkValues,
+        }),
+      );
     },
   },
   {
@@ -138,7 +151,12 @@ const definitions: MethodDefinition[] = [
     create(context, options) {
       const [s] = selectFeatureIndices(context.where, 'student', context.student, 'pooled') as [number];
       const [t] = selectFeatureIndices(context.where, 'teacher', context.teacher, 'pooled') as [number];
-      return stateless(({ student, teacher }) => pktLoss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor, options));
+      return stateless(({ student, teacher }) =>
+        pktLoss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor, {
+          ...options,
+          checkValues: context.checkValues,
+        }),
+      );
     },
   },
   {
@@ -150,7 +168,9 @@ const definitions: MethodDefinition[] = [
       const s = selectFeatureIndices(context.where, 'student', context.student, 'stages');
       const t = selectFeatureIndices(context.where, 'teacher', context.teacher, 'stages');
       assertSameCount(context.where, s, t, 'stage feature maps');
-      return stateless(({ student, teacher }) => nstLoss(pick(student, s), pick(teacher, t)));
+      return stateless(({ student, teacher }) =>
+        nstLoss(pick(student, s), pick(teacher, t), { checkValues: context.checkValues }),
+      );
     },
   },
   {
@@ -185,6 +205,7 @@ const definitions: MethodDefinition[] = [
             teacherShape: teacherShape.slice(1) as [number, number, number],
             activation: 'none',
             seed: deriveSeed(context.seed, index),
+            checkValues: context.checkValues,
           }),
         );
       });
@@ -192,6 +213,7 @@ const definitions: MethodDefinition[] = [
       const margin = options.margin;
       const settings = preStageSettings(context, options);
       const abOptions = margin === undefined ? {} : { margin: margin as number };
+      const abLossOptions = { ...abOptions, checkValues: context.checkValues };
       const preStage: PreStage = {
         ...settings,
         // RepDistiller's init() trains the connectors with the student's feature modules.
@@ -201,7 +223,7 @@ const definitions: MethodDefinition[] = [
           abLoss(
             student.preactFeatures.map((feature, index) => connectors[index]?.regress(feature) ?? feature),
             teacher.preactFeatures,
-            abOptions,
+            abLossOptions,
           ),
       };
       return { heads, inMainStage: false, preStage, loss: () => tf.scalar(0) };
@@ -227,7 +249,8 @@ const definitions: MethodDefinition[] = [
         ...preStageSettings(context, options),
         variables: context.studentVariables,
         needsStudent: true,
-        loss: ({ student, teacher }) => fspLoss(pick(student, s), pick(teacher, t)),
+        loss: ({ student, teacher }) =>
+          fspLoss(pick(student, s), pick(teacher, t), { checkValues: context.checkValues }),
       };
       return { heads: [], inMainStage: false, preStage, loss: () => tf.scalar(0) };
     },
@@ -251,6 +274,7 @@ const definitions: MethodDefinition[] = [
           studentShape: shapeOf(context.student.features[hintLayer]!),
           teacherShape: shapeOf(context.teacher.features[hintLayer]!),
           seed: context.seed,
+          checkValues: context.checkValues,
         }),
       );
       return {
@@ -285,6 +309,7 @@ const definitions: MethodDefinition[] = [
               studentDim: channelsOf(studentShape),
               teacherShape: teacherShape.slice(1) as [number, number, number],
               seed: deriveSeed(context.seed, position),
+              checkValues: context.checkValues,
             }),
           );
         }
@@ -294,6 +319,7 @@ const definitions: MethodDefinition[] = [
             studentChannels: channelsOf(studentShape),
             teacherChannels: channelsOf(teacherShape),
             seed: deriveSeed(context.seed, position),
+            checkValues: context.checkValues,
           }),
         );
       });
@@ -320,6 +346,7 @@ const definitions: MethodDefinition[] = [
           studentDim: channelsOf(context.student.features[s]!),
           teacherDim: context.numClasses,
           seed: context.seed,
+          checkValues: context.checkValues,
         }),
       );
       return { heads: [head], inMainStage: true, loss: ({ student, teacher }) => head.loss(student.features[s] as tf.Tensor, teacher.logits) };
@@ -339,6 +366,7 @@ const definitions: MethodDefinition[] = [
           studentDim: channelsOf(context.student.features[s]!),
           teacherDim: channelsOf(context.teacher.features[t]!),
           seed: context.seed,
+          checkValues: context.checkValues,
         }),
       );
       return { heads: [head], inMainStage: true, loss: ({ student, teacher }) => head.loss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor) };
@@ -368,6 +396,7 @@ const definitions: MethodDefinition[] = [
           datasetSize,
           labels: context.trainLabels,
           seed: context.seed,
+          checkValues: context.checkValues,
         }),
       );
       return {
@@ -402,6 +431,7 @@ const definitions: MethodDefinition[] = [
           studentDim: channelsOf(context.student.features[s]!),
           teacherDim: channelsOf(context.teacher.features[t]!),
           seed: context.seed,
+          checkValues: context.checkValues,
         }),
       );
       return { heads: [head], inMainStage: true, loss: ({ student, teacher }) => head.loss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor) };
@@ -421,6 +451,7 @@ const definitions: MethodDefinition[] = [
           studentDim: channelsOf(context.student.features[s]!),
           teacherChannels: channelsOf(context.teacher.features[t]!),
           seed: context.seed,
+          checkValues: context.checkValues,
         }),
       );
       return { heads: [head], inMainStage: true, loss: ({ student, teacher }) => head.loss(student.features[s] as tf.Tensor, teacher.features[t] as tf.Tensor) };
@@ -440,6 +471,7 @@ const definitions: MethodDefinition[] = [
           studentChannels: channelsOf(context.student.features[s]!),
           teacherChannels: channelsOf(context.teacher.features[t]!),
           seed: context.seed,
+          checkValues: context.checkValues,
         }),
       );
       const preStage: PreStage = {

@@ -72,6 +72,13 @@ export interface MethodContext {
   studentVariables: tf.Variable[];
   /** The main learning rate (pre-stage default for non-ResNet/WRN students). */
   learningRate: number;
+  /**
+   * The `checkValues` option a method passes to every `@kd/losses` function and regularizer it calls or builds
+   * (see `ValueCheckOption` there). The trainer sets false: its datasets are validated up front and a
+   * non-finite loss stops the step, so the per-call value scans (device reads) would only cost time. It applies
+   * to the method's own calls only; any other call in the process keeps its default.
+   */
+  checkValues: boolean;
 }
 
 /**

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { defaultMilestones, learningRateAt } from './schedule';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
+import { defaultMilestones, learningRateAt, validateSchedule } from './schedule';
 
-describe('learningRateAt', () => {
+describeWithBackends('learningRateAt', () => {
   it('step decay: 0.1 after 150/180/210 of 240, epochs 1-based', () => {
     const at = (epoch: number) => learningRateAt({ schedule: { kind: 'step' }, baseLearningRate: 0.05, epoch, epochs: 240 });
     expect(at(1)).toBe(0.05);
@@ -12,6 +13,25 @@ describe('learningRateAt', () => {
     expect(at(211)).toBeCloseTo(0.00005, 12);
     expect(defaultMilestones(240)).toEqual([150, 180, 210]);
     expect(defaultMilestones(24)).toEqual([15, 18, 21]);
+  });
+
+  it('step decay: the rate is η₀·decayFactor^k after k milestones', () => {
+    const schedule = { kind: 'step' as const, milestones: [2, 4], decayFactor: 0.5 };
+    const at = (epoch: number) => learningRateAt({ schedule, baseLearningRate: 0.08, epoch, epochs: 6 });
+    expect([1, 2, 3, 4, 5, 6].map(at)).toEqual([0.08, 0.08, 0.04, 0.04, 0.02, 0.02]);
+  });
+
+  it('rejects a key the schedule kind does not take (gamma is decayFactor)', () => {
+    const stepWithGamma = { kind: 'step', gamma: 0.5 } as never;
+    expect(() => learningRateAt({ schedule: stepWithGamma, baseLearningRate: 0.1, epoch: 1, epochs: 3 })).toThrow(
+      "learningRateAt: unknown option 'gamma' in schedule",
+    );
+    expect(() => validateSchedule('trainSupervised', 'schedule', stepWithGamma, 3)).toThrow(
+      /^trainSupervised: unknown option 'gamma' in schedule.*known options: kind, milestones, decayFactor/,
+    );
+    expect(() => validateSchedule('trainSupervised', 'schedule', { kind: 'step', decayFactor: 0 }, 3)).toThrow(
+      'trainSupervised: schedule.decayFactor',
+    );
   });
 
   it('cosine: CosineAnnealingLR(T_max = epochs) stepped per epoch', () => {

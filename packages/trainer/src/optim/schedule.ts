@@ -5,10 +5,10 @@ import { assertKnownOptions } from '@kd/internal';
 export type LearningRateSchedule =
   | {
       kind: 'step';
-      /** Epochs after which the rate is multiplied by `gamma` (1-based: 150 means epochs ≥ 151 decay). */
+      /** Epochs after which the rate is multiplied by `decayFactor` (1-based: 150 means epochs ≥ 151 decay). */
       milestones?: number[];
-      /** Decay factor. Default 0.1. */
-      gamma?: number;
+      /** Factor the rate is multiplied by at each milestone (PyTorch `MultiStepLR`'s `gamma`). Default 0.1. */
+      decayFactor?: number;
     }
   | {
       kind: 'cosine';
@@ -16,6 +16,18 @@ export type LearningRateSchedule =
       minLearningRate?: number;
     }
   | { kind: 'constant' };
+
+const SCHEDULE_KEYS: Record<string, readonly string[]> = {
+  step: ['kind', 'milestones', 'decayFactor'],
+  cosine: ['kind', 'minLearningRate'],
+  constant: ['kind'],
+};
+
+/** Rejects a key the schedule's kind does not take (a misspelt or renamed key would silently be ignored). */
+function assertScheduleKeys(fn: string, arg: string, schedule: unknown): void {
+  const known = SCHEDULE_KEYS[String((schedule as { kind?: unknown } | null)?.kind)];
+  if (known !== undefined) assertKnownOptions(fn, schedule, known, arg);
+}
 
 /** RepDistiller's milestones 150/180/210 of 240, scaled to a run of `epochs` epochs. */
 export function defaultMilestones(epochs: number): number[] {
@@ -25,7 +37,7 @@ export function defaultMilestones(epochs: number): number[] {
 /**
  * The learning rate of 1-based `epoch` out of `epochs`.
  *
- * - step (RepDistiller `adjust_learning_rate`): η = η₀ · γ^(#{m : epoch > m}), so with milestones
+ * - step (RepDistiller `adjust_learning_rate`): η = η₀ · decayFactor^(#{m : epoch > m}), so with milestones
  *   150/180/210 epoch 150 still runs at η₀ and epoch 151 at 0.1·η₀.
  * - cosine (PyTorch `CosineAnnealingLR`, T_max = epochs, stepped once per epoch):
  *   η = η_min + (η₀ − η_min)·(1 + cos(π·(epoch − 1)/T_max))/2.
@@ -42,6 +54,7 @@ export function learningRateAt(options: {
   assertKnownOptions('learningRateAt', options, ['schedule', 'baseLearningRate', 'epoch', 'epochs']);
   const { schedule, baseLearningRate, epoch, epochs } = options;
   const fn = 'learningRateAt';
+  assertScheduleKeys(fn, 'schedule', schedule);
   assertNumber(fn, 'baseLearningRate', baseLearningRate, { nonNegative: true });
   assertNumber(fn, 'epochs', epochs, { integer: true, positive: true });
   assertNumber(fn, 'epoch', epoch, { integer: true, min: 1, max: epochs });
@@ -49,10 +62,10 @@ export function learningRateAt(options: {
     case 'constant':
       return baseLearningRate;
     case 'step': {
-      const gamma = schedule.gamma ?? 0.1;
+      const decayFactor = schedule.decayFactor ?? 0.1;
       const milestones = schedule.milestones ?? defaultMilestones(epochs);
       const passed = milestones.filter((milestone) => epoch > milestone).length;
-      return baseLearningRate * gamma ** passed;
+      return baseLearningRate * decayFactor ** passed;
     }
     case 'cosine': {
       const minimum = schedule.minLearningRate ?? 0;
@@ -69,6 +82,7 @@ export function learningRateAt(options: {
 export function validateSchedule(fn: string, arg: string, schedule: unknown, epochs: number): LearningRateSchedule {
   if (schedule === null || typeof schedule !== 'object') throw new Error(`${fn}: ${arg} must be an object`);
   const kind = (schedule as { kind?: unknown }).kind;
+  assertScheduleKeys(fn, arg, schedule);
   if (kind === 'constant') return schedule as LearningRateSchedule;
   if (kind === 'cosine') {
     const { minLearningRate } = schedule as { minLearningRate?: unknown };
@@ -76,8 +90,8 @@ export function validateSchedule(fn: string, arg: string, schedule: unknown, epo
     return schedule as LearningRateSchedule;
   }
   if (kind === 'step') {
-    const { milestones, gamma } = schedule as { milestones?: unknown; gamma?: unknown };
-    if (gamma !== undefined) assertNumber(fn, `${arg}.gamma`, gamma, { positive: true });
+    const { milestones, decayFactor } = schedule as { milestones?: unknown; decayFactor?: unknown };
+    if (decayFactor !== undefined) assertNumber(fn, `${arg}.decayFactor`, decayFactor, { positive: true });
     if (milestones !== undefined) {
       if (!Array.isArray(milestones)) throw new Error(`${fn}: ${arg}.milestones must be an array of epochs`);
       milestones.forEach((milestone, index) =>

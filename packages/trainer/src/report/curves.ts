@@ -1,8 +1,8 @@
-import { encodePng, renderGrid, renderLinePlot, type LineSeries, type RasterImage } from '@kd/cam';
-import type { EpochRecord } from '../engine/loop';
+import { encodePng, renderGrid, renderLinePlot, type LineSeries, type RasterImage } from '@kd/plot';
+import type { EpochRecord } from './epoch-record';
 
 /**
- * `curves.png`: three line plots side by side (`@kd/cam`'s renderer) over the epochs so far —
+ * `curves.png`: three line plots side by side (`@kd/plot`'s renderer) over the epochs so far —
  * the training loss (total and each weighted part), the accuracies (training, test top-1, test top-5, in %),
  * and the task's extra metrics (teacher CMI, …) when there are any.
  */

@@ -1,16 +1,17 @@
-import { decodePng } from '@kd/cam';
-import { describe, expect, it } from 'vitest';
+import { decodePng } from '@kd/plot';
+import { describeWithBackends } from '@kd/test-utils';
+import { expect, it } from 'vitest';
 import { crc32 } from '../io/checksum';
 import { renderTrainingCurves } from './curves';
 import { formatProgressLine } from './progress';
 
-describe('crc32', () => {
+describeWithBackends('crc32', () => {
   it('matches the standard check value', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
   });
 });
 
-describe('renderTrainingCurves', () => {
+describeWithBackends('renderTrainingCurves', () => {
   it('draws three panels (loss, accuracy, extra metrics) into one PNG', () => {
     const record = (epoch: number, loss: number) => ({
       epoch,
@@ -30,7 +31,7 @@ describe('renderTrainingCurves', () => {
   });
 });
 
-describe('formatProgressLine', () => {
+describeWithBackends('formatProgressLine', () => {
   it('shows epoch, bar, step, loss parts, throughput and ETA', () => {
     const line = formatProgressLine(
       { epoch: 3, epochs: 240, step: 50, stepsPerEpoch: 100, globalStep: 250, losses: { total: 1.5, ce: 0.5, kd: 1 }, learningRate: 0.05, imagesPerSecond: 812.34 },

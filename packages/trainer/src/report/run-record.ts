@@ -1,14 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { version as dataVersion } from '@kd/data/package.json';
-import { version as lossesVersion } from '@kd/losses/package.json';
-import { version as modelsVersion } from '@kd/models/package.json';
-import { version as trainerVersion } from '../../package.json';
 import type { JsonValue } from '../io/checkpoint';
-import type { EpochRecord } from '../engine/loop';
+import { installedKdVersions } from './package-versions';
+import type { EpochRecord } from './epoch-record';
 
 /** `run.json`: what was run, where, and how it ended. */
 export interface RunRecord {
-  /** `trainTeacher`, `fineTuneTeacherMcmi` or `distillStudent`. */
+  /** `trainSupervised`, `fineTuneTeacherMcmi` or `distillStudent`. */
   functionName: string;
   /** The resolved config (models and datasets by name and size). */
   config: { [key: string]: JsonValue };
@@ -17,7 +14,10 @@ export interface RunRecord {
   backend: string;
   /** `tf.version_core`. */
   tfjsVersion: string;
-  /** Versions of the @kd packages the run used (inlined when @kd/trainer was built) and of tfjs-core. */
+  /**
+   * Versions the run executed with: @kd/trainer and each @kd package it depends on, read at run start from the
+   * package.json Node resolves (`'unknown'` in a browser), and `@tensorflow/tfjs-core` (`tf.version_core`).
+   */
   packageVersions: Record<string, string>;
   startedAt: string;
   finishedAt?: string;
@@ -29,6 +29,18 @@ export interface RunRecord {
   best?: EpochRecord;
   last?: EpochRecord;
 }
+
+/**
+ * Where this module runs from (the CJS build gets `import.meta.url` from tsup's shim); the package versions are
+ * resolved from there.
+ */
+function moduleLocation(): string {
+  const url = (import.meta as { url?: unknown }).url;
+  return typeof url === 'string' ? url : '';
+}
+
+// Reported as 'unknown' where no package.json can be read (browsers).
+const BROWSER_PACKAGES = ['@kd/trainer', '@kd/data', '@kd/losses', '@kd/models', '@kd/plot'];
 
 /** A fresh run record for the current process. */
 export function buildRunRecord({ functionName, config, seed }: {
@@ -43,10 +55,7 @@ export function buildRunRecord({ functionName, config, seed }: {
     backend: tf.getBackend(),
     tfjsVersion: tf.version_core,
     packageVersions: {
-      '@kd/trainer': trainerVersion,
-      '@kd/losses': lossesVersion,
-      '@kd/models': modelsVersion,
-      '@kd/data': dataVersion,
+      ...installedKdVersions({ self: '@kd/trainer', from: moduleLocation(), fallback: BROWSER_PACKAGES }),
       '@tensorflow/tfjs-core': tf.version_core,
     },
     startedAt: new Date().toISOString(),

@@ -11,10 +11,8 @@
  * and read over H + (K−1)·d positions.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import type * as tf from '@tensorflow/tfjs-core';
+import type { Conv2DInfo } from '../convInfo';
 import { type ExplicitPadding, type KernelCalls, insertZeros, spatialWindow } from '../kernelCalls';
-
-type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 
 /**
  * Returns dx `[N, H, W, C]` for `dy` given `convolve(window, pad)`, the stride-1 convolution with the

@@ -7,7 +7,7 @@
  * Batched products (more than one matrix) go to the stock kernel unchanged.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelCalls } from '../kernelCalls';
+import { runKernelCalls } from '../kernelCalls';
 
 const NAME = 'BatchMatMul (@kd/wasm-training)';
 
@@ -31,8 +31,7 @@ export const batchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
   if ((!transposeA && !transposeB) || !singleMatrix || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return stock({ inputs, backend, attrs });
   }
-  const calls = new KernelCalls(backend, NAME);
-  try {
+  return runKernelCalls(backend, NAME, (calls) => {
     const asMatrix = (x: TensorInfo, transpose: boolean): TensorInfo => {
       const rows = x.shape[x.shape.length - 2] as number;
       const cols = x.shape[x.shape.length - 1] as number;
@@ -46,10 +45,8 @@ export const batchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
     // Stock BatchMatMul returns rank 2 for rank-2 operands; restore the unit batch dims of the inputs.
     const outerRank = Math.max(a.shape.length, b.shape.length) - 2;
     const shape = [...new Array<number>(outerRank).fill(1), left.shape[0] as number, right.shape[1] as number];
-    return calls.keep(shape.length === output.shape.length ? output : calls.reshape(output, shape));
-  } finally {
-    calls.dispose();
-  }
+    return shape.length === output.shape.length ? output : calls.reshape(output, shape);
+  });
 };
 
 export const batchMatMulConfig: KernelConfig = {

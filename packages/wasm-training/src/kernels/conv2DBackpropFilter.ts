@@ -10,12 +10,10 @@
  * output reads (valid padding with a stride that does not divide) are dropped rather than padded.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelCalls, spatialWindow } from '../kernelCalls';
-import { type ConvAttrs, checkInput, checkOutputGradient, convGeometry } from '../convInfo';
+import { type KernelCalls, runKernelCalls } from '../kernelCalls';
+import { type Conv2DInfo, filterGradientWindow, gradientKernelCall } from '../convInfo';
 
 const NAME = 'Conv2DBackpropFilter (@kd/wasm-training)';
-
-type Conv2DInfo = ReturnType<typeof convGeometry>;
 
 /** The part of tfjs-backend-wasm's backend the im2col copy uses. */
 interface WasmHeapBackend {
@@ -29,27 +27,10 @@ interface WasmHeapBackend {
  */
 function swappedConvolution(calls: KernelCalls, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
   const swapped = calls.transpose(x, [3, 1, 2, 0]);
-  const window = spatialWindow(
-    calls,
-    swapped,
-    {
-      start: -info.padInfo.top,
-      length: (info.filterHeight - 1) * info.dilationHeight + (info.outHeight - 1) * info.strideHeight + 1,
-    },
-    {
-      start: -info.padInfo.left,
-      length: (info.filterWidth - 1) * info.dilationWidth + (info.outWidth - 1) * info.strideWidth + 1,
-    },
-  );
+  const window = filterGradientWindow(calls, swapped, info);
   if (window === null) return calls.zeros(info.filterShape);
   const dyFilter = calls.transpose(dy, [1, 2, 0, 3]);
-  const perChannel = calls.conv2d(
-    window.x,
-    dyFilter,
-    [info.dilationHeight, info.dilationWidth],
-    [info.strideHeight, info.strideWidth],
-    window.pad,
-  );
+  const perChannel = calls.conv2d(window.x, dyFilter, window.strides, window.dilations, window.pad);
   return calls.transpose(perChannel, [1, 2, 0, 3]);
 }
 
@@ -112,19 +93,11 @@ export function filterGradientMethod(): FilterGradientMethod {
 }
 
 export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
-  const x = checkInput(NAME, 'x', inputs.x, 4);
-  const dy = checkInput(NAME, 'dy', inputs.dy, 4);
-  const convAttrs = attrs as unknown as ConvAttrs & { filterShape: number[] };
-  // tfjs's conv2d gradient rejects dilations > 1, so the kernel attributes carry none.
-  const info = convGeometry(NAME, x.shape, convAttrs.filterShape, { ...convAttrs, dilations: 1 }, false);
-  checkOutputGradient(NAME, dy, info);
-  const calls = new KernelCalls(backend, NAME);
-  try {
-    const method = filterGradientMethod();
-    return calls.keep(method === 'im2col' ? im2colProduct(calls, backend, x, dy, info) : swappedConvolution(calls, x, dy, info));
-  } finally {
-    calls.dispose();
-  }
+  const { operand: x, dy, info } = gradientKernelCall(NAME, 'filter', false, inputs, attrs);
+  return runKernelCalls(backend, NAME, (calls) => {
+    if (filterGradientMethod() === 'im2col') return im2colProduct(calls, backend, x, dy, info);
+    return swappedConvolution(calls, x, dy, info);
+  });
 };
 
 export const conv2DBackpropFilterConfig: KernelConfig = {

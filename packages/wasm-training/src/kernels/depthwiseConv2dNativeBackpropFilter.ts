@@ -10,43 +10,25 @@
  * needs, in one call, instead of C× more for a dense convolution.
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
-import { KernelCalls, spatialWindow } from '../kernelCalls';
-import { type ConvAttrs, checkInput, checkOutputGradient, convGeometry } from '../convInfo';
+import { runKernelCalls } from '../kernelCalls';
+import { filterGradientWindow, gradientKernelCall } from '../convInfo';
 
 const NAME = 'DepthwiseConv2dNativeBackpropFilter (@kd/wasm-training)';
 
 export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
-  const x = checkInput(NAME, 'x', inputs.x, 4);
-  const dy = checkInput(NAME, 'dy', inputs.dy, 4);
-  const convAttrs = attrs as unknown as ConvAttrs & { filterShape: number[] };
-  const info = convGeometry(NAME, x.shape, convAttrs.filterShape, convAttrs, true);
-  checkOutputGradient(NAME, dy, info);
-  const [kh, kw, channels, multiplier] = convAttrs.filterShape as [number, number, number, number];
+  const { operand: x, dy, info } = gradientKernelCall(NAME, 'filter', true, inputs, attrs);
+  const [kh, kw, channels, multiplier] = info.filterShape as [number, number, number, number];
   const [batch, height, width] = x.shape as [number, number, number, number];
   const [, outHeight, outWidth] = dy.shape as [number, number, number, number];
-  const calls = new KernelCalls(backend, NAME);
-  try {
+  return runKernelCalls(backend, NAME, (calls) => {
     const folded = calls.reshape(calls.transpose(x, [1, 2, 0, 3]), [1, height, width, batch * channels]);
-    const window = spatialWindow(
-      calls,
-      folded,
-      { start: -info.padInfo.top, length: (kh - 1) * info.dilationHeight + (outHeight - 1) * info.strideHeight + 1 },
-      { start: -info.padInfo.left, length: (kw - 1) * info.dilationWidth + (outWidth - 1) * info.strideWidth + 1 },
-    );
-    if (window === null) return calls.keep(calls.zeros([kh, kw, channels, multiplier]));
+    const window = filterGradientWindow(calls, folded, info);
+    if (window === null) return calls.zeros([kh, kw, channels, multiplier]);
     const dyFilter = calls.reshape(calls.transpose(dy, [1, 2, 0, 3]), [outHeight, outWidth, batch * channels, multiplier]);
-    const perImage = calls.depthwiseConv2d(
-      window.x,
-      dyFilter,
-      [info.dilationHeight, info.dilationWidth],
-      [info.strideHeight, info.strideWidth],
-      window.pad,
-    );
+    const perImage = calls.depthwiseConv2d(window.x, dyFilter, window.strides, window.dilations, window.pad);
     const byImage = calls.reshape(perImage, [kh * kw, batch, channels * multiplier]);
-    return calls.keep(calls.reshape(calls.sum(byImage, [1]), [kh, kw, channels, multiplier]));
-  } finally {
-    calls.dispose();
-  }
+    return calls.reshape(calls.sum(byImage, [1]), [kh, kw, channels, multiplier]);
+  });
 };
 
 export const depthwiseConv2dNativeBackpropFilterConfig: KernelConfig = {

@@ -5,7 +5,7 @@
  * [0, numSegments) contribute nothing, as on the cpu backend.
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
-import { KernelCalls } from '../kernelCalls';
+import { runKernelCalls } from '../kernelCalls';
 
 const NAME = 'UnsortedSegmentSum (@kd/wasm-training)';
 
@@ -27,8 +27,7 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const count = segmentIds.shape.reduce((a, b) => a * b, 1);
   const rowShape = x.shape.slice(idRank);
   const outShape = [numSegments, ...rowShape];
-  const calls = new KernelCalls(backend, NAME);
-  try {
+  return runKernelCalls(backend, NAME, (calls) => {
     const ids = calls.read(segmentIds);
     const valid: number[] = [];
     for (let index = 0; index < count; index++) {
@@ -36,7 +35,7 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
       if (id >= 0 && id < numSegments) valid.push(index);
     }
     if (valid.length === 0 || numSegments === 0) {
-      return calls.keep(calls.run('Fill', {}, { shape: outShape, value: 0, dtype: x.dtype }));
+      return calls.run('Fill', {}, { shape: outShape, value: 0, dtype: x.dtype });
     }
     let rows = calls.reshape(x, [count, ...rowShape]);
     let indices = calls.reshape(segmentIds, [count, 1]);
@@ -45,10 +44,8 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
       rows = calls.run('GatherV2', { x: rows, indices: keep }, { axis: 0, batchDims: 0 });
       indices = calls.constant(Int32Array.from(valid, (index) => ids[index] as number), [valid.length, 1], 'int32');
     }
-    return calls.keep(calls.run('ScatterNd', { indices, updates: rows }, { shape: outShape }));
-  } finally {
-    calls.dispose();
-  }
+    return calls.run('ScatterNd', { indices, updates: rows }, { shape: outShape });
+  });
 };
 
 export const unsortedSegmentSumConfig: KernelConfig = {

@@ -3,6 +3,9 @@
  * the tests compare the tfjs losses against these independent computations.
  */
 import type { tf } from '@kd/test-utils';
+import { normalizeRow } from '../../info/__fixtures__/reference';
+
+export { normalizeRow };
 
 /** An NHWC map as plain numbers, indexed map[n][h][w][c]. */
 export type Map4 = number[][][][];
@@ -33,30 +36,25 @@ export function at2(matrix: Matrix, i: number, j: number): number {
   return (matrix[i] as number[])[j] as number;
 }
 
+/** An [n, h, w, c] map whose entry [b][i][j][k] is `value(b, i, j, k)`, filled in row-major order. */
+export function buildMap(
+  [n, h, w, c]: [number, number, number, number],
+  value: (b: number, i: number, j: number, k: number) => number,
+): Map4 {
+  const range = (length: number) => Array.from({ length }, (_, index) => index);
+  return range(n).map((b) => range(h).map((i) => range(w).map((j) => range(c).map((k) => value(b, i, j, k)))));
+}
+
 /** Average of non-overlapping blocks: an [N,H,W,C] map pooled to [N,outH,outW,C]. */
 export function averagePool(map: Map4, outH: number, outW: number): Map4 {
   const [n, h, w, c] = shapeOf(map);
   const kh = h / outH;
   const kw = w / outW;
-  const result: Map4 = [];
-  for (let b = 0; b < n; b++) {
-    const plane: number[][][] = [];
-    for (let i = 0; i < outH; i++) {
-      const row: number[][] = [];
-      for (let j = 0; j < outW; j++) {
-        const cell: number[] = [];
-        for (let k = 0; k < c; k++) {
-          let sum = 0;
-          for (let di = 0; di < kh; di++) for (let dj = 0; dj < kw; dj++) sum += at4(map, b, i * kh + di, j * kw + dj, k);
-          cell.push(sum / (kh * kw));
-        }
-        row.push(cell);
-      }
-      plane.push(row);
-    }
-    result.push(plane);
-  }
-  return result;
+  return buildMap([n, outH, outW, c], (b, i, j, k) => {
+    let sum = 0;
+    for (let di = 0; di < kh; di++) for (let dj = 0; dj < kw; dj++) sum += at4(map, b, i * kh + di, j * kw + dj, k);
+    return sum / (kh * kw);
+  });
 }
 
 /** The reference's spatial rule: pool the larger of two maps down to the smaller's size. */
@@ -80,14 +78,6 @@ export function flattenRows(map: Map4): Matrix {
   return rows;
 }
 
-/** x / max(‖x‖, 1e-12), as PyTorch's F.normalize. */
-export function normalizeVector(x: number[]): number[] {
-  let sum = 0;
-  for (const v of x) sum += v * v;
-  const norm = Math.max(Math.sqrt(sum), 1e-12);
-  return x.map((v) => v / norm);
-}
-
 /** Spatial attention map: per sample, normalise over positions of mean_c |f|^p. */
 export function attentionRows(map: Map4, p: number): Matrix {
   const [n, h, w, c] = shapeOf(map);
@@ -101,7 +91,7 @@ export function attentionRows(map: Map4, p: number): Matrix {
         row.push(sum / c);
       }
     }
-    rows.push(normalizeVector(row));
+    rows.push(normalizeRow(row));
   }
   return rows;
 }
@@ -113,21 +103,7 @@ export function dot(a: number[], b: number[]): number {
 }
 
 /** Nested NHWC arrays from flat row-major values. */
-export function toMap(values: ArrayLike<number>, [n, h, w, c]: [number, number, number, number]): Map4 {
-  const map: Map4 = [];
-  let index = 0;
-  for (let b = 0; b < n; b++) {
-    const plane: number[][][] = [];
-    for (let i = 0; i < h; i++) {
-      const row: number[][] = [];
-      for (let j = 0; j < w; j++) {
-        const cell: number[] = [];
-        for (let k = 0; k < c; k++) cell.push(values[index++] as number);
-        row.push(cell);
-      }
-      plane.push(row);
-    }
-    map.push(plane);
-  }
-  return map;
+export function toMap(values: ArrayLike<number>, shape: [number, number, number, number]): Map4 {
+  const [, h, w, c] = shape;
+  return buildMap(shape, (b, i, j, k) => values[((b * h + i) * w + j) * c + k] as number);
 }

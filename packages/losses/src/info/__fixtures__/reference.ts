@@ -49,6 +49,7 @@ export function transpose(matrix: Matrix): Matrix {
   return result;
 }
 
+/** x / max(‖x‖, 1e-12), as PyTorch's F.normalize. */
 export function normalizeRow(row: number[]): number[] {
   let squared = 0;
   for (const value of row) squared += value * value;

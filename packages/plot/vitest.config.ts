@@ -1,0 +1,3 @@
+import { kdVitestConfig } from '../../vitest.shared';
+
+export default kdVitestConfig('@kd/plot');

@@ -7,7 +7,7 @@ import { backendChoices, type BackendChoice } from '@kd-example/common';
 import { parseQueueUrl, type QueueAddress } from '@kd-example/common/sweep-queue';
 import { defaultDataDir } from '@kd/data/node';
 import { listModels } from '@kd/models';
-import { METHOD_NAMES, REFERENCE_WEIGHTS, defaultLearningRate } from '@kd/trainer';
+import { REFERENCE_WEIGHTS, defaultLearningRate, hasMethod, listMethods } from '@kd/trainer';
 import { PRESETS, SWEEPS, ZERO_SHOT_PROTOCOLS, dkdBeta, getPreset, scaleMilestones, type Preset, type TeacherKind, type TransferDataset, type ZeroShotProtocol } from './presets';
 
 export const COMMANDS = ['train-teacher', 'finetune-mcmi', 'distill', 'few-shot', 'zero-shot', 'transfer', 'eigencam', 'sweep', 'worker', 'sweep-status'] as const;
@@ -84,7 +84,7 @@ const FLAGS = {
   'limit-test': { type: 'string', help: 'use only the first N test samples' },
   lambda: { type: 'string', help: 'MCMI λ in CE − λ·CMI' },
   'allow-collapse': { type: 'boolean', help: 'keep fine-tuning when MCMI collapses (disables the guard)' },
-  method: { type: 'string', help: `kd, or a method used with CE (${METHOD_NAMES.filter((name) => name !== 'ce' && name !== 'kd').join(', ')})` },
+  method: { type: 'string', help: `kd, or a method used with CE (${listMethods().map(({ name }) => name).filter((name) => name !== 'ce' && name !== 'kd').join(', ')})` },
   gamma: { type: 'string', help: 'weight of CE (default: the method\'s reference γ)' },
   alpha: { type: 'string', help: 'weight of KD (default: the method\'s reference α)' },
   beta: { type: 'string', help: 'weight of the added method (default: its reference weight)' },
@@ -339,8 +339,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (text('lambda') !== undefined) config.mcmiLambda = parseNumber('lambda', text('lambda')!, { positive: true });
   if (text('method') !== undefined) {
     const method = text('method')!;
-    if (!METHOD_NAMES.includes(method) || method === 'ce') {
-      throw new Error(`--method must be one of ${METHOD_NAMES.filter((name) => name !== 'ce').join(', ')}; got '${method}'`);
+    if (!hasMethod(method) || method === 'ce') {
+      throw new Error(`--method must be one of ${listMethods().map(({ name }) => name).filter((name) => name !== 'ce').join(', ')}; got '${method}'`);
     }
     config.method = method;
   }

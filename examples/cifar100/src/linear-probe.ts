@@ -63,11 +63,12 @@ export function createLinearProbe({ backbone, numClasses, seed, inputSize = 32 }
     namedVariables,
     apply(images: tf.Tensor4D, options: ApplyOptions): ModelOutput {
       const output = backbone.apply(images, options);
-      const pooled = output.features[output.features.length - 1] as tf.Tensor2D;
+      const pooled = output.pooled;
+      if (pooled === undefined) throw new Error(`linear probe: ${backbone.name}.apply returned no pooled vector`);
       // logits = h·W + b on the frozen pooled features h
       const logits = tf.add(tf.matMul(pooled, weight), bias) as tf.Tensor2D;
       output.logits.dispose();
-      return { logits, features: output.features, preactFeatures: output.preactFeatures };
+      return { ...output, logits };
     },
     countParams: () => weight.size + bias.size,
     dispose() {

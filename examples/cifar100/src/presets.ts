@@ -5,7 +5,7 @@
  * transfer_student.py for the linear probe.
  */
 import { CIFAR100_NORMALIZATION, CIFAR10_NORMALIZATION, type Normalization } from '@kd/data';
-import { REFERENCE_WEIGHTS, defaultLearningRate } from '@kd/trainer';
+import { REFERENCE_WEIGHTS, defaultLearningRate, type MethodName } from '@kd/trainer';
 
 export type SourceDataset = 'cifar100' | 'cifar10';
 export type TransferDataset = 'stl10' | 'tiny-imagenet';
@@ -53,7 +53,7 @@ export interface Preset {
   // Student objective: γ·CE + α·KD(T) + β·method (β unused for method 'kd'). γ, α, β are the method's
   // reference weights (REFERENCE_WEIGHTS of @kd/trainer) unless --gamma/--alpha/--beta are given.
   teacherKind: TeacherKind;
-  method: string;
+  method: MethodName;
   gamma: number;
   alpha: number;
   beta: number;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { createModel, type KdModel } from '@kd/models';
-import { crc32 } from '@kd/data';
+import { crc32 } from '@kd/internal';
 import { loadTorchCheckpoint, loadWeightsFromDirectory, saveWeightsToDirectory, type WeightsModelJson } from '@kd/models/node';
 import type { RunRecord } from '@kd/trainer';
 

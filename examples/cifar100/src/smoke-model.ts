@@ -29,17 +29,19 @@ export function registerSmokeModel(): void {
         return (images, training) => {
           const first = tf.relu(stemBn.apply(stem.apply(images), training));
           const features: tf.Tensor[] = [first];
-          const preactFeatures: tf.Tensor[] = [];
+          const preactivations: tf.Tensor[] = [];
+          const stageOutputs: tf.Tensor[] = [];
           let x = first;
           for (const stage of stages) {
             const preact = stage.bn.apply(stage.conv.apply(x), training);
-            preactFeatures.push(preact);
+            preactivations.push(preact);
             x = tf.relu(preact);
+            stageOutputs.push(x);
             features.push(x);
           }
           const pooled = globalAvgPool(x);
           features.push(pooled);
-          return { logits: fc.apply(pooled), features, preactFeatures };
+          return { logits: fc.apply(pooled), features, stem: first, stages: stageOutputs, pooled, preactivations };
         };
       },
     }),

@@ -8,14 +8,13 @@
  *      MCMI teacher make a better student?), write Eigen-CAM maps of the teachers and the accuracy curves.
  * Every run lives in its own directory with checkpoints, so an interrupted quick start resumes where it stopped.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { camOverlay, eigenCam } from '@kd/cam';
 import { heatMapsFromTensor, imageFromTensor, renderGrid, renderLinePlot, type RasterImage } from '@kd/plot';
 import { writePng } from '@kd/plot/node';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, decodeIdxDataset, fewShotSubset, type AugmentOptions, type Dataset } from '@kd/data';
-import { writeFileAtomic } from '@kd/data/node';
 import { createModel, loadWeights, saveWeights, type KdModel } from '@kd/models';
 import { distillStudent, fineTuneTeacherMcmi, trainSupervised, type TrainingResult } from '@kd/trainer';
 import { directoryStore } from '@kd/trainer/node';
@@ -502,8 +501,8 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
     await writePng(files.curves, plot);
 
     const seconds = (Date.now() - started) / 1000;
-    writeFileAtomic(files.results, `# Quick start results\n\n${table}\n`);
-    writeFileAtomic(files.json, `${JSON.stringify({
+    await writeFile(files.results, `# Quick start results\n\n${table}\n`);
+    await writeFile(files.json, `${JSON.stringify({
       config: { ...config, log: undefined },
       teachers: teacherRows,
       students: studentRows.map((row) => ({ ...row, accuracyBySeed: Object.fromEntries(row.accuracyBySeed) })),

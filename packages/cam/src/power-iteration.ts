@@ -7,6 +7,7 @@
  * keeps the residual from stalling at float32 round-off, so the tolerance means what it says.
  */
 import { assertNumber } from './validate';
+import { SeededRandom } from '@kd/internal';
 
 export interface PowerIterationOptions {
   /** Stop when the relative residual ‖Gv − ρv‖ / ρ falls to this value (ρ = vᵀGv). Default 1e-6. */
@@ -27,25 +28,15 @@ export interface PowerIterationResult {
 }
 
 /**
- * A fixed start vector: pseudo-random (mulberry32, seed 1) so that it is almost never orthogonal to the leading
- * eigenvector, yet identical on every run (the result's sign is therefore reproducible).
+ * A fixed start vector: pseudo-random (the packages' seeded generator, seed 1, entries in [0.5, 1.5) so none
+ * is tiny) so that it is almost never orthogonal to the leading eigenvector, yet identical on every run (the
+ * result's sign is therefore reproducible). Unit length.
  */
 export function powerIterationStartVector(size: number): Float64Array {
-  let state = 1;
-  const start = new Float64Array(size);
-  let norm = 0;
-  for (let index = 0; index < size; index++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const value = 0.5 + ((t ^ (t >>> 14)) >>> 0) / 4294967296; // in [0.5, 1.5): no tiny entries
-    start[index] = value;
-    norm += value * value;
-  }
-  norm = Math.sqrt(norm);
-  for (let index = 0; index < size; index++) start[index] = (start[index] as number) / norm;
-  return start;
+  const random = new SeededRandom(1, 'power-iteration');
+  const start = Float64Array.from({ length: size }, () => 0.5 + random.nextFloat());
+  const norm = Math.sqrt(start.reduce((sum, value) => sum + value * value, 0));
+  return start.map((value) => value / norm);
 }
 
 function multiply(matrix: ArrayLike<number>, size: number, vector: Float64Array, out: Float64Array): void {

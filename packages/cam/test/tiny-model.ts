@@ -53,7 +53,7 @@ export class TinyHookModel implements KdModel {
     const a1 = hook(1, conv1x1(a0, this.w2, this.w1.shape[1] as number));
     const pooled = hook(2, tf.mean(this.head === 'square' ? tf.square(a1) : a1, [1, 2]));
     const logits = tf.add(tf.matMul(pooled, this.wfc), this.bias) as tf.Tensor2D;
-    return { logits, features: [a0, a1, pooled], preactFeatures: [] };
+    return { logits, features: [a0, a1, pooled], stem: a0, stages: [a1], pooled: pooled as tf.Tensor2D, preactivations: [] };
   }
 
   countParams(): number {

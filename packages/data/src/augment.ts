@@ -4,7 +4,7 @@
  * with probability ½ (`RandomHorizontalFlip`), then x̂ = (x/255 − mean_c)/std_c. Padding is zero *pixels*, as
  * torchvision pads the PIL image before `ToTensor`/`Normalize`, so padded pixels become −mean_c/std_c.
  */
-import { assertKnownOptions } from '@kd/internal';
+import { assertKnownOptions, assertSeed } from '@kd/internal';
 import type { Dataset } from './dataset';
 import { assertDataset } from './dataset';
 import type { Normalization } from './normalization';
@@ -242,7 +242,7 @@ export function augmentImages(options: AugmentImagesOptions): Float32Array {
   if (plan === undefined) {
     const draws = augment.randomCrop !== undefined || augment.horizontalFlip === true;
     if (draws && options.seed === undefined) throw new Error(`${fn}: options.seed is required when options.augment draws random crops or flips`);
-    plan = planAugmentation({ count: positions.length, augment, random: new Random({ seed: options.seed ?? 0 }) });
+    plan = planAugmentation({ count: positions.length, augment, random: new Random({ seed: assertSeed(fn, 'options.seed', options.seed ?? 0) }) });
   } else {
     assertPlan(fn, plan, positions.length);
   }

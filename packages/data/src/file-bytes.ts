@@ -1,5 +1,6 @@
 /** Input of every reader: the file's bytes and the name errors should mention. */
 import { gunzipSync } from 'fflate';
+import { crc32 } from '@kd/internal';
 
 export interface FileBytes {
   /** The file's content. */
@@ -49,26 +50,6 @@ export function gunzipFile(fn: string, file: FileBytes): Uint8Array {
 
 function hex(value: number): string {
   return value.toString(16).padStart(8, '0');
-}
-
-let crcTable: Uint32Array | undefined;
-
-/**
- * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as gzip and zip use it. Pass the previous result as
- * `initial` to continue over a stream: `crc32(b, crc32(a))` equals the CRC of a followed by b.
- */
-export function crc32(bytes: Uint8Array, initial = 0): number {
-  if (crcTable === undefined) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = (initial ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** Decodes UTF-8 text and splits it into trimmed non-empty lines. */

@@ -1,6 +1,6 @@
 export { UNLABELED, assertDataset, createDataset, datasetLength, labelHistogram, selectSamples } from './dataset';
 export type { CreateDatasetOptions, Dataset } from './dataset';
-export { Random, deriveSeed, shuffledRange } from './random';
+export { Random } from './random';
 export type { RandomState } from './random';
 export {
   CIFAR100_NORMALIZATION,
@@ -24,7 +24,7 @@ export { resize, resizeImage } from './resize';
 export { padTo } from './pad';
 export { fewShotSubset, omitClasses } from './subsets';
 export type { FewShotMode, FewShotSubsetOptions } from './subsets';
-export { crc32, isGzip, parseClassNames } from './file-bytes';
+export { isGzip, parseClassNames } from './file-bytes';
 export type { FileBytes } from './file-bytes';
 export {
   FASHION_MNIST_CLASS_NAMES,

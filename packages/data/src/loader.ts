@@ -10,7 +10,7 @@
  * batch, so an abandoned iteration leaves no tensor behind and the consumer owns (and disposes) every tensor
  * it receives.
  */
-import { assertKnownOptions } from '@kd/internal';
+import { assertKnownOptions, assertSeed, deriveSeed, SeededRandom, shuffledRange } from '@kd/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AugmentJob, AugmentOptions } from './augment';
 import { assertAugmentOptions, augmentBatchKernel, planAugmentation } from './augment';
@@ -18,7 +18,7 @@ import type { Dataset } from './dataset';
 import { assertDataset } from './dataset';
 import type { Normalization } from './normalization';
 import { assertNormalization, normalizationCoefficients } from './normalization';
-import { Random, deriveSeed, shuffledRange } from './random';
+import { Random } from './random';
 import { assertBoolean, assertNumber } from './validate';
 
 export interface Batch {
@@ -128,7 +128,7 @@ export function createLoader(dataset: Dataset, options: LoaderOptions): Loader {
   if (options === undefined) throw new Error(`${fn}: options.batchSize is required`);
   const batchSize = assertNumber(fn, 'options.batchSize', options.batchSize, { integer: true, positive: true });
   const shuffle = assertBoolean(fn, 'options.shuffle', options.shuffle ?? false);
-  const seed = assertNumber(fn, 'options.seed', options.seed ?? 0, { integer: true });
+  const seed = assertSeed(fn, 'options.seed', options.seed ?? 0);
   const dropLast = assertBoolean(fn, 'options.dropLast', options.dropLast ?? false);
   const augment = assertAugmentOptions(fn, 'options.augment', options.augment);
   if (options.normalize !== undefined) assertNormalization(fn, 'options.normalize', options.normalize, dataset.channels);
@@ -148,7 +148,7 @@ export function createLoader(dataset: Dataset, options: LoaderOptions): Loader {
   function epochOrder({ epoch }: { epoch: number }): Int32Array {
     assertNumber('Loader.epochOrder', 'epoch', epoch, { integer: true, nonNegative: true });
     const order = shuffle
-      ? shuffledRange(samplesPerEpoch, new Random({ seed: deriveSeed({ parts: [seed, epoch, SHUFFLE_SALT] }) }))
+      ? shuffledRange(samplesPerEpoch, new SeededRandom(deriveSeed([seed, epoch, SHUFFLE_SALT])))
       : Int32Array.from({ length: samplesPerEpoch }, (_, i) => i);
     if (samplesPerEpoch !== count) for (let i = 0; i < order.length; i++) order[i] = order[i]! % count;
     return order;
@@ -169,7 +169,7 @@ export function createLoader(dataset: Dataset, options: LoaderOptions): Loader {
     const start = (): void => {
       const batchIndex = nextToStart++;
       const rows = order.slice(batchIndex * batchSize, Math.min((batchIndex + 1) * batchSize, samplesPerEpoch));
-      const random = new Random({ seed: deriveSeed({ parts: [seed, epoch, batchIndex, AUGMENT_SALT] }) });
+      const random = new Random({ seed: deriveSeed([seed, epoch, batchIndex, AUGMENT_SALT]) });
       const plan = planAugmentation({ count: rows.length, augment, random });
       const pixels = producer.run({ rows, padding: plan.padding, top: plan.top, left: plan.left, flip: plan.flip, scale, bias });
       // Failures surface when the consumer awaits this batch; until then, do not report them as unhandled.

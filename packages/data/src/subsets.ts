@@ -3,10 +3,9 @@
  * students never see some classes. Both keep the original `indices`, so CRD's memory bank still addresses
  * samples by their index in the full split.
  */
-import { assertKnownOptions } from '@kd/internal';
+import { assertKnownOptions, assertSeed, SeededRandom, shuffledRange } from '@kd/internal';
 import type { Dataset } from './dataset';
 import { assertDataset, selectSamples } from './dataset';
-import { Random, shuffledRange } from './random';
 import { assertNumber, assertOneOf } from './validate';
 
 export type FewShotMode = 'stratified' | 'head';
@@ -37,7 +36,7 @@ export function fewShotSubset(dataset: Dataset, options: FewShotSubsetOptions): 
   if (options === undefined) throw new Error(`${fn}: options.fraction is required`);
   const fraction = assertNumber(fn, 'options.fraction', options.fraction, { positive: true, max: 1 });
   const mode = assertOneOf<FewShotMode>(fn, 'options.mode', options.mode ?? 'stratified', ['stratified', 'head']);
-  const seed = assertNumber(fn, 'options.seed', options.seed ?? 0, { integer: true });
+  const seed = assertSeed(fn, 'options.seed', options.seed ?? 0);
   const count = dataset.labels.length;
   if (mode === 'head') {
     const keep = Math.max(1, Math.round(fraction * count));
@@ -48,7 +47,7 @@ export function fewShotSubset(dataset: Dataset, options: FewShotSubsetOptions): 
     if (label < 0) throw new Error(`${fn}: dataset.labels[${row}] is unlabeled (−1); 'stratified' needs a label for every sample`);
     byClass[label]!.push(row);
   });
-  const random = new Random({ seed });
+  const random = new SeededRandom(seed);
   const chosen: number[] = [];
   for (const rows of byClass) {
     if (rows.length === 0) continue;

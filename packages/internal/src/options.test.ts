@@ -82,7 +82,7 @@ describeWithBackends('assertKnownOptions', () => {
     expect(() => assertKnownOptions('f', null, known)).toThrow('f: options must be an object, got null');
     expect(() => assertKnownOptions('f', [1], known)).toThrow('f: options must be an object, got an array');
     expect(() => assertKnownOptions('f', 3, known, 'objective.options')).toThrow(
-      'f: objective.options must be an object, got 3 (number)',
+      'f: objective.options must be an object, got 3',
     );
   });
 });

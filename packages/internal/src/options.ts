@@ -1,3 +1,5 @@
+import { describeValue } from './validate';
+
 /**
  * Edit distance between `a` and `b`: the fewest single-character insertions, deletions, substitutions and
  * swaps of two adjacent characters that turn one into the other (optimal string alignment). A swap counts
@@ -50,13 +52,6 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   return best;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `'${value}' (a string)`;
-  return typeof value === 'object' ? 'an object' : `${String(value)} (${typeof value})`;
-}
-
 /**
  * Throws when `options` holds a key that is not in `known`, so a misspelt option (`temprature`) is an error
  * instead of being ignored while the default is used. The message names the function, the key and the
@@ -73,7 +68,7 @@ function describe(value: unknown): string {
 export function assertKnownOptions(fn: string, options: unknown, known: readonly string[], where?: string): void {
   if (options === undefined) return;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`${fn}: ${where ?? 'options'} must be an object, got ${describe(options)}`);
+    throw new Error(`${fn}: ${where ?? 'options'} must be an object, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;

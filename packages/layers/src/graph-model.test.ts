@@ -25,6 +25,20 @@ describeWithBackends('fromGraphModel', () => {
     expectArraysClose(output.features[0]!.dataSync(), expected.relu.dataSync(), { atol: 1e-5 });
     expectArraysClose(output.features[1]!.dataSync(), expected.pool.dataSync(), { atol: 1e-5 });
     expect(output.features.map((feature) => feature.shape)).toEqual([[3, 8, 8, 4], [3, 4]]);
+    // The array's roles: the map is the stem, the rank-2 last entry the pooled vector.
+    expect(output.stem).toBe(output.features[0]);
+    expect(output.stages).toEqual([]);
+    expect(output.pooled).toBe(output.features[1]);
+    const named = fromGraphModel(graph, { logits: 'logits', features: { stages: ['relu'], pooled: 'pool', preactivations: ['conv'] } });
+    const namedOutput = named.apply(images, { training: false });
+    expect(namedOutput.stem).toBeUndefined();
+    expectArraysClose(namedOutput.stages[0]!.dataSync(), expected.relu.dataSync(), { atol: 1e-5 });
+    expectArraysClose(namedOutput.pooled!.dataSync(), expected.pool.dataSync(), { atol: 1e-5 });
+    expect(namedOutput.preactivations.map((tensor) => tensor.shape)).toEqual([[3, 8, 8, 4]]);
+    expect(named.featureNames).toEqual(['relu', 'pool']);
+    expectThrowsWith(() => fromGraphModel(graph, { logits: 'logits', features: { pooled: 'relu' } }),
+      "fromGraphModel: features.pooled 'relu' outputs a rank-4 tensor; pooled must be [N, D]");
+    tf.dispose(namedOutput as unknown as tf.TensorContainer);
     tf.dispose([images, output as unknown as tf.TensorContainer, expected as unknown as tf.TensorContainer]);
     graph.dispose();
   });

@@ -2,8 +2,16 @@
  * `fromGraphModel`: a `tf.GraphModel` (a converted SavedModel, `tf.loadGraphModel`) as a teacher-only `KdModel`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ApplyOptions, KdModel, ModelOutput } from '@kd/models';
-import { assertApplyArguments, assertName, assertNameList, assertOptions, describeValue, formatShape } from './validate';
+import { featureRoles, type ApplyOptions, type KdModel, type ModelOutput } from '@kd/models';
+import {
+  assertApplyArguments,
+  assertFeatureNames,
+  assertName,
+  assertOptions,
+  describeValue,
+  formatShape,
+  type FeatureLayerNames,
+} from './validate';
 
 /**
  * What {@link fromGraphModel} uses of a `tf.GraphModel` (`@tensorflow/tfjs-converter`), so this package needs
@@ -18,8 +26,13 @@ export interface GraphModelLike {
 export interface FromGraphModelOptions {
   /** Name of the graph node whose output is the `[N, numClasses]` logits (not the softmax). */
   logits: string;
-  /** Graph node names whose outputs become `features`, in this order (NHWC maps, then the penultimate vector). */
-  features?: string[];
+  /**
+   * Which graph nodes' outputs are the model's features: an object naming each role, `{ stem, stages, pooled,
+   * preactivations }` (node names; `features` is then `[stem, ...stages, pooled]`), or an array of node names,
+   * the positional list in RepDistiller's layout (NHWC maps, then the penultimate vector: a last entry of rank 2
+   * is `pooled`, the first of the others `stem`, the rest `stages`). Default: none.
+   */
+  features?: string[] | FeatureLayerNames;
   /** `[height, width]` of the probe image, needed only when the graph's input leaves them unknown. */
   inputSize?: [number, number];
   /** `KdModel.name`. Default `'graph-model'`. */
@@ -44,7 +57,8 @@ export interface GraphKdModel extends KdModel {
 
 /**
  * Wraps a `tf.GraphModel` as a frozen teacher: `apply(x, { training: false })` runs
- * `model.execute(x, [logits, ...features])` and returns the logits and the named nodes' outputs as features.
+ * `model.execute(x, [logits, ...features])` and returns the logits and the named nodes' outputs as features
+ * (named by role as `options.features` says: `stem`, `stages`, `pooled`, `preactivations`).
  * A graph model has no trainable variables and no training mode, so `training: true` and every trainer that
  * would train it (`trainSupervised`, `fineTuneTeacherMcmi`, `distillStudent`'s student) refuse it; `featureHook`
  * (Grad-CAM) is refused too, since the graph's intermediate tensors cannot be replaced. Eigen-CAM works on its
@@ -54,7 +68,7 @@ export interface GraphKdModel extends KdModel {
  *
  * @example
  * const teacher = fromGraphModel(await tf.loadGraphModel('file://teacher/model.json'),
- *   { logits: 'logits', features: ['block1/relu', 'block2/relu', 'pool'] });
+ *   { logits: 'logits', features: { stem: 'block1/relu', stages: ['block2/relu'], pooled: 'pool' } });
  * await distillStudent({ student, teacher, data });
  */
 export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOptions): GraphKdModel {
@@ -65,7 +79,9 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
   }
   const opts = assertOptions(fn, options, OPTION_KEYS);
   const logitsNode = assertName(fn, 'logits', opts.logits);
-  const featureNodes = opts.features === undefined ? [] : assertNameList(fn, 'features', opts.features);
+  const featurePlan = opts.features === undefined ? undefined : assertFeatureNames(fn, opts.features, 'graph node');
+  const featureNodes = featurePlan?.list ?? [];
+  const preactivationNodes = featurePlan?.preactivations ?? [];
   const name = opts.name === undefined ? 'graph-model' : assertName(fn, 'name', opts.name);
   if (model.inputs.length !== 1) throw new Error(`${fn}: the graph has ${model.inputs.length} inputs; only single-input image models are supported`);
   const input = model.inputs[0] as GraphModelLike['inputs'][number];
@@ -90,7 +106,7 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
     throw new Error(`${fn}: the graph's input ${formatShape(inputShape)} leaves the image size open; pass inputSize: [height, width]`);
   }
   const channels = inputShape[3] as number;
-  const outputs = [logitsNode, ...featureNodes];
+  const outputs = [logitsNode, ...featureNodes, ...preactivationNodes];
   const applyFn = `${fn}('${name}').apply`;
 
   const run = (images: tf.Tensor4D, where: string): tf.Tensor[] => {
@@ -106,9 +122,14 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
   // One probe image: checks the node names and reads the number of classes, before any training starts.
   const probe = tf.tidy(() => run(tf.zeros([1, height, width, channels]) as tf.Tensor4D, fn));
   const logitsShape = (probe[0] as tf.Tensor).shape;
+  const featureRanks = probe.slice(1, 1 + featureNodes.length).map((tensor) => tensor.rank);
   tf.dispose(probe);
   if (logitsShape.length !== 2) {
     throw new Error(`${fn}: logits node '${logitsNode}' outputs ${formatShape(logitsShape)}; logits must be [N, numClasses]`);
+  }
+  const roles = featurePlan?.roles ?? featureRoles(featureRanks);
+  if (roles.pooled !== undefined && featureRanks[roles.pooled] !== 2) {
+    throw new Error(`${fn}: features.pooled '${featureNodes[roles.pooled]}' outputs a rank-${featureRanks[roles.pooled]} tensor; pooled must be [N, D]`);
   }
 
   return {
@@ -127,8 +148,16 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
       if (applyOptions.featureHook !== undefined) {
         throw new Error(`${applyFn}: featureHook is not supported: a graph model's intermediate tensors cannot be replaced (Grad-CAM needs a LayersModel; Eigen-CAM works on the features)`);
       }
-      const [logits, ...features] = run(images, applyFn);
-      return { logits: logits as tf.Tensor2D, features, preactFeatures: [] };
+      const [logits, ...rest] = run(images, applyFn);
+      const features = rest.slice(0, featureNodes.length);
+      return {
+        logits: logits as tf.Tensor2D,
+        features,
+        ...(roles.stem === undefined ? {} : { stem: features[roles.stem] }),
+        stages: roles.stages.map((index) => features[index] as tf.Tensor),
+        ...(roles.pooled === undefined ? {} : { pooled: features[roles.pooled] as tf.Tensor2D }),
+        preactivations: rest.slice(featureNodes.length),
+      };
     },
     countParams: () => 0,
     dispose: () => undefined,

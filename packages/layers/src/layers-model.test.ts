@@ -31,6 +31,44 @@ describeWithBackends('fromLayersModel', () => {
     keras.dispose();
   });
 
+  it('names the features by role: from an array in the reference layout, or from { stem, stages, pooled, preactivations }', () => {
+    const keras = convNet({ name: 'roles', seed: 2 });
+    const images = randomTensor([2, 8, 8, 1], 3) as tf.Tensor4D;
+    const expected = predictLayers(keras, ['roles_relu1', 'roles_conv2', 'roles_pool2', 'roles_flatten', 'roles_bn1'], images);
+    // An array: a last rank-2 entry is pooled, the first of the others the stem, the rest the stages.
+    const positional = fromLayersModel(keras, { features: ['roles_relu1', 'roles_conv2', 'roles_pool2', 'roles_flatten'] });
+    const a = positional.apply(images, { training: false });
+    expectArraysClose(a.stem!.dataSync(), expected[0]!, { atol: 1e-5 });
+    expect(a.stages.map((stage) => stage.shape)).toEqual([[2, 4, 4, 16], [2, 2, 2, 16]]);
+    expectArraysClose(a.stages[1]!.dataSync(), expected[2]!, { atol: 1e-5 });
+    expectArraysClose(a.pooled!.dataSync(), expected[3]!, { atol: 1e-5 });
+    expect(a.preactivations).toEqual([]);
+    // Maps only: no pooled vector.
+    const maps = fromLayersModel(keras, { features: ['roles_relu1', 'roles_conv2'] });
+    const b = maps.apply(images, { training: false });
+    expect(b.pooled).toBeUndefined();
+    expect(b.stages.map((stage) => stage.shape)).toEqual([[2, 4, 4, 16]]);
+    // An object: each role by name, preactivations too; features is [stem, ...stages, pooled].
+    const named = fromLayersModel(keras, {
+      features: { stem: 'roles_relu1', stages: ['roles_pool2'], pooled: 'roles_flatten', preactivations: ['roles_bn1'] },
+    });
+    const c = named.apply(images, { training: false });
+    expect(named.featureNames).toEqual(['roles_relu1', 'roles_pool2', 'roles_flatten']);
+    expect(c.features.length).toBe(3);
+    expect(c.stem).toBe(c.features[0]);
+    expect(c.stages[0]).toBe(c.features[1]);
+    expect(c.pooled).toBe(c.features[2]);
+    expectArraysClose(c.stages[0]!.dataSync(), expected[2]!, { atol: 1e-5 });
+    expectArraysClose(c.preactivations[0]!.dataSync(), expected[4]!, { atol: 1e-5 });
+    expectThrowsWith(() => fromLayersModel(keras, { features: { stem: 'roles_relu1', pooled: 'roles_conv2' } }),
+      "fromLayersModel: features.pooled 'roles_conv2' outputs [?,4,4,16]; pooled must be [N, D]");
+    expectThrowsWith(() => fromLayersModel(keras, { features: { stage: ['roles_conv2'] } as never }),
+      "fromLayersModel: unknown option 'stage' in features, did you mean 'stages'?");
+    expectThrowsWith(() => fromLayersModel(keras, { features: { stem: 'roles_relu1', stages: ['roles_relu1'] } }), "'roles_relu1' is listed twice");
+    tf.dispose([images, a as unknown as tf.TensorContainer, b as unknown as tf.TensorContainer, c as unknown as tf.TensorContainer]);
+    keras.dispose();
+  });
+
   it('scans the images for NaN and ±Infinity unless the call passes checkValues: false', () => {
     const keras = convNet({ name: 'scan', seed: 4 });
     const model = fromLayersModel(keras);

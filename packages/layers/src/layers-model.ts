@@ -4,9 +4,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable, LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import type { ApplyOptions, KdModel, ModelOutput, NamedVariable } from '@kd/models';
+import { featureRoles, type ApplyOptions, type FeatureRoles, type KdModel, type ModelOutput, type NamedVariable } from '@kd/models';
 import { closestKey } from '@kd/internal';
-import { assertApplyArguments, assertName, assertNameList, assertOptions, describeValue, formatShape } from './validate';
+import {
+  assertApplyArguments,
+  assertFeatureNames,
+  assertName,
+  assertOptions,
+  describeValue,
+  formatShape,
+  type FeatureLayerNames,
+} from './validate';
 
 type Layer = SymbolicTensor['sourceLayer'];
 type GraphNode = Layer['inboundNodes'][number];
@@ -14,11 +22,17 @@ type GraphNode = Layer['inboundNodes'][number];
 /** Options of {@link fromLayersModel}. */
 export interface FromLayersModelOptions {
   /**
-   * Layer names whose outputs become `features`, in this order. Default: the last layer of each spatial
-   * resolution (rank-4 outputs, in graph order), then the input of the final dense layer, which is the layout
-   * the trainer's methods expect (`features[1:-1]` maps, `features[-1]` the penultimate vector).
+   * Which layers' outputs are the model's features:
+   * - an object naming each role, `{ stem: 'conv1', stages: ['block1', 'block2'], pooled: 'flatten',
+   *   preactivations: ['block1_bn', 'block2_bn'] }` (see `ModelFeatures` of `@kd/models`; `features` is then
+   *   `[stem, ...stages, pooled]`);
+   * - or an array of layer names, the positional `features` list in RepDistiller's layout: a last entry of
+   *   rank 2 is `pooled`, the first of the others `stem`, the rest `stages` (no `preactivations`).
+   *
+   * Default: the last layer of each spatial resolution (rank-4 outputs, in graph order), then the input of the
+   * final dense layer: stem, stages and pooled as the trainer's methods read them.
    */
-  features?: string[];
+  features?: string[] | FeatureLayerNames;
   /** The layer whose output is the `[N, numClasses]` logits. Default: the model's output layer. */
   logits?: string;
   /**
@@ -50,6 +64,9 @@ interface Plan {
   numClasses: number;
   features: SymbolicTensor[];
   featureNames: string[];
+  /** Positions of stem, stages and pooled in `features`. */
+  roles: FeatureRoles;
+  preactivations: SymbolicTensor[];
 }
 
 function producerOf(tensor: SymbolicTensor): GraphNode {
@@ -173,25 +190,42 @@ function buildPlan(fn: string, model: LayersModel, options: Record<string, unkno
   const logits = planned.logits;
   const logitsSource = 'tensor' in logits ? logits.tensor : logits.denseInput;
   let features: SymbolicTensor[];
+  let roles: FeatureRoles | undefined;
+  let preactivations: SymbolicTensor[] = [];
   if (options.features === undefined) {
     features = defaultFeatures(sortNodes([logitsSource], inputIds), logits);
   } else {
-    const names = assertNameList(fn, 'features', options.features);
-    features = names.map((name) => singleOutput(fn, findLayer(fn, 'features', model, name)));
+    const names = assertFeatureNames(fn, options.features, 'layer');
+    features = names.list.map((name) => singleOutput(fn, findLayer(fn, 'features', model, name)));
+    preactivations = names.preactivations.map((name) => singleOutput(fn, findLayer(fn, 'features.preactivations', model, name)));
+    roles = names.roles;
   }
-  const nodes = sortNodes([logitsSource, ...features], inputIds);
+  roles ??= featureRoles(features.map((feature) => feature.shape.length));
+  if (roles.pooled !== undefined && features[roles.pooled]!.shape.length !== 2) {
+    const pooled = features[roles.pooled]!;
+    throw new Error(`${fn}: features.pooled '${pooled.sourceLayer.name}' outputs ${formatShape(pooled.shape)}; pooled must be [N, D]`);
+  }
+  const nodes = sortNodes([logitsSource, ...features, ...preactivations], inputIds);
   for (const node of nodes) {
     if (node.inputTensors.length === 0) {
       throw new Error(`${fn}: layer '${node.outboundLayer.name}' is not computed from the model's inputs`);
     }
   }
-  return { nodes, logits, numClasses: planned.numClasses, features, featureNames: features.map((feature) => feature.sourceLayer.name) };
+  return {
+    nodes,
+    logits,
+    numClasses: planned.numClasses,
+    features,
+    featureNames: features.map((feature) => feature.sourceLayer.name),
+    roles,
+    preactivations,
+  };
 }
 
 /**
  * Wraps a `tf.LayersModel` as a `KdModel` for `@kd/trainer` and `@kd/cam`, without copying a weight:
  *
- *   apply(x, { training }) = { logits: z(x), features: [a_ℓ(x) for ℓ in features] }
+ *   apply(x, { training }) = { logits: z(x), features: [a_ℓ(x) for ℓ in features], stem, stages, pooled, … }
  *
  * where every layer runs as in `model.fit` (`training` is passed through, so BatchNormalization uses batch
  * statistics and updates its moving mean/variance, Dropout drops) or as in `model.predict`. The variables are
@@ -201,10 +235,12 @@ function buildPlan(fn: string, model: LayersModel, options: Record<string, unkno
  *
  * A softmax head (a final `Dense` with `activation: 'softmax'`, or an `Activation`/`Softmax` layer) outputs
  * probabilities; by default its pre-activation is read as the logits (`x·W + b` for Dense, the softmax's
- * input otherwise). `featureHook` (Grad-CAM) is applied to each feature as the graph computes it.
+ * input otherwise). `featureHook` (Grad-CAM) is applied to each feature as the graph computes it. The named
+ * features (`stem`, `stages`, `pooled`, `preactivations`) come from `options.features` (see
+ * {@link FromLayersModelOptions.features}).
  *
  * @example
- * const student = fromLayersModel(keras, { features: ['conv1', 'conv2', 'flatten'] });
+ * const student = fromLayersModel(keras, { features: { stem: 'conv1', stages: ['conv2'], pooled: 'flatten' } });
  * await distillStudent({ student, teacher, data, objectives: [{ method: 'kd', weight: 1 }, { method: 'at', weight: 1000 }] });
  * await keras.save('file://student'); // the distilled weights
  */
@@ -264,7 +300,15 @@ export function fromLayersModel(model: LayersModel, options: FromLayersModelOpti
         const product = tf.matMul(values.get(plan.logits.denseInput.id) as tf.Tensor2D, kernel as tf.Tensor2D);
         logits = bias === undefined ? product : tf.add(product, bias);
       }
-      return { logits: logits as tf.Tensor2D, features, preactFeatures: [] };
+      const { stem, stages, pooled } = plan.roles;
+      return {
+        logits: logits as tf.Tensor2D,
+        features,
+        ...(stem === undefined ? {} : { stem: features[stem] }),
+        stages: stages.map((index) => features[index] as tf.Tensor),
+        ...(pooled === undefined ? {} : { pooled: features[pooled] as tf.Tensor2D }),
+        preactivations: plan.preactivations.map((tensor) => values.get(tensor.id) as tf.Tensor),
+      };
     });
   };
 

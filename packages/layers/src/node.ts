@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic } from '@kd/models/node';
+import { writeFileAtomicSync } from '@kd/internal/node';
 
 const SCHEME = 'file://';
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -18,8 +18,7 @@ function expectedBytes(spec: tf.io.WeightsManifestEntry): number {
   return elements * size;
 }
 
-// `ArrayBuffer | ArrayBuffer[]` is tfjs-core's `WeightData` (4.10+); before 4.10 `weightData` is an ArrayBuffer.
-function joinBuffers(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
+function joinBuffers(data: tf.io.WeightData): Uint8Array {
   const buffers = Array.isArray(data) ? data : [data];
   const bytes = new Uint8Array(buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0));
   let offset = 0;
@@ -59,8 +58,8 @@ export function fileSystem(path: string): tf.io.IOHandler {
         weightsManifest: manifest,
         ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
       };
-      writeFileAtomic(join(directory, 'weights.bin'), directory, weights);
-      writeFileAtomic(join(directory, 'model.json'), directory, new TextEncoder().encode(JSON.stringify(modelJson)));
+      writeFileAtomicSync(join(directory, 'weights.bin'), weights);
+      writeFileAtomicSync(join(directory, 'model.json'), new TextEncoder().encode(JSON.stringify(modelJson)));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {

@@ -2,7 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { crossEntropy, kdLoss } from '@kd/losses';
 import { describeWithBackends, expectArraysClose, expectClose, tf } from '@kd/test-utils';
 import type { Dataset } from '@kd/data';
-import { distillStudent, fineTuneTeacherMcmi, MemoryStore, trainSupervised } from '@kd/trainer';
+import { distillStudent, fineTuneTeacherMcmi, MemoryStore, trainSupervised, type ObjectiveSpec } from '@kd/trainer';
 import { expect, it } from 'vitest';
 import { syntheticDataset } from '../../trainer/test/fixtures';
 import { convNet, kerasSnapshot } from './__fixtures__/models';
@@ -90,7 +90,7 @@ describeWithBackends('the trainer with tf.LayersModel teachers and students', ()
   it('resumes a killed run over a LayersModel student to the weights of an uninterrupted run', async () => {
     const teacherKeras = convNet({ name: 'teacher_r', seed: 15 });
     const teacher = fromLayersModel(teacherKeras);
-    const objectives = [{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9 }, { method: 'vid', weight: 1 }];
+    const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9 }, { method: 'vid', weight: 1 }];
     const common = { teacher, data: { train, test }, objectives, epochs: 3, batchSize: 8, learningRate: 0.05, seed: 3, ...quiet };
     // The same name for every student: KdModel.name is part of the resume fingerprint.
     const studentOf = (seed: number) => convNet({ name: 'student_r', seed, width: 4 });

@@ -1,15 +1,8 @@
 /** Option checks shared by the adapters: every message starts with the public function's name. */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertKnownOptions } from '@kd/internal';
+import { assertKnownOptions, describeValue } from '@kd/internal';
 
-/** A short description of a value for error messages. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `'${value}' (a string)`;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return typeof value;
-}
+export { describeValue } from '@kd/internal';
 
 /** Checks `options` is an object with only `known` keys (`fn: unknown option 'x', did you mean 'y'?`). */
 export function assertOptions(fn: string, value: unknown, known: readonly string[]): Record<string, unknown> {
@@ -89,4 +82,54 @@ function assertFiniteImages(fn: string, images: tf.Tensor4D): void {
         "(apply's checkValues: false skips this scan)",
     );
   }
+}
+
+/** Layer (or graph node) names per named feature role: `features: { stem, stages, pooled, preactivations }`. */
+export interface FeatureLayerNames {
+  /** The layer whose output is `stem`. */
+  stem?: string;
+  /** The layers whose outputs are `stages`, in order. */
+  stages?: string[];
+  /** The layer whose output is `pooled`, the `[N, D]` penultimate vector. */
+  pooled?: string;
+  /** The layers whose outputs are `preactivations` (each stage before its last ReLU), in order. */
+  preactivations?: string[];
+}
+
+/** Names of the roles, read from `features` (an array in the reference layout, or {@link FeatureLayerNames}). */
+export interface FeatureNamePlan {
+  /** The positional list: `[stem, ...stages, pooled]` for the object form, the array itself otherwise. */
+  list: string[];
+  /** Positions of stem, stages and pooled in `list`, or undefined for an array (read from the ranks). */
+  roles: { stem: number | undefined; stages: number[]; pooled: number | undefined } | undefined;
+  preactivations: string[];
+}
+
+/**
+ * Reads `features`: an array of names (the positional list; the roles follow from the ranks, see
+ * `featureRoles` of `@kd/models`), or an object naming each role. Every name is listed once.
+ */
+export function assertFeatureNames(fn: string, value: unknown, what: string): FeatureNamePlan {
+  if (Array.isArray(value)) return { list: assertNameList(fn, 'features', value), roles: undefined, preactivations: [] };
+  if (value === null || typeof value !== 'object') {
+    throw new Error(`${fn}: features must be an array of ${what} names or { stem, stages, pooled, preactivations }, got ${describeValue(value)}`);
+  }
+  assertKnownOptions(fn, value, ['stem', 'stages', 'pooled', 'preactivations'], 'features');
+  const named = value as Record<string, unknown>;
+  const stem = named.stem === undefined ? undefined : assertName(fn, 'features.stem', named.stem);
+  const stages = named.stages === undefined ? [] : assertNameList(fn, 'features.stages', named.stages);
+  const pooled = named.pooled === undefined ? undefined : assertName(fn, 'features.pooled', named.pooled);
+  const preactivations = named.preactivations === undefined ? [] : assertNameList(fn, 'features.preactivations', named.preactivations);
+  const list = [...(stem === undefined ? [] : [stem]), ...stages, ...(pooled === undefined ? [] : [pooled])];
+  assertNameList(fn, 'features (stem, ...stages, pooled)', list);
+  const offset = stem === undefined ? 0 : 1;
+  return {
+    list,
+    roles: {
+      stem: stem === undefined ? undefined : 0,
+      stages: stages.map((_, index) => offset + index),
+      pooled: pooled === undefined ? undefined : list.length - 1,
+    },
+    preactivations,
+  };
 }

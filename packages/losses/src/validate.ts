@@ -4,7 +4,9 @@
  * `kdLoss: studentLogits must be rank 2 [N, C], got rank 3 [2,3,4]`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertKnownOptions as rejectUnknownOptions } from '@kd/internal';
+import { assertFloat, assertObject, assertRank, assertKnownOptions as rejectUnknownOptions } from '@kd/internal';
+
+export { assertFloat, assertNumber, assertRank } from '@kd/internal';
 
 /**
  * When the value checks of one call run (the `checkValues` option, see {@link ValueCheckOption}):
@@ -160,35 +162,6 @@ export async function flushValueChecks(): Promise<void> {
   throwDeferredFailure();
 }
 
-function describeShape(tensor: tf.Tensor): string {
-  return `rank ${tensor.rank} [${tensor.shape.join(',')}]`;
-}
-
-/** Throws unless `value` is a tf.Tensor. */
-export function assertTensor(fn: string, arg: string, value: unknown): asserts value is tf.Tensor {
-  if (!(value instanceof tf.Tensor)) {
-    throw new Error(`${fn}: ${arg} must be a tf.Tensor, got ${value === null ? 'null' : typeof value}`);
-  }
-  if (value.isDisposed) throw new Error(`${fn}: ${arg} has been disposed`);
-}
-
-/** Throws unless `value` is a tensor of one of the given ranks; `layout` documents the expected shape. */
-export function assertRank(fn: string, arg: string, value: unknown, ranks: number | number[], layout: string): tf.Tensor {
-  assertTensor(fn, arg, value);
-  const allowed = Array.isArray(ranks) ? ranks : [ranks];
-  if (!allowed.includes(value.rank)) {
-    throw new Error(`${fn}: ${arg} must be rank ${allowed.join(' or ')} ${layout}, got ${describeShape(value)}`);
-  }
-  return value;
-}
-
-/** Throws unless the tensor is floating point. */
-export function assertFloat(fn: string, arg: string, tensor: tf.Tensor): void {
-  if (tensor.dtype !== 'float32') {
-    throw new Error(`${fn}: ${arg} must be float32, got ${tensor.dtype}`);
-  }
-}
-
 /** Throws unless both tensors have exactly the same shape. */
 export function assertSameShape(fn: string, argA: string, a: tf.Tensor, argB: string, b: tf.Tensor): void {
   if (a.rank !== b.rank || a.shape.some((size, axis) => size !== b.shape[axis])) {
@@ -206,36 +179,6 @@ export function assertSameBatch(fn: string, argA: string, a: tf.Tensor, argB: st
 /** Throws when the batch is empty. */
 export function assertNonEmptyBatch(fn: string, arg: string, tensor: tf.Tensor): void {
   if ((tensor.shape[0] ?? 0) < 1) throw new Error(`${fn}: ${arg} has an empty batch`);
-}
-
-export interface NumberConstraints {
-  /** Require > 0. */
-  positive?: boolean;
-  /** Require ≥ 0. */
-  nonNegative?: boolean;
-  /** Require an integer. */
-  integer?: boolean;
-  /** Inclusive lower bound. */
-  min?: number;
-  /** Inclusive upper bound. */
-  max?: number;
-}
-
-/** Throws unless `value` is a finite number meeting the constraints. Returns it typed as number. */
-export function assertNumber(fn: string, arg: string, value: unknown, constraints: NumberConstraints = {}): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new Error(`${fn}: ${arg} must be a finite number, got ${typeof value === 'number' ? value : typeof value}`);
-  }
-  if (constraints.integer && !Number.isInteger(value)) throw new Error(`${fn}: ${arg} must be an integer, got ${value}`);
-  if (constraints.positive && !(value > 0)) throw new Error(`${fn}: ${arg} must be > 0, got ${value}`);
-  if (constraints.nonNegative && !(value >= 0)) throw new Error(`${fn}: ${arg} must be >= 0, got ${value}`);
-  if (constraints.min !== undefined && value < constraints.min) {
-    throw new Error(`${fn}: ${arg} must be >= ${constraints.min}, got ${value}`);
-  }
-  if (constraints.max !== undefined && value > constraints.max) {
-    throw new Error(`${fn}: ${arg} must be <= ${constraints.max}, got ${value}`);
-  }
-  return value;
 }
 
 /** Throws when the tensor holds NaN or ±Infinity (unless `checks` is `'off'`; see {@link ValueCheckMode}). */
@@ -324,20 +267,5 @@ export function assertFloatInput(
 
 /** Throws unless `options` is undefined or a plain object. */
 export function assertOptions(fn: string, options: unknown): void {
-  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-    throw new Error(`${fn}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
-  }
-}
-
-/**
- * Throws when gradients are not registered. tfjs-core alone registers none; this turns tfjs's cryptic
- * "gradient function not found for Multiply" into a message that says which import fixes it.
- */
-export function assertGradientsRegistered(fn: string): void {
-  if (tf.getGradient('Multiply') === undefined) {
-    throw new Error(
-      `${fn}: tfjs gradients are not registered. @tensorflow/tfjs-core alone registers none: import ` +
-        `'@tensorflow/tfjs' (or '@tensorflow/tfjs-node') once in your entry point before training.`,
-    );
-  }
+  if (options !== undefined) assertObject(fn, 'options', options);
 }

@@ -102,7 +102,7 @@ function benchModel(name: string, batch: number, { warmup, iterations, skipBackw
       () => {
         const output = model.apply(images, { training: false });
         output.logits.dataSync();
-        tf.dispose([output.logits, ...output.features, ...output.preactFeatures]);
+        tf.dispose([output.logits, ...output.features, ...output.preactivations]);
       },
       warmup,
       iterations,

@@ -1,4 +1,6 @@
-export type { ApplyOptions, FeatureHook, KdModel, ModelOutput, NamedVariable } from './types';
+export type { ApplyOptions, FeatureHook, FeatureName, KdModel, ModelFeatures, ModelOutput, NamedVariable } from './types';
+export { featureRoles, modelOutput } from './output';
+export type { FeatureRoles, ModelOutputParts } from './output';
 export { createModel, listModels, modelRecipe, registerModel } from './registry';
 export type { BuiltInModelName, CreateModelOptions, ModelFactory, ModelFactoryOptions, ModelRecipe } from './registry';
 export { buildZooModel, recordFeature } from './zoo-model';

@@ -2,12 +2,12 @@
  * Node-only helpers (`@kd/models/node`): save and load a model's weights as a directory holding `model.json`
  * (a tfjs weights manifest) and `weights.bin`, with node:fs only (no tfjs-node). Writes are atomic.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from './types';
 import { loadWeightsAs, saveWeights, type WeightArtifacts } from './weights';
+import { writeFileAtomicSync } from '@kd/internal/node';
 
 /** The `model.json` written by {@link saveWeightsToDirectory}: a tfjs model JSON with weights only. */
 export interface WeightsModelJson {
@@ -15,34 +15,6 @@ export interface WeightsModelJson {
   generatedBy: string;
   weightsManifest: tf.io.WeightsManifestConfig;
   userDefinedMetadata: WeightArtifacts['userDefinedMetadata'];
-}
-
-/**
- * Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename, fsync of the
- * directory. An interrupted write never leaves a partial file under `path`.
- */
-export function writeFileAtomic(path: string, directory: string, bytes: Uint8Array): void {
-  const temporary = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  try {
-    const fd = openSync(temporary, 'w');
-    try {
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
-  const directoryFd = openSync(directory, 'r');
-  try {
-    fsyncSync(directoryFd);
-  } finally {
-    closeSync(directoryFd);
-  }
 }
 
 /**
@@ -65,8 +37,8 @@ export async function saveWeightsToDirectory(model: KdModel, directory: string):
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
     userDefinedMetadata: artifacts.userDefinedMetadata,
   };
-  writeFileAtomic(join(directory, 'weights.bin'), directory, new Uint8Array(artifacts.weightData));
-  writeFileAtomic(join(directory, 'model.json'), directory, new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`));
+  writeFileAtomicSync(join(directory, 'weights.bin'), new Uint8Array(artifacts.weightData));
+  writeFileAtomicSync(join(directory, 'model.json'), new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`));
 }
 
 /**

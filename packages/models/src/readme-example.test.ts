@@ -15,10 +15,9 @@ describeWithBackends('README example', () => {
     const loss = optimizer.minimize(
       () => {
         const studentOut = student.apply(images, { training: true });
-        const stages = studentOut.features.slice(1, -1);
         return tf.addN(
-          stages.map((map, i) =>
-            tf.mean(tf.squaredDifference(tf.mean(tf.square(map), 3), tf.mean(tf.square(teacherOut.features[i + 1]!), 3))),
+          studentOut.stages.map((map, i) =>
+            tf.mean(tf.squaredDifference(tf.mean(tf.square(map), 3), tf.mean(tf.square(teacherOut.stages[i]!), 3))),
           ),
         ) as tf.Scalar;
       },
@@ -27,7 +26,7 @@ describeWithBackends('README example', () => {
     );
     expect(loss!.dataSync()[0]).toBeGreaterThan(0);
     expect(Array.from(student.trainableVariables[0]!.dataSync())).not.toEqual(before);
-    tf.dispose([loss!, images, teacherOut.logits, ...teacherOut.features, ...teacherOut.preactFeatures]);
+    tf.dispose([loss!, images, teacherOut.logits, ...teacherOut.features, ...teacherOut.preactivations]);
     optimizer.dispose();
 
     expect(listModels('wrn*')).toEqual(['wrn16_1', 'wrn16_2', 'wrn40_1', 'wrn40_2']);

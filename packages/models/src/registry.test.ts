@@ -75,7 +75,7 @@ describeWithBackends('registry', () => {
     const images = tf.zeros([1, 32, 32, 1]) as tf.Tensor4D;
     const output = gray.apply(images, { training: false });
     expect(output.logits.shape).toEqual([1, 10]);
-    tf.dispose([images, output.logits, ...output.features, ...output.preactFeatures]);
+    tf.dispose([images, output.logits, ...output.features, ...output.preactivations]);
     rgb.dispose();
     gray.dispose();
   });

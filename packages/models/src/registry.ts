@@ -10,7 +10,7 @@ import { shuffleNetV1 } from './models/shufflenet-v1';
 import { shuffleNetV2 } from './models/shufflenet-v2';
 import { vggBn, vggConfigs } from './models/vgg';
 import { wideResNet } from './models/wrn';
-import { assertKnownOptions } from '@kd/internal';
+import { assertKnownOptions, assertSeed } from '@kd/internal';
 import { assertInteger } from './validate';
 import { buildZooModel, type ArchitectureBuilder, type ZooModel } from './zoo-model';
 import type { KdModel } from './types';
@@ -45,7 +45,7 @@ export type BuiltInModelName =
 export interface CreateModelOptions {
   /** Size of the logits. */
   numClasses: number;
-  /** Seed of the initial weights: the same seed gives the same weights. Default 0. */
+  /** Seed of the initial weights, an integer in [0, 2^32): the same seed gives the same weights. Default 0. */
   seed?: number;
   /** Image channels: 3 for CIFAR, 1 for (Fashion-)MNIST padded to 32×32. Default 3. */
   inputChannels?: number;
@@ -281,7 +281,7 @@ export function createModel(name: string, options: CreateModelOptions): KdModel 
   assertKnownOptions(fn, options, createModelKeys);
   if (options === undefined) throw new Error(`${fn}: options.numClasses is required`);
   const numClasses = assertInteger(fn, 'options.numClasses', options.numClasses, { min: 1 });
-  const seed = assertInteger(fn, 'options.seed', options.seed ?? 0, { min: 0 });
+  const seed = assertSeed(fn, 'options.seed', options.seed ?? 0);
   const fnOfModel = `${fn}('${name}')`;
   const inputShape = options.inputShape === undefined ? undefined : assertSizes(fnOfModel, 'options.inputShape', options.inputShape, 3);
   const defaultChannels = inputShape === undefined ? 3 : inputShape[2];

@@ -21,21 +21,46 @@ export interface ApplyOptions {
   checkValues?: boolean;
 }
 
-/** What a model returns: logits plus the intermediate features distillation methods read (NHWC). */
-export interface ModelOutput {
+/**
+ * The named features of a forward pass: what feature-based distillation methods read, by role rather than by
+ * position. Maps are NHWC (`[N, H, W, C]`).
+ *
+ * | role | zoo CNNs (ResNet, WRN, VGG, MobileNetV2, ShuffleNets) | `mlp` with hidden layers h_1…h_n |
+ * |---|---|---|
+ * | `stem` | the stem's output map (VGG: block 0) | h_1's output `[N, h_1]` (absent when n = 1) |
+ * | `stages` | each stage's output map, in order | h_2…h_{n−1}'s outputs `[N, h_i]` |
+ * | `pooled` | the penultimate vector `[N, D]` the classifier reads | h_n's output |
+ * | `preactivations` | each stage's output before its last ReLU (same order as `stages`) | every hidden layer before its ReLU |
+ *
+ * A model that does not name a role leaves `stem`/`pooled` undefined and `stages`/`preactivations` empty; a
+ * method that reads the role then refuses the model before training, naming it.
+ */
+export interface ModelFeatures {
+  /** The stem's output map (the first feature of RepDistiller's `feat` list). */
+  stem?: tf.Tensor;
+  /** Every stage's output, in order (RepDistiller's `feat[1:-1]`). */
+  stages: tf.Tensor[];
+  /** The pooled penultimate vector `[N, D]` the classifier reads (RepDistiller's `feat[-1]`). */
+  pooled?: tf.Tensor2D;
+  /**
+   * Each stage's output before its last ReLU (RepDistiller's `preact=True` list; WRN: the stage output
+   * through the BN that follows it; MobileNetV2: the same tensors as `stages`, its stages end without ReLU).
+   */
+  preactivations: tf.Tensor[];
+}
+
+/** The names of {@link ModelFeatures}: `'stem' | 'stages' | 'pooled' | 'preactivations'`. */
+export type FeatureName = keyof ModelFeatures;
+
+/** What a model returns: logits plus the named features distillation methods read (NHWC). */
+export interface ModelOutput extends ModelFeatures {
   /** `[N, numClasses]` logits. */
   logits: tf.Tensor2D;
   /**
-   * The reference's feature list: stem output, each stage output (NHWC, `[N, H, W, C]`), then the pooled
-   * penultimate vector (`[N, C]`), in that order. For the `mlp`: each hidden layer's output `[N, h_i]`, the last
-   * one being the penultimate vector.
+   * The positional feature list, `[stem, ...stages, pooled]` (the entries a model has), the same tensors as
+   * the named fields: what `featureNames`, `featureHook` indices and Grad-CAM's `layer` index into.
    */
   features: tf.Tensor[];
-  /**
-   * Stage outputs before their last ReLU (same order as the stage entries of `features`, no stem/pooled); for
-   * the `mlp`, every hidden layer before its ReLU.
-   */
-  preactFeatures: tf.Tensor[];
 }
 
 /** A variable of a model with its stable (PyTorch-like) name, e.g. `layer1.0.bn1.running_mean`. */

@@ -3,23 +3,9 @@
  * the public function's name and names the offending argument.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertTensor } from '@kd/internal';
 
-/** Throws unless `value` is a live tf.Tensor. */
-export function assertTensor(fn: string, arg: string, value: unknown): asserts value is tf.Tensor {
-  if (!(value instanceof tf.Tensor)) {
-    throw new Error(`${fn}: ${arg} must be a tf.Tensor, got ${value === null ? 'null' : typeof value}`);
-  }
-  if (value.isDisposed) throw new Error(`${fn}: ${arg} has been disposed`);
-}
-
-/** Throws unless `value` is a finite number meeting the constraints. */
-export function assertInteger(fn: string, arg: string, value: unknown, { min }: { min?: number } = {}): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new Error(`${fn}: ${arg} must be an integer, got ${typeof value === 'number' ? value : typeof value}`);
-  }
-  if (min !== undefined && value < min) throw new Error(`${fn}: ${arg} must be >= ${min}, got ${value}`);
-  return value;
-}
+export { assertInteger, assertTensor } from '@kd/internal';
 
 /** Reads `apply`'s `checkValues` option: a boolean, default true. */
 export function assertCheckValues(fn: string, value: unknown): boolean {

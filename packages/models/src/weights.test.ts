@@ -1,13 +1,13 @@
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
-import { crc32 } from './crc32';
 import { createModel } from './registry';
 import { loadWeights, saveWeights, type WeightArtifacts } from './weights';
+import { crc32 } from '@kd/internal';
 
 function logitsOf(model: ReturnType<typeof createModel>, images: tf.Tensor4D): Float32Array {
   const output = model.apply(images, { training: false });
   const values = output.logits.dataSync().slice() as Float32Array;
-  tf.dispose([output.logits, ...output.features, ...output.preactFeatures]);
+  tf.dispose([output.logits, ...output.features, ...output.preactivations]);
   return values;
 }
 

@@ -4,8 +4,8 @@
  * (`tf.io.decodeWeights`, `tf.io.loadWeights`) can read them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { crc32 } from './crc32';
 import type { KdModel, NamedVariable } from './types';
+import { crc32 } from '@kd/internal';
 
 /** Metadata saved next to the weights; `crc32` is checked on load. */
 export interface WeightsMetadata {

@@ -4,8 +4,8 @@ import { createModel } from './registry';
 import { buildZooModel } from './zoo-model';
 import { vggBn, vggConfigs } from './models/vgg';
 
-function disposeOutput(output: { logits: tf.Tensor; features: tf.Tensor[]; preactFeatures: tf.Tensor[] }): void {
-  tf.dispose([output.logits, ...output.features, ...output.preactFeatures]);
+function disposeOutput(output: { logits: tf.Tensor; features: tf.Tensor[]; preactivations: tf.Tensor[] }): void {
+  tf.dispose([output.logits, ...output.features, ...output.preactivations]);
 }
 
 describeWithBackends('zoo models', () => {

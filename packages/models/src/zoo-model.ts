@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ApplyOptions, FeatureHook, KdModel, ModelOutput, NamedVariable } from './types';
-import { assertKnownOptions } from '@kd/internal';
+import { assertKnownOptions, assertSeed } from '@kd/internal';
 import { assertCheckValues, assertImages } from './validate';
 import { VariableStore, type Scope } from './variable-store';
 
@@ -130,5 +130,6 @@ class ZooModelImplementation implements ZooModel {
 /** Creates the variables of an architecture and wraps its forward pass as a {@link ZooModel}. */
 export function buildZooModel(spec: ZooModelSpec): ZooModel {
   assertKnownOptions('buildZooModel', spec, ['name', 'seed', 'build', 'numClasses', 'inputChannels', 'minimumInputSize', 'inputSize']);
+  assertSeed('buildZooModel', 'spec.seed', spec.seed);
   return new ZooModelImplementation(spec);
 }

@@ -11,7 +11,7 @@ export interface TableRow {
   params10: number;
   /** C,H,W per spatial feature, C for the pooled vector. */
   features: string;
-  /** The preactFeatures in the same notation, when they are not the stage entries `features[1:-1]` (mlp). */
+  /** The preactivations in the same notation, when they are not the stage entries `features[1:-1]` (mlp). */
   preact?: string;
 }
 
@@ -81,11 +81,16 @@ export function expectModelTableRow(name: string, { training }: { training: bool
       try {
         expect(output.logits.shape).toEqual([batch, 10]);
         expect(output.features.map((feature) => feature.shape)).toEqual(expected);
-        expect(output.preactFeatures.map((feature) => feature.shape)).toEqual(expectedFeatureShapes(name, batch, 'preact'));
+        expect(output.preactivations.map((feature) => feature.shape)).toEqual(expectedFeatureShapes(name, batch, 'preact'));
+        // The named features are the positional list's tensors: [stem, ...stages, pooled].
+        expect(2 + output.stages.length).toBe(output.features.length);
+        expect(output.features.every((feature, index) =>
+          feature === [output.stem, ...output.stages, output.pooled][index]), `${name} named features`).toBe(true);
+        expect(output.pooled!.rank).toBe(2);
         const finite = tf.tidy(() => tf.all(tf.isFinite(output.logits)).dataSync()[0]);
         expect(finite, `${name} logits finite`).toBe(1);
       } finally {
-        tf.dispose([images, output.logits, ...output.features, ...output.preactFeatures]);
+        tf.dispose([images, output.logits, ...output.features, ...output.preactivations]);
       }
     }
   } finally {

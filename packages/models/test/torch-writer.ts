@@ -4,7 +4,7 @@
  * PyTorch itself (src/__fixtures__/torch) are what the readers are checked against; this writer only builds
  * variants of them (corruptions, wrappers) and files too large to commit.
  */
-import { crc32 } from '../src/crc32';
+import { crc32 } from '@kd/internal';
 
 export type PickleInput =
   | null

@@ -38,7 +38,7 @@ describeWithBackends('colour maps', () => {
   });
 
   it('rejects unknown colour maps and NaN', () => {
-    expect(() => colorAt(0.5, 'hot' as 'jet')).toThrow("colorAt: unknown colorMap 'hot'; valid values: jet, viridis");
+    expect(() => colorAt(0.5, 'hot' as 'jet')).toThrow("colorAt: colorMap must be one of 'jet', 'viridis', got 'hot' (a string)");
     expect(() => colorAt(NaN)).toThrow('colorAt: t must be a number, got NaN');
     expect(() => colorizeHeatMap({ width: 1, height: 1, data: new Float32Array([NaN]) })).toThrow('colorizeHeatMap: map.data[0] is NaN');
   });

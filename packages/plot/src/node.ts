@@ -2,15 +2,15 @@
  * Node-only helpers (`@kd/plot/node`): write and read PNG files. Kept out of the main entry so browser bundles
  * never see `node:fs`.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@kd/internal/node';
 import type { RasterImage } from './image';
 import { decodePng, encodePng } from './png';
 
 /**
  * Encodes `image` as PNG and writes it atomically: `name.tmp-<pid>-<random>` in the same directory, fsync, then
- * rename over `path`, so an interrupted run never leaves a half-written file under the final name.
+ * rename over `path` and fsync the directory, so an interrupted run never leaves a half-written file under the
+ * final name.
  *
  * @example
  * await writePng('figures/eigen-cam.png', renderGrid({ rows }));
@@ -18,18 +18,9 @@ import { decodePng, encodePng } from './png';
 export async function writePng(path: string, image: RasterImage): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) throw new Error('writePng: path must be a non-empty string');
   const bytes = encodePng(image);
-  const temporary = join(dirname(path), `${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
+    await writeFileAtomic(path, bytes);
   } catch (error) {
-    await unlink(temporary).catch(() => undefined); // the temp file may not exist; the original error matters
     throw new Error(`writePng: could not write ${path}: ${(error as Error).message}`);
   }
 }

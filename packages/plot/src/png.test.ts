@@ -2,7 +2,8 @@ import { zlibSync } from 'fflate';
 import { describeWithBackends, seededRandom } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import type { RasterImage } from './image';
-import { crc32, decodePng, encodePng } from './png';
+import { crc32 } from '@kd/internal';
+import { decodePng, encodePng } from './png';
 
 function randomImage(width: number, height: number, channels: 1 | 3 | 4, seed: number): RasterImage {
   const random = seededRandom(seed);
@@ -26,11 +27,6 @@ function handMadePng(width: number, height: number, colorType: number, filteredR
 }
 
 describeWithBackends('PNG', () => {
-  it('crc32 of "123456789" is the standard check value 0xCBF43926', () => {
-    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
-    expect(crc32(new Uint8Array(0))).toBe(0);
-  });
-
   it.each([1, 3, 4] as const)('round-trips a random %i-channel image', (channels) => {
     const image = randomImage(7, 5, channels, channels);
     const decoded = decodePng(encodePng(image));

@@ -1,36 +1,12 @@
 /**
- * PNG encoding and decoding (8-bit, non-interlaced), with zlib from fflate and our own CRC-32.
+ * PNG encoding and decoding (8-bit, non-interlaced), with zlib from fflate and the packages' CRC-32.
  * Spec: PNG (Third Edition), W3C; CRC-32 is the ISO-HDLC polynomial 0xEDB88320 (reflected).
  */
 import { unzlibSync, zlibSync } from 'fflate';
+import { crc32 } from '@kd/internal';
 import { assertImage, type RasterImage } from './image';
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
-
-let crcTable: Uint32Array | undefined;
-
-/**
- * CRC-32 of `bytes` (as in PNG chunks, zip, gzip): c ← table[(c ⊕ b) & 0xFF] ⊕ (c >>> 8), starting from and
- * finishing with an xor by 0xFFFFFFFF.
- *
- * @example
- * crc32(new TextEncoder().encode('123456789')); // 0xCBF43926
- */
-export function crc32(bytes: Uint8Array, initial = 0): number {
-  if (crcTable === undefined) {
-    crcTable = new Uint32Array(256);
-    for (let index = 0; index < 256; index++) {
-      let value = index;
-      for (let bit = 0; bit < 8; bit++) value = value & 1 ? 0xedb88320 ^ (value >>> 1) : value >>> 1;
-      crcTable[index] = value >>> 0;
-    }
-  }
-  let crc = (initial ^ 0xffffffff) >>> 0;
-  for (let index = 0; index < bytes.length; index++) {
-    crc = (crcTable[(crc ^ (bytes[index] as number)) & 0xff] as number) ^ (crc >>> 8);
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
 
 const colorTypeOfChannels = { 1: 0, 3: 2, 4: 6 } as const;
 

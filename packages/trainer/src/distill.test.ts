@@ -7,6 +7,7 @@ import { distillStudent } from './distill';
 import { NonFiniteLossError } from './engine/errors';
 import { readCheckpoint } from './io/checkpoint';
 import { MemoryStore } from './io/store';
+import type { ObjectiveSpec } from './objectives/types';
 import type { LoaderFactory } from './data';
 import { trainSupervised } from './supervised';
 
@@ -78,7 +79,7 @@ describeWithBackends('distillStudent', () => {
   });
 
   it('resumes a killed run to exactly the weights of an uninterrupted run', async () => {
-    const objectives = [
+    const objectives: ObjectiveSpec[] = [
       { method: 'ce', weight: 0.1 },
       { method: 'kd', weight: 0.9 },
       { method: 'vid', weight: 1 },
@@ -231,12 +232,12 @@ describeWithBackends('distillStudent', () => {
 
   it('derives per-objective seeds without overflow: a seed near 2^32 works, 2^32 is rejected', async () => {
     const student = tinyModel({ seed: 15, width: 2, name: 'student' });
-    const objectives = [{ method: 'ce', weight: 1 }, { method: 'vid', weight: 1 }, { method: 'cc', weight: 0.02 }];
+    const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: 1 }, { method: 'vid', weight: 1 }, { method: 'cc', weight: 0.02 }];
     try {
       const result = await distillStudent({ student, teacher, data: { train }, objectives, epochs: 1, seed: 2 ** 32 - 1, measureTeacherCmi: false, ...quiet });
       expect(Object.keys(result.last.train.losses)).toEqual(['total', 'ce', 'vid', 'cc']);
       await expect(distillStudent({ student, teacher, data: { train }, objectives, epochs: 1, seed: 2 ** 32, ...quiet })).rejects.toThrow(
-        'distillStudent: seed must be <= 4294967295, got 4294967296',
+        'distillStudent: seed must be an integer in [0, 2^32), got 4294967296',
       );
     } finally {
       student.dispose();
@@ -249,22 +250,28 @@ describeWithBackends('distillStudent', () => {
       ...teacher,
       apply: (images, options) => {
         const output = teacher.apply(images, options);
-        tf.dispose([...output.features, ...output.preactFeatures]);
-        return { logits: output.logits, features: [], preactFeatures: [] };
+        tf.dispose([...output.features, ...output.preactivations]);
+        return { logits: output.logits, features: [], stages: [], preactivations: [] };
       },
     };
     let steps = 0;
     const base = { student, teacher, data: { train }, epochs: 1, onStepEnd: () => void steps++, ...quiet };
     try {
+      // @ts-expect-error: 'kdd' is not a method name
       await expect(distillStudent({ ...base, objectives: [{ method: 'kdd', weight: 1 }] })).rejects.toThrow(
-        "distillStudent: objectives[0].method 'kdd' (a string) is unknown; known methods: ce, kd,",
+        "distillStudent: objectives[0].method 'kdd' (a string) is unknown; did you mean 'kd' (Hinton KD, T²·KL(softmax(t/T) ‖ softmax(s/T)), T = 4)? " +
+          'known methods: ce, kd, dkd,',
       );
       await expect(distillStudent({ ...base, teacher: logitsOnly, objectives: [{ method: 'ce', weight: 1 }, { method: 'vid', weight: 1 }] })).rejects.toThrow(
-        "distillStudent: objectives[1] ('vid') needs the teacher's stage feature maps (features[1:-1]), but teacher.apply returned 0 feature tensor(s)",
+        "distillStudent: objectives[1] ('vid') needs the teacher's stages (every stage's output), but teacher.apply returned none (ModelOutput.stages;",
+      );
+      await expect(distillStudent({ ...base, teacher: logitsOnly, objectives: [{ method: 'ce', weight: 1 }, { method: 'crd', weight: 1 }] })).rejects.toThrow(
+        "distillStudent: objectives[1] ('crd') needs the teacher's pooled (the pooled penultimate vector [N, D]), but teacher.apply returned none",
       );
       await expect(distillStudent({ ...base, objectives: [{ method: 'kd', weight: '0.9' as unknown as number }] })).rejects.toThrow(
         "distillStudent: objectives[0].weight must be a number, got '0.9' (a string)",
       );
+      // @ts-expect-error: a misspelt option does not compile
       await expect(distillStudent({ ...base, objectives: [{ method: 'kd', weight: 1, options: { temprature: 4 } }] })).rejects.toThrow(
         "distillStudent: unknown option 'temprature' in objectives[0].options ('kd'), did you mean 'temperature'? (known options: temperature)",
       );

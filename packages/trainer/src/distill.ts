@@ -5,15 +5,21 @@ import type { Batch } from '@kd/data';
 import { releaseBatch } from './data';
 import { measureClassConditionalStatistics } from './eval/cmi';
 import { evaluateModel } from './eval/evaluate';
-import { assertGradientsRegistered } from './engine/gradients';
 import { runTraining, type LoopSettings, type TrainingResult, type TrainingTask } from './engine/loop';
 import { collectModel, describeModel, hashVariables, restoreModel } from './engine/model-state';
-import { COMMON_KEYS, assertModel, assertModelFitsData, defaultLearningRate, deriveSeed, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
+import { COMMON_KEYS, assertModel, assertModelFitsData, defaultLearningRate, offsetSeed, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
 import type { JsonValue } from './io/checkpoint';
 import { prefixedStore } from './io/store';
-import { METHODS, METHOD_NAMES, referenceObjectives } from './objectives/registry';
-import type { MethodInstance, ObjectiveSpec, OutputShapes } from './objectives/types';
-import { assertKnownOptions } from '@kd/internal';
+import { assertReads, readFeatures, readShapes } from './objectives/features';
+import {
+  hasMethod,
+  methodDefinition,
+  referenceObjectives,
+  unknownMethodMessage,
+  type RegisteredMethod,
+} from './objectives/registry';
+import type { LossInputs, MethodInstance, ObjectiveSpec } from './objectives/types';
+import { assertGradientsRegistered, assertKnownOptions } from '@kd/internal';
 import { assertBoolean, assertNumber, assertObject, describeValue } from './validate';
 
 /** Options of {@link distillStudent}. */
@@ -24,7 +30,9 @@ export interface DistillStudentOptions extends CommonTrainingOptions {
   teacher: KdModel;
   /**
    * Weighted terms of the loss, L = Σ weight·method. Default RepDistiller's KD recipe:
-   * `[{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9 }]`. Any number of methods; see `METHOD_NAMES`.
+   * `[{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9 }]`. Any number of methods, built-in or
+   * registered with `registerMethod`; `listMethods()` describes them. Each entry's `options` is typed by
+   * the method (`MethodOptionsMap`).
    */
   objectives?: ObjectiveSpec[];
   /** Measure the teacher's CMI on the training set once (eval mode) into `extra.teacherCmi`. Default true. */
@@ -52,11 +60,36 @@ async function restoreHead(fn: string, head: Regularizer, prefix: string, tensor
   }
 }
 
-function shapesOf(output: ModelOutput): OutputShapes {
+/** One objective, validated, with its registered method. */
+interface Objective {
+  method: string;
+  weight: number;
+  options: Record<string, unknown>;
+  definition: RegisteredMethod;
+}
+
+/** A created method: its instance with the defaults filled in, and the features it reads. */
+interface Term {
+  definition: RegisteredMethod;
+  heads: Regularizer[];
+  inMainStage: boolean;
+  instance: MethodInstance;
+}
+
+/** What a method's loss gets: only the features it declared in `reads`. */
+function lossInputs(
+  definition: RegisteredMethod,
+  student: ModelOutput,
+  teacher: ModelOutput,
+  batch: { labels: tf.Tensor1D; indices: Int32Array },
+  epoch: number,
+): LossInputs {
   return {
-    logits: [...output.logits.shape],
-    features: output.features.map((feature) => [...feature.shape]),
-    preactFeatures: output.preactFeatures.map((feature) => [...feature.shape]),
+    student: readFeatures(student, definition.reads.student),
+    teacher: readFeatures(teacher, definition.reads.teacher),
+    labels: batch.labels,
+    indices: batch.indices,
+    epoch,
   };
 }
 
@@ -67,7 +100,7 @@ async function probeBatch(settings: LoopSettings): Promise<Batch> {
   throw new Error('distillStudent: data.train yielded no batch');
 }
 
-function validateObjectives(fn: string, value: unknown): ObjectiveSpec[] {
+function validateObjectives(fn: string, value: unknown): Objective[] {
   if (!Array.isArray(value) || value.length === 0) {
     throw new Error(`${fn}: objectives must be a non-empty array of { method, weight, options }, got ${describeValue(value)}`);
   }
@@ -76,17 +109,17 @@ function validateObjectives(fn: string, value: unknown): ObjectiveSpec[] {
     const spec = assertObject(fn, where, entry);
     assertKnownOptions(fn, spec, ['method', 'weight', 'options'], where);
     const method = spec.method;
-    if (typeof method !== 'string' || !METHODS.has(method)) {
-      throw new Error(`${fn}: ${where}.method ${describeValue(method)} is unknown; known methods: ${METHOD_NAMES.join(', ')}`);
+    if (typeof method !== 'string' || !hasMethod(method)) {
+      throw new Error(`${fn}: ${where}.${unknownMethodMessage(method)}`);
     }
     if (typeof spec.weight !== 'number') {
       throw new Error(`${fn}: ${where}.weight must be a number, got ${describeValue(spec.weight)}`);
     }
     assertNumber(fn, `${where}.weight`, spec.weight);
     const options = spec.options === undefined ? {} : assertObject(fn, `${where}.options`, spec.options);
-    const definition = METHODS.get(method)!;
-    assertKnownOptions(fn, options, definition.optionKeys, `${where}.options ('${method}')`);
-    return { method, weight: spec.weight, options };
+    const definition = methodDefinition(method) as RegisteredMethod;
+    assertKnownOptions(fn, options, Object.keys(definition.options), `${where}.options ('${method}')`);
+    return { method, weight: spec.weight, options, definition };
   });
 }
 
@@ -105,7 +138,8 @@ function validateObjectives(fn: string, value: unknown): ObjectiveSpec[] {
  * Defaults: 240 epochs, batch 64, lr 0.05 (0.01 for MobileNetV2/ShuffleNets), step decay at 150/180/210.
  *
  * Every option is validated before training starts: unknown methods, options or weights of the wrong type,
- * and methods whose features the teacher (or student) does not provide are rejected with the objective's index.
+ * and methods whose named features (`reads`: stem, stages, pooled, …) the teacher or student does not provide
+ * are rejected with the objective's index. Methods are looked up in the registry (`registerMethod`).
  *
  * @example
  * const result = await distillStudent({ student, teacher, data: { train, test },
@@ -146,35 +180,36 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     s: student.apply(probe.images, { training: false }) as unknown as tf.TensorContainer,
     t: teacher.apply(probe.images, { training: false }) as unknown as tf.TensorContainer,
   })) as unknown as { s: ModelOutput; t: ModelOutput };
-  const instances: MethodInstance[] = [];
+  const terms: Term[] = [];
   const disposeAll = () => {
-    for (const instance of instances) for (const head of instance.heads) head.dispose();
+    for (const term of terms) for (const head of term.heads) head.dispose();
   };
   try {
-    const studentShapes = shapesOf(probeOutputs.s);
-    const teacherShapes = shapesOf(probeOutputs.t);
     objectives.forEach((objective, index) => {
-      const definition = METHODS.get(objective.method)!;
+      const { definition } = objective;
       const where = `${fn}: objectives[${index}] ('${objective.method}')`;
+      assertReads(where, 'student', probeOutputs.s, definition.reads.student);
+      assertReads(where, 'teacher', probeOutputs.t, definition.reads.teacher);
       const instance = definition.create(
         {
           where,
-          student: studentShapes,
-          teacher: teacherShapes,
+          student: readShapes(probeOutputs.s, definition.reads.student),
+          teacher: readShapes(probeOutputs.t, definition.reads.teacher),
           studentName: student.name,
           numClasses: student.numClasses,
           trainIndices: settings.train.indices as Int32Array,
           trainLabels: settings.train.labels,
-          seed: deriveSeed(settings.seed, 1000 * index),
+          seed: offsetSeed(settings.seed, 1000 * index),
           studentVariables: [...student.trainableVariables],
           learningRate: settings.learningRate,
           checkValues: false,
         },
-        objective.options ?? {},
+        objective.options,
       );
-      instances.push(instance);
-      if (instance.heads.length === 0) {
-        const inputs = { student: probeOutputs.s, teacher: probeOutputs.t, labels: probe.labels, indices: probe.indices, epoch: 1 };
+      const heads = instance.heads ?? [];
+      terms.push({ definition, heads, inMainStage: instance.inMainStage ?? true, instance });
+      if (heads.length === 0) {
+        const inputs = lossInputs(definition, probeOutputs.s, probeOutputs.t, probe, 1);
         try {
           tf.tidy(() => {
             instance.loss(inputs);
@@ -193,17 +228,21 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     tf.dispose(probeOutputs as unknown as tf.TensorContainer);
   }
 
-  const heads = instances.flatMap((instance) => instance.heads);
+  const heads = terms.flatMap((term) => term.heads);
   const partNames = objectives.map((objective, index) => {
     const earlier = objectives.slice(0, index).filter((other) => other.method === objective.method).length;
     return earlier === 0 ? objective.method : `${objective.method}${earlier + 1}`;
   });
-  const mainStage = objectives.map((_, index) => index).filter((index) => instances[index]!.inMainStage);
+  const mainStage = objectives.map((_, index) => index).filter((index) => terms[index]!.inMainStage);
   if (mainStage.length === 0) throw new Error(`${fn}: no objective contributes to the main stage (AB and FSP only pre-train); add { method: 'ce', weight: 1 }`);
   const config = {
     student: describeModel(student),
     teacher: { ...describeModel(teacher), variablesCrc32: hashVariables(teacher) },
-    objectives: objectives as unknown as JsonValue,
+    objectives: objectives.map(({ method, weight, options: methodOptions }) => ({
+      method,
+      weight,
+      options: methodOptions,
+    })) as unknown as JsonValue,
     ...describeSettings(settings, options),
   };
   const stateTensors = async (): Promise<{ tensors: Map<string, tf.Tensor>; temporaries: tf.Tensor[] }> => {
@@ -225,7 +264,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     // Pre-stages (RepDistiller's init()): each method's loss alone at a constant lr. init() calls
     // model_s.eval() and then init_modules.train(), and init_modules holds the student's feature modules, so
     // the student's trunk runs in training mode (batch statistics, running statistics updated).
-    for (const [index, instance] of instances.entries()) {
+    for (const [index, { definition, instance }] of terms.entries()) {
       const preStage = instance.preStage;
       if (preStage === undefined || preStage.epochs === 0) continue;
       const name = partNames[index] as string;
@@ -238,17 +277,13 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
         prepare: teacherOutputs,
         losses(batch, prepared, epoch) {
           const teacherOutput = prepared as unknown as ModelOutput;
-          const studentOutput = preStage.needsStudent
-            ? student.apply(batch.images, { training: true, checkValues: false })
-            : undefined;
-          const loss = preStage.loss({
-            student: studentOutput as ModelOutput,
-            teacher: teacherOutput,
-            labels: batch.labels,
-            indices: batch.indices,
-            epoch,
-          });
-          return { parts: [loss], ...(studentOutput ? { logits: studentOutput.logits } : {}) };
+          if (!preStage.needsStudent) {
+            const { student: _unused, ...inputs } = lossInputs(definition, teacherOutput, teacherOutput, batch, epoch);
+            return { parts: [preStage.loss(inputs)] };
+          }
+          const studentOutput = student.apply(batch.images, { training: true, checkValues: false });
+          const loss = preStage.loss(lossInputs(definition, studentOutput, teacherOutput, batch, epoch));
+          return { parts: [loss], logits: studentOutput.logits };
         },
         stateTensors,
         restoreStateTensors,
@@ -276,7 +311,10 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     const task: TrainingTask = {
       functionName: fn,
       model: student,
-      trainableVariables: [...student.trainableVariables, ...mainStage.flatMap((index) => instances[index]!.heads.flatMap((head) => head.trainableVariables))],
+      trainableVariables: [
+        ...student.trainableVariables,
+        ...mainStage.flatMap((index) => terms[index]!.heads.flatMap((head) => head.trainableVariables)),
+      ],
       partNames: mainStage.map((index) => partNames[index] as string),
       async initialize() {
         if (measureTeacherCmi) {
@@ -301,16 +339,20 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
       prepare: teacherOutputs,
       losses(batch, prepared, epoch) {
         const studentOutput = student.apply(batch.images, { training: true, checkValues: false });
-        const inputs = { student: studentOutput, teacher: prepared as unknown as ModelOutput, labels: batch.labels, indices: batch.indices, epoch };
+        const teacherOutput = prepared as unknown as ModelOutput;
         // L = Σ_k w_k · L_k
-        const parts = mainStage.map((index) => tf.mul(objectives[index]!.weight, instances[index]!.loss(inputs)) as tf.Scalar);
+        const parts = mainStage.map((index) => {
+          const { definition, instance } = terms[index]!;
+          const loss = instance.loss(lossInputs(definition, studentOutput, teacherOutput, batch, epoch));
+          return tf.mul(objectives[index]!.weight, loss) as tf.Scalar;
+        });
         return { parts, logits: studentOutput.logits };
       },
       afterStep() {
-        for (const index of mainStage) instances[index]!.afterStep?.();
+        for (const index of mainStage) terms[index]!.instance.afterStep?.();
       },
       discardPendingUpdate() {
-        for (const instance of instances) instance.discardPendingUpdate?.();
+        for (const { instance } of terms) instance.discardPendingUpdate?.();
       },
       stateTensors,
       restoreStateTensors,
@@ -330,7 +372,7 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
       dispose: () => undefined,
     };
     // A run killed during a pre-stage has no main checkpoint yet: resume: true must not reject it.
-    const hasPreStage = instances.some((instance) => instance.preStage !== undefined && instance.preStage.epochs > 0);
+    const hasPreStage = terms.some(({ instance }) => instance.preStage !== undefined && instance.preStage.epochs > 0);
     return await runTraining(task, { ...settings, resume: settings.resume === true && hasPreStage ? 'auto' : settings.resume });
   } finally {
     disposeAll();

@@ -1,8 +1,35 @@
 export { trainSupervised, type TrainSupervisedOptions } from './supervised';
 export { fineTuneTeacherMcmi, type FineTuneTeacherMcmiOptions, type CollapseGuard } from './mcmi';
 export { distillStudent, type DistillStudentOptions } from './distill';
-export { METHOD_NAMES, REFERENCE_WEIGHTS, referenceObjectives } from './objectives/registry';
-export type { ObjectiveSpec, ReferenceWeights } from './objectives/types';
+export {
+  REFERENCE_WEIGHTS,
+  hasMethod,
+  listMethods,
+  methodDefinition,
+  referenceObjectives,
+  registerMethod,
+} from './objectives/registry';
+export type {
+  FeatureRead,
+  FeatureShapes,
+  FeatureTensors,
+  LossInputs,
+  MethodContext,
+  MethodDefinition,
+  MethodInfo,
+  MethodInstance,
+  MethodName,
+  MethodOptionsMap,
+  NoOptions,
+  ObjectiveSpec,
+  OptionDescriptions,
+  PreStage,
+  PreStageOptions,
+  PreStageSettings,
+  ReadFeatures,
+  ReadShapes,
+  ReferenceWeights,
+} from './objectives/types';
 export type { CommonTrainingOptions } from './engine/options';
 export { defaultLearningRate } from './engine/options';
 export type { TrainingResult } from './engine/loop';

@@ -2,12 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conditionalMutualInformation, crossEntropy } from '@kd/losses';
 import { modelRecipe, type KdModel } from '@kd/models';
 import { measureClassConditionalStatistics, type CmiStatistics } from './eval/cmi';
-import { assertGradientsRegistered } from './engine/gradients';
 import { runTraining, type TrainingResult, type TrainingTask } from './engine/loop';
 import { collectModel, describeModel, restoreModel } from './engine/model-state';
 import { COMMON_KEYS, assertModel, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
 import type { JsonValue } from './io/checkpoint';
-import { assertKnownOptions } from '@kd/internal';
+import { assertGradientsRegistered, assertKnownOptions } from '@kd/internal';
 import { assertNumber, assertObject, describeValue } from './validate';
 
 /** When to stop an MCMI fine-tuning that collapses (see {@link fineTuneTeacherMcmi}). */

@@ -1,16 +1,13 @@
 /**
  * Node-only helpers of `@kd/trainer` (`import { directoryStore } from '@kd/trainer/node'`).
  */
-import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TEMPORARY_FILE_PATTERN, writeFileAtomic } from '@kd/internal/node';
 import type { RunStore } from './io/store';
 
 export type { RunStore } from './io/store';
-
-/** `name.tmp-<pid>-<hex>`: the temp files `writeAtomic` writes before renaming them into place. */
-const TEMPORARY_NAME = /\.tmp-(\d+)-[0-9a-f]+$/;
 
 function describeError(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
@@ -62,7 +59,7 @@ export function directoryStore(directory: string): RunStore {
         throw new Error(`${fn}: cannot create the run directory ${directory} (${describeError(error)}); is a part of the path a file?`);
       }
       for (const name of await readdir(directory)) {
-        const match = TEMPORARY_NAME.exec(name);
+        const match = TEMPORARY_FILE_PATTERN.exec(name);
         if (match !== null && processIsGone(Number(match[1]))) await rm(join(directory, name), { force: true });
       }
     })());
@@ -81,25 +78,10 @@ export function directoryStore(directory: string): RunStore {
     async writeAtomic(name, data) {
       await ensure();
       const target = join(directory, name);
-      const temporary = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
       try {
-        const handle = await open(temporary, 'w');
-        try {
-          await handle.writeFile(data);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(temporary, target);
+        await writeFileAtomic(target, data);
       } catch (error) {
-        await rm(temporary, { force: true });
         throw failure('writeAtomic', target, error);
-      }
-      // fsync the directory so the rename itself survives a power cut (not supported on every platform).
-      const directoryHandle = await open(directory, 'r').catch(() => undefined);
-      if (directoryHandle !== undefined) {
-        await directoryHandle.sync().catch(() => undefined);
-        await directoryHandle.close();
       }
     },
     async append(name, text) {

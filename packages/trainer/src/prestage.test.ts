@@ -8,6 +8,7 @@ import type { LoaderFactory } from './data';
 import { TrainingAbortedError } from './engine/errors';
 import { readCheckpoint } from './io/checkpoint';
 import { MemoryStore, prefixedStore } from './io/store';
+import type { ObjectiveSpec } from './objectives/types';
 import { trainSupervised } from './supervised';
 
 const train = syntheticDataset({ count: 64, seed: 31 });
@@ -34,7 +35,7 @@ describeWithBackends('distillStudent pre-stages', () => {
    * shuffled pass, after epoch 1's checkpoint) and resumed, and expects identical final weights.
    */
   async function killInsidePreStageThenResume({ objectives, seed, afterKill }: {
-    objectives: Array<{ method: string; weight: number; options?: Record<string, number> }>;
+    objectives: ObjectiveSpec[];
     seed: number;
     afterKill?: (store: MemoryStore) => Promise<void>;
   }): Promise<void> {
@@ -125,7 +126,7 @@ describeWithBackends('distillStudent pre-stages', () => {
   }
 
   it("AB and FSP pre-stages run the student's trunk BN in training mode: its running statistics move", async () => {
-    for (const method of ['ab', 'fsp']) {
+    for (const method of ['ab', 'fsp'] as const) {
       const student = tinyModel({ seed: 23, width: 4, name: 'student' }); // running mean 0, variance 1
       const store = new MemoryStore();
       try {
@@ -156,7 +157,7 @@ describeWithBackends('distillStudent pre-stages', () => {
 
   it('pre-stage learning rate: the main one for AB and FSP, 0.01 for FT with a CIFAR ResNet student, main for others', async () => {
     // Named like zoo models, the tiny students get those models' registered recipes.
-    const cases: Array<[string, string, number]> = [
+    const cases: Array<['ab' | 'fsp' | 'ft', string, number]> = [
       ['ab', 'resnet20', 0.05],
       ['fsp', 'wrn16_2', 0.05],
       ['ft', 'resnet20', 0.01],
@@ -186,7 +187,7 @@ describeWithBackends('distillStudent pre-stages', () => {
   });
 
   it('resumes a run killed inside a pre-stage to the weights of an uninterrupted run', async () => {
-    const objectives = [{ method: 'ce', weight: 1 }, { method: 'ft', weight: 200, options: { preStageEpochs: 2 } }];
+    const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: 1 }, { method: 'ft', weight: 200, options: { preStageEpochs: 2 } }];
     await killInsidePreStageThenResume({ objectives, seed: 20 });
   });
 
@@ -238,7 +239,7 @@ describeWithBackends('distillStudent pre-stages', () => {
   });
 
   it('resumes a run killed inside the AB pre-stage (with connectors) to the weights of an uninterrupted run', async () => {
-    const objectives = [{ method: 'ce', weight: 1 }, { method: 'ab', weight: 1, options: { preStageEpochs: 2 } }];
+    const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: 1 }, { method: 'ab', weight: 1, options: { preStageEpochs: 2 } }];
     await killInsidePreStageThenResume({
       objectives,
       seed: 22,

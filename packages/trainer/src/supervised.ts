@@ -4,8 +4,7 @@ import type { KdModel } from '@kd/models';
 import { runTraining, type TrainingResult, type TrainingTask } from './engine/loop';
 import { collectModel, describeModel, restoreModel } from './engine/model-state';
 import { COMMON_KEYS, assertModel, defaultLearningRate, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
-import { assertGradientsRegistered } from './engine/gradients';
-import { assertKnownOptions } from '@kd/internal';
+import { assertGradientsRegistered, assertKnownOptions } from '@kd/internal';
 import { assertObject } from './validate';
 
 /** Options of {@link trainSupervised}. */

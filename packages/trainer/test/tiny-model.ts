@@ -26,7 +26,8 @@ function initialised(shape: number[], scale: number, random: () => number): tf.V
 
 /**
  * conv3×3(C→w) ReLU → conv3×3 stride 2 (w→2w) BN ReLU → global average → dense.
- * features: [f0 [N,H,W,w], f1 [N,H/2,W/2,2w], pooled [N,2w]]; preact: [BN output of stage 1].
+ * stem f0 [N,H,W,w], stages [f1 [N,H/2,W/2,2w]], pooled [N,2w] (features: [f0, f1, pooled]); preactivations: [BN
+ * output of stage 1].
  */
 export function tinyModel({ seed, width = 4, numClasses = 4, channels = 1, name = 'tiny' }: {
   seed: number;
@@ -73,7 +74,7 @@ export function tinyModel({ seed, width = 4, numClasses = 4, channels = 1, name 
         const f1 = tf.relu(preact);
         const pooled = tf.mean(f1, [1, 2]);
         const logits = tf.add(tf.matMul(pooled, dense), bias) as tf.Tensor2D;
-        return { logits, features: [f0, f1, pooled], preactFeatures: [preact] };
+        return { logits, features: [f0, f1, pooled], stem: f0, stages: [f1], pooled: pooled as tf.Tensor2D, preactivations: [preact] };
       });
     },
     countParams: () => trainableVariables.reduce((sum, variable) => sum + variable.size, 0),

@@ -4,7 +4,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { basename, join } from 'node:path';
-import { writeFileAtomic } from '@kd/data/node';
+import { writeFileAtomicSync } from '@kd/internal/node';
 import type { KdModel } from '@kd/models';
 import type { CommonTrainingOptions, ObjectiveSpec, TrainingResult } from '@kd/trainer';
 import { directoryStore } from '@kd/trainer/node';
@@ -123,7 +123,7 @@ export function markActiveRunAborted(reason: string): string | undefined {
   const record = readRunRecord(directory);
   if (record === undefined || record.status !== 'running') return directory;
   const aborted = { ...record, status: 'aborted', error: reason, finishedAt: new Date().toISOString() };
-  writeFileAtomic(join(directory, RUN_RECORD_FILE), `${JSON.stringify(aborted, null, 2)}\n`);
+  writeFileAtomicSync(join(directory, RUN_RECORD_FILE), `${JSON.stringify(aborted, null, 2)}\n`);
   return directory;
 }
 

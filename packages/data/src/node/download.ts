@@ -6,14 +6,14 @@
  */
 import { assertKnownOptions } from '@kd/internal';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
 import { basename, dirname } from 'node:path';
 import type { DownloadProgressEvent, DownloadProgressReporter } from './progress';
 import { createDownloadProgressBar } from './progress';
-import { fsyncPath } from './atomic';
+import { commitFileSync } from '@kd/internal/node';
 
 export interface DownloadOptions {
   url: string;
@@ -183,6 +183,5 @@ export async function downloadFile(options: DownloadOptions): Promise<void> {
     rmSync(part, { force: true });
     throw new Error(`${fn}: ${fileName}: checksum mismatch: md5 ${actual}, expected ${md5} (from ${url}); the download was deleted, run again to retry`);
   }
-  fsyncPath(part);
-  renameSync(part, destination);
+  commitFileSync(part, destination);
 }

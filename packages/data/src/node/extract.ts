@@ -11,8 +11,8 @@ import { createGunzip } from 'node:zlib';
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 import { safeRelativePath } from '../archive-paths';
 import { TarParser } from '../tar';
-import { crc32 } from '../file-bytes';
-import { formatBytes, assertKnownOptions } from '@kd/internal';
+import { assertKnownOptions, crc32, formatBytes } from '@kd/internal';
+import { fsyncDirectorySync } from '@kd/internal/node';
 
 export interface ExtractOptions {
   /** The archive file (`.tar.gz`, `.tgz`, `.tar` or `.zip`). */
@@ -317,6 +317,7 @@ export async function extractArchive(options: ExtractOptions): Promise<string> {
     if (!existsSync(extracted)) throw new Error(`extractArchive: ${archiveName} does not contain the folder '${folder}/'`);
     if (existsSync(destination)) rmSync(destination, { recursive: true, force: true });
     renameSync(extracted, destination);
+    fsyncDirectorySync(directory);
   } finally {
     rmSync(temporary, { recursive: true, force: true });
   }

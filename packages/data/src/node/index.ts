@@ -3,7 +3,6 @@
  * threads. The main entry (`@kd/data`) stays browser-safe.
  */
 export { defaultDataDir } from './cache-dir';
-export { writeFileAtomic } from './atomic';
 export { downloadFile, md5OfFile } from './download';
 export type { DownloadOptions } from './download';
 export { extractArchive } from './extract';

@@ -14,7 +14,7 @@ import { FASHION_MNIST_CLASS_NAMES, MNIST_CLASS_NAMES, decodeIdxDataset } from '
 import { decodeStl10 } from '../stl10';
 import { decodeTinyImagenet, parseWnids, parseWords } from '../tiny-imagenet';
 import { assertBoolean, assertOneOf } from '../validate';
-import { writeFileAtomic } from './atomic';
+import { writeFileAtomicSync } from '@kd/internal/node';
 import { defaultDataDir } from './cache-dir';
 import { downloadFile } from './download';
 import { extractArchive } from './extract';
@@ -238,7 +238,7 @@ function writeDecodedCache({ path, dataset }: { path: string; dataset: Dataset }
   const view = new DataView(header.buffer);
   [CACHE_MAGIC, 1, dataset.labels.length, dataset.height, dataset.width, dataset.channels, dataset.numClasses, 0].forEach((value, i) => view.setUint32(4 * i, value, true));
   const labels = new Uint8Array(dataset.labels.buffer, dataset.labels.byteOffset, dataset.labels.byteLength);
-  writeFileAtomic(path, [header, labels, dataset.images]);
+  writeFileAtomicSync(path, [header, labels, dataset.images]);
 }
 
 function readDecodedCache({ fn, path, classNames }: { fn: string; path: string; classNames: string[] }): Dataset {

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CIFAR10_CLASS_NAMES, encodeCifar100Batch, encodeCifar10Batch } from '../cifar';
-import { writeFileAtomic } from './atomic';
+import { writeFileAtomicSync } from '@kd/internal/node';
 
 export interface Cifar10Split {
   /** NHWC 32×32×3 uint8. */
@@ -35,10 +35,10 @@ export function writeCifar10Binary({ directory, train, test, classNames = CIFAR1
     const from = Math.floor((k * n) / 5);
     const to = Math.floor(((k + 1) * n) / 5);
     const labels = Array.from({ length: to - from }, (_, i) => train.labels[from + i]!);
-    writeFileAtomic(join(folder, `data_batch_${k + 1}.bin`), encodeCifar10Batch({ images: train.images.subarray(from * 3072, to * 3072), labels }));
+    writeFileAtomicSync(join(folder, `data_batch_${k + 1}.bin`), encodeCifar10Batch({ images: train.images.subarray(from * 3072, to * 3072), labels }));
   }
-  writeFileAtomic(join(folder, 'test_batch.bin'), encodeCifar10Batch({ images: test.images, labels: test.labels }));
-  writeFileAtomic(join(folder, 'batches.meta.txt'), `${classNames.join('\n')}\n\n`);
+  writeFileAtomicSync(join(folder, 'test_batch.bin'), encodeCifar10Batch({ images: test.images, labels: test.labels }));
+  writeFileAtomicSync(join(folder, 'batches.meta.txt'), `${classNames.join('\n')}\n\n`);
   return folder;
 }
 
@@ -60,9 +60,9 @@ export function writeCifar100Binary({ directory, train, test, fineClassNames, co
   if (fine.length !== 100 || coarse.length !== 20) throw new Error('writeCifar100Binary: fineClassNames needs 100 names and coarseClassNames 20');
   const folder = join(directory, 'cifar-100-binary');
   mkdirSync(folder, { recursive: true });
-  writeFileAtomic(join(folder, 'train.bin'), encodeCifar100Batch({ images: train.images, coarseLabels: train.coarseLabels, fineLabels: train.fineLabels }));
-  writeFileAtomic(join(folder, 'test.bin'), encodeCifar100Batch({ images: test.images, coarseLabels: test.coarseLabels, fineLabels: test.fineLabels }));
-  writeFileAtomic(join(folder, 'fine_label_names.txt'), `${fine.join('\n')}\n`);
-  writeFileAtomic(join(folder, 'coarse_label_names.txt'), `${coarse.join('\n')}\n`);
+  writeFileAtomicSync(join(folder, 'train.bin'), encodeCifar100Batch({ images: train.images, coarseLabels: train.coarseLabels, fineLabels: train.fineLabels }));
+  writeFileAtomicSync(join(folder, 'test.bin'), encodeCifar100Batch({ images: test.images, coarseLabels: test.coarseLabels, fineLabels: test.fineLabels }));
+  writeFileAtomicSync(join(folder, 'fine_label_names.txt'), `${fine.join('\n')}\n`);
+  writeFileAtomicSync(join(folder, 'coarse_label_names.txt'), `${coarse.join('\n')}\n`);
   return folder;
 }

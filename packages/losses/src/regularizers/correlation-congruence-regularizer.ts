@@ -10,8 +10,8 @@ import {
   optionalSize,
 } from './checks';
 import { defaultInit, dense } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface CorrelationCongruenceRegularizerOptions extends RegularizerOptions {
   /** Size D_s of the student's penultimate vector. Default: inferred from the first `loss()` call. */
@@ -20,7 +20,7 @@ export interface CorrelationCongruenceRegularizerOptions extends RegularizerOpti
   teacherDim?: number;
   /** Size of both embeddings. Default 128. */
   embedDim?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -49,7 +49,7 @@ export class CorrelationCongruenceRegularizer extends RegularizerBase {
     const studentDim = optionalSize(fn, 'studentDim', options.studentDim);
     const teacherDim = optionalSize(fn, 'teacherDim', options.teacherDim);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherDim, embedDim, seed };
     if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(studentDim, teacherDim);
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertAllocatable } from '@kd/internal';
+import { assertAllocatable, assertRandomState, assertSeed, SeededRandom } from '@kd/internal';
 import { assertNumber, assertSameBatch } from '../validate';
 import {
   REGULARIZER_OPTION_KEYS,
@@ -10,7 +10,6 @@ import {
   optionalSize,
 } from './checks';
 import { defaultInit, dense, l2NormalizeRows } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
 
 export interface CrdRegularizerOptions extends RegularizerOptions {
@@ -30,7 +29,7 @@ export interface CrdRegularizerOptions extends RegularizerOptions {
   temperature?: number;
   /** Memory momentum μ in m ← normalise(μ·m + (1 − μ)·v). Default 0.5. */
   momentum?: number;
-  /** Seed of the weight and memory initialisation and of the negative sampler. Default: random. */
+  /** Seed of the weight and memory initialisation and of the negative sampler, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -121,7 +120,7 @@ export class CrdRegularizer extends RegularizerBase {
     const temperature = assertNumber(fn, 'temperature', options.temperature ?? 0.07, { positive: true });
     const momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.5, { min: 0, max: 1 });
     if (momentum === 1) throw new Error(`${fn}: momentum must be < 1 (1 would never write the embeddings to memory), got 1`);
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     // Checked before anything is allocated: 3e7 samples would otherwise spend minutes filling 30 GB of banks.
     assertAllocatable(fn, `each memory bank [datasetSize ${datasetSize}, embedDim ${embedDim}]`, datasetSize * embedDim, 4, 2);
     this.config = { studentDim, teacherDim, embedDim, datasetSize, numNegatives, temperature, momentum, seed };
@@ -168,20 +167,24 @@ export class CrdRegularizer extends RegularizerBase {
     // uniform ±1/√(D/3): variance 1/D per entry, so rows start with norm ≈ 1
     const memoryBound = 1 / Math.sqrt(embedDim / 3);
     const memoryShape = [datasetSize, embedDim];
-    this.studentMemory = this.addVariable('memory/student', random.uniform(datasetSize * embedDim, memoryBound), memoryShape, { trainable: false });
-    this.teacherMemory = this.addVariable('memory/teacher', random.uniform(datasetSize * embedDim, memoryBound), memoryShape, { trainable: false });
-    this.sampler = new SeededRandom(random.nextInt(4294967296));
+    this.studentMemory = this.addVariable('memory/student', random.uniformArray(datasetSize * embedDim, memoryBound), memoryShape, { trainable: false });
+    this.teacherMemory = this.addVariable('memory/teacher', random.uniformArray(datasetSize * embedDim, memoryBound), memoryShape, { trainable: false });
+    this.sampler = new SeededRandom(random.nextUint32());
     this.addState('normalizers', {
       shape: [2],
       dtype: 'float32',
       read: () => this.normalizers.slice(),
       write: (values) => this.normalizers.set(values),
     });
+    // The sampler's four uint32 state words, stored bit for bit as int32.
     this.addState('sampler', {
-      shape: [1],
+      shape: [4],
       dtype: 'int32',
-      read: () => Int32Array.of(this.sampler.getState() | 0),
-      write: (values) => this.sampler.setState(values[0] as number),
+      read: () => Int32Array.from(this.sampler.getState()),
+      write: (values) => {
+        const words = Array.from(values, (word) => word >>> 0);
+        this.sampler.setState(assertRandomState(fn, "the saved state 'sampler'", words));
+      },
     });
     this.markBuilt();
   }

@@ -3,8 +3,8 @@ import { factorTransferLoss } from '../baselines/index';
 import { assertNumber, assertSameBatch } from '../validate';
 import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc, optionalSize } from './checks';
 import { batchNormTraining, conv2d, conv2dTranspose, defaultInit, stopGradient } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface FactorTransferRegularizerOptions extends RegularizerOptions {
   /** Channels C_s of the student map (RepDistiller: the last conv map, `feat[-2]`). Default: inferred. */
@@ -13,7 +13,7 @@ export interface FactorTransferRegularizerOptions extends RegularizerOptions {
   teacherChannels?: number;
   /** Factor rate k: factors have ⌊k·C_t⌋ channels. Default 0.5. */
   rate?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -59,7 +59,7 @@ export class FactorTransferRegularizer extends RegularizerBase {
     const studentChannels = optionalSize(fn, 'studentChannels', options.studentChannels);
     const teacherChannels = optionalSize(fn, 'teacherChannels', options.teacherChannels);
     const rate = assertNumber(fn, 'rate', options.rate ?? 0.5, { positive: true });
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentChannels, teacherChannels, rate, seed };
     if (teacherChannels !== undefined) this.factorChannelsFor(fn, teacherChannels);
     if (studentChannels !== undefined && teacherChannels !== undefined) {

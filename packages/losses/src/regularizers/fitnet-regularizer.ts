@@ -3,8 +3,8 @@ import { fitNetLoss } from '../baselines/index';
 import { assertSameBatch } from '../validate';
 import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc } from './checks';
 import { batchNormTraining, conv1x1, conv2d, conv2dTranspose, defaultInit } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 /** The shape of one feature map without the batch axis: `[height, width, channels]`. */
 export type FeatureShape = [number, number, number];
@@ -14,7 +14,7 @@ export interface FitNetRegularizerOptions extends RegularizerOptions {
   studentShape?: FeatureShape;
   /** `[H_t, W_t, C_t]` of the teacher's hint layer. Default: inferred from the first `loss()` call. */
   teacherShape?: FeatureShape;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
   /**
    * What follows the batch normalisation: `'relu'` (FitNets' hint regressor, the default) or `'none'`, which
@@ -86,7 +86,7 @@ export class FitNetRegularizer extends RegularizerBase {
       throw new Error(`${fn}: activation must be 'relu' or 'none', got ${JSON.stringify(activation)}`);
     }
     this.activation = activation;
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentShape, teacherShape, seed };
     if (studentShape !== undefined && teacherShape !== undefined) this.createVariables(fn, studentShape, teacherShape);
   }

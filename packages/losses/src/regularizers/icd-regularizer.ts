@@ -10,8 +10,8 @@ import {
   optionalSize,
 } from './checks';
 import { defaultInit, dense } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface IcdRegularizerOptions extends RegularizerOptions {
   /** Size D_s of the student's penultimate vector. Default: inferred from the first `loss()` call. */
@@ -22,7 +22,7 @@ export interface IcdRegularizerOptions extends RegularizerOptions {
   embedDim?: number;
   /** Weight α of the invariance term. Default 0.5. */
   alpha?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -65,7 +65,7 @@ export class IcdRegularizer extends RegularizerBase {
     const teacherDim = optionalSize(fn, 'teacherDim', options.teacherDim);
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
     const alpha = assertNumber(fn, 'alpha', options.alpha ?? 0.5, { nonNegative: true });
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherDim, embedDim, alpha, seed };
     if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(studentDim, teacherDim);
   }

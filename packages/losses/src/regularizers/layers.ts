@@ -4,7 +4,7 @@
  * default initialisation (so a head starts at the scale the reference methods were tuned with).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { SeededRandom } from './random';
+import type { SeededRandom } from '@kd/internal';
 
 /** PyTorch's default (kaiming-uniform with a = √5) bound for weights and biases: 1/√fan_in. */
 export function defaultInitBound(fanIn: number): number {
@@ -13,7 +13,7 @@ export function defaultInitBound(fanIn: number): number {
 
 /** `[count]` values uniform in ±1/√fanIn drawn from `random`. */
 export function defaultInit(random: SeededRandom, count: number, fanIn: number): Float32Array {
-  return random.uniform(count, defaultInitBound(fanIn));
+  return random.uniformArray(count, defaultInitBound(fanIn));
 }
 
 /**
@@ -21,7 +21,7 @@ export function defaultInit(random: SeededRandom, count: number, fanIn: number):
  * with ones on the diagonal. Only used when units ≥ inputs (an identity embedding exists).
  */
 export function nearIdentityInit(random: SeededRandom, inputs: number, units: number): Float32Array {
-  const values = random.uniform(inputs * units, 0.01);
+  const values = random.uniformArray(inputs * units, 0.01);
   for (let index = 0; index < Math.min(inputs, units); index++) values[index * units + index] = 1;
   return values;
 }

@@ -10,8 +10,8 @@ import {
   optionalSize,
 } from './checks';
 import { batchNormTraining, conv1x1, defaultInit, dense, layerNorm, nearIdentityInit } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 /** The mutual-information estimators of Deep InfoMax. */
 export type MiEstimator = 'jsd' | 'infonce';
@@ -30,7 +30,7 @@ export interface MimkdRegularizerOptions extends RegularizerOptions {
   localWeight?: number;
   /** Weight of the global (student vector ↔ pooled teacher map) term. Default 1. */
   globalWeight?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -111,7 +111,7 @@ export class MimkdRegularizer extends RegularizerBase {
     }
     const localWeight = assertNumber(fn, 'localWeight', options.localWeight ?? 1, { nonNegative: true });
     const globalWeight = assertNumber(fn, 'globalWeight', options.globalWeight ?? 1, { nonNegative: true });
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherChannels, embedDim, estimator, localWeight, globalWeight, seed };
     if (studentDim !== undefined && teacherChannels !== undefined) this.createVariables(studentDim, teacherChannels);
   }

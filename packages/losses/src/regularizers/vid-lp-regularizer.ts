@@ -3,9 +3,9 @@ import { vidLoss } from '../info/index';
 import { assertSameBatch } from '../validate';
 import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, optionalSize } from './checks';
 import { defaultInit, dense } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
 import { resolveVariance } from './vid-regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface VidLpRegularizerOptions extends RegularizerOptions {
   /** Size D_s of the student's penultimate vector. Default: inferred from the first `loss()` call. */
@@ -16,7 +16,7 @@ export interface VidLpRegularizerOptions extends RegularizerOptions {
   initialVariance?: number;
   /** ε in σ²_k = softplus(α_k) + ε. Default 1e-5. */
   epsilon?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -56,7 +56,7 @@ export class VidLpRegularizer extends RegularizerBase {
     const studentDim = optionalSize(fn, 'studentDim', options.studentDim);
     const teacherDim = optionalSize(fn, 'teacherDim', options.teacherDim);
     const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherDim, initialVariance, epsilon, seed };
     this.alpha0 = alpha0;
     if (studentDim !== undefined && teacherDim !== undefined) this.createVariables(studentDim, teacherDim);

@@ -4,8 +4,8 @@ import { matchSpatialSize } from '../spatial';
 import { assertNumber, assertSameBatch } from '../validate';
 import { REGULARIZER_OPTION_KEYS, assertInput, assertKnownOptions, assertShape, nhwc, optionalSize } from './checks';
 import { conv1x1, defaultInit } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface VidRegularizerOptions extends RegularizerOptions {
   /** Channels C_s of the student feature map. Default: inferred from the first `loss()` call. */
@@ -18,7 +18,7 @@ export interface VidRegularizerOptions extends RegularizerOptions {
   initialVariance?: number;
   /** ε in σ²_c = softplus(α_c) + ε. Default 1e-5. */
   epsilon?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -85,7 +85,7 @@ export class VidRegularizer extends RegularizerBase {
     const teacherChannels = optionalSize(fn, 'teacherChannels', options.teacherChannels);
     const hiddenChannels = optionalSize(fn, 'hiddenChannels', options.hiddenChannels);
     const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentChannels, teacherChannels, hiddenChannels, initialVariance, epsilon, seed };
     this.alpha0 = alpha0;
     if (studentChannels !== undefined && teacherChannels !== undefined) {

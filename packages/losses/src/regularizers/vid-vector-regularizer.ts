@@ -11,9 +11,9 @@ import {
   optionalSize,
 } from './checks';
 import { defaultInit, dense } from './layers';
-import { SeededRandom, resolveSeed } from './random';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
 import { resolveVariance } from './vid-regularizer';
+import { assertSeed, SeededRandom } from '@kd/internal';
 
 export interface VidVectorRegularizerOptions extends RegularizerOptions {
   /** Size D_s of the student's hidden vector (an MLP layer). Default: inferred from the first `loss()` call. */
@@ -24,7 +24,7 @@ export interface VidVectorRegularizerOptions extends RegularizerOptions {
   initialVariance?: number;
   /** ε in σ²_c = softplus(α_c) + ε. Default 1e-5. */
   epsilon?: number;
-  /** Seed of the weight initialisation. Default: random (recorded in `getConfig()`). */
+  /** Seed of the weight initialisation, an integer in [0, 2^32). Default 0. */
   seed?: number;
 }
 
@@ -74,7 +74,7 @@ export class VidVectorRegularizer extends RegularizerBase {
       | [number, number, number]
       | undefined;
     const { initialVariance, epsilon, alpha0 } = resolveVariance(fn, options);
-    const seed = resolveSeed(fn, options.seed);
+    const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     this.config = { studentDim, teacherShape, initialVariance, epsilon, seed };
     this.alpha0 = alpha0;
     if (studentDim !== undefined && teacherShape !== undefined) this.createVariables(studentDim, teacherShape);

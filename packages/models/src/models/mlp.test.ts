@@ -9,9 +9,9 @@ function outputsOf(model: ReturnType<typeof createModel>, images: tf.Tensor4D): 
   const result = {
     logits: Array.from(output.logits.dataSync()),
     features: output.features.map((feature) => Array.from(feature.dataSync())),
-    preact: output.preactFeatures.map((feature) => Array.from(feature.dataSync())),
+    preact: output.preactivations.map((feature) => Array.from(feature.dataSync())),
   };
-  tf.dispose([output.logits, ...output.features, ...output.preactFeatures]);
+  tf.dispose([output.logits, ...output.features, ...output.preactivations]);
   return result;
 }
 
@@ -78,9 +78,33 @@ describeWithBackends('mlp', () => {
     const output = model.apply(images, { training: true });
     expect(output.logits.shape).toEqual([7, 4]);
     expect(output.features.map((feature) => feature.shape)).toEqual([[7, 8], [7, 5], [7, 3]]);
-    expect(output.preactFeatures.map((feature) => feature.shape)).toEqual([[7, 8], [7, 5], [7, 3]]);
-    tf.dispose([images, output.logits, ...output.features, ...output.preactFeatures]);
+    expect(output.preactivations.map((feature) => feature.shape)).toEqual([[7, 8], [7, 5], [7, 3]]);
+    tf.dispose([images, output.logits, ...output.features, ...output.preactivations]);
     model.dispose();
+  });
+
+  it('names its hidden vectors: the first the stem, the last pooled, those between the stages', () => {
+    const images = tf.zeros([2, 1, 1, 6]) as tf.Tensor4D;
+    const deep = createModel('mlp', { numClasses: 4, inputShape: [1, 1, 6], hiddenSizes: [8, 5, 4, 3] });
+    const output = deep.apply(images, { training: false });
+    expect(output.stem).toBe(output.features[0]);
+    expect(output.stages.length).toBe(2);
+    expect(output.stages[0]).toBe(output.features[1]);
+    expect(output.stages[1]).toBe(output.features[2]);
+    expect(output.stages.map((stage) => stage.shape)).toEqual([[2, 5], [2, 4]]);
+    expect(output.pooled).toBe(output.features[3]);
+    expect(output.pooled!.shape).toEqual([2, 3]);
+    // One hidden layer: only a pooled vector.
+    const shallow = createModel('mlp', { numClasses: 4, inputShape: [1, 1, 6], hiddenSizes: [8] });
+    const single = shallow.apply(images, { training: false });
+    expect(single.stem).toBeUndefined();
+    expect(single.stages).toEqual([]);
+    expect(single.pooled!.shape).toEqual([2, 8]);
+    expect(single.features).toEqual([single.pooled]);
+    tf.dispose([images, output.logits, ...output.features, ...output.preactivations]);
+    tf.dispose([single.logits, ...single.features, ...single.preactivations]);
+    deep.dispose();
+    shallow.dispose();
   });
 
   it('rejects inputs of another size or channel count, naming the model', () => {

@@ -8,8 +8,9 @@
  * `self.classifier = nn.Linear(hidden[-1], num_classes)`, i.e. `layers.0.weight`, `layers.0.bias`, …,
  * `classifier.weight`, `classifier.bias` (weights stored `[in, out]`, PyTorch's default initialisation).
  *
- * Features: each hidden layer's output after its ReLU (`[N, h_i]`), the last one being the penultimate
- * vector; preactFeatures: the same layers before their ReLU.
+ * Features: each hidden layer's output after its ReLU (`[N, h_i]`): the first is the `stem`, the last the
+ * `pooled` penultimate vector, those between the `stages` (one hidden layer: only `pooled`);
+ * `preactivations`: every hidden layer before its ReLU (one per hidden layer, unlike the CNNs).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Dense } from '../layers/dense';
@@ -38,14 +39,18 @@ export function mlp({ inputShape, hiddenSizes }: MlpOptions): ArchitectureBuilde
 
     return (images, _training, featureHook) => {
       let x = tf.reshape(images, [images.shape[0], inFeatures]) as tf.Tensor2D;
-      const features: tf.Tensor[] = [];
-      const preactFeatures: tf.Tensor[] = [];
+      const features: tf.Tensor2D[] = [];
+      const preactivations: tf.Tensor[] = [];
       for (const layer of layers) {
         const preact = layer.apply(x);
-        preactFeatures.push(preact);
+        preactivations.push(preact);
         x = recordFeature(features, tf.relu(preact), featureHook);
       }
-      return { logits: classifier.apply(x), features, preactFeatures };
+      // The first hidden vector plays the stem's role, the last the pooled vector's, the others the stages'
+      // (one hidden layer: only a pooled vector).
+      const pooled = x;
+      const [stem, ...stages] = features.length > 1 ? features.slice(0, -1) : [];
+      return { logits: classifier.apply(pooled), features, ...(stem === undefined ? {} : { stem }), stages, pooled, preactivations };
     };
   };
 }

@@ -5,8 +5,8 @@
  *
  * Block: expand conv1×1 → BN → ReLU → depthwise conv3×3 (stride s) → BN → ReLU → project conv1×1 → BN, plus
  * x when s = 1 and the channels are kept (the expand conv exists even for t = 1, as in the reference).
- * Features: stem, after stages 2, 3, 5 and 7, then the pooled vector. The stage outputs end in BN with no
- * ReLU, so preactFeatures are the same tensors as features[1:-1] (the reference ignores preact here).
+ * Features: `stem`, `stages` the outputs after stages 2, 3, 5 and 7, then the `pooled` vector. The stage outputs end in BN with no
+ * ReLU, so `preactivations` are the same tensors as `stages` (the reference ignores preact here).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../layers/batch-norm';
@@ -79,18 +79,23 @@ export function mobileNetV2({ expansion = 6, widthMultiplier = 0.5 } = {}): Arch
     const classifier = new Dense(scope.child('classifier').child(0), { inFeatures: lastChannels, outFeatures: numClasses, init: 'normal0.01' });
 
     return (images, training, featureHook) => {
-      let x = tf.relu(stemBn.apply(stemConv.apply(images), training));
       const features: tf.Tensor[] = [];
-      x = recordFeature(features, x, featureHook);
+      const stem = recordFeature(features, tf.relu(stemBn.apply(stemConv.apply(images), training)), featureHook);
+      let x = stem;
+      const stageOutputs: tf.Tensor[] = [];
       stages.forEach((blocks, stage) => {
         for (const block of blocks) x = block.apply(x, training);
-        if (taps.has(stage)) x = recordFeature(features, x, featureHook);
+        if (taps.has(stage)) {
+          x = recordFeature(features, x, featureHook);
+          stageOutputs.push(x);
+        }
       });
-      const preactFeatures = features.slice(1);
       x = tf.relu(headBn.apply(headConv.apply(x), training));
       // The reference's AvgPool(input/16, ceil_mode) covers the whole final map: a global average.
       const pooled = recordFeature(features, globalAvgPool(x), featureHook);
-      return { logits: classifier.apply(pooled), features, preactFeatures };
+      // Its stages end in BN without ReLU: the pre-activations are the stage outputs themselves.
+      const preactivations = [...stageOutputs];
+      return { logits: classifier.apply(pooled), features, stem, stages: stageOutputs, pooled, preactivations };
     };
   };
 }

@@ -17,14 +17,14 @@ describeWithBackends('cifar resnets', () => {
     const output = model.apply(images, { training: false });
     for (let stage = 0; stage < 3; stage++) {
       const [difference, minimum] = tf.tidy(() => {
-        const preact = output.preactFeatures[stage] as tf.Tensor;
+        const preact = output.preactivations[stage] as tf.Tensor;
         const feature = output.features[stage + 1] as tf.Tensor;
         return [tf.max(tf.abs(tf.sub(tf.relu(preact), feature))).dataSync()[0], tf.min(preact).dataSync()[0]];
       });
       expect(difference).toBe(0);
       expect(minimum).toBeLessThan(0);
     }
-    tf.dispose([images, output.logits, ...output.features, ...output.preactFeatures]);
+    tf.dispose([images, output.logits, ...output.features, ...output.preactivations]);
     model.dispose();
   });
 });

@@ -4,8 +4,8 @@
  *
  * Stem conv3×3 → BN → ReLU, three stages of n = (depth − 2)/6 BasicBlocks with strides 1, 2, 2, global
  * average pool, linear. BasicBlock: out = ReLU(BN(conv3×3(ReLU(BN(conv3×3(x))))) + shortcut(x)), the
- * shortcut a 1×1 conv + BN whenever the shape changes. Features: stem, the three stage outputs, the pooled
- * vector; preact: each stage's last sum before its ReLU.
+ * shortcut a 1×1 conv + BN whenever the shape changes. Features: `stem`, the three `stages`' outputs, the
+ * `pooled` vector; `preactivations`: each stage's last sum before its ReLU.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../layers/batch-norm';
@@ -76,18 +76,20 @@ export function cifarResNet({ depth, channels }: CifarResNetConfig): Architectur
     const fc = new Dense(scope.child('fc'), { inFeatures: inChannels, outFeatures: numClasses });
 
     return (images, training, featureHook) => {
-      let x = tf.relu(bn1.apply(conv1.apply(images), training));
       const features: tf.Tensor[] = [];
-      x = recordFeature(features, x, featureHook);
-      const preactFeatures: tf.Tensor[] = [];
+      const stem = recordFeature(features, tf.relu(bn1.apply(conv1.apply(images), training)), featureHook);
+      let x = stem;
+      const stageOutputs: tf.Tensor[] = [];
+      const preactivations: tf.Tensor[] = [];
       for (const blocks of stages) {
         let preact = x;
         for (const block of blocks) ({ output: x, preact } = block.apply(x, training));
         x = recordFeature(features, x, featureHook);
-        preactFeatures.push(preact);
+        stageOutputs.push(x);
+        preactivations.push(preact);
       }
       const pooled = recordFeature(features, globalAvgPool(x), featureHook);
-      return { logits: fc.apply(pooled), features, preactFeatures };
+      return { logits: fc.apply(pooled), features, stem, stages: stageOutputs, pooled, preactivations };
     };
   };
 }

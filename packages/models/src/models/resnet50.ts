@@ -2,8 +2,8 @@
  * RepDistiller's ResNet50 for CIFAR (`resnetv2.py`): a conv3×3 stride-1 stem (no max pool), Bottleneck
  * stages [3, 4, 6, 3] of widths 64/128/256/512 with expansion 4 and strides 1, 2, 2, 2, global average pool,
  * linear. Bottleneck: out = ReLU(BN(conv1×1(ReLU(BN(conv3×3(ReLU(BN(conv1×1(x))))))))) + shortcut(x)), the
- * shortcut a 1×1 conv + BN whenever the shape changes. Features: stem, four stage outputs, pooled vector;
- * preact: each stage's last sum before its ReLU.
+ * shortcut a 1×1 conv + BN whenever the shape changes. Features: `stem`, four `stages`' outputs, the `pooled`
+ * vector; `preactivations`: each stage's last sum before its ReLU.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../layers/batch-norm';
@@ -68,18 +68,20 @@ export function resNet50(): ArchitectureBuilder {
     const linear = new Dense(scope.child('linear'), { inFeatures: inChannels, outFeatures: numClasses });
 
     return (images, training, featureHook) => {
-      let x = tf.relu(bn1.apply(conv1.apply(images), training));
       const features: tf.Tensor[] = [];
-      x = recordFeature(features, x, featureHook);
-      const preactFeatures: tf.Tensor[] = [];
+      const stem = recordFeature(features, tf.relu(bn1.apply(conv1.apply(images), training)), featureHook);
+      let x = stem;
+      const stageOutputs: tf.Tensor[] = [];
+      const preactivations: tf.Tensor[] = [];
       for (const stage of stages) {
         let preact = x;
         for (const block of stage) ({ output: x, preact } = block.apply(x, training));
         x = recordFeature(features, x, featureHook);
-        preactFeatures.push(preact);
+        stageOutputs.push(x);
+        preactivations.push(preact);
       }
       const pooled = recordFeature(features, globalAvgPool(x), featureHook);
-      return { logits: linear.apply(pooled), features, preactFeatures };
+      return { logits: linear.apply(pooled), features, stem, stages: stageOutputs, pooled, preactivations };
     };
   };
 }

@@ -6,8 +6,8 @@
  * Bottleneck (width m = out/4): ReLU(BN(group conv1×1, g groups)) → channel shuffle(g) → ReLU(BN(depthwise
  * conv3×3, stride s)) → BN(group conv1×1, 3 groups); the first conv uses g = 1 when the input has 24
  * channels. Stride 1: ReLU(out + x). Stride 2 (each stage's first block, whose branch produces out − in
- * channels): ReLU(concat(out, avgPool3×3/2(x))). Features: stem, the three stage outputs, the pooled vector;
- * preact: each stage's last sum/concat before its ReLU.
+ * channels): ReLU(concat(out, avgPool3×3/2(x))). Features: `stem`, the three `stages`' outputs, the
+ * `pooled` vector; `preactivations`: each stage's last sum/concat before its ReLU.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../layers/batch-norm';
@@ -79,18 +79,20 @@ export function shuffleNetV1({ outChannels = [240, 480, 960], blocks = [4, 8, 4]
     const linear = new Dense(scope.child('linear'), { inFeatures: inChannels, outFeatures: numClasses });
 
     return (images, training, featureHook) => {
-      let x = tf.relu(bn1.apply(conv1.apply(images), training));
       const features: tf.Tensor[] = [];
-      x = recordFeature(features, x, featureHook);
-      const preactFeatures: tf.Tensor[] = [];
+      const stem = recordFeature(features, tf.relu(bn1.apply(conv1.apply(images), training)), featureHook);
+      let x = stem;
+      const stageOutputs: tf.Tensor[] = [];
+      const preactivations: tf.Tensor[] = [];
       for (const stage of stages) {
         let preact = x;
         for (const block of stage) ({ output: x, preact } = block.apply(x, training));
         x = recordFeature(features, x, featureHook);
-        preactFeatures.push(preact);
+        stageOutputs.push(x);
+        preactivations.push(preact);
       }
       const pooled = recordFeature(features, globalAvgPool(x), featureHook);
-      return { logits: linear.apply(pooled), features, preactFeatures };
+      return { logits: linear.apply(pooled), features, stem, stages: stageOutputs, pooled, preactivations };
     };
   };
 }

@@ -7,8 +7,8 @@
  * BasicBlock: split the channels in halves (x1, x2); b = ReLU(BN(conv1×1(BN(dwconv3×3(ReLU(BN(conv1×1(x2))))))));
  * out = shuffle₂(concat(x1, b)). DownBlock (out channels c, halves m = c/2): left = ReLU(BN(conv1×1(BN(dwconv3×3/2(x))))),
  * right = ReLU(BN(conv1×1(BN(dwconv3×3/2(ReLU(BN(conv1×1(x)))))))), out = shuffle₂(concat(left, right)).
- * Features: stem, the three stage outputs, the pooled 1024-vector; preact: each stage's last concat(x1, b
- * before its ReLU), unshuffled as in the reference.
+ * Features: `stem`, the three `stages`' outputs, the `pooled` 1024-vector; `preactivations`: each stage's
+ * last concat(x1, b before its ReLU), unshuffled as in the reference.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../layers/batch-norm';
@@ -99,19 +99,21 @@ export function shuffleNetV2({ outChannels = [116, 232, 464], lastChannels = 102
     const linear = new Dense(scope.child('linear'), { inFeatures: lastChannels, outFeatures: numClasses });
 
     return (images, training, featureHook) => {
-      let x = tf.relu(run(stem, images, training));
       const features: tf.Tensor[] = [];
-      x = recordFeature(features, x, featureHook);
-      const preactFeatures: tf.Tensor[] = [];
+      const stemOutput = recordFeature(features, tf.relu(run(stem, images, training)), featureHook);
+      let x = stemOutput;
+      const stageOutputs: tf.Tensor[] = [];
+      const preactivations: tf.Tensor[] = [];
       for (const { down, splits } of stages) {
         x = down.apply(x, training);
         let preact = x;
         for (const block of splits) ({ output: x, preact } = block.apply(x, training));
         x = recordFeature(features, x, featureHook);
-        preactFeatures.push(preact);
+        stageOutputs.push(x);
+        preactivations.push(preact);
       }
       const pooled = recordFeature(features, globalAvgPool(tf.relu(run(head, x, training))), featureHook);
-      return { logits: linear.apply(pooled), features, preactFeatures };
+      return { logits: linear.apply(pooled), features, stem: stemOutput, stages: stageOutputs, pooled, preactivations };
     };
   };
 }

@@ -1,8 +1,8 @@
 /**
  * The VGG-BN nets of RepDistiller (`vgg.py`, the `_bn` variants): five blocks of conv3×3 (with bias) → BN →
  * ReLU, 2×2 max pools after blocks 0–2 (and after block 3 only for 64×64 inputs, as the reference), global
- * average pool, linear 512 → classes. Features: the five block outputs after ReLU, then the pooled vector;
- * preact: blocks 1–4 before their last ReLU.
+ * average pool, linear 512 → classes. Features: `stem` block 0's output, `stages` blocks 1–4's outputs (after
+ * ReLU), the `pooled` vector; `preactivations`: blocks 1–4 before their last ReLU.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../layers/batch-norm';
@@ -43,18 +43,20 @@ export function vggBn(config: VggConfig): ArchitectureBuilder {
       const height = images.shape[1];
       let x = images;
       const features: tf.Tensor[] = [];
-      const preactFeatures: tf.Tensor[] = [];
+      const preactivations: tf.Tensor[] = [];
       blocks.forEach((layers, blockIndex) => {
         if (blockIndex > 0 && (blockIndex < 4 || height === 64)) x = maxPool2d(x, { kernelSize: 2 });
         layers.forEach(({ conv, bn }, index) => {
           x = bn.apply(conv.apply(x), training);
-          if (index === layers.length - 1 && blockIndex > 0) preactFeatures.push(x);
+          if (index === layers.length - 1 && blockIndex > 0) preactivations.push(x);
           x = tf.relu(x);
         });
         x = recordFeature(features, x, featureHook);
       });
+      // Block 0 is the stem, blocks 1–4 the stages.
+      const [stem, ...stageOutputs] = features;
       const pooled = recordFeature(features, globalAvgPool(x), featureHook);
-      return { logits: classifier.apply(pooled), features, preactFeatures };
+      return { logits: classifier.apply(pooled), features, stem, stages: stageOutputs, pooled, preactivations };
     };
   };
 }

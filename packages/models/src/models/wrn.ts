@@ -4,9 +4,9 @@
  * linear.
  *
  * Block: a = ReLU(BN1(x)); out = conv3×3(ReLU(BN2(conv3×3(a)))) + (x if the shape is kept, else conv1×1(a))
- * (the shortcut of a widening block reads the activated input, as in the reference). Features: conv1 output
- * (no BN), the three group outputs (residual sums), the pooled vector. preact: each group output passed
- * through the BN that follows it (the next group's first BN1, then the final BN), i.e. before that ReLU.
+ * (the shortcut of a widening block reads the activated input, as in the reference). Features: `stem` the conv1
+ * output (no BN), `stages` the three group outputs (residual sums), the `pooled` vector. `preactivations`: each
+ * group output passed through the BN that follows it (the next group's first BN1, then the final BN), i.e. before that ReLU.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../layers/batch-norm';
@@ -71,23 +71,25 @@ export function wideResNet({ depth, widenFactor }: WideResNetConfig): Architectu
     const fc = new Dense(scope.child('fc'), { inFeatures: widths[3] as number, outFeatures: numClasses, init: 'torchDefaultZeroBias' });
 
     return (images, training, featureHook) => {
-      let x = conv1.apply(images);
       const features: tf.Tensor[] = [];
-      x = recordFeature(features, x, featureHook);
-      const preactFeatures: tf.Tensor[] = [];
+      const stem = recordFeature(features, conv1.apply(images), featureHook);
+      let x = stem;
+      const stageOutputs: tf.Tensor[] = [];
+      const preactivations: tf.Tensor[] = [];
       for (const group of groups) {
         for (const block of group) {
           const { output, normalizedInput } = block.apply(x, training);
           // The first block of groups 2 and 3 normalises the previous group's output: that is its preact.
-          if (block === group[0] && group !== groups[0]) preactFeatures.push(normalizedInput);
+          if (block === group[0] && group !== groups[0]) preactivations.push(normalizedInput);
           x = output;
         }
         x = recordFeature(features, x, featureHook);
+        stageOutputs.push(x);
       }
       const normalized = bn1.apply(x, training);
-      preactFeatures.push(normalized);
+      preactivations.push(normalized);
       const pooled = recordFeature(features, globalAvgPool(tf.relu(normalized)), featureHook);
-      return { logits: fc.apply(pooled), features, preactFeatures };
+      return { logits: fc.apply(pooled), features, stem, stages: stageOutputs, pooled, preactivations };
     };
   };
 }

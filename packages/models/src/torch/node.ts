@@ -3,9 +3,8 @@
  * model as a safetensors file (atomically).
  */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { KdModel } from '../types';
-import { writeFileAtomic } from '../node';
+import { writeFileAtomicSync } from '@kd/internal/node';
 import { errorContext } from './errors';
 import { loadTorchStateDictAs, type TorchLoadOptions, type TorchLoadResult } from './load';
 import { saveSafetensors } from './save';
@@ -32,7 +31,7 @@ export function loadTorchCheckpoint(model: KdModel, path: string, options?: Torc
 
 /**
  * Writes `model` to `path` as safetensors (see `saveSafetensors`), atomically: a temporary file beside it,
- * fsync, rename, so an interrupted write never leaves a partial file under `path`.
+ * fsync, rename, fsync of the directory, so an interrupted write never leaves a partial file under `path`.
  *
  * @example
  * await saveSafetensorsFile(student, 'student.safetensors');
@@ -43,7 +42,7 @@ export async function saveSafetensorsFile(model: KdModel, path: string): Promise
   if (typeof path !== 'string' || path === '') throw new Error(`${fn}: path must be a non-empty string, got ${JSON.stringify(path)}`);
   const bytes = await saveSafetensors(model);
   try {
-    writeFileAtomic(path, dirname(resolve(path)), bytes);
+    writeFileAtomicSync(path, bytes);
   } catch (error) {
     throw new Error(`${fn}: cannot write ${path}: ${(error as Error).message}`);
   }

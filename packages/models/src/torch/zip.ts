@@ -3,8 +3,8 @@
  * members, CRC-32 checked. Sizes are checked against the archive before anything is allocated.
  */
 import { inflateSync } from 'fflate';
-import { crc32 } from '../crc32';
 import type { ErrorContext } from './errors';
+import { crc32 } from '@kd/internal';
 
 /** One member of the archive, located but not yet read. */
 export interface ZipMember {

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KdModel } from '@kd/models';
-import { crc32 } from '../io/checksum';
 import { assignVariables, collectVariables } from './loop';
+import { crc32 } from '@kd/internal';
 
 /** Adds a model's trainable and non-trainable (BN running statistics) variables under `prefix`. */
 export function collectModel(map: Map<string, tf.Tensor>, prefix: string, model: KdModel): void {

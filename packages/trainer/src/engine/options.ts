@@ -3,13 +3,13 @@ import type { AugmentOptions, Dataset, Normalization } from '@kd/data';
 import { modelRecipe, type KdModel } from '@kd/models';
 import type { LoaderFactory } from '../data';
 import type { JsonValue } from '../io/checkpoint';
-import { crc32 } from '../io/checksum';
 import type { RunStore } from '../io/store';
 import { validateSchedule, type LearningRateSchedule } from '../optim/schedule';
 import type { EpochRecord } from '../report/epoch-record';
 import type { ProgressReporter, StepInfo } from '../report/progress';
 import { assertBoolean, assertNumber, assertObject, describeValue } from '../validate';
 import { resolveProgress, type LoopSettings } from './loop';
+import { assertSeed, crc32, SEED_LIMIT } from '@kd/internal';
 
 /** Options every trainer takes. */
 export interface CommonTrainingOptions {
@@ -55,14 +55,11 @@ export interface CommonTrainingOptions {
   progress?: boolean | ProgressReporter;
 }
 
-/** Seeds are integers in [0, 2^32), the range of the heads' and the loader's generators. */
-export const SEED_LIMIT = 4294967296;
-
 /**
  * The seed of part `offset` of a run (objective k's head: offset 1000·k; its sub-heads add their position),
  * (seed + offset) mod 2^32: always a valid seed, equal to seed + offset whenever that is below 2^32.
  */
-export function deriveSeed(seed: number, offset: number): number {
+export function offsetSeed(seed: number, offset: number): number {
   return (seed + offset) % SEED_LIMIT;
 }
 
@@ -159,8 +156,8 @@ export function resolveCommonOptions(
   const momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.9, { min: 0, max: 1 });
   const weightDecay = assertNumber(fn, 'weightDecay', options.weightDecay ?? 5e-4, { nonNegative: true });
   const schedule = validateSchedule(fn, 'schedule', options.schedule ?? defaults.schedule, epochs);
-  // Heads take seeds in [0, 2^32); per-objective seeds are derived from this one modulo 2^32 (deriveSeed).
-  const seed = assertNumber(fn, 'seed', options.seed ?? 0, { integer: true, min: 0, max: SEED_LIMIT - 1 });
+  // Seeds are integers in [0, 2^32) (the one seed policy); per-objective seeds are derived modulo 2^32 (offsetSeed).
+  const seed = assertSeed(fn, 'seed', options.seed ?? 0);
   const dropLast = assertBoolean(fn, 'dropLast', options.dropLast ?? false);
   if (dropLast && Math.floor(train.labels.length / batchSize) === 0) {
     throw new Error(`${fn}: dropLast drops every batch: ${train.labels.length} training samples < batchSize ${batchSize}`);

@@ -1,8 +1,8 @@
 import { describeWithBackends, tf } from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
-import { crc32 } from './checksum';
 import { MemoryStore, prefixedStore, type RunStore } from './store';
+import { crc32 } from '@kd/internal';
 
 describeWithBackends('checkpoints', () => {
   const write = async (store: RunStore, epoch: number) => {

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { crc32 } from './checksum';
 import type { RunStore } from './store';
-import { assertKnownOptions } from '@kd/internal';
+import { assertKnownOptions, crc32 } from '@kd/internal';
 import type { JsonValue } from '@kd/losses';
 
 // One JSON value type for the whole library: @kd/losses' (regularizer configs), re-exported for the manifest.

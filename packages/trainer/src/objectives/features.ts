@@ -1,81 +1,74 @@
+/**
+ * Reading the named features a method declared: presence checks before training, and the per-step views.
+ */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelOutput } from '@kd/models';
-import type { OutputShapes } from './types';
+import type { FeatureRead, FeatureShapes, FeatureTensors, ReadFeatures, ReadShapes } from './types';
+
+/** Every feature name a method may declare, with what it is (for messages). */
+export const FEATURE_READS: Readonly<Record<FeatureRead, string>> = {
+  stem: "the stem's output map",
+  stages: "every stage's output",
+  lastStage: "the last stage's output map",
+  pooled: 'the pooled penultimate vector [N, D]',
+  preactivations: 'the stage outputs before their last ReLU',
+};
+
+/** The tensor(s) of one feature, or undefined when the model does not provide it. */
+function featureOf(output: ModelOutput, name: FeatureRead): tf.Tensor | tf.Tensor[] | undefined {
+  switch (name) {
+    case 'stem':
+      return output.stem;
+    case 'stages':
+      return output.stages.length === 0 ? undefined : output.stages;
+    case 'lastStage':
+      return output.stages[output.stages.length - 1];
+    case 'pooled':
+      return output.pooled;
+    case 'preactivations':
+      return output.preactivations.length === 0 ? undefined : output.preactivations;
+  }
+}
 
 /**
- * Which feature a method reads, in RepDistiller's terms (`features` = stem, stage outputs…, pooled vector):
- * - `stages`: `feat[1:-1]`, every stage output (AT, NST, VID);
- * - `lastMap`: `feat[-2]`, the last conv map (SP, FT, MIMKD's teacher side);
- * - `pooled`: `feat[-1]`, the penultimate vector (RKD, PKT, CC, CRD, ICD);
- * - `allMaps`: `feat[:-1]` (FSP).
+ * Throws unless `output` provides every feature in `reads`, naming the first missing one:
+ * `distillStudent: objectives[1] ('vid') needs the teacher's stages (every stage's output), but teacher.apply
+ * returned none`. The pooled vector must be `[N, D]`.
  */
-export type FeatureSelection = 'stages' | 'lastMap' | 'pooled' | 'allMaps';
-
-/**
- * Indices of `features` a selection covers (validated against the probe shapes). `allowVectors` also accepts
- * `[N, D]` entries where maps are expected (VID's non-spatial students: an MLP's hidden vectors).
- */
-export function selectFeatureIndices(
+export function assertReads(
   where: string,
   who: 'student' | 'teacher',
-  shapes: OutputShapes,
-  selection: FeatureSelection,
-  { allowVectors = false }: { allowVectors?: boolean } = {},
-): number[] {
-  const count = shapes.features.length;
-  const need = (minimum: number, what: string) => {
-    if (count < minimum) {
+  output: ModelOutput,
+  reads: readonly FeatureRead[],
+): void {
+  for (const name of reads) {
+    const feature = featureOf(output, name);
+    if (feature === undefined) {
       throw new Error(
-        `${where} needs the ${who}'s ${what}, but ${who}.apply returned ${count} feature tensor(s); it must return ` +
-          `[stem, ...stage outputs, pooled vector] (KdModel.features)`,
+        `${where} needs the ${who}'s ${name} (${FEATURE_READS[name]}), but ${who}.apply returned none ` +
+          `(ModelOutput.${name === 'lastStage' ? 'stages' : name}; see ModelFeatures in @kd/models)`,
       );
     }
-  };
-  let indices: number[];
-  switch (selection) {
-    case 'stages':
-      need(3, 'stage feature maps (features[1:-1])');
-      indices = Array.from({ length: count - 2 }, (_, index) => index + 1);
-      break;
-    case 'lastMap':
-      need(2, 'last feature map (features[-2])');
-      indices = [count - 2];
-      break;
-    case 'pooled':
-      need(1, 'pooled feature vector (features[-1])');
-      indices = [count - 1];
-      break;
-    case 'allMaps':
-      need(3, 'feature maps (features[:-1])');
-      indices = Array.from({ length: count - 1 }, (_, index) => index);
-      break;
-  }
-  const expectedRank = selection === 'pooled' ? 2 : 4;
-  for (const index of indices) {
-    const rank = shapes.features[index]?.length;
-    if (rank !== expectedRank && !(allowVectors && rank === 2)) {
-      throw new Error(
-        `${where} needs ${who}.features[${index}] to be rank ${expectedRank} ` +
-          `(${expectedRank === 4 ? '[N, H, W, C]' : '[N, D]'}), got [${shapes.features[index]?.join(',')}]`,
-      );
+    if (name === 'pooled' && !Array.isArray(feature) && feature.rank !== 2) {
+      throw new Error(`${where} needs the ${who}'s pooled vector as [N, D], got [${feature.shape.join(',')}]`);
     }
   }
-  return indices;
 }
 
-/** The tensors at `indices`. */
-export function pick(output: ModelOutput, indices: readonly number[]): tf.Tensor[] {
-  return indices.map((index) => output.features[index] as tf.Tensor);
+/** The logits and the declared features of `output`, for a method's loss (checked by {@link assertReads}). */
+export function readFeatures<R extends FeatureRead>(output: ModelOutput, reads: readonly R[]): ReadFeatures<R> {
+  const view: Partial<FeatureTensors> & { logits: tf.Tensor2D } = { logits: output.logits };
+  for (const name of reads) Object.assign(view, { [name]: featureOf(output, name) });
+  return view as ReadFeatures<R>;
 }
 
-/** Throws unless student and teacher have the same number of selected maps. */
-export function assertSameCount(where: string, student: readonly number[], teacher: readonly number[], what: string): void {
-  if (student.length !== teacher.length) {
-    throw new Error(`${where}: student and teacher must have the same number of ${what}: student ${student.length}, teacher ${teacher.length}`);
+/** The shapes of the logits and of the declared features, for a method's `create`. */
+export function readShapes<R extends FeatureRead>(output: ModelOutput, reads: readonly R[]): ReadShapes<R> {
+  const shapes: Partial<FeatureShapes> & { logits: number[] } = { logits: [...output.logits.shape] };
+  for (const name of reads) {
+    const feature = featureOf(output, name);
+    const shape = Array.isArray(feature) ? feature.map((tensor) => [...tensor.shape]) : [...(feature?.shape ?? [])];
+    Object.assign(shapes, { [name]: shape });
   }
-}
-
-/** The channel (last) dimension of a probed shape. */
-export function channelsOf(shape: readonly number[]): number {
-  return shape[shape.length - 1] as number;
+  return shapes as ReadShapes<R>;
 }

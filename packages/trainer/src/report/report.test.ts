@@ -1,7 +1,7 @@
+import { crc32 } from '@kd/internal';
 import { decodePng } from '@kd/plot';
 import { describeWithBackends } from '@kd/test-utils';
 import { expect, it } from 'vitest';
-import { crc32 } from '../io/checksum';
 import { renderTrainingCurves } from './curves';
 import { formatProgressLine } from './progress';
 

@@ -1,0 +1,19 @@
+/** The built-in methods, one file each; `../registry.ts` registers them through `registerMethod`. */
+export { ab } from './ab';
+export { at } from './at';
+export { cc } from './cc';
+export { ce } from './ce';
+export { crd } from './crd';
+export { dkd } from './dkd';
+export { fitnet } from './fitnet';
+export { fsp } from './fsp';
+export { ft } from './ft';
+export { icd } from './icd';
+export { kd } from './kd';
+export { mimkd } from './mimkd';
+export { nst } from './nst';
+export { pkt } from './pkt';
+export { rkd } from './rkd';
+export { sp } from './sp';
+export { vid } from './vid';
+export { vidlp } from './vidlp';

@@ -1,13 +1,4 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  external: [/^@tensorflow\//, /^@kd\//, /^node:/],
-  // The private @kd/internal is bundled, never imported at run time (it is not published).
-  noExternal: ['@kd/internal'],
-});
+export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/node.ts'] }));

@@ -1,15 +1,10 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  external: [/^@tensorflow\//, /^@kd\//, /^node:/],
-  // The private @kd/internal is bundled, never imported at run time (it is not published).
-  noExternal: ['@kd/internal'],
-  // import.meta.url in the CommonJS build (the Node loader resolves tfjs-backend-wasm's files from here).
-  shims: true,
-});
+export default defineConfig(
+  packageBuild({
+    entry: ['src/index.ts'],
+    // import.meta.url in the CommonJS build (the Node loader resolves tfjs-backend-wasm's files from here).
+    options: { shims: true },
+  }),
+);

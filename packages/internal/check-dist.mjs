@@ -10,7 +10,9 @@ const offenders = readdirSync(dist, { recursive: true, encoding: 'utf8' })
   .filter((name) => readFileSync(join(dist, name), 'utf8').includes('@kd/internal'))
   .map((name) => relative(dist, join(dist, name)));
 if (offenders.length > 0) {
-  console.error(`check-dist: dist/ of ${process.cwd()} references @kd/internal in ${offenders.join(', ')}; bundle it (tsup noExternal)`);
+  console.error(
+    `check-dist: dist/ of ${process.cwd()} references @kd/internal in ${offenders.join(', ')}; bundle it (tsup noExternal)`,
+  );
   process.exit(1);
 }
 console.log('check-dist: no reference to @kd/internal in dist/');

@@ -39,23 +39,45 @@ describeWithBackends('bcpd benchmark (smoke)', (backend) => {
 
   it('renders every table, row and figure of the report', async () => {
     const { markdown, files } = await renderReport({ outDir, reportDir });
-    for (const heading of ['## Findings', '## Setup', '## Wall time', '## Ground truth', '## Teachers', '## Teachers: paired differences', '## Students',
-      '## Students: paired differences', "## Does the teacher's BCPD error predict the student?", '## Figures']) {
+    for (const heading of [
+      '## Findings',
+      '## Setup',
+      '## Wall time',
+      '## Ground truth',
+      '## Teachers',
+      '## Teachers: paired differences',
+      '## Students',
+      '## Students: paired differences',
+      "## Does the teacher's BCPD error predict the student?",
+      '## Figures',
+    ]) {
       expect(markdown).toContain(heading);
     }
     const rows = markdown.split('\n').filter((line) => line.startsWith('| '));
     const has = (...cells: string[]) => rows.some((row) => cells.every((cell) => row.includes(`| ${cell} |`)));
     for (const problem of SMOKE_BENCHMARK.problems) {
-      expect(rows.some((row) => row.startsWith(`| ${problem.name} | `) && row.includes('samples)')), `${problem.name} Bayes accuracy`).toBe(true);
-      for (const arm of trainedTeacherArms(SMOKE_BENCHMARK)) expect(has(problem.name, armLabel(arm), '1/1'), `${problem.name} teacher ${arm}`).toBe(true);
-      for (const comparison of ['λ = 0.2 − control', 'control − MLL']) expect(has(problem.name, comparison), `${problem.name} ${comparison}`).toBe(true);
+      expect(
+        rows.some((row) => row.startsWith(`| ${problem.name} | `) && row.includes('samples)')),
+        `${problem.name} Bayes accuracy`,
+      ).toBe(true);
+      for (const arm of trainedTeacherArms(SMOKE_BENCHMARK))
+        expect(has(problem.name, armLabel(arm), '1/1'), `${problem.name} teacher ${arm}`).toBe(true);
+      for (const comparison of ['λ = 0.2 − control', 'control − MLL'])
+        expect(has(problem.name, comparison), `${problem.name} ${comparison}`).toBe(true);
       for (const size of SMOKE_BENCHMARK.trainingSizes) {
-        for (const arm of studentArms(SMOKE_BENCHMARK)) expect(has(problem.name, String(size), armLabel(arm), '1/1'), `${problem.name} n ${size} ${arm}`).toBe(true);
-        for (const comparison of ['oracle − control', 'oracle − λ = 0.2', 'MLL − no teacher']) expect(has(problem.name, String(size), comparison)).toBe(true);
+        for (const arm of studentArms(SMOKE_BENCHMARK))
+          expect(has(problem.name, String(size), armLabel(arm), '1/1'), `${problem.name} n ${size} ${arm}`).toBe(true);
+        for (const comparison of ['oracle − control', 'oracle − λ = 0.2', 'MLL − no teacher'])
+          expect(has(problem.name, String(size), comparison)).toBe(true);
       }
     }
-    const figures = ['teacher-bcpd-vs-lambda.png', ...SMOKE_BENCHMARK.problems.flatMap((problem) => [
-      `student-accuracy-vs-teacher-bcpd-${problem.name}.png`, `student-accuracy-vs-size-${problem.name}.png`])];
+    const figures = [
+      'teacher-bcpd-vs-lambda.png',
+      ...SMOKE_BENCHMARK.problems.flatMap((problem) => [
+        `student-accuracy-vs-teacher-bcpd-${problem.name}.png`,
+        `student-accuracy-vs-size-${problem.name}.png`,
+      ]),
+    ];
     for (const name of ['REPORT.md', 'results.json', ...figures]) {
       expect(files).toContain(name);
       expect(existsSync(join(reportDir, name)), name).toBe(true);
@@ -67,6 +89,8 @@ describeWithBackends('bcpd benchmark (smoke)', (backend) => {
     expect(() => parseBenchmarkArguments(['--workers', '0'])).toThrow(/--workers must be a positive integer/);
     expect(() => parseBenchmarkArguments(['--backend', 'gpu'])).toThrow(/--backend must be one of/);
     expect(() => parseBenchmarkArguments(['--colour', 'red'])).toThrow(/unknown flag --colour/);
-    expect(() => parseBenchmarkArguments(['--workers', '2', '--worker-index', '2'])).toThrow(/--worker-index must be an integer in \[0, 2\)/);
+    expect(() => parseBenchmarkArguments(['--workers', '2', '--worker-index', '2'])).toThrow(
+      /--worker-index must be an integer in \[0, 2\)/,
+    );
   });
 });

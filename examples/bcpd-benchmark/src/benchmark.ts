@@ -36,14 +36,19 @@ export function parseBenchmarkArguments(argv: readonly string[]): BenchmarkArgum
     index++;
   }
   const known = ['config', 'out', 'workers', 'backend', 'worker-index'];
-  for (const key of values.keys()) if (!known.includes(key)) throw new Error(`${fn}: unknown flag --${key}; known: ${known.map((k) => `--${k}`).join(', ')}`);
+  for (const key of values.keys())
+    if (!known.includes(key))
+      throw new Error(`${fn}: unknown flag --${key}; known: ${known.map((k) => `--${k}`).join(', ')}`);
   const configName = values.get('config') ?? 'full';
   const config = BENCHMARK_CONFIGS[configName];
-  if (config === undefined) throw new Error(`${fn}: --config must be one of ${Object.keys(BENCHMARK_CONFIGS).join(', ')}; got '${configName}'`);
+  if (config === undefined)
+    throw new Error(`${fn}: --config must be one of ${Object.keys(BENCHMARK_CONFIGS).join(', ')}; got '${configName}'`);
   const workers = Number(values.get('workers') ?? '1');
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`${fn}: --workers must be a positive integer, got '${values.get('workers')}'`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new Error(`${fn}: --workers must be a positive integer, got '${values.get('workers')}'`);
   const backend = (values.get('backend') ?? 'wasm') as BackendChoice;
-  if (!backendChoices.includes(backend)) throw new Error(`${fn}: --backend must be one of ${backendChoices.join(', ')}; got '${backend}'`);
+  if (!backendChoices.includes(backend))
+    throw new Error(`${fn}: --backend must be one of ${backendChoices.join(', ')}; got '${backend}'`);
   const workerIndex = values.has('worker-index') ? Number(values.get('worker-index')) : undefined;
   if (workerIndex !== undefined && !(Number.isInteger(workerIndex) && workerIndex >= 0 && workerIndex < workers)) {
     throw new Error(`${fn}: --worker-index must be an integer in [0, ${workers}), got '${values.get('worker-index')}'`);
@@ -77,15 +82,34 @@ function prepareDirectory(config: BenchmarkConfig, outDir: string): void {
   writeJsonAtomic(join(outDir, 'config.json'), config);
 }
 
-function recordInvocation(outDir: string, started: Date, workers: number, backend: string, ranRuns: number): Invocation {
+function recordInvocation(
+  outDir: string,
+  started: Date,
+  workers: number,
+  backend: string,
+  ranRuns: number,
+): Invocation {
   const ended = new Date();
-  const invocation: Invocation = { startedAt: started.toISOString(), endedAt: ended.toISOString(), seconds: (ended.getTime() - started.getTime()) / 1000, workers, backend, ranRuns };
+  const invocation: Invocation = {
+    startedAt: started.toISOString(),
+    endedAt: ended.toISOString(),
+    seconds: (ended.getTime() - started.getTime()) / 1000,
+    workers,
+    backend,
+    ranRuns,
+  };
   appendFileSync(join(outDir, INVOCATIONS_FILE), `${JSON.stringify(invocation)}\n`);
   return invocation;
 }
 
 /** Runs the problems of worker `workerIndex` of `workers` (every `workers`-th problem) in this process. */
-async function runWorker(config: BenchmarkConfig, outDir: string, workerIndex: number, workers: number, log?: (message: string) => void): Promise<number> {
+async function runWorker(
+  config: BenchmarkConfig,
+  outDir: string,
+  workerIndex: number,
+  workers: number,
+  log?: (message: string) => void,
+): Promise<number> {
   let ran = 0;
   for (const [index, problem] of config.problems.entries()) {
     if (index % workers !== workerIndex) continue;
@@ -95,7 +119,17 @@ async function runWorker(config: BenchmarkConfig, outDir: string, workerIndex: n
 }
 
 /** The whole benchmark in this process (what the smoke test calls; the backend is already set). */
-export async function runBenchmarkInProcess({ config, outDir, backendName, log }: { config: BenchmarkConfig; outDir: string; backendName: string; log?: (message: string) => void }): Promise<Invocation> {
+export async function runBenchmarkInProcess({
+  config,
+  outDir,
+  backendName,
+  log,
+}: {
+  config: BenchmarkConfig;
+  outDir: string;
+  backendName: string;
+  log?: (message: string) => void;
+}): Promise<Invocation> {
   const started = new Date();
   prepareDirectory(config, outDir);
   const ran = await runWorker(config, outDir, 0, 1, log);
@@ -106,16 +140,24 @@ async function main(): Promise<void> {
   const args = parseBenchmarkArguments(process.argv.slice(2));
   if (args.workerIndex !== undefined) {
     const backend = await selectBackend({ backend: args.backend });
-    const ran = await runWorker(args.config, args.outDir, args.workerIndex, args.workers, (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} [worker ${args.workerIndex}] ${line}\n`));
+    const ran = await runWorker(args.config, args.outDir, args.workerIndex, args.workers, (line) =>
+      process.stderr.write(`${new Date().toISOString().slice(11, 19)} [worker ${args.workerIndex}] ${line}\n`),
+    );
     process.stdout.write(`${JSON.stringify({ ran, backend: backend.name })}\n`);
     return;
   }
   const started = new Date();
   prepareDirectory(args.config, args.outDir);
-  process.stderr.write(`benchmark '${args.config.name}': ${args.config.problems.length} problem(s) in ${args.outDir}, ${args.workers} worker(s), backend ${args.backend}\n`);
+  process.stderr.write(
+    `benchmark '${args.config.name}': ${args.config.problems.length} problem(s) in ${args.outDir}, ${args.workers} worker(s), backend ${args.backend}\n`,
+  );
   const script = fileURLToPath(import.meta.url);
   const children = Array.from({ length: args.workers }, (_, index) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, ...process.argv.slice(2), '--worker-index', String(index)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, script, ...process.argv.slice(2), '--worker-index', String(index)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     return new Promise<{ ran: number; backend: string }>((resolvePromise, reject) => {
@@ -127,10 +169,20 @@ async function main(): Promise<void> {
     });
   });
   const results = await Promise.allSettled(children);
-  const fulfilled = results.filter((result): result is PromiseFulfilledResult<{ ran: number; backend: string }> => result.status === 'fulfilled');
+  const fulfilled = results.filter(
+    (result): result is PromiseFulfilledResult<{ ran: number; backend: string }> => result.status === 'fulfilled',
+  );
   const ran = fulfilled.reduce((sum, result) => sum + result.value.ran, 0);
-  const invocation = recordInvocation(args.outDir, started, args.workers, fulfilled[0]?.value.backend ?? args.backend, ran);
-  process.stderr.write(`benchmark: ${ran} run(s) in ${invocation.seconds.toFixed(0)} s; render the report with pnpm report\n`);
+  const invocation = recordInvocation(
+    args.outDir,
+    started,
+    args.workers,
+    fulfilled[0]?.value.backend ?? args.backend,
+    ran,
+  );
+  process.stderr.write(
+    `benchmark: ${ran} run(s) in ${invocation.seconds.toFixed(0)} s; render the report with pnpm report\n`,
+  );
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failures.length > 0) throw new Error(failures.map((failure) => (failure.reason as Error).message).join('; '));
 }

@@ -64,7 +64,12 @@ const MIXTURE: ProblemSpec = {
 export const FULL_BENCHMARK: BenchmarkConfig = {
   name: 'full',
   problems: [
-    { name: 'mixture', description: 'Gaussian mixture, d = 8, 4 classes × 3 components, diagonal covariances (std 0.6–1.2), mean spread 1', spec: MIXTURE },
+    {
+      name: 'mixture',
+      description:
+        'Gaussian mixture, d = 8, 4 classes × 3 components, diagonal covariances (std 0.6–1.2), mean spread 1',
+      spec: MIXTURE,
+    },
     {
       name: 'warped',
       description: 'the same mixture through 4 additive sine couplings x_B += sin(A x_A + φ) (invertible, Jacobian 1)',
@@ -87,7 +92,7 @@ export const FULL_BENCHMARK: BenchmarkConfig = {
   studentEpochs: 8,
   studentLearningRate: 0.05,
   distillation: KD_T1,
-  distillationDescription: 'KD: 0.1·CE + 0.9·KD(T = 1), i.e. the teacher\'s soft labels themselves',
+  distillationDescription: "KD: 0.1·CE + 0.9·KD(T = 1), i.e. the teacher's soft labels themselves",
   seeds: [1, 2, 3, 4, 5, 6, 7, 8],
 };
 

@@ -31,14 +31,25 @@ export function logSoftmax(logits: ArrayLike<number>, numClasses: number): Float
 }
 
 function assertRows(fn: string, arg: string, values: ArrayLike<number>, rows: number, numClasses: number): void {
-  if (values.length !== rows * numClasses) throw new Error(`${fn}: ${arg} must have ${rows}·${numClasses} = ${rows * numClasses} values, got ${values.length}`);
+  if (values.length !== rows * numClasses)
+    throw new Error(
+      `${fn}: ${arg} must have ${rows}·${numClasses} = ${rows * numClasses} values, got ${values.length}`,
+    );
   for (let index = 0; index < values.length; index++) {
     if (Number.isNaN(values[index]!)) throw new Error(`${fn}: ${arg}[${index}] is NaN`);
   }
 }
 
 /** E_x[KL(P* ‖ P_T)] from P* (probabilities) and the model's log-probabilities, both `[n, numClasses]`. */
-export function bcpdError({ posterior, logProbabilities, numClasses }: { posterior: Float64Array; logProbabilities: ArrayLike<number>; numClasses: number }): number {
+export function bcpdError({
+  posterior,
+  logProbabilities,
+  numClasses,
+}: {
+  posterior: Float64Array;
+  logProbabilities: ArrayLike<number>;
+  numClasses: number;
+}): number {
   const rows = posterior.length / numClasses;
   assertRows('bcpdError', 'logProbabilities', logProbabilities, rows, numClasses);
   let total = 0;
@@ -54,13 +65,24 @@ export function bcpdError({ posterior, logProbabilities, numClasses }: { posteri
 }
 
 /** Expected calibration error of probabilities `[n, numClasses]` against `labels`. */
-export function expectedCalibrationError({ probabilities, labels, numClasses, bins = ECE_BINS }: { probabilities: ArrayLike<number>; labels: Int32Array; numClasses: number; bins?: number }): number {
+export function expectedCalibrationError({
+  probabilities,
+  labels,
+  numClasses,
+  bins = ECE_BINS,
+}: {
+  probabilities: ArrayLike<number>;
+  labels: Int32Array;
+  numClasses: number;
+  bins?: number;
+}): number {
   const count = new Float64Array(bins);
   const correct = new Float64Array(bins);
   const confidence = new Float64Array(bins);
   for (let row = 0; row < labels.length; row++) {
     let best = 0;
-    for (let c = 1; c < numClasses; c++) if (probabilities[row * numClasses + c]! > probabilities[row * numClasses + best]!) best = c;
+    for (let c = 1; c < numClasses; c++)
+      if (probabilities[row * numClasses + c]! > probabilities[row * numClasses + best]!) best = c;
     const top = probabilities[row * numClasses + best]!;
     const bin = Math.min(bins - 1, Math.floor(top * bins));
     count[bin]! += 1;
@@ -76,7 +98,17 @@ export function expectedCalibrationError({ probabilities, labels, numClasses, bi
 }
 
 /** Accuracy, BCPD error and ECE of a model's logits on a labelled sample whose posterior is known. */
-export function scoreLogits({ logits, posterior, labels, numClasses }: { logits: ArrayLike<number>; posterior: Float64Array; labels: Int32Array; numClasses: number }): Scores {
+export function scoreLogits({
+  logits,
+  posterior,
+  labels,
+  numClasses,
+}: {
+  logits: ArrayLike<number>;
+  posterior: Float64Array;
+  labels: Int32Array;
+  numClasses: number;
+}): Scores {
   const fn = 'scoreLogits';
   assertRows(fn, 'logits', logits, labels.length, numClasses);
   assertRows(fn, 'posterior', posterior, labels.length, numClasses);
@@ -85,7 +117,8 @@ export function scoreLogits({ logits, posterior, labels, numClasses }: { logits:
   let hits = 0;
   for (let row = 0; row < labels.length; row++) {
     let best = 0;
-    for (let c = 1; c < numClasses; c++) if (logProbabilities[row * numClasses + c]! > logProbabilities[row * numClasses + best]!) best = c;
+    for (let c = 1; c < numClasses; c++)
+      if (logProbabilities[row * numClasses + c]! > logProbabilities[row * numClasses + best]!) best = c;
     if (best === labels[row]) hits++;
   }
   return {
@@ -99,13 +132,22 @@ export function scoreLogits({ logits, posterior, labels, numClasses }: { logits:
  * The Bayes accuracy E_x[max_c P*(c|x)] estimated on a sample (unbiased), with its standard error
  * s / √n; and the accuracy of the Bayes classifier argmax P* on the sample's labels.
  */
-export function bayesAccuracy({ posterior, labels, numClasses }: { posterior: Float64Array; labels: Int32Array; numClasses: number }): { expected: number; standardError: number; empirical: number } {
+export function bayesAccuracy({
+  posterior,
+  labels,
+  numClasses,
+}: {
+  posterior: Float64Array;
+  labels: Int32Array;
+  numClasses: number;
+}): { expected: number; standardError: number; empirical: number } {
   let sum = 0;
   let squares = 0;
   let hits = 0;
   for (let row = 0; row < labels.length; row++) {
     let best = 0;
-    for (let c = 1; c < numClasses; c++) if (posterior[row * numClasses + c]! > posterior[row * numClasses + best]!) best = c;
+    for (let c = 1; c < numClasses; c++)
+      if (posterior[row * numClasses + c]! > posterior[row * numClasses + best]!) best = c;
     const top = posterior[row * numClasses + best]!;
     sum += top;
     squares += top * top;

@@ -22,7 +22,12 @@ export function oracleTeacher(problem: Problem): KdModel {
       }
       // log P* in float64 from the float32 inputs the students see, then handed over as float32 logits.
       const logits = problem.logPosterior(Float64Array.from(images.dataSync()));
-      return { logits: tf.tensor2d(Float32Array.from(logits), [images.shape[0], numClasses]), features: [], stages: [], preactivations: [] };
+      return {
+        logits: tf.tensor2d(Float32Array.from(logits), [images.shape[0], numClasses]),
+        features: [],
+        stages: [],
+        preactivations: [],
+      };
     },
     countParams: () => 0,
     dispose: () => undefined,

@@ -66,12 +66,20 @@ export function planProblem(config: BenchmarkConfig, problem: string): RunSpec[]
   for (const seed of config.seeds) {
     runs.push({ kind: 'teacher', id: teacherId(problem, seed, 'mll'), problem, seed, arm: 'mll' });
     for (const lambda of allLambdas(config)) {
-      runs.push({ kind: 'teacher', id: teacherId(problem, seed, lambdaArm(lambda)), problem, seed, arm: lambdaArm(lambda), lambda });
+      runs.push({
+        kind: 'teacher',
+        id: teacherId(problem, seed, lambdaArm(lambda)),
+        problem,
+        seed,
+        arm: lambdaArm(lambda),
+        lambda,
+      });
     }
   }
   for (const seed of config.seeds) {
     for (const size of config.trainingSizes) {
-      for (const arm of studentArms(config)) runs.push({ kind: 'student', id: studentId(problem, size, arm, seed), problem, seed, arm, size });
+      for (const arm of studentArms(config))
+        runs.push({ kind: 'student', id: studentId(problem, size, arm, seed), problem, seed, arm, size });
     }
   }
   return runs;

@@ -8,8 +8,18 @@ import { createProblem, type Problem, type ProblemSpec } from './problem';
 function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const polynomial = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  const polynomial =
+    -z * z -
+    1.26551223 +
+    t *
+      (1.00002368 +
+        t *
+          (0.37409196 +
+            t *
+              (0.09678418 +
+                t *
+                  (-0.18628806 +
+                    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   const value = t * Math.exp(polynomial);
   return x >= 0 ? value : 2 - value;
 }
@@ -35,7 +45,15 @@ function boxProbability(problem: Problem, classIndex: number, low: number[], hig
   return total / problem.spec.numClasses;
 }
 
-const PLANE: ProblemSpec = { kind: 'mixture', dimension: 2, numClasses: 3, componentsPerClass: 2, meanSpread: 1.5, componentStd: [0.6, 1.2], seed: 3 };
+const PLANE: ProblemSpec = {
+  kind: 'mixture',
+  dimension: 2,
+  numClasses: 3,
+  componentsPerClass: 2,
+  meanSpread: 1.5,
+  componentStd: [0.6, 1.2],
+  seed: 3,
+};
 
 /**
  * On a grid of 0.5 × 0.5 cells over [−4, 4]²: the Monte-Carlo mean of the closed-form P*(c|x) over the sampler's
@@ -78,7 +96,10 @@ function gridComparison(problem: Problem, posterior: (x: Float64Array) => Float6
       const exact = Array.from({ length: C }, (_, c) => boxProbability(problem, c, boxLow, boxHigh));
       const mass = exact.reduce((sum, value) => sum + value, 0);
       // The sampler itself: the cell's frequency against its exact mass, in binomial standard errors.
-      worstFrequency = Math.max(worstFrequency, Math.abs(n / count - mass) / Math.sqrt((mass * (1 - mass)) / count + 1e-300));
+      worstFrequency = Math.max(
+        worstFrequency,
+        Math.abs(n / count - mass) / Math.sqrt((mass * (1 - mass)) / count + 1e-300),
+      );
       if (n < 100) continue;
       const standardErrors = exact.map((_, c) => {
         const average = sums[cell * C + c]! / n;
@@ -109,7 +130,12 @@ describeWithBackends('problem: the closed-form posterior', () => {
   }, 120_000);
 
   it('is a distribution per row, and the warp is inverted exactly with unit Jacobian (so P*(c|x) = P*(c|g⁻¹(x)))', () => {
-    const warped = createProblem({ ...PLANE, kind: 'warped', dimension: 4, warp: { layers: 4, amplitude: 1, frequency: 1 } });
+    const warped = createProblem({
+      ...PLANE,
+      kind: 'warped',
+      dimension: 4,
+      warp: { layers: 4, amplitude: 1, frequency: 1 },
+    });
     const sample = warped.sample(200, 'check');
     const z = warped.unwarp(sample.x);
     const back = warped.warp(z);
@@ -144,7 +170,11 @@ describeWithBackends('problem: the closed-form posterior', () => {
     const accuracies = FULL_BENCHMARK.problems.map(({ spec }) => {
       const problem = createProblem(spec);
       const sample = problem.sample(20_000, 'bayes-check');
-      return bayesAccuracy({ posterior: problem.posterior(sample.x), labels: sample.labels, numClasses: spec.numClasses }).expected;
+      return bayesAccuracy({
+        posterior: problem.posterior(sample.x),
+        labels: sample.labels,
+        numClasses: spec.numClasses,
+      }).expected;
     });
     for (const accuracy of accuracies) {
       expect(accuracy).toBeGreaterThan(0.7);
@@ -165,7 +195,11 @@ describeWithBackends('problem: the closed-form posterior', () => {
     expectThrowsWith(() => createProblem({ ...PLANE, dimension: 0 }), 'createProblem', 'spec.dimension');
     expectThrowsWith(() => createProblem({ ...PLANE, componentStd: [1, 0.5] }), 'createProblem', 'spec.componentStd');
     expectThrowsWith(() => createProblem({ ...PLANE, kind: 'warped' }), 'createProblem', 'spec.warp');
-    expectThrowsWith(() => createProblem({ ...PLANE, dimension: 3, kind: 'warped', warp: { layers: 1, amplitude: 1, frequency: 1 } }), 'createProblem', 'even dimension');
+    expectThrowsWith(
+      () => createProblem({ ...PLANE, dimension: 3, kind: 'warped', warp: { layers: 1, amplitude: 1, frequency: 1 } }),
+      'createProblem',
+      'even dimension',
+    );
     expectThrowsWith(() => createProblem(PLANE).posterior(new Float64Array(3)), 'posterior', 'rows of 2');
     expectThrowsWith(() => createProblem(PLANE).sample(0, 'x'), 'sample', 'count');
   });
@@ -178,7 +212,8 @@ function determinant(matrix: number[][]): number {
   let det = 1;
   for (let column = 0; column < n; column++) {
     let pivot = column;
-    for (let row = column + 1; row < n; row++) if (Math.abs(a[row]![column]!) > Math.abs(a[pivot]![column]!)) pivot = row;
+    for (let row = column + 1; row < n; row++)
+      if (Math.abs(a[row]![column]!) > Math.abs(a[pivot]![column]!)) pivot = row;
     if (pivot !== column) {
       [a[pivot], a[column]] = [a[column]!, a[pivot]!];
       det = -det;

@@ -82,17 +82,23 @@ function assertSpec(spec: ProblemSpec): void {
   const fn = 'createProblem';
   for (const key of ['dimension', 'numClasses', 'componentsPerClass', 'seed'] as const) {
     const value = spec[key];
-    if (!Number.isSafeInteger(value) || value < (key === 'seed' ? 0 : 1)) throw new Error(`${fn}: spec.${key} must be a positive integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < (key === 'seed' ? 0 : 1))
+      throw new Error(`${fn}: spec.${key} must be a positive integer, got ${value}`);
   }
   if (spec.numClasses < 2) throw new Error(`${fn}: spec.numClasses must be >= 2, got ${spec.numClasses}`);
-  if (!(spec.meanSpread > 0 && Number.isFinite(spec.meanSpread))) throw new Error(`${fn}: spec.meanSpread must be a positive number, got ${spec.meanSpread}`);
+  if (!(spec.meanSpread > 0 && Number.isFinite(spec.meanSpread)))
+    throw new Error(`${fn}: spec.meanSpread must be a positive number, got ${spec.meanSpread}`);
   const [low, high] = spec.componentStd;
-  if (!(low > 0 && high >= low && Number.isFinite(high))) throw new Error(`${fn}: spec.componentStd must be [low, high] with 0 < low <= high, got [${low}, ${high}]`);
-  if (spec.kind !== 'mixture' && spec.kind !== 'warped') throw new Error(`${fn}: spec.kind must be 'mixture' or 'warped', got '${String(spec.kind)}'`);
+  if (!(low > 0 && high >= low && Number.isFinite(high)))
+    throw new Error(`${fn}: spec.componentStd must be [low, high] with 0 < low <= high, got [${low}, ${high}]`);
+  if (spec.kind !== 'mixture' && spec.kind !== 'warped')
+    throw new Error(`${fn}: spec.kind must be 'mixture' or 'warped', got '${String(spec.kind)}'`);
   if (spec.kind === 'warped') {
     if (spec.warp === undefined) throw new Error(`${fn}: a 'warped' problem needs spec.warp`);
-    if (spec.dimension % 2 !== 0) throw new Error(`${fn}: a 'warped' problem needs an even dimension (the coupling halves), got ${spec.dimension}`);
-    if (!Number.isSafeInteger(spec.warp.layers) || spec.warp.layers < 1) throw new Error(`${fn}: spec.warp.layers must be a positive integer, got ${spec.warp.layers}`);
+    if (spec.dimension % 2 !== 0)
+      throw new Error(`${fn}: a 'warped' problem needs an even dimension (the coupling halves), got ${spec.dimension}`);
+    if (!Number.isSafeInteger(spec.warp.layers) || spec.warp.layers < 1)
+      throw new Error(`${fn}: spec.warp.layers must be a positive integer, got ${spec.warp.layers}`);
   }
 }
 
@@ -155,7 +161,8 @@ export function createProblem(spec: ProblemSpec): Problem {
     const count = output.length / d;
     const row = new Float64Array(d);
     const delta = new Float64Array(half);
-    const order = direction === 1 ? layers.map((_, index) => index) : layers.map((_, index) => layers.length - 1 - index);
+    const order =
+      direction === 1 ? layers.map((_, index) => index) : layers.map((_, index) => layers.length - 1 - index);
     for (let n = 0; n < count; n++) {
       for (let j = 0; j < d; j++) row[j] = output[n * d + j]!;
       for (const index of order) {
@@ -208,7 +215,8 @@ export function createProblem(spec: ProblemSpec): Problem {
     logPosterior,
     posterior: (x) => logPosterior(x).map(Math.exp),
     sample(count, stream) {
-      if (!Number.isSafeInteger(count) || count < 1) throw new Error(`sample: count must be a positive integer, got ${count}`);
+      if (!Number.isSafeInteger(count) || count < 1)
+        throw new Error(`sample: count must be a positive integer, got ${count}`);
       const random = createRandomStream(spec.seed, `sample:${stream}`);
       const z = new Float64Array(count * d);
       const labels = new Int32Array(count);

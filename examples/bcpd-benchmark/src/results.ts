@@ -85,7 +85,16 @@ export function armLabel(arm: Arm): string {
 }
 
 function collect(outDir: string, arm: Arm, runs: { seed: number; id: string }[], teacher: boolean): ArmResult {
-  const result: ArmResult = { arm, planned: runs.length, notFinished: [], accuracy: new Map(), bcpdError: new Map(), ece: new Map(), cmi: new Map(), wallSeconds: 0 };
+  const result: ArmResult = {
+    arm,
+    planned: runs.length,
+    notFinished: [],
+    accuracy: new Map(),
+    bcpdError: new Map(),
+    ece: new Map(),
+    cmi: new Map(),
+    wallSeconds: 0,
+  };
   for (const { seed, id } of runs) {
     const outcome: RunOutcome | undefined = readOutcome(outDir, id);
     if (outcome?.status !== 'finished' || outcome.test === undefined) {
@@ -103,7 +112,12 @@ function collect(outDir: string, arm: Arm, runs: { seed: number; id: string }[],
 }
 
 function compare(label: string, a: ArmResult, b: ArmResult): Comparison {
-  return { label, accuracy: pairedDifference(a.accuracy, b.accuracy), bcpdError: pairedDifference(a.bcpdError, b.bcpdError), cmi: pairedDifference(a.cmi, b.cmi) };
+  return {
+    label,
+    accuracy: pairedDifference(a.accuracy, b.accuracy),
+    bcpdError: pairedDifference(a.bcpdError, b.bcpdError),
+    cmi: pairedDifference(a.cmi, b.cmi),
+  };
 }
 
 /** Pearson r of paired lists (NaN with fewer than 3 points or no spread). */
@@ -125,7 +139,11 @@ export function pearson(xs: readonly number[], ys: readonly number[]): number {
 }
 
 /** Points (teacher BCPD error, student accuracy) of one size, per (arm, seed). */
-export function correlationPoints(teachers: ArmResult[], students: ArmResult[], arms: Arm[]): { arm: Arm; seed: number; teacherError: number; studentAccuracy: number }[] {
+export function correlationPoints(
+  teachers: ArmResult[],
+  students: ArmResult[],
+  arms: Arm[],
+): { arm: Arm; seed: number; teacherError: number; studentAccuracy: number }[] {
   const points: { arm: Arm; seed: number; teacherError: number; studentAccuracy: number }[] = [];
   for (const arm of arms) {
     const student = students.find((row) => row.arm === arm);
@@ -148,18 +166,33 @@ function correlation(size: number, teachers: ArmResult[], students: ArmResult[],
     for (const point of points) bySeed.set(point.seed, [...(bySeed.get(point.seed) ?? []), point]);
     return points.map((point) => {
       const group = bySeed.get(point.seed)!;
-      return [point.teacherError - mean(group.map((p) => p.teacherError)), point.studentAccuracy - mean(group.map((p) => p.studentAccuracy))] as const;
+      return [
+        point.teacherError - mean(group.map((p) => p.teacherError)),
+        point.studentAccuracy - mean(group.map((p) => p.studentAccuracy)),
+      ] as const;
     });
   };
   const within = centred(trained);
   return {
     size,
     trained: {
-      r: pearson(trained.map((p) => p.teacherError), trained.map((p) => p.studentAccuracy)),
+      r: pearson(
+        trained.map((p) => p.teacherError),
+        trained.map((p) => p.studentAccuracy),
+      ),
       n: trained.length,
-      withinSeedR: pearson(within.map(([x]) => x), within.map(([, y]) => y)),
+      withinSeedR: pearson(
+        within.map(([x]) => x),
+        within.map(([, y]) => y),
+      ),
     },
-    withOracle: { r: pearson(withOracle.map((p) => p.teacherError), withOracle.map((p) => p.studentAccuracy)), n: withOracle.length },
+    withOracle: {
+      r: pearson(
+        withOracle.map((p) => p.teacherError),
+        withOracle.map((p) => p.studentAccuracy),
+      ),
+      n: withOracle.length,
+    },
   };
 }
 
@@ -170,28 +203,51 @@ export function loadResults(outDir: string): BenchmarkResults {
   const lambdas = allLambdas(config).filter((lambda) => lambda > 0);
   let computeSeconds = 0;
   const problems = config.problems.map(({ name }): ProblemResults => {
-    const teachers = trainedArms.map((arm) => collect(outDir, arm, config.seeds.map((seed) => ({ seed, id: teacherId(name, seed, arm) })), true));
+    const teachers = trainedArms.map((arm) =>
+      collect(
+        outDir,
+        arm,
+        config.seeds.map((seed) => ({ seed, id: teacherId(name, seed, arm) })),
+        true,
+      ),
+    );
     const byArm = (rows: ArmResult[], arm: Arm) => rows.find((row) => row.arm === arm)!;
     const control = lambdaArm(0);
     const teacherComparisons = [
-      ...lambdas.map((lambda) => compare(`λ = ${lambda} − control`, byArm(teachers, lambdaArm(lambda)), byArm(teachers, control))),
+      ...lambdas.map((lambda) =>
+        compare(`λ = ${lambda} − control`, byArm(teachers, lambdaArm(lambda)), byArm(teachers, control)),
+      ),
       compare('control − MLL', byArm(teachers, control), byArm(teachers, 'mll')),
     ];
     const students = config.trainingSizes.map((size) => {
-      const arms = studentArms(config).map((arm) => collect(outDir, arm, config.seeds.map((seed) => ({ seed, id: studentId(name, size, arm, seed) })), false));
+      const arms = studentArms(config).map((arm) =>
+        collect(
+          outDir,
+          arm,
+          config.seeds.map((seed) => ({ seed, id: studentId(name, size, arm, seed) })),
+          false,
+        ),
+      );
       const comparisons = [
-        ...lambdas.map((lambda) => compare(`λ = ${lambda} − control`, byArm(arms, lambdaArm(lambda)), byArm(arms, control))),
+        ...lambdas.map((lambda) =>
+          compare(`λ = ${lambda} − control`, byArm(arms, lambdaArm(lambda)), byArm(arms, control)),
+        ),
         compare('control − MLL', byArm(arms, control), byArm(arms, 'mll')),
         compare('oracle − MLL', byArm(arms, 'oracle'), byArm(arms, 'mll')),
         compare('oracle − control', byArm(arms, 'oracle'), byArm(arms, control)),
-        ...lambdas.map((lambda) => compare(`oracle − λ = ${lambda}`, byArm(arms, 'oracle'), byArm(arms, lambdaArm(lambda)))),
+        ...lambdas.map((lambda) =>
+          compare(`oracle − λ = ${lambda}`, byArm(arms, 'oracle'), byArm(arms, lambdaArm(lambda))),
+        ),
         compare('MLL − no teacher', byArm(arms, 'mll'), byArm(arms, 'none')),
         compare('oracle − no teacher', byArm(arms, 'oracle'), byArm(arms, 'none')),
       ];
       return { size, arms, comparisons };
     });
     const teacherSeconds = teachers.reduce((sum, row) => sum + row.wallSeconds, 0);
-    const studentSeconds = students.reduce((sum, row) => sum + row.arms.reduce((inner, arm) => inner + arm.wallSeconds, 0), 0);
+    const studentSeconds = students.reduce(
+      (sum, row) => sum + row.arms.reduce((inner, arm) => inner + arm.wallSeconds, 0),
+      0,
+    );
     computeSeconds += teacherSeconds + studentSeconds;
     return {
       name,
@@ -206,7 +262,17 @@ export function loadResults(outDir: string): BenchmarkResults {
   });
   const invocationsPath = join(outDir, INVOCATIONS_FILE);
   const invocations = existsSync(invocationsPath)
-    ? readFileSync(invocationsPath, 'utf8').trim().split('\n').filter((line) => line.length > 0).map((line) => JSON.parse(line) as Invocation)
+    ? readFileSync(invocationsPath, 'utf8')
+        .trim()
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => JSON.parse(line) as Invocation)
     : [];
-  return { config, problems, invocations, elapsedSeconds: invocations.reduce((sum, invocation) => sum + invocation.seconds, 0), computeSeconds };
+  return {
+    config,
+    problems,
+    invocations,
+    elapsedSeconds: invocations.reduce((sum, invocation) => sum + invocation.seconds, 0),
+    computeSeconds,
+  };
 }

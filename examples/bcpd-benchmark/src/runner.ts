@@ -105,11 +105,18 @@ function newMlp(context: ProblemContext, hiddenSizes: number[], seed: number): K
 }
 
 async function testScores(context: ProblemContext, model: KdModel): Promise<Scores> {
-  return scoreLogits({ logits: predictLogits(model, context.test), posterior: context.testPosterior, labels: context.test.labels, numClasses: model.numClasses });
+  return scoreLogits({
+    logits: predictLogits(model, context.test),
+    posterior: context.testPosterior,
+    labels: context.test.labels,
+    numClasses: model.numClasses,
+  });
 }
 
 async function testCmi(context: ProblemContext, model: KdModel): Promise<number> {
-  return (await measureClassConditionalStatistics({ model, dataset: context.test, loader: vectorLoader(), batchSize: 1000 })).cmi;
+  return (
+    await measureClassConditionalStatistics({ model, dataset: context.test, loader: vectorLoader(), batchSize: 1000 })
+  ).cmi;
 }
 
 function lastTrainAccuracy(result: TrainingResult): number {
@@ -121,10 +128,23 @@ async function runTeacher(context: ProblemContext, run: TeacherRun): Promise<Par
   const train = pool(context, run.seed);
   const model = newMlp(context, config.teacherHidden, run.seed);
   try {
-    const common = { model, data: { train }, batchSize: config.batchSize, augmentation: false as const, loader: vectorLoader(), schedule: { kind: 'cosine' as const }, seed: run.seed, progress: false as const };
+    const common = {
+      model,
+      data: { train },
+      batchSize: config.batchSize,
+      augmentation: false as const,
+      loader: vectorLoader(),
+      schedule: { kind: 'cosine' as const },
+      seed: run.seed,
+      progress: false as const,
+    };
     let result: TrainingResult;
     if (run.lambda === undefined) {
-      result = await trainSupervised({ ...common, epochs: config.teacherEpochs, learningRate: config.teacherLearningRate });
+      result = await trainSupervised({
+        ...common,
+        epochs: config.teacherEpochs,
+        learningRate: config.teacherLearningRate,
+      });
     } else {
       loadWeightsFromDirectory(model, join(context.outDir, teacherId(run.problem, run.seed, 'mll'), WEIGHTS_DIRECTORY));
       result = await fineTuneTeacherMcmi({
@@ -137,7 +157,11 @@ async function runTeacher(context: ProblemContext, run: TeacherRun): Promise<Par
       });
     }
     await saveWeightsToDirectory(model, join(context.outDir, run.id, WEIGHTS_DIRECTORY));
-    return { test: await testScores(context, model), testCmi: await testCmi(context, model), trainAccuracy: lastTrainAccuracy(result) };
+    return {
+      test: await testScores(context, model),
+      testCmi: await testCmi(context, model),
+      trainAccuracy: lastTrainAccuracy(result),
+    };
   } finally {
     model.dispose();
   }
@@ -169,9 +193,18 @@ async function runStudent(context: ProblemContext, run: StudentRun): Promise<Par
         teacher = oracleTeacher(problem);
       } else {
         teacher = newMlp(context, config.teacherHidden, run.seed);
-        loadWeightsFromDirectory(teacher, join(context.outDir, teacherId(run.problem, run.seed, run.arm), WEIGHTS_DIRECTORY));
+        loadWeightsFromDirectory(
+          teacher,
+          join(context.outDir, teacherId(run.problem, run.seed, run.arm), WEIGHTS_DIRECTORY),
+        );
       }
-      result = await distillStudent({ ...common, student, teacher, objectives: config.distillation, measureTeacherCmi: false });
+      result = await distillStudent({
+        ...common,
+        student,
+        teacher,
+        objectives: config.distillation,
+        measureTeacherCmi: false,
+      });
     }
     return { test: await testScores(context, student), trainAccuracy: lastTrainAccuracy(result) };
   } finally {
@@ -191,13 +224,20 @@ function blockedBy(context: ProblemContext, run: RunSpec): string | undefined {
 
 async function execute(context: ProblemContext, run: RunSpec, log: (message: string) => void): Promise<RunOutcome> {
   const started = Date.now();
-  const base = () => ({ id: run.id, wallSeconds: (Date.now() - started) / 1000, backend: tf.getBackend(), finishedAt: new Date().toISOString() });
+  const base = () => ({
+    id: run.id,
+    wallSeconds: (Date.now() - started) / 1000,
+    backend: tf.getBackend(),
+    finishedAt: new Date().toISOString(),
+  });
   const blocked = blockedBy(context, run);
   if (blocked !== undefined) return { ...base(), status: 'skipped', message: blocked };
   try {
     const scores = run.kind === 'teacher' ? await runTeacher(context, run) : await runStudent(context, run);
     const outcome: RunOutcome = { ...base(), status: 'finished', ...scores };
-    log(`${run.id}: ${outcome.wallSeconds.toFixed(1)} s, test acc ${(100 * outcome.test!.accuracy).toFixed(2)}%, BCPD error ${outcome.test!.bcpdError.toFixed(4)}`);
+    log(
+      `${run.id}: ${outcome.wallSeconds.toFixed(1)} s, test acc ${(100 * outcome.test!.accuracy).toFixed(2)}%, BCPD error ${outcome.test!.bcpdError.toFixed(4)}`,
+    );
     return outcome;
   } catch (error) {
     if (error instanceof TrainingCollapsedError) {
@@ -222,12 +262,21 @@ async function summariseProblem(context: ProblemContext, entry: BenchmarkProblem
     bayesAccuracy: bayes.expected,
     bayesAccuracyStandardError: bayes.standardError,
     bayesSamples: context.config.bayesSamples,
-    oracleTest: { ...(await testScores(context, oracle)), cmi: await testCmi(context, oracle), expectedMaxPosterior: onTest.expected },
+    oracleTest: {
+      ...(await testScores(context, oracle)),
+      cmi: await testCmi(context, oracle),
+      expectedMaxPosterior: onTest.expected,
+    },
   };
 }
 
 /** Runs every run of `problem` that has no outcome yet; returns how many ran. */
-export async function runProblem({ config, problem: entry, outDir, log = (line) => process.stderr.write(`${line}\n`) }: {
+export async function runProblem({
+  config,
+  problem: entry,
+  outDir,
+  log = (line) => process.stderr.write(`${line}\n`),
+}: {
   config: BenchmarkConfig;
   problem: BenchmarkProblem;
   outDir: string;
@@ -245,7 +294,8 @@ export async function runProblem({ config, problem: entry, outDir, log = (line) 
     outDir,
   };
   const summaryPath = join(outDir, entry.name, PROBLEM_FILE);
-  if (readJson<ProblemSummary>(summaryPath) === undefined) writeJsonAtomic(summaryPath, await summariseProblem(context, entry));
+  if (readJson<ProblemSummary>(summaryPath) === undefined)
+    writeJsonAtomic(summaryPath, await summariseProblem(context, entry));
   let ran = 0;
   for (const run of planProblem(config, entry.name)) {
     if (readOutcome(outDir, run.id) !== undefined) continue;

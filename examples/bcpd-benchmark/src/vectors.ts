@@ -15,7 +15,17 @@ export interface VectorDataset extends Dataset {
 }
 
 /** The first `count` rows of `sample` (all when omitted) as a dataset of `[1, 1, d]` inputs. */
-export function vectorDataset({ sample, dimension, numClasses, count = sample.count }: { sample: Sample; dimension: number; numClasses: number; count?: number }): VectorDataset {
+export function vectorDataset({
+  sample,
+  dimension,
+  numClasses,
+  count = sample.count,
+}: {
+  sample: Sample;
+  dimension: number;
+  numClasses: number;
+  count?: number;
+}): VectorDataset {
   if (!Number.isSafeInteger(count) || count < 1 || count > sample.count) {
     throw new Error(`vectorDataset: count must be an integer in [1, ${sample.count}], got ${count}`);
   }
@@ -31,7 +41,9 @@ export function vectorDataset({ sample, dimension, numClasses, count = sample.co
 }
 
 function isVectorDataset(dataset: unknown): dataset is VectorDataset {
-  return typeof dataset === 'object' && dataset !== null && (dataset as { values?: unknown }).values instanceof Float32Array;
+  return (
+    typeof dataset === 'object' && dataset !== null && (dataset as { values?: unknown }).values instanceof Float32Array
+  );
 }
 
 /** A producer that serves the rows of a batch from `dataset.values`. */
@@ -52,7 +64,10 @@ function vectorProducer(dataset: VectorDataset): BatchProducer {
  */
 export function vectorLoader({ epochLength }: { epochLength?: number } = {}): LoaderFactory {
   return (dataset, options) => {
-    if (!isVectorDataset(dataset)) throw new Error('vectorLoader: dataset must be a VectorDataset (vectorDataset(...)), got one without float values');
+    if (!isVectorDataset(dataset))
+      throw new Error(
+        'vectorLoader: dataset must be a VectorDataset (vectorDataset(...)), got one without float values',
+      );
     return createLoader(dataset, {
       batchSize: options.batchSize,
       shuffle: options.shuffle,

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { FASHION_MNIST_NORMALIZATION } from '@kd/data';
 import { fromLayersModel } from '@kd/layers';
 import { registerFileSystemRouter } from '@kd/layers/node';
@@ -81,8 +81,19 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Runs `evaluate.ts` in a new Node process (tsx), which loads the saved model with tf.loadLayersModel. */
 async function evaluateInFreshProcess(config: ByomConfig, modelJson: string): Promise<EvaluationReport> {
   const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-  const args = [tsx, '--conditions=@kd/source', join(here, 'evaluate.ts'), '--model', modelJson, '--data-dir', config.dataDir,
-    '--test-size', String(config.testSize), '--backend', config.backend];
+  const args = [
+    tsx,
+    '--conditions=@kd/source',
+    join(here, 'evaluate.ts'),
+    '--model',
+    modelJson,
+    '--data-dir',
+    config.dataDir,
+    '--test-size',
+    String(config.testSize),
+    '--backend',
+    config.backend,
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -101,7 +112,10 @@ function formatTable(rows: Array<[string, number, number]>): string {
   return [
     '| model | trainable parameters | test accuracy |',
     '|---|---|---|',
-    ...rows.map(([label, parameters, accuracy]) => `| ${label} | ${parameters.toLocaleString('en')} | ${(100 * accuracy).toFixed(2)}% |`),
+    ...rows.map(
+      ([label, parameters, accuracy]) =>
+        `| ${label} | ${parameters.toLocaleString('en')} | ${(100 * accuracy).toFixed(2)}% |`,
+    ),
   ].join('\n');
 }
 
@@ -133,7 +147,9 @@ export async function bringYourOwnModel(config: ByomConfig): Promise<ByomResult>
     aloneKeras.setWeights(studentKeras.getWeights()); // the same initial weights for both students
 
     // The softmax head is detected: the teacher's logits are read before its softmax.
-    const teacher = fromLayersModel(teacherKeras, { features: ['teacher_block1', 'teacher_block2', 'teacher_flatten'] });
+    const teacher = fromLayersModel(teacherKeras, {
+      features: ['teacher_block1', 'teacher_block2', 'teacher_flatten'],
+    });
     const teacherResult = await trainSupervised({
       ...common,
       model: teacher,
@@ -176,7 +192,14 @@ export async function bringYourOwnModel(config: ByomConfig): Promise<ByomResult>
     const reloaded = await evaluateInFreshProcess(config, join(savedTo, 'model.json'));
     let reloadDifference = 0;
     inProcess.firstOutputs.forEach((row, index) =>
-      row.forEach((value, column) => (reloadDifference = Math.max(reloadDifference, Math.abs(value - (reloaded.firstOutputs[index]?.[column] ?? Number.NaN))))));
+      row.forEach(
+        (value, column) =>
+          (reloadDifference = Math.max(
+            reloadDifference,
+            Math.abs(value - (reloaded.firstOutputs[index]?.[column] ?? Number.NaN)),
+          )),
+      ),
+    );
 
     const parameters = { teacher: teacher.countParams(), student: student.countParams() };
     const teacherAccuracy = teacherResult.last.test?.top1 ?? Number.NaN;
@@ -185,9 +208,22 @@ export async function bringYourOwnModel(config: ByomConfig): Promise<ByomResult>
     const table = formatTable([
       ['teacher (tf.sequential, softmax head)', parameters.teacher, teacherAccuracy],
       ['student trained alone (cross-entropy)', parameters.student, aloneAccuracy],
-      ['student distilled (KD + FitNet on student_block2), reloaded in a fresh process', parameters.student, reloaded.accuracy],
+      [
+        'student distilled (KD + FitNet on student_block2), reloaded in a fresh process',
+        parameters.student,
+        reloaded.accuracy,
+      ],
     ]);
-    return { teacherAccuracy, aloneAccuracy, distilledAccuracy, reloadedAccuracy: reloaded.accuracy, reloadDifference, parameters, savedTo, table };
+    return {
+      teacherAccuracy,
+      aloneAccuracy,
+      distilledAccuracy,
+      reloadedAccuracy: reloaded.accuracy,
+      reloadDifference,
+      parameters,
+      savedTo,
+      table,
+    };
   } finally {
     teacherKeras.dispose();
     studentKeras.dispose();

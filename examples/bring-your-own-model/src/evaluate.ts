@@ -20,8 +20,13 @@ async function main(): Promise<void> {
       backend: { type: 'string', default: 'wasm' },
     },
   });
-  if (values.model === undefined || values['data-dir'] === undefined) throw new Error('evaluate: --model and --data-dir are required');
-  await selectBackend({ backend: values.backend as BackendChoice, log: () => undefined, importModule: (specifier) => import(specifier) });
+  if (values.model === undefined || values['data-dir'] === undefined)
+    throw new Error('evaluate: --model and --data-dir are required');
+  await selectBackend({
+    backend: values.backend as BackendChoice,
+    log: () => undefined,
+    importModule: (specifier) => import(specifier),
+  });
   registerFileSystemRouter();
   const model = await tfl.loadLayersModel(`file://${values.model}`);
   const test = await loadSplit(values['data-dir'], 't10k', Number(values['test-size']));

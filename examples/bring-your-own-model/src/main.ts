@@ -33,7 +33,8 @@ async function main(): Promise<void> {
     return;
   }
   const backend = values.backend as BackendChoice;
-  if (!backendChoices.includes(backend)) fail(`--backend must be one of ${backendChoices.join(', ')}, got '${values.backend}'`);
+  if (!backendChoices.includes(backend))
+    fail(`--backend must be one of ${backendChoices.join(', ')}, got '${values.backend}'`);
   const outDir = resolve(values['out-dir'] as string);
   if (values.fresh) await rm(outDir, { recursive: true, force: true });
   const selected = await selectBackend({ backend, importModule: (specifier) => import(specifier) });
@@ -60,6 +61,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bring-your-own-model: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bring-your-own-model: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -18,11 +18,30 @@ function seeded(seed: number): () => ReturnType<typeof tfl.initializers.glorotUn
 export function buildTeacher(width: number, seed: number): tfl.Sequential {
   const init = seeded(seed);
   const model = tfl.sequential({ name: 'teacher' });
-  model.add(tfl.layers.conv2d({ name: 'teacher_conv1', kernelInitializer: init(), inputShape: [28, 28, 1], filters: width, kernelSize: 3, padding: 'same', useBias: false }));
+  model.add(
+    tfl.layers.conv2d({
+      name: 'teacher_conv1',
+      kernelInitializer: init(),
+      inputShape: [28, 28, 1],
+      filters: width,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+    }),
+  );
   model.add(tfl.layers.batchNormalization({ name: 'teacher_bn1', momentum: 0.9 }));
   model.add(tfl.layers.reLU({ name: 'teacher_block1' }));
   model.add(tfl.layers.maxPooling2d({ name: 'teacher_pool1', poolSize: 2 }));
-  model.add(tfl.layers.conv2d({ name: 'teacher_conv2', kernelInitializer: init(), filters: 2 * width, kernelSize: 3, padding: 'same', useBias: false }));
+  model.add(
+    tfl.layers.conv2d({
+      name: 'teacher_conv2',
+      kernelInitializer: init(),
+      filters: 2 * width,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+    }),
+  );
   model.add(tfl.layers.batchNormalization({ name: 'teacher_bn2', momentum: 0.9 }));
   model.add(tfl.layers.reLU({ name: 'teacher_block2' }));
   model.add(tfl.layers.maxPooling2d({ name: 'teacher_pool2', poolSize: 2 }));
@@ -35,10 +54,27 @@ export function buildTeacher(width: number, seed: number): tfl.Sequential {
 export function buildStudent(name: string, width: number, seed: number): tfl.Sequential {
   const init = seeded(seed);
   const model = tfl.sequential({ name });
-  model.add(tfl.layers.conv2d({ name: `${name}_conv1`, kernelInitializer: init(), inputShape: [28, 28, 1], filters: width, kernelSize: 3, padding: 'same' }));
+  model.add(
+    tfl.layers.conv2d({
+      name: `${name}_conv1`,
+      kernelInitializer: init(),
+      inputShape: [28, 28, 1],
+      filters: width,
+      kernelSize: 3,
+      padding: 'same',
+    }),
+  );
   model.add(tfl.layers.reLU({ name: `${name}_block1` }));
   model.add(tfl.layers.maxPooling2d({ name: `${name}_pool1`, poolSize: 2 }));
-  model.add(tfl.layers.conv2d({ name: `${name}_conv2`, kernelInitializer: init(), filters: 2 * width, kernelSize: 3, padding: 'same' }));
+  model.add(
+    tfl.layers.conv2d({
+      name: `${name}_conv2`,
+      kernelInitializer: init(),
+      filters: 2 * width,
+      kernelSize: 3,
+      padding: 'same',
+    }),
+  );
   model.add(tfl.layers.reLU({ name: `${name}_block2` }));
   model.add(tfl.layers.maxPooling2d({ name: `${name}_pool2`, poolSize: 2 }));
   model.add(tfl.layers.flatten({ name: `${name}_flatten` }));

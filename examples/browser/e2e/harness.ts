@@ -31,7 +31,8 @@ export async function buildAndServe(outDir: string): Promise<{ server: PreviewSe
     preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
   });
   const address = server.httpServer.address();
-  if (address === null || typeof address === 'string') throw new Error('harness: the preview server has no TCP address');
+  if (address === null || typeof address === 'string')
+    throw new Error('harness: the preview server has no TCP address');
   return { server, url: `http://127.0.0.1:${address.port}/` };
 }
 
@@ -79,9 +80,20 @@ export interface PlaygroundSnapshot {
   backend: string | undefined;
   threads: number | undefined;
   imagesPerSecond: number | undefined;
-  epochs: Array<{ stage: string; epoch: number; losses: Record<string, number>; testAccuracy: number; teacherCmi?: number; imagesPerSecond: number }>;
+  epochs: Array<{
+    stage: string;
+    epoch: number;
+    losses: Record<string, number>;
+    testAccuracy: number;
+    teacherCmi?: number;
+    imagesPerSecond: number;
+  }>;
   result:
-    | { rows: Array<{ teacher: string; studentAccuracy: number; teacherAccuracy: number; teacherCmi: number }>; studentWeightsSha256: Record<string, string>; parameters: { teacher: number; student: number } }
+    | {
+        rows: Array<{ teacher: string; studentAccuracy: number; teacherAccuracy: number; teacherCmi: number }>;
+        studentWeightsSha256: Record<string, string>;
+        parameters: { teacher: number; student: number };
+      }
     | undefined;
   error: string | undefined;
   crossOriginIsolated: boolean;
@@ -90,11 +102,18 @@ export interface PlaygroundSnapshot {
 }
 
 export function snapshot(page: Page): Promise<PlaygroundSnapshot> {
-  return page.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { kdPlayground: unknown }).kdPlayground)) as PlaygroundSnapshot);
+  return page.evaluate(
+    () =>
+      JSON.parse(JSON.stringify((window as unknown as { kdPlayground: unknown }).kdPlayground)) as PlaygroundSnapshot,
+  );
 }
 
 /** Polls the page until `done` holds or the run failed; throws with the last snapshot after `timeoutMs`. */
-export async function waitFor(page: Page, done: (view: PlaygroundSnapshot) => boolean, timeoutMs: number): Promise<PlaygroundSnapshot> {
+export async function waitFor(
+  page: Page,
+  done: (view: PlaygroundSnapshot) => boolean,
+  timeoutMs: number,
+): Promise<PlaygroundSnapshot> {
   const deadline = Date.now() + timeoutMs;
   let last: PlaygroundSnapshot | undefined;
   while (Date.now() < deadline) {

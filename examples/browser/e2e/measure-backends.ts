@@ -11,10 +11,16 @@ const specs = process.argv.slice(2).filter((arg) => arg !== '--');
 const runs =
   specs.length > 0
     ? specs
-    : ['backend=wasm&threads=1&model=resnet8&batch=16&steps=6', 'backend=wasm&model=resnet8&batch=16&steps=6', 'backend=webgl&model=resnet8&batch=16&steps=2'];
+    : [
+        'backend=wasm&threads=1&model=resnet8&batch=16&steps=6',
+        'backend=wasm&model=resnet8&batch=16&steps=6',
+        'backend=webgl&model=resnet8&batch=16&steps=2',
+      ];
 const executable = chromiumPath();
 if (executable === undefined) {
-  process.stdout.write('measure-backends: skipped: no Chromium at /usr/bin/chromium (install Debian\'s chromium, or set KD_CHROMIUM)\n');
+  process.stdout.write(
+    "measure-backends: skipped: no Chromium at /usr/bin/chromium (install Debian's chromium, or set KD_CHROMIUM)\n",
+  );
   process.exit(0);
 }
 const { server, url } = await buildAndServe(join(tmpdir(), `kd-playground-bench-${process.pid}`));
@@ -23,7 +29,11 @@ try {
   for (const spec of runs) {
     const page = await launched.context.newPage();
     await page.goto(`${url}bench.html?${spec}`);
-    await page.waitForFunction(() => (window as unknown as { kdBench: { state: string } }).kdBench.state !== 'running', undefined, { timeout: 900_000 });
+    await page.waitForFunction(
+      () => (window as unknown as { kdBench: { state: string } }).kdBench.state !== 'running',
+      undefined,
+      { timeout: 900_000 },
+    );
     const result = await page.evaluate(() => (window as unknown as { kdBench: unknown }).kdBench);
     process.stdout.write(`${spec}: ${JSON.stringify(result)}\n`);
     await page.close();

@@ -12,11 +12,22 @@ import type { Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig } from '../src/presets';
-import { appRoot, buildAndServe, chromiumPath, launchChromium, nonWhitePixels, waitFor, type LaunchedBrowser, type PlaygroundSnapshot } from './harness';
+import {
+  appRoot,
+  buildAndServe,
+  chromiumPath,
+  launchChromium,
+  nonWhitePixels,
+  waitFor,
+  type LaunchedBrowser,
+  type PlaygroundSnapshot,
+} from './harness';
 
 const executable = chromiumPath();
 if (executable === undefined) {
-  process.stderr.write('playground e2e: SKIPPED: no Chromium at /usr/bin/chromium (apt-get install chromium, or set KD_CHROMIUM)\n');
+  process.stderr.write(
+    'playground e2e: SKIPPED: no Chromium at /usr/bin/chromium (apt-get install chromium, or set KD_CHROMIUM)\n',
+  );
 }
 const screenshots = process.env.KD_PLAYGROUND_SCREENSHOTS === '1';
 const smoke = presetConfig('smoke');
@@ -102,7 +113,9 @@ describeWithBackends('browser playground (headless Chromium)', () => {
       expect(weights?.length).toBe(4 * parameters);
       const safetensors = await readStoredBytes(page, `${view.runId}/export/student-from-mll/model.safetensors`);
       expect(safetensors?.length).toBeGreaterThan(4 * parameters);
-      const manifest = JSON.parse((await readStoredText(page, `${view.runId}/export/student-from-mll/model.json`)) ?? '{}') as { format?: string };
+      const manifest = JSON.parse(
+        (await readStoredText(page, `${view.runId}/export/student-from-mll/model.json`)) ?? '{}',
+      ) as { format?: string };
       expect(manifest.format).toBe('kd-weights');
       if (screenshots) await page.screenshot({ path: join(appRoot, 'docs', 'playground-wasm.png'), fullPage: true });
       uninterrupted = view;
@@ -125,7 +138,9 @@ describeWithBackends('browser playground (headless Chromium)', () => {
       expect(after.epochs).toHaveLength(uninterrupted?.epochs.length ?? -1);
       expectCmiPerTeacherEpoch(after, smoke.teacherEpochs + smoke.mcmiEpochs);
       // The MLL teacher continued from its checkpoint instead of starting over.
-      const record = JSON.parse((await readStoredText(page, `${after.runId}/teacher-mll/run.json`)) ?? '{}') as { resumedFromEpochs?: number[] };
+      const record = JSON.parse((await readStoredText(page, `${after.runId}/teacher-mll/run.json`)) ?? '{}') as {
+        resumedFromEpochs?: number[];
+      };
       expect(record.resumedFromEpochs?.length).toBeGreaterThanOrEqual(1);
       await page.close();
     });
@@ -134,14 +149,23 @@ describeWithBackends('browser playground (headless Chromium)', () => {
       // SwiftShader runs WebGL on the CPU about 60× slower than wasm here (README), so this leg trains on 32
       // images, too few for accuracy to mean anything: instead its first epoch's loss must match wasm's on the
       // same images, seeds and batches (same model, same arithmetic up to float rounding).
-      const reduced = { trainSize: 32, testSize: 32, teacherEpochs: 1, mcmiEpochs: 1, studentEpochs: 1, batchSize: 8, camImages: 4 };
+      const reduced = {
+        trainSize: 32,
+        testSize: 32,
+        teacherEpochs: 1,
+        mcmiEpochs: 1,
+        studentEpochs: 1,
+        batchSize: 8,
+        camImages: 4,
+      };
       const fields = Object.fromEntries(Object.entries(reduced).map(([key, value]) => [key, String(value)]));
       const run = async (backend: string, screenshot: boolean) => {
         const page = await chromium.context.newPage();
         await page.goto(`${url}?${new URLSearchParams({ preset: 'smoke', backend, autostart: '1', ...fields })}`);
         const view = await waitFor(page, (each) => each.state === 'finished', 840_000);
         const camPixels = await nonWhitePixels(page, 'cam');
-        if (screenshot && screenshots) await page.screenshot({ path: join(appRoot, 'docs', 'playground-webgl.png'), fullPage: true });
+        if (screenshot && screenshots)
+          await page.screenshot({ path: join(appRoot, 'docs', 'playground-webgl.png'), fullPage: true });
         await page.close();
         return { view, camPixels };
       };
@@ -154,7 +178,8 @@ describeWithBackends('browser playground (headless Chromium)', () => {
       expectCmiPerTeacherEpoch(webgl.view, reduced.teacherEpochs + reduced.mcmiEpochs);
       expect(webgl.camPixels).toBeGreaterThan(3 * reduced.camImages * 84 * 84 * 0.5);
       expect(webgl.view.result?.rows).toHaveLength(2);
-      const firstEpoch = (view: PlaygroundSnapshot) => view.epochs.find((entry) => entry.stage === 'teacher-mll' && entry.epoch === 1);
+      const firstEpoch = (view: PlaygroundSnapshot) =>
+        view.epochs.find((entry) => entry.stage === 'teacher-mll' && entry.epoch === 1);
       const webglLoss = firstEpoch(webgl.view)?.losses.ce ?? Number.NaN;
       const wasmLoss = firstEpoch(wasm.view)?.losses.ce ?? Number.NaN;
       expect(Number.isFinite(wasmLoss)).toBe(true);

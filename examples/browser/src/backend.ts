@@ -44,7 +44,8 @@ async function webgpuAdapter(): Promise<GpuAdapterLike | undefined> {
 }
 
 async function startNamed(name: 'webgpu' | 'webgl' | 'cpu', detail: string): Promise<RunningBackend> {
-  if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not start in this browser (see the console for tfjs's error)`);
+  if (!(await tf.setBackend(name)))
+    throw new Error(`backend ${name} did not start in this browser (see the console for tfjs's error)`);
   await tf.ready();
   return { backend: name, threads: 1, detail };
 }
@@ -76,12 +77,16 @@ export async function startBackend(choice: BackendChoice, wasmThreads?: number):
   if (choice === 'cpu') return startNamed('cpu', 'pure JavaScript (slow for conv nets)');
   if (choice === 'webgpu') {
     const adapter = await webgpuAdapter();
-    if (adapter === undefined) throw new Error('backend webgpu: this browser offers no WebGPU adapter (navigator.gpu.requestAdapter() gave none)');
+    if (adapter === undefined)
+      throw new Error(
+        'backend webgpu: this browser offers no WebGPU adapter (navigator.gpu.requestAdapter() gave none)',
+      );
     return startNamed('webgpu', `adapter ${adapter.info?.vendor ?? '?'} ${adapter.info?.architecture ?? ''}`.trim());
   }
   if (choice === 'webgl') {
     const renderer = webglRenderer();
-    if (renderer === undefined) throw new Error('backend webgl: WebGL2 is not available in this worker (no OffscreenCanvas webgl2 context)');
+    if (renderer === undefined)
+      throw new Error('backend webgl: WebGL2 is not available in this worker (no OffscreenCanvas webgl2 context)');
     return startNamed('webgl', `renderer ${renderer}`);
   }
   const adapter = await webgpuAdapter();

@@ -17,7 +17,16 @@ import type { BackendChoice } from './protocol';
 
 declare global {
   interface Window {
-    kdBench: { state: 'running' | 'finished' | 'failed'; backend?: string; threads?: number; model?: string; batchSize?: number; imagesPerSecond?: number; firstEpochImagesPerSecond?: number; error?: string };
+    kdBench: {
+      state: 'running' | 'finished' | 'failed';
+      backend?: string;
+      threads?: number;
+      model?: string;
+      batchSize?: number;
+      imagesPerSecond?: number;
+      firstEpochImagesPerSecond?: number;
+      error?: string;
+    };
   }
 }
 
@@ -33,10 +42,22 @@ async function main(): Promise<void> {
   const threads = query.get('threads');
   const running = await startBackend(choice, threads === null ? undefined : Number(threads));
   const bytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
-  const files = { trainImages: await bytes(trainImagesUrl), trainLabels: await bytes(trainLabelsUrl), testImages: await bytes(testImagesUrl), testLabels: await bytes(testLabelsUrl) };
+  const files = {
+    trainImages: await bytes(trainImagesUrl),
+    trainLabels: await bytes(trainLabelsUrl),
+    testImages: await bytes(testImagesUrl),
+    testLabels: await bytes(testLabelsUrl),
+  };
   const { train } = decodeBundledSlice(files, { trainSize: batchSize * steps, testSize: 1 });
   const model = createModel(modelName, { numClasses: 10, seed: 1, inputChannels: 1 });
-  const result = await trainSupervised({ model, data: { train }, epochs: 2, batchSize, normalization: FASHION_MNIST_NORMALIZATION, progress: false });
+  const result = await trainSupervised({
+    model,
+    data: { train },
+    epochs: 2,
+    batchSize,
+    normalization: FASHION_MNIST_NORMALIZATION,
+    progress: false,
+  });
   model.dispose();
   const [first, second] = result.history;
   window.kdBench = {

@@ -57,7 +57,8 @@ export function chartData(epochs: readonly EpochEntry[], config: RunConfig): Cha
     add(accuracy, `${name} test`, x, entry.testAccuracy);
     if (entry.teacherCmi !== undefined) add(cmi, name, x, entry.teacherCmi);
   }
-  const series = (map: Map<string, Array<[number, number]>>): LineSeries[] => [...map].map(([name, points]) => ({ name, points }));
+  const series = (map: Map<string, Array<[number, number]>>): LineSeries[] =>
+    [...map].map(([name, points]) => ({ name, points }));
   return { loss: series(loss), accuracy: series(accuracy), cmi: series(cmi) };
 }
 

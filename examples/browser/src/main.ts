@@ -10,7 +10,18 @@ import { decodePng, renderLinePlot, type LineSeries, type RasterImage } from '@k
 import { indexedDbStore } from '@kd/trainer';
 import { chartData, pointCount } from './charts';
 import { PRESETS, PRESET_NAMES, configFromQuery, presetConfig } from './presets';
-import { BACKEND_CHOICES, DATABASE_NAME, STAGE_LABELS, runFiles, WEIGHTS_FILES, type BackendChoice, type EpochEntry, type FromWorker, type RunRecord, type RunResult } from './protocol';
+import {
+  BACKEND_CHOICES,
+  DATABASE_NAME,
+  STAGE_LABELS,
+  runFiles,
+  WEIGHTS_FILES,
+  type BackendChoice,
+  type EpochEntry,
+  type FromWorker,
+  type RunRecord,
+  type RunResult,
+} from './protocol';
 
 type PlaygroundState = 'idle' | 'starting' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
 
@@ -73,7 +84,8 @@ let record: RunRecord | undefined;
 let paused = false;
 
 for (const name of PRESET_NAMES) presetSelect.add(new Option(PRESETS[name].label, name));
-for (const name of BACKEND_CHOICES) backendSelect.add(new Option(name === 'auto' ? 'auto (fastest available)' : name, name));
+for (const name of BACKEND_CHOICES)
+  backendSelect.add(new Option(name === 'auto' ? 'auto (fastest available)' : name, name));
 const query = new URLSearchParams(location.search);
 presetSelect.value = query.get('preset') ?? 'minute';
 backendSelect.value = query.get('backend') ?? 'auto';
@@ -92,7 +104,13 @@ function setState(state: PlaygroundState): void {
   pauseButton.textContent = state === 'paused' ? 'Continue' : 'Pause';
 }
 
-function draw(canvasId: string, series: LineSeries[], title: string, yLabel: string, yRange?: readonly [number, number]): number {
+function draw(
+  canvasId: string,
+  series: LineSeries[],
+  title: string,
+  yLabel: string,
+  yRange?: readonly [number, number],
+): number {
   const canvas = element<HTMLCanvasElement>(canvasId);
   const context = canvas.getContext('2d');
   if (context === null) throw new Error('playground: no 2D canvas context');
@@ -103,7 +121,15 @@ function draw(canvasId: string, series: LineSeries[], title: string, yLabel: str
     context.fillText(`${title}: no epoch finished yet`, 16, 24);
     return 0;
   }
-  const image = renderLinePlot({ series, width: canvas.width, height: canvas.height, title, xLabel: 'epoch (stages in order)', yLabel, ...(yRange === undefined ? {} : { yRange }) });
+  const image = renderLinePlot({
+    series,
+    width: canvas.width,
+    height: canvas.height,
+    title,
+    xLabel: 'epoch (stages in order)',
+    yLabel,
+    ...(yRange === undefined ? {} : { yRange }),
+  });
   putImage(canvas, image);
   return pointCount(series);
 }
@@ -114,7 +140,10 @@ function putImage(canvas: HTMLCanvasElement, image: RasterImage): void {
   const rgba = new Uint8ClampedArray(image.width * image.height * 4);
   for (let pixel = 0; pixel < image.width * image.height; pixel++) {
     for (let channel = 0; channel < 4; channel++) {
-      rgba[4 * pixel + channel] = channel === 3 && image.channels !== 4 ? 255 : (image.data[pixel * image.channels + Math.min(channel, image.channels - 1)] as number);
+      rgba[4 * pixel + channel] =
+        channel === 3 && image.channels !== 4
+          ? 255
+          : (image.data[pixel * image.channels + Math.min(channel, image.channels - 1)] as number);
     }
   }
   canvas.getContext('2d')?.putImageData(new ImageData(rgba, image.width, image.height), 0, 0);
@@ -141,7 +170,10 @@ function showResult(result: RunResult | undefined): void {
     return;
   }
   const rows = result.rows
-    .map((row) => `<tr><td>${row.teacher}</td><td>${percent(row.teacherAccuracy)}</td><td>${row.teacherCmi.toFixed(4)}</td><td>${percent(row.studentAccuracy)}</td><td>${percent(row.studentBestAccuracy)}</td></tr>`)
+    .map(
+      (row) =>
+        `<tr><td>${row.teacher}</td><td>${percent(row.teacherAccuracy)}</td><td>${row.teacherCmi.toFixed(4)}</td><td>${percent(row.studentAccuracy)}</td><td>${percent(row.studentBestAccuracy)}</td></tr>`,
+    )
     .join('');
   target.innerHTML =
     `<table id="result-table"><tr><th>teacher</th><th>teacher test acc.</th><th>teacher CMI (nats, train)</th><th>KD student test acc. (last)</th><th>(best)</th></tr>${rows}</table>` +
@@ -156,7 +188,11 @@ function showResult(result: RunResult | undefined): void {
         event.preventDefault();
         const bytes = await store.read(runFiles.weights(runId, which, file));
         if (bytes === undefined) return showError(`the run ${runId} holds no ${file} for the student ${which}`);
-        const url = URL.createObjectURL(new Blob([bytes.slice().buffer as ArrayBuffer], { type: file === 'model.json' ? 'application/json' : 'application/octet-stream' }));
+        const url = URL.createObjectURL(
+          new Blob([bytes.slice().buffer as ArrayBuffer], {
+            type: file === 'model.json' ? 'application/json' : 'application/octet-stream',
+          }),
+        );
         const download = document.createElement('a');
         download.href = url;
         download.download = file;
@@ -219,7 +255,9 @@ function onWorkerMessage(message: FromWorker): void {
         `${STAGE_LABELS[message.stage]}: epoch ${message.epoch}/${message.epochs}, step ${message.step}/${message.stepsPerEpoch ?? '?'}`;
       break;
     case 'epoch': {
-      const index = view.epochs.findIndex((each) => each.stage === message.entry.stage && each.epoch === message.entry.epoch);
+      const index = view.epochs.findIndex(
+        (each) => each.stage === message.entry.stage && each.epoch === message.entry.epoch,
+      );
       if (index === -1) view.epochs.push(message.entry);
       else view.epochs[index] = message.entry;
       drawCharts();
@@ -305,11 +343,21 @@ async function readRecords(): Promise<RunRecord[]> {
 async function listRuns(): Promise<void> {
   const table = element<HTMLTableElement>('runs');
   const records = await readRecords();
-  table.innerHTML = '<tr><th>run</th><th>preset</th><th>λ</th><th>backend</th><th>status</th><th>epochs</th><th>students (MLL / MCMI)</th><th></th></tr>';
+  table.innerHTML =
+    '<tr><th>run</th><th>preset</th><th>λ</th><th>backend</th><th>status</th><th>epochs</th><th>students (MLL / MCMI)</th><th></th></tr>';
   for (const each of records) {
     const row = table.insertRow();
-    const students = each.result === undefined ? '–' : each.result.rows.map((r) => percent(r.studentAccuracy)).join(' / ');
-    for (const text of [each.runId, each.preset, each.config.lambda.toFixed(2), `${each.backend ?? each.backendChoice}${each.threads === undefined ? '' : ` ×${each.threads}`}`, each.status, String(each.epochs.length), students]) {
+    const students =
+      each.result === undefined ? '–' : each.result.rows.map((r) => percent(r.studentAccuracy)).join(' / ');
+    for (const text of [
+      each.runId,
+      each.preset,
+      each.config.lambda.toFixed(2),
+      `${each.backend ?? each.backendChoice}${each.threads === undefined ? '' : ` ×${each.threads}`}`,
+      each.status,
+      String(each.epochs.length),
+      students,
+    ]) {
       row.insertCell().textContent = text;
     }
     const actions = row.insertCell();

@@ -10,7 +10,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { camOverlay, eigenCam } from '@kd/cam';
 import { encodePng, heatMapsFromTensor, imageFromTensor, renderGrid, type RasterImage } from '@kd/plot';
-import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, createLoader, decodeIdxDataset, type Dataset } from '@kd/data';
+import {
+  FASHION_MNIST_CLASS_NAMES,
+  FASHION_MNIST_NORMALIZATION,
+  createLoader,
+  decodeIdxDataset,
+  type Dataset,
+} from '@kd/data';
 import { createModel, loadWeights, saveSafetensors, saveWeights, type KdModel } from '@kd/models';
 import {
   distillStudent,
@@ -54,13 +60,22 @@ export interface PipelineOptions {
 }
 
 function firstImages(full: Dataset, count: number, split: string): Dataset {
-  if (count > full.labels.length) throw new Error(`runPipeline: asked for ${count} ${split} images, the bundle holds ${full.labels.length}`);
+  if (count > full.labels.length)
+    throw new Error(`runPipeline: asked for ${count} ${split} images, the bundle holds ${full.labels.length}`);
   const pixels = full.height * full.width * full.channels;
-  return { ...full, images: full.images.slice(0, count * pixels), labels: full.labels.slice(0, count), indices: full.indices.slice(0, count) };
+  return {
+    ...full,
+    images: full.images.slice(0, count * pixels),
+    labels: full.labels.slice(0, count),
+    indices: full.indices.slice(0, count),
+  };
 }
 
 /** Decodes the bundled slice and keeps the first `trainSize` / `testSize` images. */
-export function decodeBundledSlice(files: BundledFiles, config: Pick<RunConfig, 'trainSize' | 'testSize'>): { train: Dataset; test: Dataset } {
+export function decodeBundledSlice(
+  files: BundledFiles,
+  config: Pick<RunConfig, 'trainSize' | 'testSize'>,
+): { train: Dataset; test: Dataset } {
   const decode = (images: Uint8Array, labels: Uint8Array, prefix: string) =>
     decodeIdxDataset({
       images: { name: `${prefix}-images-idx3-ubyte.gz`, bytes: images },
@@ -104,9 +119,16 @@ function entryOf(stage: Stage, record: EpochRecord, teacherCmi: number | undefin
 function normalisedTestImages(test: Dataset, count: number): tf.Tensor4D {
   return tf.tidy(() => {
     const pixels = test.height * test.width * test.channels;
-    const raw = tf.tensor4d(test.images.slice(0, count * pixels), [count, test.height, test.width, test.channels], 'int32');
+    const raw = tf.tensor4d(
+      test.images.slice(0, count * pixels),
+      [count, test.height, test.width, test.channels],
+      'int32',
+    );
     const { mean, std } = FASHION_MNIST_NORMALIZATION;
-    return tf.div(tf.sub(tf.div(tf.cast(raw, 'float32'), 255), tf.tensor1d([...mean])), tf.tensor1d([...std])) as tf.Tensor4D;
+    return tf.div(
+      tf.sub(tf.div(tf.cast(raw, 'float32'), 255), tf.tensor1d([...mean])),
+      tf.tensor1d([...std]),
+    ) as tf.Tensor4D;
   });
 }
 
@@ -120,7 +142,9 @@ function camRow(model: KdModel, images: tf.Tensor4D, pictures: RasterImage[]): R
   });
   const heatMaps = heatMapsFromTensor(maps);
   maps.dispose();
-  return heatMaps.map((map, index) => camOverlay(pictures[index] as RasterImage, map, { colorMap: 'jet', alpha: 0.45 }));
+  return heatMaps.map((map, index) =>
+    camOverlay(pictures[index] as RasterImage, map, { colorMap: 'jet', alpha: 0.45 }),
+  );
 }
 
 /** The Eigen-CAM grid of both teachers on the first test images (pictures at 3× so the labels are readable). */
@@ -143,7 +167,10 @@ export function renderCamGrid(config: RunConfig, test: Dataset, mll: KdModel, mc
         { label: 'MLL teacher', images: camRow(mll, images, pictures) },
         { label: 'MCMI teacher', images: camRow(mcmi, images, pictures) },
       ],
-      columnLabels: Array.from(test.labels.slice(0, count), (label) => FASHION_MNIST_CLASS_NAMES[label] ?? String(label)),
+      columnLabels: Array.from(
+        test.labels.slice(0, count),
+        (label) => FASHION_MNIST_CLASS_NAMES[label] ?? String(label),
+      ),
       title: `Eigen-CAM, last conv stage of ${config.teacher}`,
       textScale: 1,
     });
@@ -161,7 +188,12 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * Saves a student in the zoo's format (`model.json` + `weights.bin`, as `saveWeightsToDirectory` writes) and as
  * PyTorch safetensors (`saveSafetensors`); returns the SHA-256 of `weights.bin`.
  */
-async function exportWeights(store: RunStore, runId: string, which: 'from-mll' | 'from-mcmi', model: KdModel): Promise<string> {
+async function exportWeights(
+  store: RunStore,
+  runId: string,
+  which: 'from-mll' | 'from-mcmi',
+  model: KdModel,
+): Promise<string> {
   const artifacts = await saveWeights(model);
   const weights = new Uint8Array(artifacts.weightData);
   const manifest = {
@@ -193,13 +225,22 @@ export async function runPipeline({ runId, config, files, store, hooks, signal }
   };
   // A stage's history is the truth (it comes from its checkpoint): report it all once the stage is done, so
   // an epoch whose live report was lost to a reload between its checkpoint and the report still shows.
-  const reportHistory = async (stage: Stage, result: TrainingResult, cmiOf: (record: EpochRecord) => number | undefined) => {
+  const reportHistory = async (
+    stage: Stage,
+    result: TrainingResult,
+    cmiOf: (record: EpochRecord) => number | undefined,
+  ) => {
     for (const record of result.history) await hooks.onEpoch(entryOf(stage, record, cmiOf(record)));
   };
   const stageStore = (stage: Stage) => prefixedStore(store, runFiles.stagePrefix(runId, stage));
   // The zoo's mlp takes one input size (the convolutional models take any): give it the native 28×28.
   const model = (name: string, seed: number) =>
-    createModel(name, { numClasses: 10, seed, inputChannels: 1, ...(name === 'mlp' ? { inputShape: [train.height, train.width, 1] as const } : {}) });
+    createModel(name, {
+      numClasses: 10,
+      seed,
+      inputChannels: 1,
+      ...(name === 'mlp' ? { inputShape: [train.height, train.width, 1] as const } : {}),
+    });
   const mllTeacher = model(config.teacher, config.seed);
   const mcmiTeacher = model(config.teacher, config.seed);
   const students: KdModel[] = [];
@@ -208,7 +249,13 @@ export async function runPipeline({ runId, config, files, store, hooks, signal }
     // weights are final for the epoch there, and the value is saved before the epoch's checkpoint.
     await hooks.onStage('teacher-mll');
     const mllCmiStore = stageStore('teacher-mll');
-    const mllCmi = new Map<number, number>(Object.entries(JSON.parse(new TextDecoder().decode((await mllCmiStore.read('cmi.json')) ?? new TextEncoder().encode('{}'))) as Record<string, number>).map(([epoch, cmi]) => [Number(epoch), cmi]));
+    const mllCmi = new Map<number, number>(
+      Object.entries(
+        JSON.parse(
+          new TextDecoder().decode((await mllCmiStore.read('cmi.json')) ?? new TextEncoder().encode('{}')),
+        ) as Record<string, number>,
+      ).map(([epoch, cmi]) => [Number(epoch), cmi]),
+    );
     const mll = await trainSupervised({
       ...common,
       model: mllTeacher,
@@ -221,7 +268,12 @@ export async function runPipeline({ runId, config, files, store, hooks, signal }
       onStepEnd: async (info) => {
         await hooks.onStep('teacher-mll', info);
         if (info.step === info.stepsPerEpoch) {
-          const { cmi } = await measureClassConditionalStatistics({ model: mllTeacher, dataset: train, loader: evaluationLoader, batchSize: 64 });
+          const { cmi } = await measureClassConditionalStatistics({
+            model: mllTeacher,
+            dataset: train,
+            loader: evaluationLoader,
+            batchSize: 64,
+          });
           mllCmi.set(info.epoch, cmi);
           await mllCmiStore.writeAtomic('cmi.json', JSON.stringify(Object.fromEntries(mllCmi)));
         }

@@ -7,9 +7,17 @@ describeWithBackends('presets', () => {
   it("'full' trains the teachers with the quick start's own settings", () => {
     const full = presetConfig('full');
     const shared = {
-      trainSize: full.trainSize, testSize: full.testSize, teacher: full.teacher, teacherEpochs: full.teacherEpochs,
-      teacherLearningRate: full.teacherLearningRate, fineTuneEpochs: full.mcmiEpochs, fineTuneLearningRate: full.mcmiLearningRate,
-      lambda: full.lambda, batchSize: full.batchSize, seed: full.seed, camImages: full.camImages,
+      trainSize: full.trainSize,
+      testSize: full.testSize,
+      teacher: full.teacher,
+      teacherEpochs: full.teacherEpochs,
+      teacherLearningRate: full.teacherLearningRate,
+      fineTuneEpochs: full.mcmiEpochs,
+      fineTuneLearningRate: full.mcmiLearningRate,
+      lambda: full.lambda,
+      batchSize: full.batchSize,
+      seed: full.seed,
+      camImages: full.camImages,
     };
     for (const [key, value] of Object.entries(shared)) {
       expect([key, (defaultConfig as unknown as Record<string, unknown>)[key]]).toEqual([key, value]);
@@ -30,10 +38,18 @@ describeWithBackends('presets', () => {
   });
 
   it('URL fields override a preset, and bad ones are named', () => {
-    const config = configFromQuery(new URLSearchParams('preset=smoke&trainSize=48&lambda=0.5&student=resnet8&backend=wasm'));
+    const config = configFromQuery(
+      new URLSearchParams('preset=smoke&trainSize=48&lambda=0.5&student=resnet8&backend=wasm'),
+    );
     expect(config).toEqual({ ...presetConfig('smoke'), trainSize: 48, lambda: 0.5, student: 'resnet8' });
-    expect(() => configFromQuery(new URLSearchParams('preset=tiny'))).toThrow("presetConfig: unknown preset 'tiny' (known: smoke, minute, five-minutes, full)");
-    expect(() => configFromQuery(new URLSearchParams('preset=smoke&batchSize=1.5'))).toThrow("configFromQuery: batchSize must be a positive integer, got '1.5'");
-    expect(() => configFromQuery(new URLSearchParams('preset=smoke&testSize=2000'))).toThrow('configFromQuery: the bundle holds 3000 training and 1000 test images');
+    expect(() => configFromQuery(new URLSearchParams('preset=tiny'))).toThrow(
+      "presetConfig: unknown preset 'tiny' (known: smoke, minute, five-minutes, full)",
+    );
+    expect(() => configFromQuery(new URLSearchParams('preset=smoke&batchSize=1.5'))).toThrow(
+      "configFromQuery: batchSize must be a positive integer, got '1.5'",
+    );
+    expect(() => configFromQuery(new URLSearchParams('preset=smoke&testSize=2000'))).toThrow(
+      'configFromQuery: the bundle holds 3000 training and 1000 test images',
+    );
   });
 });

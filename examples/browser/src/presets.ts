@@ -54,15 +54,46 @@ export const PRESETS: Record<PresetName, { label: string; config: RunConfig }> =
     label: 'smoke (a few steps, for tests)',
     // The smallest conv teacher, an MLP student (cheap), small batches so that a few images make enough steps.
     // lr 0.05 and λ 0.25: a two-epoch teacher on 192 images is too far from trained for lr 0.1 and λ 0.3.
-    config: { ...FULL, trainSize: 192, testSize: 128, teacher: 'resnet8', student: 'mlp', teacherEpochs: 2, mcmiEpochs: 2, studentEpochs: 2, batchSize: 16, camImages: 6, teacherLearningRate: 0.05, lambda: 0.25 },
+    config: {
+      ...FULL,
+      trainSize: 192,
+      testSize: 128,
+      teacher: 'resnet8',
+      student: 'mlp',
+      teacherEpochs: 2,
+      mcmiEpochs: 2,
+      studentEpochs: 2,
+      batchSize: 16,
+      camImages: 6,
+      teacherLearningRate: 0.05,
+      lambda: 0.25,
+    },
   },
   minute: {
     label: 'about a minute (wasm, 2 cores)',
-    config: { ...FULL, trainSize: 600, testSize: 300, teacherEpochs: 2, mcmiEpochs: 2, studentEpochs: 2, teacherLearningRate: 0.05, lambda: 0.25 },
+    config: {
+      ...FULL,
+      trainSize: 600,
+      testSize: 300,
+      teacherEpochs: 2,
+      mcmiEpochs: 2,
+      studentEpochs: 2,
+      teacherLearningRate: 0.05,
+      lambda: 0.25,
+    },
   },
   'five-minutes': {
     label: 'about five minutes',
-    config: { ...FULL, trainSize: 1500, testSize: 500, teacherEpochs: 3, mcmiEpochs: 2, studentEpochs: 2, teacherLearningRate: 0.05, lambda: 0.25 },
+    config: {
+      ...FULL,
+      trainSize: 1500,
+      testSize: 500,
+      teacherEpochs: 3,
+      mcmiEpochs: 2,
+      studentEpochs: 2,
+      teacherLearningRate: 0.05,
+      lambda: 0.25,
+    },
   },
   full: { label: "the quick start's teachers (3000 images)", config: FULL },
 };
@@ -76,11 +107,30 @@ export function presetConfig(name: string): RunConfig {
 }
 
 const NUMBER_FIELDS = [
-  'trainSize', 'testSize', 'teacherEpochs', 'mcmiEpochs', 'studentEpochs', 'batchSize',
-  'teacherLearningRate', 'mcmiLearningRate', 'studentLearningRate', 'lambda', 'seed', 'camImages',
+  'trainSize',
+  'testSize',
+  'teacherEpochs',
+  'mcmiEpochs',
+  'studentEpochs',
+  'batchSize',
+  'teacherLearningRate',
+  'mcmiLearningRate',
+  'studentLearningRate',
+  'lambda',
+  'seed',
+  'camImages',
 ] as const satisfies ReadonlyArray<keyof RunConfig>;
 const MODEL_FIELDS = ['teacher', 'student'] as const satisfies ReadonlyArray<keyof RunConfig>;
-const INTEGER_FIELDS: ReadonlySet<string> = new Set(['trainSize', 'testSize', 'teacherEpochs', 'mcmiEpochs', 'studentEpochs', 'batchSize', 'seed', 'camImages']);
+const INTEGER_FIELDS: ReadonlySet<string> = new Set([
+  'trainSize',
+  'testSize',
+  'teacherEpochs',
+  'mcmiEpochs',
+  'studentEpochs',
+  'batchSize',
+  'seed',
+  'camImages',
+]);
 
 /**
  * A preset with fields replaced from URL parameters (`?preset=smoke&trainSize=32&lambda=0.5`). Parameters that
@@ -92,8 +142,14 @@ export function configFromQuery(query: URLSearchParams): RunConfig {
     const text = query.get(field);
     if (text === null) continue;
     const value = Number(text);
-    const ok = Number.isFinite(value) && (field === 'lambda' || field === 'seed' ? value >= 0 : value > 0) && (!INTEGER_FIELDS.has(field) || Number.isInteger(value));
-    if (!ok) throw new Error(`configFromQuery: ${field} must be a ${INTEGER_FIELDS.has(field) ? 'positive integer' : 'positive number'}, got '${text}'`);
+    const ok =
+      Number.isFinite(value) &&
+      (field === 'lambda' || field === 'seed' ? value >= 0 : value > 0) &&
+      (!INTEGER_FIELDS.has(field) || Number.isInteger(value));
+    if (!ok)
+      throw new Error(
+        `configFromQuery: ${field} must be a ${INTEGER_FIELDS.has(field) ? 'positive integer' : 'positive number'}, got '${text}'`,
+      );
     config[field] = value;
   }
   for (const field of MODEL_FIELDS) {
@@ -101,8 +157,11 @@ export function configFromQuery(query: URLSearchParams): RunConfig {
     if (text !== null) config[field] = text;
   }
   if (config.trainSize > 3000 || config.testSize > 1000) {
-    throw new Error(`configFromQuery: the bundle holds 3000 training and 1000 test images, got trainSize ${config.trainSize}, testSize ${config.testSize}`);
+    throw new Error(
+      `configFromQuery: the bundle holds 3000 training and 1000 test images, got trainSize ${config.trainSize}, testSize ${config.testSize}`,
+    );
   }
-  if (config.camImages > config.testSize) throw new Error(`configFromQuery: camImages (${config.camImages}) must be <= testSize (${config.testSize})`);
+  if (config.camImages > config.testSize)
+    throw new Error(`configFromQuery: camImages (${config.camImages}) must be <= testSize (${config.testSize})`);
   return config;
 }

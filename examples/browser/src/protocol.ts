@@ -71,7 +71,15 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'backend'; backend: string; threads: number; detail: string }
   | { type: 'stage'; stage: Stage }
-  | { type: 'step'; stage: Stage; epoch: number; epochs: number; step: number; stepsPerEpoch: number | undefined; imagesPerSecond: number }
+  | {
+      type: 'step';
+      stage: Stage;
+      epoch: number;
+      epochs: number;
+      step: number;
+      stepsPerEpoch: number | undefined;
+      imagesPerSecond: number;
+    }
   | { type: 'epoch'; entry: EpochEntry }
   | { type: 'cam'; width: number; height: number; rgba: Uint8ClampedArray }
   | { type: 'paused' }
@@ -85,7 +93,8 @@ export const runFiles = {
   record: (runId: string) => `${runId}/playground.json`,
   stagePrefix: (runId: string, stage: Stage) => `${runId}/${stage}/`,
   cam: (runId: string) => `${runId}/eigencam.png`,
-  weights: (runId: string, student: 'from-mll' | 'from-mcmi', file: WeightsFile) => `${runId}/export/student-${student}/${file}`,
+  weights: (runId: string, student: 'from-mll' | 'from-mcmi', file: WeightsFile) =>
+    `${runId}/export/student-${student}/${file}`,
 };
 
 export const DATABASE_NAME = 'kd-playground';

@@ -12,7 +12,8 @@ import { startBackend } from './backend';
 import { runPipeline, type BundledFiles } from './pipeline';
 import { DATABASE_NAME, runFiles, type EpochEntry, type FromWorker, type RunRecord, type ToWorker } from './protocol';
 
-const post = (message: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
+const post = (message: FromWorker, transfer: Transferable[] = []) =>
+  (self as unknown as Worker).postMessage(message, transfer);
 
 let paused: { promise: Promise<void>; resume: () => void } | undefined;
 const controller = new AbortController();
@@ -58,7 +59,15 @@ async function run(record: RunRecord): Promise<void> {
       hooks: {
         onStage: (stage) => post({ type: 'stage', stage }),
         onStep: async (stage, info) => {
-          post({ type: 'step', stage, epoch: info.epoch, epochs: info.epochs, step: info.step, stepsPerEpoch: info.stepsPerEpoch, imagesPerSecond: info.imagesPerSecond });
+          post({
+            type: 'step',
+            stage,
+            epoch: info.epoch,
+            epochs: info.epochs,
+            step: info.step,
+            stepsPerEpoch: info.stepsPerEpoch,
+            imagesPerSecond: info.imagesPerSecond,
+          });
           if (paused !== undefined) await paused.promise;
         },
         onEpoch: async (entry) => {
@@ -70,7 +79,10 @@ async function run(record: RunRecord): Promise<void> {
           const rgba = new Uint8ClampedArray(image.width * image.height * 4);
           for (let pixel = 0; pixel < image.width * image.height; pixel++) {
             for (let channel = 0; channel < 4; channel++) {
-              rgba[4 * pixel + channel] = channel === 3 && image.channels !== 4 ? 255 : (image.data[pixel * image.channels + Math.min(channel, image.channels - 1)] as number);
+              rgba[4 * pixel + channel] =
+                channel === 3 && image.channels !== 4
+                  ? 255
+                  : (image.data[pixel * image.channels + Math.min(channel, image.channels - 1)] as number);
             }
           }
           post({ type: 'cam', width: image.width, height: image.height, rgba }, [rgba.buffer]);
@@ -102,8 +114,10 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     void run(message.record);
   } else if (message.type === 'pause') {
     if (paused === undefined) {
-      let resume = () => undefined as void;
-      const promise = new Promise<void>((resolve) => (resume = resolve));
+      let resume: () => void = () => {};
+      const promise = new Promise<void>((resolve) => {
+        resume = () => resolve();
+      });
       paused = { promise, resume };
     }
     post({ type: 'paused' });

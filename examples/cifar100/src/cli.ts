@@ -8,9 +8,31 @@ import { parseQueueUrl, type QueueAddress } from '@kd-example/common/sweep-queue
 import { defaultDataDir } from '@kd/data/node';
 import { listModels } from '@kd/models';
 import { REFERENCE_WEIGHTS, defaultLearningRate, hasMethod, listMethods } from '@kd/trainer';
-import { PRESETS, SWEEPS, ZERO_SHOT_PROTOCOLS, dkdBeta, getPreset, scaleMilestones, type Preset, type TeacherKind, type TransferDataset, type ZeroShotProtocol } from './presets';
+import {
+  PRESETS,
+  SWEEPS,
+  ZERO_SHOT_PROTOCOLS,
+  dkdBeta,
+  getPreset,
+  scaleMilestones,
+  type Preset,
+  type TeacherKind,
+  type TransferDataset,
+  type ZeroShotProtocol,
+} from './presets';
 
-export const COMMANDS = ['train-teacher', 'finetune-mcmi', 'distill', 'few-shot', 'zero-shot', 'transfer', 'eigencam', 'sweep', 'worker', 'sweep-status'] as const;
+export const COMMANDS = [
+  'train-teacher',
+  'finetune-mcmi',
+  'distill',
+  'few-shot',
+  'zero-shot',
+  'transfer',
+  'eigencam',
+  'sweep',
+  'worker',
+  'sweep-status',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** A preset with every flag applied, plus the run-time settings that are not part of a recipe. */
@@ -84,14 +106,23 @@ const FLAGS = {
   'limit-test': { type: 'string', help: 'use only the first N test samples' },
   lambda: { type: 'string', help: 'MCMI λ in CE − λ·CMI' },
   'allow-collapse': { type: 'boolean', help: 'keep fine-tuning when MCMI collapses (disables the guard)' },
-  method: { type: 'string', help: `kd, or a method used with CE (${listMethods().map(({ name }) => name).filter((name) => name !== 'ce' && name !== 'kd').join(', ')})` },
-  gamma: { type: 'string', help: 'weight of CE (default: the method\'s reference γ)' },
-  alpha: { type: 'string', help: 'weight of KD (default: the method\'s reference α)' },
+  method: {
+    type: 'string',
+    help: `kd, or a method used with CE (${listMethods()
+      .map(({ name }) => name)
+      .filter((name) => name !== 'ce' && name !== 'kd')
+      .join(', ')})`,
+  },
+  gamma: { type: 'string', help: "weight of CE (default: the method's reference γ)" },
+  alpha: { type: 'string', help: "weight of KD (default: the method's reference α)" },
   beta: { type: 'string', help: 'weight of the added method (default: its reference weight)' },
   temperature: { type: 'string', help: 'KD temperature' },
-  teacher: { type: 'string', help: 'teacher run name or directory, or a PyTorch checkpoint (.pth, .safetensors) of --teacher-model' },
-  'teacher-model': { type: 'string', help: 'teacher architecture instead of the preset\'s (e.g. resnet8)' },
-  'student-model': { type: 'string', help: 'student architecture instead of the preset\'s' },
+  teacher: {
+    type: 'string',
+    help: 'teacher run name or directory, or a PyTorch checkpoint (.pth, .safetensors) of --teacher-model',
+  },
+  'teacher-model': { type: 'string', help: "teacher architecture instead of the preset's (e.g. resnet8)" },
+  'student-model': { type: 'string', help: "student architecture instead of the preset's" },
   'teacher-kind': { type: 'string', help: 'mll | mcmi: which teacher run the default teacher is' },
   student: { type: 'string', help: 'student run name or directory (transfer)' },
   fraction: { type: 'string', help: 'few-shot fraction in (0, 1]' },
@@ -102,21 +133,58 @@ const FLAGS = {
   presets: { type: 'string', help: 'comma-separated presets (sweep)' },
   sweep: { type: 'string', help: `named preset list (${Object.keys(SWEEPS).join(', ')})` },
   quiet: { type: 'boolean', help: 'no progress bar' },
-  'print-config': { type: 'boolean', help: 'print the resolved run configuration as JSON and exit (loads no data, trains nothing)' },
-  'zero-shot-protocol': { type: 'string', help: `${ZERO_SHOT_PROTOCOLS.join(' | ')}: drop the omitted classes inside each batch (default) or from the dataset` },
-  queue: { type: 'string', help: 'redis://[:password@]host:port/db or rediss:// (TLS): the BullMQ job queue of the sweep' },
+  'print-config': {
+    type: 'boolean',
+    help: 'print the resolved run configuration as JSON and exit (loads no data, trains nothing)',
+  },
+  'zero-shot-protocol': {
+    type: 'string',
+    help: `${ZERO_SHOT_PROTOCOLS.join(' | ')}: drop the omitted classes inside each batch (default) or from the dataset`,
+  },
+  queue: {
+    type: 'string',
+    help: 'redis://[:password@]host:port/db or rediss:// (TLS): the BullMQ job queue of the sweep',
+  },
   concurrency: { type: 'string', help: 'jobs this worker trains at once (default 1: one worker per GPU or core)' },
-  'stall-seconds': { type: 'string', help: 'seconds without news from a worker before its job goes to another (default 60)' },
+  'stall-seconds': {
+    type: 'string',
+    help: 'seconds without news from a worker before its job goes to another (default 60)',
+  },
   attempts: { type: 'string', help: 'tries per run before it is marked failed (default 3)' },
-  'backoff-seconds': { type: 'string', help: 'wait before the first retry of a failed run, doubled each time (default 30)' },
+  'backoff-seconds': {
+    type: 'string',
+    help: 'wait before the first retry of a failed run, doubled each time (default 30)',
+  },
   json: { type: 'boolean', help: 'print JSON' },
   help: { type: 'boolean', help: 'show this help' },
 } as const satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
 
-const COMMON: FlagName[] = ['preset', 'data-dir', 'out-dir', 'backend', 'threads', 'download', 'quiet', 'help', 'limit-test', 'seed'];
-const TRAINING: FlagName[] = ['run-name', 'resume', 'epochs', 'batch-size', 'lr', 'weight-decay', 'limit-train', 'teacher-model', 'student-model', 'print-config'];
+const COMMON: FlagName[] = [
+  'preset',
+  'data-dir',
+  'out-dir',
+  'backend',
+  'threads',
+  'download',
+  'quiet',
+  'help',
+  'limit-test',
+  'seed',
+];
+const TRAINING: FlagName[] = [
+  'run-name',
+  'resume',
+  'epochs',
+  'batch-size',
+  'lr',
+  'weight-decay',
+  'limit-train',
+  'teacher-model',
+  'student-model',
+  'print-config',
+];
 const DISTILL: FlagName[] = ['method', 'gamma', 'alpha', 'beta', 'temperature', 'teacher', 'teacher-kind', 'lambda'];
 
 const COMMAND_FLAGS: Record<CommandName, FlagName[]> = {
@@ -127,24 +195,64 @@ const COMMAND_FLAGS: Record<CommandName, FlagName[]> = {
   'zero-shot': [...COMMON, ...TRAINING, ...DISTILL, 'omit', 'zero-shot-protocol'],
   // The student's default run name depends on how it was distilled: the same flags pick it.
   transfer: [...COMMON, ...TRAINING, 'student', 'target', 'teacher', 'teacher-kind', 'method', 'lambda'],
-  eigencam: [...COMMON, 'run-name', 'checkpoints', 'images', 'teacher-model', 'student-model', 'lambda', 'method', 'teacher', 'teacher-kind'],
-  sweep: [...COMMON, 'presets', 'sweep', 'epochs', 'batch-size', 'limit-train', 'allow-collapse', 'method', 'teacher-kind', 'teacher-model', 'student-model', 'lambda', 'queue', 'attempts', 'backoff-seconds'],
+  eigencam: [
+    ...COMMON,
+    'run-name',
+    'checkpoints',
+    'images',
+    'teacher-model',
+    'student-model',
+    'lambda',
+    'method',
+    'teacher',
+    'teacher-kind',
+  ],
+  sweep: [
+    ...COMMON,
+    'presets',
+    'sweep',
+    'epochs',
+    'batch-size',
+    'limit-train',
+    'allow-collapse',
+    'method',
+    'teacher-kind',
+    'teacher-model',
+    'student-model',
+    'lambda',
+    'queue',
+    'attempts',
+    'backoff-seconds',
+  ],
   // A worker's flags are its machine's; everything about a run comes from the job.
-  worker: ['queue', 'concurrency', 'stall-seconds', 'data-dir', 'out-dir', 'backend', 'threads', 'download', 'quiet', 'help'],
+  worker: [
+    'queue',
+    'concurrency',
+    'stall-seconds',
+    'data-dir',
+    'out-dir',
+    'backend',
+    'threads',
+    'download',
+    'quiet',
+    'help',
+  ],
   'sweep-status': ['queue', 'json', 'help'],
 };
 
 const COMMAND_HELP: Record<CommandName, string> = {
-  'train-teacher': 'train the preset\'s teacher by cross-entropy (240 epochs, lr 0.05, step decay 150/180/210)',
+  'train-teacher': "train the preset's teacher by cross-entropy (240 epochs, lr 0.05, step decay 150/180/210)",
   'finetune-mcmi': 'fine-tune a trained teacher with CE − λ·CMI (20 epochs, cosine lr 0.05, λ 0.25)',
-  distill: 'distill the preset\'s student from an MLL or MCMI teacher (γ·CE + α·KD [+ β·method])',
+  distill: "distill the preset's student from an MLL or MCMI teacher (γ·CE + α·KD [+ β·method])",
   'few-shot': 'distill from the first 5%…75% of the training set, epochs as long as the full set',
   'zero-shot': 'distill on CIFAR-10 without the omitted classes, report their test accuracy',
   transfer: 'linear probe of a distilled student on STL-10 / Tiny ImageNet (120 epochs, lr 0.05)',
   eigencam: 'grid PNG of Eigen-CAM maps of several checkpoints on the same test images',
-  sweep: 'run a list of presets one after another (teacher → MCMI → student), skipping finished runs; with --queue, enqueue them and return',
+  sweep:
+    'run a list of presets one after another (teacher → MCMI → student), skipping finished runs; with --queue, enqueue them and return',
   worker: 'train the runs of a queued sweep until stopped (Ctrl-C), one worker per GPU or core',
-  'sweep-status': 'one line per run of a queued sweep (state, worker, epoch, best / last top-1); exits 0 only when all finished',
+  'sweep-status':
+    'one line per run of a queued sweep (state, worker, epoch, best / last top-1); exits 0 only when all finished',
 };
 
 const DEFAULT_PRESET: Record<CommandName, string> = {
@@ -161,7 +269,11 @@ const DEFAULT_PRESET: Record<CommandName, string> = {
 };
 
 /** Command-line arguments of one sweep step: the step, the preset, and the sweep's flags that the step accepts. */
-export function stepArguments(step: CommandName, preset: string, flags: ReadonlyArray<[string, string | true]>): string[] {
+export function stepArguments(
+  step: CommandName,
+  preset: string,
+  flags: ReadonlyArray<[string, string | true]>,
+): string[] {
   const allowed = new Set<string>(COMMAND_FLAGS[step]);
   const argv = [step, '--preset', preset];
   for (const [flag, value] of flags) {
@@ -201,12 +313,25 @@ export function usage(command?: CommandName): string {
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
-function parseNumber(flag: string, text: string, { integer = false, positive = false, nonNegative = false, max }: {
-  integer?: boolean; positive?: boolean; nonNegative?: boolean; max?: number;
-} = {}): number {
+function parseNumber(
+  flag: string,
+  text: string,
+  {
+    integer = false,
+    positive = false,
+    nonNegative = false,
+    max,
+  }: {
+    integer?: boolean;
+    positive?: boolean;
+    nonNegative?: boolean;
+    max?: number;
+  } = {},
+): number {
   // Decimal notation only: Number() would also read '0x2', '0b10', '0o7', ' 2 ' and 'Infinity'.
   const value = Number(text);
-  if (!DECIMAL.test(text) || !Number.isFinite(value)) throw new Error(`--${flag} must be a decimal number, got '${text}'`);
+  if (!DECIMAL.test(text) || !Number.isFinite(value))
+    throw new Error(`--${flag} must be a decimal number, got '${text}'`);
   if (integer && !Number.isInteger(value)) throw new Error(`--${flag} must be an integer, got ${text}`);
   if (positive && !(value > 0)) throw new Error(`--${flag} must be > 0, got ${text}`);
   if (nonNegative && !(value >= 0)) throw new Error(`--${flag} must be >= 0, got ${text}`);
@@ -215,13 +340,17 @@ function parseNumber(flag: string, text: string, { integer = false, positive = f
 }
 
 function parseList(flag: string, text: string): string[] {
-  const items = text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
   if (items.length === 0) throw new Error(`--${flag} must list at least one comma-separated value, got '${text}'`);
   return items;
 }
 
 function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(text)) throw new Error(`--${flag} must be one of ${allowed.join(', ')}; got '${text}'`);
+  if (!(allowed as readonly string[]).includes(text))
+    throw new Error(`--${flag} must be one of ${allowed.join(', ')}; got '${text}'`);
   return text as T;
 }
 
@@ -253,11 +382,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   } catch (error) {
     throw new Error(`${command}: ${(error as Error).message} (kd-cifar100 ${command} --help lists the flags)`);
   }
-  if (parsed.positionals.length > 0) throw new Error(`${command}: unexpected argument '${parsed.positionals[0]}'; flags start with --`);
+  if (parsed.positionals.length > 0)
+    throw new Error(`${command}: unexpected argument '${parsed.positionals[0]}'; flags start with --`);
   const values = parsed.values as Partial<Record<FlagName, string | boolean>>;
   for (const flag of Object.keys(values)) {
     if (!allowed.has(flag)) {
-      throw new Error(`${command}: --${flag} does not apply to this command; its flags: ${[...allowed].map((name) => `--${name}`).join(' ')}`);
+      throw new Error(
+        `${command}: --${flag} does not apply to this command; its flags: ${[...allowed].map((name) => `--${name}`).join(' ')}`,
+      );
     }
   }
   const text = (flag: FlagName): string | undefined => values[flag] as string | undefined;
@@ -270,18 +402,30 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     outDir: text('out-dir') ?? 'runs',
     runName: text('run-name'),
     backend: oneOf('backend', text('backend') ?? 'auto', backendChoices),
-    threads: text('threads') === undefined ? undefined : parseNumber('threads', text('threads')!, { integer: true, positive: true }),
+    threads:
+      text('threads') === undefined
+        ? undefined
+        : parseNumber('threads', text('threads')!, { integer: true, positive: true }),
     download: flagOn('download'),
     resume: flagOn('resume'),
-    limitTrain: text('limit-train') === undefined ? undefined : parseNumber('limit-train', text('limit-train')!, { integer: true, positive: true }),
-    limitTest: text('limit-test') === undefined ? undefined : parseNumber('limit-test', text('limit-test')!, { integer: true, positive: true }),
+    limitTrain:
+      text('limit-train') === undefined
+        ? undefined
+        : parseNumber('limit-train', text('limit-train')!, { integer: true, positive: true }),
+    limitTest:
+      text('limit-test') === undefined
+        ? undefined
+        : parseNumber('limit-test', text('limit-test')!, { integer: true, positive: true }),
     quiet: flagOn('quiet'),
     printConfig: flagOn('print-config'),
     allowCollapse: flagOn('allow-collapse'),
     teacherRef: text('teacher'),
     studentRef: text('student'),
     checkpoints: text('checkpoints') === undefined ? undefined : parseList('checkpoints', text('checkpoints')!),
-    images: text('images') === undefined ? 8 : parseNumber('images', text('images')!, { integer: true, positive: true, max: 64 }),
+    images:
+      text('images') === undefined
+        ? 8
+        : parseNumber('images', text('images')!, { integer: true, positive: true, max: 64 }),
     sweepPresets: undefined,
     flags: Object.entries(values)
       .filter(([flag]) => !['preset', 'presets', 'sweep', 'help', 'print-config'].includes(flag))
@@ -296,15 +440,23 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       concurrency: positive('concurrency', 1, true),
       stallSeconds: positive('stall-seconds', 60, false),
       attempts: positive('attempts', 3, true),
-      backoffSeconds: text('backoff-seconds') === undefined ? 30 : parseNumber('backoff-seconds', text('backoff-seconds')!, { nonNegative: true }),
+      backoffSeconds:
+        text('backoff-seconds') === undefined
+          ? 30
+          : parseNumber('backoff-seconds', text('backoff-seconds')!, { nonNegative: true }),
       json: flagOn('json'),
     };
   } else if (command === 'worker' || command === 'sweep-status') {
     throw new Error(`${command}: pass --queue redis://host:port/db (the Redis of the sweep)`);
   } else if (text('attempts') !== undefined || text('backoff-seconds') !== undefined) {
-    throw new Error(`${command}: --attempts and --backoff-seconds apply to a queued sweep; add --queue redis://host:port/db`);
+    throw new Error(
+      `${command}: --attempts and --backoff-seconds apply to a queued sweep; add --queue redis://host:port/db`,
+    );
   }
-  for (const [flag, where] of [['data-dir', config.dataDir], ['out-dir', config.outDir]] as const) {
+  for (const [flag, where] of [
+    ['data-dir', config.dataDir],
+    ['out-dir', config.outDir],
+  ] as const) {
     if (where.trim() === '') throw new Error(`--${flag} must not be empty`);
   }
   if (config.runName !== undefined && !/^[A-Za-z0-9._-]+$/.test(config.runName)) {
@@ -322,7 +474,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       config.epochs = epochs;
     }
   }
-  if (text('batch-size') !== undefined) config.batchSize = parseNumber('batch-size', text('batch-size')!, { integer: true, positive: true });
+  if (text('batch-size') !== undefined)
+    config.batchSize = parseNumber('batch-size', text('batch-size')!, { integer: true, positive: true });
   if (text('lr') !== undefined) {
     const learningRate = parseNumber('lr', text('lr')!, { positive: true });
     if (command === 'train-teacher') config.teacherLearningRate = learningRate;
@@ -335,48 +488,74 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     if (command === 'transfer') config.transferWeightDecay = weightDecay;
     else config.weightDecay = weightDecay;
   }
-  if (text('seed') !== undefined) config.seed = parseNumber('seed', text('seed')!, { integer: true, nonNegative: true });
+  if (text('seed') !== undefined)
+    config.seed = parseNumber('seed', text('seed')!, { integer: true, nonNegative: true });
   if (text('lambda') !== undefined) config.mcmiLambda = parseNumber('lambda', text('lambda')!, { positive: true });
   if (text('method') !== undefined) {
     const method = text('method')!;
     if (!hasMethod(method) || method === 'ce') {
-      throw new Error(`--method must be one of ${listMethods().map(({ name }) => name).filter((name) => name !== 'ce').join(', ')}; got '${method}'`);
+      throw new Error(
+        `--method must be one of ${listMethods()
+          .map(({ name }) => name)
+          .filter((name) => name !== 'ce')
+          .join(', ')}; got '${method}'`,
+      );
     }
     config.method = method;
   }
   // γ, α, β: the method's reference weights (one table, REFERENCE_WEIGHTS of @kd/trainer), then the flags.
   const reference = REFERENCE_WEIGHTS[config.method];
   if (reference === undefined && text('beta') === undefined && COMMAND_FLAGS[command].includes('beta')) {
-    throw new Error(`--method ${config.method} has no reference weight (RepDistiller's scripts do not run it); pass --beta`);
+    throw new Error(
+      `--method ${config.method} has no reference weight (RepDistiller's scripts do not run it); pass --beta`,
+    );
   }
   for (const key of ['gamma', 'alpha', 'beta'] as const) {
-    config[key] = text(key) !== undefined ? parseNumber(key, text(key)!, { nonNegative: true }) : (reference?.[key] ?? (key === 'gamma' ? 1 : 0));
+    config[key] =
+      text(key) !== undefined
+        ? parseNumber(key, text(key)!, { nonNegative: true })
+        : (reference?.[key] ?? (key === 'gamma' ? 1 : 0));
   }
-  if (text('temperature') !== undefined) config.temperature = parseNumber('temperature', text('temperature')!, { positive: true });
-  if (text('teacher-kind') !== undefined) config.teacherKind = oneOf<TeacherKind>('teacher-kind', text('teacher-kind')!, ['mll', 'mcmi']);
-  if (text('fraction') !== undefined) config.fewShotFraction = parseNumber('fraction', text('fraction')!, { positive: true, max: 1 });
+  if (text('temperature') !== undefined)
+    config.temperature = parseNumber('temperature', text('temperature')!, { positive: true });
+  if (text('teacher-kind') !== undefined)
+    config.teacherKind = oneOf<TeacherKind>('teacher-kind', text('teacher-kind')!, ['mll', 'mcmi']);
+  if (text('fraction') !== undefined)
+    config.fewShotFraction = parseNumber('fraction', text('fraction')!, { positive: true, max: 1 });
   if (text('omit') !== undefined) {
-    const classes = parseList('omit', text('omit')!).map((item) => parseNumber('omit', item, { integer: true, nonNegative: true, max: 9 }));
+    const classes = parseList('omit', text('omit')!).map((item) =>
+      parseNumber('omit', item, { integer: true, nonNegative: true, max: 9 }),
+    );
     if (new Set(classes).size !== classes.length) throw new Error(`--omit lists a class twice: ${text('omit')}`);
     if (classes.length >= 10) throw new Error('--omit must leave at least one CIFAR-10 class');
     config.omittedClasses = classes;
   }
   if (text('zero-shot-protocol') !== undefined) {
-    config.zeroShotProtocol = oneOf<ZeroShotProtocol>('zero-shot-protocol', text('zero-shot-protocol')!, ZERO_SHOT_PROTOCOLS);
+    config.zeroShotProtocol = oneOf<ZeroShotProtocol>(
+      'zero-shot-protocol',
+      text('zero-shot-protocol')!,
+      ZERO_SHOT_PROTOCOLS,
+    );
   }
-  if (text('target') !== undefined) config.transferDataset = oneOf<TransferDataset>('target', text('target')!, ['stl10', 'tiny-imagenet']);
+  if (text('target') !== undefined)
+    config.transferDataset = oneOf<TransferDataset>('target', text('target')!, ['stl10', 'tiny-imagenet']);
   if (command === 'few-shot' && config.fewShotFraction === null) {
-    throw new Error(`few-shot: preset '${preset.name}' has no few-shot fraction; pass --fraction (e.g. 0.05) or a few-shot-* preset`);
+    throw new Error(
+      `few-shot: preset '${preset.name}' has no few-shot fraction; pass --fraction (e.g. 0.05) or a few-shot-* preset`,
+    );
   }
   if (command === 'zero-shot') {
     if (config.omittedClasses.length === 0) {
       throw new Error(`zero-shot: preset '${preset.name}' omits no class; pass --omit 9,7 or a zero-shot-* preset`);
     }
-    if (config.dataset !== 'cifar10') throw new Error(`zero-shot: the protocol runs on CIFAR-10; preset '${preset.name}' is ${config.dataset}`);
+    if (config.dataset !== 'cifar10')
+      throw new Error(`zero-shot: the protocol runs on CIFAR-10; preset '${preset.name}' is ${config.dataset}`);
   }
   if (command === 'sweep') {
-    if (text('presets') !== undefined && text('sweep') !== undefined) throw new Error('sweep: pass either --presets or --sweep, not both');
-    if (text('sweep') !== undefined) config.sweepPresets = [...(SWEEPS[oneOf('sweep', text('sweep')!, Object.keys(SWEEPS))] ?? [])];
+    if (text('presets') !== undefined && text('sweep') !== undefined)
+      throw new Error('sweep: pass either --presets or --sweep, not both');
+    if (text('sweep') !== undefined)
+      config.sweepPresets = [...(SWEEPS[oneOf('sweep', text('sweep')!, Object.keys(SWEEPS))] ?? [])];
     else if (text('presets') !== undefined) config.sweepPresets = parseList('presets', text('presets')!);
     else throw new Error(`sweep: pass --presets a,b,c or --sweep ${Object.keys(SWEEPS).join('|')}`);
     for (const name of config.sweepPresets) getPreset(name);
@@ -384,16 +563,24 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const models = new Set(listModels());
   if (text('teacher-model') !== undefined) {
     config.teacher = oneOf('teacher-model', text('teacher-model')!, [...models]);
-    config.teacherLearningRate = text('lr') !== undefined && command === 'train-teacher' ? config.teacherLearningRate : defaultLearningRate(config.teacher);
+    config.teacherLearningRate =
+      text('lr') !== undefined && command === 'train-teacher'
+        ? config.teacherLearningRate
+        : defaultLearningRate(config.teacher);
   }
   if (text('student-model') !== undefined) {
     config.student = oneOf('student-model', text('student-model')!, [...models]);
-    const studentLrGiven = text('lr') !== undefined && !['train-teacher', 'finetune-mcmi', 'transfer'].includes(command);
+    const studentLrGiven =
+      text('lr') !== undefined && !['train-teacher', 'finetune-mcmi', 'transfer'].includes(command);
     if (!studentLrGiven) config.studentLearningRate = defaultLearningRate(config.student);
   }
   config.dkdBeta = dkdBeta(config.teacher, config.student);
-  for (const [role, name] of [['teacher', config.teacher], ['student', config.student]] as const) {
-    if (!models.has(name)) throw new Error(`preset '${preset.name}': unknown ${role} model '${name}'; known: ${[...models].join(', ')}`);
+  for (const [role, name] of [
+    ['teacher', config.teacher],
+    ['student', config.student],
+  ] as const) {
+    if (!models.has(name))
+      throw new Error(`preset '${preset.name}': unknown ${role} model '${name}'; known: ${[...models].join(', ')}`);
   }
   return { kind: 'run', command, config };
 }

@@ -27,8 +27,22 @@ const log = (message: string) => messages.push(message);
 /** The flags every smoke run shares: cpu, 16 training images in batches of 8 (two steps), 8 test images. */
 function flags(...extra: string[]): string[] {
   return [
-    '--data-dir', dataDir, '--out-dir', outDir, '--backend', 'cpu', '--quiet',
-    '--limit-train', '16', '--limit-test', '8', '--batch-size', '8', '--epochs', '1', ...extra,
+    '--data-dir',
+    dataDir,
+    '--out-dir',
+    outDir,
+    '--backend',
+    'cpu',
+    '--quiet',
+    '--limit-train',
+    '16',
+    '--limit-test',
+    '8',
+    '--batch-size',
+    '8',
+    '--epochs',
+    '1',
+    ...extra,
   ];
 }
 
@@ -38,7 +52,12 @@ async function run(argv: string[]): Promise<CommandOutcome> {
   return (await runCommandLine(argv, { log })) as CommandOutcome;
 }
 
-function record(directory: string): { status: string; epochsCompleted: number; resumedFromEpochs: number[]; config: Record<string, unknown> } {
+function record(directory: string): {
+  status: string;
+  epochsCompleted: number;
+  resumedFromEpochs: number[];
+  config: Record<string, unknown>;
+} {
   return JSON.parse(readFileSync(join(directory, 'run.json'), 'utf8'));
 }
 
@@ -94,7 +113,16 @@ describeWithBackends('kd-cifar100 commands', () => {
   });
 
   it('an aborted run (Ctrl-C) keeps its checkpoint and the same command continues it', async () => {
-    const argv = ['train-teacher', '--preset', 'tiny', '--run-name', 'interrupted', ...flags(...models), '--epochs', '3'];
+    const argv = [
+      'train-teacher',
+      '--preset',
+      'tiny',
+      '--run-name',
+      'interrupted',
+      ...flags(...models),
+      '--epochs',
+      '3',
+    ];
     const directory = join(outDir, 'interrupted');
     const controller = new AbortController();
     // Abort as soon as the first epoch is logged; the trainer stops before its next step.
@@ -121,17 +149,35 @@ describeWithBackends('kd-cifar100 commands', () => {
   });
 
   it('a second Ctrl-C marks the run aborted in run.json synchronously, then exits with 130', async () => {
-    const argv = ['train-teacher', '--preset', 'tiny', '--run-name', 'twice-interrupted', ...flags(...models), '--epochs', '3'];
+    const argv = [
+      'train-teacher',
+      '--preset',
+      'tiny',
+      '--run-name',
+      'twice-interrupted',
+      ...flags(...models),
+      '--epochs',
+      '3',
+    ];
     const directory = join(outDir, 'twice-interrupted');
     const controller = new AbortController();
     const exits: number[] = [];
     const written: string[] = [];
-    const handler = interruptHandler({ controller, exit: (code) => exits.push(code), write: (text) => written.push(text) });
+    const handler = interruptHandler({
+      controller,
+      exit: (code) => exits.push(code),
+      write: (text) => written.push(text),
+    });
     let statusAfterSecond: string | undefined;
     // Both Ctrl-Cs while the trainer runs (run.json says 'running'); the file is read right after the second one,
     // before any promise of the run could settle.
     const poll = setInterval(() => {
-      if (statusAfterSecond !== undefined || !existsSync(join(directory, 'run.json')) || record(directory).status !== 'running') return;
+      if (
+        statusAfterSecond !== undefined ||
+        !existsSync(join(directory, 'run.json')) ||
+        record(directory).status !== 'running'
+      )
+        return;
       handler();
       handler();
       statusAfterSecond = record(directory).status;
@@ -156,12 +202,20 @@ describeWithBackends('kd-cifar100 commands', () => {
     const weights = join(directory, 'model', 'weights.bin');
     const good = readFileSync(weights);
     expect(record(directory).status).toBe('finished');
-    for (const damage of [(bytes: Buffer) => bytes.subarray(0, bytes.length - 8), (bytes: Buffer) => Buffer.concat([bytes, Buffer.of(0)])]) {
+    for (const damage of [
+      (bytes: Buffer) => bytes.subarray(0, bytes.length - 8),
+      (bytes: Buffer) => Buffer.concat([bytes, Buffer.of(0)]),
+    ]) {
       writeFileSync(weights, damage(good));
       messages.length = 0;
       const outcome = await run(['train-teacher', '--preset', 'tiny', ...flags(...models)]);
       expect(outcome.skipped).toBe(false);
-      expect(messages.some((message) => message.includes('finished, but its final weights are unusable') && message.includes('weights.bin'))).toBe(true);
+      expect(
+        messages.some(
+          (message) =>
+            message.includes('finished, but its final weights are unusable') && message.includes('weights.bin'),
+        ),
+      ).toBe(true);
       expect(readFileSync(weights).equals(good)).toBe(true);
       expect(metricLines(directory)).toBe(1); // nothing was trained again
     }
@@ -171,7 +225,9 @@ describeWithBackends('kd-cifar100 commands', () => {
   });
 
   it('--resume without a checkpoint is an error naming the run', async () => {
-    await expect(run(['train-teacher', '--preset', 'tiny', '--run-name', 'fresh', '--resume', ...flags(...models)])).rejects.toThrow(/no checkpoint/);
+    await expect(
+      run(['train-teacher', '--preset', 'tiny', '--run-name', 'fresh', '--resume', ...flags(...models)]),
+    ).rejects.toThrow(/no checkpoint/);
   });
 
   it('finetune-mcmi fine-tunes the trained teacher with CE − λ·CMI and logs the teacher CMI', async () => {
@@ -182,12 +238,16 @@ describeWithBackends('kd-cifar100 commands', () => {
     expect(saved.config.lambda).toBe(0.25);
     expect(Number.isFinite(outcome.result?.last.extra.teacherCmi)).toBe(true);
     expect(Object.keys(outcome.result?.last.train.losses ?? {}).sort()).toEqual(['ce', 'cmi', 'total']);
-    expect((await run(['finetune-mcmi', '--preset', 'tiny', '--allow-collapse', ...flags(...models)])).skipped).toBe(true);
+    expect((await run(['finetune-mcmi', '--preset', 'tiny', '--allow-collapse', ...flags(...models)])).skipped).toBe(
+      true,
+    );
   });
 
   it('distill trains a student from the MCMI teacher with 0.1·CE + 0.9·KD', async () => {
     const outcome = await run(['distill', '--preset', 'tiny', ...flags(...models)]);
-    expect(outcome.runDirectory).toBe(join(outDir, `distill-${SMOKE_MODEL}-kd-from-mcmi-cifar100-${SMOKE_MODEL}-lambda0.25`));
+    expect(outcome.runDirectory).toBe(
+      join(outDir, `distill-${SMOKE_MODEL}-kd-from-mcmi-cifar100-${SMOKE_MODEL}-lambda0.25`),
+    );
     const saved = record(outcome.runDirectory);
     expect(saved.status).toBe('finished');
     expect(saved.config.objectives).toEqual([
@@ -200,8 +260,19 @@ describeWithBackends('kd-cifar100 commands', () => {
   it('few-shot trains on the first fraction of the data with epochs as long as the full set', async () => {
     // The teacher given by its directory rather than its run name.
     const teacher = join(outDir, `teacher-cifar100-${SMOKE_MODEL}`);
-    const outcome = await run(['few-shot', '--preset', 'tiny', '--fraction', '0.5', '--teacher', teacher, ...flags(...models)]);
-    expect(outcome.runDirectory).toBe(join(outDir, `few-shot50-${SMOKE_MODEL}-kd-from-teacher-cifar100-${SMOKE_MODEL}`));
+    const outcome = await run([
+      'few-shot',
+      '--preset',
+      'tiny',
+      '--fraction',
+      '0.5',
+      '--teacher',
+      teacher,
+      ...flags(...models),
+    ]);
+    expect(outcome.runDirectory).toBe(
+      join(outDir, `few-shot50-${SMOKE_MODEL}-kd-from-teacher-cifar100-${SMOKE_MODEL}`),
+    );
     const saved = record(outcome.runDirectory);
     expect(saved.status).toBe('finished');
     expect(saved.config.trainSize).toBe(8);
@@ -218,10 +289,31 @@ describeWithBackends('kd-cifar100 commands', () => {
     const outcome = await run(['distill', '--preset', 'tiny', '--teacher', checkpoint, ...flags(...models)]);
     expect(outcome.runDirectory).toBe(join(outDir, `distill-${SMOKE_MODEL}-kd-from-smoke_teacher.safetensors`));
     expect(record(outcome.runDirectory).status).toBe('finished');
-    const tuned = await run(['finetune-mcmi', '--preset', 'tiny', '--allow-collapse', '--teacher', checkpoint, '--run-name', 'mcmi-from-file', ...flags(...models)]);
+    const tuned = await run([
+      'finetune-mcmi',
+      '--preset',
+      'tiny',
+      '--allow-collapse',
+      '--teacher',
+      checkpoint,
+      '--run-name',
+      'mcmi-from-file',
+      ...flags(...models),
+    ]);
     expect(record(tuned.runDirectory).status).toBe('finished');
     // Another architecture than the checkpoint's: the loader's error, naming the file and a key.
-    await expect(run(['distill', '--preset', 'tiny', '--teacher', checkpoint, '--run-name', 'wrong', ...flags('--teacher-model', 'resnet8', '--student-model', SMOKE_MODEL)])).rejects.toThrow(
+    await expect(
+      run([
+        'distill',
+        '--preset',
+        'tiny',
+        '--teacher',
+        checkpoint,
+        '--run-name',
+        'wrong',
+        ...flags('--teacher-model', 'resnet8', '--student-model', SMOKE_MODEL),
+      ]),
+    ).rejects.toThrow(
       `distill: loadTorchCheckpoint: ${checkpoint}: checkpoint into resnet8: conv1.weight is [4, 3, 3, 3], the model wants [16, 3, 3, 3]`,
     );
   });
@@ -236,10 +328,23 @@ describeWithBackends('kd-cifar100 commands', () => {
     // and 7 (i = 7 and i = 1, 11) are dropped inside the batches and the student trains on 13 samples.
     expect(saved.config.trainSize).toBe(16);
     expect(outcome.result?.last.train.count).toBe(13);
-    const omitted = await run(['zero-shot', '--preset', 'zero-shot-9-7', '--teacher-kind', 'mll', '--zero-shot-protocol', 'omit-samples', '--run-name', 'omit', ...flags(...models)]);
+    const omitted = await run([
+      'zero-shot',
+      '--preset',
+      'zero-shot-9-7',
+      '--teacher-kind',
+      'mll',
+      '--zero-shot-protocol',
+      'omit-samples',
+      '--run-name',
+      'omit',
+      ...flags(...models),
+    ]);
     expect(record(omitted.runDirectory).config.trainSize).toBe(13);
     expect(omitted.result?.last.train.count).toBe(13);
-    expect(messages.some((message) => message.startsWith('zero-shot: test accuracy on the omitted classes'))).toBe(true);
+    expect(messages.some((message) => message.startsWith('zero-shot: test accuracy on the omitted classes'))).toBe(
+      true,
+    );
   });
 
   it('transfer trains only a new linear layer on STL-10 resized to 32×32', async () => {
@@ -255,7 +360,20 @@ describeWithBackends('kd-cifar100 commands', () => {
   });
 
   it('eigencam writes one grid row per checkpoint and one column per image', async () => {
-    const argv = ['eigencam', '--preset', 'tiny', '--images', '3', '--data-dir', dataDir, '--out-dir', outDir, '--backend', 'cpu', ...models];
+    const argv = [
+      'eigencam',
+      '--preset',
+      'tiny',
+      '--images',
+      '3',
+      '--data-dir',
+      dataDir,
+      '--out-dir',
+      outDir,
+      '--backend',
+      'cpu',
+      ...models,
+    ];
     const outcome = await run(argv);
     expect(record(outcome.runDirectory).status).toBe('finished');
     const png = decodePng(new Uint8Array(readFileSync(join(outcome.runDirectory, 'eigencam.png'))));
@@ -271,16 +389,34 @@ describeWithBackends('kd-cifar100 commands', () => {
     const sweepData = join(root, 'sweep-data');
     writeTinyDatasets(sweepData, { train: 256, test: 8 });
     const sweepFlags = [
-      '--data-dir', sweepData, '--out-dir', join(root, 'sweep-runs'), '--backend', 'cpu', '--quiet',
-      '--limit-train', '256', '--limit-test', '8', '--batch-size', '32', '--epochs', '1', ...models,
+      '--data-dir',
+      sweepData,
+      '--out-dir',
+      join(root, 'sweep-runs'),
+      '--backend',
+      'cpu',
+      '--quiet',
+      '--limit-train',
+      '256',
+      '--limit-test',
+      '8',
+      '--batch-size',
+      '32',
+      '--epochs',
+      '1',
+      ...models,
     ];
     const steps = (await runCommandLine(['sweep', '--presets', 'tiny', ...sweepFlags], { log })) as SweepStep[];
-    expect(steps.map((step) => [step.command, step.error ?? null])).toEqual([['train-teacher', null], ['finetune-mcmi', null], ['distill', null]]);
+    expect(steps.map((step) => [step.command, step.error ?? null])).toEqual([
+      ['train-teacher', null],
+      ['finetune-mcmi', null],
+      ['distill', null],
+    ]);
     expect(steps.every((step) => step.outcome?.skipped === false)).toBe(true);
     expect(record(steps[1]!.outcome!.runDirectory).status).toBe('finished');
   });
 
-  it('sweep runs each preset\'s pipeline and skips finished runs', async () => {
+  it("sweep runs each preset's pipeline and skips finished runs", async () => {
     const steps = (await runCommandLine(['sweep', '--presets', 'tiny', ...flags(...models)], { log })) as SweepStep[];
     expect(steps.map((step) => step.command)).toEqual(['train-teacher', 'finetune-mcmi', 'distill']);
     expect(steps.every((step) => step.outcome?.skipped === true)).toBe(true);

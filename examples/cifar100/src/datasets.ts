@@ -4,7 +4,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CIFAR100_NORMALIZATION, CIFAR10_NORMALIZATION, resize, selectSamples, type Dataset, type Normalization } from '@kd/data';
+import {
+  CIFAR100_NORMALIZATION,
+  CIFAR10_NORMALIZATION,
+  resize,
+  selectSamples,
+  type Dataset,
+  type Normalization,
+} from '@kd/data';
 import { loadCifar10, loadCifar100, loadStl10, loadTinyImagenet } from '@kd/data/node';
 import type { SourceDataset, TransferDataset } from './presets';
 
@@ -19,7 +26,15 @@ const LAYOUT: Record<AnyDataset, { folder: string; files: string[]; archive: str
   },
   cifar10: {
     folder: 'cifar-10-batches-bin',
-    files: ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin', 'batches.meta.txt'],
+    files: [
+      'data_batch_1.bin',
+      'data_batch_2.bin',
+      'data_batch_3.bin',
+      'data_batch_4.bin',
+      'data_batch_5.bin',
+      'test_batch.bin',
+      'batches.meta.txt',
+    ],
     archive: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
   },
   stl10: {
@@ -66,17 +81,38 @@ export interface LoadedSplits {
 }
 
 /** The test split of CIFAR-100 or CIFAR-10 only (Eigen-CAM pictures), limited to the first N samples. */
-export async function loadSourceTestSet({ dataset, dataDir, download, limitTest }: {
-  dataset: SourceDataset; dataDir: string; download: boolean; limitTest?: number;
+export async function loadSourceTestSet({
+  dataset,
+  dataDir,
+  download,
+  limitTest,
+}: {
+  dataset: SourceDataset;
+  dataDir: string;
+  download: boolean;
+  limitTest?: number;
 }): Promise<{ test: Dataset; normalization: Normalization }> {
   checkDataDirectory(dataset, dataDir, download);
   const test = await (dataset === 'cifar100' ? loadCifar100 : loadCifar10)({ split: 'test', dataDir, download });
-  return { test: firstSamples(test, limitTest), normalization: dataset === 'cifar100' ? CIFAR100_NORMALIZATION : CIFAR10_NORMALIZATION };
+  return {
+    test: firstSamples(test, limitTest),
+    normalization: dataset === 'cifar100' ? CIFAR100_NORMALIZATION : CIFAR10_NORMALIZATION,
+  };
 }
 
 /** CIFAR-100 or CIFAR-10, train and test, limited to the first N samples when asked. */
-export async function loadSourceDataset({ dataset, dataDir, download, limitTrain, limitTest }: {
-  dataset: SourceDataset; dataDir: string; download: boolean; limitTrain?: number; limitTest?: number;
+export async function loadSourceDataset({
+  dataset,
+  dataDir,
+  download,
+  limitTrain,
+  limitTest,
+}: {
+  dataset: SourceDataset;
+  dataDir: string;
+  download: boolean;
+  limitTrain?: number;
+  limitTest?: number;
 }): Promise<LoadedSplits> {
   checkDataDirectory(dataset, dataDir, download);
   const load = dataset === 'cifar100' ? loadCifar100 : loadCifar10;
@@ -93,14 +129,28 @@ export async function loadSourceDataset({ dataset, dataDir, download, limitTrain
  * The transfer target resized to 32×32 (ICD's protocol): STL-10 train/test (96×96) or Tiny ImageNet train/val
  * (64×64). The limits apply before resizing, so smoke runs stay fast.
  */
-export async function loadTransferDataset({ dataset, dataDir, download, limitTrain, limitTest }: {
-  dataset: TransferDataset; dataDir: string; download: boolean; limitTrain?: number; limitTest?: number;
+export async function loadTransferDataset({
+  dataset,
+  dataDir,
+  download,
+  limitTrain,
+  limitTest,
+}: {
+  dataset: TransferDataset;
+  dataDir: string;
+  download: boolean;
+  limitTrain?: number;
+  limitTest?: number;
 }): Promise<{ train: Dataset; test: Dataset }> {
   checkDataDirectory(dataset, dataDir, download);
   const [train, test] =
     dataset === 'stl10'
       ? [await loadStl10({ split: 'train', dataDir, download }), await loadStl10({ split: 'test', dataDir, download })]
-      : [await loadTinyImagenet({ split: 'train', dataDir, download }), await loadTinyImagenet({ split: 'val', dataDir, download })];
-  const to32 = (split: Dataset) => (split.height === 32 && split.width === 32 ? split : resize({ dataset: split, height: 32, width: 32 }));
+      : [
+          await loadTinyImagenet({ split: 'train', dataDir, download }),
+          await loadTinyImagenet({ split: 'val', dataDir, download }),
+        ];
+  const to32 = (split: Dataset) =>
+    split.height === 32 && split.width === 32 ? split : resize({ dataset: split, height: 32, width: 32 });
   return { train: to32(firstSamples(train, limitTrain)), test: to32(firstSamples(test, limitTest)) };
 }

@@ -26,7 +26,10 @@ function labels(count: number, numClasses: number): number[] {
 }
 
 /** Writes CIFAR-100 (train/test), CIFAR-10 (train/test) and STL-10 (train/test) into `directory`. */
-export function writeTinyDatasets(directory: string, { train = 24, test = 8 }: { train?: number; test?: number } = {}): void {
+export function writeTinyDatasets(
+  directory: string,
+  { train = 24, test = 8 }: { train?: number; test?: number } = {},
+): void {
   const side = 32 * 32 * 3;
   writeCifar100Binary({
     directory,
@@ -41,7 +44,10 @@ export function writeTinyDatasets(directory: string, { train = 24, test = 8 }: {
   const stl = join(directory, 'stl10_binary');
   mkdirSync(stl, { recursive: true });
   const stlSide = 96 * 96 * 3;
-  for (const [split, count, seed] of [['train', train, 5], ['test', test, 6]] as const) {
+  for (const [split, count, seed] of [
+    ['train', train, 5],
+    ['test', test, 6],
+  ] as const) {
     writeFileSync(join(stl, `${split}_X.bin`), encodeStl10Images({ images: randomBytes(count * stlSide, seed) }));
     writeFileSync(join(stl, `${split}_y.bin`), encodeStl10Labels({ labels: labels(count, 10) }));
   }

@@ -13,7 +13,9 @@ describeWithBackends('createLinearProbe', () => {
     try {
       expect(probe.trainableVariables.map((variable) => variable.shape)).toEqual([[8, 10], [10]]);
       expect(probe.countParams()).toBe(8 * 10 + 10);
-      expect(probe.nonTrainableVariables).toHaveLength(backbone.trainableVariables.length + backbone.nonTrainableVariables.length);
+      expect(probe.nonTrainableVariables).toHaveLength(
+        backbone.trainableVariables.length + backbone.nonTrainableVariables.length,
+      );
       const [weight, bias] = probe.trainableVariables as [tf.Variable, tf.Variable];
       const w = weight.dataSync();
       const std = Math.sqrt(Array.from(w).reduce((sum, value) => sum + value * value, 0) / w.length);
@@ -39,7 +41,10 @@ describeWithBackends('createLinearProbe', () => {
       expectArraysClose(logits.dataSync(), expected, { rtol: 1e-4, atol: 1e-6 });
 
       const before = backbone.trainableVariables.map((variable) => variable.dataSync().slice());
-      const { value, grads } = tf.variableGrads(() => tf.mean(probe.apply(images, { training: true }).logits) as tf.Scalar, probe.trainableVariables);
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(probe.apply(images, { training: true }).logits) as tf.Scalar,
+        probe.trainableVariables,
+      );
       expect(Object.keys(grads).sort()).toEqual([weight.name, bias.name].sort());
       // d mean(logits)/d b_k = 1/10 for every k
       expectArraysClose((grads[bias.name] as tf.Tensor).dataSync(), new Array(10).fill(0.1));
@@ -54,7 +59,9 @@ describeWithBackends('createLinearProbe', () => {
   it('rejects a class count below 2', () => {
     const backbone = createModel(SMOKE_MODEL, { numClasses: 10 });
     try {
-      expect(() => createLinearProbe({ backbone, numClasses: 1, seed: 0 })).toThrow('createLinearProbe: numClasses must be an integer >= 2, got 1');
+      expect(() => createLinearProbe({ backbone, numClasses: 1, seed: 0 })).toThrow(
+        'createLinearProbe: numClasses must be an integer >= 2, got 1',
+      );
     } finally {
       backbone.dispose();
     }

@@ -25,7 +25,9 @@ function pooledWidth(backbone: KdModel, inputSize: number): number {
     const { features } = backbone.apply(probe, { training: false });
     const pooled = features[features.length - 1];
     if (pooled === undefined || pooled.rank !== 2) {
-      throw new Error(`createLinearProbe: ${backbone.name}'s last feature must be the pooled [N, C] vector, got rank ${pooled?.rank}`);
+      throw new Error(
+        `createLinearProbe: ${backbone.name}'s last feature must be the pooled [N, C] vector, got rank ${pooled?.rank}`,
+      );
     }
     return pooled.shape[1] as number;
   });
@@ -42,15 +44,22 @@ function pooledWidth(backbone: KdModel, inputSize: number): number {
  * await trainSupervised({ model: probe, data: { train: stl10Train, test: stl10Test }, ... });
  */
 export function createLinearProbe({ backbone, numClasses, seed, inputSize = 32 }: LinearProbeOptions): KdModel {
-  if (!Number.isInteger(numClasses) || numClasses < 2) throw new Error(`createLinearProbe: numClasses must be an integer >= 2, got ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 2)
+    throw new Error(`createLinearProbe: numClasses must be an integer >= 2, got ${numClasses}`);
   const width = pooledWidth(backbone, inputSize);
   // tfjs variable names are global: number each probe.
   const id = probesCreated++;
-  const weight = tf.tidy(() => tf.variable(tf.randomNormal([width, numClasses], 0, 0.01, 'float32', seed), true, `linear_probe_${id}/fc.weight`));
+  const weight = tf.tidy(() =>
+    tf.variable(tf.randomNormal([width, numClasses], 0, 0.01, 'float32', seed), true, `linear_probe_${id}/fc.weight`),
+  );
   const bias = tf.tidy(() => tf.variable(tf.zeros([numClasses]), true, `linear_probe_${id}/fc.bias`));
   const frozen = [...backbone.trainableVariables, ...backbone.nonTrainableVariables];
   const namedVariables: NamedVariable[] = [
-    ...(backbone.namedVariables ?? []).map((entry) => ({ name: `backbone.${entry.name}`, variable: entry.variable, trainable: false })),
+    ...(backbone.namedVariables ?? []).map((entry) => ({
+      name: `backbone.${entry.name}`,
+      variable: entry.variable,
+      trainable: false,
+    })),
     { name: 'fc.weight', variable: weight, trainable: true },
     { name: 'fc.bias', variable: bias, trainable: true },
   ];

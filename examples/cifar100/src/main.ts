@@ -33,7 +33,11 @@ export interface EnqueueOutcome {
 }
 
 /** Runs one step of the pipeline (a command other than sweep, worker and sweep-status) with `config`. */
-export async function runCommand(name: CommandName, config: RunConfig, context: CommandContext): Promise<CommandOutcome> {
+export async function runCommand(
+  name: CommandName,
+  config: RunConfig,
+  context: CommandContext,
+): Promise<CommandOutcome> {
   switch (name) {
     case 'train-teacher':
       return trainTeacherCommand(config, context);
@@ -96,7 +100,9 @@ export async function runCommandLine(
     return undefined;
   }
   if (command === 'sweep') {
-    return sweepCommand(config, log, (stepArgv) => runCommand(stepArgv[0] as CommandName, parseRunCommand(stepArgv).config, context));
+    return sweepCommand(config, log, (stepArgv) =>
+      runCommand(stepArgv[0] as CommandName, parseRunCommand(stepArgv).config, context),
+    );
   }
   return runCommand(command, config, context);
 }
@@ -105,14 +111,20 @@ export async function runCommandLine(
  * The SIGINT handler. First Ctrl-C: stop after the current step (the trainer marks the run 'aborted', its last
  * checkpoint intact). A second one marks the run 'aborted' in its run.json synchronously, then exits with 130.
  */
-export function interruptHandler({ controller, exit, write }: {
+export function interruptHandler({
+  controller,
+  exit,
+  write,
+}: {
   controller: AbortController;
   exit: (code: number) => void;
   write: (text: string) => void;
 }): () => void {
   return () => {
     if (controller.signal.aborted) {
-      const directory = markActiveRunAborted('interrupted by a second Ctrl-C (the last checkpoint is intact; rerun the command to continue)');
+      const directory = markActiveRunAborted(
+        'interrupted by a second Ctrl-C (the last checkpoint is intact; rerun the command to continue)',
+      );
       if (directory !== undefined) write(`\n${directory}: marked aborted; rerun the same command to continue\n`);
       exit(130);
       return;
@@ -125,7 +137,10 @@ export function interruptHandler({ controller, exit, write }: {
 /** The kd-cifar100 process: parses `process.argv`, handles Ctrl-C, sets the exit code. */
 export async function main(): Promise<void> {
   const controller = new AbortController();
-  process.on('SIGINT', interruptHandler({ controller, exit: (code) => process.exit(code), write: (text) => process.stderr.write(text) }));
+  process.on(
+    'SIGINT',
+    interruptHandler({ controller, exit: (code) => process.exit(code), write: (text) => process.stderr.write(text) }),
+  );
   try {
     const outcome = await runCommandLine(process.argv.slice(2), { signal: controller.signal });
     if (Array.isArray(outcome) && outcome.some((step) => step.error !== undefined)) process.exitCode = 1;

@@ -80,7 +80,13 @@ export const MCMI_LAMBDA_SWEEP: readonly number[] = [0.1, 0.15, 0.2, 0.25, 0.3, 
 /** Few-shot fractions of the MCMI repository's fst.txt table used here. */
 export const FEW_SHOT_FRACTIONS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 0.75];
 /** Zero-shot omitted class sets on CIFAR-10 (ZeroShot/scripts @4e61279). */
-export const ZERO_SHOT_CLASS_SETS: readonly (readonly number[])[] = [[9], [9, 7], [9, 7, 5], [9, 7, 5, 3, 1], [9, 7, 5, 3, 1, 0]];
+export const ZERO_SHOT_CLASS_SETS: readonly (readonly number[])[] = [
+  [9],
+  [9, 7],
+  [9, 7, 5],
+  [9, 7, 5, 3, 1],
+  [9, 7, 5, 3, 1, 0],
+];
 /** The standard teacher → student pairs of RepDistiller / CRD / ICD. */
 export const STANDARD_PAIRS: readonly (readonly [string, string])[] = [
   ['resnet32x4', 'resnet8x4'],
@@ -112,7 +118,10 @@ export function dkdBeta(teacher: string, student: string): number {
  * CIFAR-10 as the MCMI authors' zero-shot code normalises it: the usual mean, and the std (0.2023, 0.1994,
  * 0.2010) that their transforms use (not the all-pixel std of @kd/data's CIFAR10_NORMALIZATION).
  */
-export const ZERO_SHOT_CIFAR10_NORMALIZATION: Normalization = { mean: [...CIFAR10_NORMALIZATION.mean], std: [0.2023, 0.1994, 0.201] };
+export const ZERO_SHOT_CIFAR10_NORMALIZATION: Normalization = {
+  mean: [...CIFAR10_NORMALIZATION.mean],
+  std: [0.2023, 0.1994, 0.201],
+};
 
 const KD_WEIGHTS = REFERENCE_WEIGHTS.kd!;
 
@@ -222,7 +231,9 @@ export const SWEEPS: Readonly<Record<string, readonly string[]>> = {
 export function getPreset(name: string): Preset {
   const preset = PRESETS.find((candidate) => candidate.name === name);
   if (preset === undefined) {
-    throw new Error(`--preset: unknown preset '${name}'; known presets: ${PRESETS.map((candidate) => candidate.name).join(', ')}`);
+    throw new Error(
+      `--preset: unknown preset '${name}'; known presets: ${PRESETS.map((candidate) => candidate.name).join(', ')}`,
+    );
   }
   return {
     ...preset,
@@ -239,5 +250,7 @@ export function getPreset(name: string): Preset {
  */
 export function scaleMilestones(milestones: readonly number[], presetEpochs: number, epochs: number): number[] {
   if (epochs === presetEpochs) return [...milestones];
-  return milestones.map((milestone) => Math.round((milestone * epochs) / presetEpochs)).filter((milestone) => milestone > 0 && milestone < epochs);
+  return milestones
+    .map((milestone) => Math.round((milestone * epochs) / presetEpochs))
+    .filter((milestone) => milestone > 0 && milestone < epochs);
 }

@@ -23,7 +23,15 @@ import {
 import { assertKnownOptions } from '@kd/internal';
 import type { EpochRecord } from '@kd/trainer';
 import { parseRunCommand, type CommandName, type QueueSettings, type RunConfig } from './cli';
-import { mcmiRunName, studentRunName, teacherDirectory, teacherRunName, trainingHooks, type CommandOutcome, type Log } from './commands/shared';
+import {
+  mcmiRunName,
+  studentRunName,
+  teacherDirectory,
+  teacherRunName,
+  trainingHooks,
+  type CommandOutcome,
+  type Log,
+} from './commands/shared';
 import { sweepSteps } from './commands/sweep';
 import { isFinished, readRunRecord, resolveRunDirectory } from './runs';
 
@@ -36,7 +44,19 @@ export const MACHINE_FLAGS = ['data-dir', 'out-dir', 'backend', 'threads', 'quie
 /** The steps a job may run. */
 const RUN_COMMANDS: readonly CommandName[] = ['train-teacher', 'finetune-mcmi', 'distill', 'few-shot', 'zero-shot'];
 /** The flags a job may carry: those a sweep passes on to its steps, minus the machine's. */
-const JOB_FLAGS = new Set(['epochs', 'batch-size', 'limit-train', 'limit-test', 'seed', 'allow-collapse', 'method', 'teacher-kind', 'teacher-model', 'student-model', 'lambda']);
+const JOB_FLAGS = new Set([
+  'epochs',
+  'batch-size',
+  'limit-train',
+  'limit-test',
+  'seed',
+  'allow-collapse',
+  'method',
+  'teacher-kind',
+  'teacher-model',
+  'student-model',
+  'lambda',
+]);
 
 /** One run as a job: its command line (no machine flag) and the configuration it resolves to. */
 export interface RunPayload {
@@ -45,7 +65,24 @@ export interface RunPayload {
 }
 
 /** Fields of a RunConfig that belong to the machine or the command line, not to the run's recipe. */
-const NOT_RECIPE = new Set(['dataDir', 'outDir', 'backend', 'threads', 'download', 'quiet', 'flags', 'queue', 'sweepPresets', 'description', 'runName', 'resume', 'checkpoints', 'images', 'teacherRef', 'studentRef']);
+const NOT_RECIPE = new Set([
+  'dataDir',
+  'outDir',
+  'backend',
+  'threads',
+  'download',
+  'quiet',
+  'flags',
+  'queue',
+  'sweepPresets',
+  'description',
+  'runName',
+  'resume',
+  'checkpoints',
+  'images',
+  'teacherRef',
+  'studentRef',
+]);
 
 /** The run's resolved recipe (every number that decides what is trained), as JSON. */
 export function resolvedRecipe(config: RunConfig): Record<string, unknown> {
@@ -82,26 +119,41 @@ function describeValue(value: unknown): string {
  * Checks a job's payload as the CLI checks its flags and returns the run's name and its configuration with this
  * worker's machine flags (`machineArgv`). Throws naming what is wrong.
  */
-export function validateRunPayload(payload: unknown, machineArgv: readonly string[] = []): { name: string; payload: { command: CommandName; config: RunConfig } } {
+export function validateRunPayload(
+  payload: unknown,
+  machineArgv: readonly string[] = [],
+): { name: string; payload: { command: CommandName; config: RunConfig } } {
   if (payload === undefined) throw new Error('the job has no payload {argv, config}');
   assertKnownOptions('validateRunPayload', payload, ['argv', 'config'], 'the job payload');
   const { argv, config } = payload as { argv?: unknown; config?: unknown };
-  if (!Array.isArray(argv) || argv.length === 0 || argv.length > 64 || !argv.every((item) => typeof item === 'string' && item.length <= 200)) {
+  if (
+    !Array.isArray(argv) ||
+    argv.length === 0 ||
+    argv.length > 64 ||
+    !argv.every((item) => typeof item === 'string' && item.length <= 200)
+  ) {
     throw new Error(`argv must be a list of at most 64 strings, got ${describeValue(argv)}`);
   }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error(`config must be an object, got ${describeValue(config)}`);
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new Error(`config must be an object, got ${describeValue(config)}`);
   const command = argv[0] as CommandName;
-  if (!RUN_COMMANDS.includes(command)) throw new Error(`argv must start with one of ${RUN_COMMANDS.join(', ')}, got '${argv[0]}'`);
+  if (!RUN_COMMANDS.includes(command))
+    throw new Error(`argv must start with one of ${RUN_COMMANDS.join(', ')}, got '${argv[0]}'`);
   const parsed = parseRunCommand(argv as string[]);
   for (const [flag] of parsed.config.flags) {
-    if (!JOB_FLAGS.has(flag)) throw new Error(`argv: --${flag} is not accepted from a job (a job carries only ${[...JOB_FLAGS].map((name) => `--${name}`).join(' ')})`);
+    if (!JOB_FLAGS.has(flag))
+      throw new Error(
+        `argv: --${flag} is not accepted from a job (a job carries only ${[...JOB_FLAGS].map((name) => `--${name}`).join(' ')})`,
+      );
   }
   const resolved = parseRunCommand([...(argv as string[]), ...machineArgv]).config;
   const expected = resolvedRecipe(resolved);
   const given = config as Record<string, unknown>;
   for (const key of new Set([...Object.keys(expected), ...Object.keys(given)])) {
     if (JSON.stringify(expected[key]) !== JSON.stringify(given[key])) {
-      throw new Error(`config.${key} is ${describeValue(given[key])}, but ${argv.join(' ')} resolves to ${describeValue(expected[key])} here (a different kd-cifar100 version?)`);
+      throw new Error(
+        `config.${key} is ${describeValue(given[key])}, but ${argv.join(' ')} resolves to ${describeValue(expected[key])} here (a different kd-cifar100 version?)`,
+      );
     }
   }
   return { name: runOfStep(command, resolved).name, payload: { command, config: resolved } };
@@ -115,7 +167,8 @@ export function sweepRuns(config: RunConfig): SweepRun<RunPayload>[] {
   for (const step of sweepSteps(config, flags)) {
     const stepConfig = parseRunCommand(step.argv).config;
     const { name, dependsOn } = runOfStep(step.command, stepConfig);
-    if (!runs.has(name)) runs.set(name, { name, payload: { argv: step.argv, config: resolvedRecipe(stepConfig) }, dependsOn });
+    if (!runs.has(name))
+      runs.set(name, { name, payload: { argv: step.argv, config: resolvedRecipe(stepConfig) }, dependsOn });
   }
   return [...runs.values()];
 }
@@ -124,18 +177,34 @@ export function sweepRuns(config: RunConfig): SweepRun<RunPayload>[] {
 export async function enqueueCommand(config: RunConfig, log: Log): Promise<{ added: string[]; existing: string[] }> {
   const queue = config.queue!;
   const runs = sweepRuns(config);
-  const ignored = config.flags.filter(([flag]) => (MACHINE_FLAGS as readonly string[]).includes(flag)).map(([flag]) => `--${flag}`);
+  const ignored = config.flags
+    .filter(([flag]) => (MACHINE_FLAGS as readonly string[]).includes(flag))
+    .map(([flag]) => `--${flag}`);
   if (ignored.length > 0) log(`sweep: ${ignored.join(' ')} stay on this machine: each worker uses its own`);
-  const result = await enqueueSweep({ address: queue.address, queueName: QUEUE_NAME, runs, attempts: queue.attempts, backoffSeconds: queue.backoffSeconds });
-  log(`sweep: ${result.added.length} run(s) added to ${queue.address.display}, ${result.existing.length} already queued; ` +
-    `start workers with: kd-cifar100 worker --queue ${queue.address.display} --data-dir … --out-dir <shared run directory>`);
+  const result = await enqueueSweep({
+    address: queue.address,
+    queueName: QUEUE_NAME,
+    runs,
+    attempts: queue.attempts,
+    backoffSeconds: queue.backoffSeconds,
+  });
+  log(
+    `sweep: ${result.added.length} run(s) added to ${queue.address.display}, ${result.existing.length} already queued; ` +
+      `start workers with: kd-cifar100 worker --queue ${queue.address.display} --data-dir … --out-dir <shared run directory>`,
+  );
   return result;
 }
 
 /** `sweep-status`: prints the queue's runs; `done` is true when every run finished. */
 export async function sweepStatusCommand(queue: QueueSettings, print: (text: string) => void): Promise<SweepStatus> {
   const status = await readSweepStatus({ address: queue.address, queueName: QUEUE_NAME });
-  print(queue.json ? JSON.stringify(status, null, 2) : status.runs.length === 0 ? `no run in ${queue.address.display}` : formatSweepStatus(status));
+  print(
+    queue.json
+      ? JSON.stringify(status, null, 2)
+      : status.runs.length === 0
+        ? `no run in ${queue.address.display}`
+        : formatSweepStatus(status),
+  );
   return status;
 }
 
@@ -176,20 +245,30 @@ function figuresOf(runDirectory: string, epochs: number): RunProgress {
  * `worker`: trains jobs of the queue until `signal` aborts (Ctrl-C), then stops at the current step (the run
  * keeps its checkpoint and its job goes back to the queue).
  */
-export async function workerCommand(config: RunConfig, {
-  log,
-  signal,
-  runStep,
-  name,
-}: {
-  log: Log;
-  signal: AbortSignal;
-  runStep: (command: CommandName, config: RunConfig, context: { log: Log; signal: AbortSignal }) => Promise<CommandOutcome>;
-  name?: string;
-}): Promise<void> {
+export async function workerCommand(
+  config: RunConfig,
+  {
+    log,
+    signal,
+    runStep,
+    name,
+  }: {
+    log: Log;
+    signal: AbortSignal;
+    runStep: (
+      command: CommandName,
+      config: RunConfig,
+      context: { log: Log; signal: AbortSignal },
+    ) => Promise<CommandOutcome>;
+    name?: string;
+  },
+): Promise<void> {
   const queue = config.queue!;
   const machineArgv = machineArguments(config);
-  const run = async ({ command, config: runConfig }: { command: CommandName; config: RunConfig }, context: RunContext): Promise<RunResult> => {
+  const run = async (
+    { command, config: runConfig }: { command: CommandName; config: RunConfig },
+    context: RunContext,
+  ): Promise<RunResult> => {
     const { name: runName } = runOfStep(command, runConfig);
     const runDirectory = resolveRunDirectory(runConfig.outDir, runName);
     const epochs = stageEpochs(command, runConfig);
@@ -198,7 +277,12 @@ export async function workerCommand(config: RunConfig, {
       return { ...figuresOf(runDirectory, epochs), skipped: true };
     }
     const progress = figuresOf(runDirectory, epochs);
-    appendQueueLog(runDirectory, { event: 'start', worker: context.worker, pid: process.pid, epochsCompleted: progress.epoch });
+    appendQueueLog(runDirectory, {
+      event: 'start',
+      worker: context.worker,
+      pid: process.pid,
+      epochsCompleted: progress.epoch,
+    });
     context.reportProgress(progress);
     const hooks = {
       // Lets the worker's timers (its lock renewal) run between two steps, however long an epoch is.
@@ -216,7 +300,11 @@ export async function workerCommand(config: RunConfig, {
     try {
       await trainingHooks.run(hooks, () => runStep(command, runConfig, { log: context.log, signal: context.signal }));
     } catch (error) {
-      appendQueueLog(runDirectory, { event: context.signal.aborted ? 'stopped' : 'error', worker: context.worker, message: (error as Error).message });
+      appendQueueLog(runDirectory, {
+        event: context.signal.aborted ? 'stopped' : 'error',
+        worker: context.worker,
+        message: (error as Error).message,
+      });
       throw error;
     }
     appendQueueLog(runDirectory, { event: 'finished', worker: context.worker });
@@ -233,8 +321,11 @@ export async function workerCommand(config: RunConfig, {
     ...(name === undefined ? {} : { name }),
   });
   await worker.ready;
-  log(`${worker.name}: waiting for jobs on ${queue.address.display} (runs in ${config.outDir}; Ctrl-C stops after the current step)`);
-  if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  log(
+    `${worker.name}: waiting for jobs on ${queue.address.display} (runs in ${config.outDir}; Ctrl-C stops after the current step)`,
+  );
+  if (!signal.aborted)
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log(`${worker.name}: stopping`);
   await worker.stop();
 }

@@ -7,7 +7,14 @@ import { basename } from 'node:path';
 import { CIFAR_AUGMENTATION, type AugmentOptions, type Normalization } from '@kd/data';
 import type { ObjectiveSpec } from '@kd/trainer';
 import type { CommandName, RunConfig } from './cli';
-import { mcmiRunName, stepSchedule, studentObjectives, studentRunName, teacherDirectory, teacherRunName } from './commands/shared';
+import {
+  mcmiRunName,
+  stepSchedule,
+  studentObjectives,
+  studentRunName,
+  teacherDirectory,
+  teacherRunName,
+} from './commands/shared';
 import { resolveRunDirectory } from './runs';
 import type { ZeroShotProtocol } from './presets';
 
@@ -101,9 +108,18 @@ export function runPlan(command: TrainingCommand, config: RunConfig): RunPlan {
       return {
         ...base,
         runDirectory: resolveRunDirectory(config.outDir, config.runName ?? mcmiRunName(config)),
-        models: { teacher: { architecture: config.teacher, run: resolveRunDirectory(config.outDir, config.teacherRef ?? teacherRunName(config)) } },
+        models: {
+          teacher: {
+            architecture: config.teacher,
+            run: resolveRunDirectory(config.outDir, config.teacherRef ?? teacherRunName(config)),
+          },
+        },
         trainer: {
-          ...common(config, { epochs: config.mcmiEpochs, learningRate: config.mcmiLearningRate, schedule: { kind: 'cosine' } }),
+          ...common(config, {
+            epochs: config.mcmiEpochs,
+            learningRate: config.mcmiLearningRate,
+            schedule: { kind: 'cosine' },
+          }),
           lambda: config.mcmiLambda,
           ...(config.allowCollapse ? { collapseGuard: false as const } : {}),
         },
@@ -112,7 +128,10 @@ export function runPlan(command: TrainingCommand, config: RunConfig): RunPlan {
       const student = resolveRunDirectory(config.outDir, config.studentRef ?? studentRunName(config, 'distill'));
       return {
         ...base,
-        runDirectory: resolveRunDirectory(config.outDir, config.runName ?? `transfer-${config.transferDataset}-from-${basename(student)}`),
+        runDirectory: resolveRunDirectory(
+          config.outDir,
+          config.runName ?? `transfer-${config.transferDataset}-from-${basename(student)}`,
+        ),
         models: { student: { architecture: config.student, run: student } },
         trainer: common(config, {
           epochs: config.transferEpochs,
@@ -129,13 +148,22 @@ export function runPlan(command: TrainingCommand, config: RunConfig): RunPlan {
       const fraction = config.fewShotFraction ?? 1;
       if (command === 'few-shot') {
         // The MCMI repository keeps the first fraction·N images in file order ('head') and cycles them N times per epoch.
-        data.fewShot = { fraction, mode: 'head', trainSamples: Math.max(1, Math.round(fraction * fullSize)), epochLength: fullSize };
+        data.fewShot = {
+          fraction,
+          mode: 'head',
+          trainSamples: Math.max(1, Math.round(fraction * fullSize)),
+          epochLength: fullSize,
+        };
       }
-      if (command === 'zero-shot') data.zeroShot = { omittedClasses: [...config.omittedClasses], protocol: config.zeroShotProtocol };
+      if (command === 'zero-shot')
+        data.zeroShot = { omittedClasses: [...config.omittedClasses], protocol: config.zeroShotProtocol };
       return {
         ...base,
         runDirectory: resolveRunDirectory(config.outDir, config.runName ?? studentRunName(config, command)),
-        models: { teacher: { architecture: config.teacher, run: teacherDirectory(config) }, student: { architecture: config.student } },
+        models: {
+          teacher: { architecture: config.teacher, run: teacherDirectory(config) },
+          student: { architecture: config.student },
+        },
         trainer: {
           ...common(config),
           objectives: studentObjectives(config),

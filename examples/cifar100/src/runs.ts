@@ -7,7 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { createModel, type KdModel } from '@kd/models';
 import { crc32 } from '@kd/internal';
-import { loadTorchCheckpoint, loadWeightsFromDirectory, saveWeightsToDirectory, type WeightsModelJson } from '@kd/models/node';
+import {
+  loadTorchCheckpoint,
+  loadWeightsFromDirectory,
+  saveWeightsToDirectory,
+  type WeightsModelJson,
+} from '@kd/models/node';
 import type { RunRecord } from '@kd/trainer';
 
 export const RUN_RECORD_FILE = 'run.json';
@@ -15,7 +20,8 @@ export const MODEL_DIRECTORY = 'model';
 
 /** The directory of a run given by name (inside `outDir`) or by a path (contains a separator, or exists). */
 export function resolveRunDirectory(outDir: string, reference: string): string {
-  if (isAbsolute(reference) || reference.includes('/') || reference.includes(sep) || reference.startsWith('.')) return resolve(reference);
+  if (isAbsolute(reference) || reference.includes('/') || reference.includes(sep) || reference.startsWith('.'))
+    return resolve(reference);
   return resolve(outDir, reference);
 }
 
@@ -59,7 +65,10 @@ export function unusableRunModel(directory: string): string | undefined {
   if (groups.length === 0) return `${jsonPath} has no weightsManifest`;
   let crc = 0;
   for (const group of groups) {
-    const expected = (group.weights ?? []).reduce((total, spec) => total + 4 * spec.shape.reduce((product, size) => product * size, 1), 0);
+    const expected = (group.weights ?? []).reduce(
+      (total, spec) => total + 4 * spec.shape.reduce((product, size) => product * size, 1),
+      0,
+    );
     let bytes = 0;
     for (const path of group.paths ?? []) {
       const file = join(modelDirectory, path);
@@ -68,10 +77,12 @@ export function unusableRunModel(directory: string): string | undefined {
       bytes += data.length;
       crc = crc32(data, crc);
     }
-    if (bytes !== expected) return `${join(modelDirectory, (group.paths ?? []).join(', '))} holds ${bytes} bytes, model.json describes ${expected} (truncated or corrupt)`;
+    if (bytes !== expected)
+      return `${join(modelDirectory, (group.paths ?? []).join(', '))} holds ${bytes} bytes, model.json describes ${expected} (truncated or corrupt)`;
   }
   const recorded = parsed.userDefinedMetadata?.kdModels?.crc32;
-  if (typeof recorded === 'number' && recorded !== crc) return `the weights' CRC-32 is ${crc}, model.json records ${recorded} (corrupt)`;
+  if (typeof recorded === 'number' && recorded !== crc)
+    return `the weights' CRC-32 is ${crc}, model.json records ${recorded} (corrupt)`;
   return undefined;
 }
 
@@ -86,7 +97,9 @@ export function loadRunModel(directory: string, role: string, hint: string): KdM
   }
   let metadata: { model?: unknown; numClasses?: unknown };
   try {
-    const parsed = JSON.parse(readFileSync(jsonPath, 'utf8')) as { userDefinedMetadata?: { kdModels?: { model?: unknown; numClasses?: unknown } } };
+    const parsed = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
+      userDefinedMetadata?: { kdModels?: { model?: unknown; numClasses?: unknown } };
+    };
     metadata = parsed.userDefinedMetadata?.kdModels ?? {};
   } catch (error) {
     throw new Error(`${role}: ${jsonPath} is not valid JSON (${(error as Error).message})`);
@@ -114,7 +127,10 @@ export function isTorchCheckpoint(reference: string): boolean {
  * path.pth`) loaded into a fresh `architecture` (`--teacher-model`, default the preset's teacher), or a run
  * directory as {@link loadRunModel} reads it.
  */
-export function loadTeacher(reference: string, { architecture, numClasses, role, hint }: { architecture: string; numClasses: number; role: string; hint: string }): KdModel {
+export function loadTeacher(
+  reference: string,
+  { architecture, numClasses, role, hint }: { architecture: string; numClasses: number; role: string; hint: string },
+): KdModel {
   if (!isTorchCheckpoint(reference)) return loadRunModel(reference, role, hint);
   const model = createModel(architecture, { numClasses });
   try {

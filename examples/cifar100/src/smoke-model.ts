@@ -19,11 +19,35 @@ export function registerSmokeModel(): void {
       seed,
       inputChannels,
       build: (scope) => {
-        const stem = new Conv2d(scope.child('conv1'), { inChannels: inputChannels, outChannels: 4, kernelSize: 3, stride: 2, padding: 1 });
+        const stem = new Conv2d(scope.child('conv1'), {
+          inChannels: inputChannels,
+          outChannels: 4,
+          kernelSize: 3,
+          stride: 2,
+          padding: 1,
+        });
         const stemBn = new BatchNorm2d(scope.child('bn1'), { channels: 4 });
         const stages = [
-          { conv: new Conv2d(scope.child('layer1'), { inChannels: 4, outChannels: 8, kernelSize: 3, stride: 2, padding: 1 }), bn: new BatchNorm2d(scope.child('bn2'), { channels: 8 }) },
-          { conv: new Conv2d(scope.child('layer2'), { inChannels: 8, outChannels: 8, kernelSize: 3, stride: 2, padding: 1 }), bn: new BatchNorm2d(scope.child('bn3'), { channels: 8 }) },
+          {
+            conv: new Conv2d(scope.child('layer1'), {
+              inChannels: 4,
+              outChannels: 8,
+              kernelSize: 3,
+              stride: 2,
+              padding: 1,
+            }),
+            bn: new BatchNorm2d(scope.child('bn2'), { channels: 8 }),
+          },
+          {
+            conv: new Conv2d(scope.child('layer2'), {
+              inChannels: 8,
+              outChannels: 8,
+              kernelSize: 3,
+              stride: 2,
+              padding: 1,
+            }),
+            bn: new BatchNorm2d(scope.child('bn3'), { channels: 8 }),
+          },
         ];
         const fc = new Dense(scope.child('fc'), { inFeatures: 8, outFeatures: numClasses });
         return (images, training) => {

@@ -46,7 +46,13 @@ function dropClasses(batch: Batch, omitted: ReadonlySet<number>): Batch | undefi
  * @example
  * distillStudent({ ..., data: { train: fullTrain, test }, loader: maskingLoader({ omitted: [9, 7], normalization }) });
  */
-export function maskingLoader({ omitted, normalization }: { omitted: readonly number[]; normalization: Normalization }): LoaderFactory {
+export function maskingLoader({
+  omitted,
+  normalization,
+}: {
+  omitted: readonly number[];
+  normalization: Normalization;
+}): LoaderFactory {
   const omittedSet = new Set(omitted);
   return (dataset, options) => {
     const batches = createLoader(dataset, {

@@ -32,7 +32,9 @@ describeWithBackends('selectBackend', () => {
   });
 
   it('rejects an unknown choice, naming the valid ones', async () => {
-    await expect(selectBackend({ backend: 'gpu' as 'cpu' })).rejects.toThrow(/selectBackend: backend must be one of auto, tensorflow, wasm, cpu; got 'gpu'/);
+    await expect(selectBackend({ backend: 'gpu' as 'cpu' })).rejects.toThrow(
+      /selectBackend: backend must be one of auto, tensorflow, wasm, cpu; got 'gpu'/,
+    );
   });
 
   it("fails clearly when 'tensorflow' is asked for and no tfjs-node package is installed", async () => {
@@ -62,7 +64,11 @@ describeWithBackends('selectBackend', () => {
       if (specifier === '@tensorflow/tfjs-node-gpu') return fakeTensorflowPackage(true)();
       throw notFound(specifier);
     };
-    const selected = await selectBackend({ backend: 'tensorflow', importModule, log: (message) => messages.push(message) });
+    const selected = await selectBackend({
+      backend: 'tensorflow',
+      importModule,
+      log: (message) => messages.push(message),
+    });
     expect(selected.gpu).toBe(true);
     expect(messages).toEqual(['backend: tensorflow (@tensorflow/tfjs-node-gpu, GPU)']);
   });
@@ -73,10 +79,11 @@ describeWithBackends('selectBackend', () => {
       if (specifier === '@tensorflow/tfjs-node') throw new Error('libtensorflow.so.2: cannot open shared object file');
       throw notFound(specifier);
     };
-    await expect(selectBackend({ backend: 'tensorflow', importModule, log: (message) => messages.push(message) })).rejects.toThrow(
-      /neither could be loaded/,
-    );
-    expect(messages).toEqual(['selectBackend: @tensorflow/tfjs-node is installed but failed to load: libtensorflow.so.2: cannot open shared object file']);
+    await expect(
+      selectBackend({ backend: 'tensorflow', importModule, log: (message) => messages.push(message) }),
+    ).rejects.toThrow(/neither could be loaded/);
+    expect(messages).toEqual([
+      'selectBackend: @tensorflow/tfjs-node is installed but failed to load: libtensorflow.so.2: cannot open shared object file',
+    ]);
   });
 });
-

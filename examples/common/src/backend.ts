@@ -58,7 +58,8 @@ async function tryImport(
 }
 
 async function useTensorflow(provider: string, log: (message: string) => void): Promise<SelectedBackend> {
-  if (!(await tf.setBackend('tensorflow'))) throw new Error(`selectBackend: ${provider} loaded but the 'tensorflow' backend did not initialise`);
+  if (!(await tf.setBackend('tensorflow')))
+    throw new Error(`selectBackend: ${provider} loaded but the 'tensorflow' backend did not initialise`);
   await tf.ready();
   const backend = tf.backend() as unknown as { isUsingGpuDevice?: boolean };
   const gpu = backend.isUsingGpuDevice === true;
@@ -69,7 +70,7 @@ async function useTensorflow(provider: string, log: (message: string) => void): 
         '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
         `!! ${nodeGpuPackage} is installed but TensorFlow found NO GPU device: running on the CPU.`,
         '!! tfjs-node-gpu 4.22 (libtensorflow 2.9.1) needs CUDA 11.2 and cuDNN 8.1 exactly, and an NVIDIA',
-        "!! driver > 450; with CUDA 12 it logs \"Could not load dynamic library 'libcudart.so.11.0'\" and",
+        '!! driver > 450; with CUDA 12 it logs "Could not load dynamic library \'libcudart.so.11.0\'" and',
         '!! silently falls back to the CPU. Timings from this run are NOT GPU timings.',
         '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
         '',
@@ -88,7 +89,8 @@ async function useWasm(threads: number | 'auto' | undefined): Promise<SelectedBa
     name: 'wasm',
     provider: '@tensorflow/tfjs-backend-wasm + @kd/wasm-training',
     gpu: false,
-    description: `wasm (${info.simd ? 'SIMD' : 'no SIMD'}, ${info.threads} thread${info.threads === 1 ? '' : 's'}, ` +
+    description:
+      `wasm (${info.simd ? 'SIMD' : 'no SIMD'}, ${info.threads} thread${info.threads === 1 ? '' : 's'}, ` +
       `+${info.kernels.length} kernels from @kd/wasm-training)`,
   };
 }
@@ -98,7 +100,12 @@ async function useCpu(): Promise<SelectedBackend> {
   tf.env().set('PROD', true); // the cpu backend was chosen on purpose: skip its "install tfjs-node" banner
   if (!(await tf.setBackend('cpu'))) throw new Error("selectBackend: the 'cpu' backend did not initialise");
   await tf.ready();
-  return { name: 'cpu', provider: '@tensorflow/tfjs-backend-cpu', gpu: false, description: 'cpu (pure JavaScript, slow)' };
+  return {
+    name: 'cpu',
+    provider: '@tensorflow/tfjs-backend-cpu',
+    gpu: false,
+    description: 'cpu (pure JavaScript, slow)',
+  };
 }
 
 /**
@@ -138,7 +145,9 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       selected = await useWasm(threads);
     } catch (error) {
       if (backend === 'wasm') throw error;
-      log(`selectBackend: wasm backend unavailable (${error instanceof Error ? error.message : String(error)}); falling back to cpu`);
+      log(
+        `selectBackend: wasm backend unavailable (${error instanceof Error ? error.message : String(error)}); falling back to cpu`,
+      );
     }
   }
   if (selected === undefined) selected = await useCpu();

@@ -12,7 +12,10 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   const temporary = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const handle = openSync(temporary, 'w');
   try {
-    writeSync(handle, `${JSON.stringify(value, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+    writeSync(
+      handle,
+      `${JSON.stringify(value, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
+    );
     fsyncSync(handle);
   } finally {
     closeSync(handle);

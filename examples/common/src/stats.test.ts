@@ -12,8 +12,17 @@ describeWithBackends('stats', () => {
   });
 
   it('paired differences use only the seeds both arms have', () => {
-    const a = new Map([[1, 0.85], [2, 0.80], [3, 0.90], [4, 0.70]]);
-    const b = new Map([[1, 0.80], [2, 0.80], [3, 0.80]]);
+    const a = new Map([
+      [1, 0.85],
+      [2, 0.8],
+      [3, 0.9],
+      [4, 0.7],
+    ]);
+    const b = new Map([
+      [1, 0.8],
+      [2, 0.8],
+      [3, 0.8],
+    ]);
     const d = pairedDifference(a, b);
     expect(d.seeds).toEqual([1, 2, 3]);
     d.differences.forEach((value, index) => expect(value).toBeCloseTo([0.05, 0, 0.1][index] as number, 12));
@@ -35,7 +44,18 @@ describeWithBackends('stats', () => {
   });
 
   it('a consistent gap exceeds its spread, a single pair never does', () => {
-    const consistent = pairedDifference(new Map([[1, 0.9], [2, 0.91], [3, 0.92]]), new Map([[1, 0.8], [2, 0.8], [3, 0.8]]));
+    const consistent = pairedDifference(
+      new Map([
+        [1, 0.9],
+        [2, 0.91],
+        [3, 0.92],
+      ]),
+      new Map([
+        [1, 0.8],
+        [2, 0.8],
+        [3, 0.8],
+      ]),
+    );
     expect(consistent.exceedsSpread).toBe(true);
     // d = 0.10, 0.11, 0.12: mean 0.11, s = 0.01, t = 0.11 / (0.01 / √3) ≈ 19.05 > 4.303
     expect(consistent.t).toBeCloseTo(0.11 / (0.01 / Math.sqrt(3)), 6);

@@ -44,7 +44,8 @@ const T_CRITICAL_95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 
 
 /** t_{0.975, df}: df 1–10 from the table, 1.96 (normal) beyond 30, a conservative 2.228 in between. */
 export function tCritical95(degreesOfFreedom: number): number {
-  if (!Number.isInteger(degreesOfFreedom) || degreesOfFreedom < 1) throw new Error(`tCritical95: degreesOfFreedom must be a positive integer, got ${degreesOfFreedom}`);
+  if (!Number.isInteger(degreesOfFreedom) || degreesOfFreedom < 1)
+    throw new Error(`tCritical95: degreesOfFreedom must be a positive integer, got ${degreesOfFreedom}`);
   if (degreesOfFreedom <= T_CRITICAL_95.length) return T_CRITICAL_95[degreesOfFreedom - 1] as number;
   return degreesOfFreedom > 30 ? 1.96 : 2.228;
 }

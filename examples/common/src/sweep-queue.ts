@@ -15,7 +15,16 @@
  */
 import { hostname } from 'node:os';
 import { assertKnownOptions } from '@kd/internal';
-import { DelayedError, FlowProducer, Queue, UnrecoverableError, Worker, type FlowJob, type Job, type JobsOptions } from 'bullmq';
+import {
+  DelayedError,
+  FlowProducer,
+  Queue,
+  UnrecoverableError,
+  Worker,
+  type FlowJob,
+  type Job,
+  type JobsOptions,
+} from 'bullmq';
 
 /** A run of a sweep: its name (the job id), its configuration, and the names of the runs it needs first. */
 export interface SweepRun<Payload> {
@@ -50,11 +59,14 @@ export function parseQueueUrl(text: string, flag = '--queue'): QueueAddress {
     throw new Error(`${flag} must be a redis://host:port/db or rediss:// URL, got '${text}'`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new Error(`${flag} must be a redis:// or rediss:// (TLS) URL, got protocol '${url.protocol}' in '${redact(url)}'`);
+    throw new Error(
+      `${flag} must be a redis:// or rediss:// (TLS) URL, got protocol '${url.protocol}' in '${redact(url)}'`,
+    );
   }
   if (url.hostname === '') throw new Error(`${flag} names no host: '${redact(url)}'`);
   const database = url.pathname.replace(/^\//, '');
-  if (database !== '' && !/^\d+$/.test(database)) throw new Error(`${flag}: the database must be a number (redis://host:port/0), got '/${database}'`);
+  if (database !== '' && !/^\d+$/.test(database))
+    throw new Error(`${flag}: the database must be a number (redis://host:port/0), got '/${database}'`);
   if (url.search !== '' || url.hash !== '') throw new Error(`${flag} takes no query or fragment, got '${redact(url)}'`);
   return { url: url.href, display: redact(url) };
 }
@@ -70,7 +82,10 @@ function redact(url: URL): string {
  * Connection options: commands wait while Redis restarts (a worker must outlive a Redis restart), retrying every
  * second at most; `giveUpAfter` attempts (for one-shot commands such as enqueueing or the status) end in an error.
  */
-function connection(address: QueueAddress, giveUpAfter?: number): { url: string; maxRetriesPerRequest: number | null; retryStrategy: (times: number) => number | null } {
+function connection(
+  address: QueueAddress,
+  giveUpAfter?: number,
+): { url: string; maxRetriesPerRequest: number | null; retryStrategy: (times: number) => number | null } {
   return {
     url: address.url,
     maxRetriesPerRequest: giveUpAfter === undefined ? null : giveUpAfter,
@@ -84,19 +99,22 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._/=-]*$/;
 function checkRuns(fn: string, runs: ReadonlyArray<SweepRun<unknown>>): Map<string, SweepRun<unknown>> {
   const byName = new Map<string, SweepRun<unknown>>();
   for (const run of runs) {
-    if (!JOB_ID.test(run.name)) throw new Error(`${fn}: run name '${run.name}' must use letters, digits and . _ / = - (it is the job id)`);
+    if (!JOB_ID.test(run.name))
+      throw new Error(`${fn}: run name '${run.name}' must use letters, digits and . _ / = - (it is the job id)`);
     if (byName.has(run.name)) throw new Error(`${fn}: run '${run.name}' is listed twice`);
     byName.set(run.name, run);
   }
   for (const run of runs) {
     for (const dependency of run.dependsOn) {
-      if (!byName.has(dependency)) throw new Error(`${fn}: run '${run.name}' depends on '${dependency}', which is not in the sweep`);
+      if (!byName.has(dependency))
+        throw new Error(`${fn}: run '${run.name}' depends on '${dependency}', which is not in the sweep`);
     }
   }
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (name: string, path: string[]): void => {
     if (state.get(name) === 'done') return;
-    if (state.get(name) === 'visiting') throw new Error(`${fn}: the dependencies form a cycle: ${[...path, name].join(' → ')}`);
+    if (state.get(name) === 'visiting')
+      throw new Error(`${fn}: the dependencies form a cycle: ${[...path, name].join(' → ')}`);
     state.set(name, 'visiting');
     for (const dependency of byName.get(name)!.dependsOn) visit(dependency, [...path, name]);
     state.set(name, 'done');
@@ -138,13 +156,23 @@ export function sweepFlows<Payload>(runs: ReadonlyArray<SweepRun<Payload>>, opti
   const node = (name: string): FlowJob => {
     const children = runs.filter((run) => parentOf.get(run.name) === name).map((run) => node(run.name));
     const data: SweepJobData<Payload> = { payload: byName.get(name)!.payload as Payload, after: after.get(name)! };
-    return { name, queueName: options.queueName, data, opts: { ...opts, jobId: name }, ...(children.length > 0 ? { children } : {}) };
+    return {
+      name,
+      queueName: options.queueName,
+      data,
+      opts: { ...opts, jobId: name },
+      ...(children.length > 0 ? { children } : {}),
+    };
   };
   return runs.filter((run) => !parentOf.has(run.name)).map((run) => node(run.name));
 }
 
 /** Adds a sweep to the queue; runs already in it (by name) are left as they are. Returns which runs were new. */
-export async function enqueueSweep<Payload>({ address, runs, ...options }: SweepFlowOptions & {
+export async function enqueueSweep<Payload>({
+  address,
+  runs,
+  ...options
+}: SweepFlowOptions & {
   address: QueueAddress;
   runs: ReadonlyArray<SweepRun<Payload>>;
 }): Promise<{ added: string[]; existing: string[] }> {
@@ -243,7 +271,8 @@ export function startSweepWorker<Payload>(options: SweepWorkerOptions<Payload>):
     try {
       data = readJobData(job.data);
       validated = options.validate(data.payload);
-      if (validated.name !== job.id) throw new Error(`the configuration is run '${validated.name}', the job id is '${job.id}'`);
+      if (validated.name !== job.id)
+        throw new Error(`the configuration is run '${validated.name}', the job id is '${job.id}'`);
     } catch (error) {
       log(`${name}: job ${job.id}: rejected: ${(error as Error).message}`);
       throw new UnrecoverableError(`invalid job payload: ${(error as Error).message}`);
@@ -252,8 +281,11 @@ export function startSweepWorker<Payload>(options: SweepWorkerOptions<Payload>):
       const dependencyJob = await queue.getJob(dependency);
       const state = dependencyJob === undefined ? 'missing' : await dependencyJob.getState();
       if (state === 'completed') continue;
-      if (state === 'failed') throw new UnrecoverableError(`dependency ${dependency} failed: ${dependencyJob?.failedReason ?? ''}`);
-      log(`${name}: ${job.id} waits for ${dependency} (${state === 'missing' ? 'not in the queue: enqueue the sweep again' : state})`);
+      if (state === 'failed')
+        throw new UnrecoverableError(`dependency ${dependency} failed: ${dependencyJob?.failedReason ?? ''}`);
+      log(
+        `${name}: ${job.id} waits for ${dependency} (${state === 'missing' ? 'not in the queue: enqueue the sweep again' : state})`,
+      );
       await job.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError();
     }
@@ -372,10 +404,20 @@ async function readRuns(queue: Queue): Promise<RunStatus[]> {
   return runs;
 }
 
-const runKey = (runs: readonly RunStatus[]) => runs.map((run) => `${run.name}:${run.queueState}`).sort().join('\n');
+const runKey = (runs: readonly RunStatus[]) =>
+  runs
+    .map((run) => `${run.name}:${run.queueState}`)
+    .sort()
+    .join('\n');
 
 /** Every run in the queue, by name, with its state, worker, progress and error. */
-export async function readSweepStatus({ address, queueName }: { address: QueueAddress; queueName: string }): Promise<SweepStatus> {
+export async function readSweepStatus({
+  address,
+  queueName,
+}: {
+  address: QueueAddress;
+  queueName: string;
+}): Promise<SweepStatus> {
   const queue = new Queue(queueName, { connection: connection(address, 5) });
   try {
     // The states are read one after another, so a job that moves between two of them during a pass is in
@@ -407,7 +449,12 @@ export function formatSweepStatus(status: SweepStatus): string {
   const width = Math.max(4, ...status.runs.map((run) => run.name.length));
   const lines = status.runs.map((run) => {
     const epoch = run.epoch === undefined ? '—' : `${run.epoch}/${run.epochs ?? '?'}`;
-    const state = run.state === 'finished' && run.skipped ? 'finished (was done)' : run.state === 'waiting' && run.queueState !== 'waiting' ? `waiting (${run.queueState})` : run.state;
+    const state =
+      run.state === 'finished' && run.skipped
+        ? 'finished (was done)'
+        : run.state === 'waiting' && run.queueState !== 'waiting'
+          ? `waiting (${run.queueState})`
+          : run.state;
     const cells = [
       run.name.padEnd(width),
       state.padEnd(26),

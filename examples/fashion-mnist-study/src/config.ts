@@ -80,12 +80,18 @@ export const STUDENT_METHODS: StudentMethod[] = [
   {
     name: 'vid',
     description: 'VID: CE + 1·VID on the three stage outputs (RepDistiller -r 1 -a 0 -b 1)',
-    objectives: [{ method: 'ce', weight: 1 }, { method: 'vid', weight: 1 }],
+    objectives: [
+      { method: 'ce', weight: 1 },
+      { method: 'vid', weight: 1 },
+    ],
   },
   {
     name: 'icd',
-    description: 'ICD: CE + 1·ICD on the pooled vectors (authors\' -r 1 -a 0 -b 1, α_inv 0.5)',
-    objectives: [{ method: 'ce', weight: 1 }, { method: 'icd', weight: 1 }],
+    description: "ICD: CE + 1·ICD on the pooled vectors (authors' -r 1 -a 0 -b 1, α_inv 0.5)",
+    objectives: [
+      { method: 'ce', weight: 1 },
+      { method: 'icd', weight: 1 },
+    ],
   },
   { name: 'none', description: 'no teacher: CE only, same schedule' },
 ];

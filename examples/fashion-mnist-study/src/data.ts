@@ -2,7 +2,15 @@
  * The study's data: the first `trainImages` training and `testImages` test images of Fashion-MNIST (file order),
  * and each student setting's slice of the training pool.
  */
-import { FASHION_MNIST_NORMALIZATION, createLoader, fewShotSubset, omitClasses, resize, selectSamples, type Dataset } from '@kd/data';
+import {
+  FASHION_MNIST_NORMALIZATION,
+  createLoader,
+  fewShotSubset,
+  omitClasses,
+  resize,
+  selectSamples,
+  type Dataset,
+} from '@kd/data';
 import { loadFashionMnist } from '@kd/data/node';
 import type { LoaderFactory } from '@kd/trainer';
 import type { StudentSetting, StudyConfig } from './config';
@@ -19,29 +27,40 @@ export interface StudyData {
 export const DEFAULT_DATA_DIR = process.env.KD_DATA_DIR ?? '/usr/share/datasets';
 
 function head(dataset: Dataset, count: number, what: string): Dataset {
-  if (count > dataset.labels.length) throw new Error(`loadStudyData: ${what} asks for ${count} images, the split has ${dataset.labels.length}`);
+  if (count > dataset.labels.length)
+    throw new Error(`loadStudyData: ${what} asks for ${count} images, the split has ${dataset.labels.length}`);
   return selectSamples({ dataset, positions: Int32Array.from({ length: count }, (_, index) => index) });
 }
 
-export async function loadStudyData(config: StudyConfig, dataDir = config.dataDir ?? DEFAULT_DATA_DIR): Promise<StudyData> {
+export async function loadStudyData(
+  config: StudyConfig,
+  dataDir = config.dataDir ?? DEFAULT_DATA_DIR,
+): Promise<StudyData> {
   const [train, test] = await Promise.all([
     loadFashionMnist({ split: 'train', dataDir, download: false }),
     loadFashionMnist({ split: 'test', dataDir, download: false }),
   ]);
   const sized = (dataset: Dataset) =>
-    dataset.height === config.imageSize && dataset.width === config.imageSize ? dataset : resize({ dataset, height: config.imageSize, width: config.imageSize });
-  return { train: sized(head(train, config.trainImages, 'trainImages')), test: sized(head(test, config.testImages, 'testImages')) };
+    dataset.height === config.imageSize && dataset.width === config.imageSize
+      ? dataset
+      : resize({ dataset, height: config.imageSize, width: config.imageSize });
+  return {
+    train: sized(head(train, config.trainImages, 'trainImages')),
+    test: sized(head(test, config.testImages, 'testImages')),
+  };
 }
 
 /** The training data of a student setting and the samples per epoch (always the full pool's: same steps). */
 export function settingData(pool: Dataset, setting: StudentSetting): { train: Dataset; epochLength: number } {
   const epochLength = pool.labels.length;
   if (setting.kind === 'few-shot') {
-    if (setting.fraction === undefined) throw new Error(`settingData: few-shot setting '${setting.name}' needs a fraction`);
+    if (setting.fraction === undefined)
+      throw new Error(`settingData: few-shot setting '${setting.name}' needs a fraction`);
     return { train: fewShotSubset(pool, { fraction: setting.fraction, mode: 'head' }), epochLength };
   }
   if (setting.kind === 'zero-shot') {
-    if (setting.omittedClasses === undefined) throw new Error(`settingData: zero-shot setting '${setting.name}' needs omittedClasses`);
+    if (setting.omittedClasses === undefined)
+      throw new Error(`settingData: zero-shot setting '${setting.name}' needs omittedClasses`);
     return { train: omitClasses(pool, { classes: setting.omittedClasses }), epochLength };
   }
   return { train: pool, epochLength };

@@ -62,8 +62,22 @@ export function planStudy(config: StudyConfig): RunSpec[] {
         const teachers: TeacherRole[] = method === 'none' ? ['none'] : [...TEACHER_ROLES];
         for (const teacher of teachers) {
           const dependsOn =
-            teacher === 'none' ? [] : teacher === 'mll' ? [MLL_TEACHER_ID] : teacher === 'control' ? [fineTuneId(0)] : fineTunes;
-          students.push({ kind: 'student', id: studentId(setting.name, method, teacher, seed), setting: setting.name, method, teacher, seed, dependsOn });
+            teacher === 'none'
+              ? []
+              : teacher === 'mll'
+                ? [MLL_TEACHER_ID]
+                : teacher === 'control'
+                  ? [fineTuneId(0)]
+                  : fineTunes;
+          students.push({
+            kind: 'student',
+            id: studentId(setting.name, method, teacher, seed),
+            setting: setting.name,
+            method,
+            teacher,
+            seed,
+            dependsOn,
+          });
         }
       }
     }

@@ -70,22 +70,33 @@ export function studyRuns(config: StudyConfig): SweepRun<StudyJobPayload>[] {
  * check `--config` gets: only the studies of this code run). Returns the job name and the config with this
  * machine's data directory.
  */
-export function validateStudyPayload(payload: unknown): { name: string; payload: { config: StudyConfig; run: RunSpec } } {
+export function validateStudyPayload(payload: unknown): {
+  name: string;
+  payload: { config: StudyConfig; run: RunSpec };
+} {
   if (payload === undefined) throw new Error('the job has no payload {config, study, run}');
   assertKnownOptions('validateStudyPayload', payload, ['config', 'study', 'run'], 'the job payload');
   const { config: name, study, run } = payload as Partial<StudyJobPayload>;
   const config = typeof name === 'string' ? STUDY_CONFIGS[name] : undefined;
-  if (config === undefined) throw new Error(`config must be one of ${Object.keys(STUDY_CONFIGS).join(', ')}; got ${JSON.stringify(name)}`);
-  if (canonical(study) !== canonical(withoutDataDir(config))) throw new Error(`study differs from this worker's '${config.name}' config (a different version of the study?)`);
+  if (config === undefined)
+    throw new Error(`config must be one of ${Object.keys(STUDY_CONFIGS).join(', ')}; got ${JSON.stringify(name)}`);
+  if (canonical(study) !== canonical(withoutDataDir(config)))
+    throw new Error(`study differs from this worker's '${config.name}' config (a different version of the study?)`);
   const id = typeof run === 'object' && run !== null ? (run as { id?: unknown }).id : undefined;
   const planned = planStudy(config).find((candidate) => candidate.id === id);
   if (planned === undefined) throw new Error(`run ${JSON.stringify(id)} is not a run of the '${config.name}' study`);
-  if (canonical(run) !== canonical(planned)) throw new Error(`run '${planned.id}' differs from the plan of the '${config.name}' study`);
+  if (canonical(run) !== canonical(planned))
+    throw new Error(`run '${planned.id}' differs from the plan of the '${config.name}' study`);
   return { name: `${config.name}/${planned.id}`, payload: { config, run: planned } };
 }
 
 /** `pnpm study --queue`: adds every run of the study; runs already queued are left as they are. */
-export async function enqueueStudy({ config, address, attempts = 3, backoffSeconds = 30 }: {
+export async function enqueueStudy({
+  config,
+  address,
+  attempts = 3,
+  backoffSeconds = 30,
+}: {
   config: StudyConfig;
   address: QueueAddress;
   attempts?: number;
@@ -123,10 +134,18 @@ export interface StudyWorkerOptions {
  * A study worker in this process: trains jobs until `stop()`; each study's data are loaded once. Returns the
  * worker and the number of runs it trained per study directory (for the invocation records).
  */
-export function startStudyWorker(options: StudyWorkerOptions): { stop: () => Promise<void>; ready: Promise<void>; name: string; ran: Map<string, number> } {
+export function startStudyWorker(options: StudyWorkerOptions): {
+  stop: () => Promise<void>;
+  ready: Promise<void>;
+  name: string;
+  ran: Map<string, number>;
+} {
   const data = new Map<string, Promise<StudyData>>();
   const ran = new Map<string, number>();
-  const run = async ({ config, run: spec }: { config: StudyConfig; run: RunSpec }, context: RunContext): Promise<RunResult> => {
+  const run = async (
+    { config, run: spec }: { config: StudyConfig; run: RunSpec },
+    context: RunContext,
+  ): Promise<RunResult> => {
     const outDir = join(options.runsDirectory, config.name);
     claimStudyDirectory(config, outDir);
     if (!data.has(config.name)) data.set(config.name, loadStudyData(config));
@@ -146,14 +165,21 @@ export function startStudyWorker(options: StudyWorkerOptions): { stop: () => Pro
           onEpochEnd: (record: EpochRecord) => {
             const top1 = record.test?.top1;
             if (top1 !== undefined) best = Math.max(best ?? -1, top1);
-            context.reportProgress({ epoch: record.epoch, epochs, ...(best === undefined ? {} : { bestTop1: best }), ...(top1 === undefined ? {} : { lastTop1: top1 }) });
+            context.reportProgress({
+              epoch: record.epoch,
+              epochs,
+              ...(best === undefined ? {} : { bestTop1: best }),
+              ...(top1 === undefined ? {} : { lastTop1: top1 }),
+            });
           },
         },
       },
       spec,
     );
     if (trained) ran.set(outDir, (ran.get(outDir) ?? 0) + 1);
-    context.log(`${context.worker}: ${runDirectory(outDir, spec.id)}: ${outcome.status}${trained ? '' : ' (no training)'}`);
+    context.log(
+      `${context.worker}: ${runDirectory(outDir, spec.id)}: ${outcome.status}${trained ? '' : ' (no training)'}`,
+    );
     return resultOf(outcome, epochs, !trained);
   };
   const worker = startSweepWorker({
@@ -173,7 +199,8 @@ function positiveFlag(fn: string, values: Map<string, string>, flag: string, fal
   const text = values.get(flag);
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${fn}: --${flag} must be a positive number, got '${text}'`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${fn}: --${flag} must be a positive number, got '${text}'`);
   return value;
 }
 
@@ -194,7 +221,8 @@ async function main(argv: readonly string[]): Promise<void> {
   if (!values.has('queue')) throw new Error(`${fn}: pass --queue redis://host:port/db`);
   const address = parseQueueUrl(values.get('queue')!);
   const concurrency = positiveFlag(fn, values, 'concurrency', 1);
-  if (!Number.isInteger(concurrency)) throw new Error(`${fn}: --concurrency must be an integer, got '${values.get('concurrency')}'`);
+  if (!Number.isInteger(concurrency))
+    throw new Error(`${fn}: --concurrency must be an integer, got '${values.get('concurrency')}'`);
   const backend = await selectBackend({ backend: backendFlag(fn, values) });
   const started = new Date();
   const worker = startStudyWorker({
@@ -204,7 +232,9 @@ async function main(argv: readonly string[]): Promise<void> {
     stallSeconds: positiveFlag(fn, values, 'stall-seconds', 60),
   });
   await worker.ready;
-  process.stderr.write(`${worker.name}: waiting for study jobs on ${address.display} (backend ${backend.name}; Ctrl-C stops after the current step)\n`);
+  process.stderr.write(
+    `${worker.name}: waiting for study jobs on ${address.display} (backend ${backend.name}; Ctrl-C stops after the current step)\n`,
+  );
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', () => {
       process.on('SIGINT', () => process.exit(130));

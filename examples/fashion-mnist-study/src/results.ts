@@ -74,10 +74,29 @@ export interface StudyResults {
   className: (label: number) => string;
 }
 
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
 function emptyArm(): ArmStatistics {
-  return { best: new Map(), last: new Map(), perClass: new Map(), planned: 0, finished: 0, notFinished: [], wallSeconds: 0 };
+  return {
+    best: new Map(),
+    last: new Map(),
+    perClass: new Map(),
+    planned: 0,
+    finished: 0,
+    notFinished: [],
+    wallSeconds: 0,
+  };
 }
 
 export function teacherLabel(role: TeacherRole, lambda?: number | null): string {
@@ -92,11 +111,19 @@ export function loadResults(outDir: string): StudyResults {
   if (config === undefined) throw new Error(`loadResults: ${outDir} has no config.json (run the study first)`);
   const chosenLambda = chooseLambda(config, outDir);
 
-  const teacherIds = [{ id: MLL_TEACHER_ID, lambda: undefined as number | undefined }, ...allLambdas(config).map((lambda) => ({ id: fineTuneId(lambda), lambda }))];
+  const teacherIds = [
+    { id: MLL_TEACHER_ID, lambda: undefined as number | undefined },
+    ...allLambdas(config).map((lambda) => ({ id: fineTuneId(lambda), lambda })),
+  ];
   const teachers: TeacherRow[] = teacherIds.map(({ id, lambda }) => {
     const outcome = readOutcome(runDirectory(outDir, id));
     const label = lambda === undefined ? 'MLL' : lambda === 0 ? 'control (λ = 0)' : `MCMI λ = ${lambda}`;
-    const row: TeacherRow = { id, label, status: outcome?.status ?? 'not run', chosen: lambda !== undefined && lambda === chosenLambda?.lambda };
+    const row: TeacherRow = {
+      id,
+      label,
+      status: outcome?.status ?? 'not run',
+      chosen: lambda !== undefined && lambda === chosenLambda?.lambda,
+    };
     if (lambda !== undefined) row.lambda = lambda;
     if (outcome !== undefined) {
       if (outcome.message !== undefined) row.message = outcome.message;
@@ -152,14 +179,23 @@ export function loadResults(outDir: string): StudyResults {
         const armA = find(setting.name, method, a);
         const armB = find(setting.name, method, b);
         if (armA === undefined || armB === undefined) continue;
-        comparisons.push({ setting, method, comparison, last: pairedDifference(armA.last, armB.last), best: pairedDifference(armA.best, armB.best) });
+        comparisons.push({
+          setting,
+          method,
+          comparison,
+          last: pairedDifference(armA.last, armB.last),
+          best: pairedDifference(armA.best, armB.best),
+        });
       }
     }
   }
 
   const invocationsPath = join(outDir, 'invocations.jsonl');
   const invocations: Invocation[] = existsSync(invocationsPath)
-    ? readFileSync(invocationsPath, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Invocation)
+    ? readFileSync(invocationsPath, 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as Invocation)
     : [];
 
   const parts = new Map<string, { runs: number; seconds: number; rates: number[] }>();
@@ -178,16 +214,24 @@ export function loadResults(outDir: string): StudyResults {
     const end = Date.parse(outcome.finishedAt);
     firstStart = Math.min(firstStart, end - 1000 * outcome.wallSeconds);
     lastEnd = Math.max(lastEnd, end);
-    if (run.kind === 'teacher') add(run.lambda === undefined ? 'MLL teacher' : 'fine-tunes (control and every λ)', outcome.wallSeconds, outcome);
+    if (run.kind === 'teacher')
+      add(run.lambda === undefined ? 'MLL teacher' : 'fine-tunes (control and every λ)', outcome.wallSeconds, outcome);
     else add(`students: ${run.setting}${run.teacher === 'none' ? ' (no teacher)' : ''}`, outcome.wallSeconds, outcome);
   }
   const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     if (sorted.length === 0) return Number.NaN;
     const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+    return sorted.length % 2 === 1
+      ? (sorted[middle] as number)
+      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
   };
-  const wallByPart = [...parts.entries()].map(([part, entry]) => ({ part, runs: entry.runs, seconds: entry.seconds, medianImagesPerSecond: median(entry.rates) }));
+  const wallByPart = [...parts.entries()].map(([part, entry]) => ({
+    part,
+    runs: entry.runs,
+    seconds: entry.seconds,
+    medianImagesPerSecond: median(entry.rates),
+  }));
   return {
     config,
     teachers,
@@ -214,7 +258,9 @@ export function meanPerClass(arm: ArmStatistics, numClasses: number): { mean: nu
   const meanValues: number[] = [];
   const stdValues: number[] = [];
   for (let label = 0; label < numClasses; label++) {
-    const values = [...arm.perClass.values()].map((row) => row[label]).filter((value): value is number => typeof value === 'number');
+    const values = [...arm.perClass.values()]
+      .map((row) => row[label])
+      .filter((value): value is number => typeof value === 'number');
     meanValues.push(mean(values));
     stdValues.push(sampleStd(values));
   }

@@ -32,7 +32,15 @@ import {
   writeOutcome,
   type RunOutcome,
 } from './outcome';
-import { MLL_TEACHER_ID, allLambdas, fineTuneId, planStudy, type RunSpec, type StudentRun, type TeacherRun } from './plan';
+import {
+  MLL_TEACHER_ID,
+  allLambdas,
+  fineTuneId,
+  planStudy,
+  type RunSpec,
+  type StudentRun,
+  type TeacherRun,
+} from './plan';
 
 export const NUM_CLASSES = 10;
 const WEIGHTS_DIRECTORY = 'weights';
@@ -65,21 +73,40 @@ export function teacherWeightsDirectory(outDir: string, teacherRunId: string): s
  * largest λ > 0 that finished (no collapse) with test accuracy at most `maxTeacherAccuracyDrop` points below the
  * control's. `undefined` while a fine-tune is still missing; `null` when no λ qualifies.
  */
-export function chooseLambda(config: StudyConfig, outDir: string): { lambda: number | null; reason: string } | undefined {
+export function chooseLambda(
+  config: StudyConfig,
+  outDir: string,
+): { lambda: number | null; reason: string } | undefined {
   const control = readOutcome(runDirectory(outDir, fineTuneId(0)));
-  const outcomes = config.lambdas.filter((lambda) => lambda > 0).map((lambda) => ({ lambda, outcome: readOutcome(runDirectory(outDir, fineTuneId(lambda))) }));
+  const outcomes = config.lambdas
+    .filter((lambda) => lambda > 0)
+    .map((lambda) => ({ lambda, outcome: readOutcome(runDirectory(outDir, fineTuneId(lambda))) }));
   if (control === undefined || outcomes.some(({ outcome }) => outcome === undefined)) return undefined;
-  if (control.status !== 'finished' || control.last === undefined) return { lambda: null, reason: `the control fine-tune ${control.status}` };
+  if (control.status !== 'finished' || control.last === undefined)
+    return { lambda: null, reason: `the control fine-tune ${control.status}` };
   const floor = control.last.testTop1 - config.maxTeacherAccuracyDrop / 100;
   const usable = outcomes
-    .filter(({ outcome }) => outcome!.status === 'finished' && outcome!.last !== undefined && outcome!.last.testTop1 >= floor)
+    .filter(
+      ({ outcome }) => outcome!.status === 'finished' && outcome!.last !== undefined && outcome!.last.testTop1 >= floor,
+    )
     .map(({ lambda }) => lambda);
-  if (usable.length === 0) return { lambda: null, reason: `no λ finished within ${config.maxTeacherAccuracyDrop} points of the control's accuracy` };
+  if (usable.length === 0)
+    return {
+      lambda: null,
+      reason: `no λ finished within ${config.maxTeacherAccuracyDrop} points of the control's accuracy`,
+    };
   const lambda = Math.max(...usable);
-  return { lambda, reason: `largest λ without collapse within ${config.maxTeacherAccuracyDrop} points of the control's test accuracy` };
+  return {
+    lambda,
+    reason: `largest λ without collapse within ${config.maxTeacherAccuracyDrop} points of the control's test accuracy`,
+  };
 }
 
-function teacherRunFor(config: StudyConfig, outDir: string, run: StudentRun): { id: string; lambda?: number } | { skip: string } | undefined {
+function teacherRunFor(
+  config: StudyConfig,
+  outDir: string,
+  run: StudentRun,
+): { id: string; lambda?: number } | { skip: string } | undefined {
   if (run.teacher === 'mll') return { id: MLL_TEACHER_ID };
   if (run.teacher === 'control') return { id: fineTuneId(0), lambda: 0 };
   if (run.teacher === 'mcmi') {
@@ -101,7 +128,19 @@ function commonOptions(
   signal: AbortSignal,
   log: (message: string) => void,
   label: string,
-): Pick<CommonTrainingOptions, 'batchSize' | 'augmentation' | 'normalization' | 'store' | 'resume' | 'signal' | 'progress' | 'onEpochEnd' | 'onStepEnd' | 'schedule'> {
+): Pick<
+  CommonTrainingOptions,
+  | 'batchSize'
+  | 'augmentation'
+  | 'normalization'
+  | 'store'
+  | 'resume'
+  | 'signal'
+  | 'progress'
+  | 'onEpochEnd'
+  | 'onStepEnd'
+  | 'schedule'
+> {
   const { config, hooks } = options;
   return {
     batchSize: config.batchSize,
@@ -116,14 +155,21 @@ function commonOptions(
     onEpochEnd: async (record: EpochRecord) => {
       const test = record.test ? ` test ${(100 * record.test.top1).toFixed(2)}%` : '';
       const cmi = record.extra.teacherCmi === undefined ? '' : ` CMI ${record.extra.teacherCmi.toFixed(4)}`;
-      log(`${label} epoch ${record.epoch}: train ${(100 * record.train.accuracy).toFixed(2)}%${test}${cmi} ` +
-        `(${record.seconds.toFixed(1)} s, ${record.imagesPerSecond.toFixed(0)} img/s)`);
+      log(
+        `${label} epoch ${record.epoch}: train ${(100 * record.train.accuracy).toFixed(2)}%${test}${cmi} ` +
+          `(${record.seconds.toFixed(1)} s, ${record.imagesPerSecond.toFixed(0)} img/s)`,
+      );
       await hooks?.onEpochEnd?.(record);
     },
   };
 }
 
-function finishedOutcome(id: string, result: TrainingResult, wallSeconds: number, extra: Partial<RunOutcome>): RunOutcome {
+function finishedOutcome(
+  id: string,
+  result: TrainingResult,
+  wallSeconds: number,
+  extra: Partial<RunOutcome>,
+): RunOutcome {
   return {
     id,
     status: 'finished',
@@ -137,7 +183,12 @@ function finishedOutcome(id: string, result: TrainingResult, wallSeconds: number
   };
 }
 
-async function runTeacher(options: WorkerOptions, run: TeacherRun, signal: AbortSignal, log: (message: string) => void): Promise<Partial<RunOutcome> & { result: TrainingResult }> {
+async function runTeacher(
+  options: WorkerOptions,
+  run: TeacherRun,
+  signal: AbortSignal,
+  log: (message: string) => void,
+): Promise<Partial<RunOutcome> & { result: TrainingResult }> {
   const { config, data, outDir } = options;
   const directory = runDirectory(outDir, run.id);
   const model = newModel(config.teacherModel, config.teacherSeed);
@@ -155,7 +206,8 @@ async function runTeacher(options: WorkerOptions, run: TeacherRun, signal: Abort
         seed: config.teacherSeed,
       });
       // The MLL teacher's CMI as MTCMI.py measures it: eval mode, training pool.
-      teacherCmi = (await measureClassConditionalStatistics({ model, dataset: data.train, loader: evaluationLoader })).cmi;
+      teacherCmi = (await measureClassConditionalStatistics({ model, dataset: data.train, loader: evaluationLoader }))
+        .cmi;
     } else {
       loadWeightsFromDirectory(model, teacherWeightsDirectory(outDir, MLL_TEACHER_ID));
       result = await fineTuneTeacherMcmi({
@@ -187,7 +239,8 @@ async function runStudent(
   const { config, data, outDir } = options;
   const setting = config.settings.find((candidate) => candidate.name === run.setting);
   const method = config.methods.find((candidate) => candidate.name === run.method);
-  if (setting === undefined || method === undefined) throw new Error(`runStudent: ${run.id} names an unknown setting or method`);
+  if (setting === undefined || method === undefined)
+    throw new Error(`runStudent: ${run.id} names an unknown setting or method`);
   const { train, epochLength } = settingData(data.train, setting);
   const directory = runDirectory(outDir, run.id);
   const student = newModel(config.studentModel, run.seed);
@@ -206,7 +259,13 @@ async function runStudent(
       result = await trainSupervised({ ...common, model: student });
     } else {
       loadWeightsFromDirectory(teacherModel, teacherWeightsDirectory(outDir, teacher!.id));
-      result = await distillStudent({ ...common, student, teacher: teacherModel, objectives: method.objectives, measureTeacherCmi: false });
+      result = await distillStudent({
+        ...common,
+        student,
+        teacher: teacherModel,
+        objectives: method.objectives,
+        measureTeacherCmi: false,
+      });
     }
     return { result, ...(teacher?.lambda !== undefined ? { teacherLambda: teacher.lambda } : {}) };
   } finally {
@@ -215,7 +274,10 @@ async function runStudent(
   }
 }
 
-type Readiness = { state: 'ready'; teacher?: { id: string; lambda?: number } } | { state: 'waiting' } | { state: 'skip'; reason: string };
+type Readiness =
+  | { state: 'ready'; teacher?: { id: string; lambda?: number } }
+  | { state: 'waiting' }
+  | { state: 'skip'; reason: string };
 
 function readiness(options: WorkerOptions, run: RunSpec): Readiness {
   const { config, outDir } = options;
@@ -226,7 +288,10 @@ function readiness(options: WorkerOptions, run: RunSpec): Readiness {
       return { state: 'waiting' };
     }
     if (outcome.status !== 'finished' && !(run.kind === 'student' && run.teacher === 'mcmi')) {
-      return { state: 'skip', reason: `its teacher ${dependency} ${outcome.status}${outcome.message ? `: ${outcome.message}` : ''}` };
+      return {
+        state: 'skip',
+        reason: `its teacher ${dependency} ${outcome.status}${outcome.message ? `: ${outcome.message}` : ''}`,
+      };
     }
   }
   if (run.kind === 'teacher') return { state: 'ready' };
@@ -241,22 +306,33 @@ function readiness(options: WorkerOptions, run: RunSpec): Readiness {
  * Runs one run to its outcome (or leaves it resumable when aborted). `rethrow`: an error or an abort is thrown
  * after the partial wall time is recorded, instead of a 'failed' outcome (a queue retries the job).
  */
-async function execute(options: WorkerOptions, run: RunSpec, teacher: { id: string; lambda?: number } | undefined, log: (message: string) => void, rethrow = false): Promise<void> {
+async function execute(
+  options: WorkerOptions,
+  run: RunSpec,
+  teacher: { id: string; lambda?: number } | undefined,
+  log: (message: string) => void,
+  rethrow = false,
+): Promise<void> {
   const directory = runDirectory(options.outDir, run.id);
   const controller = new AbortController();
   const remaining = options.deadline === undefined ? undefined : options.deadline.getTime() - Date.now();
   const timer = remaining === undefined ? undefined : setTimeout(() => controller.abort(), Math.max(remaining, 0));
-  const signal = options.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, options.signal]);
+  const signal =
+    options.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, options.signal]);
   const started = Date.now();
   const earlier = previousWallSeconds(directory);
   const elapsed = () => earlier + (Date.now() - started) / 1000;
   log(`${run.id}: start${earlier > 0 ? ` (resuming; ${earlier.toFixed(0)} s spent before)` : ''}`);
   try {
     const { result, ...extra } =
-      run.kind === 'teacher' ? await runTeacher(options, run, signal, log) : await runStudent(options, run, teacher, signal, log);
+      run.kind === 'teacher'
+        ? await runTeacher(options, run, signal, log)
+        : await runStudent(options, run, teacher, signal, log);
     const outcome = finishedOutcome(run.id, result, elapsed(), extra);
     writeOutcome(directory, outcome);
-    log(`${run.id}: finished in ${outcome.wallSeconds.toFixed(0)} s, test ${(100 * (outcome.last?.testTop1 ?? Number.NaN)).toFixed(2)}% (last)`);
+    log(
+      `${run.id}: finished in ${outcome.wallSeconds.toFixed(0)} s, test ${(100 * (outcome.last?.testTop1 ?? Number.NaN)).toFixed(2)}% (last)`,
+    );
   } catch (error) {
     if (error instanceof TrainingCollapsedError) {
       writeOutcome(directory, {
@@ -329,7 +405,14 @@ function workerLog(options: WorkerOptions): (message: string) => void {
 }
 
 function writeSkipped(directory: string, run: RunSpec, reason: string, log: (message: string) => void): void {
-  writeOutcome(directory, { id: run.id, status: 'skipped', message: reason, wallSeconds: 0, backend: tf.getBackend(), finishedAt: new Date().toISOString() });
+  writeOutcome(directory, {
+    id: run.id,
+    status: 'skipped',
+    message: reason,
+    wallSeconds: 0,
+    backend: tf.getBackend(),
+    finishedAt: new Date().toISOString(),
+  });
   log(`${run.id}: skipped (${reason})`);
 }
 
@@ -338,13 +421,17 @@ function writeSkipped(directory: string, run: RunSpec, reason: string, log: (mes
  * (the existing one when the run had one: nothing is trained again), and throws when the run failed or was
  * stopped, so the queue retries it or hands it to another worker.
  */
-export async function runStudyRun(options: WorkerOptions, run: RunSpec): Promise<{ outcome: RunOutcome; trained: boolean }> {
+export async function runStudyRun(
+  options: WorkerOptions,
+  run: RunSpec,
+): Promise<{ outcome: RunOutcome; trained: boolean }> {
   const log = workerLog(options);
   const directory = runDirectory(options.outDir, run.id);
   const existing = readOutcome(directory);
   if (existing !== undefined) return { outcome: existing, trained: false };
   const ready = readiness(options, run);
-  if (ready.state === 'waiting') throw new Error(`${run.id}: a run it needs has no outcome in ${options.outDir} (${run.dependsOn.join(', ')})`);
+  if (ready.state === 'waiting')
+    throw new Error(`${run.id}: a run it needs has no outcome in ${options.outDir} (${run.dependsOn.join(', ')})`);
   if (ready.state === 'skip') writeSkipped(directory, run, ready.reason, log);
   else await execute(options, run, ready.teacher, log, true);
   return { outcome: readOutcome(directory)!, trained: ready.state !== 'skip' };
@@ -356,7 +443,13 @@ export function clearFailedOutcomes(config: StudyConfig, outDir: string): string
   for (const run of planStudy(config)) {
     const directory = runDirectory(outDir, run.id);
     const outcome = readOutcome(directory);
-    if (outcome?.status === 'failed' || (outcome?.status === 'skipped' && run.kind === 'student' && run.teacher !== 'none' && dependencyFailed(config, outDir, run))) {
+    if (
+      outcome?.status === 'failed' ||
+      (outcome?.status === 'skipped' &&
+        run.kind === 'student' &&
+        run.teacher !== 'none' &&
+        dependencyFailed(config, outDir, run))
+    ) {
       rmSync(join(directory, 'outcome.json'), { force: true });
       cleared.push(run.id);
     }

@@ -27,7 +27,12 @@ export interface StudyArguments {
 export const PACKAGE_DIRECTORY = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** `--flag value` pairs (and the `switches`, which take no value) of a command line; unknown flags are an error. */
-export function readFlags(fn: string, argv: readonly string[], known: readonly string[], switches: readonly string[] = []): Map<string, string> {
+export function readFlags(
+  fn: string,
+  argv: readonly string[],
+  known: readonly string[],
+  switches: readonly string[] = [],
+): Map<string, string> {
   const values = new Map<string, string>();
   // `pnpm study -- --flag` passes the separator through.
   for (let index = argv[0] === '--' ? 1 : 0; index < argv.length; index++) {
@@ -53,14 +58,16 @@ export function readFlags(fn: string, argv: readonly string[], known: readonly s
 export function studyConfigFlag(fn: string, values: Map<string, string>): StudyConfig {
   const configName = values.get('config') ?? 'full';
   const config = STUDY_CONFIGS[configName];
-  if (config === undefined) throw new Error(`${fn}: --config must be one of ${Object.keys(STUDY_CONFIGS).join(', ')}; got '${configName}'`);
+  if (config === undefined)
+    throw new Error(`${fn}: --config must be one of ${Object.keys(STUDY_CONFIGS).join(', ')}; got '${configName}'`);
   return config;
 }
 
 /** `--backend` (default wasm). */
 export function backendFlag(fn: string, values: Map<string, string>): BackendChoice {
   const backend = (values.get('backend') ?? 'wasm') as BackendChoice;
-  if (!backendChoices.includes(backend)) throw new Error(`${fn}: --backend must be one of ${backendChoices.join(', ')}; got '${backend}'`);
+  if (!backendChoices.includes(backend))
+    throw new Error(`${fn}: --backend must be one of ${backendChoices.join(', ')}; got '${backend}'`);
   return backend;
 }
 
@@ -70,12 +77,15 @@ export function parseStudyArguments(argv: readonly string[]): StudyArguments {
   const config = studyConfigFlag(fn, values);
   const backend = backendFlag(fn, values);
   if (values.has('queue') && (values.has('deadline') || values.has('out') || values.has('backend'))) {
-    throw new Error(`${fn}: with --queue, the study is only enqueued: --out, --backend and --deadline belong to pnpm study:worker`);
+    throw new Error(
+      `${fn}: with --queue, the study is only enqueued: --out, --backend and --deadline belong to pnpm study:worker`,
+    );
   }
   let deadline: Date | undefined;
   if (values.has('deadline')) {
     deadline = new Date(values.get('deadline') as string);
-    if (Number.isNaN(deadline.getTime())) throw new Error(`${fn}: --deadline must be an ISO date-time, got '${values.get('deadline')}'`);
+    if (Number.isNaN(deadline.getTime()))
+      throw new Error(`${fn}: --deadline must be an ISO date-time, got '${values.get('deadline')}'`);
   }
   const queue = values.has('queue') ? parseQueueUrl(values.get('queue') as string) : undefined;
   return {
@@ -98,11 +108,24 @@ export interface Invocation {
 }
 
 /** Runs the study in this process with one worker (what the smoke test calls). */
-export async function runStudyInProcess(options: { config: StudyConfig; outDir: string; backendName: string; deadline?: Date; log?: (message: string) => void }): Promise<Invocation> {
+export async function runStudyInProcess(options: {
+  config: StudyConfig;
+  outDir: string;
+  backendName: string;
+  deadline?: Date;
+  log?: (message: string) => void;
+}): Promise<Invocation> {
   const started = new Date();
   prepareStudyDirectory(options.config, options.outDir, options.log);
   const data = await loadStudyData(options.config);
-  const { ran } = await runWorker({ config: options.config, data, outDir: options.outDir, workerName: 'worker 0', ...(options.deadline ? { deadline: options.deadline } : {}), ...(options.log ? { log: options.log } : {}) });
+  const { ran } = await runWorker({
+    config: options.config,
+    data,
+    outDir: options.outDir,
+    workerName: 'worker 0',
+    ...(options.deadline ? { deadline: options.deadline } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   return recordInvocation(options.outDir, started, 1, options.backendName, ran);
 }
 
@@ -116,13 +139,23 @@ export function claimStudyDirectory(config: StudyConfig, outDir: string): void {
   if (existing === undefined) writeJsonAtomic(join(outDir, 'config.json'), config);
 }
 
-function prepareStudyDirectory(config: StudyConfig, outDir: string, log: (message: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
+function prepareStudyDirectory(
+  config: StudyConfig,
+  outDir: string,
+  log: (message: string) => void = (line) => process.stderr.write(`${line}\n`),
+): void {
   claimStudyDirectory(config, outDir);
   const cleared = clearFailedOutcomes(config, outDir);
   if (cleared.length > 0) log(`study: retrying ${cleared.length} failed run(s): ${cleared.join(', ')}`);
 }
 
-export function recordInvocation(outDir: string, started: Date, workers: number, backend: string, ranRuns: number): Invocation {
+export function recordInvocation(
+  outDir: string,
+  started: Date,
+  workers: number,
+  backend: string,
+  ranRuns: number,
+): Invocation {
   const ended = new Date();
   const invocation: Invocation = {
     startedAt: started.toISOString(),
@@ -142,13 +175,17 @@ async function main(): Promise<void> {
     // Loaded only here: a local study never needs the queue's client.
     const { enqueueStudy } = await import('./queue');
     const { added, existing } = await enqueueStudy({ config: args.config, address: args.queue });
-    process.stderr.write(`study '${args.config.name}': ${added.length} run(s) added to ${args.queue.display}, ${existing.length} already queued; ` +
-      `start workers with: pnpm study:worker --queue ${args.queue.display} --runs-dir <shared directory>\n`);
+    process.stderr.write(
+      `study '${args.config.name}': ${added.length} run(s) added to ${args.queue.display}, ${existing.length} already queued; ` +
+        `start workers with: pnpm study:worker --queue ${args.queue.display} --runs-dir <shared directory>\n`,
+    );
     return;
   }
   const total = planStudy(args.config).length;
-  process.stderr.write(`study '${args.config.name}': ${total} runs in ${args.outDir}, backend ${args.backend}` +
-    `${args.deadline ? `, deadline ${args.deadline.toISOString()}` : ''}\n`);
+  process.stderr.write(
+    `study '${args.config.name}': ${total} runs in ${args.outDir}, backend ${args.backend}` +
+      `${args.deadline ? `, deadline ${args.deadline.toISOString()}` : ''}\n`,
+  );
   const backend = await selectBackend({ backend: args.backend });
   const invocation = await runStudyInProcess({
     config: args.config,
@@ -156,7 +193,9 @@ async function main(): Promise<void> {
     backendName: backend.name,
     ...(args.deadline ? { deadline: args.deadline } : {}),
   });
-  process.stderr.write(`study: ${invocation.ranRuns} run(s) in ${invocation.seconds.toFixed(0)} s; render the report with pnpm report\n`);
+  process.stderr.write(
+    `study: ${invocation.ranRuns} run(s) in ${invocation.seconds.toFixed(0)} s; render the report with pnpm report\n`,
+  );
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

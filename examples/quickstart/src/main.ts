@@ -33,19 +33,24 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: pnpm quickstart [--backend auto|tensorflow|wasm|cpu] [--threads N|auto] [--out-dir DIR] [--fresh] [--epochs-scale X]\n');
+    process.stdout.write(
+      'usage: pnpm quickstart [--backend auto|tensorflow|wasm|cpu] [--threads N|auto] [--out-dir DIR] [--fresh] [--epochs-scale X]\n',
+    );
     return;
   }
   const backend = values.backend as BackendChoice;
-  if (!backendChoices.includes(backend)) fail(`--backend must be one of ${backendChoices.join(', ')}, got '${values.backend}'`);
+  if (!backendChoices.includes(backend))
+    fail(`--backend must be one of ${backendChoices.join(', ')}, got '${values.backend}'`);
   const scale = Number(values['epochs-scale']);
-  if (!(scale > 0 && Number.isFinite(scale))) fail(`--epochs-scale must be a positive number, got '${values['epochs-scale']}'`);
+  if (!(scale > 0 && Number.isFinite(scale)))
+    fail(`--epochs-scale must be a positive number, got '${values['epochs-scale']}'`);
   const outDir = resolve(values['out-dir'] as string);
   if (values.fresh) await rm(outDir, { recursive: true, force: true });
 
   // Import tfjs-node(-gpu) from this package, where `pnpm add --filter @kd-example/quickstart` puts it.
   const threads = values.threads === 'auto' ? 'auto' : Number(values.threads);
-  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) fail(`--threads must be a positive integer or 'auto', got '${values.threads}'`);
+  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1))
+    fail(`--threads must be a positive integer or 'auto', got '${values.threads}'`);
   const selected = await selectBackend({ backend, threads, importModule: (specifier) => import(specifier) });
   const epochs = (count: number) => Math.max(1, Math.round(count * scale));
   const config = {

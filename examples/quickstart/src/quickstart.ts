@@ -14,7 +14,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { camOverlay, eigenCam } from '@kd/cam';
 import { heatMapsFromTensor, imageFromTensor, renderGrid, renderLinePlot, type RasterImage } from '@kd/plot';
 import { writePng } from '@kd/plot/node';
-import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_NORMALIZATION, decodeIdxDataset, fewShotSubset, type AugmentOptions, type Dataset } from '@kd/data';
+import {
+  FASHION_MNIST_CLASS_NAMES,
+  FASHION_MNIST_NORMALIZATION,
+  decodeIdxDataset,
+  fewShotSubset,
+  type AugmentOptions,
+  type Dataset,
+} from '@kd/data';
 import { createModel, loadWeights, saveWeights, type KdModel } from '@kd/models';
 import { distillStudent, fineTuneTeacherMcmi, trainSupervised, type TrainingResult } from '@kd/trainer';
 import { directoryStore } from '@kd/trainer/node';
@@ -136,7 +143,11 @@ async function loadSplit(dataDir: string, prefix: 'train' | 't10k', count: numbe
     const name = `${prefix}-${kind}-ubyte.gz`;
     return { name, bytes: new Uint8Array(await readFile(join(dataDir, name))) };
   };
-  const full = decodeIdxDataset({ images: await read('images-idx3'), labels: await read('labels-idx1'), classNames: FASHION_MNIST_CLASS_NAMES });
+  const full = decodeIdxDataset({
+    images: await read('images-idx3'),
+    labels: await read('labels-idx1'),
+    classNames: FASHION_MNIST_CLASS_NAMES,
+  });
   if (count > full.labels.length) {
     throw new Error(`quickstart: asked for ${count} ${prefix} images, ${dataDir} holds ${full.labels.length}`);
   }
@@ -153,7 +164,11 @@ async function loadSplit(dataDir: string, prefix: 'train' | 't10k', count: numbe
 function testImages(test: Dataset, count: number): tf.Tensor4D {
   return tf.tidy(() => {
     const pixels = test.height * test.width * test.channels;
-    const raw = tf.tensor4d(test.images.slice(0, count * pixels), [count, test.height, test.width, test.channels], 'int32');
+    const raw = tf.tensor4d(
+      test.images.slice(0, count * pixels),
+      [count, test.height, test.width, test.channels],
+      'int32',
+    );
     const scaled = tf.div(tf.cast(raw, 'float32'), 255);
     const { mean: center, std } = FASHION_MNIST_NORMALIZATION;
     return tf.div(tf.sub(scaled, tf.tensor1d([...center])), tf.tensor1d([...std])) as tf.Tensor4D;
@@ -170,7 +185,9 @@ function camRow(model: KdModel, images: tf.Tensor4D, pictures: RasterImage[]): R
   });
   const heatMaps = heatMapsFromTensor(maps);
   maps.dispose();
-  return heatMaps.map((map, index) => camOverlay(pictures[index] as RasterImage, map, { colorMap: 'jet', alpha: 0.45 }));
+  return heatMaps.map((map, index) =>
+    camOverlay(pictures[index] as RasterImage, map, { colorMap: 'jet', alpha: 0.45 }),
+  );
 }
 
 const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
@@ -188,8 +205,10 @@ const points = (value: number) => {
 export function describeDifference(difference: PairedDifference): string {
   const n = difference.differences.length;
   const gap = `${points(difference.mean)} ± ${(100 * difference.std).toFixed(1)} points (paired over ${n} seeds, t = ${difference.t.toFixed(1).replace('-', '−')})`;
-  if (difference.significant) return `${gap}: larger than the seed-to-seed spread (|t| > ${tCritical95(n - 1).toFixed(2)}, 95 % two-sided)`;
-  if (difference.exceedsSpread) return `${gap}: larger than its spread but not significant with ${n} seeds (|t| ≤ ${tCritical95(n - 1).toFixed(2)}): a hint, not a finding`;
+  if (difference.significant)
+    return `${gap}: larger than the seed-to-seed spread (|t| > ${tCritical95(n - 1).toFixed(2)}, 95 % two-sided)`;
+  if (difference.exceedsSpread)
+    return `${gap}: larger than its spread but not significant with ${n} seeds (|t| ≤ ${tCritical95(n - 1).toFixed(2)}): a hint, not a finding`;
   return `${gap}: within the seed-to-seed spread, so no difference is shown at this scale`;
 }
 
@@ -210,7 +229,10 @@ export function summarise(teachers: readonly TeacherRow[], students: readonly St
   ];
 }
 
-export function formatTable(result: Pick<QuickstartResult, 'teachers' | 'students' | 'summary' | 'studentTrainSize'>, config: QuickstartConfig): string {
+export function formatTable(
+  result: Pick<QuickstartResult, 'teachers' | 'students' | 'summary' | 'studentTrainSize'>,
+  config: QuickstartConfig,
+): string {
   const seeds = config.studentSeeds.length;
   return [
     `| teacher (${config.teacher}, ${config.trainSize.toLocaleString('en')} training images) | test acc. | CMI (nats, train) |`,
@@ -240,11 +262,15 @@ function formatDuration(seconds: number): string {
 /** Seconds of one training step (forward and gradients) and of one inference batch, after an untimed warm-up. */
 function measureStepSeconds(model: KdModel, batch: tf.Tensor4D): { train: number; infer: number } {
   const labels = tf.tidy(() => tf.oneHot(tf.zeros([batch.shape[0]], 'int32') as tf.Tensor1D, model.numClasses));
-  const step = () => tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(batch, { training: true }).logits) as tf.Scalar, model.trainableVariables);
-    tf.dispose(grads);
-    return value.dataSync();
-  });
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(labels, model.apply(batch, { training: true }).logits) as tf.Scalar,
+        model.trainableVariables,
+      );
+      tf.dispose(grads);
+      return value.dataSync();
+    });
   const infer = () => tf.tidy(() => model.apply(batch, { training: false }).logits.dataSync());
   // Training mode updates BN running statistics: keep them so the probe leaves the model as it was.
   const saved = model.nonTrainableVariables.map((variable) => tf.clone(variable));
@@ -299,13 +325,21 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
   };
   const store = (name: string) => directoryStore(join(config.outDir, name));
   const inputShape = [train.height, train.width, train.channels] as const;
-  const newTeacher = () => createModel(config.teacher, { numClasses: train.numClasses, seed: config.seed, inputChannels: train.channels });
+  const newTeacher = () =>
+    createModel(config.teacher, { numClasses: train.numClasses, seed: config.seed, inputChannels: train.channels });
   const newStudent = (seed: number) =>
     createModel(config.student, {
-      numClasses: train.numClasses, seed, inputChannels: train.channels,
+      numClasses: train.numClasses,
+      seed,
+      inputChannels: train.channels,
       ...(config.student === 'mlp' ? { inputShape, hiddenSizes: config.studentHiddenSizes } : {}),
     });
-  const studentSets = new Map(config.studentSeeds.map((seed) => [seed, fewShotSubset(train, { fraction: config.studentFraction, mode: 'stratified', seed })]));
+  const studentSets = new Map(
+    config.studentSeeds.map((seed) => [
+      seed,
+      fewShotSubset(train, { fraction: config.studentFraction, mode: 'stratified', seed }),
+    ]),
+  );
   const studentTrainSize = (studentSets.get(config.studentSeeds[0] as number) as Dataset).labels.length;
 
   const teachers = new Map<TeacherRole, KdModel>();
@@ -338,8 +372,15 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
       predictedSeconds: config.teacherEpochs * (batches(config.trainSize) * teacherCost.train + testPass),
       run: async () => {
         const result = await trainSupervised({
-          ...common, model: mllTeacher, data: { train, test }, seed: config.seed, epochs: config.teacherEpochs,
-          learningRate: config.teacherLearningRate, schedule: { kind: 'cosine' }, augmentation: config.teacherAugmentation, store: store('teacher-mll'),
+          ...common,
+          model: mllTeacher,
+          data: { train, test },
+          seed: config.seed,
+          epochs: config.teacherEpochs,
+          learningRate: config.teacherLearningRate,
+          schedule: { kind: 'cosine' },
+          augmentation: config.teacherAugmentation,
+          store: store('teacher-mll'),
         });
         results.set('teacher-mll', result);
         return `test ${percent(lastTestAccuracy(result))}`;
@@ -350,13 +391,22 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
       stages.push({
         label: `${role === 'mcmi' ? 'MCMI teacher' : 'control teacher'}: fine-tune with λ = ${lambda}, ${config.fineTuneEpochs} epochs`,
         // Training steps, the centroid pass and one CMI pass before and after each epoch, test passes.
-        predictedSeconds: config.fineTuneEpochs * (batches(config.trainSize) * teacherCost.train + testPass + trainPass) + 2 * trainPass * 2,
+        predictedSeconds:
+          config.fineTuneEpochs * (batches(config.trainSize) * teacherCost.train + testPass + trainPass) +
+          2 * trainPass * 2,
         run: async () => {
           const model = teachers.get(role) as KdModel;
           loadWeights(model, await saveWeights(mllTeacher));
           const result = await fineTuneTeacherMcmi({
-            ...common, model, data: { train, test }, seed: config.seed, lambda, epochs: config.fineTuneEpochs,
-            learningRate: config.fineTuneLearningRate, augmentation: config.teacherAugmentation, store: store(`teacher-${role}-lambda${lambda}`),
+            ...common,
+            model,
+            data: { train, test },
+            seed: config.seed,
+            lambda,
+            epochs: config.fineTuneEpochs,
+            learningRate: config.fineTuneLearningRate,
+            augmentation: config.teacherAugmentation,
+            store: store(`teacher-${role}-lambda${lambda}`),
           });
           results.set(`teacher-${role}`, result);
           return `test ${percent(lastTestAccuracy(result))}, CMI ${requireExtra(result, 'teacherCmi', role).toFixed(4)} nats`;
@@ -369,25 +419,42 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
         const name = `student-${arm === 'none' ? 'no-teacher' : `kd-from-${arm}`}-seed${seed}`;
         stages.push({
           label: `student ${arm === 'none' ? 'without a teacher' : `by KD from the ${arm === 'mll' ? 'MLL' : arm === 'mcmi' ? 'MCMI' : 'control'} teacher`}, seed ${seed}`,
-          predictedSeconds: studentSteps * (studentCost.train + (arm === 'none' ? 0 : teacherCost.infer)) + config.studentEpochs * testPass / 4,
+          predictedSeconds:
+            studentSteps * (studentCost.train + (arm === 'none' ? 0 : teacherCost.infer)) +
+            (config.studentEpochs * testPass) / 4,
           run: async () => {
             const student = newStudent(seed);
             try {
               const data = { train: studentSets.get(seed) as Dataset, test };
               const schedule = { kind: 'cosine' as const };
               const options = {
-                ...common, data, seed, epochs: config.studentEpochs, epochLength: config.studentEpochLength,
-                learningRate: config.studentLearningRate, schedule, augmentation: config.studentAugmentation, store: store(name),
+                ...common,
+                data,
+                seed,
+                epochs: config.studentEpochs,
+                epochLength: config.studentEpochLength,
+                learningRate: config.studentLearningRate,
+                schedule,
+                augmentation: config.studentAugmentation,
+                store: store(name),
               };
-              const result = arm === 'none'
-                ? await trainSupervised({ ...options, model: student })
-                : await distillStudent({
-                  ...options, student, teacher: teachers.get(arm) as KdModel, measureTeacherCmi: false,
-                  objectives: [
-                    { method: 'ce', weight: config.distillation.ceWeight },
-                    { method: 'kd', weight: config.distillation.kdWeight, options: { temperature: config.distillation.temperature } },
-                  ],
-                });
+              const result =
+                arm === 'none'
+                  ? await trainSupervised({ ...options, model: student })
+                  : await distillStudent({
+                      ...options,
+                      student,
+                      teacher: teachers.get(arm) as KdModel,
+                      measureTeacherCmi: false,
+                      objectives: [
+                        { method: 'ce', weight: config.distillation.ceWeight },
+                        {
+                          method: 'kd',
+                          weight: config.distillation.kdWeight,
+                          options: { temperature: config.distillation.temperature },
+                        },
+                      ],
+                    });
               results.set(name, result);
               return `test ${percent(lastTestAccuracy(result))}`;
             } finally {
@@ -399,7 +466,9 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
     }
 
     let predictedLeft = stages.reduce((sum, stage) => sum + stage.predictedSeconds, 0);
-    log(`quickstart: ${stages.length} stages, predicted ${formatDuration(predictedLeft)} (from measured steps of each model)`);
+    log(
+      `quickstart: ${stages.length} stages, predicted ${formatDuration(predictedLeft)} (from measured steps of each model)`,
+    );
     // Scale the prediction of what is left by how the stages that trained ran against theirs. A stage that took
     // under a tenth of its prediction was resumed from a finished checkpoint and says nothing about speed.
     let predictedTrained = 0;
@@ -421,19 +490,44 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
       );
     }
 
-    const teacherRun = (role: TeacherRole) => results.get(role === 'mll' ? 'teacher-mll' : `teacher-${role}`) as TrainingResult;
+    const teacherRun = (role: TeacherRole) =>
+      results.get(role === 'mll' ? 'teacher-mll' : `teacher-${role}`) as TrainingResult;
     const control = teacherRun('control');
     const teacherRows: TeacherRow[] = [
       // The MLL teacher's CMI is what the fine-tunes measured before their first step (eval mode, training slice).
-      { role: 'mll', label: 'MLL (cross-entropy)', testAccuracy: lastTestAccuracy(teacherRun('mll')), cmi: requireExtra(control, 'initialTeacherCmi', 'control') },
-      { role: 'control', label: `control (fine-tune, λ = 0)`, testAccuracy: lastTestAccuracy(control), cmi: requireExtra(control, 'teacherCmi', 'control') },
-      { role: 'mcmi', label: `MCMI (fine-tune, λ = ${config.lambda})`, testAccuracy: lastTestAccuracy(teacherRun('mcmi')), cmi: requireExtra(teacherRun('mcmi'), 'teacherCmi', 'mcmi') },
+      {
+        role: 'mll',
+        label: 'MLL (cross-entropy)',
+        testAccuracy: lastTestAccuracy(teacherRun('mll')),
+        cmi: requireExtra(control, 'initialTeacherCmi', 'control'),
+      },
+      {
+        role: 'control',
+        label: `control (fine-tune, λ = 0)`,
+        testAccuracy: lastTestAccuracy(control),
+        cmi: requireExtra(control, 'teacherCmi', 'control'),
+      },
+      {
+        role: 'mcmi',
+        label: `MCMI (fine-tune, λ = ${config.lambda})`,
+        testAccuracy: lastTestAccuracy(teacherRun('mcmi')),
+        cmi: requireExtra(teacherRun('mcmi'), 'teacherCmi', 'mcmi'),
+      },
     ];
     const armLabels: Record<StudentArm, string> = {
-      none: 'no teacher', mll: 'KD ← MLL teacher', control: 'KD ← control teacher', mcmi: 'KD ← MCMI teacher',
+      none: 'no teacher',
+      mll: 'KD ← MLL teacher',
+      control: 'KD ← control teacher',
+      mcmi: 'KD ← MCMI teacher',
     };
     const studentRuns = (arm: StudentArm) =>
-      config.studentSeeds.map((seed) => [seed, results.get(`student-${arm === 'none' ? 'no-teacher' : `kd-from-${arm}`}-seed${seed}`) as TrainingResult] as const);
+      config.studentSeeds.map(
+        (seed) =>
+          [
+            seed,
+            results.get(`student-${arm === 'none' ? 'no-teacher' : `kd-from-${arm}`}-seed${seed}`) as TrainingResult,
+          ] as const,
+      );
     const studentRows: StudentRow[] = studentArms.map((arm) => {
       const accuracyBySeed = new Map(studentRuns(arm).map(([seed, result]) => [seed, lastTestAccuracy(result)]));
       const values = [...accuracyBySeed.values()];
@@ -460,7 +554,10 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
         { label: 'MLL teacher', images: camRow(mllTeacher, camImages, pictures) },
         { label: 'MCMI teacher', images: camRow(teachers.get('mcmi') as KdModel, camImages, pictures) },
       ],
-      columnLabels: Array.from(test.labels.slice(0, config.camImages), (label) => FASHION_MNIST_CLASS_NAMES[label] ?? String(label)),
+      columnLabels: Array.from(
+        test.labels.slice(0, config.camImages),
+        (label) => FASHION_MNIST_CLASS_NAMES[label] ?? String(label),
+      ),
       title: `Eigen-CAM, last conv stage of ${config.teacher}`,
       textScale: 1,
     });
@@ -473,17 +570,33 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
     };
     await writePng(files.camGrid, grid);
 
-    const testCurve = (result: TrainingResult, offset: number) => result.history.map((epoch) => [offset + epoch.epoch, epoch.test?.top1 ?? Number.NaN] as const);
+    const testCurve = (result: TrainingResult, offset: number) =>
+      result.history.map((epoch) => [offset + epoch.epoch, epoch.test?.top1 ?? Number.NaN] as const);
     const meanStudentCurve = (arm: StudentArm) =>
-      Array.from({ length: config.studentEpochs }, (_, index) =>
-        [index + 1, mean(studentRuns(arm).map(([, result]) => result.history[index]?.test?.top1 ?? Number.NaN))] as const);
+      Array.from(
+        { length: config.studentEpochs },
+        (_, index) =>
+          [
+            index + 1,
+            mean(studentRuns(arm).map(([, result]) => result.history[index]?.test?.top1 ?? Number.NaN)),
+          ] as const,
+      );
     // Two panels: the teachers over their epochs (the fine-tunes continue from the MLL teacher's last epoch), and
     // the students' mean over seeds.
     const teacherPlot = renderLinePlot({
       series: [
         { name: 'MLL teacher', points: testCurve(teacherRun('mll'), 0) },
-        { name: 'control teacher (lambda = 0)', points: [...testCurve(teacherRun('mll'), 0).slice(-1), ...testCurve(control, config.teacherEpochs)] },
-        { name: `MCMI teacher (lambda = ${config.lambda})`, points: [...testCurve(teacherRun('mll'), 0).slice(-1), ...testCurve(teacherRun('mcmi'), config.teacherEpochs)] },
+        {
+          name: 'control teacher (lambda = 0)',
+          points: [...testCurve(teacherRun('mll'), 0).slice(-1), ...testCurve(control, config.teacherEpochs)],
+        },
+        {
+          name: `MCMI teacher (lambda = ${config.lambda})`,
+          points: [
+            ...testCurve(teacherRun('mll'), 0).slice(-1),
+            ...testCurve(teacherRun('mcmi'), config.teacherEpochs),
+          ],
+        },
       ],
       title: `teachers (${config.teacher}, ${config.trainSize} images)`,
       yRange: [0, 1],
@@ -491,24 +604,40 @@ export async function trainAndEvaluate(config: QuickstartConfig): Promise<Quicks
       yLabel: 'test top-1',
     });
     const studentPlot = renderLinePlot({
-      series: studentArms.map((arm) => ({ name: arm === 'none' ? 'no teacher' : `KD from ${arm === 'mll' ? 'MLL' : arm === 'mcmi' ? 'MCMI' : 'control'} teacher`, points: meanStudentCurve(arm) })),
+      series: studentArms.map((arm) => ({
+        name:
+          arm === 'none'
+            ? 'no teacher'
+            : `KD from ${arm === 'mll' ? 'MLL' : arm === 'mcmi' ? 'MCMI' : 'control'} teacher`,
+        points: meanStudentCurve(arm),
+      })),
       title: `students (${studentTrainSize} images, mean of ${config.studentSeeds.length} seeds)`,
       yRange: [0, 1],
       xLabel: 'epoch',
       yLabel: 'test top-1',
     });
-    const plot = renderGrid({ rows: [{ label: '', images: [teacherPlot, studentPlot] }], title: 'Fashion-MNIST quick start: test accuracy per epoch' });
+    const plot = renderGrid({
+      rows: [{ label: '', images: [teacherPlot, studentPlot] }],
+      title: 'Fashion-MNIST quick start: test accuracy per epoch',
+    });
     await writePng(files.curves, plot);
 
     const seconds = (Date.now() - started) / 1000;
     await writeFile(files.results, `# Quick start results\n\n${table}\n`);
-    await writeFile(files.json, `${JSON.stringify({
-      config: { ...config, log: undefined },
-      teachers: teacherRows,
-      students: studentRows.map((row) => ({ ...row, accuracyBySeed: Object.fromEntries(row.accuracyBySeed) })),
-      summary,
-      seconds,
-    }, null, 2)}\n`);
+    await writeFile(
+      files.json,
+      `${JSON.stringify(
+        {
+          config: { ...config, log: undefined },
+          teachers: teacherRows,
+          students: studentRows.map((row) => ({ ...row, accuracyBySeed: Object.fromEntries(row.accuracyBySeed) })),
+          summary,
+          seconds,
+        },
+        null,
+        2,
+      )}\n`,
+    );
     return {
       teachers: teacherRows,
       students: studentRows,

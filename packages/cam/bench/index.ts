@@ -69,7 +69,9 @@ async function main(): Promise<void> {
     const tfMs = time(`tfjs ops, C = ${channels}`, 3, () => {
       tfIterations = tfPowerIteration(gram, 1e-6, 100_000);
     });
-    console.log(`   iterations: host ${iterations}, tfjs ${tfIterations}; tfjs / host time = ${(tfMs / hostMs).toFixed(1)}×`);
+    console.log(
+      `   iterations: host ${iterations}, tfjs ${tfIterations}; tfjs / host time = ${(tfMs / hostMs).toFixed(1)}×`,
+    );
     gram.dispose();
   }
 
@@ -78,7 +80,9 @@ async function main(): Promise<void> {
   const eigenMs = time('eigenCam [16, 8, 8, 64]', 10, () => eigenCam(stage).dispose());
   const stageForward = tf.randomNormal([16, 8, 8, 64], 0, 1, 'float32', 2) as tf.Tensor4D;
   const matMulMs = time('reference cost: one tf.matMul [16,64,64]·[16,64,64]', 10, () => {
-    tf.tidy(() => tf.matMul(tf.reshape(stageForward, [16, 64, 64]), tf.reshape(stageForward, [16, 64, 64]), true)).dataSync();
+    tf.tidy(() =>
+      tf.matMul(tf.reshape(stageForward, [16, 64, 64]), tf.reshape(stageForward, [16, 64, 64]), true),
+    ).dataSync();
   });
   console.log(`   eigenCam / one batched 64×64 matMul = ${(eigenMs / matMulMs).toFixed(1)}×`);
   const wide = tf.randomNormal([4, 4, 4, 512], 0, 1, 'float32', 3) as tf.Tensor4D; // H·W = 16 < C = 512: 16×16 Gram

@@ -30,5 +30,7 @@ export function camOverlay(image: RasterImage, map: HeatMap, options: CamOverlay
   assertHeatMap(fn, 'map', map);
   assertKnownOptions(fn, options, ['alpha', 'colorMap']);
   const resized = resizeHeatMap(map, { width: image.width, height: image.height });
-  return overlayImages(image, colorizeHeatMap(resized, { colorMap: options.colorMap ?? 'jet' }), { alpha: options.alpha ?? 0.5 });
+  return overlayImages(image, colorizeHeatMap(resized, { colorMap: options.colorMap ?? 'jet' }), {
+    alpha: options.alpha ?? 0.5,
+  });
 }

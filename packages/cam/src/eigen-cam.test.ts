@@ -6,7 +6,9 @@ import { eigenCam } from './eigen-cam';
 /** A[h, w, c] = pattern[h·W + w]·channel[c] + offset[c], as a flat row-major [H, W, C] array. */
 function rankOne(pattern: number[], channel: number[], offset: number[] = channel.map(() => 0)): Float32Array {
   const values = new Float32Array(pattern.length * channel.length);
-  pattern.forEach((p, position) => channel.forEach((c, k) => (values[position * channel.length + k] = p * c + offset[k]!)));
+  pattern.forEach((p, position) =>
+    channel.forEach((c, k) => (values[position * channel.length + k] = p * c + offset[k]!)),
+  );
   return values;
 }
 
@@ -29,7 +31,11 @@ describeWithBackends('eigenCam', () => {
     const centred = pattern.map((p) => p - mean);
     const positive = centred.map((value) => Math.max(value, 0));
     const top = Math.max(...positive);
-    expectArraysClose(valuesOf(map), positive.map((value) => value / (top + 1e-7)), { atol: 1e-5 });
+    expectArraysClose(
+      valuesOf(map),
+      positive.map((value) => value / (top + 1e-7)),
+      { atol: 1e-5 },
+    );
     activations.dispose();
   });
 
@@ -58,8 +64,12 @@ describeWithBackends('eigenCam', () => {
     const mean = pattern.reduce((x, y) => x + y, 0) / pattern.length;
     const centred = pattern.map((p) => p - mean);
     const up = postProcess(centred, false);
-    const down = postProcess(centred.map((value) => -value), false);
-    const matches = (map: number[], expected: number[]) => map.every((value, index) => Math.abs(value - expected[index]!) < 1e-5);
+    const down = postProcess(
+      centred.map((value) => -value),
+      false,
+    );
+    const matches = (map: number[], expected: number[]) =>
+      map.every((value, index) => Math.abs(value - expected[index]!) < 1e-5);
     expect((matches(a, up) && matches(b, down)) || (matches(a, down) && matches(b, up))).toBe(true);
     tf.dispose([activations, negated]);
   });
@@ -70,7 +80,9 @@ describeWithBackends('eigenCam', () => {
   ])('matches a plain-JS Jacobi reference on random activations, %s', (_, height, width, channels) => {
     const values = randomValues(height * width * channels, height * 100 + channels);
     const activations = tf.tensor3d(values, [height, width, channels]);
-    expectArraysClose(valuesOf(eigenCam(activations)), referenceEigenCam(values, height * width, channels), { atol: 2e-5 });
+    expectArraysClose(valuesOf(eigenCam(activations)), referenceEigenCam(values, height * width, channels), {
+      atol: 2e-5,
+    });
     activations.dispose();
   });
 
@@ -83,7 +95,9 @@ describeWithBackends('eigenCam', () => {
     const batch = tf.tensor4d(values, [3, height, width, channels]);
     const maps = eigenCam(batch);
     expect(maps.shape).toEqual([3, height, width]);
-    const expected = [0, 1, 2].flatMap((n) => referenceEigenCam(values.subarray(n * size, (n + 1) * size), height * width, channels));
+    const expected = [0, 1, 2].flatMap((n) =>
+      referenceEigenCam(values.subarray(n * size, (n + 1) * size), height * width, channels),
+    );
     expectArraysClose(valuesOf(maps), expected, { atol: 2e-5 });
     batch.dispose();
   });

@@ -82,7 +82,12 @@ export function eigenCam(activations: tf.Tensor, options: EigenCamOptions = {}):
   assertNumber(fn, 'maxIterations', maxIterations, { integer: true, positive: true });
 
   const single = input.rank === 3;
-  const [batch, height, width, channels] = (single ? [1, ...input.shape] : input.shape) as [number, number, number, number];
+  const [batch, height, width, channels] = (single ? [1, ...input.shape] : input.shape) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   const positions = height * width;
   const onChannels = channels <= positions; // power-iterate on the smaller Gram matrix
   const size = onChannels ? channels : positions;
@@ -93,7 +98,9 @@ export function eigenCam(activations: tf.Tensor, options: EigenCamOptions = {}):
     const centredMatrix = tf.sub(clean, tf.mean(clean, 1, true));
     return [
       centredMatrix,
-      onChannels ? tf.matMul(centredMatrix, centredMatrix, true, false) : tf.matMul(centredMatrix, centredMatrix, false, true),
+      onChannels
+        ? tf.matMul(centredMatrix, centredMatrix, true, false)
+        : tf.matMul(centredMatrix, centredMatrix, false, true),
       tf.sum(tf.square(clean), [1, 2]),
       tf.all(tf.isFinite(clean)),
     ] as const;
@@ -107,7 +114,7 @@ export function eigenCam(activations: tf.Tensor, options: EigenCamOptions = {}):
     const eigenvalues = new Float64Array(batch);
     for (let sample = 0; sample < batch; sample++) {
       const block = gramValues.subarray(sample * size * size, (sample + 1) * size * size);
-      let result;
+      let result: ReturnType<typeof leadingEigenvector>;
       try {
         result = leadingEigenvector(block, size, { tolerance, maxIterations });
       } catch (error) {

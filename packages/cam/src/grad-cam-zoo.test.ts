@@ -20,16 +20,23 @@ describeWithBackends('gradCam on a zoo model (featureHook)', () => {
         const shift = tf.mul(tf.oneHot(tf.tensor1d([channel], 'int32'), 64), epsilon);
         const output = model.apply(image, {
           training: false,
-          featureHook: (index, feature) => (index === layer ? tf.add(feature, tf.reshape(shift, [1, 1, 1, 64])) : feature),
+          featureHook: (index, feature) =>
+            index === layer ? tf.add(feature, tf.reshape(shift, [1, 1, 1, 64])) : feature,
         });
         return output.logits.dataSync()[classIndex] as number;
       });
     const step = 1e-2;
-    const weights = Array.from({ length: 64 }, (_, channel) => (logitWith(channel, step) - logitWith(channel, -step)) / (2 * step) / 64);
-    const activations = tf.tidy(() => model.apply(image, { training: false }).features[layer]?.dataSync().slice() as Float32Array);
+    const weights = Array.from(
+      { length: 64 },
+      (_, channel) => (logitWith(channel, step) - logitWith(channel, -step)) / (2 * step) / 64,
+    );
+    const activations = tf.tidy(
+      () => model.apply(image, { training: false }).features[layer]?.dataSync().slice() as Float32Array,
+    );
     const raw = Array.from({ length: 64 }, (_, position) => {
       let sum = 0;
-      for (let channel = 0; channel < 64; channel++) sum += (weights[channel] as number) * (activations[position * 64 + channel] as number);
+      for (let channel = 0; channel < 64; channel++)
+        sum += (weights[channel] as number) * (activations[position * 64 + channel] as number);
       return Math.max(sum, 0);
     });
     const low = Math.min(...raw);

@@ -9,13 +9,22 @@ const height = 3;
 const width = 4;
 const positions = height * width;
 const random = uniform(42);
-const matrix = (rows: number, columns: number) => Array.from({ length: rows }, () => Array.from({ length: columns }, () => random()));
-const weights: TinyModelWeights = { w1: matrix(2, 3), w2: matrix(3, 4), wfc: matrix(4, 5), bias: [0.1, -0.2, 0.3, 0, 0.05] };
+const matrix = (rows: number, columns: number) =>
+  Array.from({ length: rows }, () => Array.from({ length: columns }, () => random()));
+const weights: TinyModelWeights = {
+  w1: matrix(2, 3),
+  w2: matrix(3, 4),
+  wfc: matrix(4, 5),
+  bias: [0.1, -0.2, 0.3, 0, 0.05],
+};
 const imageValues = Float32Array.from({ length: batch * positions * 2 }, () => random());
 
 /** Σ_c w_c·A[n][p][c] for every position, then the Grad-CAM post-processing (ReLU, min–max). */
 function expectedMap(activations: number[][], channelWeights: number[]): number[] {
-  return postProcess(activations.map((row) => row.reduce((sum, value, c) => sum + value * channelWeights[c]!, 0)), false);
+  return postProcess(
+    activations.map((row) => row.reduce((sum, value, c) => sum + value * channelWeights[c]!, 0)),
+    false,
+  );
 }
 
 describeWithBackends('gradCam', () => {
@@ -39,7 +48,12 @@ describeWithBackends('gradCam', () => {
     const { a1 } = tinyForward(weights, 'linear', imageValues, batch, positions);
     const maps = gradCam(linear, images, { classIndex: k });
     expect(maps.shape).toEqual([batch, height, width]);
-    const expected = [0, 1].flatMap((n) => expectedMap(a1[n]!, weights.wfc.map((row) => row[k]! / positions)));
+    const expected = [0, 1].flatMap((n) =>
+      expectedMap(
+        a1[n]!,
+        weights.wfc.map((row) => row[k]! / positions),
+      ),
+    );
     expectArraysClose(valuesOf(maps), expected, { atol: 1e-5 });
   });
 
@@ -49,7 +63,12 @@ describeWithBackends('gradCam', () => {
     const model = new TinyHookModel(pooling, 'linear');
     const { a1 } = tinyForward(pooling, 'linear', imageValues, batch, positions);
     for (const k of [0, 3]) {
-      const expected = [0, 1].flatMap((n) => postProcess(a1[n]!.map((row) => row[k]!), false));
+      const expected = [0, 1].flatMap((n) =>
+        postProcess(
+          a1[n]!.map((row) => row[k]!),
+          false,
+        ),
+      );
       expectArraysClose(valuesOf(gradCam(model, images, { classIndex: k })), expected, { atol: 1e-5 });
     }
     model.dispose();
@@ -61,7 +80,10 @@ describeWithBackends('gradCam', () => {
     const maps = gradCam(square, images, { classIndex: classes, layer: 1 });
     const expected = [0, 1].flatMap((n) => {
       const means = weights.wfc.map((_, c) => a1[n]!.reduce((sum, row) => sum + row[c]!, 0) / positions);
-      return expectedMap(a1[n]!, weights.wfc.map((row, c) => (2 * means[c]! * row[classes[n]!]!) / positions));
+      return expectedMap(
+        a1[n]!,
+        weights.wfc.map((row, c) => (2 * means[c]! * row[classes[n]!]!) / positions),
+      );
     });
     expectArraysClose(valuesOf(maps), expected, { atol: 1e-5 });
   });
@@ -69,9 +91,15 @@ describeWithBackends('gradCam', () => {
   it('an earlier layer: w_j = Σ_c W2[j, c]·Wfc[c, k] / HW', () => {
     const k = 0;
     const { a0 } = tinyForward(weights, 'linear', imageValues, batch, positions);
-    const channelWeights = weights.w2.map((row) => row.reduce((sum, value, c) => sum + value * weights.wfc[c]![k]!, 0) / positions);
+    const channelWeights = weights.w2.map(
+      (row) => row.reduce((sum, value, c) => sum + value * weights.wfc[c]![k]!, 0) / positions,
+    );
     const maps = gradCam(linear, images, { classIndex: k, layer: 0 });
-    expectArraysClose(valuesOf(maps), [0, 1].flatMap((n) => expectedMap(a0[n]!, channelWeights)), { atol: 1e-5 });
+    expectArraysClose(
+      valuesOf(maps),
+      [0, 1].flatMap((n) => expectedMap(a0[n]!, channelWeights)),
+      { atol: 1e-5 },
+    );
   });
 
   it("defaults to each image's predicted class", () => {

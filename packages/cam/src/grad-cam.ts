@@ -48,13 +48,17 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
   const fn = 'gradCam';
   assertKnownOptions(fn, options, ['classIndex', 'layer']);
   if (model === null || typeof model !== 'object' || typeof model.apply !== 'function') {
-    throw new Error(`${fn}: model must be a KdModel (an object with apply()), got ${model === null ? 'null' : typeof model}`);
+    throw new Error(
+      `${fn}: model must be a KdModel (an object with apply()), got ${model === null ? 'null' : typeof model}`,
+    );
   }
   const input = assertRank(fn, 'images', images, 4, '[N, H, W, C]') as tf.Tensor4D;
   assertFloat(fn, 'images', input);
   assertNonEmpty(fn, 'images', input);
   if (input.shape[3] !== model.inputChannels) {
-    throw new Error(`${fn}: images have ${input.shape[3]} channels, model '${model.name}' expects ${model.inputChannels}`);
+    throw new Error(
+      `${fn}: images have ${input.shape[3]} channels, model '${model.name}' expects ${model.inputChannels}`,
+    );
   }
   assertGradientsRegistered(fn);
   const batch = input.shape[0];
@@ -80,7 +84,10 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
   const predictedClasses = Array.from(predicted.dataSync());
   predicted.dispose();
 
-  const layer = typeof options.layer === 'string' ? featureIndexByName(fn, model, options.layer) : options.layer ?? lastSpatialFeature(featureShapes);
+  const layer =
+    typeof options.layer === 'string'
+      ? featureIndexByName(fn, model, options.layer)
+      : (options.layer ?? lastSpatialFeature(featureShapes));
   assertNumber(fn, 'layer', layer, { integer: true, min: 0, max: featureShapes.length - 1 });
   const featureShape = featureShapes[layer] as number[];
   if (featureShape.length !== 4) {
@@ -121,7 +128,8 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
         return tf.sum(tf.mul(model.apply(input, hookedOptions).logits, mask));
       };
       const gradient = tf.grad(objective)(delta);
-      if (captured === undefined) throw new Error(`${fn}: model '${model.name}' skipped featureHook on the gradient pass`);
+      if (captured === undefined)
+        throw new Error(`${fn}: model '${model.name}' skipped featureHook on the gradient pass`);
       return [captured, gradient] as const;
     });
   } catch (error) {
@@ -148,9 +156,15 @@ export function gradCam(model: KdModel, images: tf.Tensor4D, options: GradCamOpt
 
 function featureIndexByName(fn: string, model: KdModel, name: string): number {
   const names = model.featureNames;
-  if (names === undefined) throw new Error(`${fn}: layer '${name}' is a name, but model '${model.name}' has no featureNames; pass a feature index`);
+  if (names === undefined)
+    throw new Error(
+      `${fn}: layer '${name}' is a name, but model '${model.name}' has no featureNames; pass a feature index`,
+    );
   const index = names.indexOf(name);
-  if (index < 0) throw new Error(`${fn}: layer '${name}' is not a feature of model '${model.name}'; its features: ${names.join(', ')}`);
+  if (index < 0)
+    throw new Error(
+      `${fn}: layer '${name}' is not a feature of model '${model.name}'; its features: ${names.join(', ')}`,
+    );
   return index;
 }
 

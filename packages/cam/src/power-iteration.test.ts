@@ -55,7 +55,9 @@ describeWithBackends('leadingEigenvector', () => {
     expect(result.eigenvalue).toBeCloseTo(14, 10);
     const norm = Math.sqrt(14);
     const sign = Math.sign(result.vector[0]!);
-    expect(Array.from(result.vector).map((value) => value * sign)).toEqual(c.map((value) => expect.closeTo(value / norm, 10)));
+    expect(Array.from(result.vector).map((value) => value * sign)).toEqual(
+      c.map((value) => expect.closeTo(value / norm, 10)),
+    );
   });
 
   it('converges when the leading eigenvalues are tied (any vector of their span is a valid answer)', () => {
@@ -73,8 +75,12 @@ describeWithBackends('leadingEigenvector', () => {
   });
 
   it('rejects a matrix of the wrong size and bad options', () => {
-    expect(() => leadingEigenvector([1, 2, 3], 2)).toThrow('leadingEigenvector: matrix must hold size² = 4 values, got 3');
+    expect(() => leadingEigenvector([1, 2, 3], 2)).toThrow(
+      'leadingEigenvector: matrix must hold size² = 4 values, got 3',
+    );
     expect(() => leadingEigenvector([1], 1, { tolerance: 0 })).toThrow('leadingEigenvector: tolerance must be > 0');
-    expect(() => leadingEigenvector([1], 1, { maxIterations: 1.5 })).toThrow('leadingEigenvector: maxIterations must be an integer');
+    expect(() => leadingEigenvector([1], 1, { maxIterations: 1.5 })).toThrow(
+      'leadingEigenvector: maxIterations must be an integer',
+    );
   });
 });

@@ -43,7 +43,8 @@ function multiply(matrix: ArrayLike<number>, size: number, vector: Float64Array,
   for (let row = 0; row < size; row++) {
     let sum = 0;
     const offset = row * size;
-    for (let column = 0; column < size; column++) sum += (matrix[offset + column] as number) * (vector[column] as number);
+    for (let column = 0; column < size; column++)
+      sum += (matrix[offset + column] as number) * (vector[column] as number);
     out[row] = sum;
   }
 }

@@ -57,8 +57,15 @@ export function jacobiLeading(matrix: ArrayLike<number>, n: number): { value: nu
  * Eigen-CAM of one [H, W, C] activation (row-major values) by the textbook route: centre the columns of M,
  * take the Jacobi leading eigenvector of M̃ᵀM̃, project, sign-correct, ReLU, min–max with 1e-7.
  */
-export function referenceEigenCam(values: ArrayLike<number>, positions: number, channels: number, signCorrection = true): number[] {
-  const m = Array.from({ length: positions }, (_, p) => Array.from({ length: channels }, (_, c) => values[p * channels + c] as number));
+export function referenceEigenCam(
+  values: ArrayLike<number>,
+  positions: number,
+  channels: number,
+  signCorrection = true,
+): number[] {
+  const m = Array.from({ length: positions }, (_, p) =>
+    Array.from({ length: channels }, (_, c) => values[p * channels + c] as number),
+  );
   for (let c = 0; c < channels; c++) {
     let mean = 0;
     for (let p = 0; p < positions; p++) mean += m[p]![c]!;

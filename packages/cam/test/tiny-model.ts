@@ -45,7 +45,8 @@ export class TinyHookModel implements KdModel {
   }
 
   apply(images: tf.Tensor4D, options: HookableApplyOptions): ModelOutput {
-    const hook = this.honourHook && options.featureHook ? options.featureHook : (_: number, feature: tf.Tensor) => feature;
+    const hook =
+      this.honourHook && options.featureHook ? options.featureHook : (_: number, feature: tf.Tensor) => feature;
     const [n, h, w, c] = images.shape;
     const conv1x1 = (x: tf.Tensor, kernel: tf.Variable, channels: number) =>
       tf.reshape(tf.matMul(tf.reshape(x, [n * h * w, channels]), kernel), [n, h, w, kernel.shape[1] as number]);
@@ -53,7 +54,14 @@ export class TinyHookModel implements KdModel {
     const a1 = hook(1, conv1x1(a0, this.w2, this.w1.shape[1] as number));
     const pooled = hook(2, tf.mean(this.head === 'square' ? tf.square(a1) : a1, [1, 2]));
     const logits = tf.add(tf.matMul(pooled, this.wfc), this.bias) as tf.Tensor2D;
-    return { logits, features: [a0, a1, pooled], stem: a0, stages: [a1], pooled: pooled as tf.Tensor2D, preactivations: [] };
+    return {
+      logits,
+      features: [a0, a1, pooled],
+      stem: a0,
+      stages: [a1],
+      pooled: pooled as tf.Tensor2D,
+      preactivations: [],
+    };
   }
 
   countParams(): number {
@@ -86,12 +94,22 @@ export function tinyForward(
     for (let p = 0; p < positions; p++) {
       const x = Array.from({ length: cin }, (_, i) => images[(sample * positions + p) * cin + i]!);
       const v0 = Array.from({ length: c0 }, (_, j) => x.reduce((sum, value, i) => sum + value * weights.w1[i]![j]!, 0));
-      const v1 = Array.from({ length: c1 }, (_, j) => v0.reduce((sum, value, i) => sum + value * weights.w2[i]![j]!, 0));
+      const v1 = Array.from({ length: c1 }, (_, j) =>
+        v0.reduce((sum, value, i) => sum + value * weights.w2[i]![j]!, 0),
+      );
       s0.push(v0);
       s1.push(v1);
     }
-    const g = Array.from({ length: c1 }, (_, j) => s1.reduce((sum, row) => sum + (head === 'square' ? row[j]! ** 2 : row[j]!), 0) / positions);
-    logits.push(Array.from({ length: k }, (_, kk) => weights.bias[kk]! + g.reduce((sum, value, j) => sum + value * weights.wfc[j]![kk]!, 0)));
+    const g = Array.from(
+      { length: c1 },
+      (_, j) => s1.reduce((sum, row) => sum + (head === 'square' ? row[j]! ** 2 : row[j]!), 0) / positions,
+    );
+    logits.push(
+      Array.from(
+        { length: k },
+        (_, kk) => weights.bias[kk]! + g.reduce((sum, value, j) => sum + value * weights.wfc[j]![kk]!, 0),
+      ),
+    );
     a0.push(s0);
     a1.push(s1);
   }

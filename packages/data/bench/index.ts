@@ -44,7 +44,13 @@ const dataset = createDataset({
   channels: 3,
   classNames: Array.from({ length: 100 }, (_, k) => `class${k}`),
 });
-const loaderOptions = { batchSize, shuffle: true, seed: 7, augment: CIFAR_AUGMENTATION, normalize: CIFAR100_NORMALIZATION };
+const loaderOptions = {
+  batchSize,
+  shuffle: true,
+  seed: 7,
+  augment: CIFAR_AUGMENTATION,
+  normalize: CIFAR100_NORMALIZATION,
+};
 
 function kernelOnly(): number {
   const { scale, bias } = { scale: new Float32Array(3), bias: new Float32Array(3) };
@@ -92,7 +98,11 @@ async function main(): Promise<void> {
   await tf.ready();
   const tensorsBefore = tf.memory().numTensors;
   console.log(`@kd/data bench: ${count} CIFAR-shaped images, batch ${batchSize}, crop(pad 4) + flip + normalise`);
-  console.log(`machine: ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `machine: ${availableParallelism()} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 
   kernelOnly(); // warm-up
   const kernel = kernelOnly();
@@ -107,20 +117,30 @@ async function main(): Promise<void> {
   for (const workers of [1, 2]) {
     parallel[workers] = createParallelLoader(dataset, { ...loaderOptions, workers });
     await epoch(parallel[workers]!, 0);
-    rows.push([`loader, ${workers} worker thread${workers > 1 ? 's' : ''}`, (await epoch(parallel[workers]!, 0)).imagesPerSecond]);
+    rows.push([
+      `loader, ${workers} worker thread${workers > 1 ? 's' : ''}`,
+      (await epoch(parallel[workers]!, 0)).imagesPerSecond,
+    ]);
   }
   console.log('\n| pipeline | images/s | vs main-thread loader |');
   console.log('|---|---:|---:|');
-  for (const [name, rate] of rows) console.log(`| ${name} | ${rate.toFixed(0)} | ${(rate / singleRate.imagesPerSecond).toFixed(2)}× |`);
+  for (const [name, rate] of rows)
+    console.log(`| ${name} | ${rate.toFixed(0)} | ${(rate / singleRate.imagesPerSecond).toFixed(2)}× |`);
 
   // Overlap: with a simulated 20 ms training step per batch, how much longer than the steps alone is the epoch?
   const stepMs = 20;
   const batches = single.batchesPerEpoch;
   const stepsOnly = (batches * stepMs) / 1000;
-  console.log(`\nwith a simulated ${stepMs} ms training step per batch (${batches} steps = ${stepsOnly.toFixed(2)} s of pure training):`);
+  console.log(
+    `\nwith a simulated ${stepMs} ms training step per batch (${batches} steps = ${stepsOnly.toFixed(2)} s of pure training):`,
+  );
   console.log('| pipeline | epoch s | data overhead |');
   console.log('|---|---:|---:|');
-  for (const [name, loader] of [['main thread', single], ['1 worker', parallel[1]!], ['2 workers', parallel[2]!]] as const) {
+  for (const [name, loader] of [
+    ['main thread', single],
+    ['1 worker', parallel[1]!],
+    ['2 workers', parallel[2]!],
+  ] as const) {
     const { seconds } = await epoch(loader, stepMs);
     console.log(`| ${name} | ${seconds.toFixed(2)} | ${(((seconds - stepsOnly) / stepsOnly) * 100).toFixed(1)}% |`);
   }

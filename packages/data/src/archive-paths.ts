@@ -8,13 +8,16 @@ export function safeRelativePath({ name, archiveName }: { name: string; archiveN
   if (name.length === 0) throw new Error(`${archiveName}: archive member with an empty name`);
   if (name.includes('\0')) throw new Error(`${archiveName}: member '${name}' contains a NUL byte`);
   if (name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name)) {
-    throw new Error(`${archiveName}: member '${name}' has an absolute path; refusing to extract outside the target directory`);
+    throw new Error(
+      `${archiveName}: member '${name}' has an absolute path; refusing to extract outside the target directory`,
+    );
   }
   const segments: string[] = [];
   for (const segment of name.split(/[/\\]/)) {
     if (segment === '' || segment === '.') continue;
     if (segment === '..') {
-      if (segments.length === 0) throw new Error(`${archiveName}: member '${name}' escapes the target directory with '..'`);
+      if (segments.length === 0)
+        throw new Error(`${archiveName}: member '${name}' escapes the target directory with '..'`);
       segments.pop();
       continue;
     }

@@ -22,34 +22,62 @@ describeWithBackends('cropWithPadding / flipHorizontal', () => {
     // columns 1..3 — the first row and last column fall in the zero padding.
     const out = cropWithPadding({ image, height: 3, width: 3, channels: 2, padding: 1, top: 0, left: 2 });
     const expected: number[] = [];
-    for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) for (let c = 0; c < 2; c++) {
-      const sy = y - 1, sx = x + 1;
-      expected.push(sy >= 0 && sy < 3 && sx < 3 ? at(sy, sx, c) : 0);
-    }
+    for (let y = 0; y < 3; y++)
+      for (let x = 0; x < 3; x++)
+        for (let c = 0; c < 2; c++) {
+          const sy = y - 1,
+            sx = x + 1;
+          expected.push(sy >= 0 && sy < 3 && sx < 3 ? at(sy, sx, c) : 0);
+        }
     expect([...out]).toEqual(expected);
     expect([...out.subarray(0, 6)]).toEqual([0, 0, 0, 0, 0, 0]);
     expect([...out.subarray(6, 8)]).toEqual([at(0, 1, 0), at(0, 1, 1)]);
   });
 
   it('is the identity at the centre offset', () => {
-    expect([...cropWithPadding({ image, height: 3, width: 3, channels: 2, padding: 2, top: 2, left: 2 })]).toEqual([...image]);
+    expect([...cropWithPadding({ image, height: 3, width: 3, channels: 2, padding: 2, top: 2, left: 2 })]).toEqual([
+      ...image,
+    ]);
   });
 
   it('mirrors columns and keeps channel order', () => {
     const out = flipHorizontal({ image, height: 3, width: 3, channels: 2 });
-    expect([...out.subarray(0, 6)]).toEqual([at(0, 2, 0), at(0, 2, 1), at(0, 1, 0), at(0, 1, 1), at(0, 0, 0), at(0, 0, 1)]);
+    expect([...out.subarray(0, 6)]).toEqual([
+      at(0, 2, 0),
+      at(0, 2, 1),
+      at(0, 1, 0),
+      at(0, 1, 1),
+      at(0, 0, 0),
+      at(0, 0, 1),
+    ]);
     expect([...flipHorizontal({ image: out, height: 3, width: 3, channels: 2 })]).toEqual([...image]);
   });
 
   it('rejects bad arguments', () => {
-    expectThrowsWith(() => cropWithPadding({ image, height: 3, width: 3, channels: 2, padding: 1, top: 3, left: 0 }), 'cropWithPadding', 'top');
-    expectThrowsWith(() => cropWithPadding({ image, height: 3, width: 4, channels: 2, padding: 1, top: 0, left: 0 }), 'cropWithPadding', 'image', '24');
-    expectThrowsWith(() => flipHorizontal({ image: [1, 2] as never, height: 1, width: 1, channels: 2 }), 'flipHorizontal', 'image');
+    expectThrowsWith(
+      () => cropWithPadding({ image, height: 3, width: 3, channels: 2, padding: 1, top: 3, left: 0 }),
+      'cropWithPadding',
+      'top',
+    );
+    expectThrowsWith(
+      () => cropWithPadding({ image, height: 3, width: 4, channels: 2, padding: 1, top: 0, left: 0 }),
+      'cropWithPadding',
+      'image',
+      '24',
+    );
+    expectThrowsWith(
+      () => flipHorizontal({ image: [1, 2] as never, height: 1, width: 1, channels: 2 }),
+      'flipHorizontal',
+      'image',
+    );
   });
 });
 
 describeWithBackends('augmentImages', () => {
-  const dataset = { ...randomDataset({ count: 4, height: 3, width: 3, channels: 2, numClasses: 2 }), images: new Uint8Array(72) };
+  const dataset = {
+    ...randomDataset({ count: 4, height: 3, width: 3, channels: 2, numClasses: 2 }),
+    images: new Uint8Array(72),
+  };
   dataset.images.set(image, 18); // row 1 holds the known image
 
   it('matches crop then flip then (x/255 − mean)/std for explicit choices', () => {
@@ -65,12 +93,16 @@ describeWithBackends('augmentImages', () => {
 
   it('maps pixels to x/255 without augmentation or normalisation', () => {
     const out = augmentImages({ dataset, positions: Int32Array.of(1) });
-    expectArraysClose(out, [...image].map((v) => v / 255));
+    expectArraysClose(
+      out,
+      [...image].map((v) => v / 255),
+    );
   });
 
   it('is deterministic under a seed and varies across seeds', () => {
     const cifar = randomDataset({ count: 8, height: 32, width: 32, channels: 3, numClasses: 10 });
-    const run = (seed: number) => augmentImages({ dataset: cifar, augment: CIFAR_AUGMENTATION, normalize: CIFAR100_NORMALIZATION, seed });
+    const run = (seed: number) =>
+      augmentImages({ dataset: cifar, augment: CIFAR_AUGMENTATION, normalize: CIFAR100_NORMALIZATION, seed });
     expect(run(3)).toEqual(run(3));
     expect(run(3)).not.toEqual(run(4));
   });
@@ -85,13 +117,35 @@ describeWithBackends('augmentImages', () => {
 
   it('rejects bad options', () => {
     expectThrowsWith(() => augmentImages({ dataset, augment: CIFAR_AUGMENTATION }), 'augmentImages', 'seed');
-    expectThrowsWith(() => augmentImages({ dataset, augment: { rotate: 1 } as never, seed: 1 }), 'augmentImages', 'rotate', 'randomCrop');
-    expectThrowsWith(() => augmentImages({ dataset, augment: { randomCrop: { padding: -1 } }, seed: 1 }), 'augmentImages', 'padding');
-    expectThrowsWith(() => augmentImages({ dataset, normalize: { mean: [0.5], std: [0.5] } }), 'augmentImages', 'normalize', '2 means');
-    expectThrowsWith(() => augmentImages({ dataset, normalize: { mean: [0.5, 0.5], std: [0.5, 0] } }), 'augmentImages', 'std[1]');
+    expectThrowsWith(
+      () => augmentImages({ dataset, augment: { rotate: 1 } as never, seed: 1 }),
+      'augmentImages',
+      'rotate',
+      'randomCrop',
+    );
+    expectThrowsWith(
+      () => augmentImages({ dataset, augment: { randomCrop: { padding: -1 } }, seed: 1 }),
+      'augmentImages',
+      'padding',
+    );
+    expectThrowsWith(
+      () => augmentImages({ dataset, normalize: { mean: [0.5], std: [0.5] } }),
+      'augmentImages',
+      'normalize',
+      '2 means',
+    );
+    expectThrowsWith(
+      () => augmentImages({ dataset, normalize: { mean: [0.5, 0.5], std: [0.5, 0] } }),
+      'augmentImages',
+      'std[1]',
+    );
     expectThrowsWith(() => augmentImages({ dataset, positions: Int32Array.of(4) }), 'augmentImages', 'positions[0]');
     const plan = { padding: 1, top: Int32Array.of(3), left: Int32Array.of(0), flip: Uint8Array.of(0) };
-    expectThrowsWith(() => augmentImages({ dataset, positions: Int32Array.of(0), plan }), 'augmentImages', 'plan.top[0]');
+    expectThrowsWith(
+      () => augmentImages({ dataset, positions: Int32Array.of(0), plan }),
+      'augmentImages',
+      'plan.top[0]',
+    );
   });
 });
 
@@ -114,11 +168,14 @@ describeWithBackends('augmentBatchInto', () => {
     augmentBatchInto({ source, job, out });
     // Sample 0 by hand: output (y, x) reads source (y − 1, 2 − x + 1) (flip, then shift sx = +1), or padding.
     const expected: number[] = [];
-    for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) for (let c = 0; c < 2; c++) {
-      const sy = y - 1, sx = 2 - x + 1;
-      const pixel = sy >= 0 && sy < 3 && sx >= 0 && sx < 3 ? at(sy, sx, c) : 0;
-      expected.push(pixel * [0.5, 2][c]! + [-1, 3][c]!);
-    }
+    for (let y = 0; y < 3; y++)
+      for (let x = 0; x < 3; x++)
+        for (let c = 0; c < 2; c++) {
+          const sy = y - 1,
+            sx = 2 - x + 1;
+          const pixel = sy >= 0 && sy < 3 && sx >= 0 && sx < 3 ? at(sy, sx, c) : 0;
+          expected.push(pixel * [0.5, 2][c]! + [-1, 3][c]!);
+        }
     // Sample 1: row 0 is all zeros and the offset is the centre: bias_c everywhere.
     for (let p = 0; p < 9; p++) expected.push(-1, 3);
     expectArraysClose(out, expected, { rtol: 1e-6, atol: 1e-6 });

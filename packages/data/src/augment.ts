@@ -38,7 +38,8 @@ export function assertAugmentOptions(fn: string, arg: string, augment: unknown):
   assertKnownOptions(fn, augment, ['randomCrop', 'horizontalFlip'], arg);
   const a = (augment ?? {}) as AugmentOptions;
   if (a.randomCrop !== undefined) {
-    if (a.randomCrop === null || typeof a.randomCrop !== 'object') throw new Error(`${fn}: ${arg}.randomCrop must be { padding: number }`);
+    if (a.randomCrop === null || typeof a.randomCrop !== 'object')
+      throw new Error(`${fn}: ${arg}.randomCrop must be { padding: number }`);
     assertKnownOptions(fn, a.randomCrop, ['padding'], `${arg}.randomCrop`);
     assertNumber(fn, `${arg}.randomCrop.padding`, a.randomCrop.padding, { integer: true, nonNegative: true });
   }
@@ -52,7 +53,15 @@ export function assertAugmentOptions(fn: string, arg: string, augment: unknown):
  * Draws the random choices for `count` samples from `random`, in this order per sample: crop top, crop left
  * (each uniform in [0, 2·padding]), then flip (uniform < ½).
  */
-export function planAugmentation({ count, augment, random }: { count: number; augment: AugmentOptions; random: Random }): AugmentationPlan {
+export function planAugmentation({
+  count,
+  augment,
+  random,
+}: {
+  count: number;
+  augment: AugmentOptions;
+  random: Random;
+}): AugmentationPlan {
   const padding = augment.randomCrop?.padding ?? 0;
   const top = new Int32Array(count).fill(padding);
   const left = new Int32Array(count).fill(padding);
@@ -178,21 +187,31 @@ export function augmentBatchInto(options: AugmentBatchIntoOptions): void {
       throw new Error(`${fn}: options.job.rows[${i}] = ${row} is out of range [0, ${available})`);
     }
   });
-  const choices = [['top', top, Int32Array], ['left', left, Int32Array], ['flip', flip, Uint8Array]] as const;
+  const choices = [
+    ['top', top, Int32Array],
+    ['left', left, Int32Array],
+    ['flip', flip, Uint8Array],
+  ] as const;
   for (const [key, array, type] of choices) {
     if (!(array instanceof type) || array.length !== count) {
       throw new Error(`${fn}: options.job.${key} must be an ${type.name} of ${count} entries (one per row)`);
     }
   }
   for (let i = 0; i < count; i++) {
-    for (const [key, array] of [['top', top], ['left', left]] as const) {
+    for (const [key, array] of [
+      ['top', top],
+      ['left', left],
+    ] as const) {
       const value = array[i] as number;
       if (!(value >= 0 && value <= 2 * padding)) {
         throw new Error(`${fn}: options.job.${key}[${i}] = ${value} is out of range [0, ${2 * padding}]`);
       }
     }
   }
-  for (const [key, array] of [['scale', scale], ['bias', bias]] as const) {
+  for (const [key, array] of [
+    ['scale', scale],
+    ['bias', bias],
+  ] as const) {
     if (!(array instanceof Float32Array) || array.length !== source.channels) {
       const channels = source.channels;
       throw new Error(`${fn}: options.job.${key} must be a Float32Array of ${channels} entries (one per channel)`);
@@ -231,18 +250,25 @@ export function augmentImages(options: AugmentImagesOptions): Float32Array {
   assertKnownOptions(fn, options, ['dataset', 'positions', 'augment', 'normalize', 'seed', 'plan']);
   const dataset = assertDataset(fn, 'options.dataset', options.dataset);
   const augment = assertAugmentOptions(fn, 'options.augment', options.augment);
-  if (options.normalize !== undefined) assertNormalization(fn, 'options.normalize', options.normalize, dataset.channels);
+  if (options.normalize !== undefined)
+    assertNormalization(fn, 'options.normalize', options.normalize, dataset.channels);
   const count = dataset.labels.length;
   const positions = options.positions ?? Int32Array.from({ length: count }, (_, i) => i);
   if (!(positions instanceof Int32Array)) throw new Error(`${fn}: options.positions must be an Int32Array`);
   positions.forEach((row, i) => {
-    if (row < 0 || row >= count) throw new Error(`${fn}: options.positions[${i}] = ${row} is out of range [0, ${count})`);
+    if (row < 0 || row >= count)
+      throw new Error(`${fn}: options.positions[${i}] = ${row} is out of range [0, ${count})`);
   });
   let plan = options.plan;
   if (plan === undefined) {
     const draws = augment.randomCrop !== undefined || augment.horizontalFlip === true;
-    if (draws && options.seed === undefined) throw new Error(`${fn}: options.seed is required when options.augment draws random crops or flips`);
-    plan = planAugmentation({ count: positions.length, augment, random: new Random({ seed: assertSeed(fn, 'options.seed', options.seed ?? 0) }) });
+    if (draws && options.seed === undefined)
+      throw new Error(`${fn}: options.seed is required when options.augment draws random crops or flips`);
+    plan = planAugmentation({
+      count: positions.length,
+      augment,
+      random: new Random({ seed: assertSeed(fn, 'options.seed', options.seed ?? 0) }),
+    });
   } else {
     assertPlan(fn, plan, positions.length);
   }
@@ -256,7 +282,8 @@ export function augmentImages(options: AugmentImagesOptions): Float32Array {
 function assertPlan(fn: string, plan: AugmentationPlan, count: number): void {
   assertNumber(fn, 'options.plan.padding', plan.padding, { integer: true, nonNegative: true });
   for (const key of ['top', 'left', 'flip'] as const) {
-    if (plan[key].length !== count) throw new Error(`${fn}: options.plan.${key} has ${plan[key].length} entries, expected ${count}`);
+    if (plan[key].length !== count)
+      throw new Error(`${fn}: options.plan.${key} has ${plan[key].length} entries, expected ${count}`);
   }
   for (let i = 0; i < count; i++) {
     for (const key of ['top', 'left'] as const) {
@@ -273,7 +300,13 @@ function assertPlan(fn: string, plan: AugmentationPlan, count: number): void {
  * (top, left) in the image padded by `padding` on every side.
  */
 export function cropWithPadding(options: {
-  image: Uint8Array; height: number; width: number; channels: number; padding: number; top: number; left: number;
+  image: Uint8Array;
+  height: number;
+  width: number;
+  channels: number;
+  padding: number;
+  top: number;
+  left: number;
 }): Uint8Array {
   assertKnownOptions('cropWithPadding', options, ['image', 'height', 'width', 'channels', 'padding', 'top', 'left']);
   const { image, height, width, channels, padding, top, left } = options;
@@ -289,21 +322,28 @@ export function cropWithPadding(options: {
     for (let x = 0; x < width; x++) {
       const sourceX = x + left - padding;
       if (sourceX < 0 || sourceX >= width) continue;
-      for (let c = 0; c < channels; c++) out[(y * width + x) * channels + c] = image[(sourceY * width + sourceX) * channels + c]!;
+      for (let c = 0; c < channels; c++)
+        out[(y * width + x) * channels + c] = image[(sourceY * width + sourceX) * channels + c]!;
     }
   }
   return out;
 }
 
 /** Mirrors one uint8 HWC image left–right: out[y, x] = image[y, W − 1 − x]. */
-export function flipHorizontal(options: { image: Uint8Array; height: number; width: number; channels: number }): Uint8Array {
+export function flipHorizontal(options: {
+  image: Uint8Array;
+  height: number;
+  width: number;
+  channels: number;
+}): Uint8Array {
   assertKnownOptions('flipHorizontal', options, ['image', 'height', 'width', 'channels']);
   const { image, height, width, channels } = options;
   checkImage('flipHorizontal', image, height, width, channels);
   const out = new Uint8Array(image.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      for (let c = 0; c < channels; c++) out[(y * width + x) * channels + c] = image[(y * width + (width - 1 - x)) * channels + c]!;
+      for (let c = 0; c < channels; c++)
+        out[(y * width + x) * channels + c] = image[(y * width + (width - 1 - x)) * channels + c]!;
     }
   }
   return out;
@@ -315,6 +355,8 @@ export function checkImage(fn: string, image: unknown, height: number, width: nu
   assertNumber(fn, 'width', width, { integer: true, positive: true });
   assertNumber(fn, 'channels', channels, { integer: true, positive: true });
   if (image.length !== height * width * channels) {
-    throw new Error(`${fn}: image has ${image.length} bytes, expected H·W·C = ${height}·${width}·${channels} = ${height * width * channels}`);
+    throw new Error(
+      `${fn}: image has ${image.length} bytes, expected H·W·C = ${height}·${width}·${channels} = ${height * width * channels}`,
+    );
   }
 }

@@ -1,7 +1,14 @@
 import { expect, it } from 'vitest';
 import { describeWithBackends, expectThrowsWith } from '@kd/test-utils';
 import { randomDataset } from './__fixtures__/datasets';
-import { CIFAR10_RECORD_BYTES, CIFAR100_RECORD_BYTES, decodeCifar10, decodeCifar100, encodeCifar100Batch, encodeCifar10Batch } from './cifar';
+import {
+  CIFAR10_RECORD_BYTES,
+  CIFAR100_RECORD_BYTES,
+  decodeCifar10,
+  decodeCifar100,
+  encodeCifar100Batch,
+  encodeCifar10Batch,
+} from './cifar';
 
 const names10 = new TextEncoder().encode('airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n');
 
@@ -17,11 +24,19 @@ describeWithBackends('CIFAR-10 binary', () => {
     // Pixel (y 1, x 2) of record 1: red at 1 + 32 + 2, green 1024 further, blue 2048 further.
     const p = (1 * 32 + 2) * 3;
     const record = batchA.subarray(3073, 2 * 3073);
-    expect([record[1 + 34], record[1 + 1024 + 34], record[1 + 2048 + 34]]).toEqual([...a.images.subarray(3072 + p, 3072 + p + 3)]);
+    expect([record[1 + 34], record[1 + 1024 + 34], record[1 + 2048 + 34]]).toEqual([
+      ...a.images.subarray(3072 + p, 3072 + p + 3),
+    ]);
   });
 
   it('round-trips byte-exactly across batches, with names from batches.meta.txt', () => {
-    const dataset = decodeCifar10({ batches: [{ bytes: batchA, name: 'data_batch_1.bin' }, { bytes: batchB, name: 'data_batch_2.bin' }], meta: { bytes: names10, name: 'batches.meta.txt' } });
+    const dataset = decodeCifar10({
+      batches: [
+        { bytes: batchA, name: 'data_batch_1.bin' },
+        { bytes: batchB, name: 'data_batch_2.bin' },
+      ],
+      meta: { bytes: names10, name: 'batches.meta.txt' },
+    });
     expect([...dataset.images]).toEqual([...a.images, ...b.images]);
     expect([...dataset.labels]).toEqual([3, 9, 0, 1, 2]);
     expect([...dataset.indices]).toEqual([0, 1, 2, 3, 4]);
@@ -30,15 +45,38 @@ describeWithBackends('CIFAR-10 binary', () => {
   });
 
   it('rejects bad files, naming them', () => {
-    expectThrowsWith(() => decodeCifar10({ batches: [{ bytes: batchA.subarray(0, 5000), name: 'data_batch_3.bin' }] }), 'data_batch_3.bin', '5000 bytes', '3073', 'truncated');
+    expectThrowsWith(
+      () => decodeCifar10({ batches: [{ bytes: batchA.subarray(0, 5000), name: 'data_batch_3.bin' }] }),
+      'data_batch_3.bin',
+      '5000 bytes',
+      '3073',
+      'truncated',
+    );
     const badLabel = batchA.slice();
     badLabel[CIFAR10_RECORD_BYTES * 2] = 10;
-    expectThrowsWith(() => decodeCifar10({ batches: [{ bytes: badLabel, name: 'test_batch.bin' }] }), 'test_batch.bin', 'label 10 at record 2');
+    expectThrowsWith(
+      () => decodeCifar10({ batches: [{ bytes: badLabel, name: 'test_batch.bin' }] }),
+      'test_batch.bin',
+      'label 10 at record 2',
+    );
     expectThrowsWith(() => decodeCifar10({ batches: [{ bytes: new Uint8Array(0), name: 'e.bin' }] }), 'e.bin', 'empty');
-    expectThrowsWith(() => decodeCifar10({ batches: [{ bytes: batchA, name: 'x' }], meta: { bytes: new TextEncoder().encode('a\nb'), name: 'batches.meta.txt' } }), 'batches.meta.txt', 'expected 10 class names', 'found 2');
+    expectThrowsWith(
+      () =>
+        decodeCifar10({
+          batches: [{ bytes: batchA, name: 'x' }],
+          meta: { bytes: new TextEncoder().encode('a\nb'), name: 'batches.meta.txt' },
+        }),
+      'batches.meta.txt',
+      'expected 10 class names',
+      'found 2',
+    );
     expectThrowsWith(() => decodeCifar10({ batches: [] }), 'decodeCifar10', 'batches');
     expectThrowsWith(() => encodeCifar10Batch({ images: a.images, labels: [1, 2] }), 'encodeCifar10Batch', 'images');
-    expectThrowsWith(() => encodeCifar10Batch({ images: a.images, labels: [1, 2, 10] }), 'encodeCifar10Batch', 'labels[2] = 10');
+    expectThrowsWith(
+      () => encodeCifar10Batch({ images: a.images, labels: [1, 2, 10] }),
+      'encodeCifar10Batch',
+      'labels[2] = 10',
+    );
   });
 });
 
@@ -56,20 +94,46 @@ describeWithBackends('CIFAR-100 binary', () => {
     expect([...fineSet.labels]).toEqual(fine);
     expect(fineSet.numClasses).toBe(100);
     const names = new TextEncoder().encode(Array.from({ length: 20 }, (_, k) => `super${k}`).join('\n'));
-    const coarseSet = decodeCifar100({ file: { bytes: file, name: 'train.bin' }, labels: 'coarse', classNamesFile: { bytes: names, name: 'coarse_label_names.txt' } });
+    const coarseSet = decodeCifar100({
+      file: { bytes: file, name: 'train.bin' },
+      labels: 'coarse',
+      classNamesFile: { bytes: names, name: 'coarse_label_names.txt' },
+    });
     expect([...coarseSet.labels]).toEqual(coarse);
     expect(coarseSet.classNames[19]).toBe('super19');
   });
 
   it('rejects bad files, naming them', () => {
-    expectThrowsWith(() => decodeCifar100({ file: { bytes: file.subarray(0, 3073), name: 'test.bin' } }), 'test.bin', '3074', 'truncated');
+    expectThrowsWith(
+      () => decodeCifar100({ file: { bytes: file.subarray(0, 3073), name: 'test.bin' } }),
+      'test.bin',
+      '3074',
+      'truncated',
+    );
     const badFine = file.slice();
     badFine[CIFAR100_RECORD_BYTES + 1] = 100;
-    expectThrowsWith(() => decodeCifar100({ file: { bytes: badFine, name: 'train.bin' } }), 'train.bin', 'fine label 100 at record 1');
+    expectThrowsWith(
+      () => decodeCifar100({ file: { bytes: badFine, name: 'train.bin' } }),
+      'train.bin',
+      'fine label 100 at record 1',
+    );
     const badCoarse = file.slice();
     badCoarse[0] = 20;
-    expectThrowsWith(() => decodeCifar100({ file: { bytes: badCoarse, name: 'train.bin' } }), 'train.bin', 'coarse label 20 at record 0');
-    expectThrowsWith(() => decodeCifar100({ file: { bytes: file, name: 'train.bin' }, labels: 'medium' as never }), 'decodeCifar100', 'labels', "'fine', 'coarse'");
-    expectThrowsWith(() => encodeCifar100Batch({ images: a.images, coarseLabels: [1, 2, 3, 20], fineLabels: fine }), 'encodeCifar100Batch', 'coarseLabels[3]');
+    expectThrowsWith(
+      () => decodeCifar100({ file: { bytes: badCoarse, name: 'train.bin' } }),
+      'train.bin',
+      'coarse label 20 at record 0',
+    );
+    expectThrowsWith(
+      () => decodeCifar100({ file: { bytes: file, name: 'train.bin' }, labels: 'medium' as never }),
+      'decodeCifar100',
+      'labels',
+      "'fine', 'coarse'",
+    );
+    expectThrowsWith(
+      () => encodeCifar100Batch({ images: a.images, coarseLabels: [1, 2, 3, 20], fineLabels: fine }),
+      'encodeCifar100Batch',
+      'coarseLabels[3]',
+    );
   });
 });

@@ -17,7 +17,16 @@ export const CIFAR100_RECORD_BYTES = 2 + PIXELS;
 
 /** CIFAR-10 class names, as listed in `batches.meta.txt`. */
 export const CIFAR10_CLASS_NAMES: readonly string[] = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
 ];
 
 /** Copies a CHW 32×32×3 record into NHWC position `row` of `out`: out[(y·32 + x)·3 + c] = record[c·1024 + y·32 + x]. */
@@ -63,7 +72,8 @@ export function decodeCifar10(options: { batches: readonly FileBytes[]; meta?: F
   assertKnownOptions('decodeCifar10', options, ['batches', 'meta']);
   const { batches, meta } = options;
   const fn = 'decodeCifar10';
-  if (!Array.isArray(batches) || batches.length === 0) throw new Error(`${fn}: batches must be a non-empty array of files`);
+  if (!Array.isArray(batches) || batches.length === 0)
+    throw new Error(`${fn}: batches must be a non-empty array of files`);
   batches.forEach((file, i) => assertFileBytes(fn, `batches[${i}]`, file));
   const classNames = meta ? parseClassNames({ file: meta, expected: 10 }) : [...CIFAR10_CLASS_NAMES];
   const counts = batches.map((file) => recordCount(fn, file, CIFAR10_RECORD_BYTES, 'CIFAR-10'));
@@ -80,7 +90,16 @@ export function decodeCifar10(options: { batches: readonly FileBytes[]; meta?: F
       chwToHwc(file.bytes, offset + 1, images, row);
     }
   });
-  return { images, labels, indices: Int32Array.from({ length: total }, (_, i) => i), height: SIDE, width: SIDE, channels: 3, numClasses: 10, classNames };
+  return {
+    images,
+    labels,
+    indices: Int32Array.from({ length: total }, (_, i) => i),
+    height: SIDE,
+    width: SIDE,
+    channels: 3,
+    numClasses: 10,
+    classNames,
+  };
 }
 
 /**
@@ -90,7 +109,11 @@ export function decodeCifar10(options: { batches: readonly FileBytes[]; meta?: F
  * @example
  * const train = decodeCifar100({ file: { bytes, name: 'train.bin' }, classNamesFile: { bytes: names, name: 'fine_label_names.txt' } });
  */
-export function decodeCifar100(options: { file: FileBytes; labels?: 'fine' | 'coarse'; classNamesFile?: FileBytes }): Dataset {
+export function decodeCifar100(options: {
+  file: FileBytes;
+  labels?: 'fine' | 'coarse';
+  classNamesFile?: FileBytes;
+}): Dataset {
   assertKnownOptions('decodeCifar100', options, ['file', 'labels', 'classNamesFile']);
   const { file, labels = 'fine', classNamesFile } = options;
   const fn = 'decodeCifar100';
@@ -107,23 +130,37 @@ export function decodeCifar100(options: { file: FileBytes; labels?: 'fine' | 'co
     const offset = r * CIFAR100_RECORD_BYTES;
     const coarse = file.bytes[offset]!;
     const fine = file.bytes[offset + 1]!;
-    if (coarse > 19) throw new Error(`${fn}: ${file.name}: coarse label ${coarse} at record ${r} is out of range [0, 20)`);
+    if (coarse > 19)
+      throw new Error(`${fn}: ${file.name}: coarse label ${coarse} at record ${r} is out of range [0, 20)`);
     if (fine > 99) throw new Error(`${fn}: ${file.name}: fine label ${fine} at record ${r} is out of range [0, 100)`);
     labelValues[r] = which === 'fine' ? fine : coarse;
     chwToHwc(file.bytes, offset + 2, images, r);
   }
-  return { images, labels: labelValues, indices: Int32Array.from({ length: count }, (_, i) => i), height: SIDE, width: SIDE, channels: 3, numClasses, classNames };
+  return {
+    images,
+    labels: labelValues,
+    indices: Int32Array.from({ length: count }, (_, i) => i),
+    height: SIDE,
+    width: SIDE,
+    channels: 3,
+    numClasses,
+    classNames,
+  };
 }
 
 function checkImages(fn: string, images: Uint8Array, count: number): void {
   if (!(images instanceof Uint8Array)) throw new Error(`${fn}: images must be a Uint8Array (NHWC, 32×32×3)`);
-  if (images.length !== count * PIXELS) throw new Error(`${fn}: images has ${images.length} bytes, expected ${count}·32·32·3 = ${count * PIXELS} for ${count} labels`);
+  if (images.length !== count * PIXELS)
+    throw new Error(
+      `${fn}: images has ${images.length} bytes, expected ${count}·32·32·3 = ${count * PIXELS} for ${count} labels`,
+    );
 }
 
 function checkLabels(fn: string, arg: string, labels: ArrayLike<number>, numClasses: number): void {
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;
-    if (!(Number.isInteger(label) && label >= 0 && label < numClasses)) throw new Error(`${fn}: ${arg}[${i}] = ${label} is out of range [0, ${numClasses})`);
+    if (!(Number.isInteger(label) && label >= 0 && label < numClasses))
+      throw new Error(`${fn}: ${arg}[${i}] = ${label} is out of range [0, ${numClasses})`);
   }
 }
 
@@ -146,11 +183,16 @@ export function encodeCifar10Batch(options: { images: Uint8Array; labels: ArrayL
 }
 
 /** Encodes NHWC 32×32×3 images with coarse (0–19) and fine (0–99) labels as a CIFAR-100 binary file. */
-export function encodeCifar100Batch(options: { images: Uint8Array; coarseLabels: ArrayLike<number>; fineLabels: ArrayLike<number> }): Uint8Array {
+export function encodeCifar100Batch(options: {
+  images: Uint8Array;
+  coarseLabels: ArrayLike<number>;
+  fineLabels: ArrayLike<number>;
+}): Uint8Array {
   assertKnownOptions('encodeCifar100Batch', options, ['images', 'coarseLabels', 'fineLabels']);
   const { images, coarseLabels, fineLabels } = options;
   const fn = 'encodeCifar100Batch';
-  if (coarseLabels.length !== fineLabels.length) throw new Error(`${fn}: coarseLabels has ${coarseLabels.length} entries, fineLabels ${fineLabels.length}`);
+  if (coarseLabels.length !== fineLabels.length)
+    throw new Error(`${fn}: coarseLabels has ${coarseLabels.length} entries, fineLabels ${fineLabels.length}`);
   checkImages(fn, images, fineLabels.length);
   checkLabels(fn, 'coarseLabels', coarseLabels, 20);
   checkLabels(fn, 'fineLabels', fineLabels, 100);

@@ -45,7 +45,8 @@ export function datasetLength(dataset: Dataset): number {
  * every label in [0, numClasses) or −1, one class name per class. Throws naming `fn` and `arg`.
  */
 export function assertDataset(fn: string, arg: string, dataset: unknown): Dataset {
-  if (dataset === null || typeof dataset !== 'object') throw new Error(`${fn}: ${arg} must be a Dataset object, got ${String(dataset)}`);
+  if (dataset === null || typeof dataset !== 'object')
+    throw new Error(`${fn}: ${arg} must be a Dataset object, got ${String(dataset)}`);
   const d = dataset as Partial<Dataset>;
   if (!(d.images instanceof Uint8Array)) throw new Error(`${fn}: ${arg}.images must be a Uint8Array (NHWC uint8)`);
   if (!(d.labels instanceof Int32Array)) throw new Error(`${fn}: ${arg}.labels must be an Int32Array`);
@@ -58,7 +59,9 @@ export function assertDataset(fn: string, arg: string, dataset: unknown): Datase
   const channels = assertNumber(fn, `${arg}.channels`, d.channels, { integer: true, positive: true });
   const numClasses = assertNumber(fn, `${arg}.numClasses`, d.numClasses, { integer: true, positive: true });
   if (!Array.isArray(d.classNames) || d.classNames.length !== numClasses) {
-    throw new Error(`${fn}: ${arg}.classNames must list ${numClasses} names, got ${Array.isArray(d.classNames) ? d.classNames.length : typeof d.classNames}`);
+    throw new Error(
+      `${fn}: ${arg}.classNames must list ${numClasses} names, got ${Array.isArray(d.classNames) ? d.classNames.length : typeof d.classNames}`,
+    );
   }
   const count = d.labels.length;
   if (d.images.length !== count * height * width * channels) {
@@ -66,7 +69,8 @@ export function assertDataset(fn: string, arg: string, dataset: unknown): Datase
       `${fn}: ${arg}.images has ${d.images.length} bytes, expected N·H·W·C = ${count}·${height}·${width}·${channels} = ${count * height * width * channels}`,
     );
   }
-  if (d.indices.length !== count) throw new Error(`${fn}: ${arg}.indices has ${d.indices.length} entries, expected ${count} (one per label)`);
+  if (d.indices.length !== count)
+    throw new Error(`${fn}: ${arg}.indices has ${d.indices.length} entries, expected ${count} (one per label)`);
   for (let i = 0; i < count; i++) {
     const label = d.labels[i] as number;
     if (!(label >= 0 && label < numClasses) && label !== UNLABELED) {
@@ -84,9 +88,18 @@ export function assertDataset(fn: string, arg: string, dataset: unknown): Datase
  *   height: 4, width: 4, channels: 3, classNames: ['cat', 'dog'] });
  */
 export function createDataset(options: CreateDatasetOptions): Dataset {
-  assertKnownOptions('createDataset', options, ['images', 'labels', 'indices', 'height', 'width', 'channels', 'classNames']);
+  assertKnownOptions('createDataset', options, [
+    'images',
+    'labels',
+    'indices',
+    'height',
+    'width',
+    'channels',
+    'classNames',
+  ]);
   const labels = options.labels;
-  const indices = options.indices ?? Int32Array.from({ length: labels instanceof Int32Array ? labels.length : 0 }, (_, i) => i);
+  const indices =
+    options.indices ?? Int32Array.from({ length: labels instanceof Int32Array ? labels.length : 0 }, (_, i) => i);
   const dataset = {
     images: options.images,
     labels,

@@ -39,11 +39,15 @@ export function gunzipFile(fn: string, file: FileBytes): Uint8Array {
   const expectedCrc = trailer.getUint32(0, true);
   const expectedSize = trailer.getUint32(4, true);
   if (expectedSize !== out.length % 4294967296) {
-    throw new Error(`${fn}: ${file.name}: truncated or corrupt gzip data (trailer says ${expectedSize} bytes, decompressed ${out.length})`);
+    throw new Error(
+      `${fn}: ${file.name}: truncated or corrupt gzip data (trailer says ${expectedSize} bytes, decompressed ${out.length})`,
+    );
   }
   const actualCrc = crc32(out);
   if (actualCrc !== expectedCrc) {
-    throw new Error(`${fn}: ${file.name}: corrupt gzip data (CRC-32 ${hex(actualCrc)}, trailer says ${hex(expectedCrc)})`);
+    throw new Error(
+      `${fn}: ${file.name}: corrupt gzip data (CRC-32 ${hex(actualCrc)}, trailer says ${hex(expectedCrc)})`,
+    );
   }
   return out;
 }
@@ -69,7 +73,9 @@ export function parseClassNames({ file, expected }: { file: FileBytes; expected:
   assertFileBytes('parseClassNames', 'file', file);
   const names = textLines(file.bytes);
   if (names.length !== expected) {
-    throw new Error(`parseClassNames: ${file.name}: expected ${expected} class names (one per line), found ${names.length}`);
+    throw new Error(
+      `parseClassNames: ${file.name}: expected ${expected} class names (one per line), found ${names.length}`,
+    );
   }
   return names;
 }

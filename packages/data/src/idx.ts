@@ -13,7 +13,16 @@ export const IDX_LABELS_MAGIC = 2049;
 
 export const MNIST_CLASS_NAMES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 export const FASHION_MNIST_CLASS_NAMES: readonly string[] = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ];
 
 export interface IdxArray {
@@ -38,9 +47,12 @@ export function parseIdx(options: { file: FileBytes; expectedMagic?: number }): 
   if (bytes.length < 4) throw new Error(`${fn}: ${file.name}: truncated IDX file (${bytes.length} bytes, no header)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
-  if (bytes[0] !== 0 || bytes[1] !== 0) throw new Error(`${fn}: ${file.name}: not an IDX file (magic ${magic} does not start with two zero bytes)`);
+  if (bytes[0] !== 0 || bytes[1] !== 0)
+    throw new Error(`${fn}: ${file.name}: not an IDX file (magic ${magic} does not start with two zero bytes)`);
   if (bytes[2] !== 0x08) {
-    throw new Error(`${fn}: ${file.name}: IDX data type 0x${bytes[2]!.toString(16).padStart(2, '0')} is not supported (only 0x08, unsigned byte)`);
+    throw new Error(
+      `${fn}: ${file.name}: IDX data type 0x${bytes[2]!.toString(16).padStart(2, '0')} is not supported (only 0x08, unsigned byte)`,
+    );
   }
   if (expectedMagic !== undefined && magic !== expectedMagic) {
     throw new Error(`${fn}: ${file.name}: magic number ${magic}, expected ${expectedMagic}`);
@@ -48,13 +60,18 @@ export function parseIdx(options: { file: FileBytes; expectedMagic?: number }): 
   const rank = bytes[3]!;
   if (rank < 1) throw new Error(`${fn}: ${file.name}: IDX header declares 0 dimensions`);
   const headerSize = 4 + 4 * rank;
-  if (bytes.length < headerSize) throw new Error(`${fn}: ${file.name}: truncated IDX header (${bytes.length} bytes, need ${headerSize})`);
+  if (bytes.length < headerSize)
+    throw new Error(`${fn}: ${file.name}: truncated IDX header (${bytes.length} bytes, need ${headerSize})`);
   const dims: number[] = [];
   for (let d = 0; d < rank; d++) dims.push(view.getUint32(4 + 4 * d, false));
   const size = dims.reduce((a, b) => a * b, 1);
   const available = bytes.length - headerSize;
-  if (available < size) throw new Error(`${fn}: ${file.name}: truncated: [${dims.join(', ')}] needs ${size} data bytes, found ${available}`);
-  if (available > size) throw new Error(`${fn}: ${file.name}: ${available - size} unexpected bytes after the [${dims.join(', ')}] data`);
+  if (available < size)
+    throw new Error(
+      `${fn}: ${file.name}: truncated: [${dims.join(', ')}] needs ${size} data bytes, found ${available}`,
+    );
+  if (available > size)
+    throw new Error(`${fn}: ${file.name}: ${available - size} unexpected bytes after the [${dims.join(', ')}] data`);
   return { magic, dims, data: bytes.subarray(headerSize) };
 }
 
@@ -63,8 +80,10 @@ export function encodeIdx(options: { dims: readonly number[]; data: Uint8Array }
   assertKnownOptions('encodeIdx', options, ['dims', 'data']);
   const { dims, data } = options;
   const size = dims.reduce((a, b) => a * b, 1);
-  if (data.length !== size) throw new Error(`encodeIdx: data has ${data.length} bytes, dims [${dims.join(', ')}] need ${size}`);
-  if (dims.length < 1 || dims.length > 255) throw new Error(`encodeIdx: dims must have 1..255 entries, got ${dims.length}`);
+  if (data.length !== size)
+    throw new Error(`encodeIdx: data has ${data.length} bytes, dims [${dims.join(', ')}] need ${size}`);
+  if (dims.length < 1 || dims.length > 255)
+    throw new Error(`encodeIdx: dims must have 1..255 entries, got ${dims.length}`);
   const out = new Uint8Array(4 + 4 * dims.length + size);
   const view = new DataView(out.buffer);
   view.setUint32(0, 0x0800 + dims.length, false);
@@ -81,7 +100,15 @@ export function encodeIdx(options: { dims: readonly number[]; data: Uint8Array }
  * const train = decodeIdxDataset({ images: { bytes: imageBytes, name: 'train-images-idx3-ubyte.gz' },
  *   labels: { bytes: labelBytes, name: 'train-labels-idx1-ubyte.gz' }, classNames: FASHION_MNIST_CLASS_NAMES });
  */
-export function decodeIdxDataset({ images, labels, classNames }: { images: FileBytes; labels: FileBytes; classNames: readonly string[] }): Dataset {
+export function decodeIdxDataset({
+  images,
+  labels,
+  classNames,
+}: {
+  images: FileBytes;
+  labels: FileBytes;
+  classNames: readonly string[];
+}): Dataset {
   const fn = 'decodeIdxDataset';
   assertFileBytes(fn, 'images', images);
   assertFileBytes(fn, 'labels', labels);
@@ -96,7 +123,8 @@ export function decodeIdxDataset({ images, labels, classNames }: { images: FileB
   const labelValues = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const label = labelArray.data[i]!;
-    if (label >= numClasses) throw new Error(`${fn}: ${labels.name}: label ${label} at record ${i} is out of range [0, ${numClasses})`);
+    if (label >= numClasses)
+      throw new Error(`${fn}: ${labels.name}: label ${label} at record ${i} is out of range [0, ${numClasses})`);
     labelValues[i] = label;
   }
   return {

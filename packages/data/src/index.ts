@@ -11,7 +11,14 @@ export {
   normalizeImages,
 } from './normalization';
 export type { Normalization } from './normalization';
-export { CIFAR_AUGMENTATION, augmentBatchInto, augmentImages, cropWithPadding, flipHorizontal, planAugmentation } from './augment';
+export {
+  CIFAR_AUGMENTATION,
+  augmentBatchInto,
+  augmentImages,
+  cropWithPadding,
+  flipHorizontal,
+  planAugmentation,
+} from './augment';
 export type {
   AugmentBatchIntoOptions,
   AugmentImagesOptions,

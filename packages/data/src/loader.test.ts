@@ -9,12 +9,20 @@ import { Random } from './random';
 import { fewShotSubset } from './subsets';
 import { deriveSeed } from '@kd/internal';
 
-interface Seen { images: Float32Array; labels: number[]; indices: number[] }
+interface Seen {
+  images: Float32Array;
+  labels: number[];
+  indices: number[];
+}
 
 async function collect(iterable: AsyncIterable<Batch>): Promise<Seen[]> {
   const seen: Seen[] = [];
   for await (const batch of iterable) {
-    seen.push({ images: batch.images.dataSync() as Float32Array, labels: [...batch.labels.dataSync()], indices: [...batch.indices] });
+    seen.push({
+      images: batch.images.dataSync() as Float32Array,
+      labels: [...batch.labels.dataSync()],
+      indices: [...batch.indices],
+    });
     expect(batch.images.dtype).toBe('float32');
     expect(batch.labels.dtype).toBe('int32');
     batch.dispose();
@@ -30,9 +38,16 @@ describeWithBackends('createLoader', () => {
     const loader = createLoader(dataset, { batchSize: 4 });
     expect(loader.batchesPerEpoch).toBe(3);
     const seen = await collect(loader);
-    expect(seen.map((b) => b.indices)).toEqual([[100, 101, 102, 103], [104, 105, 106, 107], [108, 109]]);
+    expect(seen.map((b) => b.indices)).toEqual([
+      [100, 101, 102, 103],
+      [104, 105, 106, 107],
+      [108, 109],
+    ]);
     expect(seen[2]!.labels).toEqual([2, 0]);
-    expectArraysClose(seen[0]!.images, [...dataset.images.subarray(0, 4 * 48)].map((v) => v / 255));
+    expectArraysClose(
+      seen[0]!.images,
+      [...dataset.images.subarray(0, 4 * 48)].map((v) => v / 255),
+    );
   });
 
   it('drops the partial batch with dropLast', async () => {
@@ -45,14 +60,22 @@ describeWithBackends('createLoader', () => {
     const b = createLoader(dataset, { batchSize: 3, shuffle: true, seed: 5 });
     expect([...a.epochOrder({ epoch: 2 })]).toEqual([...b.epochOrder({ epoch: 2 })]);
     expect([...a.epochOrder({ epoch: 2 })]).not.toEqual([...a.epochOrder({ epoch: 3 })]);
-    expect([...a.epochOrder({ epoch: 2 })]).not.toEqual([...createLoader(dataset, { batchSize: 3, shuffle: true, seed: 6 }).epochOrder({ epoch: 2 })]);
+    expect([...a.epochOrder({ epoch: 2 })]).not.toEqual([
+      ...createLoader(dataset, { batchSize: 3, shuffle: true, seed: 6 }).epochOrder({ epoch: 2 }),
+    ]);
     const seen = await collect(a.batches({ epoch: 2 }));
     expect(seen.flatMap((batch) => batch.indices)).toEqual([...a.epochOrder({ epoch: 2 })].map((row) => 100 + row));
     expect(seen.flatMap((batch) => batch.indices).sort()).toEqual([...dataset.indices]);
   });
 
   it('augments batch b with the draws of (seed, epoch, b), so a mid-epoch resume reproduces it', async () => {
-    const options = { batchSize: 4, shuffle: true, seed: 9, augment: CIFAR_AUGMENTATION, normalize: CIFAR100_NORMALIZATION };
+    const options = {
+      batchSize: 4,
+      shuffle: true,
+      seed: 9,
+      augment: CIFAR_AUGMENTATION,
+      normalize: CIFAR100_NORMALIZATION,
+    };
     const full = await collect(createLoader(dataset, options).batches({ epoch: 1 }));
     const resumed = await collect(createLoader(dataset, { ...options, epoch: 1 }).batches({ startBatch: 1 }));
     expect(resumed.length).toBe(2);
@@ -96,17 +119,37 @@ describeWithBackends('createLoader', () => {
   });
 
   it('surfaces a producer failure to the consumer', async () => {
-    const loader = createLoader(dataset, { batchSize: 4, producer: { run: () => Promise.reject(new Error('worker died')) } });
+    const loader = createLoader(dataset, {
+      batchSize: 4,
+      producer: { run: () => Promise.reject(new Error('worker died')) },
+    });
     await expect(collect(loader)).rejects.toThrow('worker died');
   });
 
   it('rejects bad options', () => {
     expectThrowsWith(() => createLoader(dataset, { batchSize: 0 }), 'createLoader', 'batchSize');
     expectThrowsWith(() => createLoader(dataset, { batchSize: 11, dropLast: true }), 'createLoader', 'dropLast');
-    expectThrowsWith(() => createLoader(dataset, { batchSize: 2, shuffle: 1 as never }), 'createLoader', 'shuffle', 'boolean');
+    expectThrowsWith(
+      () => createLoader(dataset, { batchSize: 2, shuffle: 1 as never }),
+      'createLoader',
+      'shuffle',
+      'boolean',
+    );
     expectThrowsWith(() => createLoader(dataset, { batchSize: 2, epoch: -1 }), 'createLoader', 'epoch');
-    expectThrowsWith(() => createLoader(dataset, { batchSize: 2, normalize: { mean: [0], std: [1] } }), 'createLoader', 'normalize');
-    expectThrowsWith(() => createLoader({ ...dataset, labels: Int32Array.of(1) }, { batchSize: 2 }), 'createLoader', 'dataset.images');
-    expectThrowsWith(() => createLoader(dataset, { batchSize: 2 }).batches({ startBatch: 6 }), 'Loader.batches', 'startBatch');
+    expectThrowsWith(
+      () => createLoader(dataset, { batchSize: 2, normalize: { mean: [0], std: [1] } }),
+      'createLoader',
+      'normalize',
+    );
+    expectThrowsWith(
+      () => createLoader({ ...dataset, labels: Int32Array.of(1) }, { batchSize: 2 }),
+      'createLoader',
+      'dataset.images',
+    );
+    expectThrowsWith(
+      () => createLoader(dataset, { batchSize: 2 }).batches({ startBatch: 6 }),
+      'Loader.batches',
+      'startBatch',
+    );
   });
 });

@@ -41,7 +41,18 @@ export interface BatchProducer {
 }
 
 /** The keys of {@link LoaderOptions}, for the unknown-key check. */
-export const LOADER_OPTION_KEYS = ['batchSize', 'shuffle', 'seed', 'dropLast', 'augment', 'normalize', 'epoch', 'epochLength', 'prefetch', 'producer'] as const;
+export const LOADER_OPTION_KEYS = [
+  'batchSize',
+  'shuffle',
+  'seed',
+  'dropLast',
+  'augment',
+  'normalize',
+  'epoch',
+  'epochLength',
+  'prefetch',
+  'producer',
+] as const;
 
 export interface LoaderOptions {
   /** Samples per batch. */
@@ -131,16 +142,22 @@ export function createLoader(dataset: Dataset, options: LoaderOptions): Loader {
   const seed = assertSeed(fn, 'options.seed', options.seed ?? 0);
   const dropLast = assertBoolean(fn, 'options.dropLast', options.dropLast ?? false);
   const augment = assertAugmentOptions(fn, 'options.augment', options.augment);
-  if (options.normalize !== undefined) assertNormalization(fn, 'options.normalize', options.normalize, dataset.channels);
+  if (options.normalize !== undefined)
+    assertNormalization(fn, 'options.normalize', options.normalize, dataset.channels);
   const defaultEpoch = assertNumber(fn, 'options.epoch', options.epoch ?? 0, { integer: true, nonNegative: true });
   const count = dataset.labels.length;
   if (count === 0) throw new Error(`${fn}: dataset is empty`);
-  const samplesPerEpoch = assertNumber(fn, 'options.epochLength', options.epochLength ?? count, { integer: true, positive: true });
+  const samplesPerEpoch = assertNumber(fn, 'options.epochLength', options.epochLength ?? count, {
+    integer: true,
+    positive: true,
+  });
   const prefetch = assertNumber(fn, 'options.prefetch', options.prefetch ?? 2, { integer: true, nonNegative: true });
   const producer = options.producer ?? createMainThreadProducer({ dataset });
   const batchesPerEpoch = dropLast ? Math.floor(samplesPerEpoch / batchSize) : Math.ceil(samplesPerEpoch / batchSize);
   if (batchesPerEpoch === 0) {
-    throw new Error(`${fn}: options.dropLast drops every batch: ${samplesPerEpoch} samples per epoch < batchSize ${batchSize}`);
+    throw new Error(
+      `${fn}: options.dropLast drops every batch: ${samplesPerEpoch} samples per epoch < batchSize ${batchSize}`,
+    );
   }
   const { scale, bias } = normalizationCoefficients(options.normalize, dataset.channels);
   const { height, width, channels } = dataset;
@@ -156,9 +173,14 @@ export function createLoader(dataset: Dataset, options: LoaderOptions): Loader {
 
   function batches(batchOptions: { epoch?: number; startBatch?: number } = {}): AsyncIterableIterator<Batch> {
     assertKnownOptions('Loader.batches', batchOptions, ['epoch', 'startBatch']);
-    const epoch = assertNumber('Loader.batches', 'options.epoch', batchOptions.epoch ?? defaultEpoch, { integer: true, nonNegative: true });
+    const epoch = assertNumber('Loader.batches', 'options.epoch', batchOptions.epoch ?? defaultEpoch, {
+      integer: true,
+      nonNegative: true,
+    });
     const startBatch = assertNumber('Loader.batches', 'options.startBatch', batchOptions.startBatch ?? 0, {
-      integer: true, min: 0, max: batchesPerEpoch,
+      integer: true,
+      min: 0,
+      max: batchesPerEpoch,
     });
     const order = epochOrder({ epoch });
     let nextToStart = startBatch;
@@ -171,7 +193,15 @@ export function createLoader(dataset: Dataset, options: LoaderOptions): Loader {
       const rows = order.slice(batchIndex * batchSize, Math.min((batchIndex + 1) * batchSize, samplesPerEpoch));
       const random = new Random({ seed: deriveSeed([seed, epoch, batchIndex, AUGMENT_SALT]) });
       const plan = planAugmentation({ count: rows.length, augment, random });
-      const pixels = producer.run({ rows, padding: plan.padding, top: plan.top, left: plan.left, flip: plan.flip, scale, bias });
+      const pixels = producer.run({
+        rows,
+        padding: plan.padding,
+        top: plan.top,
+        left: plan.left,
+        flip: plan.flip,
+        scale,
+        bias,
+      });
       // Failures surface when the consumer awaits this batch; until then, do not report them as unhandled.
       pixels.catch(() => undefined);
       pending.push({ rows, pixels });

@@ -19,16 +19,28 @@ describeWithBackends('normalisation', () => {
   });
 
   it('normalises x to (x/255 − mean_c)/std_c', () => {
-    const out = normalizeImages({ images: Uint8Array.of(0, 255, 51, 102), channels: 2, normalization: { mean: [0.5, 0.1], std: [0.25, 0.5] } });
+    const out = normalizeImages({
+      images: Uint8Array.of(0, 255, 51, 102),
+      channels: 2,
+      normalization: { mean: [0.5, 0.1], std: [0.25, 0.5] },
+    });
     expectArraysClose(out, [-2, 1.8, (0.2 - 0.5) / 0.25, (0.4 - 0.1) / 0.5]);
-    expectThrowsWith(() => normalizeImages({ images: Uint8Array.of(1, 2, 3), channels: 2 }), 'normalizeImages', 'channels');
+    expectThrowsWith(
+      () => normalizeImages({ images: Uint8Array.of(1, 2, 3), channels: 2 }),
+      'normalizeImages',
+      'channels',
+    );
   });
 
   it.skipIf(!existsSync(new URL('train-images-idx3-ubyte.gz', FASHION_MNIST_DIR)))(
     'FASHION_MNIST_NORMALIZATION matches the real training split to 4 decimals',
     () => {
       const read = (name: string) => ({ bytes: new Uint8Array(readFileSync(new URL(name, FASHION_MNIST_DIR))), name });
-      const dataset = decodeIdxDataset({ images: read('train-images-idx3-ubyte.gz'), labels: read('train-labels-idx1-ubyte.gz'), classNames: FASHION_MNIST_CLASS_NAMES });
+      const dataset = decodeIdxDataset({
+        images: read('train-images-idx3-ubyte.gz'),
+        labels: read('train-labels-idx1-ubyte.gz'),
+        classNames: FASHION_MNIST_CLASS_NAMES,
+      });
       const { mean, std } = computeNormalization({ dataset });
       expect(Math.abs(mean[0]! - FASHION_MNIST_NORMALIZATION.mean[0]!)).toBeLessThan(5e-5);
       expect(Math.abs(std[0]! - FASHION_MNIST_NORMALIZATION.std[0]!)).toBeLessThan(5e-5);

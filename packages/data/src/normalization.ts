@@ -29,10 +29,13 @@ export function assertNormalization(fn: string, arg: string, normalization: unkn
     throw new Error(`${fn}: ${arg} must be { mean: number[], std: number[] }`);
   }
   if (n.mean.length !== channels || n.std.length !== channels) {
-    throw new Error(`${fn}: ${arg} must have ${channels} means and stds (one per channel), got ${n.mean.length} and ${n.std.length}`);
+    throw new Error(
+      `${fn}: ${arg} must have ${channels} means and stds (one per channel), got ${n.mean.length} and ${n.std.length}`,
+    );
   }
   n.mean.forEach((value, c) => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${fn}: ${arg}.mean[${c}] must be a finite number, got ${String(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new Error(`${fn}: ${arg}.mean[${c}] must be a finite number, got ${String(value)}`);
   });
   n.std.forEach((value, c) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0)) {
@@ -46,7 +49,10 @@ export function assertNormalization(fn: string, arg: string, normalization: unkn
  * The affine map x̂ = x·scale_c + bias_c equal to (x/255 − mean_c)/std_c: scale_c = 1/(255·std_c),
  * bias_c = −mean_c/std_c. Without a normalisation, x̂ = x/255.
  */
-export function normalizationCoefficients(normalization: Normalization | undefined, channels: number): { scale: Float32Array; bias: Float32Array } {
+export function normalizationCoefficients(
+  normalization: Normalization | undefined,
+  channels: number,
+): { scale: Float32Array; bias: Float32Array } {
   const scale = new Float32Array(channels);
   const bias = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
@@ -95,12 +101,18 @@ export function computeNormalization({ dataset }: { dataset: Dataset }): Normali
  * @example
  * const x = normalizeImages({ images: dataset.images, channels: 3, normalization: CIFAR100_NORMALIZATION });
  */
-export function normalizeImages(options: { images: Uint8Array; channels: number; normalization?: Normalization }): Float32Array {
+export function normalizeImages(options: {
+  images: Uint8Array;
+  channels: number;
+  normalization?: Normalization;
+}): Float32Array {
   assertKnownOptions('normalizeImages', options, ['images', 'channels', 'normalization']);
   const { images, channels, normalization } = options;
   if (!(images instanceof Uint8Array)) throw new Error('normalizeImages: images must be a Uint8Array');
-  if (!Number.isInteger(channels) || channels < 1) throw new Error(`normalizeImages: channels must be a positive integer, got ${channels}`);
-  if (images.length % channels !== 0) throw new Error(`normalizeImages: images has ${images.length} bytes, not a multiple of channels = ${channels}`);
+  if (!Number.isInteger(channels) || channels < 1)
+    throw new Error(`normalizeImages: channels must be a positive integer, got ${channels}`);
+  if (images.length % channels !== 0)
+    throw new Error(`normalizeImages: images has ${images.length} bytes, not a multiple of channels = ${channels}`);
   if (normalization !== undefined) assertNormalization('normalizeImages', 'normalization', normalization, channels);
   const { scale, bias } = normalizationCoefficients(normalization, channels);
   const out = new Float32Array(images.length);

@@ -19,7 +19,9 @@ export function padTo(options: { dataset: Dataset; height: number; width: number
   const height = assertNumber('padTo', 'options.height', options.height, { integer: true, positive: true });
   const width = assertNumber('padTo', 'options.width', options.width, { integer: true, positive: true });
   if (height < dataset.height || width < dataset.width) {
-    throw new Error(`padTo: target ${height}×${width} is smaller than the images (${dataset.height}×${dataset.width}); use resize to shrink`);
+    throw new Error(
+      `padTo: target ${height}×${width} is smaller than the images (${dataset.height}×${dataset.width}); use resize to shrink`,
+    );
   }
   const { channels } = dataset;
   const top = Math.floor((height - dataset.height) / 2);

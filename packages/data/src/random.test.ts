@@ -13,12 +13,20 @@ describeWithBackends('Random', () => {
     const expected = (rotl((s[1] * 5n) & mask, 7n) * 9n) & mask;
     expect(random.nextUint32()).toBe(Number(expected));
     const t = (s[1] << 9n) & mask;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 11n);
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11n);
     expect(random.getState()).toEqual(s.map(Number));
   });
 
   it('is deterministic per seed and differs across seeds', () => {
-    const draw = (seed: number) => { const r = new Random({ seed }); return Array.from({ length: 8 }, () => r.nextUint32()); };
+    const draw = (seed: number) => {
+      const r = new Random({ seed });
+      return Array.from({ length: 8 }, () => r.nextUint32());
+    };
     expect(draw(1)).toEqual(draw(1));
     expect(draw(1)).not.toEqual(draw(2));
   });
@@ -46,7 +54,10 @@ describeWithBackends('Random', () => {
     expectThrowsWith(() => new Random({ seed: 1.5 }), 'Random', 'seed', 'integer');
     expectThrowsWith(() => new Random({ seed: Number.NaN }), 'Random: seed must be an integer in [0, 2^32), got NaN');
     expectThrowsWith(() => new Random({ seed: -1 }), 'Random: seed must be an integer in [0, 2^32), got -1');
-    expectThrowsWith(() => new Random({ seed: 2 ** 32 }), 'Random: seed must be an integer in [0, 2^32), got 4294967296');
+    expectThrowsWith(
+      () => new Random({ seed: 2 ** 32 }),
+      'Random: seed must be an integer in [0, 2^32), got 4294967296',
+    );
     expectThrowsWith(() => new Random({ seed: 1 }).nextInt(0), 'nextInt', 'bound');
     expectThrowsWith(() => new Random({ seed: 1 }).setState([0, 0, 0, 0]), 'setState', 'all zero');
     expectThrowsWith(() => new Random({ seed: 1 }).setState([1, 2, 3] as never), 'setState', 'four');

@@ -54,7 +54,12 @@ function axisWeights(inSize: number, outSize: number): AxisWeights {
  * const small = resizeImage({ image, height: 96, width: 96, channels: 3, targetHeight: 32, targetWidth: 32 });
  */
 export function resizeImage(options: {
-  image: Uint8Array; height: number; width: number; channels: number; targetHeight: number; targetWidth: number;
+  image: Uint8Array;
+  height: number;
+  width: number;
+  channels: number;
+  targetHeight: number;
+  targetWidth: number;
 }): Uint8Array {
   assertKnownOptions('resizeImage', options, ['image', 'height', 'width', 'channels', 'targetHeight', 'targetWidth']);
   const { image, height, width, channels, targetHeight, targetWidth } = options;
@@ -62,13 +67,32 @@ export function resizeImage(options: {
   assertNumber('resizeImage', 'targetHeight', targetHeight, { integer: true, positive: true });
   assertNumber('resizeImage', 'targetWidth', targetWidth, { integer: true, positive: true });
   const out = new Uint8Array(targetHeight * targetWidth * channels);
-  resizeInto(image, 0, height, width, channels, axisWeights(height, targetHeight), axisWeights(width, targetWidth), out, 0, new Float64Array(height * targetWidth * channels));
+  resizeInto(
+    image,
+    0,
+    height,
+    width,
+    channels,
+    axisWeights(height, targetHeight),
+    axisWeights(width, targetWidth),
+    out,
+    0,
+    new Float64Array(height * targetWidth * channels),
+  );
   return out;
 }
 
 function resizeInto(
-  source: Uint8Array, sourceOffset: number, height: number, width: number, channels: number,
-  rows: AxisWeights, columns: AxisWeights, out: Uint8Array, outOffset: number, scratch: Float64Array,
+  source: Uint8Array,
+  sourceOffset: number,
+  height: number,
+  width: number,
+  channels: number,
+  rows: AxisWeights,
+  columns: AxisWeights,
+  out: Uint8Array,
+  outOffset: number,
+  scratch: Float64Array,
 ): void {
   const targetHeight = rows.first.length;
   const targetWidth = columns.first.length;
@@ -79,7 +103,9 @@ function resizeInto(
       const n = columns.count[ox]!;
       for (let c = 0; c < channels; c++) {
         let sum = 0;
-        for (let k = 0; k < n; k++) sum += columns.weights[ox * columns.taps + k]! * source[sourceOffset + (y * width + start + k) * channels + c]!;
+        for (let k = 0; k < n; k++)
+          sum +=
+            columns.weights[ox * columns.taps + k]! * source[sourceOffset + (y * width + start + k) * channels + c]!;
         scratch[(y * targetWidth + ox) * channels + c] = sum;
       }
     }
@@ -91,7 +117,8 @@ function resizeInto(
     for (let ox = 0; ox < targetWidth; ox++) {
       for (let c = 0; c < channels; c++) {
         let sum = 0;
-        for (let k = 0; k < n; k++) sum += rows.weights[oy * rows.taps + k]! * scratch[((start + k) * targetWidth + ox) * channels + c]!;
+        for (let k = 0; k < n; k++)
+          sum += rows.weights[oy * rows.taps + k]! * scratch[((start + k) * targetWidth + ox) * channels + c]!;
         out[outOffset + (oy * targetWidth + ox) * channels + c] = Math.min(255, Math.max(0, Math.round(sum)));
       }
     }
@@ -118,6 +145,18 @@ export function resize(options: { dataset: Dataset; height: number; width: numbe
   const images = new Uint8Array(count * height * width * channels);
   const inSize = dataset.height * dataset.width * channels;
   const outSize = height * width * channels;
-  for (let i = 0; i < count; i++) resizeInto(dataset.images, i * inSize, dataset.height, dataset.width, channels, rows, columns, images, i * outSize, scratch);
+  for (let i = 0; i < count; i++)
+    resizeInto(
+      dataset.images,
+      i * inSize,
+      dataset.height,
+      dataset.width,
+      channels,
+      rows,
+      columns,
+      images,
+      i * outSize,
+      scratch,
+    );
   return { ...dataset, images, height, width };
 }

@@ -15,7 +15,10 @@ describeWithBackends('STL-10 binary', () => {
   });
 
   it('round-trips byte-exactly; labels shift to 0..9; the unlabeled split gets −1', () => {
-    const train = decodeStl10({ images: { bytes: imageFile, name: 'train_X.bin' }, labels: { bytes: labelFile, name: 'train_y.bin' } });
+    const train = decodeStl10({
+      images: { bytes: imageFile, name: 'train_X.bin' },
+      labels: { bytes: labelFile, name: 'train_y.bin' },
+    });
     expect([...train.images]).toEqual([...source.images]);
     expect([...train.labels]).toEqual([0, 9]);
     expect(train.classNames[2]).toBe('car');
@@ -24,10 +27,38 @@ describeWithBackends('STL-10 binary', () => {
   });
 
   it('rejects bad files, naming them', () => {
-    expectThrowsWith(() => decodeStl10({ images: { bytes: imageFile.subarray(1), name: 'test_X.bin' } }), 'test_X.bin', 'truncated');
-    expectThrowsWith(() => decodeStl10({ images: { bytes: imageFile, name: 'x' }, labels: { bytes: Uint8Array.of(1), name: 'test_y.bin' } }), 'test_y.bin holds 1 labels but x holds 2 images');
-    expectThrowsWith(() => decodeStl10({ images: { bytes: imageFile, name: 'x' }, labels: { bytes: Uint8Array.of(0, 3), name: 'train_y.bin' } }), 'train_y.bin', 'label 0 at record 0', '[1, 10]');
-    expectThrowsWith(() => decodeStl10({ images: { bytes: imageFile, name: 'x' }, labels: { bytes: Uint8Array.of(3, 11), name: 'train_y.bin' } }), 'train_y.bin', 'label 11 at record 1');
+    expectThrowsWith(
+      () => decodeStl10({ images: { bytes: imageFile.subarray(1), name: 'test_X.bin' } }),
+      'test_X.bin',
+      'truncated',
+    );
+    expectThrowsWith(
+      () =>
+        decodeStl10({
+          images: { bytes: imageFile, name: 'x' },
+          labels: { bytes: Uint8Array.of(1), name: 'test_y.bin' },
+        }),
+      'test_y.bin holds 1 labels but x holds 2 images',
+    );
+    expectThrowsWith(
+      () =>
+        decodeStl10({
+          images: { bytes: imageFile, name: 'x' },
+          labels: { bytes: Uint8Array.of(0, 3), name: 'train_y.bin' },
+        }),
+      'train_y.bin',
+      'label 0 at record 0',
+      '[1, 10]',
+    );
+    expectThrowsWith(
+      () =>
+        decodeStl10({
+          images: { bytes: imageFile, name: 'x' },
+          labels: { bytes: Uint8Array.of(3, 11), name: 'train_y.bin' },
+        }),
+      'train_y.bin',
+      'label 11 at record 1',
+    );
     expectThrowsWith(() => encodeStl10Labels({ labels: [10] }), 'encodeStl10Labels', 'labels[0]');
   });
 });

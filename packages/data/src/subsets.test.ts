@@ -20,7 +20,9 @@ describeWithBackends('fewShotSubset', () => {
     expect([...subset.indices]).toEqual([...subset.indices].sort((a, b) => a - b));
     subset.indices.forEach((index, row) => {
       expect(subset.labels[row]).toBe(dataset.labels[index]);
-      expect([...subset.images.subarray(row * 12, row * 12 + 12)]).toEqual([...dataset.images.subarray(index * 12, index * 12 + 12)]);
+      expect([...subset.images.subarray(row * 12, row * 12 + 12)]).toEqual([
+        ...dataset.images.subarray(index * 12, index * 12 + 12),
+      ]);
     });
     expect([...fewShotSubset(dataset, { fraction: 0.1, seed: 3 }).indices]).toEqual([...subset.indices]);
     expect([...fewShotSubset(dataset, { fraction: 0.1, seed: 4 }).indices]).not.toEqual([...subset.indices]);
@@ -29,7 +31,12 @@ describeWithBackends('fewShotSubset', () => {
   it('rejects bad options', () => {
     expectThrowsWith(() => fewShotSubset(dataset, { fraction: 0 }), 'fewShotSubset', 'fraction', '> 0');
     expectThrowsWith(() => fewShotSubset(dataset, { fraction: 1.5 }), 'fewShotSubset', 'fraction', '<= 1');
-    expectThrowsWith(() => fewShotSubset(dataset, { fraction: 0.5, mode: 'random' as never }), 'fewShotSubset', 'mode', "'stratified', 'head'");
+    expectThrowsWith(
+      () => fewShotSubset(dataset, { fraction: 0.5, mode: 'random' as never }),
+      'fewShotSubset',
+      'mode',
+      "'stratified', 'head'",
+    );
   });
 });
 

@@ -44,7 +44,8 @@ export function fewShotSubset(dataset: Dataset, options: FewShotSubsetOptions): 
   }
   const byClass: number[][] = Array.from({ length: dataset.numClasses }, () => []);
   dataset.labels.forEach((label, row) => {
-    if (label < 0) throw new Error(`${fn}: dataset.labels[${row}] is unlabeled (−1); 'stratified' needs a label for every sample`);
+    if (label < 0)
+      throw new Error(`${fn}: dataset.labels[${row}] is unlabeled (−1); 'stratified' needs a label for every sample`);
     byClass[label]!.push(row);
   });
   const random = new SeededRandom(seed);
@@ -70,17 +71,22 @@ export function omitClasses(dataset: Dataset, options: { classes: readonly numbe
   const fn = 'omitClasses';
   assertDataset(fn, 'dataset', dataset);
   assertKnownOptions(fn, options, ['classes']);
-  if (options === undefined || !Array.isArray(options.classes)) throw new Error(`${fn}: options.classes must be an array of class labels`);
+  if (options === undefined || !Array.isArray(options.classes))
+    throw new Error(`${fn}: options.classes must be an array of class labels`);
   const omitted = new Set<number>();
   options.classes.forEach((label, i) => {
-    omitted.add(assertNumber(fn, `options.classes[${i}]`, label, { integer: true, min: 0, max: dataset.numClasses - 1 }));
+    omitted.add(
+      assertNumber(fn, `options.classes[${i}]`, label, { integer: true, min: 0, max: dataset.numClasses - 1 }),
+    );
   });
   const positions: number[] = [];
   dataset.labels.forEach((label, row) => {
     if (!omitted.has(label)) positions.push(row);
   });
   if (positions.length === 0) {
-    throw new Error(`${fn}: options.classes [${[...omitted].join(', ')}] omits every class the dataset holds; nothing would be left`);
+    throw new Error(
+      `${fn}: options.classes [${[...omitted].join(', ')}] omits every class the dataset holds; nothing would be left`,
+    );
   }
   return selectSamples({ dataset, positions });
 }

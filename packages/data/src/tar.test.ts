@@ -29,7 +29,11 @@ function hasSystemTar(): boolean {
 describeWithBackends('readTar', () => {
   it('reads files byte-exactly, skips directories, understands GNU long names', () => {
     const files = readTar({ bytes: archive, archiveName: 'a.tar' });
-    expect(files.map((f) => f.name)).toEqual(['cifar-10-batches-bin/data_batch_1.bin', 'cifar-10-batches-bin/empty.txt', longName]);
+    expect(files.map((f) => f.name)).toEqual([
+      'cifar-10-batches-bin/data_batch_1.bin',
+      'cifar-10-batches-bin/empty.txt',
+      longName,
+    ]);
     expect([...files[0]!.bytes]).toEqual([...payload]);
     expect(files[1]!.bytes.length).toBe(0);
   });
@@ -49,13 +53,27 @@ describeWithBackends('readTar', () => {
   });
 
   it('reports truncation and corruption, naming the archive', () => {
-    expectThrowsWith(() => readTar({ bytes: archive.subarray(0, 1200), archiveName: 'a.tar' }), 'a.tar', 'truncated', 'data_batch_1.bin');
-    expectThrowsWith(() => readTar({ bytes: archive.subarray(0, archive.length - 1024), archiveName: 'a.tar' }), 'a.tar', 'truncated', 'end-of-archive');
+    expectThrowsWith(
+      () => readTar({ bytes: archive.subarray(0, 1200), archiveName: 'a.tar' }),
+      'a.tar',
+      'truncated',
+      'data_batch_1.bin',
+    );
+    expectThrowsWith(
+      () => readTar({ bytes: archive.subarray(0, archive.length - 1024), archiveName: 'a.tar' }),
+      'a.tar',
+      'truncated',
+      'end-of-archive',
+    );
     expectThrowsWith(() => readTar({ bytes: archive.subarray(0, 700), archiveName: 'a.tar' }), 'a.tar', 'truncated');
     const corrupt = archive.slice();
     corrupt[520] = corrupt[520]! ^ 0x55; // inside the second header's name
     expectThrowsWith(() => readTar({ bytes: corrupt, archiveName: 'a.tar' }), 'a.tar', 'checksum mismatch');
-    expectThrowsWith(() => readTar({ bytes: new TextEncoder().encode('hello'.repeat(200)), archiveName: 'b.tar' }), 'b.tar', 'checksum');
+    expectThrowsWith(
+      () => readTar({ bytes: new TextEncoder().encode('hello'.repeat(200)), archiveName: 'b.tar' }),
+      'b.tar',
+      'checksum',
+    );
     const withLink = encodeTar([{ name: 'evil', type: 'symlink', linkName: '/etc/passwd' }]);
     expectThrowsWith(() => readTar({ bytes: withLink, archiveName: 'c.tar' }), 'c.tar', 'evil', 'link');
   });
@@ -64,7 +82,12 @@ describeWithBackends('readTar', () => {
 describeWithBackends('safeRelativePath', () => {
   it('normalises harmless names and rejects escapes', () => {
     expect(safeRelativePath({ name: './a/./b/../c.bin', archiveName: 'x' })).toBe('a/c.bin');
-    expectThrowsWith(() => safeRelativePath({ name: '/etc/passwd', archiveName: 'x.tar' }), 'x.tar', '/etc/passwd', 'absolute');
+    expectThrowsWith(
+      () => safeRelativePath({ name: '/etc/passwd', archiveName: 'x.tar' }),
+      'x.tar',
+      '/etc/passwd',
+      'absolute',
+    );
     expectThrowsWith(() => safeRelativePath({ name: 'C:\\windows', archiveName: 'x.zip' }), 'x.zip', 'absolute');
     expectThrowsWith(() => safeRelativePath({ name: 'a/../../b', archiveName: 'x.tar' }), 'x.tar', "'..'");
     expectThrowsWith(() => safeRelativePath({ name: '..\\b', archiveName: 'x.zip' }), 'x.zip', "'..'");

@@ -134,9 +134,14 @@ export class TarParser {
   end(): void {
     if (this.state === 'done') return;
     if (this.state === 'data' || this.state === 'meta') {
-      throw new Error(`${this.archiveName}: truncated tar archive: ${this.remaining} bytes of '${this.current?.name ?? 'metadata'}' missing`);
+      throw new Error(
+        `${this.archiveName}: truncated tar archive: ${this.remaining} bytes of '${this.current?.name ?? 'metadata'}' missing`,
+      );
     }
-    if (this.state === 'padding' || this.headerFill > 0) throw new Error(`${this.archiveName}: truncated tar archive: ends inside a 512-byte block at offset ${this.offset}`);
+    if (this.state === 'padding' || this.headerFill > 0)
+      throw new Error(
+        `${this.archiveName}: truncated tar archive: ends inside a 512-byte block at offset ${this.offset}`,
+      );
     throw new Error(`${this.archiveName}: truncated tar archive: no end-of-archive marker after offset ${this.offset}`);
   }
 
@@ -147,14 +152,18 @@ export class TarParser {
       if (this.zeroBlocks === 2) this.state = 'done';
       return;
     }
-    if (this.zeroBlocks > 0) throw new Error(`${this.archiveName}: corrupt tar archive: lone zero block before offset ${this.offset}`);
+    if (this.zeroBlocks > 0)
+      throw new Error(`${this.archiveName}: corrupt tar archive: lone zero block before offset ${this.offset}`);
     const stored = readNumber(block, 148, 8);
     if (stored !== headerChecksum(block)) {
-      throw new Error(`${this.archiveName}: corrupt tar archive: header checksum mismatch at offset ${this.offset} (not a tar file, or damaged)`);
+      throw new Error(
+        `${this.archiveName}: corrupt tar archive: header checksum mismatch at offset ${this.offset} (not a tar file, or damaged)`,
+      );
     }
     const typeFlag = String.fromCharCode(block[156]!);
     let size = readNumber(block, 124, 12);
-    if (!Number.isFinite(size) || size < 0) throw new Error(`${this.archiveName}: corrupt tar archive: bad size field at offset ${this.offset}`);
+    if (!Number.isFinite(size) || size < 0)
+      throw new Error(`${this.archiveName}: corrupt tar archive: bad size field at offset ${this.offset}`);
     let name = readString(block, 0, 100);
     if (readString(block, 257, 5) === 'ustar') {
       const prefix = readString(block, 345, 155);
@@ -163,10 +172,16 @@ export class TarParser {
     if (typeFlag === 'L' || typeFlag === 'x' || typeFlag === 'g') {
       // Long names and pax records are a few hundred bytes: a huge claim is a corrupt header, not a buffer to allocate.
       if (size > MAX_METADATA_BYTES) {
-        throw new Error(`${this.archiveName}: corrupt tar archive: a metadata record at offset ${this.offset} claims ${formatBytes(size)} (at most ${formatBytes(MAX_METADATA_BYTES)})`);
+        throw new Error(
+          `${this.archiveName}: corrupt tar archive: a metadata record at offset ${this.offset} claims ${formatBytes(size)} (at most ${formatBytes(MAX_METADATA_BYTES)})`,
+        );
       }
       // Global pax records ('g') are read and ignored.
-      this.meta = { kind: typeFlag === 'L' ? 'longname' : typeFlag === 'x' ? 'pax' : 'global', data: new Uint8Array(size), fill: 0 };
+      this.meta = {
+        kind: typeFlag === 'L' ? 'longname' : typeFlag === 'x' ? 'pax' : 'global',
+        data: new Uint8Array(size),
+        fill: 0,
+      };
       this.startMember(size, 'meta');
       return;
     }
@@ -176,11 +191,15 @@ export class TarParser {
     this.longName = undefined;
     this.pax = undefined;
     const type: TarEntryType =
-      typeFlag === '0' || typeFlag === '\0' || typeFlag === '7' ? 'file'
-      : typeFlag === '5' ? 'directory'
-      : typeFlag === '2' ? 'symlink'
-      : typeFlag === '1' ? 'hardlink'
-      : 'other';
+      typeFlag === '0' || typeFlag === '\0' || typeFlag === '7'
+        ? 'file'
+        : typeFlag === '5'
+          ? 'directory'
+          : typeFlag === '2'
+            ? 'symlink'
+            : typeFlag === '1'
+              ? 'hardlink'
+              : 'other';
     if (type !== 'file') size = type === 'other' ? size : 0;
     this.current = { name, type, size, mode: readNumber(block, 100, 8), linkName: readString(block, 157, 100) };
     this.handlers.onEntry(this.current);
@@ -212,17 +231,26 @@ export class TarParser {
  * Reads a whole (uncompressed) tar archive in memory: every regular file with its bytes. Directories are
  * skipped; links are rejected, since following them could write outside the target.
  */
-export function readTar({ bytes, archiveName }: { bytes: Uint8Array; archiveName: string }): Array<{ name: string; bytes: Uint8Array }> {
+export function readTar({
+  bytes,
+  archiveName,
+}: {
+  bytes: Uint8Array;
+  archiveName: string;
+}): Array<{ name: string; bytes: Uint8Array }> {
   const files: Array<{ name: string; bytes: Uint8Array }> = [];
   let current: { name: string; bytes: Uint8Array; fill: number } | undefined;
   const parser = new TarParser({
     archiveName,
     handlers: {
       onEntry(entry) {
-        if (entry.type === 'symlink' || entry.type === 'hardlink') throw new Error(`${archiveName}: member '${entry.name}' is a link; links are not extracted`);
+        if (entry.type === 'symlink' || entry.type === 'hardlink')
+          throw new Error(`${archiveName}: member '${entry.name}' is a link; links are not extracted`);
         if (entry.type === 'file' && entry.size > bytes.length) {
           // Checked before allocating: a header claiming 2^40 bytes is corrupt, not a reason to ask for a terabyte.
-          throw new Error(`${archiveName}: truncated or corrupt tar archive: member '${entry.name}' claims ${formatBytes(entry.size)}, the whole archive is ${formatBytes(bytes.length)}`);
+          throw new Error(
+            `${archiveName}: truncated or corrupt tar archive: member '${entry.name}' claims ${formatBytes(entry.size)}, the whole archive is ${formatBytes(bytes.length)}`,
+          );
         }
         current = entry.type === 'file' ? { name: entry.name, bytes: new Uint8Array(entry.size), fill: 0 } : undefined;
       },

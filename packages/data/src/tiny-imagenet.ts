@@ -23,7 +23,8 @@ export function parseWnids({ file }: { file: FileBytes }): string[] {
   if (wnids.length === 0) throw new Error(`parseWnids: ${file.name}: no class ids`);
   const seen = new Set<string>();
   wnids.forEach((wnid, line) => {
-    if (/\s/.test(wnid)) throw new Error(`parseWnids: ${file.name}: line ${line + 1} '${wnid}' is not a single WordNet id`);
+    if (/\s/.test(wnid))
+      throw new Error(`parseWnids: ${file.name}: line ${line + 1} '${wnid}' is not a single WordNet id`);
     if (seen.has(wnid)) throw new Error(`parseWnids: ${file.name}: class id ${wnid} appears twice`);
     seen.add(wnid);
   });
@@ -66,7 +67,15 @@ export function parseValAnnotations({ file }: { file: FileBytes }): Map<string, 
 }
 
 /** Decodes one 64×64 JPEG into RGB bytes at `out[offset…]`, naming the file on failure. */
-export function decodeTinyImagenetJpeg({ file, out, offset }: { file: FileBytes; out: Uint8Array; offset: number }): void {
+export function decodeTinyImagenetJpeg({
+  file,
+  out,
+  offset,
+}: {
+  file: FileBytes;
+  out: Uint8Array;
+  offset: number;
+}): void {
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
     decoded = jpeg.decode(file.bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 64 });
@@ -124,14 +133,16 @@ export function decodeTinyImagenet(options: DecodeTinyImagenetOptions): Dataset 
   options.images.forEach((file, i) => assertFileBytes(fn, `options.images[${i}]`, file));
   let annotations: Map<string, string> | undefined;
   if (split === 'val') {
-    if (!options.valAnnotations) throw new Error(`${fn}: options.valAnnotations (val/val_annotations.txt) is required for the val split`);
+    if (!options.valAnnotations)
+      throw new Error(`${fn}: options.valAnnotations (val/val_annotations.txt) is required for the val split`);
     annotations = parseValAnnotations({ file: options.valAnnotations });
   }
   const labelled = options.images.map((file) => {
     let label = UNLABELED;
     if (split === 'train') {
       const wnid = /^train\/([^/]+)\//.exec(file.name)?.[1];
-      if (wnid === undefined) throw new Error(`${fn}: ${file.name}: train images must be named train/<wnid>/images/<file>`);
+      if (wnid === undefined)
+        throw new Error(`${fn}: ${file.name}: train images must be named train/<wnid>/images/<file>`);
       const found = labelOf.get(wnid);
       if (found === undefined) throw new Error(`${fn}: ${file.name}: class id ${wnid} is not in ${options.wnids.name}`);
       label = found;
@@ -139,7 +150,10 @@ export function decodeTinyImagenet(options: DecodeTinyImagenetOptions): Dataset 
       const wnid = annotations!.get(baseName(file.name));
       if (wnid === undefined) throw new Error(`${fn}: ${file.name} has no entry in ${options.valAnnotations!.name}`);
       const found = labelOf.get(wnid);
-      if (found === undefined) throw new Error(`${fn}: ${options.valAnnotations!.name}: class id ${wnid} of ${baseName(file.name)} is not in ${options.wnids.name}`);
+      if (found === undefined)
+        throw new Error(
+          `${fn}: ${options.valAnnotations!.name}: class id ${wnid} of ${baseName(file.name)} is not in ${options.wnids.name}`,
+        );
       label = found;
     }
     return { file, label, number: imageNumber(file.name) };
@@ -153,7 +167,13 @@ export function decodeTinyImagenet(options: DecodeTinyImagenetOptions): Dataset 
     labels[row] = entry.label;
   });
   return {
-    images, labels, indices: Int32Array.from({ length: labelled.length }, (_, i) => i),
-    height: TINY_IMAGENET_SIDE, width: TINY_IMAGENET_SIDE, channels: 3, numClasses: wnids.length, classNames,
+    images,
+    labels,
+    indices: Int32Array.from({ length: labelled.length }, (_, i) => i),
+    height: TINY_IMAGENET_SIDE,
+    width: TINY_IMAGENET_SIDE,
+    channels: 3,
+    numClasses: wnids.length,
+    classNames,
   };
 }

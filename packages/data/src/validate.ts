@@ -9,6 +9,7 @@ export { assertBoolean, assertNumber, assertOneOf } from '@kd/internal';
 
 /** Throws unless `value` is a Uint8Array. */
 export function assertBytes(fn: string, arg: string, value: unknown): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new Error(`${fn}: ${arg} must be a Uint8Array, got ${describeValue(value)}`);
+  if (!(value instanceof Uint8Array))
+    throw new Error(`${fn}: ${arg} must be a Uint8Array, got ${describeValue(value)}`);
   return value;
 }

@@ -35,7 +35,14 @@ function crcTables(): Uint32Array[] {
  */
 export function crc32(bytes: Uint8Array, initial = 0): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = crcTables() as [
-    Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
   ];
   let crc = (initial ^ 0xffffffff) >>> 0;
   let index = 0;

@@ -35,7 +35,11 @@ function referenceSeeding(seed: number, stream: string): number[] {
 
 describeWithBackends('SeededRandom', () => {
   it('starts from the splitmix32 state of (seed, stream) and follows the xoshiro128** recurrence', () => {
-    for (const [seed, stream] of [[0, ''], [42, 'layer1.0.conv1.weight'], [4294967295, 'x']] as const) {
+    for (const [seed, stream] of [
+      [0, ''],
+      [42, 'layer1.0.conv1.weight'],
+      [4294967295, 'x'],
+    ] as const) {
       const random = new SeededRandom(seed, stream);
       let state = referenceSeeding(seed, stream);
       expect(random.getState()).toEqual(state);
@@ -98,7 +102,9 @@ describeWithBackends('SeededRandom', () => {
   });
 
   it('assertRandomState rejects states that are not four uint32 words or are all zero', () => {
-    expect(() => assertRandomState('Random.setState', 'state', [1, 2, 3])).toThrow('Random.setState: state must be an array of four');
+    expect(() => assertRandomState('Random.setState', 'state', [1, 2, 3])).toThrow(
+      'Random.setState: state must be an array of four',
+    );
     expect(() => assertRandomState('f', 'state', [1, 2, 3, -1])).toThrow('f: state[3] must be >= 0, got -1');
     expect(() => assertRandomState('f', 'state', [0, 0, 0, 0])).toThrow('f: state must not be all zero');
   });

@@ -5,7 +5,14 @@ import { MAX_ELEMENTS, assertAllocatable, formatBytes } from './sizes';
 describeWithBackends('sizes', () => {
   it('formats byte counts in SI units', () => {
     expect([0, 999, 1000, 1500, 2_147_483_647 * 4, 5.12e11, 1e12, 2 ** 40].map(formatBytes)).toEqual([
-      '0 B', '999 B', '1.0 kB', '1.5 kB', '8.6 GB', '512.0 GB', '1.0 TB', '1.1 TB',
+      '0 B',
+      '999 B',
+      '1.0 kB',
+      '1.5 kB',
+      '8.6 GB',
+      '512.0 GB',
+      '1.0 TB',
+      '1.1 TB',
     ]);
   });
 

@@ -18,7 +18,13 @@ export function formatBytes(bytes: number): string {
  * exceeds {@link MAX_ELEMENTS}, saying what they would need: `fn: what would need 3.840e+9 values, 15.4 GB
  * (30.7 GB in all); one tensor holds at most 2147483647 values (8.6 GB)`.
  */
-export function assertAllocatable(fn: string, what: string, elements: number, bytesPerElement: number, copies = 1): void {
+export function assertAllocatable(
+  fn: string,
+  what: string,
+  elements: number,
+  bytesPerElement: number,
+  copies = 1,
+): void {
   if (elements <= MAX_ELEMENTS) return;
   const total = copies > 1 ? ` (${formatBytes(copies * elements * bytesPerElement)} in all)` : '';
   throw new Error(

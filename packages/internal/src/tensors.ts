@@ -18,7 +18,13 @@ export function assertTensor(fn: string, arg: string, value: unknown): asserts v
  * Throws unless `value` is a tensor of one of `ranks`; `layout` documents the expected shape:
  * `kdLoss: studentLogits must be rank 2 [N, C], got rank 3 [2,3,4]`.
  */
-export function assertRank(fn: string, arg: string, value: unknown, ranks: number | readonly number[], layout: string): tf.Tensor {
+export function assertRank(
+  fn: string,
+  arg: string,
+  value: unknown,
+  ranks: number | readonly number[],
+  layout: string,
+): tf.Tensor {
   assertTensor(fn, arg, value);
   const allowed: readonly number[] = typeof ranks === 'number' ? [ranks] : ranks;
   if (!allowed.includes(value.rank)) {

@@ -23,7 +23,13 @@ function messageOf(action: () => unknown): string {
 describeWithBackends('describeValue', () => {
   it('writes numbers and booleans as they are, quotes strings and names the other kinds', () => {
     expect([1.5, Number.NaN, -Infinity, true, 10n, undefined, null].map(describeValue)).toEqual([
-      '1.5', 'NaN', '-Infinity', 'true', '10', 'undefined', 'null',
+      '1.5',
+      'NaN',
+      '-Infinity',
+      'true',
+      '10',
+      'undefined',
+      'null',
     ]);
     expect(describeValue('4')).toBe("'4' (a string)");
     expect(describeValue([1])).toBe('an array');
@@ -49,7 +55,9 @@ describeWithBackends('argument checks', () => {
     );
     expect(messageOf(() => assertNumber('f', 'x', Number.NaN))).toBe('f: x must be a finite number, got NaN');
     expect(messageOf(() => assertNumber('f', 'x', 1.5, { integer: true }))).toBe('f: x must be an integer, got 1.5');
-    expect(messageOf(() => assertNumber('f', 'x', 2 ** 53, { integer: true }))).toBe(`f: x must be an integer, got ${2 ** 53}`);
+    expect(messageOf(() => assertNumber('f', 'x', 2 ** 53, { integer: true }))).toBe(
+      `f: x must be an integer, got ${2 ** 53}`,
+    );
     expect(messageOf(() => assertNumber('f', 'x', 0, { positive: true }))).toBe('f: x must be > 0, got 0');
     expect(messageOf(() => assertNumber('f', 'x', -1, { nonNegative: true }))).toBe('f: x must be >= 0, got -1');
     expect(messageOf(() => assertNumber('f', 'x', 1, { min: 2 }))).toBe('f: x must be >= 2, got 1');

@@ -53,7 +53,8 @@ export function assertNumber(fn: string, arg: string, value: unknown, constraint
   const fail = (expectation: string): never => {
     throw new Error(`${fn}: ${arg} must be ${expectation}, got ${describeValue(value)}`);
   };
-  if (typeof value !== 'number' || !Number.isFinite(value)) return fail(constraints.integer === true ? 'an integer' : 'a finite number');
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return fail(constraints.integer === true ? 'an integer' : 'a finite number');
   if (constraints.integer === true && !Number.isSafeInteger(value)) fail('an integer');
   if (constraints.positive === true && !(value > 0)) fail('> 0');
   if (constraints.nonNegative === true && !(value >= 0)) fail('>= 0');
@@ -63,7 +64,12 @@ export function assertNumber(fn: string, arg: string, value: unknown, constraint
 }
 
 /** {@link assertNumber} with `integer: true`. */
-export function assertInteger(fn: string, arg: string, value: unknown, constraints: Omit<NumberConstraints, 'integer'> = {}): number {
+export function assertInteger(
+  fn: string,
+  arg: string,
+  value: unknown,
+  constraints: Omit<NumberConstraints, 'integer'> = {},
+): number {
   return assertNumber(fn, arg, value, { ...constraints, integer: true });
 }
 

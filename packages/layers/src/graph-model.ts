@@ -73,8 +73,12 @@ export interface GraphKdModel extends KdModel {
  */
 export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOptions): GraphKdModel {
   const fn = 'fromGraphModel';
-  if (model === null || typeof model !== 'object' || typeof (model as Partial<GraphModelLike>).execute !== 'function' ||
-    !Array.isArray((model as Partial<GraphModelLike>).inputs)) {
+  if (
+    model === null ||
+    typeof model !== 'object' ||
+    typeof (model as Partial<GraphModelLike>).execute !== 'function' ||
+    !Array.isArray((model as Partial<GraphModelLike>).inputs)
+  ) {
     throw new Error(`${fn}: model must be a tf.GraphModel (tf.loadGraphModel), got ${describeValue(model)}`);
   }
   const opts = assertOptions(fn, options, OPTION_KEYS);
@@ -83,13 +87,17 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
   const featureNodes = featurePlan?.list ?? [];
   const preactivationNodes = featurePlan?.preactivations ?? [];
   const name = opts.name === undefined ? 'graph-model' : assertName(fn, 'name', opts.name);
-  if (model.inputs.length !== 1) throw new Error(`${fn}: the graph has ${model.inputs.length} inputs; only single-input image models are supported`);
+  if (model.inputs.length !== 1)
+    throw new Error(`${fn}: the graph has ${model.inputs.length} inputs; only single-input image models are supported`);
   const input = model.inputs[0] as GraphModelLike['inputs'][number];
   const graphShape = input.shape;
   if (graphShape === undefined || graphShape.length !== 4 || !(graphShape[3] !== undefined && graphShape[3] > 0)) {
-    throw new Error(`${fn}: the graph's input '${input.name}' is ${graphShape === undefined ? 'of unknown shape' : formatShape(graphShape)}; it must be NHWC [N, H, W, C] with a known C`);
+    throw new Error(
+      `${fn}: the graph's input '${input.name}' is ${graphShape === undefined ? 'of unknown shape' : formatShape(graphShape)}; it must be NHWC [N, H, W, C] with a known C`,
+    );
   }
-  if (input.dtype !== 'float32') throw new Error(`${fn}: the graph's input '${input.name}' is ${input.dtype}; images must be float32`);
+  if (input.dtype !== 'float32')
+    throw new Error(`${fn}: the graph's input '${input.name}' is ${input.dtype}; images must be float32`);
   const inputShape: (number | null)[] = graphShape.map((size, axis) => (axis === 0 || size < 0 ? null : size));
   let [height, width] = [inputShape[1] as number | null, inputShape[2] as number | null];
   if (opts.inputSize !== undefined) {
@@ -103,7 +111,9 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
     [height, width] = size as [number, number];
   }
   if (height === null || width === null) {
-    throw new Error(`${fn}: the graph's input ${formatShape(inputShape)} leaves the image size open; pass inputSize: [height, width]`);
+    throw new Error(
+      `${fn}: the graph's input ${formatShape(inputShape)} leaves the image size open; pass inputSize: [height, width]`,
+    );
   }
   const channels = inputShape[3] as number;
   const outputs = [logitsNode, ...featureNodes, ...preactivationNodes];
@@ -114,7 +124,9 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
     try {
       result = model.execute(images, outputs);
     } catch (error) {
-      throw new Error(`${where}: executing the graph for outputs ${outputs.join(', ')} failed: ${(error as Error).message}`);
+      throw new Error(
+        `${where}: executing the graph for outputs ${outputs.join(', ')} failed: ${(error as Error).message}`,
+      );
     }
     return Array.isArray(result) ? result : [result];
   };
@@ -125,11 +137,15 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
   const featureRanks = probe.slice(1, 1 + featureNodes.length).map((tensor) => tensor.rank);
   tf.dispose(probe);
   if (logitsShape.length !== 2) {
-    throw new Error(`${fn}: logits node '${logitsNode}' outputs ${formatShape(logitsShape)}; logits must be [N, numClasses]`);
+    throw new Error(
+      `${fn}: logits node '${logitsNode}' outputs ${formatShape(logitsShape)}; logits must be [N, numClasses]`,
+    );
   }
   const roles = featurePlan?.roles ?? featureRoles(featureRanks);
   if (roles.pooled !== undefined && featureRanks[roles.pooled] !== 2) {
-    throw new Error(`${fn}: features.pooled '${featureNodes[roles.pooled]}' outputs a rank-${featureRanks[roles.pooled]} tensor; pooled must be [N, D]`);
+    throw new Error(
+      `${fn}: features.pooled '${featureNodes[roles.pooled]}' outputs a rank-${featureRanks[roles.pooled]} tensor; pooled must be [N, D]`,
+    );
   }
 
   return {
@@ -146,7 +162,9 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
       const { training } = assertApplyArguments(applyFn, images, applyOptions, inputShape);
       if (training) throw new Error(`${applyFn}: training must be false: ${GRAPH_MODEL_INFERENCE_ONLY}`);
       if (applyOptions.featureHook !== undefined) {
-        throw new Error(`${applyFn}: featureHook is not supported: a graph model's intermediate tensors cannot be replaced (Grad-CAM needs a LayersModel; Eigen-CAM works on the features)`);
+        throw new Error(
+          `${applyFn}: featureHook is not supported: a graph model's intermediate tensors cannot be replaced (Grad-CAM needs a LayersModel; Eigen-CAM works on the features)`,
+        );
       }
       const [logits, ...rest] = run(images, applyFn);
       const features = rest.slice(0, featureNodes.length);

@@ -5,7 +5,10 @@ import { convNet, setSeededWeights } from './__fixtures__/models';
 import { fromLayersModel } from './layers-model';
 
 function predictLayers(model: tfl.LayersModel, names: string[], images: tf.Tensor): Float32Array[] {
-  const probe = tfl.model({ inputs: model.inputs, outputs: names.map((name) => model.getLayer(name).output as tfl.SymbolicTensor) });
+  const probe = tfl.model({
+    inputs: model.inputs,
+    outputs: names.map((name) => model.getLayer(name).output as tfl.SymbolicTensor),
+  });
   const outputs = probe.predict(images) as tf.Tensor | tf.Tensor[];
   const list = Array.isArray(outputs) ? outputs : [outputs];
   const values = list.map((tensor) => tensor.dataSync() as Float32Array);
@@ -14,14 +17,20 @@ function predictLayers(model: tfl.LayersModel, names: string[], images: tf.Tenso
 }
 
 describeWithBackends('fromLayersModel', () => {
-  it('returns the named layers\' outputs, equal to tf.model({ inputs, outputs: [layer.output] }).predict', () => {
+  it("returns the named layers' outputs, equal to tf.model({ inputs, outputs: [layer.output] }).predict", () => {
     const keras = convNet({ name: 'feat', seed: 1 });
     const model = fromLayersModel(keras, { features: ['feat_relu1', 'feat_conv2', 'feat_flatten'] });
     const images = randomTensor([3, 8, 8, 1], 2) as tf.Tensor4D;
     const output = model.apply(images, { training: false });
-    expect(output.features.map((feature) => feature.shape)).toEqual([[3, 8, 8, 8], [3, 4, 4, 16], [3, 64]]);
+    expect(output.features.map((feature) => feature.shape)).toEqual([
+      [3, 8, 8, 8],
+      [3, 4, 4, 16],
+      [3, 64],
+    ]);
     const expected = predictLayers(keras, ['feat_relu1', 'feat_conv2', 'feat_flatten', 'feat_dense'], images);
-    output.features.forEach((feature, index) => expectArraysClose(feature.dataSync(), expected[index] as Float32Array, { atol: 1e-5 }));
+    output.features.forEach((feature, index) =>
+      expectArraysClose(feature.dataSync(), expected[index] as Float32Array, { atol: 1e-5 }),
+    );
     expectArraysClose(output.logits.dataSync(), expected[3] as Float32Array, { atol: 1e-5 });
     expect(model.featureNames).toEqual(['feat_relu1', 'feat_conv2', 'feat_flatten']);
     expect(model.numClasses).toBe(4);
@@ -34,12 +43,21 @@ describeWithBackends('fromLayersModel', () => {
   it('names the features by role: from an array in the reference layout, or from { stem, stages, pooled, preactivations }', () => {
     const keras = convNet({ name: 'roles', seed: 2 });
     const images = randomTensor([2, 8, 8, 1], 3) as tf.Tensor4D;
-    const expected = predictLayers(keras, ['roles_relu1', 'roles_conv2', 'roles_pool2', 'roles_flatten', 'roles_bn1'], images);
+    const expected = predictLayers(
+      keras,
+      ['roles_relu1', 'roles_conv2', 'roles_pool2', 'roles_flatten', 'roles_bn1'],
+      images,
+    );
     // An array: a last rank-2 entry is pooled, the first of the others the stem, the rest the stages.
-    const positional = fromLayersModel(keras, { features: ['roles_relu1', 'roles_conv2', 'roles_pool2', 'roles_flatten'] });
+    const positional = fromLayersModel(keras, {
+      features: ['roles_relu1', 'roles_conv2', 'roles_pool2', 'roles_flatten'],
+    });
     const a = positional.apply(images, { training: false });
     expectArraysClose(a.stem!.dataSync(), expected[0]!, { atol: 1e-5 });
-    expect(a.stages.map((stage) => stage.shape)).toEqual([[2, 4, 4, 16], [2, 2, 2, 16]]);
+    expect(a.stages.map((stage) => stage.shape)).toEqual([
+      [2, 4, 4, 16],
+      [2, 2, 2, 16],
+    ]);
     expectArraysClose(a.stages[1]!.dataSync(), expected[2]!, { atol: 1e-5 });
     expectArraysClose(a.pooled!.dataSync(), expected[3]!, { atol: 1e-5 });
     expect(a.preactivations).toEqual([]);
@@ -50,7 +68,12 @@ describeWithBackends('fromLayersModel', () => {
     expect(b.stages.map((stage) => stage.shape)).toEqual([[2, 4, 4, 16]]);
     // An object: each role by name, preactivations too; features is [stem, ...stages, pooled].
     const named = fromLayersModel(keras, {
-      features: { stem: 'roles_relu1', stages: ['roles_pool2'], pooled: 'roles_flatten', preactivations: ['roles_bn1'] },
+      features: {
+        stem: 'roles_relu1',
+        stages: ['roles_pool2'],
+        pooled: 'roles_flatten',
+        preactivations: ['roles_bn1'],
+      },
     });
     const c = named.apply(images, { training: false });
     expect(named.featureNames).toEqual(['roles_relu1', 'roles_pool2', 'roles_flatten']);
@@ -60,12 +83,24 @@ describeWithBackends('fromLayersModel', () => {
     expect(c.pooled).toBe(c.features[2]);
     expectArraysClose(c.stages[0]!.dataSync(), expected[2]!, { atol: 1e-5 });
     expectArraysClose(c.preactivations[0]!.dataSync(), expected[4]!, { atol: 1e-5 });
-    expectThrowsWith(() => fromLayersModel(keras, { features: { stem: 'roles_relu1', pooled: 'roles_conv2' } }),
-      "fromLayersModel: features.pooled 'roles_conv2' outputs [?,4,4,16]; pooled must be [N, D]");
-    expectThrowsWith(() => fromLayersModel(keras, { features: { stage: ['roles_conv2'] } as never }),
-      "fromLayersModel: unknown option 'stage' in features, did you mean 'stages'?");
-    expectThrowsWith(() => fromLayersModel(keras, { features: { stem: 'roles_relu1', stages: ['roles_relu1'] } }), "'roles_relu1' is listed twice");
-    tf.dispose([images, a as unknown as tf.TensorContainer, b as unknown as tf.TensorContainer, c as unknown as tf.TensorContainer]);
+    expectThrowsWith(
+      () => fromLayersModel(keras, { features: { stem: 'roles_relu1', pooled: 'roles_conv2' } }),
+      "fromLayersModel: features.pooled 'roles_conv2' outputs [?,4,4,16]; pooled must be [N, D]",
+    );
+    expectThrowsWith(
+      () => fromLayersModel(keras, { features: { stage: ['roles_conv2'] } as never }),
+      "fromLayersModel: unknown option 'stage' in features, did you mean 'stages'?",
+    );
+    expectThrowsWith(
+      () => fromLayersModel(keras, { features: { stem: 'roles_relu1', stages: ['roles_relu1'] } }),
+      "'roles_relu1' is listed twice",
+    );
+    tf.dispose([
+      images,
+      a as unknown as tf.TensorContainer,
+      b as unknown as tf.TensorContainer,
+      c as unknown as tf.TensorContainer,
+    ]);
     keras.dispose();
   });
 
@@ -75,7 +110,10 @@ describeWithBackends('fromLayersModel', () => {
     const values = new Float32Array(2 * 8 * 8).fill(0.25);
     values[values.length - 1] = Number.NaN;
     const images = tf.tensor4d(values, [2, 8, 8, 1]);
-    const infinite = tf.tensor4d(values.map((value) => (Number.isNaN(value) ? -Infinity : value)), [2, 8, 8, 1]);
+    const infinite = tf.tensor4d(
+      values.map((value) => (Number.isNaN(value) ? -Infinity : value)),
+      [2, 8, 8, 1],
+    );
     const fn = "fromLayersModel('scan').apply";
     try {
       const message = `${fn}: images contains NaN; images must be finite (apply's checkValues: false skips this scan)`;
@@ -105,7 +143,7 @@ describeWithBackends('fromLayersModel', () => {
     keras.dispose();
   });
 
-  it('uses the model\'s own variables: trainable weights, BN moving statistics as non-trainable, names from Keras', () => {
+  it("uses the model's own variables: trainable weights, BN moving statistics as non-trainable, names from Keras", () => {
     const keras = convNet({ name: 'vars', seed: 4 });
     const model = fromLayersModel(keras);
     const trainable = keras.trainableWeights.map((weight) => weight.read());
@@ -114,7 +152,9 @@ describeWithBackends('fromLayersModel', () => {
     expect(model.nonTrainableVariables.map((variable) => variable.shape)).toEqual([[8], [8]]);
     // conv1 3·3·1·8 + 8, BN γ/β 2·8, conv2 3·3·8·16 + 16, dense 64·4 + 4
     expect(model.countParams()).toBe(80 + 16 + 1168 + 260);
-    expect(model.namedVariables?.map((entry) => entry.name)).toEqual(keras.weights.map((weight) => weight.originalName));
+    expect(model.namedVariables?.map((entry) => entry.name)).toEqual(
+      keras.weights.map((weight) => weight.originalName),
+    );
     // An update through the KdModel's variable is seen by Keras.
     const variable = model.trainableVariables[0] as tf.Variable;
     tf.tidy(() => variable.assign(tf.onesLike(variable)));
@@ -123,7 +163,7 @@ describeWithBackends('fromLayersModel', () => {
     keras.dispose();
   });
 
-  it('training: true updates a BatchNormalization layer\'s moving statistics (momentum 0.99); false does not', () => {
+  it("training: true updates a BatchNormalization layer's moving statistics (momentum 0.99); false does not", () => {
     const keras = convNet({ name: 'bn', seed: 5 });
     const model = fromLayersModel(keras, { features: ['bn_conv1'] });
     const images = randomTensor([4, 8, 8, 1], 6) as tf.Tensor4D;
@@ -148,7 +188,8 @@ describeWithBackends('fromLayersModel', () => {
       for (let position = 0; position < count; position++) sum += conv[position * 8 + channel] as number;
       const mu = sum / count;
       let squares = 0;
-      for (let position = 0; position < count; position++) squares += ((conv[position * 8 + channel] as number) - mu) ** 2;
+      for (let position = 0; position < count; position++)
+        squares += ((conv[position * 8 + channel] as number) - mu) ** 2;
       const unbiased = squares / (count - 1);
       expectedMean[channel] = (mean0[channel] as number) - 0.01 * ((mean0[channel] as number) - mu);
       expectedVariance[channel] = (variance0[channel] as number) - 0.01 * ((variance0[channel] as number) - unbiased);
@@ -171,7 +212,8 @@ describeWithBackends('fromLayersModel', () => {
     setSeededWeights(keras, 7);
     const model = fromLayersModel(keras, { features: ['drop'] });
     const images = tf.ones([2, 4, 4, 2]) as tf.Tensor4D;
-    const values = (training: boolean) => tf.tidy(() => Array.from(model.apply(images, { training }).features[0]!.dataSync()));
+    const values = (training: boolean) =>
+      tf.tidy(() => Array.from(model.apply(images, { training }).features[0]!.dataSync()));
     expect(values(false).every((value) => value === 1)).toBe(true);
     const trained = values(true);
     expect(trained.some((value) => value === 0)).toBe(true);
@@ -194,7 +236,13 @@ describeWithBackends('fromLayersModel', () => {
       const softmax = tf.tidy(() => tf.softmax(tf.tensor2d(logits, [2, 4])).dataSync());
       expectArraysClose(probabilities, softmax, { atol: 1e-6 });
       expect(model.featureNames[model.featureNames.length - 1]).toBe(`${keras.name}_flatten`);
-      expectThrowsWith(() => fromLayersModel(keras, { softmaxHead: 'refuse' }), 'fromLayersModel', 'applies a softmax', 'probabilities, not logits', "softmaxHead: 'preActivation'");
+      expectThrowsWith(
+        () => fromLayersModel(keras, { softmaxHead: 'refuse' }),
+        'fromLayersModel',
+        'applies a softmax',
+        'probabilities, not logits',
+        "softmaxHead: 'preActivation'",
+      );
       images.dispose();
       keras.dispose();
       linear.dispose();
@@ -204,25 +252,59 @@ describeWithBackends('fromLayersModel', () => {
   it('rejects bad input with the function, the argument and what was expected', () => {
     const keras = convNet({ name: 'bad', seed: 10 });
     expectThrowsWith(() => fromLayersModel(null as never), 'fromLayersModel: model must be a tf.LayersModel');
-    expectThrowsWith(() => fromLayersModel(keras, { featurs: ['x'] } as never), "fromLayersModel: unknown option 'featurs', did you mean 'features'?");
-    expectThrowsWith(() => fromLayersModel(keras, { features: ['bad_conv3'] }), "fromLayersModel: features 'bad_conv3' is not a layer of 'bad'", "did you mean 'bad_conv1'");
-    expectThrowsWith(() => fromLayersModel(keras, { features: 'bad_conv1' as never }), 'fromLayersModel: features must be an array of layer names');
-    expectThrowsWith(() => fromLayersModel(keras, { features: ['bad_conv1', 'bad_conv1'] }), "features[1] 'bad_conv1' is listed twice");
-    expectThrowsWith(() => fromLayersModel(keras, { logits: 'bad_conv2' }), "the logits layer 'bad_conv2' outputs [?,4,4,16]; logits must be [N, numClasses]");
-    expectThrowsWith(() => fromLayersModel(keras, { softmaxHead: 'keep' as never }), "softmaxHead must be 'preActivation' or 'refuse'");
+    expectThrowsWith(
+      () => fromLayersModel(keras, { featurs: ['x'] } as never),
+      "fromLayersModel: unknown option 'featurs', did you mean 'features'?",
+    );
+    expectThrowsWith(
+      () => fromLayersModel(keras, { features: ['bad_conv3'] }),
+      "fromLayersModel: features 'bad_conv3' is not a layer of 'bad'",
+      "did you mean 'bad_conv1'",
+    );
+    expectThrowsWith(
+      () => fromLayersModel(keras, { features: 'bad_conv1' as never }),
+      'fromLayersModel: features must be an array of layer names',
+    );
+    expectThrowsWith(
+      () => fromLayersModel(keras, { features: ['bad_conv1', 'bad_conv1'] }),
+      "features[1] 'bad_conv1' is listed twice",
+    );
+    expectThrowsWith(
+      () => fromLayersModel(keras, { logits: 'bad_conv2' }),
+      "the logits layer 'bad_conv2' outputs [?,4,4,16]; logits must be [N, numClasses]",
+    );
+    expectThrowsWith(
+      () => fromLayersModel(keras, { softmaxHead: 'keep' as never }),
+      "softmaxHead must be 'preActivation' or 'refuse'",
+    );
     const model = fromLayersModel(keras);
     const wrongSize = tf.zeros([2, 16, 16, 1]) as tf.Tensor4D;
-    expectThrowsWith(() => model.apply(wrongSize, { training: false }), "fromLayersModel('bad').apply: images [2,16,16,1] do not fit the model's input [?,8,8,1]");
+    expectThrowsWith(
+      () => model.apply(wrongSize, { training: false }),
+      "fromLayersModel('bad').apply: images [2,16,16,1] do not fit the model's input [?,8,8,1]",
+    );
     const wrongChannels = tf.zeros([2, 8, 8, 3]) as tf.Tensor4D;
-    expectThrowsWith(() => model.apply(wrongChannels, { training: false }), 'images [2,8,8,3] do not fit the model\'s input [?,8,8,1]');
+    expectThrowsWith(
+      () => model.apply(wrongChannels, { training: false }),
+      "images [2,8,8,3] do not fit the model's input [?,8,8,1]",
+    );
     const ints = tf.zeros([2, 8, 8, 1], 'int32') as tf.Tensor4D;
     expectThrowsWith(() => model.apply(ints, { training: false }), 'images must be float32, got int32');
     const good = tf.zeros([2, 8, 8, 1]) as tf.Tensor4D;
     expectThrowsWith(() => model.apply(good, {} as never), 'options.training must be a boolean');
-    expectThrowsWith(() => model.apply(good, { training: false, featureHook: 3 as never }), 'options.featureHook must be a function');
-    expectThrowsWith(() => model.apply(good, { training: false, featureHook: () => tf.zeros([1]) }), 'featureHook returned [1] for feature 0, expected [2,8,8,8]');
+    expectThrowsWith(
+      () => model.apply(good, { training: false, featureHook: 3 as never }),
+      'options.featureHook must be a function',
+    );
+    expectThrowsWith(
+      () => model.apply(good, { training: false, featureHook: () => tf.zeros([1]) }),
+      'featureHook returned [1] for feature 0, expected [2,8,8,8]',
+    );
     tf.dispose([wrongSize, wrongChannels, ints, good]);
-    const twoInputs = tfl.model({ inputs: [tfl.input({ shape: [8, 8, 1] }), tfl.input({ shape: [8, 8, 1] })], outputs: [] });
+    const twoInputs = tfl.model({
+      inputs: [tfl.input({ shape: [8, 8, 1] }), tfl.input({ shape: [8, 8, 1] })],
+      outputs: [],
+    });
     expectThrowsWith(() => fromLayersModel(twoInputs), 'has 2 inputs');
     const vectors = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [5], units: 3 })] });
     expectThrowsWith(() => fromLayersModel(vectors), 'takes [?,5]; it must take NHWC images');

@@ -4,7 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable, LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { featureRoles, type ApplyOptions, type FeatureRoles, type KdModel, type ModelOutput, type NamedVariable } from '@kd/models';
+import {
+  featureRoles,
+  type ApplyOptions,
+  type FeatureRoles,
+  type KdModel,
+  type ModelOutput,
+  type NamedVariable,
+} from '@kd/models';
 import { closestKey } from '@kd/internal';
 import {
   assertApplyArguments,
@@ -98,10 +105,13 @@ function isSoftmax(layer: Layer): boolean {
 
 function singleOutput(fn: string, layer: Layer): SymbolicTensor {
   if (layer.inboundNodes.length !== 1) {
-    throw new Error(`${fn}: layer '${layer.name}' is called ${layer.inboundNodes.length} times in the graph; name a layer with one output`);
+    throw new Error(
+      `${fn}: layer '${layer.name}' is called ${layer.inboundNodes.length} times in the graph; name a layer with one output`,
+    );
   }
   const outputs = (layer.inboundNodes[0] as GraphNode).outputTensors;
-  if (outputs.length !== 1) throw new Error(`${fn}: layer '${layer.name}' has ${outputs.length} outputs; name a layer with one output`);
+  if (outputs.length !== 1)
+    throw new Error(`${fn}: layer '${layer.name}' has ${outputs.length} outputs; name a layer with one output`);
   return outputs[0] as SymbolicTensor;
 }
 
@@ -109,21 +119,33 @@ function findLayer(fn: string, arg: string, model: LayersModel, name: string): L
   const layer = model.layers.find((candidate) => candidate.name === name);
   if (layer === undefined) {
     const names = model.layers.map((candidate) => candidate.name);
-    throw new Error(`${fn}: ${arg} '${name}' is not a layer of '${model.name}'; did you mean '${closestKey(name, names)}'? (layers: ${names.join(', ')})`);
+    throw new Error(
+      `${fn}: ${arg} '${name}' is not a layer of '${model.name}'; did you mean '${closestKey(name, names)}'? (layers: ${names.join(', ')})`,
+    );
   }
   return layer;
 }
 
-function planLogits(fn: string, model: LayersModel, options: Record<string, unknown>): { logits: Plan['logits']; numClasses: number } {
+function planLogits(
+  fn: string,
+  model: LayersModel,
+  options: Record<string, unknown>,
+): { logits: Plan['logits']; numClasses: number } {
   const { logits, tensor } = resolveLogits(fn, model, options);
   return { logits, numClasses: tensor.shape[1] as number };
 }
 
-function resolveLogits(fn: string, model: LayersModel, options: Record<string, unknown>): { logits: Plan['logits']; tensor: SymbolicTensor } {
+function resolveLogits(
+  fn: string,
+  model: LayersModel,
+  options: Record<string, unknown>,
+): { logits: Plan['logits']; tensor: SymbolicTensor } {
   let tensor: SymbolicTensor;
   if (options.logits === undefined) {
     if (model.outputs.length !== 1) {
-      throw new Error(`${fn}: '${model.name}' has ${model.outputs.length} outputs; name the logits layer with options.logits`);
+      throw new Error(
+        `${fn}: '${model.name}' has ${model.outputs.length} outputs; name the logits layer with options.logits`,
+      );
     }
     tensor = model.outputs[0] as SymbolicTensor;
   } else {
@@ -131,7 +153,9 @@ function resolveLogits(fn: string, model: LayersModel, options: Record<string, u
   }
   const layer = tensor.sourceLayer;
   if (tensor.shape.length !== 2 || typeof tensor.shape[1] !== 'number') {
-    throw new Error(`${fn}: the logits layer '${layer.name}' outputs ${formatShape(tensor.shape)}; logits must be [N, numClasses]`);
+    throw new Error(
+      `${fn}: the logits layer '${layer.name}' outputs ${formatShape(tensor.shape)}; logits must be [N, numClasses]`,
+    );
   }
   const softmaxHead = options.softmaxHead ?? 'preActivation';
   if (softmaxHead !== 'preActivation' && softmaxHead !== 'refuse') {
@@ -176,7 +200,9 @@ function defaultFeatures(order: readonly GraphNode[], logits: Plan['logits']): S
       if (output.shape.length === 4 && !firstSeen.includes(size)) firstSeen.push(size);
     }
   }
-  maps.sort((a, b) => firstSeen.indexOf(`${a.shape[1]}x${a.shape[2]}`) - firstSeen.indexOf(`${b.shape[1]}x${b.shape[2]}`));
+  maps.sort(
+    (a, b) => firstSeen.indexOf(`${a.shape[1]}x${a.shape[2]}`) - firstSeen.indexOf(`${b.shape[1]}x${b.shape[2]}`),
+  );
   // The final dense layer: the softmax head read before its activation, or the layer producing the logits.
   let denseInput: SymbolicTensor | undefined;
   if ('dense' in logits) denseInput = logits.denseInput;
@@ -197,13 +223,17 @@ function buildPlan(fn: string, model: LayersModel, options: Record<string, unkno
   } else {
     const names = assertFeatureNames(fn, options.features, 'layer');
     features = names.list.map((name) => singleOutput(fn, findLayer(fn, 'features', model, name)));
-    preactivations = names.preactivations.map((name) => singleOutput(fn, findLayer(fn, 'features.preactivations', model, name)));
+    preactivations = names.preactivations.map((name) =>
+      singleOutput(fn, findLayer(fn, 'features.preactivations', model, name)),
+    );
     roles = names.roles;
   }
   roles ??= featureRoles(features.map((feature) => feature.shape.length));
   if (roles.pooled !== undefined && features[roles.pooled]!.shape.length !== 2) {
     const pooled = features[roles.pooled]!;
-    throw new Error(`${fn}: features.pooled '${pooled.sourceLayer.name}' outputs ${formatShape(pooled.shape)}; pooled must be [N, D]`);
+    throw new Error(
+      `${fn}: features.pooled '${pooled.sourceLayer.name}' outputs ${formatShape(pooled.shape)}; pooled must be [N, D]`,
+    );
   }
   const nodes = sortNodes([logitsSource, ...features, ...preactivations], inputIds);
   for (const node of nodes) {
@@ -246,22 +276,35 @@ function buildPlan(fn: string, model: LayersModel, options: Record<string, unkno
  */
 export function fromLayersModel(model: LayersModel, options: FromLayersModelOptions = {}): LayersKdModel {
   const fn = 'fromLayersModel';
-  if (model === null || typeof model !== 'object' || !Array.isArray((model as Partial<LayersModel>).layers) ||
-    !Array.isArray((model as Partial<LayersModel>).inputs)) {
-    throw new Error(`${fn}: model must be a tf.LayersModel (tf.sequential, tf.model or tf.loadLayersModel), got ${describeValue(model)}`);
+  if (
+    model === null ||
+    typeof model !== 'object' ||
+    !Array.isArray((model as Partial<LayersModel>).layers) ||
+    !Array.isArray((model as Partial<LayersModel>).inputs)
+  ) {
+    throw new Error(
+      `${fn}: model must be a tf.LayersModel (tf.sequential, tf.model or tf.loadLayersModel), got ${describeValue(model)}`,
+    );
   }
   const opts = assertOptions(fn, options, OPTION_KEYS);
-  if (model.inputs.length !== 1) throw new Error(`${fn}: '${model.name}' has ${model.inputs.length} inputs; only single-input image models are supported`);
+  if (model.inputs.length !== 1)
+    throw new Error(
+      `${fn}: '${model.name}' has ${model.inputs.length} inputs; only single-input image models are supported`,
+    );
   const inputShape = (model.inputs[0] as SymbolicTensor).shape;
   if (inputShape.length !== 4 || typeof inputShape[3] !== 'number') {
-    throw new Error(`${fn}: '${model.name}' takes ${formatShape(inputShape)}; it must take NHWC images [N, H, W, C] with a known C`);
+    throw new Error(
+      `${fn}: '${model.name}' takes ${formatShape(inputShape)}; it must take NHWC images [N, H, W, C] with a known C`,
+    );
   }
   const name = opts.name === undefined ? model.name : assertName(fn, 'name', opts.name);
   const plan = buildPlan(fn, model, opts);
   const inputId = (model.inputs[0] as SymbolicTensor).id;
   const numClasses = plan.numClasses;
   const featureIndices = new Map<number, number[]>();
-  plan.features.forEach((feature, index) => featureIndices.set(feature.id, [...(featureIndices.get(feature.id) ?? []), index]));
+  plan.features.forEach((feature, index) =>
+    featureIndices.set(feature.id, [...(featureIndices.get(feature.id) ?? []), index]),
+  );
   const [height, width, channels] = inputShape.slice(1) as [number | null, number | null, number];
   const applyFn = `${fn}('${name}').apply`;
   let disposed = false;
@@ -275,7 +318,7 @@ export function fromLayersModel(model: LayersModel, options: FromLayersModelOpti
       const features: tf.Tensor[] = new Array(plan.features.length);
       for (const node of plan.nodes) {
         const inputs = node.inputTensors.map((input) => values.get(input.id) as tf.Tensor);
-        const outputs = node.outboundLayer.apply(inputs.length === 1 ? inputs[0] as tf.Tensor : inputs, { training });
+        const outputs = node.outboundLayer.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, { training });
         const list = (Array.isArray(outputs) ? outputs : [outputs]) as tf.Tensor[];
         node.outputTensors.forEach((symbolic, index) => {
           let value = list[index] as tf.Tensor;
@@ -283,7 +326,9 @@ export function fromLayersModel(model: LayersModel, options: FromLayersModelOpti
             if (hook !== undefined) {
               const hooked = hook(featureIndex, value);
               if (hooked.shape.join(',') !== value.shape.join(',')) {
-                throw new Error(`${applyFn}: featureHook returned ${formatShape(hooked.shape)} for feature ${featureIndex}, expected ${formatShape(value.shape)}`);
+                throw new Error(
+                  `${applyFn}: featureHook returned ${formatShape(hooked.shape)} for feature ${featureIndex}, expected ${formatShape(value.shape)}`,
+                );
               }
               value = hooked;
             }
@@ -330,7 +375,11 @@ export function fromLayersModel(model: LayersModel, options: FromLayersModelOpti
       return variables(model.nonTrainableWeights);
     },
     get namedVariables(): NamedVariable[] {
-      return model.weights.map((weight) => ({ name: weight.originalName, variable: variableOf(weight), trainable: weight.trainable }));
+      return model.weights.map((weight) => ({
+        name: weight.originalName,
+        variable: variableOf(weight),
+        trainable: weight.trainable,
+      }));
     },
     apply,
     countParams: () => model.trainableWeights.reduce((sum, weight) => sum + variableOf(weight).size, 0),

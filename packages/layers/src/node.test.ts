@@ -11,7 +11,7 @@ describeWithBackends('file:// without tfjs-node', () => {
   const directory = mkdtempSync(join(tmpdir(), 'kd-layers-'));
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-  it('model.save(\'file://…\') then tf.loadLayersModel gives the same weights and predictions; no stray file', async () => {
+  it("model.save('file://…') then tf.loadLayersModel gives the same weights and predictions; no stray file", async () => {
     registerFileSystemRouter();
     registerFileSystemRouter(); // idempotent: a second router would make tfjs refuse the URL
     const keras = convNet({ name: 'saved', seed: 1 });
@@ -39,7 +39,9 @@ describeWithBackends('file:// without tfjs-node', () => {
       `fileSystem: the weight files of ${join(target, 'model.json')} hold 100 bytes, its manifest describes`,
     );
     writeFileSync(join(target, 'model.json'), '{"modelTopology": ');
-    await expect(tfl.loadLayersModel(fileSystem(target))).rejects.toThrow(`fileSystem: cannot read ${join(target, 'model.json')}`);
+    await expect(tfl.loadLayersModel(fileSystem(target))).rejects.toThrow(
+      `fileSystem: cannot read ${join(target, 'model.json')}`,
+    );
     await expect(tfl.loadLayersModel(fileSystem(join(directory, 'absent')))).rejects.toThrow('fileSystem: cannot read');
     expect(() => fileSystem('')).toThrow('fileSystem: path must be a non-empty string');
   });

@@ -40,15 +40,27 @@ function joinBuffers(data: tf.io.WeightData): Uint8Array {
  */
 export function fileSystem(path: string): tf.io.IOHandler {
   const fn = 'fileSystem';
-  if (typeof path !== 'string' || path === '') throw new Error(`${fn}: path must be a non-empty string, got ${JSON.stringify(path)}`);
+  if (typeof path !== 'string' || path === '')
+    throw new Error(`${fn}: path must be a non-empty string, got ${JSON.stringify(path)}`);
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error(`${fn}: ${path}: binary model topologies are not supported`);
+      if (artifacts.modelTopology instanceof ArrayBuffer)
+        throw new Error(`${fn}: ${path}: binary model topologies are not supported`);
       const directory = path.endsWith('model.json') ? dirname(path) : path;
       mkdirSync(directory, { recursive: true });
       const weights = artifacts.weightData === undefined ? new Uint8Array(0) : joinBuffers(artifacts.weightData);
       const manifest: tf.io.WeightsManifestConfig = [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }];
-      const { modelTopology, format, generatedBy, convertedBy, trainingConfig, signature, userDefinedMetadata, modelInitializer, initializerSignature } = artifacts;
+      const {
+        modelTopology,
+        format,
+        generatedBy,
+        convertedBy,
+        trainingConfig,
+        signature,
+        userDefinedMetadata,
+        modelInitializer,
+        initializerSignature,
+      } = artifacts;
       const optional = { trainingConfig, signature, userDefinedMetadata, modelInitializer, initializerSignature };
       const modelJson = {
         modelTopology,
@@ -85,7 +97,9 @@ export function fileSystem(path: string): tf.io.IOHandler {
           specs.push(...group.weights);
           for (const file of group.paths) {
             if (typeof file !== 'string' || isAbsolute(file) || normalize(file).startsWith('..')) {
-              throw new Error(`${fn}: ${jsonPath}: weight file path ${JSON.stringify(file)} must be relative and inside the directory`);
+              throw new Error(
+                `${fn}: ${jsonPath}: weight file path ${JSON.stringify(file)} must be relative and inside the directory`,
+              );
             }
             try {
               parts.push(new Uint8Array(readFileSync(join(directory, file))));
@@ -94,11 +108,15 @@ export function fileSystem(path: string): tf.io.IOHandler {
             }
           }
         }
-        const bytes = joinBuffers(parts.map((part) => part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength) as ArrayBuffer));
+        const bytes = joinBuffers(
+          parts.map((part) => part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength) as ArrayBuffer),
+        );
         let expected = 0;
         for (const spec of specs) expected += expectedBytes(spec);
         if (bytes.length !== expected) {
-          throw new Error(`${fn}: the weight files of ${jsonPath} hold ${bytes.length} bytes, its manifest describes ${expected}: truncated or mismatched`);
+          throw new Error(
+            `${fn}: the weight files of ${jsonPath} hold ${bytes.length} bytes, its manifest describes ${expected}: truncated or mismatched`,
+          );
         }
         return [specs, bytes.buffer as ArrayBuffer];
       });

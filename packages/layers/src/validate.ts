@@ -13,7 +13,8 @@ export function assertOptions(fn: string, value: unknown, known: readonly string
 
 /** Throws unless `value` is an array of distinct non-empty strings. */
 export function assertNameList(fn: string, arg: string, value: unknown): string[] {
-  if (!Array.isArray(value)) throw new Error(`${fn}: ${arg} must be an array of layer names, got ${describeValue(value)}`);
+  if (!Array.isArray(value))
+    throw new Error(`${fn}: ${arg} must be an array of layer names, got ${describeValue(value)}`);
   const seen = new Set<string>();
   value.forEach((entry, index) => {
     if (typeof entry !== 'string' || entry.length === 0) {
@@ -27,7 +28,8 @@ export function assertNameList(fn: string, arg: string, value: unknown): string[
 
 /** Throws unless `value` is a non-empty string. */
 export function assertName(fn: string, arg: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) throw new Error(`${fn}: ${arg} must be a non-empty string, got ${describeValue(value)}`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new Error(`${fn}: ${arg} must be a non-empty string, got ${describeValue(value)}`);
   return value;
 }
 
@@ -48,20 +50,30 @@ export function assertApplyArguments(
   inputShape: readonly (number | null)[],
 ): { images: tf.Tensor4D; training: boolean } {
   const tensor = images as tf.Tensor | null | undefined;
-  if (tensor === null || typeof tensor !== 'object' || !Array.isArray(tensor.shape) || typeof tensor.dtype !== 'string') {
+  if (
+    tensor === null ||
+    typeof tensor !== 'object' ||
+    !Array.isArray(tensor.shape) ||
+    typeof tensor.dtype !== 'string'
+  ) {
     throw new Error(`${fn}: images must be a tf.Tensor4D [N, H, W, C], got ${describeValue(images)}`);
   }
   if (tensor.dtype !== 'float32') throw new Error(`${fn}: images must be float32, got ${tensor.dtype}`);
-  const fits = tensor.rank === 4 && inputShape.every((size, axis) => axis === 0 || size === null || size === tensor.shape[axis]);
+  const fits =
+    tensor.rank === 4 && inputShape.every((size, axis) => axis === 0 || size === null || size === tensor.shape[axis]);
   if (!fits) {
-    throw new Error(`${fn}: images ${formatShape(tensor.shape)} do not fit the model's input ${formatShape(inputShape)} (NHWC)`);
+    throw new Error(
+      `${fn}: images ${formatShape(tensor.shape)} do not fit the model's input ${formatShape(inputShape)} (NHWC)`,
+    );
   }
   const opts = options as { training?: unknown; featureHook?: unknown; checkValues?: unknown } | null | undefined;
   if (opts === null || typeof opts !== 'object' || typeof opts.training !== 'boolean') {
     throw new Error(`${fn}: options.training must be a boolean, got ${describeValue(opts?.training)}`);
   }
   if (opts.featureHook !== undefined && typeof opts.featureHook !== 'function') {
-    throw new Error(`${fn}: options.featureHook must be a function (index, feature) => tensor, got ${describeValue(opts.featureHook)}`);
+    throw new Error(
+      `${fn}: options.featureHook must be a function (index, feature) => tensor, got ${describeValue(opts.featureHook)}`,
+    );
   }
   const checkValues = opts.checkValues ?? true;
   if (typeof checkValues !== 'boolean') {
@@ -110,16 +122,20 @@ export interface FeatureNamePlan {
  * `featureRoles` of `@kd/models`), or an object naming each role. Every name is listed once.
  */
 export function assertFeatureNames(fn: string, value: unknown, what: string): FeatureNamePlan {
-  if (Array.isArray(value)) return { list: assertNameList(fn, 'features', value), roles: undefined, preactivations: [] };
+  if (Array.isArray(value))
+    return { list: assertNameList(fn, 'features', value), roles: undefined, preactivations: [] };
   if (value === null || typeof value !== 'object') {
-    throw new Error(`${fn}: features must be an array of ${what} names or { stem, stages, pooled, preactivations }, got ${describeValue(value)}`);
+    throw new Error(
+      `${fn}: features must be an array of ${what} names or { stem, stages, pooled, preactivations }, got ${describeValue(value)}`,
+    );
   }
   assertKnownOptions(fn, value, ['stem', 'stages', 'pooled', 'preactivations'], 'features');
   const named = value as Record<string, unknown>;
   const stem = named.stem === undefined ? undefined : assertName(fn, 'features.stem', named.stem);
   const stages = named.stages === undefined ? [] : assertNameList(fn, 'features.stages', named.stages);
   const pooled = named.pooled === undefined ? undefined : assertName(fn, 'features.pooled', named.pooled);
-  const preactivations = named.preactivations === undefined ? [] : assertNameList(fn, 'features.preactivations', named.preactivations);
+  const preactivations =
+    named.preactivations === undefined ? [] : assertNameList(fn, 'features.preactivations', named.preactivations);
   const list = [...(stem === undefined ? [] : [stem]), ...stages, ...(pooled === undefined ? [] : [pooled])];
   assertNameList(fn, 'features (stem, ...stages, pooled)', list);
   const offset = stem === undefined ? 0 : 1;

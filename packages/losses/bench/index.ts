@@ -44,10 +44,12 @@ tf.env().set('IS_TEST', true); // silence the cpu backend's "install tfjs-node" 
 const args = process.argv.slice(2);
 const roundsFlag = args.indexOf('--rounds');
 const ROUNDS = roundsFlag >= 0 ? Number(args[roundsFlag + 1]) : 3;
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`bench: --rounds must be a positive integer, got ${args[roundsFlag + 1]}`);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
+  throw new Error(`bench: --rounds must be a positive integer, got ${args[roundsFlag + 1]}`);
 const warmupFlag = args.indexOf('--warmup');
 const WARMUP = warmupFlag >= 0 ? Number(args[warmupFlag + 1]) : 1;
-if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error(`bench: --warmup must be a non-negative integer, got ${args[warmupFlag + 1]}`);
+if (!Number.isInteger(WARMUP) || WARMUP < 0)
+  throw new Error(`bench: --warmup must be a non-negative integer, got ${args[warmupFlag + 1]}`);
 const VALUE_CHECKS = !args.includes('--no-value-checks');
 /** The `checkValues` option of every call and regularizer below. */
 const checks = { checkValues: VALUE_CHECKS };
@@ -84,14 +86,23 @@ function conv3x3(x: tf.Tensor4D, kernel: tf.Tensor, stride: number): tf.Tensor4D
   const [n, h, w, c] = x.shape;
   const outH = Math.ceil(h / stride);
   const outW = Math.ceil(w / stride);
-  const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+  const padded = tf.pad(x, [
+    [0, 0],
+    [1, 1],
+    [1, 1],
+    [0, 0],
+  ]);
   const views: tf.Tensor4D[] = [];
   for (let i = 0; i < 3; i++) {
     for (let j = 0; j < 3; j++) {
       // rows i, i+s, i+2s, …: a slice of s·outH rows, reshaped so the stride is its own axis, then index 0
       // of that axis (tfjs registers no StridedSlice gradient)
       const window = tf.slice(padded, [0, i, j, 0], [n, stride * outH, stride * outW, c]);
-      const strided = tf.slice(tf.reshape(window, [n, outH, stride, outW, stride, c]), [0, 0, 0, 0, 0, 0], [n, outH, 1, outW, 1, c]);
+      const strided = tf.slice(
+        tf.reshape(window, [n, outH, stride, outW, stride, c]),
+        [0, 0, 0, 0, 0, 0],
+        [n, outH, 1, outW, 1, c],
+      );
       views.push(tf.reshape(strided, [n, outH, outW, c]));
     }
   }
@@ -116,7 +127,10 @@ function forward(net: Net, images: tf.Tensor4D) {
 const student = makeNet([16, 32, 64], true);
 const studentVariables = Object.values(student);
 const images = tf.randomUniform([BATCH, SIZE, SIZE, 3], 0, 1, 'float32', seed++) as tf.Tensor4D;
-const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, index) => index % CLASSES), 'int32');
+const labels = tf.tensor1d(
+  Array.from({ length: BATCH }, (_, index) => index % CLASSES),
+  'int32',
+);
 // the teacher's outputs are constants: computed once, outside every gradient closure
 const teacherNet = makeNet([32, 64, 128], false);
 const teacher = tf.tidy(() => {
@@ -138,18 +152,38 @@ const vidLp = new VidLpRegularizer({ studentDim: 64, teacherDim: CLASSES, seed: 
 const DATASET = 50000;
 const datasetLabels = Int32Array.from({ length: DATASET }, (_, index) => index % 100);
 const crdFull = new CrdRegularizer({
-  studentDim: 64, teacherDim: 128, datasetSize: DATASET, labels: datasetLabels, seed: 1, ...checks,
+  studentDim: 64,
+  teacherDim: 128,
+  datasetSize: DATASET,
+  labels: datasetLabels,
+  seed: 1,
+  ...checks,
 });
 const crdSmall = new CrdRegularizer({
-  studentDim: 64, teacherDim: 128, datasetSize: 5000, labels: datasetLabels.subarray(0, 5000), numNegatives: 4096, seed: 1,
+  studentDim: 64,
+  teacherDim: 128,
+  datasetSize: 5000,
+  labels: datasetLabels.subarray(0, 5000),
+  numNegatives: 4096,
+  seed: 1,
   ...checks,
 });
 const icd = new IcdRegularizer({ studentDim: 64, teacherDim: 128, seed: 1, ...checks });
 const mimkdJsd = new MimkdRegularizer({
-  studentDim: 64, teacherChannels: 128, embedDim: 128, estimator: 'jsd', seed: 1, ...checks,
+  studentDim: 64,
+  teacherChannels: 128,
+  embedDim: 128,
+  estimator: 'jsd',
+  seed: 1,
+  ...checks,
 });
 const mimkdNce = new MimkdRegularizer({
-  studentDim: 64, teacherChannels: 128, embedDim: 128, estimator: 'infonce', seed: 1, ...checks,
+  studentDim: 64,
+  teacherChannels: 128,
+  embedDim: 128,
+  estimator: 'infonce',
+  seed: 1,
+  ...checks,
 });
 const fitnet = new FitNetRegularizer({ studentShape: [8, 8, 32], teacherShape: [8, 8, 64], seed: 1, ...checks });
 const cc = new CorrelationCongruenceRegularizer({ studentDim: 64, teacherDim: 128, seed: 1, ...checks });
@@ -192,8 +226,16 @@ const variants: Variant[] = [
   { name: 'nstLoss (3 stages)', extra: (o) => nstLoss(o.maps, [t1, t2, t3], checks) },
   { name: 'abLoss (3 stages, same-shape teacher)', extra: (o) => abLoss(o.pre, twin.pre, checks) },
   { name: 'fspLoss (3 stages, same-shape teacher)', extra: (o) => fspLoss(o.maps, twin.maps, checks) },
-  { name: 'VidRegularizer (8×8×32 → 8×8×64)', extra: (o) => vid.loss(o.maps[1] as tf.Tensor, t2), variables: vid.trainableVariables },
-  { name: 'VidLpRegularizer (64 → 10 logits)', extra: (o) => vidLp.loss(o.vector, teacher.logits), variables: vidLp.trainableVariables },
+  {
+    name: 'VidRegularizer (8×8×32 → 8×8×64)',
+    extra: (o) => vid.loss(o.maps[1] as tf.Tensor, t2),
+    variables: vid.trainableVariables,
+  },
+  {
+    name: 'VidLpRegularizer (64 → 10 logits)',
+    extra: (o) => vidLp.loss(o.vector, teacher.logits),
+    variables: vidLp.trainableVariables,
+  },
   {
     name: 'CrdRegularizer (N 50000, K 16384) + updateMemory',
     indices: () => (crdIndices = nextIndices(DATASET)),
@@ -209,11 +251,31 @@ const variants: Variant[] = [
     after: () => crdSmall.updateMemory(),
   },
   { name: 'IcdRegularizer', extra: (o) => icd.loss(o.vector, teacher.vector), variables: icd.trainableVariables },
-  { name: 'MimkdRegularizer (jsd, 4×4×128 teacher map)', extra: (o) => mimkdJsd.loss(o.vector, t3), variables: mimkdJsd.trainableVariables },
-  { name: 'MimkdRegularizer (infonce)', extra: (o) => mimkdNce.loss(o.vector, t3), variables: mimkdNce.trainableVariables },
-  { name: 'FitNetRegularizer (8×8×32 → 8×8×64)', extra: (o) => fitnet.loss(o.maps[1] as tf.Tensor, t2), variables: fitnet.trainableVariables },
-  { name: 'CorrelationCongruenceRegularizer', extra: (o) => cc.loss(o.vector, teacher.vector), variables: cc.trainableVariables },
-  { name: 'FactorTransferRegularizer (translator)', extra: (o) => ft.loss(o.maps[2] as tf.Tensor, t3), variables: ft.trainableVariables },
+  {
+    name: 'MimkdRegularizer (jsd, 4×4×128 teacher map)',
+    extra: (o) => mimkdJsd.loss(o.vector, t3),
+    variables: mimkdJsd.trainableVariables,
+  },
+  {
+    name: 'MimkdRegularizer (infonce)',
+    extra: (o) => mimkdNce.loss(o.vector, t3),
+    variables: mimkdNce.trainableVariables,
+  },
+  {
+    name: 'FitNetRegularizer (8×8×32 → 8×8×64)',
+    extra: (o) => fitnet.loss(o.maps[1] as tf.Tensor, t2),
+    variables: fitnet.trainableVariables,
+  },
+  {
+    name: 'CorrelationCongruenceRegularizer',
+    extra: (o) => cc.loss(o.vector, teacher.vector),
+    variables: cc.trainableVariables,
+  },
+  {
+    name: 'FactorTransferRegularizer (translator)',
+    extra: (o) => ft.loss(o.maps[2] as tf.Tensor, t3),
+    variables: ft.trainableVariables,
+  },
 ];
 
 const optimizer = tf.train.sgd(0.01);
@@ -236,10 +298,14 @@ function step(variant: Variant): number {
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
-console.log(`@kd/losses bench: backend ${tf.getBackend()}, batch ${BATCH}, ${SIZE}×${SIZE}×3 inputs, ${ROUNDS} rounds (+${WARMUP} warm-up), value checks ${VALUE_CHECKS ? 'on' : 'off'}`);
+console.log(
+  `@kd/losses bench: backend ${tf.getBackend()}, batch ${BATCH}, ${SIZE}×${SIZE}×3 inputs, ${ROUNDS} rounds (+${WARMUP} warm-up), value checks ${VALUE_CHECKS ? 'on' : 'off'}`,
+);
 for (let round = 0; round < WARMUP; round++) {
   for (const variant of variants) {
     // warm-up: kernels, CRD's Z, first allocations
@@ -263,5 +329,7 @@ const rows = variants.map((variant, index) => {
   return { method: variant.name, 'ms/step (median)': ms.toFixed(1), 'ratio to plain': (ms / plain).toFixed(2) };
 });
 console.table(rows);
-console.log(`tensors alive before/after the timed rounds: ${tensorsBefore}/${tensorsAfter}${tensorsBefore === tensorsAfter ? ' (no leak)' : ' (LEAK)'}`);
+console.log(
+  `tensors alive before/after the timed rounds: ${tensorsBefore}/${tensorsAfter}${tensorsBefore === tensorsAfter ? ' (no leak)' : ' (LEAK)'}`,
+);
 console.log(`CRD memory banks: 2 × 50000 × 128 float32 = ${((2 * 50000 * 128 * 4) / 1e6).toFixed(1)} MB`);

@@ -8,7 +8,12 @@ describeWithBackends('matchSpatialSize', () => {
     const teacher = tf.zeros([1, 2, 2, 3]);
     const [pooledStudent, sameTeacher] = matchSpatialSize({ student, teacher });
     expect(sameTeacher).toBe(teacher);
-    expectArraysClose(valuesOf(pooledStudent), [(1 + 2 + 5 + 6) / 4, (3 + 4 + 7 + 8) / 4, (9 + 10 + 13 + 14) / 4, (11 + 12 + 15 + 16) / 4]);
+    expectArraysClose(valuesOf(pooledStudent), [
+      (1 + 2 + 5 + 6) / 4,
+      (3 + 4 + 7 + 8) / 4,
+      (9 + 10 + 13 + 14) / 4,
+      (11 + 12 + 15 + 16) / 4,
+    ]);
     tf.dispose([student, teacher]);
   });
   it('rejects maps that are not rank 4 and sizes that do not divide', () => {

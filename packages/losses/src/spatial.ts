@@ -13,7 +13,11 @@ import { assertRank } from './validate';
  * @example
  * const [s, t] = matchSpatialSize({ fn: 'atLoss', student: s32x32, teacher: t16x16 }); // s is now 16×16
  */
-export function matchSpatialSize({ fn = 'matchSpatialSize', student, teacher }: {
+export function matchSpatialSize({
+  fn = 'matchSpatialSize',
+  student,
+  teacher,
+}: {
   fn?: string;
   student: tf.Tensor;
   teacher: tf.Tensor;
@@ -26,7 +30,9 @@ export function matchSpatialSize({ fn = 'matchSpatialSize', student, teacher }: 
   const studentLarger = sh >= th && sw >= tw;
   const teacherLarger = th >= sh && tw >= sw;
   if (!studentLarger && !teacherLarger) {
-    throw new Error(`${fn}: cannot match spatial sizes ${sh}x${sw} (student) and ${th}x${tw} (teacher): neither is larger in both dimensions`);
+    throw new Error(
+      `${fn}: cannot match spatial sizes ${sh}x${sw} (student) and ${th}x${tw} (teacher): neither is larger in both dimensions`,
+    );
   }
   const [large, small] = studentLarger ? [s, t] : [t, s];
   const [, lh, lw] = large.shape;

@@ -265,9 +265,15 @@ function makeInputs(poisoned: boolean): Inputs {
   const poison = (values: number[]) => (poisoned ? [Number.NaN, ...values.slice(1)] : values);
   return {
     matrix: tf.tensor2d(poison(matrixValues), [4, 3]),
-    cleanMatrix: tf.tensor2d(matrixValues.map((value) => value / 2 + 0.1), [4, 3]),
+    cleanMatrix: tf.tensor2d(
+      matrixValues.map((value) => value / 2 + 0.1),
+      [4, 3],
+    ),
     map: tf.tensor4d(poison(mapValues), [2, 4, 4, 3]),
-    cleanMap: tf.tensor4d(mapValues.map((value) => Math.cos(value)), [2, 4, 4, 3]),
+    cleanMap: tf.tensor4d(
+      mapValues.map((value) => Math.cos(value)),
+      [2, 4, 4, 3],
+    ),
     labels: tf.tensor1d([0, 1, 2, 0], 'int32'),
   };
 }
@@ -430,8 +436,14 @@ describeWithBackends('value checks', () => {
   it("a GPU-like backend: 'auto' defers (no synchronous read), true throws synchronously", async () => {
     await onRenamedCpuBackend('kd-test-device', async () => {
       expect(valueCheckTiming()).toBe('deferred');
-      const student = tf.tensor2d([[1, Number.NaN], [0, 1]]);
-      const teacher = tf.tensor2d([[1, 0], [0, 1]]);
+      const student = tf.tensor2d([
+        [1, Number.NaN],
+        [0, 1],
+      ]);
+      const teacher = tf.tensor2d([
+        [1, 0],
+        [0, 1],
+      ]);
       try {
         expect(() => kdLoss(student, teacher, { checkValues: true })).toThrow(
           'kdLoss: studentLogits contains NaN or Infinity',
@@ -451,21 +463,32 @@ describeWithBackends('value checks', () => {
   });
 
   it('deferred: kdLoss makes no synchronous read, and the NaN is reported by flushValueChecks', async () => {
-    const student = tf.tensor2d([[1, Number.NaN], [0, 1]]);
-    const teacher = tf.tensor2d([[1, 0], [0, 1]]);
+    const student = tf.tensor2d([
+      [1, Number.NaN],
+      [0, 1],
+    ]);
+    const teacher = tf.tensor2d([
+      [1, 0],
+      [0, 1],
+    ]);
     const dataSync = vi.spyOn(tf.Tensor.prototype, 'dataSync');
     const loss = kdLoss(student, teacher, { temperature: 2, checkValues: 'deferred' });
     expect(dataSync).not.toHaveBeenCalled();
     dataSync.mockRestore();
     // The caller may dispose its inputs before the deferred read completes.
     tf.dispose([loss, student, teacher]);
-    await expect(flushValueChecks()).rejects.toThrow('kdLoss: studentLogits contains NaN or Infinity (found by a deferred value check');
+    await expect(flushValueChecks()).rejects.toThrow(
+      'kdLoss: studentLogits contains NaN or Infinity (found by a deferred value check',
+    );
     // Reported once: the next flush is clean.
     await expect(flushValueChecks()).resolves.toBeUndefined();
   });
 
   it('deferred: a failure is thrown by the next checked call, not by an unchecked one', async () => {
-    const logits = tf.tensor2d([[2, 1, 0], [0, 1, 2]]);
+    const logits = tf.tensor2d([
+      [2, 1, 0],
+      [0, 1, 2],
+    ]);
     const badLabels = tf.tensor1d([0, 3], 'int32');
     const goodLabels = tf.tensor1d([0, 2], 'int32');
     try {
@@ -490,9 +513,16 @@ describeWithBackends('value checks', () => {
   });
 
   it('deferred: good input passes and every kept tensor is released', async () => {
-    const logits = tf.tensor2d([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]);
+    const logits = tf.tensor2d([
+      [0.7, 0.2, 0.1],
+      [0.1, 0.1, 0.8],
+    ]);
     const labels = tf.tensor1d([0, 2], 'int32');
-    const centroids = tf.tensor2d([[0.8, 0.1, 0.1], [0.2, 0.6, 0.2], [0.1, 0.1, 0.8]]);
+    const centroids = tf.tensor2d([
+      [0.8, 0.1, 0.1],
+      [0.2, 0.6, 0.2],
+      [0.1, 0.1, 0.8],
+    ]);
     const before = tf.memory().numTensors;
     const cmi = conditionalMutualInformation(logits, labels, { numClasses: 3, centroids, checkValues: 'deferred' });
     // One pending tensor per check (logits finite, labels, centroids finite / non-negative / row sums).

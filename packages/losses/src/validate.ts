@@ -165,7 +165,9 @@ export async function flushValueChecks(): Promise<void> {
 /** Throws unless both tensors have exactly the same shape. */
 export function assertSameShape(fn: string, argA: string, a: tf.Tensor, argB: string, b: tf.Tensor): void {
   if (a.rank !== b.rank || a.shape.some((size, axis) => size !== b.shape[axis])) {
-    throw new Error(`${fn}: ${argA} [${a.shape.join(',')}] and ${argB} [${b.shape.join(',')}] must have the same shape`);
+    throw new Error(
+      `${fn}: ${argA} [${a.shape.join(',')}] and ${argB} [${b.shape.join(',')}] must have the same shape`,
+    );
   }
 }
 
@@ -225,7 +227,8 @@ export function assertLabels(
     (values) => {
       for (let index = 0; index < values.length; index++) {
         const label = values[index] as number;
-        if (!(label >= 0 && label < numClasses)) return `${fn}: ${arg}[${index}] = ${label} is out of range [0, ${numClasses})`;
+        if (!(label >= 0 && label < numClasses))
+          return `${fn}: ${arg}[${index}] = ${label} is out of range [0, ${numClasses})`;
       }
       return undefined;
     },
@@ -237,7 +240,12 @@ export function assertLabels(
  * Throws on option keys the function does not know: a misspelt option (`temprature`) would otherwise be
  * ignored silently and the default used. With `required`, missing options are an error too.
  */
-export function assertKnownOptions(fn: string, options: unknown, known: readonly string[], { required = false } = {}): void {
+export function assertKnownOptions(
+  fn: string,
+  options: unknown,
+  known: readonly string[],
+  { required = false } = {},
+): void {
   assertOptions(fn, options);
   if (options === undefined) {
     if (required) throw new Error(`${fn}: options are required`);

@@ -48,7 +48,8 @@ function parseArguments(argv: string[]): Options {
     };
     const positive = (text: string, min: number): number => {
       const number = Number(text);
-      if (!Number.isInteger(number) || number < min) throw new Error(`bench: ${flag} must be an integer >= ${min}, got ${text}`);
+      if (!Number.isInteger(number) || number < min)
+        throw new Error(`bench: ${flag} must be an integer >= ${min}, got ${text}`);
       return number;
     };
     if (flag === '--') continue;
@@ -60,7 +61,10 @@ function parseArguments(argv: string[]): Options {
     else if (flag === '--warmup') options.warmup = positive(value(), 0);
     else if (flag === '--models') options.models = value().split(',');
     else if (flag === '--skip-backward') options.skipBackward = true;
-    else throw new Error(`bench: unknown flag ${flag}; flags: --backends, --batch, --cpu-batch, --cpu-iterations, --iterations, --warmup, --models, --skip-backward`);
+    else
+      throw new Error(
+        `bench: unknown flag ${flag}; flags: --backends, --batch, --cpu-batch, --cpu-iterations, --iterations, --warmup, --models, --skip-backward`,
+      );
   }
   return options;
 }
@@ -93,7 +97,11 @@ function time(run: () => void, warmup: number, iterations: number): number {
   return (performance.now() - start) / iterations;
 }
 
-function benchModel(name: string, batch: number, { warmup, iterations, skipBackward }: Timing): { forward: number; backward: number | string } {
+function benchModel(
+  name: string,
+  batch: number,
+  { warmup, iterations, skipBackward }: Timing,
+): { forward: number; backward: number | string } {
   const model = createModel(name, { numClasses: 100, seed: 0 });
   const images = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tidy(() => tf.oneHot(tf.randomUniform([batch], 0, 100, 'int32', 2) as tf.Tensor1D, 100));
@@ -145,9 +153,7 @@ async function main(): Promise<void> {
   const options = parseArguments(process.argv.slice(2));
   const wasmNote = await setUpWasm();
   const backends = options.backends ?? (wasmNote === undefined ? ['cpu'] : ['cpu', 'wasm']);
-  console.log(
-    '@kd/models bench: 32×32×3 images, 100 classes, images/s (mean over the timed iterations)',
-  );
+  console.log('@kd/models bench: 32×32×3 images, 100 classes, images/s (mean over the timed iterations)');
   for (const backend of backends) {
     if (!(await tf.setBackend(backend))) throw new Error(`bench: backend '${backend}' could not be initialised`);
     await tf.ready();
@@ -159,7 +165,9 @@ async function main(): Promise<void> {
       iterations: cpu ? options.cpuIterations : options.iterations,
       skipBackward: options.skipBackward,
     };
-    console.log(`\nbackend: ${tf.getBackend()}${note}, batch ${batch}, ${timing.warmup} warm-up + ${timing.iterations} timed iteration(s)`);
+    console.log(
+      `\nbackend: ${tf.getBackend()}${note}, batch ${batch}, ${timing.warmup} warm-up + ${timing.iterations} timed iteration(s)`,
+    );
     console.log('| model | forward img/s | forward+backward img/s | backward cost (fwd+bwd time / fwd time) |');
     console.log('|---|---|---|---|');
     for (const name of options.models) {

@@ -23,9 +23,11 @@ function parseArguments(argv: string[]): { iterations: number; files: string[] }
     const flag = argv[index];
     const next = argv[index + 1];
     if (flag === '--') continue;
-    if (flag === '--iterations' && next !== undefined && Number.isInteger(Number(next)) && Number(next) >= 1) options.iterations = Number(argv[++index]);
+    if (flag === '--iterations' && next !== undefined && Number.isInteger(Number(next)) && Number(next) >= 1)
+      options.iterations = Number(argv[++index]);
     else if (flag === '--file' && next !== undefined) options.files.push(argv[++index] as string);
-    else throw new Error(`bench: unknown or incomplete flag ${String(flag)}; flags: --iterations N (>= 1), --file PATH`);
+    else
+      throw new Error(`bench: unknown or incomplete flag ${String(flag)}; flags: --iterations N (>= 1), --file PATH`);
   }
   return options;
 }
@@ -38,11 +40,19 @@ async function main(): Promise<void> {
   for (const { name, variable } of model.namedVariables) {
     const rank = variable.shape.length;
     const permutation = rank === 4 ? [3, 2, 0, 1] : rank === 2 ? [1, 0] : [0];
-    tensors[name] = { values: tf.tidy(() => tf.transpose(variable, permutation).dataSync() as Float32Array), shape: torchShape(variable.shape) };
+    tensors[name] = {
+      values: tf.tidy(() => tf.transpose(variable, permutation).dataSync() as Float32Array),
+      shape: torchShape(variable.shape),
+    };
   }
   const directory = mkdtempSync(join(tmpdir(), 'kd-bench-torch-'));
   try {
-    const wrapped = { dict: [['model', stateDict(tensors)], ['epoch', 240]] as Array<[string, ReturnType<typeof stateDict> | number]> };
+    const wrapped = {
+      dict: [
+        ['model', stateDict(tensors)],
+        ['epoch', 240],
+      ] as Array<[string, ReturnType<typeof stateDict> | number]>,
+    };
     const inputs: Array<[string, Uint8Array]> = [
       ['zip', torchSaveZip(wrapped)],
       ['legacy', torchSaveLegacy(wrapped)],
@@ -54,7 +64,9 @@ async function main(): Promise<void> {
       return { label: format, path, size: bytes.length };
     });
     for (const file of files) paths.push({ label: `PyTorch file ${file}`, path: file, size: Number.NaN });
-    console.log(`resnet32x4: ${model.countParams()} trainable parameters, ${model.namedVariables.length} tensors; best of ${iterations} loads (file read included)`);
+    console.log(
+      `resnet32x4: ${model.countParams()} trainable parameters, ${model.namedVariables.length} tensors; best of ${iterations} loads (file read included)`,
+    );
     console.log('| format | file MB | load s (best) | load s (median) |');
     console.log('|---|---|---|---|');
     for (const { label, path, size } of paths) {
@@ -66,7 +78,9 @@ async function main(): Promise<void> {
       }
       times.sort((a, b) => a - b);
       const megabytes = Number.isNaN(size) ? '—' : (size / 1e6).toFixed(1);
-      console.log(`| ${label} | ${megabytes} | ${(times[0] as number).toFixed(3)} | ${(times[Math.floor(times.length / 2)] as number).toFixed(3)} |`);
+      console.log(
+        `| ${label} | ${megabytes} | ${(times[0] as number).toFixed(3)} | ${(times[Math.floor(times.length / 2)] as number).toFixed(3)} |`,
+      );
     }
   } finally {
     rmSync(directory, { recursive: true, force: true });

@@ -34,7 +34,13 @@ describeWithBackends('featureHook', () => {
     const model = createModel('resnet8', { numClasses: 10, seed: 3 });
     const images = randomTensor([2, 32, 32, 3], 2) as tf.Tensor4D;
     const logits = tf.tidy(() =>
-      model.apply(images, { training: false, featureHook: (index, feature) => (index === 4 ? tf.zerosLike(feature) : feature) }).logits.dataSync().slice(),
+      model
+        .apply(images, {
+          training: false,
+          featureHook: (index, feature) => (index === 4 ? tf.zerosLike(feature) : feature),
+        })
+        .logits.dataSync()
+        .slice(),
     );
     const bias = model.namedVariables.find((entry) => entry.name === 'fc.bias')?.variable.dataSync() as Float32Array;
     expectArraysClose(logits, [...bias, ...bias], { rtol: 0, atol: 0 });
@@ -45,9 +51,17 @@ describeWithBackends('featureHook', () => {
   it('rejects a hook that is not a function or changes a shape', () => {
     const model = createModel('resnet8', { numClasses: 10, seed: 3 });
     const images = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;
-    expectThrowsWith(() => model.apply(images, { training: false, featureHook: 3 as unknown as () => tf.Tensor }), 'resnet8.apply', 'featureHook');
     expectThrowsWith(
-      () => model.apply(images, { training: false, featureHook: (index, feature) => (index === 2 ? tf.slice(feature, [0, 0, 0, 0], [1, 1, 1, -1]) : feature) }),
+      () => model.apply(images, { training: false, featureHook: 3 as unknown as () => tf.Tensor }),
+      'resnet8.apply',
+      'featureHook',
+    );
+    expectThrowsWith(
+      () =>
+        model.apply(images, {
+          training: false,
+          featureHook: (index, feature) => (index === 2 ? tf.slice(feature, [0, 0, 0, 0], [1, 1, 1, -1]) : feature),
+        }),
       'featureHook',
       'feature 2',
     );

@@ -1,4 +1,12 @@
-export type { ApplyOptions, FeatureHook, FeatureName, KdModel, ModelFeatures, ModelOutput, NamedVariable } from './types';
+export type {
+  ApplyOptions,
+  FeatureHook,
+  FeatureName,
+  KdModel,
+  ModelFeatures,
+  ModelOutput,
+  NamedVariable,
+} from './types';
 export { featureRoles, modelOutput } from './output';
 export type { FeatureRoles, ModelOutputParts } from './output';
 export { createModel, listModels, modelRecipe, registerModel } from './registry';

@@ -38,7 +38,10 @@ export async function saveWeightsToDirectory(model: KdModel, directory: string):
     userDefinedMetadata: artifacts.userDefinedMetadata,
   };
   writeFileAtomicSync(join(directory, 'weights.bin'), new Uint8Array(artifacts.weightData));
-  writeFileAtomicSync(join(directory, 'model.json'), new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`));
+  writeFileAtomicSync(
+    join(directory, 'model.json'),
+    new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`),
+  );
 }
 
 /**
@@ -81,7 +84,9 @@ export function loadWeightsFromDirectory(model: KdModel, directory: string): voi
     weightSpecs.push(...(weights as tf.io.WeightsManifestEntry[]));
     for (const path of paths) {
       if (typeof path !== 'string' || isAbsolute(path) || normalize(path).startsWith('..')) {
-        throw new Error(`${fn}: ${jsonPath}: weight file path ${JSON.stringify(path)} must be relative and inside the directory`);
+        throw new Error(
+          `${fn}: ${jsonPath}: weight file path ${JSON.stringify(path)} must be relative and inside the directory`,
+        );
       }
       const file = join(directory, path);
       let bytes: Buffer;
@@ -93,7 +98,7 @@ export function loadWeightsFromDirectory(model: KdModel, directory: string): voi
       weightData.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     }
   }
-  const userDefinedMetadata = (parsed as { userDefinedMetadata?: { [key: string]: {} } }).userDefinedMetadata;
+  const userDefinedMetadata = (parsed as Pick<tf.io.ModelArtifacts, 'userDefinedMetadata'>).userDefinedMetadata;
   try {
     loadWeightsAs(fn, model, { weightSpecs, weightData, userDefinedMetadata });
   } catch (error) {

@@ -12,7 +12,9 @@ describeWithBackends('seeded random streams', () => {
     expect(draw(1, 'conv1.weight')).not.toEqual(draw(2, 'conv1.weight'));
     expect(draw(1, 'conv1.weight')).not.toEqual(draw(1, 'conv2.weight'));
     // Seeds are integers in [0, 2^32), as everywhere in the packages.
-    expect(() => draw(2 ** 32 + 1, 'a')).toThrow('createRandomStream: seed must be an integer in [0, 2^32), got 4294967297');
+    expect(() => draw(2 ** 32 + 1, 'a')).toThrow(
+      'createRandomStream: seed must be an integer in [0, 2^32), got 4294967297',
+    );
     expect(() => draw(-1, 'a')).toThrow('createRandomStream: seed must be an integer in [0, 2^32), got -1');
   });
 

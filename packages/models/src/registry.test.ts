@@ -14,7 +14,14 @@ describeWithBackends('registry', () => {
   });
 
   it('an unknown name lists the known ones', () => {
-    expectThrowsWith(() => createModel('resnet21', { numClasses: 10 }), 'createModel', 'unknown model "resnet21"', 'resnet20', 'shufflev2', 'wrn40_2');
+    expectThrowsWith(
+      () => createModel('resnet21', { numClasses: 10 }),
+      'createModel',
+      'unknown model "resnet21"',
+      'resnet20',
+      'shufflev2',
+      'wrn40_2',
+    );
   });
 
   it('validates the options', () => {
@@ -25,20 +32,44 @@ describeWithBackends('registry', () => {
       "createModel: variable 'fc.weight' [64, 2000000000] would need 1.280e+11 values, 512.0 GB; one tensor holds at most 2147483647 values (8.6 GB)",
     );
     expectThrowsWith(() => createModel('resnet8', { numClasses: 10, seed: -1 }), 'createModel', 'options.seed');
-    expectThrowsWith(() => createModel('resnet8', { numClasses: 10, inputChannels: 0 }), 'createModel', 'options.inputChannels');
+    expectThrowsWith(
+      () => createModel('resnet8', { numClasses: 10, inputChannels: 0 }),
+      'createModel',
+      'options.inputChannels',
+    );
     expect(() => createModel('resnet8', { numClasses: 10, sed: 3 } as never)).toThrow(
       "createModel: unknown option 'sed', did you mean 'seed'?",
     );
-    expect(() => buildZooModel({ name: 'x', seed: 0, numClasses: 2, inputChannels: 1, build: () => () => ({}) as never, minimumInputSise: 8 } as never)).toThrow(
-      "buildZooModel: unknown option 'minimumInputSise', did you mean 'minimumInputSize'?",
-    );
+    expect(() =>
+      buildZooModel({
+        name: 'x',
+        seed: 0,
+        numClasses: 2,
+        inputChannels: 1,
+        build: () => () => ({}) as never,
+        minimumInputSise: 8,
+      } as never),
+    ).toThrow("buildZooModel: unknown option 'minimumInputSise', did you mean 'minimumInputSize'?");
   });
 
   it("registers RepDistiller's recipe values with each model: lr 0.01 for MobileNetV2/ShuffleNets, FT's 0.01 for ResNet/WRN", () => {
     // train_student.py: lr 0.01 for MobileNetV2, ShuffleV1, ShuffleV2; init(): 0.01 for this list of students.
     const smallLearningRate = ['mobilenetv2', 'shufflev1', 'shufflev2'];
-    const paraphraserList = ['resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'resnet8x4', 'resnet32x4',
-      'wrn16_1', 'wrn16_2', 'wrn40_1', 'wrn40_2'];
+    const paraphraserList = [
+      'resnet8',
+      'resnet14',
+      'resnet20',
+      'resnet32',
+      'resnet44',
+      'resnet56',
+      'resnet110',
+      'resnet8x4',
+      'resnet32x4',
+      'wrn16_1',
+      'wrn16_2',
+      'wrn40_1',
+      'wrn40_2',
+    ];
     for (const name of Object.keys(modelTable)) {
       const recipe = modelRecipe(name);
       expect(recipe.learningRate, name).toBe(smallLearningRate.includes(name) ? 0.01 : 0.05);
@@ -86,15 +117,34 @@ describeWithBackends('registry', () => {
     expect(model.countParams()).toBe(78_042 - 6 * 65);
     model.dispose();
     expect(listModels('resnet8-*')).toEqual(['resnet8-registered']);
-    expectThrowsWith(() => registerModel('resnet8', (options) => createModel('resnet20', options)), 'registerModel', "'resnet8' is already registered");
-    expectThrowsWith(() => registerModel('bad name', (options) => createModel('resnet20', options)), 'registerModel', 'name');
-    expect(modelRecipe('resnet8-registered')).toEqual({ learningRate: 0.05, mcmiLearningRate: 0.05 });
-    registerModel('resnet8-slow', ({ name: _name, ...options }) => createModel('resnet8', options), { learningRate: 0.01, paraphraserLearningRate: 0.001 });
-    expect(modelRecipe('resnet8-slow')).toEqual({ learningRate: 0.01, mcmiLearningRate: 0.05, paraphraserLearningRate: 0.001 });
-    expect(() => registerModel('resnet8-typo', (options) => createModel('resnet8', options), { learningRat: 0.01 } as never)).toThrow(
-      "registerModel: unknown option 'learningRat' in recipe, did you mean 'learningRate'?",
+    expectThrowsWith(
+      () => registerModel('resnet8', (options) => createModel('resnet20', options)),
+      'registerModel',
+      "'resnet8' is already registered",
     );
-    expectThrowsWith(() => registerModel('resnet8-zero', (options) => createModel('resnet8', options), { learningRate: 0 }), 'registerModel', 'recipe.learningRate');
+    expectThrowsWith(
+      () => registerModel('bad name', (options) => createModel('resnet20', options)),
+      'registerModel',
+      'name',
+    );
+    expect(modelRecipe('resnet8-registered')).toEqual({ learningRate: 0.05, mcmiLearningRate: 0.05 });
+    registerModel('resnet8-slow', ({ name: _name, ...options }) => createModel('resnet8', options), {
+      learningRate: 0.01,
+      paraphraserLearningRate: 0.001,
+    });
+    expect(modelRecipe('resnet8-slow')).toEqual({
+      learningRate: 0.01,
+      mcmiLearningRate: 0.05,
+      paraphraserLearningRate: 0.001,
+    });
+    expect(() =>
+      registerModel('resnet8-typo', (options) => createModel('resnet8', options), { learningRat: 0.01 } as never),
+    ).toThrow("registerModel: unknown option 'learningRat' in recipe, did you mean 'learningRate'?");
+    expectThrowsWith(
+      () => registerModel('resnet8-zero', (options) => createModel('resnet8', options), { learningRate: 0 }),
+      'registerModel',
+      'recipe.learningRate',
+    );
     expect(listModels('resnet8-typo')).toEqual([]);
   });
 });

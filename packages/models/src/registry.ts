@@ -58,7 +58,13 @@ export interface CreateModelOptions {
   hiddenSizes?: readonly number[];
 }
 
-const createModelKeys: readonly (keyof CreateModelOptions)[] = ['numClasses', 'seed', 'inputChannels', 'inputShape', 'hiddenSizes'];
+const createModelKeys: readonly (keyof CreateModelOptions)[] = [
+  'numClasses',
+  'seed',
+  'inputChannels',
+  'inputShape',
+  'hiddenSizes',
+];
 
 /** What a registered factory receives: {@link CreateModelOptions} with defaults filled in, plus the name. */
 export interface ModelFactoryOptions {
@@ -87,9 +93,14 @@ export function architectureBuilder(name: string): ArchitectureBuilder | undefin
 /** A convolutional architecture: takes any input size, so the `mlp`-only options are rejected. */
 function architecture(build: ArchitectureBuilder, minimumInputSize = 1): ModelFactory {
   const factory: ModelFactory = ({ name, numClasses, seed, inputChannels, inputShape, hiddenSizes }) => {
-    for (const [arg, value] of [['inputShape', inputShape], ['hiddenSizes', hiddenSizes]] as const) {
+    for (const [arg, value] of [
+      ['inputShape', inputShape],
+      ['hiddenSizes', hiddenSizes],
+    ] as const) {
       if (value !== undefined) {
-        throw new Error(`createModel: options.${arg} is an option of 'mlp'; '${name}' is convolutional and takes any input size, got ${JSON.stringify(value)}`);
+        throw new Error(
+          `createModel: options.${arg} is an option of 'mlp'; '${name}' is convolutional and takes any input size, got ${JSON.stringify(value)}`,
+        );
       }
     }
     return buildZooModel({ name, numClasses, seed, inputChannels, build, minimumInputSize });
@@ -112,7 +123,9 @@ const mlpFactory: ModelFactory = ({ name, numClasses, seed, inputChannels, input
     const size = widths[index]! * outFeatures;
     if (size > maxWeightSize) {
       const weight = index === widths.length - 2 ? 'classifier.weight' : `layers.${index}.weight`;
-      throw new Error(`createModel('${name}'): ${weight} would be [${widths[index]}, ${outFeatures}] = ${size} scalars, more than the ${maxWeightSize} one tensor may hold`);
+      throw new Error(
+        `createModel('${name}'): ${weight} would be [${widths[index]}, ${outFeatures}] = ${size} scalars, more than the ${maxWeightSize} one tensor may hold`,
+      );
     }
   });
   return buildZooModel({
@@ -182,8 +195,19 @@ const smallLearningRate: ModelRecipe = { learningRate: 0.01, mcmiLearningRate: 0
 const cifarResNetRecipe: ModelRecipe = { learningRate: 0.05, paraphraserLearningRate: 0.01, mcmiLearningRate: 0.05 };
 
 const recipes = new Map<string, ModelRecipe>([
-  ...(['resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'resnet8x4', 'resnet32x4'] as const)
-    .map((name) => [name, cifarResNetRecipe] as const),
+  ...(
+    [
+      'resnet8',
+      'resnet14',
+      'resnet20',
+      'resnet32',
+      'resnet44',
+      'resnet56',
+      'resnet110',
+      'resnet8x4',
+      'resnet32x4',
+    ] as const
+  ).map((name) => [name, cifarResNetRecipe] as const),
   ...(['wrn16_1', 'wrn16_2', 'wrn40_1', 'wrn40_2'] as const).map((name) => [name, cifarResNetRecipe] as const),
   ...(['mobilenetv2', 'shufflev1', 'shufflev2'] as const).map((name) => [name, smallLearningRate] as const),
 ]);
@@ -233,7 +257,9 @@ export function modelRecipe(name: string): ModelRecipe {
 export function registerModel(name: string, factory: ModelFactory, recipe?: Partial<ModelRecipe>): void {
   const fn = 'registerModel';
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new Error(`${fn}: name must be a non-empty string of letters, digits, '_', '.', '-', got ${JSON.stringify(name)}`);
+    throw new Error(
+      `${fn}: name must be a non-empty string of letters, digits, '_', '.', '-', got ${JSON.stringify(name)}`,
+    );
   }
   if (typeof factory !== 'function') throw new Error(`${fn}: factory must be a function, got ${typeof factory}`);
   if (registry.has(name)) throw new Error(`${fn}: a model named '${name}' is already registered`);
@@ -283,13 +309,19 @@ export function createModel(name: string, options: CreateModelOptions): KdModel 
   const numClasses = assertInteger(fn, 'options.numClasses', options.numClasses, { min: 1 });
   const seed = assertSeed(fn, 'options.seed', options.seed ?? 0);
   const fnOfModel = `${fn}('${name}')`;
-  const inputShape = options.inputShape === undefined ? undefined : assertSizes(fnOfModel, 'options.inputShape', options.inputShape, 3);
+  const inputShape =
+    options.inputShape === undefined ? undefined : assertSizes(fnOfModel, 'options.inputShape', options.inputShape, 3);
   const defaultChannels = inputShape === undefined ? 3 : inputShape[2];
-  const inputChannels = assertInteger(fn, 'options.inputChannels', options.inputChannels ?? defaultChannels, { min: 1 });
+  const inputChannels = assertInteger(fn, 'options.inputChannels', options.inputChannels ?? defaultChannels, {
+    min: 1,
+  });
   if (inputShape !== undefined && inputShape[2] !== inputChannels) {
-    throw new Error(`${fnOfModel}: options.inputShape has ${inputShape[2]} channels but options.inputChannels is ${inputChannels}`);
+    throw new Error(
+      `${fnOfModel}: options.inputShape has ${inputShape[2]} channels but options.inputChannels is ${inputChannels}`,
+    );
   }
-  const hiddenSizes = options.hiddenSizes === undefined ? undefined : assertSizes(fnOfModel, 'options.hiddenSizes', options.hiddenSizes);
+  const hiddenSizes =
+    options.hiddenSizes === undefined ? undefined : assertSizes(fnOfModel, 'options.hiddenSizes', options.hiddenSizes);
   return factory({
     name,
     numClasses,
@@ -303,7 +335,8 @@ export function createModel(name: string, options: CreateModelOptions): KdModel 
 /** Throws unless `value` is a non-empty array of positive integers (of `length` entries when given). */
 function assertSizes(fn: string, arg: string, value: unknown, length?: number): number[] {
   if (!Array.isArray(value) || value.length === 0 || (length !== undefined && value.length !== length)) {
-    const expected = length === undefined ? 'a non-empty array of positive integers' : `an array of ${length} positive integers`;
+    const expected =
+      length === undefined ? 'a non-empty array of positive integers' : `an array of ${length} positive integers`;
     throw new Error(`${fn}: ${arg} must be ${expected}, got ${JSON.stringify(value)}`);
   }
   return value.map((size: unknown, index) => assertInteger(fn, `${arg}[${index}]`, size, { min: 1 }));

@@ -30,14 +30,17 @@ export function assertImages(
 ): tf.Tensor4D {
   assertTensor(fn, arg, images);
   if (images.rank !== 4) {
-    throw new Error(`${fn}: ${arg} must be rank 4 [N, H, W, ${channels}], got rank ${images.rank} [${images.shape.join(',')}]`);
+    throw new Error(
+      `${fn}: ${arg} must be rank 4 [N, H, W, ${channels}], got rank ${images.rank} [${images.shape.join(',')}]`,
+    );
   }
   if (images.dtype !== 'float32') throw new Error(`${fn}: ${arg} must be float32, got ${images.dtype}`);
   const [batch, height, width, depth] = images.shape as [number, number, number, number];
   if (depth !== channels) {
     throw new Error(`${fn}: ${arg} must have ${channels} channels (NHWC), got shape [${images.shape.join(',')}]`);
   }
-  if (batch < 1 || height < 1 || width < 1) throw new Error(`${fn}: ${arg} is empty: shape [${images.shape.join(',')}]`);
+  if (batch < 1 || height < 1 || width < 1)
+    throw new Error(`${fn}: ${arg} is empty: shape [${images.shape.join(',')}]`);
   if (checkValues) {
     const flags = tf.tidy(() => tf.stack([tf.any(tf.isNaN(images)), tf.any(tf.isInf(images))]));
     const [hasNaN, hasInfinity] = flags.dataSync();

@@ -37,7 +37,8 @@ export interface WeightArtifacts extends tf.io.ModelArtifacts {
 export type WeightArtifactsInput = Pick<tf.io.ModelArtifacts, 'weightSpecs' | 'weightData' | 'userDefinedMetadata'>;
 
 function namedVariablesOf(fn: string, model: KdModel): readonly NamedVariable[] {
-  if (model === null || typeof model !== 'object') throw new Error(`${fn}: model must be a KdModel, got ${String(model)}`);
+  if (model === null || typeof model !== 'object')
+    throw new Error(`${fn}: model must be a KdModel, got ${String(model)}`);
   if (!Array.isArray(model.namedVariables)) {
     throw new Error(`${fn}: model '${String(model.name)}' does not list namedVariables; models from createModel do`);
   }
@@ -124,7 +125,8 @@ export function loadWeights(model: KdModel, artifacts: WeightArtifactsInput): vo
 /** {@link loadWeights} with the public function name to put in errors. */
 export function loadWeightsAs(fn: string, model: KdModel, artifacts: WeightArtifactsInput): void {
   const entries = namedVariablesOf(fn, model);
-  if (artifacts === null || typeof artifacts !== 'object') throw new Error(`${fn}: artifacts must be an object, got ${String(artifacts)}`);
+  if (artifacts === null || typeof artifacts !== 'object')
+    throw new Error(`${fn}: artifacts must be an object, got ${String(artifacts)}`);
   const { weightSpecs, weightData } = artifacts;
   if (!Array.isArray(weightSpecs)) throw new Error(`${fn}: artifacts.weightSpecs must be an array of weight specs`);
   const buffers = Array.isArray(weightData) ? weightData : [weightData];
@@ -147,11 +149,14 @@ export function loadWeightsAs(fn: string, model: KdModel, artifacts: WeightArtif
     if (!Array.isArray(shape) || !shape.every((size) => Number.isInteger(size) && size >= 0)) {
       throw new Error(`${fn}: weight spec '${name}' has an invalid shape ${JSON.stringify(shape)}`);
     }
-    if (spec.quantization !== undefined) throw new Error(`${fn}: weight spec '${name}' is quantized; only float32 is supported`);
+    if (spec.quantization !== undefined)
+      throw new Error(`${fn}: weight spec '${name}' is quantized; only float32 is supported`);
     if (specs.has(name)) throw new Error(`${fn}: weight '${name}' appears twice in weightSpecs`);
     const target = entries.find((entry) => entry.name === name);
     if (dtype !== 'float32') {
-      throw new Error(`${fn}: variable '${name}' has dtype ${String(dtype)} in the weights, model '${model.name}' expects float32`);
+      throw new Error(
+        `${fn}: variable '${name}' has dtype ${String(dtype)} in the weights, model '${model.name}' expects float32`,
+      );
     }
     if (target !== undefined && !sameShape(target.variable.shape, shape)) {
       throw new Error(
@@ -165,22 +170,30 @@ export function loadWeightsAs(fn: string, model: KdModel, artifacts: WeightArtif
     throw new Error(`${fn}: weight data is truncated: ${data.byteLength} bytes, the weight specs need ${offset}`);
   }
   if (data.byteLength > offset) {
-    throw new Error(`${fn}: weight data has ${data.byteLength - offset} bytes more than the weight specs describe (${offset})`);
+    throw new Error(
+      `${fn}: weight data has ${data.byteLength - offset} bytes more than the weight specs describe (${offset})`,
+    );
   }
   if (saved?.crc32 !== undefined) {
     const actual = crc32(new Uint8Array(data));
     if (actual !== saved.crc32) {
-      throw new Error(`${fn}: checksum mismatch: weight data has CRC-32 ${hex(actual)}, the metadata says ${hex(Number(saved.crc32))}`);
+      throw new Error(
+        `${fn}: checksum mismatch: weight data has CRC-32 ${hex(actual)}, the metadata says ${hex(Number(saved.crc32))}`,
+      );
     }
   }
   const missing = entries.filter((entry) => !specs.has(entry.name)).map((entry) => entry.name);
   if (missing.length > 0) {
-    throw new Error(`${fn}: the weights${from} lack ${missing.length} variable(s) of model '${model.name}': ${preview(missing)}`);
+    throw new Error(
+      `${fn}: the weights${from} lack ${missing.length} variable(s) of model '${model.name}': ${preview(missing)}`,
+    );
   }
   const known = new Set(entries.map((entry) => entry.name));
   const unexpected = [...specs.keys()].filter((name) => !known.has(name));
   if (unexpected.length > 0) {
-    throw new Error(`${fn}: the weights${from} hold ${unexpected.length} variable(s) model '${model.name}' does not have: ${preview(unexpected)}`);
+    throw new Error(
+      `${fn}: the weights${from} hold ${unexpected.length} variable(s) model '${model.name}' does not have: ${preview(unexpected)}`,
+    );
   }
 
   const view = new DataView(data);
@@ -189,7 +202,8 @@ export function loadWeightsAs(fn: string, model: KdModel, artifacts: WeightArtif
     const values = new Float32Array(entry.variable.size);
     for (let index = 0; index < values.length; index++) {
       const value = view.getFloat32(spec.offset + 4 * index, true);
-      if (!Number.isFinite(value)) throw new Error(`${fn}: variable '${entry.name}' holds ${value} at element ${index}`);
+      if (!Number.isFinite(value))
+        throw new Error(`${fn}: variable '${entry.name}' holds ${value} at element ${index}`);
       values[index] = value;
     }
     return values;

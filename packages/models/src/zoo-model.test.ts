@@ -32,7 +32,9 @@ describeWithBackends('zoo models', () => {
       for (let index = channel; index < stem.length; index += channels) sum += stem[index] as number;
       return (0.1 * sum) / (stem.length / channels);
     });
-    after[0]!.forEach((value, channel) => expect(Math.abs(value - (expectedMean[channel] as number))).toBeLessThan(1e-5));
+    after[0]!.forEach((value, channel) =>
+      expect(Math.abs(value - (expectedMean[channel] as number))).toBeLessThan(1e-5),
+    );
     // Training-mode apply does not change trainable weights.
     expect(model.trainableVariables.map((variable) => Array.from(variable.dataSync()))).toEqual(trainableBefore);
     tf.dispose([images, stemConv]);
@@ -94,7 +96,11 @@ describeWithBackends('zoo models', () => {
     expectThrowsWith(() => model.apply(wrongChannels, { training: false }), 'resnet8.apply', 'images', '3 channels');
     expectThrowsWith(() => model.apply(wrongRank, { training: false }), 'resnet8.apply', 'images', 'rank 4');
     expectThrowsWith(() => model.apply(wrongDtype, { training: false }), 'resnet8.apply', 'images', 'float32');
-    expectThrowsWith(() => model.apply(wrongDtype, { training: 'yes' as unknown as boolean }), 'resnet8.apply', 'options.training');
+    expectThrowsWith(
+      () => model.apply(wrongDtype, { training: 'yes' as unknown as boolean }),
+      'resnet8.apply',
+      'options.training',
+    );
     tf.dispose([wrongChannels, wrongRank, wrongDtype]);
     model.dispose();
     expectThrowsWith(() => model.apply(wrongChannels, { training: false }), 'resnet8.apply', 'disposed');
@@ -102,7 +108,11 @@ describeWithBackends('zoo models', () => {
 
   it('rejects NaN and ±Infinity images unless the call passes checkValues: false', () => {
     const model = createModel('resnet8', { numClasses: 10 });
-    const cases: Array<[number, string]> = [[Number.NaN, 'NaN'], [Number.POSITIVE_INFINITY, '±Infinity'], [Number.NEGATIVE_INFINITY, '±Infinity']];
+    const cases: Array<[number, string]> = [
+      [Number.NaN, 'NaN'],
+      [Number.POSITIVE_INFINITY, '±Infinity'],
+      [Number.NEGATIVE_INFINITY, '±Infinity'],
+    ];
     try {
       for (const [bad, named] of cases) {
         const values = new Float32Array(2 * 8 * 8 * 3).fill(0.5);
@@ -147,7 +157,12 @@ describeWithBackends('zoo models', () => {
     const vgg = createModel('vgg8', { numClasses: 10 });
     const runningBefore = vgg.nonTrainableVariables.map((variable) => Array.from(variable.dataSync()));
     try {
-      for (const [height, width] of [[2, 2], [7, 7], [8, 7], [1, 32]] as Array<[number, number]>) {
+      for (const [height, width] of [
+        [2, 2],
+        [7, 7],
+        [8, 7],
+        [1, 32],
+      ] as Array<[number, number]>) {
         const images = tf.zeros([1, height, width, 3]) as tf.Tensor4D;
         expect(() => vgg.apply(images, { training: true })).toThrow(
           `vgg8.apply: images of ${height}×${width} are too small for vgg8: its feature maps would be empty; the minimum is 8×8`,
@@ -167,21 +182,40 @@ describeWithBackends('zoo models', () => {
 
   it('declares the tight minimum input size: every zoo model works there, VGG without the check empties a map below it', () => {
     // One model of each family (the deeper ones share their family's stem and downsampling).
-    const families = ['resnet8', 'resnet8x4', 'resnet50', 'wrn16_1', 'vgg8', 'vgg19', 'mobilenetv2', 'shufflev1', 'shufflev2'];
+    const families = [
+      'resnet8',
+      'resnet8x4',
+      'resnet50',
+      'wrn16_1',
+      'vgg8',
+      'vgg19',
+      'mobilenetv2',
+      'shufflev1',
+      'shufflev2',
+    ];
     for (const name of families) {
       const model = createModel(name, { numClasses: 4 });
       const minimum = name.startsWith('vgg') ? 8 : 1;
       const images = tf.zeros([1, minimum, minimum, 3]) as tf.Tensor4D;
       try {
         const output = model.apply(images, { training: false });
-        expect(output.features.every((feature) => feature.size > 0), name).toBe(true);
+        expect(
+          output.features.every((feature) => feature.size > 0),
+          name,
+        ).toBe(true);
         disposeOutput(output);
       } finally {
         images.dispose();
         model.dispose();
       }
     }
-    const unchecked = buildZooModel({ name: 'vgg8-unchecked', numClasses: 4, inputChannels: 3, seed: 0, build: vggBn(vggConfigs.vgg8) });
+    const unchecked = buildZooModel({
+      name: 'vgg8-unchecked',
+      numClasses: 4,
+      inputChannels: 3,
+      seed: 0,
+      build: vggBn(vggConfigs.vgg8),
+    });
     const seven = tf.zeros([1, 7, 7, 3]) as tf.Tensor4D;
     const output = unchecked.apply(seven, { training: false });
     expect(output.features.some((feature) => feature.size === 0)).toBe(true);

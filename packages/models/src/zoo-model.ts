@@ -29,10 +29,19 @@ export type Forward = (images: tf.Tensor4D, training: boolean, featureHook?: Fea
  * Appends the next entry of `features`, passed through the hook when there is one, and returns the tensor
  * the forward pass continues with (so a hook's change reaches the logits).
  */
-export function recordFeature<T extends tf.Tensor>(features: tf.Tensor[], feature: T, featureHook: FeatureHook | undefined): T {
+export function recordFeature<T extends tf.Tensor>(
+  features: tf.Tensor[],
+  feature: T,
+  featureHook: FeatureHook | undefined,
+): T {
   const recorded = featureHook === undefined ? feature : featureHook(features.length, feature);
-  if (recorded !== feature && (recorded.rank !== feature.rank || recorded.shape.some((size, axis) => size !== feature.shape[axis]))) {
-    throw new Error(`featureHook: feature ${features.length} has shape [${feature.shape.join(',')}], the hook returned [${recorded.shape.join(',')}]`);
+  if (
+    recorded !== feature &&
+    (recorded.rank !== feature.rank || recorded.shape.some((size, axis) => size !== feature.shape[axis]))
+  ) {
+    throw new Error(
+      `featureHook: feature ${features.length} has shape [${feature.shape.join(',')}], the hook returned [${recorded.shape.join(',')}]`,
+    );
   }
   features.push(recorded);
   return recorded as T;
@@ -98,22 +107,37 @@ class ZooModelImplementation implements ZooModel {
     }
     const checkValues = assertCheckValues(fn, options.checkValues);
     const [, height, width] = images instanceof tf.Tensor && images.rank === 4 ? images.shape : [];
-    if (height !== undefined && width !== undefined && height > 0 && width > 0 && Math.min(height, width) < this.minimumInputSize) {
+    if (
+      height !== undefined &&
+      width !== undefined &&
+      height > 0 &&
+      width > 0 &&
+      Math.min(height, width) < this.minimumInputSize
+    ) {
       throw new Error(
         `${fn}: images of ${height}×${width} are too small for ${this.name}: its feature maps would be empty; ` +
           `the minimum is ${this.minimumInputSize}×${this.minimumInputSize}`,
       );
     }
     assertImages(fn, 'images', images, this.inputChannels, checkValues);
-    if (this.inputSize !== undefined && (images.shape[1] !== this.inputSize[0] || images.shape[2] !== this.inputSize[1])) {
+    if (
+      this.inputSize !== undefined &&
+      (images.shape[1] !== this.inputSize[0] || images.shape[2] !== this.inputSize[1])
+    ) {
       const [height, width] = this.inputSize;
-      throw new Error(`${fn}: images must be [N, ${height}, ${width}, ${this.inputChannels}] (the model's inputShape), got [${images.shape.join(',')}]`);
+      throw new Error(
+        `${fn}: images must be [N, ${height}, ${width}, ${this.inputChannels}] (the model's inputShape), got [${images.shape.join(',')}]`,
+      );
     }
     const { training, featureHook } = options;
     if (featureHook !== undefined && typeof featureHook !== 'function') {
-      throw new Error(`${fn}: options.featureHook must be a function (index, feature) => tensor, got ${typeof featureHook}`);
+      throw new Error(
+        `${fn}: options.featureHook must be a function (index, feature) => tensor, got ${typeof featureHook}`,
+      );
     }
-    return tf.tidy(() => this.forward(images, training, featureHook) as unknown as tf.TensorContainer) as unknown as ModelOutput;
+    return tf.tidy(
+      () => this.forward(images, training, featureHook) as unknown as tf.TensorContainer,
+    ) as unknown as ModelOutput;
   }
 
   countParams(): number {
@@ -129,7 +153,15 @@ class ZooModelImplementation implements ZooModel {
 
 /** Creates the variables of an architecture and wraps its forward pass as a {@link ZooModel}. */
 export function buildZooModel(spec: ZooModelSpec): ZooModel {
-  assertKnownOptions('buildZooModel', spec, ['name', 'seed', 'build', 'numClasses', 'inputChannels', 'minimumInputSize', 'inputSize']);
+  assertKnownOptions('buildZooModel', spec, [
+    'name',
+    'seed',
+    'build',
+    'numClasses',
+    'inputChannels',
+    'minimumInputSize',
+    'inputSize',
+  ]);
   assertSeed('buildZooModel', 'spec.seed', spec.seed);
   return new ZooModelImplementation(spec);
 }

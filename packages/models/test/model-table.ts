@@ -37,8 +37,16 @@ export const modelTable: Record<string, TableRow> = {
   vgg8: { params100: 3_965_028, params10: 3_918_858, features: '64x32x32, 128x16x16, 256x8x8, 512x4x4, 512x4x4, 512' },
   vgg11: { params100: 9_277_284, params10: 9_231_114, features: '64x32x32, 128x16x16, 256x8x8, 512x4x4, 512x4x4, 512' },
   vgg13: { params100: 9_462_180, params10: 9_416_010, features: '64x32x32, 128x16x16, 256x8x8, 512x4x4, 512x4x4, 512' },
-  vgg16: { params100: 14_774_436, params10: 14_728_266, features: '64x32x32, 128x16x16, 256x8x8, 512x4x4, 512x4x4, 512' },
-  vgg19: { params100: 20_086_692, params10: 20_040_522, features: '64x32x32, 128x16x16, 256x8x8, 512x4x4, 512x4x4, 512' },
+  vgg16: {
+    params100: 14_774_436,
+    params10: 14_728_266,
+    features: '64x32x32, 128x16x16, 256x8x8, 512x4x4, 512x4x4, 512',
+  },
+  vgg19: {
+    params100: 20_086_692,
+    params10: 20_040_522,
+    features: '64x32x32, 128x16x16, 256x8x8, 512x4x4, 512x4x4, 512',
+  },
   mobilenetv2: { params100: 812_836, params10: 697_546, features: '16x16x16, 12x16x16, 16x8x8, 48x4x4, 160x2x2, 1280' },
   shufflev1: { params100: 949_258, params10: 862_768, features: '24x32x32, 240x16x16, 480x8x8, 960x4x4, 960' },
   shufflev2: { params100: 1_355_528, params10: 1_263_278, features: '24x32x32, 116x16x16, 232x8x8, 464x4x4, 1024' },
@@ -47,7 +55,11 @@ export const modelTable: Record<string, TableRow> = {
 };
 
 /** The table's C×H×W shapes as NHWC shapes for a batch of `batch`. */
-export function expectedFeatureShapes(name: string, batch: number, column: 'features' | 'preact' = 'features'): number[][] {
+export function expectedFeatureShapes(
+  name: string,
+  batch: number,
+  column: 'features' | 'preact' = 'features',
+): number[][] {
   const row = modelTable[name];
   if (row === undefined) throw new Error(`no table row for ${name}`);
   const shapes = column === 'features' ? row.features : row.preact;
@@ -81,11 +93,15 @@ export function expectModelTableRow(name: string, { training }: { training: bool
       try {
         expect(output.logits.shape).toEqual([batch, 10]);
         expect(output.features.map((feature) => feature.shape)).toEqual(expected);
-        expect(output.preactivations.map((feature) => feature.shape)).toEqual(expectedFeatureShapes(name, batch, 'preact'));
+        expect(output.preactivations.map((feature) => feature.shape)).toEqual(
+          expectedFeatureShapes(name, batch, 'preact'),
+        );
         // The named features are the positional list's tensors: [stem, ...stages, pooled].
         expect(2 + output.stages.length).toBe(output.features.length);
-        expect(output.features.every((feature, index) =>
-          feature === [output.stem, ...output.stages, output.pooled][index]), `${name} named features`).toBe(true);
+        expect(
+          output.features.every((feature, index) => feature === [output.stem, ...output.stages, output.pooled][index]),
+          `${name} named features`,
+        ).toBe(true);
         expect(output.pooled!.rank).toBe(2);
         const finite = tf.tidy(() => tf.all(tf.isFinite(output.logits)).dataSync()[0]);
         expect(finite, `${name} logits finite`).toBe(1);

@@ -15,7 +15,14 @@ export interface Array4D {
 export function referenceConv2d(
   x: Array4D,
   weight: Float32Array,
-  { kernelSize, outChannels, stride, padding, groups, bias }: {
+  {
+    kernelSize,
+    outChannels,
+    stride,
+    padding,
+    groups,
+    bias,
+  }: {
     kernelSize: number;
     outChannels: number;
     stride: number;
@@ -43,7 +50,9 @@ export function referenceConv2d(
               const column = j * stride + v - padding;
               if (column < 0 || column >= width) continue;
               for (let c = 0; c < groupIn; c++) {
-                const input = x.values[((n * height + row) * width + column) * inChannels + group * groupIn + c] as number;
+                const input = x.values[
+                  ((n * height + row) * width + column) * inChannels + group * groupIn + c
+                ] as number;
                 const w = weight[((u * kernelSize + v) * groupIn + c) * outChannels + o] as number;
                 sum += input * w;
               }

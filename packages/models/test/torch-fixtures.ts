@@ -14,7 +14,10 @@ const fixtures = join(__dirname, '..', 'src', '__fixtures__', 'torch');
 export interface Manifest {
   input: { shape: [number, number, number, number]; values: number[] };
   numClasses: number;
-  models: Record<string, { parameters: number; files: Record<string, { file: string; dtype: string }>; logits: number[] }>;
+  models: Record<
+    string,
+    { parameters: number; files: Record<string, { file: string; dtype: string }>; logits: number[] }
+  >;
 }
 
 export const manifest = JSON.parse(readFileSync(join(fixtures, 'manifest.json'), 'utf8')) as Manifest;
@@ -36,7 +39,7 @@ export function expectLogitsMatch(actual: ArrayLike<number>, expected: readonly 
   expect(actual.length, label).toBe(expected.length);
   const scale = Math.max(...expected.map(Math.abs));
   let worst = 0;
-  for (let index = 0; index < expected.length; index++) worst = Math.max(worst, Math.abs((actual[index] as number) - (expected[index] as number)));
+  for (let index = 0; index < expected.length; index++)
+    worst = Math.max(worst, Math.abs((actual[index] as number) - (expected[index] as number)));
   expect(worst / scale, `${label}: max difference ${worst} at logit scale ${scale}`).toBeLessThanOrEqual(1e-4);
 }
-

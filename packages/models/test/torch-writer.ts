@@ -60,7 +60,11 @@ class Bytes {
 }
 
 /** Pickles `value` (protocol 2); tensors become storages appended to `storages`, keyed '0', '1', …. */
-export function pickle(value: PickleInput, storages: Array<{ key: string; dtype: 'float32' | 'int64'; data: Uint8Array; numel: number }>, legacy: boolean): Uint8Array {
+export function pickle(
+  value: PickleInput,
+  storages: Array<{ key: string; dtype: 'float32' | 'int64'; data: Uint8Array; numel: number }>,
+  legacy: boolean,
+): Uint8Array {
   const out = new Bytes().byte(0x80, 2);
   const unicode = (text: string): void => {
     const encoded = new TextEncoder().encode(text);
@@ -138,14 +142,35 @@ export function zipArchive(members: Array<{ name: string; data: Uint8Array }>): 
     const encodedName = new TextEncoder().encode(name);
     const offset = out.length;
     const crc = crc32(data);
-    out.u32(0x04034b50).u16(20).u16(0).u16(0).u16(0).u16(0).u32(crc).u32(data.length).u32(data.length).u16(encodedName.length).u16(0).bytes(encodedName).bytes(data);
+    out
+      .u32(0x04034b50)
+      .u16(20)
+      .u16(0)
+      .u16(0)
+      .u16(0)
+      .u16(0)
+      .u32(crc)
+      .u32(data.length)
+      .u32(data.length)
+      .u16(encodedName.length)
+      .u16(0)
+      .bytes(encodedName)
+      .bytes(data);
     directory.u32(0x02014b50).u16(20).u16(20).u16(0).u16(0).u16(0).u16(0).u32(crc).u32(data.length).u32(data.length);
     directory.u16(encodedName.length).u16(0).u16(0).u16(0).u16(0).u32(0).u32(offset).bytes(encodedName);
   }
   const directoryOffset = out.length;
   const directoryBytes = directory.done();
   out.bytes(directoryBytes);
-  out.u32(0x06054b50).u16(0).u16(0).u16(members.length).u16(members.length).u32(directoryBytes.length).u32(directoryOffset).u16(0);
+  out
+    .u32(0x06054b50)
+    .u16(0)
+    .u16(0)
+    .u16(members.length)
+    .u16(members.length)
+    .u32(directoryBytes.length)
+    .u32(directoryOffset)
+    .u16(0);
   return out.done();
 }
 
@@ -166,8 +191,31 @@ export function torchSaveLegacy(value: PickleInput): Uint8Array {
   const main = pickle(value, storages, true);
   const magic = pickle({ raw: [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19] }, [], true);
   const protocol = pickle(1001, [], true);
-  const systemInfo = pickle({ dict: [['protocol_version', 1001], ['little_endian', true], ['type_sizes', { dict: [['short', 2], ['int', 4], ['long', 4]] }]] }, [], true);
-  const keys = pickle(storages.map((storage) => storage.key), [], true);
+  const systemInfo = pickle(
+    {
+      dict: [
+        ['protocol_version', 1001],
+        ['little_endian', true],
+        [
+          'type_sizes',
+          {
+            dict: [
+              ['short', 2],
+              ['int', 4],
+              ['long', 4],
+            ],
+          },
+        ],
+      ],
+    },
+    [],
+    true,
+  );
+  const keys = pickle(
+    storages.map((storage) => storage.key),
+    [],
+    true,
+  );
   const out = new Bytes().bytes(magic).bytes(protocol).bytes(systemInfo).bytes(main).bytes(keys);
   for (const storage of storages) out.u64(storage.numel).bytes(storage.data);
   return out.done();

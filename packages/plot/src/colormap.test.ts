@@ -19,14 +19,17 @@ describeWithBackends('colour maps', () => {
   });
 
   it('viridis CIE lightness L* increases along the 256-entry table (up to 8-bit rounding)', () => {
-    const linear = (value: number) => (value / 255 <= 0.04045 ? value / 255 / 12.92 : ((value / 255 + 0.055) / 1.055) ** 2.4);
+    const linear = (value: number) =>
+      value / 255 <= 0.04045 ? value / 255 / 12.92 : ((value / 255 + 0.055) / 1.055) ** 2.4;
     const lightness = (r: number, g: number, b: number) => {
       const y = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
       return y > 0.008856 ? 116 * Math.cbrt(y) - 16 : 903.3 * y;
     };
     const table = colorMapTable('viridis');
     expect(table.length).toBe(768);
-    const values = Array.from({ length: 256 }, (_, index) => lightness(table[index * 3]!, table[index * 3 + 1]!, table[index * 3 + 2]!));
+    const values = Array.from({ length: 256 }, (_, index) =>
+      lightness(table[index * 3]!, table[index * 3 + 1]!, table[index * 3 + 2]!),
+    );
     for (let index = 1; index < 256; index++) expect(values[index]!).toBeGreaterThan(values[index - 1]! - 0.1);
     expect(values[255]! - values[0]!).toBeGreaterThan(75); // matplotlib: L* ≈ 15 → 91
   });
@@ -38,8 +41,12 @@ describeWithBackends('colour maps', () => {
   });
 
   it('rejects unknown colour maps and NaN', () => {
-    expect(() => colorAt(0.5, 'hot' as 'jet')).toThrow("colorAt: colorMap must be one of 'jet', 'viridis', got 'hot' (a string)");
+    expect(() => colorAt(0.5, 'hot' as 'jet')).toThrow(
+      "colorAt: colorMap must be one of 'jet', 'viridis', got 'hot' (a string)",
+    );
     expect(() => colorAt(NaN)).toThrow('colorAt: t must be a number, got NaN');
-    expect(() => colorizeHeatMap({ width: 1, height: 1, data: new Float32Array([NaN]) })).toThrow('colorizeHeatMap: map.data[0] is NaN');
+    expect(() => colorizeHeatMap({ width: 1, height: 1, data: new Float32Array([NaN]) })).toThrow(
+      'colorizeHeatMap: map.data[0] is NaN',
+    );
   });
 });

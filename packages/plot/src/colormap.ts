@@ -43,7 +43,9 @@ function viridis(t: number): Rgb {
   const fraction = position - lower;
   const a = viridisControlPoints[lower] as Rgb;
   const b = viridisControlPoints[lower + 1] as Rgb;
-  return [0, 1, 2].map((channel) => Math.round((1 - fraction) * a[channel]! + fraction * b[channel]!)) as unknown as Rgb;
+  return [0, 1, 2].map((channel) =>
+    Math.round((1 - fraction) * a[channel]! + fraction * b[channel]!),
+  ) as unknown as Rgb;
 }
 
 /**

@@ -17,7 +17,8 @@ export function setPixel(image: RasterImage, x: number, y: number, color: Rgb): 
 
 /** Fills the rectangle [x, x + width) × [y, y + height). */
 export function fillRect(image: RasterImage, x: number, y: number, width: number, height: number, color: Rgb): void {
-  for (let row = y; row < y + height; row++) for (let column = x; column < x + width; column++) setPixel(image, column, row, color);
+  for (let row = y; row < y + height; row++)
+    for (let column = x; column < x + width; column++) setPixel(image, column, row, color);
 }
 
 /** Bresenham line from (x0, y0) to (x1, y1), `thickness` pixels wide (a square brush). */

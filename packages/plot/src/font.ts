@@ -169,7 +169,8 @@ export function drawText(image: RasterImage, text: string, options: DrawTextOpti
             const py = y + row * scale + dy;
             if (px < 0 || py < 0 || px >= image.width || py >= image.height) continue;
             const offset = (py * image.width + px) * image.channels;
-            for (let channel = 0; channel < image.channels; channel++) image.data[offset + channel] = ink[channel] as number;
+            for (let channel = 0; channel < image.channels; channel++)
+              image.data[offset + channel] = ink[channel] as number;
           }
         }
       }

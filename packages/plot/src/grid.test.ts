@@ -28,7 +28,8 @@ describeWithBackends('renderGrid', () => {
     expect(pixel(grid, cellX(0) - 1, cellY(0))).toEqual([255, 255, 255]); // padding stays background
     // Row label 'BB' is drawn in black somewhere in its band.
     let ink = 0;
-    for (let y = cellY(1); y < cellY(1) + 4; y++) for (let x = 2; x < 2 + measureText('BB').width; x++) if (pixel(grid, x, y)[0] === 0) ink++;
+    for (let y = cellY(1); y < cellY(1) + 4; y++)
+      for (let x = 2; x < 2 + measureText('BB').width; x++) if (pixel(grid, x, y)[0] === 0) ink++;
     expect(ink).toBeGreaterThan(0);
   });
 
@@ -42,9 +43,14 @@ describeWithBackends('renderGrid', () => {
   });
 
   it('rejects ragged rows and wrong label counts', () => {
-    expect(() => renderGrid({ rows: [{ label: 'a', images: [solid(1)] }, { label: 'b', images: [] }] })).toThrow(
-      'renderGrid: rows[1] has 0 images, rows[0] has 1',
-    );
+    expect(() =>
+      renderGrid({
+        rows: [
+          { label: 'a', images: [solid(1)] },
+          { label: 'b', images: [] },
+        ],
+      }),
+    ).toThrow('renderGrid: rows[1] has 0 images, rows[0] has 1');
     expect(() => renderGrid({ rows: [{ label: 'a', images: [solid(1)] }], columnLabels: ['x', 'y'] })).toThrow(
       'renderGrid: columnLabels must have one label per column (1), got 2',
     );

@@ -92,7 +92,12 @@ export function renderGrid(options: GridOptions): RasterImage {
   });
   rows.forEach((row, rowIndex) => {
     const y = top + rowIndex * (cellHeight + padding);
-    drawText(canvas, row.label, { x: padding, y: y + Math.floor((cellHeight - textHeight) / 2), color: textColor, scale });
+    drawText(canvas, row.label, {
+      x: padding,
+      y: y + Math.floor((cellHeight - textHeight) / 2),
+      color: textColor,
+      scale,
+    });
     row.images.forEach((image, column) => {
       pasteImage(
         canvas,

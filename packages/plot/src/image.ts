@@ -1,6 +1,6 @@
 /** Host-side image and heat-map types shared by the renderers, and conversions from tensors. */
 import { assertKnownOptions } from '@kd/internal';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { assertNumber, assertRank } from './validate';
 
 /** An 8-bit image, row-major, channels interleaved: 1 = gray, 3 = RGB, 4 = RGBA. */
@@ -24,7 +24,12 @@ export interface HeatMap {
 export type Rgb = readonly [number, number, number];
 
 /** A new image filled with `fill` (gray level, RGB or RGBA; default black, opaque). */
-export function createImage(width: number, height: number, channels: 1 | 3 | 4, fill: readonly number[] = []): RasterImage {
+export function createImage(
+  width: number,
+  height: number,
+  channels: 1 | 3 | 4,
+  fill: readonly number[] = [],
+): RasterImage {
   assertNumber('createImage', 'width', width, { integer: true, positive: true });
   assertNumber('createImage', 'height', height, { integer: true, positive: true });
   if (![1, 3, 4].includes(channels)) throw new Error(`createImage: channels must be 1, 3 or 4, got ${channels}`);
@@ -63,10 +68,13 @@ export function assertHeatMap(fn: string, arg: string, map: unknown): HeatMap {
   assertNumber(fn, `${arg}.width`, candidate.width, { integer: true, positive: true });
   assertNumber(fn, `${arg}.height`, candidate.height, { integer: true, positive: true });
   if (candidate.data.length !== candidate.width * candidate.height) {
-    throw new Error(`${fn}: ${arg}.data has ${candidate.data.length} values, width·height = ${candidate.width * candidate.height}`);
+    throw new Error(
+      `${fn}: ${arg}.data has ${candidate.data.length} values, width·height = ${candidate.width * candidate.height}`,
+    );
   }
   for (let index = 0; index < candidate.data.length; index++) {
-    if (!Number.isFinite(candidate.data[index])) throw new Error(`${fn}: ${arg}.data[${index}] is ${candidate.data[index]}`);
+    if (!Number.isFinite(candidate.data[index]))
+      throw new Error(`${fn}: ${arg}.data[${index}] is ${candidate.data[index]}`);
   }
   return candidate;
 }

@@ -17,9 +17,30 @@ describeWithBackends('renderLinePlot', () => {
     const green = [0, 160, 0] as const;
     const plot = renderLinePlot({
       series: [
-        { name: 'low', points: [[0, 0.25], [10, 0.25]], color: red },
-        { name: 'high', points: [[0, 0.75], [10, 0.75]], color: blue },
-        { name: 'middle', points: [[0, 0.5], [10, 0.5]], color: green },
+        {
+          name: 'low',
+          points: [
+            [0, 0.25],
+            [10, 0.25],
+          ],
+          color: red,
+        },
+        {
+          name: 'high',
+          points: [
+            [0, 0.75],
+            [10, 0.75],
+          ],
+          color: blue,
+        },
+        {
+          name: 'middle',
+          points: [
+            [0, 0.5],
+            [10, 0.5],
+          ],
+          color: green,
+        },
       ],
       width: 200,
       height: 150,
@@ -33,7 +54,12 @@ describeWithBackends('renderLinePlot', () => {
       for (let y = 0; y < plot.height; y++) {
         for (let x = 0; x < plot.width; x++) {
           const offset = (y * plot.width + x) * 4;
-          if (plot.data[offset] === color[0] && plot.data[offset + 1] === color[1] && plot.data[offset + 2] === color[2]) counts[y] = (counts[y] ?? 0) + 1;
+          if (
+            plot.data[offset] === color[0] &&
+            plot.data[offset + 1] === color[1] &&
+            plot.data[offset + 2] === color[2]
+          )
+            counts[y] = (counts[y] ?? 0) + 1;
         }
       }
       return counts;
@@ -48,7 +74,20 @@ describeWithBackends('renderLinePlot', () => {
   });
 
   it('breaks the line at a non-finite y instead of failing', () => {
-    const plot = renderLinePlot({ series: [{ name: 'diverged', points: [[0, 1], [1, NaN], [2, 1]] }], width: 120, height: 90 });
+    const plot = renderLinePlot({
+      series: [
+        {
+          name: 'diverged',
+          points: [
+            [0, 1],
+            [1, NaN],
+            [2, 1],
+          ],
+        },
+      ],
+      width: 120,
+      height: 90,
+    });
     expect(plot.data.length).toBe(120 * 90 * 4);
   });
 
@@ -60,6 +99,8 @@ describeWithBackends('renderLinePlot', () => {
     expect(() => renderLinePlot({ series: [{ name: 'a', points: [[0, NaN]] }] })).toThrow(
       'renderLinePlot: no series has a point with finite x and y',
     );
-    expect(() => renderLinePlot({ series: [{ name: 'a', points: [[0, 1]] }], width: 10 })).toThrow('renderLinePlot: width must be >= 64');
+    expect(() => renderLinePlot({ series: [{ name: 'a', points: [[0, 1]] }], width: 10 })).toThrow(
+      'renderLinePlot: width must be >= 64',
+    );
   });
 });

@@ -95,13 +95,15 @@ export function renderLinePlot(options: LinePlotOptions): RasterImage {
   let yMax = -Infinity;
   options.series.forEach((series, seriesIndex) => {
     if (typeof series?.name !== 'string') throw new Error(`${fn}: series[${seriesIndex}].name must be a string`);
-    if (!Array.isArray(series.points)) throw new Error(`${fn}: series[${seriesIndex}].points must be an array of [x, y]`);
+    if (!Array.isArray(series.points))
+      throw new Error(`${fn}: series[${seriesIndex}].points must be an array of [x, y]`);
     series.points.forEach((point, pointIndex) => {
       const [x, y] = point;
       if (typeof x !== 'number' || !Number.isFinite(x)) {
         throw new Error(`${fn}: series[${seriesIndex}].points[${pointIndex}] has a non-finite x (${String(x)})`);
       }
-      if (typeof y !== 'number') throw new Error(`${fn}: series[${seriesIndex}].points[${pointIndex}] has a non-numeric y`);
+      if (typeof y !== 'number')
+        throw new Error(`${fn}: series[${seriesIndex}].points[${pointIndex}] has a non-numeric y`);
       if (!Number.isFinite(y)) return;
       xMin = Math.min(xMin, x);
       xMax = Math.max(xMax, x);
@@ -140,7 +142,11 @@ export function renderLinePlot(options: LinePlotOptions): RasterImage {
   const toPixelY = (y: number) => bottom - ((y - yMin) / (yMax - yMin)) * (bottom - top);
 
   if (options.title) {
-    drawText(canvas, options.title, { x: Math.max(4, Math.floor((width - measureText(options.title).width) / 2)), y: 8, color: black });
+    drawText(canvas, options.title, {
+      x: Math.max(4, Math.floor((width - measureText(options.title).width) / 2)),
+      y: 8,
+      color: black,
+    });
   }
   if (options.yLabel) drawText(canvas, options.yLabel, { x: 8, y: top - textHeight - 6, color: black });
   if (options.xLabel) {
@@ -155,7 +161,11 @@ export function renderLinePlot(options: LinePlotOptions): RasterImage {
     drawLine(canvas, left, y, right, y, gridColor);
     drawLine(canvas, left - 4, y, left, y, black);
     const label = yTickLabels[index] as string;
-    drawText(canvas, label, { x: left - 6 - measureText(label).width, y: y - Math.floor(textHeight / 2), color: black });
+    drawText(canvas, label, {
+      x: left - 6 - measureText(label).width,
+      y: y - Math.floor(textHeight / 2),
+      color: black,
+    });
   });
   xTicks.ticks.forEach((tick) => {
     const x = Math.round(toPixelX(tick));
@@ -189,9 +199,23 @@ export function renderLinePlot(options: LinePlotOptions): RasterImage {
   const legendY = top + 4;
   fillRect(canvas, legendX, legendY, legendWidth, legendHeight, [255, 255, 255]);
   drawLine(canvas, legendX, legendY, legendX + legendWidth - 1, legendY, gridColor);
-  drawLine(canvas, legendX, legendY + legendHeight - 1, legendX + legendWidth - 1, legendY + legendHeight - 1, gridColor);
+  drawLine(
+    canvas,
+    legendX,
+    legendY + legendHeight - 1,
+    legendX + legendWidth - 1,
+    legendY + legendHeight - 1,
+    gridColor,
+  );
   drawLine(canvas, legendX, legendY, legendX, legendY + legendHeight - 1, gridColor);
-  drawLine(canvas, legendX + legendWidth - 1, legendY, legendX + legendWidth - 1, legendY + legendHeight - 1, gridColor);
+  drawLine(
+    canvas,
+    legendX + legendWidth - 1,
+    legendY,
+    legendX + legendWidth - 1,
+    legendY + legendHeight - 1,
+    gridColor,
+  );
   options.series.forEach((series, seriesIndex) => {
     const color = series.color ?? (seriesPalette[seriesIndex % seriesPalette.length] as Rgb);
     const y = legendY + 4 + seriesIndex * (textHeight + 4);

@@ -30,8 +30,9 @@ describeWithBackends('@kd/plot/node', () => {
     await writeFile(path, 'old contents');
     await writePng(path, { width: 1, height: 1, channels: 1, data: new Uint8Array([9]) });
     expect(Array.from((await readPng(path)).data)).toEqual([9]);
-    await expect(writePng(join(directory, 'missing', 'x.png'), { width: 1, height: 1, channels: 1, data: new Uint8Array([0]) }))
-      .rejects.toThrow(/writePng: could not write .*x\.png/);
+    await expect(
+      writePng(join(directory, 'missing', 'x.png'), { width: 1, height: 1, channels: 1, data: new Uint8Array([0]) }),
+    ).rejects.toThrow(/writePng: could not write .*x\.png/);
     expect((await readdir(directory)).sort()).toEqual(['picture.png', 'replace.png']);
   });
 

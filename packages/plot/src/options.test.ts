@@ -19,7 +19,15 @@ describeWithBackends('unknown option keys', () => {
     const map = { width: 2, height: 2, data: Float32Array.of(0, 0.5, 0.5, 1) };
     const image = createImage(2, 2, 3);
     const tensor = tf.zeros([2, 2, 3]);
-    const series = [{ name: 'a', points: [[0, 1], [1, 2]] as Array<[number, number]> }];
+    const series = [
+      {
+        name: 'a',
+        points: [
+          [0, 1],
+          [1, 2],
+        ] as Array<[number, number]>,
+      },
+    ];
     const rows = [{ label: 'a', images: [image] }];
     try {
       const cases: Array<[string, () => unknown, string, string]> = [

@@ -33,7 +33,9 @@ export function overlayImages(image: RasterImage, heat: RasterImage, options: Ov
   const data = new Uint8Array(pixels * 3);
   for (let index = 0; index < pixels; index++) {
     for (let channel = 0; channel < 3; channel++) {
-      data[index * 3 + channel] = Math.round((1 - alpha) * rgbAt(image, index, channel) + alpha * rgbAt(heat, index, channel));
+      data[index * 3 + channel] = Math.round(
+        (1 - alpha) * rgbAt(image, index, channel) + alpha * rgbAt(heat, index, channel),
+      );
     }
   }
   return { width: image.width, height: image.height, channels: 3, data };

@@ -12,7 +12,13 @@ function randomImage(width: number, height: number, channels: 1 | 3 | 4, seed: n
 }
 
 /** A PNG assembled by hand (independently of encodePng): big-endian lengths, CRC over type + data. */
-function handMadePng(width: number, height: number, colorType: number, filteredRows: number[][], extra: [string, number[]][] = []): Uint8Array {
+function handMadePng(
+  width: number,
+  height: number,
+  colorType: number,
+  filteredRows: number[][],
+  extra: [string, number[]][] = [],
+): Uint8Array {
   const bytes: number[] = [137, 80, 78, 71, 13, 10, 26, 10];
   const u32 = (value: number) => [(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, value & 255];
   const addChunk = (type: string, data: ArrayLike<number>) => {
@@ -73,10 +79,16 @@ describeWithBackends('PNG', () => {
   });
 
   it('expands palette (with tRNS) and gray+alpha images to RGBA', () => {
-    const palette = handMadePng(2, 1, 3, [[0, 1, 0]], [
-      ['PLTE', [255, 0, 0, 0, 0, 255]],
-      ['tRNS', [128]],
-    ]);
+    const palette = handMadePng(
+      2,
+      1,
+      3,
+      [[0, 1, 0]],
+      [
+        ['PLTE', [255, 0, 0, 0, 0, 255]],
+        ['tRNS', [128]],
+      ],
+    );
     expect(Array.from(decodePng(palette).data)).toEqual([0, 0, 255, 255, 255, 0, 0, 128]);
     const grayAlpha = handMadePng(1, 1, 4, [[0, 77, 9]]);
     expect(Array.from(decodePng(grayAlpha).data)).toEqual([77, 77, 77, 9]);

@@ -125,12 +125,15 @@ export function decodePng(bytes: Uint8Array): RasterImage {
     if (offset + 12 > bytes.length) throw new Error(`${fn}: truncated file (chunk header at byte ${offset}, no IEND)`);
     const length = view.getUint32(offset);
     const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
-    if (offset + 12 + length > bytes.length) throw new Error(`${fn}: truncated file (chunk ${type} needs ${length} bytes)`);
+    if (offset + 12 + length > bytes.length)
+      throw new Error(`${fn}: truncated file (chunk ${type} needs ${length} bytes)`);
     const body = bytes.subarray(offset + 8, offset + 8 + length);
     const storedCrc = view.getUint32(offset + 8 + length);
     const actualCrc = crc32(bytes.subarray(offset + 4, offset + 8 + length));
     if (storedCrc !== actualCrc) {
-      throw new Error(`${fn}: CRC mismatch in chunk ${type} at byte ${offset} (stored ${storedCrc}, computed ${actualCrc})`);
+      throw new Error(
+        `${fn}: CRC mismatch in chunk ${type} at byte ${offset} (stored ${storedCrc}, computed ${actualCrc})`,
+      );
     }
     if (type === 'IHDR') {
       if (length !== 13) throw new Error(`${fn}: IHDR must be 13 bytes, got ${length}`);
@@ -183,7 +186,8 @@ export function decodePng(bytes: Uint8Array): RasterImage {
       const left = index >= samples ? (pixels[row * stride + index - samples] as number) : 0;
       const up = row > 0 ? (pixels[(row - 1) * stride + index] as number) : 0;
       const upLeft = row > 0 && index >= samples ? (pixels[(row - 1) * stride + index - samples] as number) : 0;
-      pixels[row * stride + index] = ((raw[row * (stride + 1) + 1 + index] as number) + predict(type, left, up, upLeft)) & 0xff;
+      pixels[row * stride + index] =
+        ((raw[row * (stride + 1) + 1 + index] as number) + predict(type, left, up, upLeft)) & 0xff;
     }
   }
   if (colorType === 0) return { width, height, channels: 1, data: pixels };
@@ -204,7 +208,8 @@ export function decodePng(bytes: Uint8Array): RasterImage {
   for (let index = 0; index < count; index++) {
     const entry = pixels[index] as number;
     if (entry >= entries) throw new Error(`${fn}: pixel ${index} uses palette entry ${entry}, palette has ${entries}`);
-    for (let channel = 0; channel < 3; channel++) data[index * channels + channel] = (palette as Uint8Array)[entry * 3 + channel] as number;
+    for (let channel = 0; channel < 3; channel++)
+      data[index * channels + channel] = (palette as Uint8Array)[entry * 3 + channel] as number;
     if (channels === 4) data[index * 4 + 3] = (transparency as Uint8Array)[entry] ?? 255;
   }
   return { width, height, channels, data };

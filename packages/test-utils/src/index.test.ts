@@ -30,18 +30,26 @@ describeWithBackends('expectations', () => {
     expect(() => expectArraysClose([1, 2], [1, 2.1])).toThrow(/element 1/);
   });
   it('expectThrowsWith checks message fragments', () => {
-    expectThrowsWith(() => {
-      throw new Error('kdLoss: studentLogits must be rank 2');
-    }, 'kdLoss', 'studentLogits');
+    expectThrowsWith(
+      () => {
+        throw new Error('kdLoss: studentLogits must be rank 2');
+      },
+      'kdLoss',
+      'studentLogits',
+    );
     expect(() => expectThrowsWith(() => undefined, 'x')).toThrow(/nothing was thrown/);
   });
 });
 
 const pinnedRuns: string[] = [];
-describeWithBackends('a suite pinned to one backend', (backend) => {
-  pinnedRuns.push(backend);
-  it('runs once, on that backend, whatever KD_TEST_BACKENDS lists', () => {
-    expect(pinnedRuns).toEqual(['cpu']);
-    expect(tf.getBackend()).toBe('cpu');
-  });
-}, { backends: ['cpu'] });
+describeWithBackends(
+  'a suite pinned to one backend',
+  (backend) => {
+    pinnedRuns.push(backend);
+    it('runs once, on that backend, whatever KD_TEST_BACKENDS lists', () => {
+      expect(pinnedRuns).toEqual(['cpu']);
+      expect(tf.getBackend()).toBe('cpu');
+    });
+  },
+  { backends: ['cpu'] },
+);

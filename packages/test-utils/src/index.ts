@@ -149,7 +149,12 @@ export function finiteDifferenceGradient(
 export function expectGradientMatchesFiniteDifferences(
   f: (x: tf.Tensor) => tf.Scalar,
   x: tf.Tensor,
-  { step = 1e-2, rtol = 2e-2, atol = 2e-3, maxElements = Infinity }: {
+  {
+    step = 1e-2,
+    rtol = 2e-2,
+    atol = 2e-3,
+    maxElements = Infinity,
+  }: {
     step?: number;
     rtol?: number;
     atol?: number;
@@ -171,7 +176,8 @@ export function expectThrowsWith(action: () => unknown, ...fragments: string[]):
   } catch (error) {
     thrown = error;
   }
-  if (!(thrown instanceof Error)) throw new Error(`expected an Error mentioning ${fragments.join(', ')}; nothing was thrown`);
+  if (!(thrown instanceof Error))
+    throw new Error(`expected an Error mentioning ${fragments.join(', ')}; nothing was thrown`);
   for (const fragment of fragments) {
     expect(thrown.message, `error message should mention '${fragment}'`).toContain(fragment);
   }

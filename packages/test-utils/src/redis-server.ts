@@ -55,22 +55,42 @@ export interface RedisServer {
 /** Starts `redis-server` on a free 127.0.0.1 port and waits until it answers PING. */
 export async function startRedisServer(): Promise<RedisServer> {
   const binary = findRedisServer();
-  if (binary === undefined) throw new Error('startRedisServer: redis-server is not on PATH (apt-get install redis-server)');
+  if (binary === undefined)
+    throw new Error('startRedisServer: redis-server is not on PATH (apt-get install redis-server)');
   const directory = mkdtempSync(join(tmpdir(), 'kd-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     let output = '';
-    const started = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--dir', directory, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const started = spawn(
+      binary,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        directory,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'yes',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     started.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
     started.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
     child = started;
     const deadline = Date.now() + 20_000;
     while (!(await answersPing(port))) {
-      if (started.exitCode !== null) throw new Error(`startRedisServer: redis-server exited with code ${started.exitCode}: ${output}`);
-      if (Date.now() > deadline) throw new Error(`startRedisServer: redis-server did not answer on port ${port} within 20 s: ${output}`);
+      if (started.exitCode !== null)
+        throw new Error(`startRedisServer: redis-server exited with code ${started.exitCode}: ${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`startRedisServer: redis-server did not answer on port ${port} within 20 s: ${output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };

@@ -78,8 +78,16 @@ const variants: { name: string; objectives: ObjectiveSpec[]; preStage?: boolean 
   { name: 'icd', objectives: [ce, { method: 'icd', weight: 1 }] },
   { name: 'mimkd', objectives: [ce, { method: 'mimkd', weight: 1 }] },
   { name: 'ft', objectives: [ce, { method: 'ft', weight: 200, options: { preStageEpochs: 0 } }] },
-  { name: 'ab (pre-stage)', objectives: [ce, { method: 'ab', weight: 1, options: { preStageEpochs: 1 } }], preStage: true },
-  { name: 'fsp (pre-stage)', objectives: [ce, { method: 'fsp', weight: 1, options: { preStageEpochs: 1 } }], preStage: true },
+  {
+    name: 'ab (pre-stage)',
+    objectives: [ce, { method: 'ab', weight: 1, options: { preStageEpochs: 1 } }],
+    preStage: true,
+  },
+  {
+    name: 'fsp (pre-stage)',
+    objectives: [ce, { method: 'fsp', weight: 1, options: { preStageEpochs: 1 } }],
+    preStage: true,
+  },
 ];
 
 // AB needs equal pre-activation shapes and FSP equal channels: their teacher has the student's width.
@@ -115,9 +123,7 @@ async function timeVariant(variant: (typeof variants)[number]): Promise<number[]
       batchSize,
       loader: repeatedBatches,
       measureTeacherCmi: false,
-      progress: variant.preStage
-        ? { onStep: record, onEpochEnd: () => undefined }
-        : false,
+      progress: variant.preStage ? { onStep: record, onEpochEnd: () => undefined } : false,
       ...(variant.preStage ? {} : { onStepEnd: record }),
     });
   } finally {
@@ -130,7 +136,9 @@ async function timeVariant(variant: (typeof variants)[number]): Promise<number[]
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 const samples = new Map<string, number[]>(variants.map((variant) => [variant.name, []]));
@@ -140,8 +148,12 @@ for (let round = 0; round < rounds; round++) {
   process.stderr.write(`round ${round + 1}/${rounds} done\n`);
 }
 const base = median(samples.get('ce')!);
-console.log(`@kd/trainer bench: distillStudent step, batch ${batchSize}, ${size}×${size}×3, student width 8 / teacher width 16, backend ${tf.getBackend()}`);
-console.log(`median over ${rounds} rounds × ${steps - 1} timed steps of process CPU time; CE step = ${base.toFixed(1)} ms`);
+console.log(
+  `@kd/trainer bench: distillStudent step, batch ${batchSize}, ${size}×${size}×3, student width 8 / teacher width 16, backend ${tf.getBackend()}`,
+);
+console.log(
+  `median over ${rounds} rounds × ${steps - 1} timed steps of process CPU time; CE step = ${base.toFixed(1)} ms`,
+);
 console.log('| objective | step CPU ms | ratio to CE |');
 console.log('|---|---|---|');
 for (const variant of variants) {

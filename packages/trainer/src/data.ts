@@ -15,10 +15,7 @@ type LoaderFactoryKey = 'batchSize' | 'shuffle' | 'seed' | 'dropLast' | 'epoch';
  * Makes the batches of one pass over `dataset` (sync or async iterable), as `@kd/data`'s `createLoader` does. The
  * trainer calls each batch's `dispose()` once it is done with it.
  */
-export type LoaderFactory = (
-  dataset: Dataset,
-  options: LoaderFactoryOptions,
-) => Iterable<Batch> | AsyncIterable<Batch>;
+export type LoaderFactory = (dataset: Dataset, options: LoaderFactoryOptions) => Iterable<Batch> | AsyncIterable<Batch>;
 
 /**
  * Releases a batch the trainer is done with through its own `dispose()` (the loader decides what its tensors

@@ -31,7 +31,10 @@ describeWithBackends('distillStudent', () => {
         student,
         teacher,
         data: { train, test },
-        objectives: [{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9, options: { temperature: 4 } }],
+        objectives: [
+          { method: 'ce', weight: 0.1 },
+          { method: 'kd', weight: 0.9, options: { temperature: 4 } },
+        ],
         epochs: 6,
         learningRate: 0.1,
         schedule: { kind: 'cosine' },
@@ -85,7 +88,17 @@ describeWithBackends('distillStudent', () => {
       { method: 'vid', weight: 1 },
       { method: 'crd', weight: 0.8, options: { numNegatives: 16, embedDim: 8 } },
     ];
-    const common = { teacher, data: { train, test }, objectives, epochs: 3, learningRate: 0.05, seed: 3, ...quiet, augmentation: undefined, progress: false as const };
+    const common = {
+      teacher,
+      data: { train, test },
+      objectives,
+      epochs: 3,
+      learningRate: 0.05,
+      seed: 3,
+      ...quiet,
+      augmentation: undefined,
+      progress: false as const,
+    };
     const reference = tinyModel({ seed: 10, width: 2, name: 'student' });
     const referenceStore = new MemoryStore();
     const uninterrupted = await distillStudent({ ...common, student: reference, store: referenceStore });
@@ -112,7 +125,9 @@ describeWithBackends('distillStudent', () => {
       const resumed = await distillStudent({ ...common, student: resumedModel, store, resume: true });
       expect(snapshot(resumedModel)).toEqual(expected);
       expect(resumed.record.resumedFromEpochs).toEqual([1]);
-      expect(resumed.history.map((epoch) => epoch.train.losses.total)).toEqual(uninterrupted.history.map((epoch) => epoch.train.losses.total));
+      expect(resumed.history.map((epoch) => epoch.train.losses.total)).toEqual(
+        uninterrupted.history.map((epoch) => epoch.train.losses.total),
+      );
       expect(resumed.last.test).toEqual(uninterrupted.last.test);
     } finally {
       resumedModel.dispose();
@@ -150,7 +165,9 @@ describeWithBackends('distillStudent', () => {
       student.dispose();
     }
     expect(caught).toBeInstanceOf(NonFiniteLossError);
-    expect((caught as Error).message).toContain("distillStudent: non-finite loss at epoch 2, step 2 (global step 10): loss part 'ce' = NaN");
+    expect((caught as Error).message).toContain(
+      "distillStudent: non-finite loss at epoch 2, step 2 (global step 10): loss part 'ce' = NaN",
+    );
     expect((caught as Error).message).toContain('last good checkpoint (epoch 1) is intact');
     const checkpoint = await readCheckpoint(store);
     expect(checkpoint!.epoch).toBe(1);
@@ -182,7 +199,10 @@ describeWithBackends('distillStudent', () => {
         student,
         teacher,
         data: { train: subset },
-        objectives: [{ method: 'ce', weight: 1 }, { method: 'crd', weight: 0.8, options: { numNegatives: 8, embedDim: 8 } }],
+        objectives: [
+          { method: 'ce', weight: 1 },
+          { method: 'crd', weight: 0.8, options: { numNegatives: 8, embedDim: 8 } },
+        ],
         epochs: 2,
         loader: cycled,
         measureTeacherCmi: false,
@@ -206,7 +226,10 @@ describeWithBackends('distillStudent', () => {
           student,
           teacher,
           data: { train },
-          objectives: [{ method: 'ce', weight: 1 }, { method: 'dkd', weight: 1, options }],
+          objectives: [
+            { method: 'ce', weight: 1 },
+            { method: 'dkd', weight: 1, options },
+          ],
           epochs: 2,
           learningRate: 0,
           weightDecay: 0,
@@ -232,13 +255,26 @@ describeWithBackends('distillStudent', () => {
 
   it('derives per-objective seeds without overflow: a seed near 2^32 works, 2^32 is rejected', async () => {
     const student = tinyModel({ seed: 15, width: 2, name: 'student' });
-    const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: 1 }, { method: 'vid', weight: 1 }, { method: 'cc', weight: 0.02 }];
+    const objectives: ObjectiveSpec[] = [
+      { method: 'ce', weight: 1 },
+      { method: 'vid', weight: 1 },
+      { method: 'cc', weight: 0.02 },
+    ];
     try {
-      const result = await distillStudent({ student, teacher, data: { train }, objectives, epochs: 1, seed: 2 ** 32 - 1, measureTeacherCmi: false, ...quiet });
+      const result = await distillStudent({
+        student,
+        teacher,
+        data: { train },
+        objectives,
+        epochs: 1,
+        seed: 2 ** 32 - 1,
+        measureTeacherCmi: false,
+        ...quiet,
+      });
       expect(Object.keys(result.last.train.losses)).toEqual(['total', 'ce', 'vid', 'cc']);
-      await expect(distillStudent({ student, teacher, data: { train }, objectives, epochs: 1, seed: 2 ** 32, ...quiet })).rejects.toThrow(
-        'distillStudent: seed must be an integer in [0, 2^32), got 4294967296',
-      );
+      await expect(
+        distillStudent({ student, teacher, data: { train }, objectives, epochs: 1, seed: 2 ** 32, ...quiet }),
+      ).rejects.toThrow('distillStudent: seed must be an integer in [0, 2^32), got 4294967296');
     } finally {
       student.dispose();
     }
@@ -262,23 +298,45 @@ describeWithBackends('distillStudent', () => {
         "distillStudent: objectives[0].method 'kdd' (a string) is unknown; did you mean 'kd' (Hinton KD, T²·KL(softmax(t/T) ‖ softmax(s/T)), T = 4)? " +
           'known methods: ce, kd, dkd,',
       );
-      await expect(distillStudent({ ...base, teacher: logitsOnly, objectives: [{ method: 'ce', weight: 1 }, { method: 'vid', weight: 1 }] })).rejects.toThrow(
+      await expect(
+        distillStudent({
+          ...base,
+          teacher: logitsOnly,
+          objectives: [
+            { method: 'ce', weight: 1 },
+            { method: 'vid', weight: 1 },
+          ],
+        }),
+      ).rejects.toThrow(
         "distillStudent: objectives[1] ('vid') needs the teacher's stages (every stage's output), but teacher.apply returned none (ModelOutput.stages;",
       );
-      await expect(distillStudent({ ...base, teacher: logitsOnly, objectives: [{ method: 'ce', weight: 1 }, { method: 'crd', weight: 1 }] })).rejects.toThrow(
+      await expect(
+        distillStudent({
+          ...base,
+          teacher: logitsOnly,
+          objectives: [
+            { method: 'ce', weight: 1 },
+            { method: 'crd', weight: 1 },
+          ],
+        }),
+      ).rejects.toThrow(
         "distillStudent: objectives[1] ('crd') needs the teacher's pooled (the pooled penultimate vector [N, D]), but teacher.apply returned none",
       );
-      await expect(distillStudent({ ...base, objectives: [{ method: 'kd', weight: '0.9' as unknown as number }] })).rejects.toThrow(
-        "distillStudent: objectives[0].weight must be a number, got '0.9' (a string)",
-      );
-      // @ts-expect-error: a misspelt option does not compile
-      await expect(distillStudent({ ...base, objectives: [{ method: 'kd', weight: 1, options: { temprature: 4 } }] })).rejects.toThrow(
+      await expect(
+        distillStudent({ ...base, objectives: [{ method: 'kd', weight: '0.9' as unknown as number }] }),
+      ).rejects.toThrow("distillStudent: objectives[0].weight must be a number, got '0.9' (a string)");
+      await expect(
+        // @ts-expect-error: a misspelt option does not compile
+        distillStudent({ ...base, objectives: [{ method: 'kd', weight: 1, options: { temprature: 4 } }] }),
+      ).rejects.toThrow(
         "distillStudent: unknown option 'temprature' in objectives[0].options ('kd'), did you mean 'temperature'? (known options: temperature)",
       );
-      await expect(distillStudent({ ...base, objectives: [{ method: 'kd', weight: 1, options: { temperature: -1 } }] })).rejects.toThrow(
-        "distillStudent: objectives[0] ('kd'): kdLoss",
+      await expect(
+        distillStudent({ ...base, objectives: [{ method: 'kd', weight: 1, options: { temperature: -1 } }] }),
+      ).rejects.toThrow("distillStudent: objectives[0] ('kd'): kdLoss");
+      await expect(distillStudent({ ...base, learningRate: Number.NaN })).rejects.toThrow(
+        'distillStudent: learningRate must be a finite number',
       );
-      await expect(distillStudent({ ...base, learningRate: Number.NaN })).rejects.toThrow('distillStudent: learningRate must be a finite number');
       expect(steps).toBe(0);
     } finally {
       student.dispose();

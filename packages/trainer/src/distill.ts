@@ -7,7 +7,16 @@ import { measureClassConditionalStatistics } from './eval/cmi';
 import { evaluateModel } from './eval/evaluate';
 import { runTraining, type LoopSettings, type TrainingResult, type TrainingTask } from './engine/loop';
 import { collectModel, describeModel, hashVariables, restoreModel } from './engine/model-state';
-import { COMMON_KEYS, assertModel, assertModelFitsData, defaultLearningRate, offsetSeed, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
+import {
+  COMMON_KEYS,
+  assertModel,
+  assertModelFitsData,
+  defaultLearningRate,
+  offsetSeed,
+  describeSettings,
+  resolveCommonOptions,
+  type CommonTrainingOptions,
+} from './engine/options';
 import type { JsonValue } from './io/checkpoint';
 import { prefixedStore } from './io/store';
 import { assertReads, readFeatures, readShapes } from './objectives/features';
@@ -47,7 +56,12 @@ async function headTensors(head: Regularizer, prefix: string, into: Map<string, 
   return Object.values(decoded);
 }
 
-async function restoreHead(fn: string, head: Regularizer, prefix: string, tensors: Map<string, tf.Tensor>): Promise<void> {
+async function restoreHead(
+  fn: string,
+  head: Regularizer,
+  prefix: string,
+  tensors: Map<string, tf.Tensor>,
+): Promise<void> {
   const named = [...tensors.entries()]
     .filter(([key]) => key.startsWith(`${prefix}/`))
     .map(([key, tensor]) => ({ name: key.slice(prefix.length + 1), tensor }));
@@ -95,14 +109,23 @@ function lossInputs(
 
 /** Two training images as the loader would give them (no augmentation), to read output shapes. */
 async function probeBatch(settings: LoopSettings): Promise<Batch> {
-  const batches = settings.loader(settings.train, { batchSize: 2, shuffle: false, seed: 0, dropLast: false, augment: false, epoch: 1 });
+  const batches = settings.loader(settings.train, {
+    batchSize: 2,
+    shuffle: false,
+    seed: 0,
+    dropLast: false,
+    augment: false,
+    epoch: 1,
+  });
   for await (const batch of batches) return batch;
   throw new Error('distillStudent: data.train yielded no batch');
 }
 
 function validateObjectives(fn: string, value: unknown): Objective[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new Error(`${fn}: objectives must be a non-empty array of { method, weight, options }, got ${describeValue(value)}`);
+    throw new Error(
+      `${fn}: objectives must be a non-empty array of { method, weight, options }, got ${describeValue(value)}`,
+    );
   }
   return value.map((entry, index) => {
     const where = `objectives[${index}]`;
@@ -164,12 +187,20 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
   }
   const objectives = validateObjectives(fn, options.objectives ?? referenceObjectives('kd'));
   const measureTeacherCmi = assertBoolean(fn, 'measureTeacherCmi', options.measureTeacherCmi ?? true);
-  const settings = resolveCommonOptions(fn, options, {
-    epochs: 240,
-    learningRate: defaultLearningRate(student.name),
-    schedule: { kind: 'step' },
-  }, student);
-  assertModelFitsData(`${fn} (teacher)`, teacher, [['data.train', settings.train], ['data.test', settings.test]]);
+  const settings = resolveCommonOptions(
+    fn,
+    options,
+    {
+      epochs: 240,
+      learningRate: defaultLearningRate(student.name),
+      schedule: { kind: 'step' },
+    },
+    student,
+  );
+  assertModelFitsData(`${fn} (teacher)`, teacher, [
+    ['data.train', settings.train],
+    ['data.test', settings.test],
+  ]);
   assertGradientsRegistered(fn);
 
   // Read the output shapes from two training images (inference mode: no BN statistics move), build the
@@ -234,7 +265,10 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     return earlier === 0 ? objective.method : `${objective.method}${earlier + 1}`;
   });
   const mainStage = objectives.map((_, index) => index).filter((index) => terms[index]!.inMainStage);
-  if (mainStage.length === 0) throw new Error(`${fn}: no objective contributes to the main stage (AB and FSP only pre-train); add { method: 'ce', weight: 1 }`);
+  if (mainStage.length === 0)
+    throw new Error(
+      `${fn}: no objective contributes to the main stage (AB and FSP only pre-train); add { method: 'ce', weight: 1 }`,
+    );
   const config = {
     student: describeModel(student),
     teacher: { ...describeModel(teacher), variablesCrc32: hashVariables(teacher) },
@@ -249,7 +283,8 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     const tensors = new Map<string, tf.Tensor>();
     collectModel(tensors, 'student', student);
     const temporaries: tf.Tensor[] = [];
-    for (const [index, head] of heads.entries()) temporaries.push(...(await headTensors(head, `head/${index}`, tensors)));
+    for (const [index, head] of heads.entries())
+      temporaries.push(...(await headTensors(head, `head/${index}`, tensors)));
     return { tensors, temporaries };
   };
   const restoreStateTensors = async (tensors: Map<string, tf.Tensor>) => {
@@ -289,7 +324,12 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
         restoreStateTensors,
         stateJson: () => ({}),
         restoreStateJson: () => undefined,
-        fingerprint: { functionName: preFn, ...config, preStageEpochs: preStage.epochs, preStageLearningRate: preStage.learningRate },
+        fingerprint: {
+          functionName: preFn,
+          ...config,
+          preStageEpochs: preStage.epochs,
+          preStageLearningRate: preStage.learningRate,
+        },
         recordConfig: { ...config, preStageEpochs: preStage.epochs, preStageLearningRate: preStage.learningRate },
         dispose: () => undefined,
       };
@@ -318,22 +358,26 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
       partNames: mainStage.map((index) => partNames[index] as string),
       async initialize() {
         if (measureTeacherCmi) {
-          teacherCmi = (await measureClassConditionalStatistics({
-            model: teacher,
-            dataset: settings.train,
-            loader: settings.loader,
-            batchSize: settings.evaluationBatchSize,
-            checkValues: false,
-          })).cmi;
+          teacherCmi = (
+            await measureClassConditionalStatistics({
+              model: teacher,
+              dataset: settings.train,
+              loader: settings.loader,
+              batchSize: settings.evaluationBatchSize,
+              checkValues: false,
+            })
+          ).cmi;
         }
         if (settings.test) {
-          teacherTestTop1 = (await evaluateModel({
-            model: teacher,
-            dataset: settings.test,
-            loader: settings.loader,
-            batchSize: settings.evaluationBatchSize,
-            checkValues: false,
-          })).top1;
+          teacherTestTop1 = (
+            await evaluateModel({
+              model: teacher,
+              dataset: settings.test,
+              loader: settings.loader,
+              batchSize: settings.evaluationBatchSize,
+              checkValues: false,
+            })
+          ).top1;
         }
       },
       prepare: teacherOutputs,
@@ -373,7 +417,10 @@ export async function distillStudent(options: DistillStudentOptions): Promise<Tr
     };
     // A run killed during a pre-stage has no main checkpoint yet: resume: true must not reject it.
     const hasPreStage = terms.some(({ instance }) => instance.preStage !== undefined && instance.preStage.epochs > 0);
-    return await runTraining(task, { ...settings, resume: settings.resume === true && hasPreStage ? 'auto' : settings.resume });
+    return await runTraining(task, {
+      ...settings,
+      resume: settings.resume === true && hasPreStage ? 'auto' : settings.resume,
+    });
   } finally {
     disposeAll();
   }

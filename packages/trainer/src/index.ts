@@ -42,7 +42,13 @@ export { evaluateModel, type EvaluateOptions } from './eval/evaluate';
 export { measureClassConditionalStatistics, type CmiPassOptions, type CmiStatistics } from './eval/cmi';
 export { MemoryStore, prefixedStore, type RunStore } from './io/store';
 export { indexedDbStore, type IndexedDbStore } from './io/indexeddb-store';
-export { readCheckpoint, writeCheckpoint, CHECKPOINT_MANIFEST, type CheckpointContent, type JsonValue } from './io/checkpoint';
+export {
+  readCheckpoint,
+  writeCheckpoint,
+  CHECKPOINT_MANIFEST,
+  type CheckpointContent,
+  type JsonValue,
+} from './io/checkpoint';
 export { consoleProgress, formatProgressLine, type ProgressReporter, type StepInfo } from './report/progress';
 export { renderTrainingCurves } from './report/curves';
 export type { RunRecord } from './report/run-record';

@@ -23,7 +23,15 @@ describeWithBackends('fineTuneTeacherMcmi', () => {
   let pretrained: Float32Array[];
   beforeAll(async () => {
     teacher = tinyModel({ seed: 5 });
-    await trainSupervised({ model: teacher, data: { train }, epochs: 3, batchSize: 16, learningRate: 0.1, augmentation: false, progress: false });
+    await trainSupervised({
+      model: teacher,
+      data: { train },
+      epochs: 3,
+      batchSize: 16,
+      learningRate: 0.1,
+      augmentation: false,
+      progress: false,
+    });
     pretrained = snapshot(teacher);
   });
   afterAll(() => teacher.dispose());
@@ -74,23 +82,44 @@ describeWithBackends('fineTuneTeacherMcmi', () => {
   });
 
   it('judges collapse against chance: the accuracy test needs a pretrained teacher at twice chance or more', () => {
-    const base = { numClasses: 100, lambda: 0.25, minAccuracyRatio: 0.5, maxCrossEntropy: Math.log(100), pretrainedCount: 50_000, pretrainedCrossEntropy: 3 };
+    const base = {
+      numClasses: 100,
+      lambda: 0.25,
+      minAccuracyRatio: 0.5,
+      maxCrossEntropy: Math.log(100),
+      pretrainedCount: 50_000,
+      pretrainedCrossEntropy: 3,
+    };
     // The smoke preset's case: a near-chance teacher (1.56%) whose fine-tuned accuracy is 0.39%, CE below log 100.
-    expect(collapseReason({ ...base, accuracy: 0.0039, crossEntropy: 4.5, pretrainedAccuracy: 0.0156 })).toBeUndefined();
+    expect(
+      collapseReason({ ...base, accuracy: 0.0039, crossEntropy: 4.5, pretrainedAccuracy: 0.0156 }),
+    ).toBeUndefined();
     // At exactly twice chance the accuracy test applies.
     expect(collapseReason({ ...base, accuracy: 0.0099, crossEntropy: 4.5, pretrainedAccuracy: 0.02 })).toContain(
       "training accuracy 0.99% fell below 50% of the pretrained teacher's 2.00% (chance is 1.00%)",
     );
     expect(collapseReason({ ...base, accuracy: 0.4, crossEntropy: 2, pretrainedAccuracy: 0.7 })).toBeUndefined();
     // On 16 images, 1 correct (6.25%) is within 3 standard errors of chance (threshold 1% + 3·√(0.0099/16) = 8.46%).
-    expect(collapseReason({ ...base, pretrainedCount: 16, accuracy: 0, crossEntropy: 4.5, pretrainedAccuracy: 1 / 16 })).toBeUndefined();
-    expect(collapseReason({ ...base, pretrainedCount: 16, accuracy: 0, crossEntropy: 4.5, pretrainedAccuracy: 2 / 16 })).toContain('fell below');
+    expect(
+      collapseReason({ ...base, pretrainedCount: 16, accuracy: 0, crossEntropy: 4.5, pretrainedAccuracy: 1 / 16 }),
+    ).toBeUndefined();
+    expect(
+      collapseReason({ ...base, pretrainedCount: 16, accuracy: 0, crossEntropy: 4.5, pretrainedAccuracy: 2 / 16 }),
+    ).toContain('fell below');
     // CE above log C (a uniform guess) is a collapse whatever the teacher.
     expect(collapseReason({ ...base, accuracy: 0.01, crossEntropy: 4.7, pretrainedAccuracy: 0.0156 })).toContain(
       'training cross-entropy 4.7000 nats exceeded 4.6052 (log 100, a uniform guess)',
     );
     // ... unless the pretrained teacher never beat a uniform guess (the smoke preset's 1-epoch teacher: CE 4.62).
-    expect(collapseReason({ ...base, accuracy: 0.01, crossEntropy: 4.64, pretrainedAccuracy: 0.0156, pretrainedCrossEntropy: 4.62 })).toBeUndefined();
+    expect(
+      collapseReason({
+        ...base,
+        accuracy: 0.01,
+        crossEntropy: 4.64,
+        pretrainedAccuracy: 0.0156,
+        pretrainedCrossEntropy: 4.62,
+      }),
+    ).toBeUndefined();
   });
 
   it('shuffles the centroid pass (training-mode BN on class-sorted data would skew it)', async () => {
@@ -101,7 +130,17 @@ describeWithBackends('fineTuneTeacherMcmi', () => {
       const { augment: _augment, ...plain } = options;
       return createLoader(dataset, plain);
     };
-    await fineTuneTeacherMcmi({ model: teacher, data: { train }, lambda: 0.25, epochs: 1, batchSize: 16, cmiEvery: 0, loader: watching, augmentation: false, progress: false });
+    await fineTuneTeacherMcmi({
+      model: teacher,
+      data: { train },
+      lambda: 0.25,
+      epochs: 1,
+      batchSize: 16,
+      cmiEvery: 0,
+      loader: watching,
+      augmentation: false,
+      progress: false,
+    });
     // cmiEvery 0: the first pass is the centroid pass, then the training epoch.
     expect(calls.map((options) => options.shuffle)).toEqual([true, true]);
     expect(calls[0]!.batchSize).toBe(16);

@@ -4,7 +4,13 @@ import { modelRecipe, type KdModel } from '@kd/models';
 import { measureClassConditionalStatistics, type CmiStatistics } from './eval/cmi';
 import { runTraining, type TrainingResult, type TrainingTask } from './engine/loop';
 import { collectModel, describeModel, restoreModel } from './engine/model-state';
-import { COMMON_KEYS, assertModel, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
+import {
+  COMMON_KEYS,
+  assertModel,
+  describeSettings,
+  resolveCommonOptions,
+  type CommonTrainingOptions,
+} from './engine/options';
 import type { JsonValue } from './io/checkpoint';
 import { assertGradientsRegistered, assertKnownOptions } from '@kd/internal';
 import { assertNumber, assertObject, describeValue } from './validate';
@@ -69,12 +75,16 @@ export function collapseReason({
   const chance = 1 / numClasses;
   const clearlyAboveChance = Math.max(2 * chance, chance + 3 * Math.sqrt((chance * (1 - chance)) / pretrainedCount));
   if (pretrainedAccuracy >= clearlyAboveChance && accuracy < minAccuracyRatio * pretrainedAccuracy) {
-    return `training accuracy ${percent(accuracy)} fell below ${(100 * minAccuracyRatio).toFixed(0)}% of the pretrained ` +
-      `teacher's ${percent(pretrainedAccuracy)} (chance is ${percent(chance)}). ${why}`;
+    return (
+      `training accuracy ${percent(accuracy)} fell below ${(100 * minAccuracyRatio).toFixed(0)}% of the pretrained ` +
+      `teacher's ${percent(pretrainedAccuracy)} (chance is ${percent(chance)}). ${why}`
+    );
   }
   if (!(crossEntropy <= maxCrossEntropy) && pretrainedCrossEntropy < maxCrossEntropy) {
-    return `training cross-entropy ${crossEntropy.toFixed(4)} nats exceeded ${maxCrossEntropy.toFixed(4)}` +
-      `${maxCrossEntropy === Math.log(numClasses) ? ` (log ${numClasses}, a uniform guess)` : ''}. ${why}`;
+    return (
+      `training cross-entropy ${crossEntropy.toFixed(4)} nats exceeded ${maxCrossEntropy.toFixed(4)}` +
+      `${maxCrossEntropy === Math.log(numClasses) ? ` (log ${numClasses}, a uniform guess)` : ''}. ${why}`
+    );
   }
   return undefined;
 }
@@ -123,23 +133,39 @@ export async function fineTuneTeacherMcmi(options: FineTuneTeacherMcmiOptions): 
   if (guard !== false) {
     assertObject(fn, 'collapseGuard', guard);
     assertKnownOptions(fn, guard, ['minAccuracyRatio', 'maxCrossEntropy'], 'collapseGuard');
-    minAccuracyRatio = assertNumber(fn, 'collapseGuard.minAccuracyRatio', guard.minAccuracyRatio ?? 0.5, { min: 0, max: 1 });
-    maxCrossEntropy = assertNumber(fn, 'collapseGuard.maxCrossEntropy', guard.maxCrossEntropy ?? Math.log(model.numClasses), {
-      positive: true,
+    minAccuracyRatio = assertNumber(fn, 'collapseGuard.minAccuracyRatio', guard.minAccuracyRatio ?? 0.5, {
+      min: 0,
+      max: 1,
     });
+    maxCrossEntropy = assertNumber(
+      fn,
+      'collapseGuard.maxCrossEntropy',
+      guard.maxCrossEntropy ?? Math.log(model.numClasses),
+      {
+        positive: true,
+      },
+    );
   }
-  const settings = resolveCommonOptions(fn, options, {
-    epochs: 20,
-    learningRate: defaultMcmiLearningRate(model.name),
-    schedule: { kind: 'cosine' },
-  }, model);
+  const settings = resolveCommonOptions(
+    fn,
+    options,
+    {
+      epochs: 20,
+      learningRate: defaultMcmiLearningRate(model.name),
+      schedule: { kind: 'cosine' },
+    },
+    model,
+  );
   assertGradientsRegistered(fn);
   const numClasses = model.numClasses;
   const config = {
     model: describeModel(model),
     lambda,
     cmiEvery,
-    collapseGuard: guard === false ? false : { minAccuracyRatio, maxCrossEntropy: Number.isFinite(maxCrossEntropy) ? maxCrossEntropy : null },
+    collapseGuard:
+      guard === false
+        ? false
+        : { minAccuracyRatio, maxCrossEntropy: Number.isFinite(maxCrossEntropy) ? maxCrossEntropy : null },
     ...describeSettings(settings, options),
   };
 
@@ -147,13 +173,15 @@ export async function fineTuneTeacherMcmi(options: FineTuneTeacherMcmiOptions): 
   let centroidPass: Omit<CmiStatistics, 'centroids'> | undefined;
   let initialTeacherCmi: number | undefined;
   const measureTeacherCmi = async () =>
-    (await measureClassConditionalStatistics({
-      model,
-      dataset: settings.train,
-      loader: settings.loader,
-      batchSize: settings.evaluationBatchSize,
-      checkValues: false,
-    })).cmi;
+    (
+      await measureClassConditionalStatistics({
+        model,
+        dataset: settings.train,
+        loader: settings.loader,
+        batchSize: settings.evaluationBatchSize,
+        checkValues: false,
+      })
+    ).cmi;
   const setCentroids = (values: Float32Array) => {
     centroids?.dispose();
     centroids = tf.tensor2d(values, [numClasses, numClasses]);
@@ -181,7 +209,12 @@ export async function fineTuneTeacherMcmi(options: FineTuneTeacherMcmiOptions): 
         checkValues: false,
       });
       setCentroids(statistics.centroids);
-      centroidPass = { cmi: statistics.cmi, accuracy: statistics.accuracy, crossEntropy: statistics.crossEntropy, count: statistics.count };
+      centroidPass = {
+        cmi: statistics.cmi,
+        accuracy: statistics.accuracy,
+        crossEntropy: statistics.crossEntropy,
+        count: statistics.count,
+      };
     },
     losses(batch) {
       // The loop's own calls skip the value scans (see runTraining); a user's calls keep their defaults.
@@ -207,7 +240,10 @@ export async function fineTuneTeacherMcmi(options: FineTuneTeacherMcmiOptions): 
       if (saved === undefined) throw new Error(`${fn}: the checkpoint lacks the fixed centroids 'mcmi/centroids'`);
       setCentroids(saved.dataSync() as Float32Array);
     },
-    stateJson: () => ({ centroidPass: (centroidPass ?? null) as unknown as JsonValue, initialTeacherCmi: initialTeacherCmi ?? null }),
+    stateJson: () => ({
+      centroidPass: (centroidPass ?? null) as unknown as JsonValue,
+      initialTeacherCmi: initialTeacherCmi ?? null,
+    }),
     restoreStateJson(state) {
       centroidPass = (state.centroidPass ?? undefined) as unknown as typeof centroidPass;
       initialTeacherCmi = typeof state.initialTeacherCmi === 'number' ? state.initialTeacherCmi : undefined;
@@ -219,7 +255,8 @@ export async function fineTuneTeacherMcmi(options: FineTuneTeacherMcmiOptions): 
         extra.centroidPassAccuracy = centroidPass.accuracy;
       }
       if (initialTeacherCmi !== undefined) extra.initialTeacherCmi = initialTeacherCmi;
-      if (cmiEvery > 0 && (epoch % cmiEvery === 0 || epoch === settings.epochs)) extra.teacherCmi = await measureTeacherCmi();
+      if (cmiEvery > 0 && (epoch % cmiEvery === 0 || epoch === settings.epochs))
+        extra.teacherCmi = await measureTeacherCmi();
       return extra;
     },
     collapseMessage(record) {
@@ -235,7 +272,9 @@ export async function fineTuneTeacherMcmi(options: FineTuneTeacherMcmiOptions): 
         minAccuracyRatio,
         maxCrossEntropy,
       });
-      return reason === undefined ? undefined : { reason, advice: 'Lower lambda, or pass collapseGuard: false to train on regardless.' };
+      return reason === undefined
+        ? undefined
+        : { reason, advice: 'Lower lambda, or pass collapseGuard: false to train on regardless.' };
     },
     fingerprint: { functionName: fn, ...config },
     recordConfig: config,

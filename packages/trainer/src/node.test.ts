@@ -42,7 +42,9 @@ describeWithBackends('directoryStore', () => {
       expect((await readdir(directory)).sort()).toEqual(['keep.txt', `notes.tmp-${process.ppid}-00aa11bb`]);
       // A write that fails after its temp file was created (here: data of the wrong type) leaves nothing.
       await expect(store.writeAtomic('bad.json', 42 as unknown as string)).rejects.toThrow(
-        new RegExp(`^directoryStore\\.writeAtomic: cannot write ${join(directory, 'bad.json').replace(/[.]/g, '\\.')} \\(ERR_INVALID_ARG_TYPE: `),
+        new RegExp(
+          `^directoryStore\\.writeAtomic: cannot write ${join(directory, 'bad.json').replace(/[.]/g, '\\.')} \\(ERR_INVALID_ARG_TYPE: `,
+        ),
       );
       expect((await readdir(directory)).sort()).toEqual(['keep.txt', `notes.tmp-${process.ppid}-00aa11bb`]);
       expect(await store.names!()).toEqual(['keep.txt', `notes.tmp-${process.ppid}-00aa11bb`]);
@@ -57,8 +59,12 @@ describeWithBackends('directoryStore', () => {
     try {
       const file = join(directory, 'run');
       await writeFile(file, 'not a directory');
-      expect(() => directoryStore(file)).toThrow(`directoryStore: ${file} exists and is not a directory; pass a directory path (or remove the file)`);
-      expect(() => directoryStore(join(file, 'inner'))).toThrow(`directoryStore: cannot use ${join(file, 'inner')} as the run directory (ENOTDIR: `);
+      expect(() => directoryStore(file)).toThrow(
+        `directoryStore: ${file} exists and is not a directory; pass a directory path (or remove the file)`,
+      );
+      expect(() => directoryStore(join(file, 'inner'))).toThrow(
+        `directoryStore: cannot use ${join(file, 'inner')} as the run directory (ENOTDIR: `,
+      );
       expect(() => directoryStore('')).toThrow('directoryStore: directory must be a non-empty string, got ""');
     } finally {
       await rm(directory, { recursive: true, force: true });

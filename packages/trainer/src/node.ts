@@ -45,7 +45,9 @@ export function directoryStore(directory: string): RunStore {
   try {
     existing = statSync(directory, { throwIfNoEntry: false });
   } catch (error) {
-    throw new Error(`${fn}: cannot use ${directory} as the run directory (${describeError(error)}); is a part of the path a file?`);
+    throw new Error(
+      `${fn}: cannot use ${directory} as the run directory (${describeError(error)}); is a part of the path a file?`,
+    );
   }
   if (existing !== undefined && !existing.isDirectory()) {
     throw new Error(`${fn}: ${directory} exists and is not a directory; pass a directory path (or remove the file)`);
@@ -56,7 +58,9 @@ export function directoryStore(directory: string): RunStore {
       try {
         await mkdir(directory, { recursive: true });
       } catch (error) {
-        throw new Error(`${fn}: cannot create the run directory ${directory} (${describeError(error)}); is a part of the path a file?`);
+        throw new Error(
+          `${fn}: cannot create the run directory ${directory} (${describeError(error)}); is a part of the path a file?`,
+        );
       }
       for (const name of await readdir(directory)) {
         const match = TEMPORARY_FILE_PATTERN.exec(name);

@@ -21,27 +21,33 @@ describeWithBackends('unknown option keys', () => {
     const loader = () => [];
     const variable = tf.tidy(() => tf.variable(tf.zeros([2])));
     try {
-      expect(() => new SgdMomentum([variable], { lerningRate: 0.1 } as never)).toThrow("SgdMomentum: unknown option 'lerningRate', did you mean 'learningRate'?");
+      expect(() => new SgdMomentum([variable], { lerningRate: 0.1 } as never)).toThrow(
+        "SgdMomentum: unknown option 'lerningRate', did you mean 'learningRate'?",
+      );
       await expect(evaluateModel({ model, dataset, loader, batchsize: 4 } as never)).rejects.toThrow(
         "evaluateModel: unknown option 'batchsize', did you mean 'batchSize'?",
       );
-      await expect(measureClassConditionalStatistics({ model, dataset, loader, shufle: true } as never)).rejects.toThrow(
-        "measureClassConditionalStatistics: unknown option 'shufle', did you mean 'shuffle'?",
-      );
+      await expect(
+        measureClassConditionalStatistics({ model, dataset, loader, shufle: true } as never),
+      ).rejects.toThrow("measureClassConditionalStatistics: unknown option 'shufle', did you mean 'shuffle'?");
       await expect(trainSupervised({ model, data: { train: dataset }, epoch: 1 } as never)).rejects.toThrow(
         "trainSupervised: unknown option 'epoch', did you mean 'epochs'?",
       );
-      await expect(distillStudent({ student: model, teacher: other, data: { train: dataset }, objective: [] } as never)).rejects.toThrow(
-        "distillStudent: unknown option 'objective', did you mean 'objectives'?",
+      await expect(
+        distillStudent({ student: model, teacher: other, data: { train: dataset }, objective: [] } as never),
+      ).rejects.toThrow("distillStudent: unknown option 'objective', did you mean 'objectives'?");
+      expect(() =>
+        learningRateAt({ schedule: { kind: 'cosine' }, baseLearningRate: 0.1, epoch: 1, epoch_s: 2 } as never),
+      ).toThrow("learningRateAt: unknown option 'epoch_s', did you mean 'epochs'?");
+      expect(() => consoleProgress({ interval: 100 } as never)).toThrow(
+        "consoleProgress: unknown option 'interval', did you mean 'intervalMs'?",
       );
-      expect(() => learningRateAt({ schedule: { kind: 'cosine' }, baseLearningRate: 0.1, epoch: 1, epoch_s: 2 } as never)).toThrow(
-        "learningRateAt: unknown option 'epoch_s', did you mean 'epochs'?",
-      );
-      expect(() => consoleProgress({ interval: 100 } as never)).toThrow("consoleProgress: unknown option 'interval', did you mean 'intervalMs'?");
-      await expect(writeCheckpoint({ store: new MemoryStore(), epoch: 1, step: 1, tensors: new Map(), stat: {} } as never)).rejects.toThrow(
-        "writeCheckpoint: unknown option 'stat', did you mean 'state'?",
-      );
-      await expect(fineTuneTeacherMcmi({ model, data: { train: dataset }, collapseGuard: { minAccuracyRatoi: 0.5 } } as never)).rejects.toThrow(
+      await expect(
+        writeCheckpoint({ store: new MemoryStore(), epoch: 1, step: 1, tensors: new Map(), stat: {} } as never),
+      ).rejects.toThrow("writeCheckpoint: unknown option 'stat', did you mean 'state'?");
+      await expect(
+        fineTuneTeacherMcmi({ model, data: { train: dataset }, collapseGuard: { minAccuracyRatoi: 0.5 } } as never),
+      ).rejects.toThrow(
         "fineTuneTeacherMcmi: unknown option 'minAccuracyRatoi' in collapseGuard, did you mean 'minAccuracyRatio'?",
       );
     } finally {

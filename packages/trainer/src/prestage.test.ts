@@ -34,7 +34,11 @@ describeWithBackends('distillStudent pre-stages', () => {
    * Trains a width-2 student uninterrupted, then again killed in the pre-stage's epoch 2 (the loader's second
    * shuffled pass, after epoch 1's checkpoint) and resumed, and expects identical final weights.
    */
-  async function killInsidePreStageThenResume({ objectives, seed, afterKill }: {
+  async function killInsidePreStageThenResume({
+    objectives,
+    seed,
+    afterKill,
+  }: {
     objectives: ObjectiveSpec[];
     seed: number;
     afterKill?: (store: MemoryStore) => Promise<void>;
@@ -53,9 +57,9 @@ describeWithBackends('distillStudent pre-stages', () => {
     };
     const store = new MemoryStore();
     const killed = tinyModel({ seed, width: 2, name: 'student' });
-    await expect(distillStudent({ ...base, student: killed, store, loader: aborting, signal: controller.signal })).rejects.toThrow(
-      TrainingAbortedError,
-    );
+    await expect(
+      distillStudent({ ...base, student: killed, store, loader: aborting, signal: controller.signal }),
+    ).rejects.toThrow(TrainingAbortedError);
     killed.dispose();
     await afterKill?.(store);
 
@@ -68,7 +72,6 @@ describeWithBackends('distillStudent pre-stages', () => {
     }
   }
 
-
   it("FT: the paraphraser pre-stage lowers the teacher map's reconstruction error, then FT trains the translator", async () => {
     const student = tinyModel({ seed: 18, width: 2, name: 'student' });
     const store = new MemoryStore();
@@ -77,7 +80,10 @@ describeWithBackends('distillStudent pre-stages', () => {
         student,
         teacher,
         data: { train },
-        objectives: [{ method: 'ce', weight: 1 }, { method: 'ft', weight: 200, options: { preStageEpochs: 3, preStageLearningRate: 0.05 } }],
+        objectives: [
+          { method: 'ce', weight: 1 },
+          { method: 'ft', weight: 200, options: { preStageEpochs: 3, preStageLearningRate: 0.05 } },
+        ],
         epochs: 1,
         store,
         ...quiet,
@@ -122,7 +128,11 @@ describeWithBackends('distillStudent pre-stages', () => {
   });
 
   function epochRecords(store: MemoryStore, name: string): Array<{ learningRate: number }> {
-    return store.text(name)!.trim().split('\n').map((line) => JSON.parse(line) as { learningRate: number });
+    return store
+      .text(name)!
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { learningRate: number });
   }
 
   it("AB and FSP pre-stages run the student's trunk BN in training mode: its running statistics move", async () => {
@@ -134,7 +144,10 @@ describeWithBackends('distillStudent pre-stages', () => {
           student,
           teacher,
           data: { train },
-          objectives: [{ method: 'ce', weight: 1 }, { method, weight: 0, options: { preStageEpochs: 1 } }],
+          objectives: [
+            { method: 'ce', weight: 1 },
+            { method, weight: 0, options: { preStageEpochs: 1 } },
+          ],
           epochs: 1,
           store,
           ...quiet,
@@ -173,13 +186,19 @@ describeWithBackends('distillStudent pre-stages', () => {
           student,
           teacher,
           data: { train },
-          objectives: [{ method: 'ce', weight: 1 }, { method, weight: method === 'ft' ? 200 : 0, options: { preStageEpochs: 1 } }],
+          objectives: [
+            { method: 'ce', weight: 1 },
+            { method, weight: method === 'ft' ? 200 : 0, options: { preStageEpochs: 1 } },
+          ],
           epochs: 1,
           learningRate: 0.05,
           store,
           ...quiet,
         });
-        expect(epochRecords(store, `prestage-1-${method}-metrics.jsonl`).map((record) => record.learningRate), `${method} ${name}`).toEqual([expected]);
+        expect(
+          epochRecords(store, `prestage-1-${method}-metrics.jsonl`).map((record) => record.learningRate),
+          `${method} ${name}`,
+        ).toEqual([expected]);
       } finally {
         student.dispose();
       }
@@ -187,7 +206,10 @@ describeWithBackends('distillStudent pre-stages', () => {
   });
 
   it('resumes a run killed inside a pre-stage to the weights of an uninterrupted run', async () => {
-    const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: 1 }, { method: 'ft', weight: 200, options: { preStageEpochs: 2 } }];
+    const objectives: ObjectiveSpec[] = [
+      { method: 'ce', weight: 1 },
+      { method: 'ft', weight: 200, options: { preStageEpochs: 2 } },
+    ];
     await killInsidePreStageThenResume({ objectives, seed: 20 });
   });
 
@@ -202,7 +224,10 @@ describeWithBackends('distillStudent pre-stages', () => {
         student,
         teacher,
         data: { train },
-        objectives: [{ method: 'ce', weight: 1 }, { method: 'ab', weight: 1, options: { preStageEpochs: 3 } }],
+        objectives: [
+          { method: 'ce', weight: 1 },
+          { method: 'ab', weight: 1, options: { preStageEpochs: 3 } },
+        ],
         epochs: 1,
         store,
         ...quiet,
@@ -239,7 +264,10 @@ describeWithBackends('distillStudent pre-stages', () => {
   });
 
   it('resumes a run killed inside the AB pre-stage (with connectors) to the weights of an uninterrupted run', async () => {
-    const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: 1 }, { method: 'ab', weight: 1, options: { preStageEpochs: 2 } }];
+    const objectives: ObjectiveSpec[] = [
+      { method: 'ce', weight: 1 },
+      { method: 'ab', weight: 1, options: { preStageEpochs: 2 } },
+    ];
     await killInsidePreStageThenResume({
       objectives,
       seed: 22,

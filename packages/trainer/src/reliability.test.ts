@@ -39,7 +39,11 @@ function loaderWithLabels(badEpoch: number, badStep: number, labels: number[]): 
 }
 
 function metricsEpochs(store: MemoryStore): number[] {
-  return store.text('metrics.jsonl')!.trim().split('\n').map((line) => JSON.parse(line).epoch as number);
+  return store
+    .text('metrics.jsonl')!
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line).epoch as number);
 }
 
 describeWithBackends('training loop error paths', () => {
@@ -48,7 +52,13 @@ describeWithBackends('training loop error paths', () => {
     const counting: LoaderFactory = (dataset, { augment: _augment, ...options }) =>
       (async function* () {
         for await (const batch of createLoader(dataset, options)) {
-          yield { ...batch, dispose: () => ((disposed += 1), batch.dispose()) };
+          yield {
+            ...batch,
+            dispose: () => {
+              disposed += 1;
+              batch.dispose();
+            },
+          };
         }
       })();
     const withoutDispose: LoaderFactory = (dataset, { augment: _augment, ...options }) =>
@@ -80,9 +90,9 @@ describeWithBackends('training loop error paths', () => {
       const model = tinyModel({ seed: 1 });
       const store = new MemoryStore();
       try {
-        await expect(trainSupervised({ ...base, model, epochs: 2, store, loader: loaderWithLabels(2, 3, labels) })).rejects.toThrow(
-          `trainSupervised: the loader's batch 3 of epoch 2 has ${message}; no update was applied`,
-        );
+        await expect(
+          trainSupervised({ ...base, model, epochs: 2, store, loader: loaderWithLabels(2, 3, labels) }),
+        ).rejects.toThrow(`trainSupervised: the loader's batch 3 of epoch 2 has ${message}; no update was applied`);
         expect(JSON.parse(store.text('run.json')!).status).toBe('failed');
       } finally {
         model.dispose();
@@ -112,15 +122,17 @@ describeWithBackends('training loop error paths', () => {
     try {
       await trainSupervised({ ...base, model, epochs: 2, store });
       const other = syntheticDataset({ count: 64, seed: 42 });
-      await expect(trainSupervised({ ...base, data: { train: other }, model, epochs: 2, store, resume: true })).rejects.toThrow(
+      await expect(
+        trainSupervised({ ...base, data: { train: other }, model, epochs: 2, store, resume: true }),
+      ).rejects.toThrow(
         /^trainSupervised: cannot resume, the checkpoint is from a different run: trainDataCrc32: checkpoint has "[0-9a-f]{8}", this run has "[0-9a-f]{8}"$/,
       );
       // One flipped label is enough.
       const labels = train.labels.slice();
       labels[5] = (labels[5]! + 1) % 4;
-      await expect(trainSupervised({ ...base, data: { train: { ...train, labels } }, model, epochs: 2, store, resume: true })).rejects.toThrow(
-        'trainDataCrc32',
-      );
+      await expect(
+        trainSupervised({ ...base, data: { train: { ...train, labels } }, model, epochs: 2, store, resume: true }),
+      ).rejects.toThrow('trainDataCrc32');
     } finally {
       model.dispose();
     }
@@ -129,14 +141,26 @@ describeWithBackends('training loop error paths', () => {
     const otherTeacher = tinyModel({ seed: 4, name: 'teacher' });
     const student = tinyModel({ seed: 5, width: 2, name: 'student' });
     const distillStore = new MemoryStore();
-    const objectives: ObjectiveSpec[] = [{ method: 'ce', weight: 1 }, { method: 'kd', weight: 1 }];
+    const objectives: ObjectiveSpec[] = [
+      { method: 'ce', weight: 1 },
+      { method: 'kd', weight: 1 },
+    ];
     const distill = { ...base, objectives, measureTeacherCmi: false };
     try {
       await distillStudent({ ...distill, student, teacher, epochs: 2, store: distillStore });
-      await expect(distillStudent({ ...distill, student, teacher: otherTeacher, epochs: 2, store: distillStore, resume: true })).rejects.toThrow(
+      await expect(
+        distillStudent({ ...distill, student, teacher: otherTeacher, epochs: 2, store: distillStore, resume: true }),
+      ).rejects.toThrow(
         /^distillStudent: cannot resume, the checkpoint is from a different run: teacher\.variablesCrc32: checkpoint has "[0-9a-f]{8}", this run has "[0-9a-f]{8}"$/,
       );
-      const result = await distillStudent({ ...distill, student, teacher, epochs: 2, store: distillStore, resume: true });
+      const result = await distillStudent({
+        ...distill,
+        student,
+        teacher,
+        epochs: 2,
+        store: distillStore,
+        resume: true,
+      });
       expect(result.history.map((record) => record.epoch)).toEqual([1, 2]);
     } finally {
       for (const owned of [teacher, otherTeacher, student]) owned.dispose();
@@ -210,7 +234,9 @@ describeWithBackends('training loop error paths', () => {
           }
         },
       });
-      await expect(run).rejects.toThrow(/^trainSupervised: aborted at epoch 1 before step \d+; no checkpoint was written yet\.$/);
+      await expect(run).rejects.toThrow(
+        /^trainSupervised: aborted at epoch 1 before step \d+; no checkpoint was written yet\.$/,
+      );
       expect(stepsAtAbort).toBeGreaterThanOrEqual(1);
       expect(steps).toBe(stepsAtAbort);
       await expect(run).rejects.toThrow(`before step ${stepsAtAbort + 1};`);
@@ -241,12 +267,16 @@ describeWithBackends('training loop error paths', () => {
     };
     try {
       await expect(trainSupervised({ ...base, model, epochs: 3, store: dying })).rejects.toThrow(
-        "trainSupervised: cannot write the logs of epoch 2: killed; its checkpoint is committed (resume rewrites the log)",
+        'trainSupervised: cannot write the logs of epoch 2: killed; its checkpoint is committed (resume rewrites the log)',
       );
       expect(store.text('metrics.jsonl')!.split('\n')).toHaveLength(2);
       const result = await trainSupervised({ ...base, model, epochs: 3, store: dying, resume: true });
       expect(metricsEpochs(store)).toEqual([1, 2, 3]);
-      const lines = store.text('metrics.jsonl')!.trim().split('\n').map((line) => JSON.parse(line));
+      const lines = store
+        .text('metrics.jsonl')!
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       expect(lines.map(({ type: _type, ...record }) => record)).toEqual(JSON.parse(JSON.stringify(result.history)));
       // A fresh run (resume: false) into the same store starts its own log.
       await trainSupervised({ ...base, model, epochs: 1, store });
@@ -265,7 +295,8 @@ describeWithBackends('training loop error paths', () => {
       remove: (name) => store.remove(name),
       names: (prefix) => store.names(prefix),
       async writeAtomic(name, data) {
-        if (name === 'checkpoint-2.bin') throw new Error(`directoryStore.writeAtomic: cannot write runs/x/${name} (ENOSPC: no space left on device)`);
+        if (name === 'checkpoint-2.bin')
+          throw new Error(`directoryStore.writeAtomic: cannot write runs/x/${name} (ENOSPC: no space left on device)`);
         await store.writeAtomic(name, data);
       },
     };

@@ -79,8 +79,16 @@ describeWithBackends('trainSupervised: abort, resume checks', () => {
     const controller = new AbortController();
     try {
       await expect(
-        trainSupervised({ ...base, model, store, signal: controller.signal, onStepEnd: (info) => (info.epoch === 2 && info.step === 2 ? controller.abort() : undefined) }),
-      ).rejects.toThrow('trainSupervised: aborted at epoch 2 before step 3; the last checkpoint (epoch 1) is intact: pass resume: true to continue.');
+        trainSupervised({
+          ...base,
+          model,
+          store,
+          signal: controller.signal,
+          onStepEnd: (info) => (info.epoch === 2 && info.step === 2 ? controller.abort() : undefined),
+        }),
+      ).rejects.toThrow(
+        'trainSupervised: aborted at epoch 2 before step 3; the last checkpoint (epoch 1) is intact: pass resume: true to continue.',
+      );
       expect(JSON.parse(store.text('run.json')!).status).toBe('aborted');
       const result = await trainSupervised({ ...base, model, store, resume: true });
       expect(result.history).toHaveLength(3);
@@ -105,7 +113,9 @@ describeWithBackends('trainSupervised: abort, resume checks', () => {
     const model = tinyModel({ seed: 2 });
     try {
       const withoutIndices = { ...fields, numClasses: full.numClasses, classNames: full.classNames };
-      await expect(trainSupervised({ model, data: { train: withoutIndices as never }, epochs: 1, progress: false })).rejects.toThrow(
+      await expect(
+        trainSupervised({ model, data: { train: withoutIndices as never }, epochs: 1, progress: false }),
+      ).rejects.toThrow(
         'trainSupervised: data.train.indices must be an Int32Array (createDataset fills in 0…N−1), got undefined',
       );
       let samples = 0;

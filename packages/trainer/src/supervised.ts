@@ -1,9 +1,16 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { crossEntropy } from '@kd/losses';
 import type { KdModel } from '@kd/models';
 import { runTraining, type TrainingResult, type TrainingTask } from './engine/loop';
 import { collectModel, describeModel, restoreModel } from './engine/model-state';
-import { COMMON_KEYS, assertModel, defaultLearningRate, describeSettings, resolveCommonOptions, type CommonTrainingOptions } from './engine/options';
+import {
+  COMMON_KEYS,
+  assertModel,
+  defaultLearningRate,
+  describeSettings,
+  resolveCommonOptions,
+  type CommonTrainingOptions,
+} from './engine/options';
 import { assertGradientsRegistered, assertKnownOptions } from '@kd/internal';
 import { assertObject } from './validate';
 
@@ -35,11 +42,16 @@ export async function trainSupervised(options: TrainSupervisedOptions): Promise<
   assertKnownOptions(fn, options, [...COMMON_KEYS, 'model']);
   const model = assertModel(fn, 'model', options.model);
   const epochs = 240;
-  const settings = resolveCommonOptions(fn, options, {
-    epochs,
-    learningRate: defaultLearningRate(model.name),
-    schedule: { kind: 'step' },
-  }, model);
+  const settings = resolveCommonOptions(
+    fn,
+    options,
+    {
+      epochs,
+      learningRate: defaultLearningRate(model.name),
+      schedule: { kind: 'step' },
+    },
+    model,
+  );
   assertGradientsRegistered(fn);
   const config = { model: describeModel(model), ...describeSettings(settings, options) };
   const task: TrainingTask = {

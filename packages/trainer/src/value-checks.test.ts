@@ -13,8 +13,14 @@ import { trainSupervised } from './supervised';
  * NaN images must all throw. Returns the messages they threw (undefined where a call did not throw).
  */
 function userCallsThrow(): Array<string | undefined> {
-  const nanLogits = tf.tensor2d([[Number.NaN, 0], [1, 2]]);
-  const logits = tf.tensor2d([[0, 1], [2, 1]]);
+  const nanLogits = tf.tensor2d([
+    [Number.NaN, 0],
+    [1, 2],
+  ]);
+  const logits = tf.tensor2d([
+    [0, 1],
+    [2, 1],
+  ]);
   const nanMaps = tf.fill([2, 2, 2, 3], Number.NaN) as tf.Tensor4D;
   const nanImages = tf.fill([1, 8, 8, 1], Number.NaN) as tf.Tensor4D;
   const vid = new VidRegularizer({ studentChannels: 3, teacherChannels: 3, seed: 1 });
@@ -61,7 +67,7 @@ function recording(model: KdModel): { model: KdModel; calls: ApplyOptions[] } {
   };
 }
 
-describeWithBackends('value checks are per call: a training run leaves the user\'s calls checked', () => {
+describeWithBackends("value checks are per call: a training run leaves the user's calls checked", () => {
   it("trainSupervised: during a run (onStepEnd) and after it, the user's own checked calls still throw", async () => {
     const model = tinyModel({ seed: 1 });
     const during: Array<Array<string | undefined>> = [];
@@ -93,7 +99,11 @@ describeWithBackends('value checks are per call: a training run leaves the user\
       await distillStudent({
         student: student.model,
         teacher: teacher.model,
-        objectives: [{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9 }, { method: 'vid', weight: 1 }],
+        objectives: [
+          { method: 'ce', weight: 0.1 },
+          { method: 'kd', weight: 0.9 },
+          { method: 'vid', weight: 1 },
+        ],
         data: { train: syntheticDataset({ count: 32, seed: 4 }), test: syntheticDataset({ count: 16, seed: 5 }) },
         epochs: 1,
         batchSize: 16,
@@ -177,7 +187,7 @@ describeWithBackends('value checks are per call: a training run leaves the user\
     userCallsThrow().forEach((message, index) => expect(message).toContain(EXPECTED[index]));
   });
 
-  it('fineTuneTeacherMcmi: the user\'s calls during the run still throw', async () => {
+  it("fineTuneTeacherMcmi: the user's calls during the run still throw", async () => {
     const model = tinyModel({ seed: 10 });
     const during: Array<Array<string | undefined>> = [];
     try {

@@ -21,11 +21,23 @@ import { trainSupervised } from '../src/supervised';
 const packageDirectory = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Runs `fault-run.ts` in a fresh Node process; resolves with how it ended. */
-function runChild(directory: string, weightsOut: string, point?: KillPoint): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runChild(
+  directory: string,
+  weightsOut: string,
+  point?: KillPoint,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--conditions=@kd/source', '--import', 'tsx', 'test/fault-run.ts', directory, weightsOut, ...(point === undefined ? [] : [point])],
+      [
+        '--conditions=@kd/source',
+        '--import',
+        'tsx',
+        'test/fault-run.ts',
+        directory,
+        weightsOut,
+        ...(point === undefined ? [] : [point]),
+      ],
       { cwd: packageDirectory, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
@@ -68,10 +80,14 @@ describeWithBackends('fault injection: SIGKILL at every point of a run, then res
         const outcome = await runChild(run, join(root, 'killed.json'), point);
         expect(outcome.stderr, point).toBe(`fault-run: killed at ${point}\n`);
         expect(outcome.signal, point).toBe('SIGKILL');
-        leftovers.push(readdirSync(run).filter((name) => !FINAL_FILES.includes(name) && !/^checkpoint-\d\.bin$/.test(name)));
+        leftovers.push(
+          readdirSync(run).filter((name) => !FINAL_FILES.includes(name) && !/^checkpoint-\d\.bin$/.test(name)),
+        );
       }
       // The kills inside writes did leave torn temp files behind (so their cleanup was exercised) …
-      expect(leftovers.filter((names) => names.some((name) => /\.tmp-\d+-[0-9a-f]{8}$/.test(name))).length).toBeGreaterThanOrEqual(7);
+      expect(
+        leftovers.filter((names) => names.some((name) => /\.tmp-\d+-[0-9a-f]{8}$/.test(name))).length,
+      ).toBeGreaterThanOrEqual(7);
       expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8').endsWith('\n')).toBe(true);
 
       const final = await runChild(run, join(root, 'final.json'));
@@ -124,7 +140,14 @@ describeWithBackends('fault injection: disk full', () => {
       context.skip();
       return;
     }
-    const options = { data: { train: syntheticDataset(TRAIN) }, epochs: 3, batchSize: 16, learningRate: 0.1, augmentation: false as const, progress: false as const };
+    const options = {
+      data: { train: syntheticDataset(TRAIN) },
+      epochs: 3,
+      batchSize: 16,
+      learningRate: 0.1,
+      augmentation: false as const,
+      progress: false as const,
+    };
     // A wider model than the kill runs': its checkpoint (~45 kB) cannot fit in the room left below.
     const referenceModel = tinyModel({ ...MODEL, width: 16 });
     const model = tinyModel({ ...MODEL, width: 16 });
@@ -155,7 +178,13 @@ describeWithBackends('fault injection: disk full', () => {
       expect(record.status).toBe('failed');
       expect(record.error).toContain('ENOSPC');
       expect(record.epochsCompleted).toBe(1);
-      expect(readdirSync(run).sort()).toEqual(['checkpoint-1.bin', 'checkpoint.json', 'curves.png', 'metrics.jsonl', 'run.json']);
+      expect(readdirSync(run).sort()).toEqual([
+        'checkpoint-1.bin',
+        'checkpoint.json',
+        'curves.png',
+        'metrics.jsonl',
+        'run.json',
+      ]);
       const checkpoint = await readCheckpoint(directoryStore(run));
       expect(checkpoint?.epoch).toBe(1);
       for (const tensor of checkpoint!.tensors.values()) tensor.dispose();
@@ -164,7 +193,13 @@ describeWithBackends('fault injection: disk full', () => {
       const resumed = await trainSupervised({ ...options, model, store: directoryStore(run), resume: true });
       expect(resumed.history.map((epoch) => epoch.epoch)).toEqual([1, 2, 3]);
       expect(snapshot(model)).toEqual(snapshot(referenceModel));
-      expect(readdirSync(run).sort()).toEqual(['checkpoint-3.bin', 'checkpoint.json', 'curves.png', 'metrics.jsonl', 'run.json']);
+      expect(readdirSync(run).sort()).toEqual([
+        'checkpoint-3.bin',
+        'checkpoint.json',
+        'curves.png',
+        'metrics.jsonl',
+        'run.json',
+      ]);
     } finally {
       referenceModel.dispose();
       model.dispose();

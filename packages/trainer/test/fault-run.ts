@@ -66,7 +66,10 @@ function installKillPoint(point: KillPoint): void {
   const patchPrototype = (handle: object) => {
     if (prototypePatched) return;
     prototypePatched = true;
-    const prototype = Object.getPrototypeOf(handle) as { writeFile: (data: Uint8Array | string) => Promise<void>; sync: () => Promise<void> };
+    const prototype = Object.getPrototypeOf(handle) as {
+      writeFile: (data: Uint8Array | string) => Promise<void>;
+      sync: () => Promise<void>;
+    };
     const { writeFile, sync } = prototype;
     prototype.writeFile = async function (this: object, data: Uint8Array | string) {
       const target = targets.get(this) ?? '';
@@ -90,12 +93,12 @@ function installKillPoint(point: KillPoint): void {
     };
   };
   const open = fs.open;
-  fs.open = async function (...args: Parameters<typeof fs.open>) {
+  fs.open = (async (...args: Parameters<typeof fs.open>) => {
     const handle = await open(...args);
     targets.set(handle, targetOf(args[0]));
     patchPrototype(handle);
     return handle;
-  } as typeof fs.open;
+  }) as typeof fs.open;
   const rename = fs.rename;
   fs.rename = async (from, to) => {
     await rename(from, to);
@@ -117,7 +120,8 @@ function installKillPoint(point: KillPoint): void {
 async function main(): Promise<void> {
   const [directory, weightsOut, point] = process.argv.slice(2) as [string, string, KillPoint | undefined];
   if (point !== undefined) {
-    if (!(point in KILL_POINTS)) throw new Error(`fault-run: unknown kill point '${point}'; known: ${Object.keys(KILL_POINTS).join(', ')}`);
+    if (!(point in KILL_POINTS))
+      throw new Error(`fault-run: unknown kill point '${point}'; known: ${Object.keys(KILL_POINTS).join(', ')}`);
     installKillPoint(point);
   }
   const model = tinyModel(MODEL);
@@ -135,7 +139,9 @@ async function main(): Promise<void> {
       if (point === 'mid-epoch' && info.step === 2) die(point);
     },
   });
-  const weights = [...model.trainableVariables, ...model.nonTrainableVariables].map((variable) => Array.from(variable.dataSync()));
+  const weights = [...model.trainableVariables, ...model.nonTrainableVariables].map((variable) =>
+    Array.from(variable.dataSync()),
+  );
   writeFileSync(weightsOut, JSON.stringify({ weights, epochs: result.history.map((record) => record.epoch) }));
   model.dispose();
 }

@@ -9,5 +9,7 @@ export { syntheticDataset } from './synthetic-data';
 
 /** Copies of every variable value (to compare runs bit for bit). */
 export function snapshot(model: KdModel): Float32Array[] {
-  return [...model.trainableVariables, ...model.nonTrainableVariables].map((variable) => (variable.dataSync() as Float32Array).slice());
+  return [...model.trainableVariables, ...model.nonTrainableVariables].map((variable) =>
+    (variable.dataSync() as Float32Array).slice(),
+  );
 }

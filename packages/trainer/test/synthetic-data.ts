@@ -9,7 +9,13 @@ import { seededRandom } from './tiny-model';
  * 4 classes of 8×8 grey textures over noise: horizontal stripes, vertical stripes, a checkerboard and diagonal
  * stripes, each with a random phase and contrast, so a conv net with global pooling solves it in a few epochs.
  */
-export function syntheticDataset({ count, seed, size = 8, numClasses = 4, noise = 40 }: {
+export function syntheticDataset({
+  count,
+  seed,
+  size = 8,
+  numClasses = 4,
+  noise = 40,
+}: {
   count: number;
   seed: number;
   size?: number;

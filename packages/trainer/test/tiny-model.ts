@@ -29,7 +29,13 @@ function initialised(shape: number[], scale: number, random: () => number): tf.V
  * stem f0 [N,H,W,w], stages [f1 [N,H/2,W/2,2w]], pooled [N,2w] (features: [f0, f1, pooled]); preactivations: [BN
  * output of stage 1].
  */
-export function tinyModel({ seed, width = 4, numClasses = 4, channels = 1, name = 'tiny' }: {
+export function tinyModel({
+  seed,
+  width = 4,
+  numClasses = 4,
+  channels = 1,
+  name = 'tiny',
+}: {
   seed: number;
   width?: number;
   numClasses?: number;
@@ -65,7 +71,9 @@ export function tinyModel({ seed, width = 4, numClasses = 4, channels = 1, name 
           const count = conv.size / (2 * width);
           // PyTorch: running ← 0.9·running + 0.1·batch (unbiased variance)
           runningMean.assign(tf.add(tf.mul(0.9, runningMean), tf.mul(0.1, mean)));
-          runningVariance.assign(tf.add(tf.mul(0.9, runningVariance), tf.mul(0.1 * count / Math.max(count - 1, 1), variance)));
+          runningVariance.assign(
+            tf.add(tf.mul(0.9, runningVariance), tf.mul((0.1 * count) / Math.max(count - 1, 1), variance)),
+          );
         } else {
           mean = runningMean;
           variance = runningVariance;
@@ -74,11 +82,17 @@ export function tinyModel({ seed, width = 4, numClasses = 4, channels = 1, name 
         const f1 = tf.relu(preact);
         const pooled = tf.mean(f1, [1, 2]);
         const logits = tf.add(tf.matMul(pooled, dense), bias) as tf.Tensor2D;
-        return { logits, features: [f0, f1, pooled], stem: f0, stages: [f1], pooled: pooled as tf.Tensor2D, preactivations: [preact] };
+        return {
+          logits,
+          features: [f0, f1, pooled],
+          stem: f0,
+          stages: [f1],
+          pooled: pooled as tf.Tensor2D,
+          preactivations: [preact],
+        };
       });
     },
     countParams: () => trainableVariables.reduce((sum, variable) => sum + variable.size, 0),
     dispose: () => tf.dispose([...trainableVariables, runningMean, runningVariance]),
   };
 }
-

@@ -34,7 +34,11 @@ describeWithBackends('distillStudent with zoo models and the default loader', ()
         teacher,
         data: { train },
         measureTeacherCmi: false,
-        objectives: [{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9 }, { method: 'vid', weight: 1 }],
+        objectives: [
+          { method: 'ce', weight: 0.1 },
+          { method: 'kd', weight: 0.9 },
+          { method: 'vid', weight: 1 },
+        ],
         epochs: 1,
         batchSize: 2,
         store,

@@ -44,14 +44,26 @@ const layers: Array<[string, number, number, number, number, number]> = [
 
 const info = await initWasmTrainingBackend({ threads });
 process.stdout.write(`wasm ${info.threads} thread(s); batch 64; best of ${repeats} per formulation, alternating\n\n`);
-process.stdout.write('| layer | swapped convolution ms | im2col + matMul ms | faster | agreement |\n|---|---|---|---|---|\n');
+process.stdout.write(
+  '| layer | swapped convolution ms | im2col + matMul ms | faster | agreement |\n|---|---|---|---|---|\n',
+);
 const methods: FilterGradientMethod[] = ['swapped-convolution', 'im2col'];
 for (const [label, size, inChannels, outChannels, kernel, stride] of layers) {
   const pad = kernel === 3 ? 1 : 0;
   const outSize = Math.floor((size + 2 * pad - kernel) / stride) + 1;
   const x = tf.randomNormal([64, size, size, inChannels], 0, 1, 'float32', 1);
   const dy = tf.randomNormal([64, outSize, outSize, outChannels], 0, 1, 'float32', 2);
-  const attrs = { strides: [stride, stride], pad: [[0, 0], [pad, pad], [pad, pad], [0, 0]], filterShape: [kernel, kernel, inChannels, outChannels], dataFormat: 'NHWC' };
+  const attrs = {
+    strides: [stride, stride],
+    pad: [
+      [0, 0],
+      [pad, pad],
+      [pad, pad],
+      [0, 0],
+    ],
+    filterShape: [kernel, kernel, inChannels, outChannels],
+    dataFormat: 'NHWC',
+  };
   const best: Record<string, number> = {};
   const values: Record<string, Float32Array> = {};
   for (let repeat = 0; repeat <= repeats; repeat++) {

@@ -139,7 +139,10 @@ async function profileStep(name: string, batch: number): Promise<Array<[string, 
     const profile = await tf.profile(step);
     const totals = new Map<string, number>();
     for (const kernel of profile.kernels) {
-      totals.set(kernel.name, (totals.get(kernel.name) ?? 0) + (typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0));
+      totals.set(
+        kernel.name,
+        (totals.get(kernel.name) ?? 0) + (typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0),
+      );
     }
     return [...totals.entries()].sort((a, b) => b[1] - a[1]);
   } finally {
@@ -155,7 +158,9 @@ async function startWasm(threads: number, fusedBatchNorm: boolean): Promise<void
   await initWasmTrainingBackend({ threads });
   if (!fusedBatchNorm) {
     unregisterWasmTrainingKernels();
-    registerWasmTrainingKernels({ kernels: WASM_TRAINING_KERNEL_NAMES.filter((name) => !BATCH_NORM_KERNELS.includes(name)) });
+    registerWasmTrainingKernels({
+      kernels: WASM_TRAINING_KERNEL_NAMES.filter((name) => !BATCH_NORM_KERNELS.includes(name)),
+    });
   }
 }
 
@@ -167,7 +172,9 @@ interface TorchResult {
 
 /** The first Python that imports torch: `KD_BENCH_PYTHON`, then `python3` on the PATH, then Debian's. */
 function pythonWithTorch(): string | undefined {
-  const candidates = [process.env.KD_BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter((entry): entry is string => entry !== undefined);
+  const candidates = [process.env.KD_BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter(
+    (entry): entry is string => entry !== undefined,
+  );
   for (const python of candidates) {
     try {
       execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
@@ -182,13 +189,25 @@ function pythonWithTorch(): string | undefined {
 function runTorch(options: Options, log: (line: string) => void): TorchResult | undefined {
   const python = pythonWithTorch();
   if (python === undefined) {
-    log('PyTorch: no python3 imports torch (KD_BENCH_PYTHON, python3, /usr/bin/python3): no PyTorch column (Debian: apt install python3-torch)');
+    log(
+      'PyTorch: no python3 imports torch (KD_BENCH_PYTHON, python3, /usr/bin/python3): no PyTorch column (Debian: apt install python3-torch)',
+    );
     return undefined;
   }
   const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_step.py');
   const output = execFileSync(
     python,
-    [script, '--models', options.models.join(','), '--batch', String(options.batch), '--steps', String(options.steps), '--threads', String(options.torchThreads)],
+    [
+      script,
+      '--models',
+      options.models.join(','),
+      '--batch',
+      String(options.batch),
+      '--steps',
+      String(options.steps),
+      '--threads',
+      String(options.torchThreads),
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
   return JSON.parse(output.trim().split('\n').pop() as string) as TorchResult;
@@ -201,26 +220,41 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const started = performance.now();
 const configurations: Array<{ label: string; run: () => Promise<void>; cpu?: boolean }> = [];
 if (!options.skipCpu) {
-  configurations.push({ label: `cpu stock (batch ${options.cpuBatch})`, cpu: true, run: async () => void (await tf.setBackend('cpu')) });
+  configurations.push({
+    label: `cpu stock (batch ${options.cpuBatch})`,
+    cpu: true,
+    run: async () => void (await tf.setBackend('cpu')),
+  });
 }
 configurations.push({ label: 'wasm + kernels 1t', run: () => startWasm(1, true) });
-if (options.threads > 1) configurations.push({ label: `wasm + kernels ${options.threads}t`, run: () => startWasm(options.threads, true) });
+if (options.threads > 1)
+  configurations.push({ label: `wasm + kernels ${options.threads}t`, run: () => startWasm(options.threads, true) });
 if (options.composedBatchNorm) {
   configurations.push({ label: `wasm ${options.threads}t, composed BN`, run: () => startWasm(options.threads, false) });
 }
 
-log(`node ${process.version}, ${cpus().length} logical cores; models ${options.models.join(', ')}; batch ${options.batch}, ${options.steps} timed steps after 1 warm-up`);
+log(
+  `node ${process.version}, ${cpus().length} logical cores; models ${options.models.join(', ')}; batch ${options.batch}, ${options.steps} timed steps after 1 warm-up`,
+);
 const results: Record<string, Record<string, Measurement>> = {};
 const profiles: Record<string, Array<[string, number]>> = {};
 for (const configuration of configurations) {
   await configuration.run();
   for (const name of options.models) {
-    const measurement = configuration.cpu ? measure(name, options.cpuBatch, 1) : measure(name, options.batch, options.steps);
-    (results[name] ??= {})[configuration.label] = measurement;
-    const shown = measurement.imagesPerSecond === null ? `cannot run (${measurement.note})` : measurement.imagesPerSecond.toFixed(2);
+    const measurement = configuration.cpu
+      ? measure(name, options.cpuBatch, 1)
+      : measure(name, options.batch, options.steps);
+    const row = results[name] ?? {};
+    row[configuration.label] = measurement;
+    results[name] = row;
+    const shown =
+      measurement.imagesPerSecond === null
+        ? `cannot run (${measurement.note})`
+        : measurement.imagesPerSecond.toFixed(2);
     log(`${configuration.label.padEnd(26)} ${name.padEnd(12)} ${shown} images/s`);
   }
-  if (options.profile !== undefined && !configuration.cpu) profiles[configuration.label] = await profileStep(options.profile, options.batch);
+  if (options.profile !== undefined && !configuration.cpu)
+    profiles[configuration.label] = await profileStep(options.profile, options.batch);
 }
 const torch = runTorch(options, log);
 if (torch !== undefined) {
@@ -229,8 +263,13 @@ if (torch !== undefined) {
     if (result === undefined) continue;
     const params = trainingStep(name, 1);
     params.dispose();
-    const check = params.params === result.params ? 'same parameter count' : `PARAMETER COUNTS DIFFER: tfjs ${params.params}, torch ${result.params}`;
-    log(`${`PyTorch ${torch.torch} ${torch.threads}t`.padEnd(26)} ${name.padEnd(12)} ${result.imagesPerSecond.toFixed(2)} images/s (${check})`);
+    const check =
+      params.params === result.params
+        ? 'same parameter count'
+        : `PARAMETER COUNTS DIFFER: tfjs ${params.params}, torch ${result.params}`;
+    log(
+      `${`PyTorch ${torch.torch} ${torch.threads}t`.padEnd(26)} ${name.padEnd(12)} ${result.imagesPerSecond.toFixed(2)} images/s (${check})`,
+    );
   }
 }
 
@@ -238,7 +277,8 @@ const format = (value: number | null | undefined): string =>
   value === null || value === undefined ? '–' : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 const labels = configurations.map((configuration) => configuration.label);
 const torchLabel = torch === undefined ? undefined : `PyTorch ${torch.threads}t`;
-const ratioLabels = torch === undefined ? [] : labels.filter((label) => label.startsWith('wasm')).map((label) => `${label} / PyTorch`);
+const ratioLabels =
+  torch === undefined ? [] : labels.filter((label) => label.startsWith('wasm')).map((label) => `${label} / PyTorch`);
 log(`\n| model | ${[...labels, ...(torchLabel ? [torchLabel] : []), ...ratioLabels].join(' | ')} |`);
 log(`|---|${[...labels, ...(torchLabel ? [torchLabel] : []), ...ratioLabels].map(() => '---|').join('')}`);
 for (const name of options.models) {
@@ -248,14 +288,17 @@ for (const name of options.models) {
   if (torchLabel) cells.push(format(reference));
   for (const label of labels.filter((entry) => entry.startsWith('wasm'))) {
     const ours = row[label]?.imagesPerSecond;
-    if (torch !== undefined) cells.push(ours != null && reference !== undefined ? `${(ours / reference).toFixed(2)}×` : '–');
+    if (torch !== undefined)
+      cells.push(ours != null && reference !== undefined ? `${(ours / reference).toFixed(2)}×` : '–');
   }
   log(`| ${name} | ${cells.join(' | ')} |`);
 }
 for (const [label, kernels] of Object.entries(profiles)) {
   const total = kernels.reduce((sum, [, ms]) => sum + ms, 0);
   log(`\nprofile of one ${options.profile} step (batch ${options.batch}), ${label}: ${total.toFixed(0)} ms in kernels`);
-  for (const [kernel, ms] of kernels.slice(0, 14)) log(`  ${kernel.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
+  for (const [kernel, ms] of kernels.slice(0, 14))
+    log(`  ${kernel.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
 }
 log(`\nimages/s of a training step. Total ${((performance.now() - started) / 1000).toFixed(0)} s.`);
-if (options.json !== undefined) writeFileSync(options.json, JSON.stringify({ options, results, torch, profiles }, null, 2));
+if (options.json !== undefined)
+  writeFileSync(options.json, JSON.stringify({ options, results, torch, profiles }, null, 2));

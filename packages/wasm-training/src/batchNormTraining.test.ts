@@ -21,7 +21,11 @@ interface BatchNormStep {
  * random w so that every gradient term matters. Returns the second step's output, gradients, running
  * statistics and the kernels it ran.
  */
-async function batchNormStep(backend: 'cpu' | 'wasm', shape: [number, number, number, number], offset: number): Promise<BatchNormStep> {
+async function batchNormStep(
+  backend: 'cpu' | 'wasm',
+  shape: [number, number, number, number],
+  offset: number,
+): Promise<BatchNormStep> {
   await tf.setBackend(backend);
   const channels = shape[3];
   const random = seededRandom(shape.reduce((a, b) => a * 31 + b, 7));
@@ -117,7 +121,9 @@ describeWasmVsCpu('fused training-mode batch norm on wasm', () => {
       [[2, 2, 2, 3], 'KdBatchNormTraining (@kd/wasm-training): scale must have shape [3], got [2]'],
     ] as const) {
       const tensors = inputs([...shape]);
-      expect(() => tf.engine().runKernel(BATCH_NORM_TRAINING_KERNEL, tensors, { epsilon: 1e-5, momentum: 0.1 })).toThrow(message);
+      expect(() =>
+        tf.engine().runKernel(BATCH_NORM_TRAINING_KERNEL, tensors, { epsilon: 1e-5, momentum: 0.1 }),
+      ).toThrow(message);
       tf.dispose(Object.values(tensors));
     }
     await tf.setBackend('cpu');

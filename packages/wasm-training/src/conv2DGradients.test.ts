@@ -11,10 +11,23 @@ interface Case {
   pad: Pad;
 }
 
-const explicit: Pad = [[0, 0], [1, 2], [0, 1], [0, 0]];
+const explicit: Pad = [
+  [0, 0],
+  [1, 2],
+  [0, 1],
+  [0, 0],
+];
 const cases: Case[] = [];
-for (const input of [[2, 7, 7, 3], [2, 8, 8, 4], [1, 9, 6, 5]] as Array<[number, number, number, number]>) {
-  for (const filter of [[1, 1], [3, 3], [2, 3]] as Array<[number, number]>) {
+for (const input of [
+  [2, 7, 7, 3],
+  [2, 8, 8, 4],
+  [1, 9, 6, 5],
+] as Array<[number, number, number, number]>) {
+  for (const filter of [
+    [1, 1],
+    [3, 3],
+    [2, 3],
+  ] as Array<[number, number]>) {
     for (const strides of [1, 2, [2, 1], 3] as Array<number | [number, number]>) {
       for (const pad of ['same', 'valid', 1, explicit] as Pad[]) {
         // tfjs sizes numeric pads from the filter height and the row stride only: keep those cases square.

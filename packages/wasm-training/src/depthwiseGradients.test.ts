@@ -22,13 +22,30 @@ interface Case {
   pad: Pad;
 }
 
-const explicit: Pad = [[0, 0], [2, 1], [1, 0], [0, 0]];
+const explicit: Pad = [
+  [0, 0],
+  [2, 1],
+  [1, 0],
+  [0, 0],
+];
 const cases: Case[] = [];
-for (const input of [[2, 7, 7, 3], [1, 8, 6, 4]] as Array<[number, number, number, number]>) {
-  for (const filter of [[1, 1], [3, 3], [5, 3]] as Array<[number, number]>) {
+for (const input of [
+  [2, 7, 7, 3],
+  [1, 8, 6, 4],
+] as Array<[number, number, number, number]>) {
+  for (const filter of [
+    [1, 1],
+    [3, 3],
+    [5, 3],
+  ] as Array<[number, number]>) {
     for (const multiplier of [1, 2]) {
       // tfjs allows a stride or a dilation above 1, not both.
-      for (const [strides, dilations] of [[1, 1], [2, 1], [3, 1], [1, 2]] as Array<[number, number]>) {
+      for (const [strides, dilations] of [
+        [1, 1],
+        [2, 1],
+        [3, 1],
+        [1, 2],
+      ] as Array<[number, number]>) {
         for (const pad of ['same', 'valid', 1, explicit] as Pad[]) {
           // tfjs sizes numeric pads from the filter height only: keep those cases square.
           if (typeof pad === 'number' && filter[0] !== filter[1]) continue;
@@ -42,7 +59,15 @@ for (const input of [[2, 7, 7, 3], [1, 8, 6, 4]] as Array<[number, number, numbe
 function geometry(c: Case) {
   const filterShape: [number, number, number, number] = [c.filter[0], c.filter[1], c.input[3], c.multiplier];
   const dimRoundingMode = typeof c.pad === 'number' ? 'floor' : undefined;
-  const info = tf.backend_util.computeConv2DInfo(c.input, filterShape, c.strides, c.dilations, c.pad, dimRoundingMode, true);
+  const info = tf.backend_util.computeConv2DInfo(
+    c.input,
+    filterShape,
+    c.strides,
+    c.dilations,
+    c.pad,
+    dimRoundingMode,
+    true,
+  );
   const loops = {
     strides: [info.strideHeight, info.strideWidth] as [number, number],
     dilations: [info.dilationHeight, info.dilationWidth] as [number, number],

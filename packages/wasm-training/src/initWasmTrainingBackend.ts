@@ -112,7 +112,9 @@ async function startInBrowser(fn: string, threads: number | undefined): Promise<
  * const info = await initWasmTrainingBackend({ threads: 'auto' });
  * console.log(`${info.backend}: ${info.threads} thread(s) of ${info.logicalCores} cores, SIMD ${info.simd}`);
  */
-export async function initWasmTrainingBackend(options: InitWasmTrainingBackendOptions = {}): Promise<WasmTrainingBackendInfo> {
+export async function initWasmTrainingBackend(
+  options: InitWasmTrainingBackendOptions = {},
+): Promise<WasmTrainingBackendInfo> {
   const fn = 'initWasmTrainingBackend';
   assertKnownOptions(fn, options, ['threads', 'wasmPaths']);
   const { threads: threadsOption, wasmPaths } = options;
@@ -129,9 +131,12 @@ export async function initWasmTrainingBackend(options: InitWasmTrainingBackendOp
     }
     for (const [name, path] of Object.entries(wasmPaths)) {
       if (!(WASM_BINARY_NAMES as readonly string[]).includes(name)) {
-        throw new Error(`${fn}: options.wasmPaths has an unknown binary '${name}', known: ${WASM_BINARY_NAMES.join(', ')}`);
+        throw new Error(
+          `${fn}: options.wasmPaths has an unknown binary '${name}', known: ${WASM_BINARY_NAMES.join(', ')}`,
+        );
       }
-      if (typeof path !== 'string') throw new Error(`${fn}: options.wasmPaths['${name}'] must be a string, got ${String(path)}`);
+      if (typeof path !== 'string')
+        throw new Error(`${fn}: options.wasmPaths['${name}'] must be a string, got ${String(path)}`);
     }
   }
   const cores = logicalCores(fn);
@@ -182,5 +187,13 @@ export async function initWasmTrainingBackend(options: InitWasmTrainingBackendOp
   }
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   const multithreading = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-  return { backend: 'wasm', threads: actual, requestedThreads: threads, logicalCores: cores, simd, multithreading, kernels };
+  return {
+    backend: 'wasm',
+    threads: actual,
+    requestedThreads: threads,
+    logicalCores: cores,
+    simd,
+    multithreading,
+    kernels,
+  };
 }

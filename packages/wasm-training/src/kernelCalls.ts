@@ -119,7 +119,13 @@ export class KernelCalls {
   }
 
   /** XNNPACK convolution, NHWC input, `[KH, KW, Ci, Co]` filter, explicit padding. */
-  conv2d(x: TensorInfo, filter: TensorInfo, strides: [number, number], dilations: [number, number], pad: ExplicitPadding) {
+  conv2d(
+    x: TensorInfo,
+    filter: TensorInfo,
+    strides: [number, number],
+    dilations: [number, number],
+    pad: ExplicitPadding,
+  ) {
     return this.run('Conv2D', { x, filter }, { strides, dilations, pad, dataFormat: 'NHWC' });
   }
 

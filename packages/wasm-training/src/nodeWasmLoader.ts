@@ -89,7 +89,10 @@ interface EmscriptenConfig {
 type EmscriptenFactory = (config: EmscriptenConfig) => Promise<EmscriptenModule>;
 
 /** The binary names tfjs-backend-wasm ships (the keys of `setWasmPaths`'s map). */
-export type WasmBinaryName = 'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
+export type WasmBinaryName =
+  | 'tfjs-backend-wasm.wasm'
+  | 'tfjs-backend-wasm-simd.wasm'
+  | 'tfjs-backend-wasm-threaded-simd.wasm';
 
 export interface NodeWasmLoaderOptions {
   /** XNNPACK threads; > 1 loads the threaded SIMD binary. */
@@ -139,7 +142,8 @@ export async function startNodeWasmBackend(fn: string, options: NodeWasmLoaderOp
   const node = builtins(fn);
   const { threads, simd, wasmPaths } = options;
   const threaded = threads > 1;
-  if (threaded && !simd) throw new Error(`${fn}: the threaded wasm binary needs WebAssembly SIMD, which this Node lacks`);
+  if (threaded && !simd)
+    throw new Error(`${fn}: the threaded wasm binary needs WebAssembly SIMD, which this Node lacks`);
   const require = node.module.createRequire(import.meta.url);
   const packageDirectory = node.path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const glue = node.path.join(
@@ -166,9 +170,11 @@ export async function startNodeWasmBackend(fn: string, options: NodeWasmLoaderOp
         node,
         // The embedded source keeps "\n" escapes as real newlines inside string literals; tfjs re-escapes
         // them the same way before making its blob.
-        (require(node.path.join(packageDirectory, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
-          wasmWorkerContents: string;
-        }).wasmWorkerContents.replace(/\n/g, '\\n'),
+        (
+          require(node.path.join(packageDirectory, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+            wasmWorkerContents: string;
+          }
+        ).wasmWorkerContents.replace(/\n/g, '\\n'),
       )
     : undefined;
 
@@ -181,7 +187,12 @@ export async function startNodeWasmBackend(fn: string, options: NodeWasmLoaderOp
     }
     const module = await new Promise<EmscriptenModule>((resolve, reject) => {
       const config: EmscriptenConfig = {
-        locateFile: (file, prefix) => (file.endsWith('.worker.js') && worker !== undefined ? worker : file.endsWith('.wasm') ? binary : prefix + file),
+        locateFile: (file, prefix) =>
+          file.endsWith('.worker.js') && worker !== undefined
+            ? worker
+            : file.endsWith('.wasm')
+              ? binary
+              : prefix + file,
         instantiateWasm: (imports, receive) => {
           // tfjs runs min(threads asked, cores / 2) threads: report 2 × threads so that exactly `threads` run.
           if (threaded) imports.env.emscripten_num_logical_cores = () => 2 * threads;
@@ -191,10 +202,13 @@ export async function startNodeWasmBackend(fn: string, options: NodeWasmLoaderOp
           );
           return {};
         },
-        onAbort: (reason) => reject(new Error(`${fn}: the wasm module aborted while loading ${binary}: ${String(reason)}`)),
+        onAbort: (reason) =>
+          reject(new Error(`${fn}: the wasm module aborted while loading ${binary}: ${String(reason)}`)),
       };
       if (threaded) config.mainScriptUrlOrBlob = glue;
-      factory(config).then(resolve, (error: unknown) => reject(new Error(`${fn}: loading ${binary} failed: ${String(error)}`)));
+      factory(config).then(resolve, (error: unknown) =>
+        reject(new Error(`${fn}: loading ${binary} failed: ${String(error)}`)),
+      );
     });
     module.tfjs = {
       init: module.cwrap('init', null, []),

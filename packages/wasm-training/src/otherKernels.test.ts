@@ -4,7 +4,11 @@ import { describeWasmVsCpu, expectKernelMatchesCpu, randomHost, runKernelOn } fr
 describeWasmVsCpu('BatchMatMul / UnsortedSegmentSum: wasm equals cpu', () => {
   it('BatchMatMul with every transpose combination, rank 2 and rank 3 with a unit batch, odd sizes', async () => {
     let seed = 1;
-    for (const [m, k, n] of [[5, 7, 3], [1, 9, 4], [33, 17, 1]] as Array<[number, number, number]>) {
+    for (const [m, k, n] of [
+      [5, 7, 3],
+      [1, 9, 4],
+      [33, 17, 1],
+    ] as Array<[number, number, number]>) {
       for (const transposeA of [false, true]) {
         for (const transposeB of [false, true]) {
           for (const batch of [[], [1]] as number[][]) {
@@ -16,10 +20,14 @@ describeWasmVsCpu('BatchMatMul / UnsortedSegmentSum: wasm equals cpu', () => {
       }
     }
     // A real batch goes to the stock kernel.
-    await expectKernelMatchesCpu('BatchMatMul', { a: randomHost([3, 4, 5], 90), b: randomHost([3, 6, 5], 91) }, {
-      transposeA: false,
-      transposeB: true,
-    });
+    await expectKernelMatchesCpu(
+      'BatchMatMul',
+      { a: randomHost([3, 4, 5], 90), b: randomHost([3, 6, 5], 91) },
+      {
+        transposeA: false,
+        transposeB: true,
+      },
+    );
   });
 
   it('UnsortedSegmentSum adds rows with equal ids, drops ids outside [0, numSegments)', async () => {
@@ -36,7 +44,10 @@ describeWasmVsCpu('BatchMatMul / UnsortedSegmentSum: wasm equals cpu', () => {
     }
     await expectKernelMatchesCpu(
       'UnsortedSegmentSum',
-      { x: randomHost([4, 2, 3], 6), segmentIds: { values: Int32Array.from([1, 1, 0, 1]), shape: [4], dtype: 'int32' } },
+      {
+        x: randomHost([4, 2, 3], 6),
+        segmentIds: { values: Int32Array.from([1, 1, 0, 1]), shape: [4], dtype: 'int32' },
+      },
       { numSegments: 2 },
     );
   });

@@ -50,8 +50,12 @@ for (const config of Object.values(CONFIGS)) {
  * test runner's per-file module instances) restores what the first one replaced.
  */
 const REPLACED = Symbol.for('@kd/wasm-training/replaced');
-const globalState = globalThis as unknown as Record<symbol, Map<WasmTrainingKernelName, KernelConfig | undefined> | undefined>;
-const replaced = (globalState[REPLACED] ??= new Map<WasmTrainingKernelName, KernelConfig | undefined>());
+const globalState = globalThis as unknown as Record<
+  symbol,
+  Map<WasmTrainingKernelName, KernelConfig | undefined> | undefined
+>;
+globalState[REPLACED] ??= new Map<WasmTrainingKernelName, KernelConfig | undefined>();
+const replaced = globalState[REPLACED];
 
 function isOurs(config: KernelConfig | undefined): boolean {
   return config !== undefined && (config.kernelFunc as unknown as Record<symbol, boolean>)[MARK] === true;
@@ -82,7 +86,9 @@ export interface RegisterWasmTrainingKernelsOptions {
  * await tf.setBackend('wasm');
  * const grads = tf.grads((x, w) => tf.sum(tf.conv2d(x, w, 2, 'same')))([x, w]);
  */
-export function registerWasmTrainingKernels(options: RegisterWasmTrainingKernelsOptions = {}): WasmTrainingKernelName[] {
+export function registerWasmTrainingKernels(
+  options: RegisterWasmTrainingKernelsOptions = {},
+): WasmTrainingKernelName[] {
   const fn = 'registerWasmTrainingKernels';
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new Error(`${fn}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);

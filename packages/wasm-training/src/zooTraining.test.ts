@@ -18,11 +18,28 @@ import { compareTrainingSteps } from '../test/zooStep';
  *   back to every earlier gradient; the ±1e-6 input noise does not flip it, so the criterion cannot tell.
  */
 const STEP_SIZE: Record<string, number> = {
-  resnet8: 8, resnet14: 8, resnet20: 8, resnet32: 8, resnet44: 8, resnet56: 8, resnet110: 8,
-  resnet8x4: 8, resnet32x4: 8,
-  wrn16_1: 8, wrn16_2: 8, wrn40_1: 8, wrn40_2: 8,
-  resnet50: 16, vgg8: 16, vgg11: 16, vgg13: 16, vgg16: 16, vgg19: 16, shufflev1: 16,
-  mobilenetv2: 32, shufflev2: 32,
+  resnet8: 8,
+  resnet14: 8,
+  resnet20: 8,
+  resnet32: 8,
+  resnet44: 8,
+  resnet56: 8,
+  resnet110: 8,
+  resnet8x4: 8,
+  resnet32x4: 8,
+  wrn16_1: 8,
+  wrn16_2: 8,
+  wrn40_1: 8,
+  wrn40_2: 8,
+  resnet50: 16,
+  vgg8: 16,
+  vgg11: 16,
+  vgg13: 16,
+  vgg16: 16,
+  vgg19: 16,
+  shufflev1: 16,
+  mobilenetv2: 32,
+  shufflev2: 32,
   // No convolution: a flattened input of the one size it takes (32×32×3 by default).
   mlp: 32,
 };
@@ -35,7 +52,15 @@ const BATCH = 2;
  * dominates): they run with KD_ZOO_ALL=1; their last results are in the README's testing section.
  */
 const GATED = new Set([
-  'resnet110', 'resnet8x4', 'resnet32x4', 'wrn40_2', 'resnet50', 'vgg11', 'vgg13', 'vgg16', 'vgg19',
+  'resnet110',
+  'resnet8x4',
+  'resnet32x4',
+  'wrn40_2',
+  'resnet50',
+  'vgg11',
+  'vgg13',
+  'vgg16',
+  'vgg19',
 ]);
 const GATED_TIMEOUT_MS = 30 * 60_000;
 // The default models' steps take up to ~50 s on the 2-core machine, several times that when it is shared.
@@ -51,7 +76,9 @@ describeWasmVsCpu('zoo step test cases', () => {
     // A forward pass of each model at its size (on wasm: fast, and the shapes are the backend's choice-free).
     await tf.setBackend('wasm');
     // The gated models only with their steps: creating them alone takes seconds each.
-    for (const [name, size] of Object.entries(STEP_SIZE).filter(([name]) => (runAll || !GATED.has(name)) && !NOT_SPATIAL.has(name))) {
+    for (const [name, size] of Object.entries(STEP_SIZE).filter(
+      ([name]) => (runAll || !GATED.has(name)) && !NOT_SPATIAL.has(name),
+    )) {
       const model = createModel(name, { numClasses: 10, seed: 3 });
       const images = tf.zeros([1, size, size, 3]) as tf.Tensor4D;
       const profile = await tf.profile(() => tf.tidy(() => model.apply(images, { training: false }).logits));
@@ -77,21 +104,26 @@ describeWasmVsCpu('one training step of the zoo: wasm with the training kernels 
     if (size === undefined) continue;
     const gated = GATED.has(name);
     const test = runAll || !gated ? it : it.skip;
-    test(`${name}: same loss and gradients (batch ${BATCH}, ${size}×${size})`, async () => {
-      const started = performance.now();
-      const result = await compareTrainingSteps(name, BATCH, size);
-      const seconds = (performance.now() - started) / 1000;
-      console.info(
-        `zoo step ${name} ${size}×${size}: loss error ${result.lossError.toExponential(2)}, ` +
-          `max |Δg| ${result.maxRelativeError.toExponential(2)} G, ${seconds.toFixed(1)} s`,
-      );
-      expect(result.lossError, `${name} loss`).toBeLessThanOrEqual(1e-4);
-      for (const { name: variable, error, sensitivity } of result.variables) {
-        expect(error, `${name} gradient of ${variable} (cpu sensitivity ${sensitivity / result.scale} G)`).toBeLessThanOrEqual(
-          1e-4 * result.scale + 4 * sensitivity,
+    test(
+      `${name}: same loss and gradients (batch ${BATCH}, ${size}×${size})`,
+      async () => {
+        const started = performance.now();
+        const result = await compareTrainingSteps(name, BATCH, size);
+        const seconds = (performance.now() - started) / 1000;
+        console.info(
+          `zoo step ${name} ${size}×${size}: loss error ${result.lossError.toExponential(2)}, ` +
+            `max |Δg| ${result.maxRelativeError.toExponential(2)} G, ${seconds.toFixed(1)} s`,
         );
-      }
-    }, gated ? GATED_TIMEOUT_MS : STEP_TIMEOUT_MS);
+        expect(result.lossError, `${name} loss`).toBeLessThanOrEqual(1e-4);
+        for (const { name: variable, error, sensitivity } of result.variables) {
+          expect(
+            error,
+            `${name} gradient of ${variable} (cpu sensitivity ${sensitivity / result.scale} G)`,
+          ).toBeLessThanOrEqual(1e-4 * result.scale + 4 * sensitivity);
+        }
+      },
+      gated ? GATED_TIMEOUT_MS : STEP_TIMEOUT_MS,
+    );
   }
 });
 
@@ -107,7 +139,9 @@ describeWasmVsCpu('repeated wasm training steps leak nothing', () => {
         tf.tidy(() => {
           const { value, grads } = tf.variableGrads(() => {
             const logits = model.apply(images, { training: true }).logits;
-            return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.sub(logits, tf.logSumExp(logits, 1, true))), 1))) as tf.Scalar;
+            return tf.neg(
+              tf.mean(tf.sum(tf.mul(labels, tf.sub(logits, tf.logSumExp(logits, 1, true))), 1)),
+            ) as tf.Scalar;
           }, model.trainableVariables);
           optimizer.applyGradients(grads);
           return value.dataSync()[0] as number;

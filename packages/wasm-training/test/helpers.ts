@@ -34,7 +34,8 @@ export function testWasmThreads(): number {
   const fromEnvironment = process.env.KD_WASM_THREADS;
   if (fromEnvironment !== undefined) {
     const threads = Number(fromEnvironment);
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`KD_WASM_THREADS must be a positive integer, got ${fromEnvironment}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new Error(`KD_WASM_THREADS must be a positive integer, got ${fromEnvironment}`);
     return threads;
   }
   return Math.min(2, cpus().length);
@@ -94,7 +95,9 @@ export async function expectKernelMatchesCpu(
   const actual = await runKernelOn('wasm', kernelName, inputs, attrs);
   expect(actual.shape, `${kernelName} shape`).toEqual(expected.shape);
   const error = relativeError(actual.values, expected.values);
-  expect(error, `${kernelName} relative error ${error} (attrs ${JSON.stringify(attrs)})`).toBeLessThanOrEqual(tolerance);
+  expect(error, `${kernelName} relative error ${error} (attrs ${JSON.stringify(attrs)})`).toBeLessThanOrEqual(
+    tolerance,
+  );
 }
 
 /**

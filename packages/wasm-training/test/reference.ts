@@ -34,7 +34,9 @@ export function depthwiseFilterGradient(
             for (let c = 0; c < channels; c++) {
               const xv = x.values[((n * height + h) * width + w) * channels + c] as number;
               for (let m = 0; m < multiplier; m++) {
-                const dyv = dy.values[((n * outHeight + oh) * outWidth + ow) * outChannels + c * multiplier + m] as number;
+                const dyv = dy.values[
+                  ((n * outHeight + oh) * outWidth + ow) * outChannels + c * multiplier + m
+                ] as number;
                 const at = ((r * kw + s) * channels + c) * multiplier + m;
                 dw[at] = (dw[at] as number) + xv * dyv;
               }
@@ -69,7 +71,9 @@ export function depthwiseInputGradient(
             if (w < 0 || w >= width) continue;
             for (let c = 0; c < channels; c++) {
               for (let m = 0; m < multiplier; m++) {
-                const dyv = dy.values[((n * outHeight + oh) * outWidth + ow) * outChannels + c * multiplier + m] as number;
+                const dyv = dy.values[
+                  ((n * outHeight + oh) * outWidth + ow) * outChannels + c * multiplier + m
+                ] as number;
                 const fv = filter.values[((r * kw + s) * channels + c) * multiplier + m] as number;
                 const at = ((n * height + h) * width + w) * channels + c;
                 dx[at] = (dx[at] as number) + dyv * fv;

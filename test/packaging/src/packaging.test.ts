@@ -33,8 +33,10 @@ import { installProblems, parseReadme, type Snippet } from './readme';
 
 const packages = publishedPackages();
 const entries = entryPoints(packages);
-const readmes = ['README.md', ...packages.map(({ directory }) => relative(repoRoot, join(directory, 'README.md')))]
-  .filter((path) => existsSync(join(repoRoot, path)));
+const readmes = [
+  'README.md',
+  ...packages.map(({ directory }) => relative(repoRoot, join(directory, 'README.md'))),
+].filter((path) => existsSync(join(repoRoot, path)));
 const snippets = readmes.flatMap((path) => parseReadme(path, readFileSync(join(repoRoot, path), 'utf8')));
 const lowest = lowestSupportedTfjs(packages);
 const fixtures = join(repoRoot, 'test/packaging/fixtures');
@@ -48,7 +50,11 @@ let scratch = '';
 
 // READMEs with the same install line (the root README's and @kd/losses') share a project.
 const installKey = (label: Label, { install }: Snippet) => `${label}: npm i ${[...install!.specs].sort().join(' ')}`;
-const slug = (text: string) => text.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+const slug = (text: string) =>
+  text
+    .replace(/[^a-zA-Z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
 
 function prepareNpmProject(directory: string): string {
   for (const file of ['smoke.mjs', 'smoke.cjs', 'entries.mjs', 'consumer.ts']) {
@@ -85,7 +91,10 @@ before(async () => {
       const key = installKey(label, snippet);
       if (readmeProjects.has(key)) continue;
       const name = `readme-${label}-${slug(snippet.readme)}-${snippet.install.line}`;
-      readmeProjects.set(key, queue(() => readmeProject(scratch, name, snippet.install!.specs, version, tarballs)));
+      readmeProjects.set(
+        key,
+        queue(() => readmeProject(scratch, name, snippet.install!.specs, version, tarballs)),
+      );
     }
   }
   // A failed install fails the tests that use it (with npm's or pnpm's output), not the whole file.
@@ -104,45 +113,46 @@ describe('README snippets import only what their install line installs', () => {
 
 // Concurrent: a test waits for its project's install while others run.
 const concurrently = { concurrency: 3 };
-for (const label of LABELS) describe(`packed tarballs in fresh projects, tfjs-core ${label}`, concurrently, () => {
-  it('npm installs every tarball beside that tfjs-core, with no second (nested) tfjs-core', async () => {
-    const directory = await npmProjects.get(label)!;
-    const core = JSON.parse(readFileSync(join(directory, 'node_modules/@tensorflow/tfjs-core/package.json'), 'utf8'));
-    assert.equal(core.version, versions.get(label));
-    assert.deepEqual(nestedTfjsCores(directory), []);
-  });
-
-  it('the consumer program gets hand-computed values (kdLoss, parameter counts, loader, Eigen-CAM, …)', async () => {
-    const { stdout } = await run(process.execPath, ['smoke.mjs'], { cwd: await npmProjects.get(label)! });
-    assert.ok(stdout.includes(`tfjs-core ${versions.get(label)}`), stdout);
-    assert.match(stdout, /^ok: \d+ checks/m);
-  });
-
-  it(`every entry point (${entries.length}) loads with import and with require`, async () => {
-    const directory = await npmProjects.get(label)!;
-    assert.match((await run(process.execPath, ['entries.mjs'], { cwd: directory })).stdout, /^ok: ESM/m);
-    assert.match((await run(process.execPath, ['smoke.cjs'], { cwd: directory })).stdout, /^ok: CommonJS/m);
-  });
-
-  const modes = label === 'lowest' ? (['node10', 'nodenext', 'bundler'] as const) : (['nodenext'] as const);
-  for (const mode of modes) {
-    it(`every entry point has types under moduleResolution ${mode}`, async () => {
-      await typecheck(await npmProjects.get(label)!, ['consumer.ts', 'entries.ts'], mode);
+for (const label of LABELS)
+  describe(`packed tarballs in fresh projects, tfjs-core ${label}`, concurrently, () => {
+    it('npm installs every tarball beside that tfjs-core, with no second (nested) tfjs-core', async () => {
+      const directory = await npmProjects.get(label)!;
+      const core = JSON.parse(readFileSync(join(directory, 'node_modules/@tensorflow/tfjs-core/package.json'), 'utf8'));
+      assert.equal(core.version, versions.get(label));
+      assert.deepEqual(nestedTfjsCores(directory), []);
     });
-  }
 
-  for (const snippet of snippets) {
-    const name = `${snippet.readme}:${snippet.line} runs after its install line`;
-    if (snippet.skip !== undefined) {
-      it(name, { skip: `in its README: ${snippet.skip}` }, () => undefined);
-      continue;
+    it('the consumer program gets hand-computed values (kdLoss, parameter counts, loader, Eigen-CAM, …)', async () => {
+      const { stdout } = await run(process.execPath, ['smoke.mjs'], { cwd: await npmProjects.get(label)! });
+      assert.ok(stdout.includes(`tfjs-core ${versions.get(label)}`), stdout);
+      assert.match(stdout, /^ok: \d+ checks/m);
+    });
+
+    it(`every entry point (${entries.length}) loads with import and with require`, async () => {
+      const directory = await npmProjects.get(label)!;
+      assert.match((await run(process.execPath, ['entries.mjs'], { cwd: directory })).stdout, /^ok: ESM/m);
+      assert.match((await run(process.execPath, ['smoke.cjs'], { cwd: directory })).stdout, /^ok: CommonJS/m);
+    });
+
+    const modes = label === 'lowest' ? (['node10', 'nodenext', 'bundler'] as const) : (['nodenext'] as const);
+    for (const mode of modes) {
+      it(`every entry point has types under moduleResolution ${mode}`, async () => {
+        await typecheck(await npmProjects.get(label)!, ['consumer.ts', 'entries.ts'], mode);
+      });
     }
-    it(name, async () => {
-      assert.deepEqual(installProblems(snippet), []);
-      const directory = await readmeProjects.get(installKey(label, snippet))!;
-      const file = `${slug(snippet.readme)}-${snippet.line}.${snippet.language.startsWith('j') ? 'mjs' : 'mts'}`;
-      writeFileSync(join(directory, file), snippet.code);
-      await runScript(directory, file);
-    });
-  }
-});
+
+    for (const snippet of snippets) {
+      const name = `${snippet.readme}:${snippet.line} runs after its install line`;
+      if (snippet.skip !== undefined) {
+        it(name, { skip: `in its README: ${snippet.skip}` }, () => undefined);
+        continue;
+      }
+      it(name, async () => {
+        assert.deepEqual(installProblems(snippet), []);
+        const directory = await readmeProjects.get(installKey(label, snippet))!;
+        const file = `${slug(snippet.readme)}-${snippet.line}.${snippet.language.startsWith('j') ? 'mjs' : 'mts'}`;
+        writeFileSync(join(directory, file), snippet.code);
+        await runScript(directory, file);
+      });
+    }
+  });

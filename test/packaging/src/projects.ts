@@ -16,7 +16,13 @@ const require = createRequire(import.meta.url);
 
 /** The tfjs packages a project pins to the version under test. */
 const TFJS_PACKAGES = [
-  'tfjs', 'tfjs-core', 'tfjs-layers', 'tfjs-converter', 'tfjs-data', 'tfjs-backend-cpu', 'tfjs-backend-webgl',
+  'tfjs',
+  'tfjs-core',
+  'tfjs-layers',
+  'tfjs-converter',
+  'tfjs-data',
+  'tfjs-backend-cpu',
+  'tfjs-backend-webgl',
   'tfjs-backend-wasm',
 ].map((name) => `@tensorflow/${name}`);
 

@@ -38,7 +38,7 @@ describe('README snippet extraction', () => {
     const expected = ['@kd/cam', '@kd/models', '@tensorflow/tfjs', '@tensorflow/tfjs-core'];
     assert.deepEqual(importedPackages(example!.code), expected);
     assert.deepEqual(importedPackages(skipped!.code), ['@kd/losses']);
-    const dynamic = "const m = await import('fflate'); export { x } from \"jpeg-js/lib\";";
+    const dynamic = 'const m = await import(\'fflate\'); export { x } from "jpeg-js/lib";';
     assert.deepEqual(importedPackages(dynamic), ['fflate', 'jpeg-js']);
   });
 

@@ -43,7 +43,11 @@ export function parseReadme(readme: string, text: string): Snippet[] {
       for (const [offset, command] of body.entries()) {
         const match = INSTALL.exec(command);
         if (match === null) continue;
-        const specs = match[1]!.replace(/#.*$/, '').trim().split(/\s+/).filter((word) => !word.startsWith('-'));
+        const specs = match[1]!
+          .replace(/#.*$/, '')
+          .trim()
+          .split(/\s+/)
+          .filter((word) => !word.startsWith('-'));
         install = { line: start + 2 + offset, specs };
       }
     } else if (RUNNABLE.has(language)) {
@@ -98,6 +102,10 @@ export function installProblems(snippet: Snippet): string[] {
   const installed = new Set(snippet.install.specs.map(packageOfSpec));
   return imports
     .filter((name) => !installed.has(name))
-    .map((name) => `${where}: imports ${name}, which its install line (line ${snippet.install!.line}: npm i ${
-      snippet.install!.specs.join(' ')}) does not install`);
+    .map(
+      (name) =>
+        `${where}: imports ${name}, which its install line (line ${snippet.install!.line}: npm i ${snippet.install!.specs.join(
+          ' ',
+        )}) does not install`,
+    );
 }

@@ -23,11 +23,15 @@ export type DistillTask = 'distill' | 'few-shot' | 'zero-shot';
  * each batch ('mask-batches', see zero-shot.ts) or removes them from the set ('omit-samples').
  */
 function studentTrainingSet(plan: RunPlan, train: Dataset): { train: Dataset; loader?: LoaderFactory } {
-  if (plan.data.fewShot !== undefined) return { train: fewShotSubset(train, { fraction: plan.data.fewShot.fraction, mode: 'head' }) };
+  if (plan.data.fewShot !== undefined)
+    return { train: fewShotSubset(train, { fraction: plan.data.fewShot.fraction, mode: 'head' }) };
   const zeroShot = plan.data.zeroShot;
   if (zeroShot === undefined) return { train };
   if (zeroShot.protocol === 'omit-samples') return { train: omitClasses(train, { classes: zeroShot.omittedClasses }) };
-  return { train, loader: maskingLoader({ omitted: zeroShot.omittedClasses, normalization: plan.trainer.normalization }) };
+  return {
+    train,
+    loader: maskingLoader({ omitted: zeroShot.omittedClasses, normalization: plan.trainer.normalization }),
+  };
 }
 
 /**
@@ -35,7 +39,11 @@ function studentTrainingSet(plan: RunPlan, train: Dataset): { train: Dataset; lo
  * (`--teacher`, default the preset's MCMI or MLL teacher run) with γ·CE + α·KD [+ β·method], RepDistiller's
  * recipe (240 epochs, lr 0.05 or 0.01 for MobileNetV2/ShuffleNets, ×0.1 at 150/180/210).
  */
-export async function distillCommand(task: DistillTask, config: RunConfig, { log, signal }: CommandContext): Promise<CommandOutcome> {
+export async function distillCommand(
+  task: DistillTask,
+  config: RunConfig,
+  { log, signal }: CommandContext,
+): Promise<CommandOutcome> {
   const plan = runPlan(task, config);
   const { runDirectory } = plan;
   const teacherRun = teacherDirectory(config);
@@ -48,13 +56,22 @@ export async function distillCommand(task: DistillTask, config: RunConfig, { log
     config.teacherKind === 'mcmi' && config.teacherRef === undefined
       ? `Make it with train-teacher then finetune-mcmi --preset ${config.name} (run ${mcmiRunName(config)}), use --teacher-kind mll, or pass --teacher <run, directory or .pth/.safetensors file>.`
       : `Make it with train-teacher --preset ${config.name}, or pass --teacher <run, directory or .pth/.safetensors file>.`;
-  const teacher = loadTeacher(teacherRun, { architecture: config.teacher, numClasses: fullTrain.numClasses, role: task, hint: how });
+  const teacher = loadTeacher(teacherRun, {
+    architecture: config.teacher,
+    numClasses: fullTrain.numClasses,
+    role: task,
+    hint: how,
+  });
   const student = createModel(config.student, { numClasses: fullTrain.numClasses, seed: config.seed });
   try {
     if (teacher.numClasses !== fullTrain.numClasses) {
-      throw new Error(`${task}: the teacher in ${teacherRun} has ${teacher.numClasses} classes, ${config.dataset} has ${fullTrain.numClasses}`);
+      throw new Error(
+        `${task}: the teacher in ${teacherRun} has ${teacher.numClasses} classes, ${config.dataset} has ${fullTrain.numClasses}`,
+      );
     }
-    log(`${task}: ${train.labels.length} training samples${epochLength ? `, epochs of ${epochLength}` : ''}, teacher ${teacherRun}`);
+    log(
+      `${task}: ${train.labels.length} training samples${epochLength ? `, epochs of ${epochLength}` : ''}, teacher ${teacherRun}`,
+    );
     const outcome = await runInDirectory({
       runDirectory,
       config,
@@ -76,7 +93,9 @@ export async function distillCommand(task: DistillTask, config: RunConfig, { log
       const names = fullTrain.classNames;
       log(
         `zero-shot: test accuracy on the omitted classes: ` +
-          config.omittedClasses.map((label) => `${names[label] ?? label} ${(100 * (perClass[label] ?? Number.NaN)).toFixed(1)}%`).join(', '),
+          config.omittedClasses
+            .map((label) => `${names[label] ?? label} ${(100 * (perClass[label] ?? Number.NaN)).toFixed(1)}%`)
+            .join(', '),
       );
     }
     return outcome;

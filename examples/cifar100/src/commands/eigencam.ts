@@ -33,7 +33,10 @@ function enlarge(image: RasterImage, factor: number): RasterImage {
 function pictureOf(dataset: Dataset, index: number): RasterImage {
   const size = dataset.height * dataset.width * dataset.channels;
   const data = dataset.images.slice(index * size, (index + 1) * size);
-  return enlarge({ width: dataset.width, height: dataset.height, channels: dataset.channels as 1 | 3 | 4, data }, MAGNIFICATION);
+  return enlarge(
+    { width: dataset.width, height: dataset.height, channels: dataset.channels as 1 | 3 | 4, data },
+    MAGNIFICATION,
+  );
 }
 
 /** Eigen-CAM of the last convolutional stage (`features[-2]`, before pooling) overlaid on each picture. */
@@ -58,7 +61,11 @@ export async function eigencamCommand(config: RunConfig, { log }: CommandContext
     log(`${basename(runDirectory)}: already finished (${join(runDirectory, EIGENCAM_FILE)}), skipping`);
     return { runDirectory, skipped: true };
   }
-  const references = config.checkpoints ?? [teacherRunName(config), mcmiRunName(config), studentRunName(config, 'distill')];
+  const references = config.checkpoints ?? [
+    teacherRunName(config),
+    mcmiRunName(config),
+    studentRunName(config, 'distill'),
+  ];
   const { test, normalization } = await loadSourceTestSet({ ...config, limitTest: config.images });
   const count = Math.min(config.images, test.labels.length);
   const startedAt = new Date().toISOString();
@@ -72,7 +79,11 @@ export async function eigencamCommand(config: RunConfig, { log }: CommandContext
   try {
     for (const reference of references) {
       const directory = resolveRunDirectory(config.outDir, reference);
-      const model = loadRunModel(directory, 'eigencam', 'Pass --checkpoints with runs that have finished (each holds model/model.json).');
+      const model = loadRunModel(
+        directory,
+        'eigencam',
+        'Pass --checkpoints with runs that have finished (each holds model/model.json).',
+      );
       try {
         rows.push({ label: basename(directory), images: overlays(model, input, pictures) });
       } finally {
@@ -82,7 +93,9 @@ export async function eigencamCommand(config: RunConfig, { log }: CommandContext
   } finally {
     input.dispose();
   }
-  const columnLabels = Array.from({ length: count }, (_, index) => (test.classNames[test.labels[index] as number] ?? '').slice(0, 12));
+  const columnLabels = Array.from({ length: count }, (_, index) =>
+    (test.classNames[test.labels[index] as number] ?? '').slice(0, 12),
+  );
   const grid = renderGrid({ title: `Eigen-CAM, last stage (${config.dataset} test images)`, rows, columnLabels });
   await mkdir(runDirectory, { recursive: true });
   await writePng(join(runDirectory, EIGENCAM_FILE), grid);
@@ -94,7 +107,11 @@ export async function eigencamCommand(config: RunConfig, { log }: CommandContext
     tfjsVersion: tf.version_core,
     startedAt,
     finishedAt: new Date().toISOString(),
-    config: { dataset: config.dataset, images: count, checkpoints: references.map((reference) => resolveRunDirectory(config.outDir, reference)) },
+    config: {
+      dataset: config.dataset,
+      images: count,
+      checkpoints: references.map((reference) => resolveRunDirectory(config.outDir, reference)),
+    },
     output: EIGENCAM_FILE,
   };
   await store.writeAtomic(RUN_RECORD_FILE, `${JSON.stringify(record, null, 2)}\n`);

@@ -25,7 +25,9 @@ export async function finetuneMcmiCommand(config: RunConfig, { log, signal }: Co
   });
   try {
     if (model.numClasses !== train.numClasses) {
-      throw new Error(`finetune-mcmi: the teacher in ${teacherDirectory} has ${model.numClasses} classes, ${config.dataset} has ${train.numClasses}`);
+      throw new Error(
+        `finetune-mcmi: the teacher in ${teacherDirectory} has ${model.numClasses} classes, ${config.dataset} has ${train.numClasses}`,
+      );
     }
     return await runInDirectory({
       runDirectory,
@@ -41,7 +43,9 @@ export async function finetuneMcmiCommand(config: RunConfig, { log, signal }: Co
           if (!(error instanceof TrainingCollapsedError)) throw error;
           throw new Error(
             `finetune-mcmi: training collapsed at epoch ${error.epoch}: ${error.reason} Lower --lambda, or pass --allow-collapse to train on regardless.` +
-              (error.lastCheckpointEpoch === undefined ? '' : ` The last good checkpoint (epoch ${error.lastCheckpointEpoch}) is intact.`),
+              (error.lastCheckpointEpoch === undefined
+                ? ''
+                : ` The last good checkpoint (epoch ${error.lastCheckpointEpoch}) is intact.`),
             { cause: error },
           );
         }

@@ -10,7 +10,14 @@ import type { CommonTrainingOptions, ObjectiveSpec, TrainingResult } from '@kd/t
 import { directoryStore } from '@kd/trainer/node';
 import type { RunStore } from '@kd/trainer';
 import type { RunConfig } from '../cli';
-import { RUN_RECORD_FILE, isFinished, readRunRecord, resolveRunDirectory, saveRunModel, unusableRunModel } from '../runs';
+import {
+  RUN_RECORD_FILE,
+  isFinished,
+  readRunRecord,
+  resolveRunDirectory,
+  saveRunModel,
+  unusableRunModel,
+} from '../runs';
 
 export type Log = (message: string) => void;
 
@@ -106,7 +113,11 @@ export function studentObjectives(config: RunConfig): ObjectiveSpec[] {
 }
 
 /** The step schedule of the recipe, with milestones already fitted to the epoch count. */
-export function stepSchedule(milestones: readonly number[]): { kind: 'step'; milestones: number[]; decayFactor: number } {
+export function stepSchedule(milestones: readonly number[]): {
+  kind: 'step';
+  milestones: number[];
+  decayFactor: number;
+} {
   return { kind: 'step', milestones: [...milestones], decayFactor: 0.1 };
 }
 
@@ -133,7 +144,9 @@ export function skipIfFinished(runDirectory: string, log: Log): CommandOutcome |
     const problem = unusableRunModel(runDirectory);
     if (problem !== undefined) {
       // The checkpoint of the last epoch is still there: resuming trains nothing and writes model/ again.
-      log(`${basename(runDirectory)}: finished, but its final weights are unusable (${problem}); writing them again from the checkpoint`);
+      log(
+        `${basename(runDirectory)}: finished, but its final weights are unusable (${problem}); writing them again from the checkpoint`,
+      );
       return undefined;
     }
   }
@@ -146,7 +159,14 @@ export function skipIfFinished(runDirectory: string, log: Log): CommandOutcome |
  * Runs one trainer call in `runDirectory` unless the run has finished: continues from the checkpoint when
  * there is one (`--resume` makes a missing checkpoint an error), then saves `model`'s final weights.
  */
-export async function runInDirectory({ runDirectory, config, log, signal, model, train }: {
+export async function runInDirectory({
+  runDirectory,
+  config,
+  log,
+  signal,
+  model,
+  train,
+}: {
   runDirectory: string;
   config: RunConfig;
   log: Log;
@@ -158,7 +178,8 @@ export async function runInDirectory({ runDirectory, config, log, signal, model,
   const finished = skipIfFinished(runDirectory, log);
   if (finished !== undefined) return finished;
   const previous = readRunRecord(runDirectory);
-  if (previous !== undefined) log(`${basename(runDirectory)}: continuing (${previous.epochsCompleted} epochs done, status ${previous.status})`);
+  if (previous !== undefined)
+    log(`${basename(runDirectory)}: continuing (${previous.epochsCompleted} epochs done, status ${previous.status})`);
   else log(`${basename(runDirectory)}: starting in ${runDirectory}`);
   activeRunDirectory = runDirectory;
   let result: TrainingResult;
@@ -177,7 +198,9 @@ export async function runInDirectory({ runDirectory, config, log, signal, model,
   const test = result.last.test;
   log(
     `${basename(runDirectory)}: finished ${result.history.length} epochs` +
-      (test ? `; last test top-1 ${(100 * test.top1).toFixed(2)}%, best ${(100 * (result.best.test?.top1 ?? 0)).toFixed(2)}%` : ''),
+      (test
+        ? `; last test top-1 ${(100 * test.top1).toFixed(2)}%, best ${(100 * (result.best.test?.top1 ?? 0)).toFixed(2)}%`
+        : ''),
   );
   return { runDirectory, skipped: false, result };
 }

@@ -15,11 +15,15 @@ export function pipelineOf(config: RunConfig): CommandName[] {
  * The steps of a sweep in order, each as the command line it runs: the preset's task step decides the pipeline
  * (its `--teacher-kind` says whether an MCMI fine-tune is needed), `flags` are the sweep's flags to pass on.
  */
-export function sweepSteps(config: RunConfig, flags: ReadonlyArray<[string, string | true]> = config.flags): Array<{ preset: string; command: CommandName; argv: string[] }> {
+export function sweepSteps(
+  config: RunConfig,
+  flags: ReadonlyArray<[string, string | true]> = config.flags,
+): Array<{ preset: string; command: CommandName; argv: string[] }> {
   const steps: Array<{ preset: string; command: CommandName; argv: string[] }> = [];
   for (const name of config.sweepPresets ?? []) {
     const task = parseRunCommand(stepArguments(getPreset(name).task, name, flags)).config;
-    for (const command of pipelineOf(task)) steps.push({ preset: name, command, argv: stepArguments(command, name, flags) });
+    for (const command of pipelineOf(task))
+      steps.push({ preset: name, command, argv: stepArguments(command, name, flags) });
   }
   return steps;
 }

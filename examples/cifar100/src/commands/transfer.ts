@@ -32,7 +32,9 @@ export async function transferCommand(config: RunConfig, { log, signal }: Comman
   );
   const probe = createLinearProbe({ backbone, numClasses: train.numClasses, seed: config.seed });
   try {
-    log(`transfer: ${backbone.name} from ${studentDirectory} → ${config.transferDataset} (${train.labels.length} training images, ${train.numClasses} classes)`);
+    log(
+      `transfer: ${backbone.name} from ${studentDirectory} → ${config.transferDataset} (${train.labels.length} training images, ${train.numClasses} classes)`,
+    );
     return await runInDirectory({
       runDirectory,
       config,

@@ -5,8 +5,20 @@ import { seededRandom } from '@kd/test-utils';
 import type { Dataset } from '../dataset';
 
 /** A dataset whose pixels are seeded random bytes and whose labels cycle 0, 1, …, numClasses − 1. */
-export function randomDataset({ count, height, width, channels, numClasses, seed = 1 }: {
-  count: number; height: number; width: number; channels: number; numClasses: number; seed?: number;
+export function randomDataset({
+  count,
+  height,
+  width,
+  channels,
+  numClasses,
+  seed = 1,
+}: {
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+  numClasses: number;
+  seed?: number;
 }): Dataset {
   const random = seededRandom(seed);
   const images = new Uint8Array(count * height * width * channels);
@@ -30,7 +42,9 @@ export function randomDataset({ count, height, width, channels, numClasses, seed
  */
 export const FASHION_MNIST_DIR: URL = (() => {
   const candidates = [
-    ...(process.env.KD_FASHION_MNIST_DIR ? [pathToFileURL(`${process.env.KD_FASHION_MNIST_DIR.replace(/\/?$/, '/')}`)] : []),
+    ...(process.env.KD_FASHION_MNIST_DIR
+      ? [pathToFileURL(`${process.env.KD_FASHION_MNIST_DIR.replace(/\/?$/, '/')}`)]
+      : []),
     new URL('../../../../../shared/datasets/fashion-mnist/', import.meta.url),
     pathToFileURL('/usr/share/datasets/fashion-mnist/'),
   ];

@@ -50,7 +50,11 @@ export async function startServer(routes: Record<string, Route>): Promise<TestSe
         response.writeHead(416, { 'content-range': `bytes */${total}` }).end();
         return;
       }
-      response.writeHead(206, { 'content-length': total - start, 'content-range': `bytes ${start}-${total - 1}/${total}`, 'accept-ranges': 'bytes' });
+      response.writeHead(206, {
+        'content-length': total - start,
+        'content-range': `bytes ${start}-${total - 1}/${total}`,
+        'accept-ranges': 'bytes',
+      });
     } else {
       response.writeHead(200, { 'content-length': total, 'accept-ranges': 'bytes' });
     }
@@ -68,9 +72,10 @@ export async function startServer(routes: Record<string, Route>): Promise<TestSe
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
     requests,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -36,7 +36,12 @@ export async function md5OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function get(url: string, headers: Record<string, string>, idleTimeoutMs: number, redirectsLeft = 5): Promise<IncomingMessage> {
+function get(
+  url: string,
+  headers: Record<string, string>,
+  idleTimeoutMs: number,
+  redirectsLeft = 5,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const parsed = new URL(url);
     const client = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : undefined;
@@ -52,7 +57,10 @@ function get(url: string, headers: Record<string, string>, idleTimeoutMs: number
           reject(new Error(`downloadFile: ${url}: too many redirects`));
           return;
         }
-        get(new URL(response.headers.location, url).toString(), headers, idleTimeoutMs, redirectsLeft - 1).then(resolve, reject);
+        get(new URL(response.headers.location, url).toString(), headers, idleTimeoutMs, redirectsLeft - 1).then(
+          resolve,
+          reject,
+        );
         return;
       }
       resolve(response);
@@ -65,7 +73,13 @@ function get(url: string, headers: Record<string, string>, idleTimeoutMs: number
 class InterruptedError extends Error {}
 
 /** One attempt: appends to (or restarts) the part file. Resolves when the server sent the whole body. */
-async function attempt(options: Required<Omit<DownloadOptions, 'reporter'>> & { reporter: DownloadProgressReporter; part: string; fileName: string }): Promise<void> {
+async function attempt(
+  options: Required<Omit<DownloadOptions, 'reporter'>> & {
+    reporter: DownloadProgressReporter;
+    part: string;
+    fileName: string;
+  },
+): Promise<void> {
   const { url, part, fileName, reporter, idleTimeoutMs } = options;
   let start = existsSync(part) ? statSync(part).size : 0;
   let response: IncomingMessage;
@@ -89,7 +103,9 @@ async function attempt(options: Required<Omit<DownloadOptions, 'reporter'>> & { 
     if (!match || Number(match[1]) !== start) {
       response.resume();
       rmSync(part, { force: true });
-      throw new InterruptedError(`downloadFile: ${fileName}: server answered a different range (${response.headers['content-range']}); restarting`);
+      throw new InterruptedError(
+        `downloadFile: ${fileName}: server answered a different range (${response.headers['content-range']}); restarting`,
+      );
     }
     totalBytes = match[3] === '*' ? undefined : Number(match[3]);
   } else if (status === 200) {
@@ -107,7 +123,8 @@ async function attempt(options: Required<Omit<DownloadOptions, 'reporter'>> & { 
   const event = (): DownloadProgressEvent => {
     const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
     const bytesPerSecond = (received - start) / seconds;
-    const etaSeconds = totalBytes !== undefined && bytesPerSecond > 0 ? (totalBytes - received) / bytesPerSecond : undefined;
+    const etaSeconds =
+      totalBytes !== undefined && bytesPerSecond > 0 ? (totalBytes - received) / bytesPerSecond : undefined;
     return { fileName, receivedBytes: received, totalBytes, resumedFrom: start, bytesPerSecond, etaSeconds };
   };
   reporter.start(event());
@@ -127,19 +144,26 @@ async function attempt(options: Required<Omit<DownloadOptions, 'reporter'>> & { 
       }
       reporter.progress(event());
     });
-    response.on('aborted', () => fail(new InterruptedError(`downloadFile: ${fileName}: connection closed after ${received} bytes`)));
-    response.on('error', (error) => fail(new InterruptedError(`downloadFile: ${fileName}: ${error.message} after ${received} bytes`)));
+    response.on('aborted', () =>
+      fail(new InterruptedError(`downloadFile: ${fileName}: connection closed after ${received} bytes`)),
+    );
+    response.on('error', (error) =>
+      fail(new InterruptedError(`downloadFile: ${fileName}: ${error.message} after ${received} bytes`)),
+    );
     out.on('error', (error) => fail(error));
     response.on('end', () => {
       if (failed) return;
       if (totalBytes !== undefined && received < totalBytes) {
-        fail(new InterruptedError(`downloadFile: ${fileName}: connection closed after ${received} of ${totalBytes} bytes`));
+        fail(
+          new InterruptedError(`downloadFile: ${fileName}: connection closed after ${received} of ${totalBytes} bytes`),
+        );
         return;
       }
       out.end(() => resolve());
     });
     response.on('close', () => {
-      if (!response.complete) fail(new InterruptedError(`downloadFile: ${fileName}: connection closed after ${received} bytes`));
+      if (!response.complete)
+        fail(new InterruptedError(`downloadFile: ${fileName}: connection closed after ${received} bytes`));
     });
   });
   reporter.finish(event());
@@ -158,22 +182,36 @@ export async function downloadFile(options: DownloadOptions): Promise<void> {
   const fn = 'downloadFile';
   assertKnownOptions(fn, options, ['url', 'destination', 'md5', 'reporter', 'retries', 'idleTimeoutMs']);
   const { url, destination } = options;
-  if (typeof url !== 'string' || typeof destination !== 'string') throw new Error(`${fn}: options.url and options.destination must be strings`);
+  if (typeof url !== 'string' || typeof destination !== 'string')
+    throw new Error(`${fn}: options.url and options.destination must be strings`);
   const md5 = options.md5?.toLowerCase();
-  if (typeof md5 !== 'string' || !/^[0-9a-f]{32}$/.test(md5)) throw new Error(`${fn}: options.md5 must be 32 hex digits, got ${String(options.md5)}`);
+  if (typeof md5 !== 'string' || !/^[0-9a-f]{32}$/.test(md5))
+    throw new Error(`${fn}: options.md5 must be 32 hex digits, got ${String(options.md5)}`);
   const retries = options.retries ?? 3;
-  if (!Number.isInteger(retries) || retries < 0) throw new Error(`${fn}: options.retries must be a non-negative integer, got ${retries}`);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new Error(`${fn}: options.retries must be a non-negative integer, got ${retries}`);
   if (existsSync(destination)) return;
   const fileName = basename(destination);
   const part = `${destination}.part`;
   const reporter = options.reporter ?? createDownloadProgressBar();
   for (let attemptIndex = 0; ; attemptIndex++) {
     try {
-      await attempt({ url, destination, md5, retries, idleTimeoutMs: options.idleTimeoutMs ?? 60_000, reporter, part, fileName });
+      await attempt({
+        url,
+        destination,
+        md5,
+        retries,
+        idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+        reporter,
+        part,
+        fileName,
+      });
       break;
     } catch (error) {
       if (!(error instanceof InterruptedError) || attemptIndex >= retries) {
-        const partNote = existsSync(part) ? ` (${statSync(part).size} bytes kept in ${basename(part)}; run again to resume)` : '';
+        const partNote = existsSync(part)
+          ? ` (${statSync(part).size} bytes kept in ${basename(part)}; run again to resume)`
+          : '';
         throw new Error(`${(error as Error).message}${error instanceof InterruptedError ? partNote : ''}`);
       }
     }
@@ -181,7 +219,9 @@ export async function downloadFile(options: DownloadOptions): Promise<void> {
   const actual = await md5OfFile(part);
   if (actual !== md5) {
     rmSync(part, { force: true });
-    throw new Error(`${fn}: ${fileName}: checksum mismatch: md5 ${actual}, expected ${md5} (from ${url}); the download was deleted, run again to retry`);
+    throw new Error(
+      `${fn}: ${fileName}: checksum mismatch: md5 ${actual}, expected ${md5} (from ${url}); the download was deleted, run again to retry`,
+    );
   }
   commitFileSync(part, destination);
 }

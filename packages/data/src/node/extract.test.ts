@@ -41,12 +41,19 @@ const zeros = new Uint8Array(5_000_000);
 
 describeWithBackends('extractArchive limits', () => {
   it('stops a tar.gz that would extract to more than maxBytes (or 100× its size) before writing the member', async () => {
-    const bomb = gzipSync(encodeTar([{ name: 'data/small.bin', bytes: Uint8Array.of(1, 2) }, { name: 'data/zeros.bin', bytes: zeros }]));
+    const bomb = gzipSync(
+      encodeTar([
+        { name: 'data/small.bin', bytes: Uint8Array.of(1, 2) },
+        { name: 'data/zeros.bin', bytes: zeros },
+      ]),
+    );
     expect(bomb.length).toBeLessThan(50_000);
     for (const maxBytes of [1_000_000, undefined]) {
       const { archive, target } = archiveFile('bomb.tar.gz', bomb);
       const cap = formatBytes(maxBytes ?? 100 * bomb.length);
-      await expect(extractArchive({ archive, directory: target, folder: 'data', ...(maxBytes === undefined ? {} : { maxBytes }) })).rejects.toThrow(
+      await expect(
+        extractArchive({ archive, directory: target, folder: 'data', ...(maxBytes === undefined ? {} : { maxBytes }) }),
+      ).rejects.toThrow(
         `extractArchive: ${archive.split('/').pop()}: member 'data/zeros.bin' would bring the extracted size to 5.0 MB, more than the ${cap} this archive may extract to (the maxBytes option)`,
       );
       expect(readdirSync(target)).toEqual([]);
@@ -54,14 +61,21 @@ describeWithBackends('extractArchive limits', () => {
     const { archive, target } = archiveFile('fits.tar.gz', bomb);
     const folder = await extractArchive({ archive, directory: target, folder: 'data', maxBytes: 5_000_002 });
     expect(readFileSync(join(folder, 'zeros.bin')).length).toBe(5_000_000);
-    await expect(extractArchive({ archive, directory: target, folder: 'data', maxBytes: -1 })).rejects.toThrow('extractArchive: maxBytes must be a positive integer, got -1');
+    await expect(extractArchive({ archive, directory: target, folder: 'data', maxBytes: -1 })).rejects.toThrow(
+      'extractArchive: maxBytes must be a positive integer, got -1',
+    );
   });
 
   it('streams zip members to disk byte-exactly, and stops a zip bomb the same way', async () => {
     const payload = Uint8Array.from({ length: 30_000 }, (_, index) => (index * 31) % 251);
     const zip = zipSync({ 'data/a.bin': payload, 'data/sub/zeros.bin': zeros, 'data/empty/': new Uint8Array(0) });
     const fits = archiveFile('ok.zip', zip);
-    const folder = await extractArchive({ archive: fits.archive, directory: fits.target, folder: 'data', maxBytes: 6_000_000 });
+    const folder = await extractArchive({
+      archive: fits.archive,
+      directory: fits.target,
+      folder: 'data',
+      maxBytes: 6_000_000,
+    });
     expect(new Uint8Array(readFileSync(join(folder, 'a.bin')))).toEqual(payload);
     expect(readFileSync(join(folder, 'sub', 'zeros.bin')).equals(Buffer.from(zeros))).toBe(true);
     expect(readdirSync(folder).sort()).toEqual(['a.bin', 'empty', 'sub']);
@@ -74,9 +88,14 @@ describeWithBackends('extractArchive limits', () => {
 
     for (const [index, cut] of [Math.floor(zip.length / 2), zip.length - 30].entries()) {
       const truncated = archiveFile(`cut${index}.zip`, zip.subarray(0, cut));
-      await expect(extractArchive({ archive: truncated.archive, directory: truncated.target, folder: 'data', maxBytes: 6_000_000 })).rejects.toThrow(
-        new RegExp(`cut${index}\\.zip: truncated (or corrupt )?zip archive`),
-      );
+      await expect(
+        extractArchive({
+          archive: truncated.archive,
+          directory: truncated.target,
+          folder: 'data',
+          maxBytes: 6_000_000,
+        }),
+      ).rejects.toThrow(new RegExp(`cut${index}\\.zip: truncated (or corrupt )?zip archive`));
       expect(existsSync(truncated.target) ? readdirSync(truncated.target) : []).toEqual([]);
     }
     const damaged = zip.slice();
@@ -84,9 +103,9 @@ describeWithBackends('extractArchive limits', () => {
     const at = Buffer.from(zip).indexOf('data/sub/zeros.bin') + 200;
     for (let index = at; index < at + 40; index++) damaged[index] = damaged[index]! ^ 0x5a;
     const corrupt = archiveFile('bad.zip', damaged);
-    await expect(extractArchive({ archive: corrupt.archive, directory: corrupt.target, folder: 'data', maxBytes: 6_000_000 })).rejects.toThrow(
-      /bad\.zip: (truncated or )?corrupt zip archive/,
-    );
+    await expect(
+      extractArchive({ archive: corrupt.archive, directory: corrupt.target, folder: 'data', maxBytes: 6_000_000 }),
+    ).rejects.toThrow(/bad\.zip: (truncated or )?corrupt zip archive/);
     expect(existsSync(corrupt.target) ? readdirSync(corrupt.target) : []).toEqual([]);
   });
 

@@ -5,7 +5,19 @@
  * nothing behind.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
@@ -75,7 +87,8 @@ async function extractTarInto(archive: string, target: string, budget: Extractio
     archiveName,
     handlers: {
       onEntry(entry) {
-        if (entry.type === 'symlink' || entry.type === 'hardlink') throw new Error(`${archiveName}: member '${entry.name}' is a link; links are not extracted`);
+        if (entry.type === 'symlink' || entry.type === 'hardlink')
+          throw new Error(`${archiveName}: member '${entry.name}' is a link; links are not extracted`);
         const relative = safeRelativePath({ name: entry.name, archiveName });
         if (relative === '') return;
         const path = join(target, relative);
@@ -117,7 +130,10 @@ async function extractTarInto(archive: string, target: string, budget: Extractio
       };
       source.on('error', fail);
       stream.on('error', (error: Error & { code?: string }) => {
-        const what = error.code === 'Z_BUF_ERROR' || /unexpected end/i.test(error.message) ? 'truncated gzip stream' : 'corrupt gzip stream';
+        const what =
+          error.code === 'Z_BUF_ERROR' || /unexpected end/i.test(error.message)
+            ? 'truncated gzip stream'
+            : 'corrupt gzip stream';
         fail(new Error(`${archiveName}: ${what} (${error.message})`));
       });
       stream.on('data', (chunk: Buffer) => {
@@ -182,7 +198,8 @@ function readZipDirectory(archive: string, archiveName: string): Map<string, Zip
     const entries = new Map<string, ZipDirectoryEntry>();
     let position = 0;
     for (let index = 0; index < count; index++) {
-      if (position + 46 > directory.length || directory.readUInt32LE(position) !== 0x02014b50) throw corrupt(`bad central directory entry ${index}`);
+      if (position + 46 > directory.length || directory.readUInt32LE(position) !== 0x02014b50)
+        throw corrupt(`bad central directory entry ${index}`);
       const nameLength = directory.readUInt16LE(position + 28);
       const name = directory.subarray(position + 46, position + 46 + nameLength).toString('utf8');
       entries.set(name, { crc32: directory.readUInt32LE(position + 16), size: directory.readUInt32LE(position + 24) });
@@ -224,7 +241,10 @@ async function extractZipInto(archive: string, target: string, budget: Extractio
       file.ondata = (error, chunk, final) => {
         if (failure !== undefined) return;
         try {
-          if (error) throw new Error(`${archiveName}: truncated or corrupt zip archive: member '${file.name}' (${error.message})`);
+          if (error)
+            throw new Error(
+              `${archiveName}: truncated or corrupt zip archive: member '${file.name}' (${error.message})`,
+            );
           budget.spend(file.name, chunk.length);
           writeAll(state.fd as number, chunk);
           sums.crc32 = crc32(chunk, sums.crc32);
@@ -272,14 +292,26 @@ async function extractZipInto(archive: string, target: string, budget: Extractio
         if (failure === undefined && open.size > 0) {
           fail(new Error(`${archiveName}: truncated zip archive: member '${[...open.values()][0]!.name}' ends early`));
         }
-        if (failure === undefined && !sawData) fail(new Error(`${archiveName}: truncated or corrupt zip archive (empty file)`));
+        if (failure === undefined && !sawData)
+          fail(new Error(`${archiveName}: truncated or corrupt zip archive (empty file)`));
         for (const [name, entry] of directory) {
           if (failure !== undefined || name.endsWith('/')) continue;
           const sums = written.get(name);
           if (sums === undefined && safeRelativePath({ name, archiveName }) !== '') {
-            fail(new Error(`${archiveName}: truncated or corrupt zip archive: member '${name}' of the central directory was not found`));
-          } else if (sums !== undefined && (sums.crc32 !== entry.crc32 || (entry.size !== 0xffffffff && sums.size !== entry.size))) {
-            fail(new Error(`${archiveName}: corrupt zip archive: member '${name}' has crc32 ${sums.crc32} and ${sums.size} bytes, the directory says ${entry.crc32} and ${entry.size}`));
+            fail(
+              new Error(
+                `${archiveName}: truncated or corrupt zip archive: member '${name}' of the central directory was not found`,
+              ),
+            );
+          } else if (
+            sums !== undefined &&
+            (sums.crc32 !== entry.crc32 || (entry.size !== 0xffffffff && sums.size !== entry.size))
+          ) {
+            fail(
+              new Error(
+                `${archiveName}: corrupt zip archive: member '${name}' has crc32 ${sums.crc32} and ${sums.size} bytes, the directory says ${entry.crc32} and ${entry.size}`,
+              ),
+            );
           }
         }
         if (failure !== undefined) reject(failure);
@@ -314,7 +346,8 @@ export async function extractArchive(options: ExtractOptions): Promise<string> {
     else if (/\.(tar\.gz|tgz|tar)$/i.test(archive)) await extractTarInto(archive, temporary, budget());
     else throw new Error(`extractArchive: ${archiveName}: unknown archive type (expected .tar.gz, .tgz, .tar or .zip)`);
     const extracted = join(temporary, folder);
-    if (!existsSync(extracted)) throw new Error(`extractArchive: ${archiveName} does not contain the folder '${folder}/'`);
+    if (!existsSync(extracted))
+      throw new Error(`extractArchive: ${archiveName} does not contain the folder '${folder}/'`);
     if (existsSync(destination)) rmSync(destination, { recursive: true, force: true });
     renameSync(extracted, destination);
     fsyncDirectorySync(directory);

@@ -7,7 +7,13 @@ export { downloadFile, md5OfFile } from './download';
 export type { DownloadOptions } from './download';
 export { extractArchive } from './extract';
 export type { ExtractOptions } from './extract';
-export { createDownloadProgressBar, formatBytes, formatDuration, formatDownloadProgress, silentDownloadProgress } from './progress';
+export {
+  createDownloadProgressBar,
+  formatBytes,
+  formatDuration,
+  formatDownloadProgress,
+  silentDownloadProgress,
+} from './progress';
 export type { DownloadProgressEvent, DownloadProgressReporter } from './progress';
 export {
   CIFAR100_SOURCE,
@@ -18,7 +24,15 @@ export {
   TINY_IMAGENET_SOURCE,
 } from './sources';
 export type { ArchiveSource, DatasetSource, FilesSource, RemoteFile } from './sources';
-export { ensureDataset, loadCifar10, loadCifar100, loadFashionMnist, loadMnist, loadStl10, loadTinyImagenet } from './load';
+export {
+  ensureDataset,
+  loadCifar10,
+  loadCifar100,
+  loadFashionMnist,
+  loadMnist,
+  loadStl10,
+  loadTinyImagenet,
+} from './load';
 export type { LoadOptions } from './load';
 export { createParallelLoader, createWorkerProducer } from './workers';
 export type { WorkerProducer } from './workers';

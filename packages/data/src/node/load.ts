@@ -20,7 +20,14 @@ import { downloadFile } from './download';
 import { extractArchive } from './extract';
 import type { DownloadProgressReporter } from './progress';
 import type { ArchiveSource, DatasetSource, FilesSource } from './sources';
-import { CIFAR100_SOURCE, CIFAR10_SOURCE, FASHION_MNIST_SOURCE, MNIST_SOURCE, STL10_SOURCE, TINY_IMAGENET_SOURCE } from './sources';
+import {
+  CIFAR100_SOURCE,
+  CIFAR10_SOURCE,
+  FASHION_MNIST_SOURCE,
+  MNIST_SOURCE,
+  STL10_SOURCE,
+  TINY_IMAGENET_SOURCE,
+} from './sources';
 
 export interface LoadOptions<Split extends string> {
   split: Split;
@@ -39,20 +46,41 @@ function readFileBytes(path: string): FileBytes {
 }
 
 /** Ensures `folder/` holds `required` files, downloading and extracting when allowed. Returns the folder path. */
-export async function ensureDataset({ fn, source, dataDir, download, reporter, required }: {
-  fn: string; source: DatasetSource; dataDir: string; download: boolean; reporter?: DownloadProgressReporter; required: readonly string[];
+export async function ensureDataset({
+  fn,
+  source,
+  dataDir,
+  download,
+  reporter,
+  required,
+}: {
+  fn: string;
+  source: DatasetSource;
+  dataDir: string;
+  download: boolean;
+  reporter?: DownloadProgressReporter;
+  required: readonly string[];
 }): Promise<string> {
   const folder = join(dataDir, source.folder);
   const missing = () => required.filter((name) => !existsSync(join(folder, name)));
   if (missing().length === 0) return folder;
   if (!download) {
-    throw new Error(`${fn}: ${missing().map((name) => join(folder, name)).join(', ')} not found; pass download: true or put the files there`);
+    throw new Error(
+      `${fn}: ${missing()
+        .map((name) => join(folder, name))
+        .join(', ')} not found; pass download: true or put the files there`,
+    );
   }
   if (source.kind === 'archive') {
     const archivePath = join(dataDir, source.archive.fileName);
     await downloadFile({ url: source.archive.url, destination: archivePath, md5: source.archive.md5, reporter });
     try {
-      await extractArchive({ archive: archivePath, directory: dataDir, folder: source.folder, maxBytes: source.maxExtractedBytes });
+      await extractArchive({
+        archive: archivePath,
+        directory: dataDir,
+        folder: source.folder,
+        maxBytes: source.maxExtractedBytes,
+      });
     } catch (error) {
       throw new Error(`${fn}: ${(error as Error).message}; delete ${archivePath} to download it again`);
     }
@@ -62,18 +90,27 @@ export async function ensureDataset({ fn, source, dataDir, download, reporter, r
     }
   }
   const stillMissing = missing();
-  if (stillMissing.length > 0) throw new Error(`${fn}: the download of ${source.folder} lacks ${stillMissing.join(', ')}`);
+  if (stillMissing.length > 0)
+    throw new Error(`${fn}: the download of ${source.folder} lacks ${stillMissing.join(', ')}`);
   return folder;
 }
 
-function common<Split extends string>(fn: string, options: LoadOptions<Split>, splits: readonly Split[], defaultSource: DatasetSource, extraKeys: readonly string[] = []) {
+function common<Split extends string>(
+  fn: string,
+  options: LoadOptions<Split>,
+  splits: readonly Split[],
+  defaultSource: DatasetSource,
+  extraKeys: readonly string[] = [],
+) {
   assertKnownOptions(fn, options, ['split', 'dataDir', 'download', 'reporter', 'source', ...extraKeys]);
   if (options === undefined) throw new Error(`${fn}: options.split is required (${splits.join(', ')})`);
   const split = assertOneOf(fn, 'options.split', options.split, splits);
   const download = assertBoolean(fn, 'options.download', options.download ?? true);
   const source = options.source ?? defaultSource;
   if (source.kind !== defaultSource.kind || source.folder !== defaultSource.folder) {
-    throw new Error(`${fn}: options.source must describe the same ${defaultSource.kind} unpacking to '${defaultSource.folder}/'`);
+    throw new Error(
+      `${fn}: options.source must describe the same ${defaultSource.kind} unpacking to '${defaultSource.folder}/'`,
+    );
   }
   return { split, download, source, dataDir: options.dataDir ?? defaultDataDir(), reporter: options.reporter };
 }
@@ -88,8 +125,18 @@ export async function loadCifar10(options: LoadOptions<'train' | 'test'>): Promi
   const fn = 'loadCifar10';
   const { split, download, source, dataDir, reporter } = common(fn, options, ['train', 'test'], CIFAR10_SOURCE);
   const batches = split === 'train' ? [1, 2, 3, 4, 5].map((k) => `data_batch_${k}.bin`) : ['test_batch.bin'];
-  const folder = await ensureDataset({ fn, source, dataDir, download, reporter, required: [...batches, 'batches.meta.txt'] });
-  return decodeCifar10({ batches: batches.map((name) => readFileBytes(join(folder, name))), meta: readFileBytes(join(folder, 'batches.meta.txt')) });
+  const folder = await ensureDataset({
+    fn,
+    source,
+    dataDir,
+    download,
+    reporter,
+    required: [...batches, 'batches.meta.txt'],
+  });
+  return decodeCifar10({
+    batches: batches.map((name) => readFileBytes(join(folder, name))),
+    meta: readFileBytes(join(folder, 'batches.meta.txt')),
+  });
 }
 
 /**
@@ -98,13 +145,28 @@ export async function loadCifar10(options: LoadOptions<'train' | 'test'>): Promi
  * @example
  * const test = await loadCifar100({ split: 'test' });
  */
-export async function loadCifar100(options: LoadOptions<'train' | 'test'> & { labels?: 'fine' | 'coarse' }): Promise<Dataset> {
+export async function loadCifar100(
+  options: LoadOptions<'train' | 'test'> & { labels?: 'fine' | 'coarse' },
+): Promise<Dataset> {
   const fn = 'loadCifar100';
-  const { split, download, source, dataDir, reporter } = common(fn, options, ['train', 'test'], CIFAR100_SOURCE, ['labels']);
+  const { split, download, source, dataDir, reporter } = common(fn, options, ['train', 'test'], CIFAR100_SOURCE, [
+    'labels',
+  ]);
   const labels = assertOneOf(fn, 'options.labels', options.labels ?? 'fine', ['fine', 'coarse'] as const);
   const namesFile = `${labels}_label_names.txt`;
-  const folder = await ensureDataset({ fn, source, dataDir, download, reporter, required: [`${split}.bin`, namesFile] });
-  return decodeCifar100({ file: readFileBytes(join(folder, `${split}.bin`)), labels, classNamesFile: readFileBytes(join(folder, namesFile)) });
+  const folder = await ensureDataset({
+    fn,
+    source,
+    dataDir,
+    download,
+    reporter,
+    required: [`${split}.bin`, namesFile],
+  });
+  return decodeCifar100({
+    file: readFileBytes(join(folder, `${split}.bin`)),
+    labels,
+    classNamesFile: readFileBytes(join(folder, namesFile)),
+  });
 }
 
 /**
@@ -115,9 +177,21 @@ export async function loadCifar100(options: LoadOptions<'train' | 'test'> & { la
  */
 export async function loadStl10(options: LoadOptions<'train' | 'test' | 'unlabeled'>): Promise<Dataset> {
   const fn = 'loadStl10';
-  const { split, download, source, dataDir, reporter } = common(fn, options, ['train', 'test', 'unlabeled'], STL10_SOURCE);
+  const { split, download, source, dataDir, reporter } = common(
+    fn,
+    options,
+    ['train', 'test', 'unlabeled'],
+    STL10_SOURCE,
+  );
   const required = split === 'unlabeled' ? ['unlabeled_X.bin'] : [`${split}_X.bin`, `${split}_y.bin`];
-  const folder = await ensureDataset({ fn, source, dataDir, download, reporter, required: [...required, 'class_names.txt'] });
+  const folder = await ensureDataset({
+    fn,
+    source,
+    dataDir,
+    download,
+    reporter,
+    required: [...required, 'class_names.txt'],
+  });
   return decodeStl10({
     images: readFileBytes(join(folder, required[0]!)),
     labels: split === 'unlabeled' ? undefined : readFileBytes(join(folder, required[1]!)),
@@ -140,7 +214,12 @@ function idxFile(folder: string, stem: string): FileBytes {
   return readFileBytes(raw);
 }
 
-async function loadIdx(fn: string, options: LoadOptions<'train' | 'test'>, defaultSource: FilesSource, classNames: readonly string[]): Promise<Dataset> {
+async function loadIdx(
+  fn: string,
+  options: LoadOptions<'train' | 'test'>,
+  defaultSource: FilesSource,
+  classNames: readonly string[],
+): Promise<Dataset> {
   const { split, download, source, dataDir, reporter } = common(fn, options, ['train', 'test'], defaultSource);
   const prefix = split === 'train' ? 'train' : 't10k';
   const stems = [`${prefix}-images-idx3-ubyte`, `${prefix}-labels-idx1-ubyte`];
@@ -149,7 +228,14 @@ async function loadIdx(fn: string, options: LoadOptions<'train' | 'test'>, defau
   const present = stems.every((stem) => existsSync(join(folder, stem)) || existsSync(join(folder, `${stem}.gz`)));
   if (!present) {
     const wanted = (source as FilesSource).files.filter((file) => stems.some((stem) => file.fileName.startsWith(stem)));
-    await ensureDataset({ fn, source: { ...(source as FilesSource), files: wanted }, dataDir, download, reporter, required: stems.map((stem) => `${stem}.gz`) });
+    await ensureDataset({
+      fn,
+      source: { ...(source as FilesSource), files: wanted },
+      dataDir,
+      download,
+      reporter,
+      required: stems.map((stem) => `${stem}.gz`),
+    });
   }
   // The IDX reader would gunzip too; node:zlib is several times faster than the pure-JS path on 47 MB.
   return decodeIdxDataset({ images: idxFile(folder, stems[0]!), labels: idxFile(folder, stems[1]!), classNames });
@@ -190,9 +276,17 @@ function listJpegs(directory: string, prefix: string): FileBytes[] {
  * @example
  * const val = await loadTinyImagenet({ split: 'val' });
  */
-export async function loadTinyImagenet(options: LoadOptions<'train' | 'val' | 'test'> & { cache?: boolean }): Promise<Dataset> {
+export async function loadTinyImagenet(
+  options: LoadOptions<'train' | 'val' | 'test'> & { cache?: boolean },
+): Promise<Dataset> {
   const fn = 'loadTinyImagenet';
-  const { split, download, source, dataDir, reporter } = common(fn, options, ['train', 'val', 'test'], TINY_IMAGENET_SOURCE, ['cache']);
+  const { split, download, source, dataDir, reporter } = common(
+    fn,
+    options,
+    ['train', 'val', 'test'],
+    TINY_IMAGENET_SOURCE,
+    ['cache'],
+  );
   const cache = assertBoolean(fn, 'options.cache', options.cache ?? true);
   const required = ['wnids.txt', 'words.txt', split === 'val' ? 'val/val_annotations.txt' : `${split}`];
   const folder = await ensureDataset({ fn, source: source as ArchiveSource, dataDir, download, reporter, required });
@@ -206,7 +300,9 @@ export async function loadTinyImagenet(options: LoadOptions<'train' | 'val' | 't
   }
   let images: FileBytes[];
   if (split === 'train') {
-    images = readdirSync(join(folder, 'train')).flatMap((wnid) => listJpegs(join(folder, 'train', wnid, 'images'), `train/${wnid}/images`));
+    images = readdirSync(join(folder, 'train')).flatMap((wnid) =>
+      listJpegs(join(folder, 'train', wnid, 'images'), `train/${wnid}/images`),
+    );
   } else {
     images = listJpegs(join(folder, split, 'images'), `${split}/images`);
   }
@@ -236,25 +332,48 @@ function writeDecodedCache({ path, dataset }: { path: string; dataset: Dataset }
   mkdirSync(dirname(path), { recursive: true });
   const header = new Uint8Array(CACHE_HEADER_BYTES);
   const view = new DataView(header.buffer);
-  [CACHE_MAGIC, 1, dataset.labels.length, dataset.height, dataset.width, dataset.channels, dataset.numClasses, 0].forEach((value, i) => view.setUint32(4 * i, value, true));
+  [
+    CACHE_MAGIC,
+    1,
+    dataset.labels.length,
+    dataset.height,
+    dataset.width,
+    dataset.channels,
+    dataset.numClasses,
+    0,
+  ].forEach((value, i) => view.setUint32(4 * i, value, true));
   const labels = new Uint8Array(dataset.labels.buffer, dataset.labels.byteOffset, dataset.labels.byteLength);
   writeFileAtomicSync(path, [header, labels, dataset.images]);
 }
 
 function readDecodedCache({ fn, path, classNames }: { fn: string; path: string; classNames: string[] }): Dataset {
   const bytes = readFileSync(path);
-  const corrupt = (what: string) => new Error(`${fn}: decoded cache ${path} is corrupt (${what}); delete it to decode the JPEGs again`);
+  const corrupt = (what: string) =>
+    new Error(`${fn}: decoded cache ${path} is corrupt (${what}); delete it to decode the JPEGs again`);
   if (bytes.length < CACHE_HEADER_BYTES) throw corrupt(`${bytes.length} bytes, no header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, CACHE_HEADER_BYTES);
-  const [magic, version, count, height, width, channels, numClasses] = Array.from({ length: 7 }, (_, i) => view.getUint32(4 * i, true)) as number[];
+  const [magic, version, count, height, width, channels, numClasses] = Array.from({ length: 7 }, (_, i) =>
+    view.getUint32(4 * i, true),
+  ) as number[];
   if (magic !== CACHE_MAGIC || version !== 1) throw corrupt('bad magic or version');
   if (numClasses !== classNames.length) throw corrupt(`${numClasses} classes, wnids.txt lists ${classNames.length}`);
   const expected = CACHE_HEADER_BYTES + count! * 4 + count! * height! * width! * channels!;
   if (bytes.length !== expected) throw corrupt(`${bytes.length} bytes, expected ${expected}`);
   const labels = new Int32Array(count!);
   new Uint8Array(labels.buffer).set(bytes.subarray(CACHE_HEADER_BYTES, CACHE_HEADER_BYTES + count! * 4));
-  const images = new Uint8Array(bytes.buffer, bytes.byteOffset + CACHE_HEADER_BYTES + count! * 4, count! * height! * width! * channels!);
+  const images = new Uint8Array(
+    bytes.buffer,
+    bytes.byteOffset + CACHE_HEADER_BYTES + count! * 4,
+    count! * height! * width! * channels!,
+  );
   return assertDataset(fn, 'the decoded cache', {
-    images, labels, indices: Int32Array.from({ length: count! }, (_, i) => i), height: height!, width: width!, channels: channels!, numClasses: numClasses!, classNames,
+    images,
+    labels,
+    indices: Int32Array.from({ length: count! }, (_, i) => i),
+    height: height!,
+    width: width!,
+    channels: channels!,
+    numClasses: numClasses!,
+    classNames,
   });
 }

@@ -6,13 +6,23 @@ import { createDownloadProgressBar, formatBytes, formatDuration } from './progre
 
 function capture(isTTY: boolean): { stream: Writable & { isTTY?: boolean }; text: () => string } {
   let text = '';
-  const stream = new Writable({ write(chunk, _encoding, done) { text += String(chunk); done(); } }) as Writable & { isTTY?: boolean };
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text += String(chunk);
+      done();
+    },
+  }) as Writable & { isTTY?: boolean };
   stream.isTTY = isTTY;
   return { stream, text: () => text };
 }
 
 const event = (receivedBytes: number): DownloadProgressEvent => ({
-  fileName: 'stl10_binary.tar.gz', receivedBytes, totalBytes: 1000, resumedFrom: 200, bytesPerSecond: 100, etaSeconds: (1000 - receivedBytes) / 100,
+  fileName: 'stl10_binary.tar.gz',
+  receivedBytes,
+  totalBytes: 1000,
+  resumedFrom: 200,
+  bytesPerSecond: 100,
+  etaSeconds: (1000 - receivedBytes) / 100,
 });
 
 describeWithBackends('progress bar', () => {
@@ -24,7 +34,16 @@ describeWithBackends('progress bar', () => {
     bar.finish(event(1000));
     const lines = text().trim().split('\n');
     expect(lines[0]).toBe('downloading stl10_binary.tar.gz (resuming at 200 B)');
-    expect(lines.slice(1, -1).map((line) => line.split(/\s+/)[1])).toEqual(['20%', '30%', '40%', '50%', '60%', '70%', '80%', '90%']);
+    expect(lines.slice(1, -1).map((line) => line.split(/\s+/)[1])).toEqual([
+      '20%',
+      '30%',
+      '40%',
+      '50%',
+      '60%',
+      '70%',
+      '80%',
+      '90%',
+    ]);
     expect(lines.at(-1)).toContain('100%');
     expect(lines.at(-1)).toContain('ETA 0:00');
   });
@@ -40,6 +59,10 @@ describeWithBackends('progress bar', () => {
 
   it('formats sizes and durations', () => {
     expect([formatBytes(999), formatBytes(1500), formatBytes(2_600_000_000)]).toEqual(['999 B', '1.5 kB', '2.6 GB']);
-    expect([formatDuration(65), formatDuration(3725), formatDuration(Number.NaN)]).toEqual(['1:05', '1:02:05', '--:--']);
+    expect([formatDuration(65), formatDuration(3725), formatDuration(Number.NaN)]).toEqual([
+      '1:05',
+      '1:02:05',
+      '--:--',
+    ]);
   });
 });

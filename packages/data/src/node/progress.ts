@@ -30,7 +30,6 @@ export interface DownloadProgressReporter {
 /** A reporter that prints nothing. */
 export const silentDownloadProgress: DownloadProgressReporter = { start() {}, progress() {}, finish() {} };
 
-
 /** "1:02:03" or "2:03". */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--:--';
@@ -57,7 +56,13 @@ export function formatDownloadProgress(event: DownloadProgressEvent, width = 20)
  * The default reporter: redraws one line in place on a TTY (at most every `intervalMs`), prints a line every
  * 10% otherwise (logs stay readable).
  */
-export function createDownloadProgressBar({ stream = process.stderr, intervalMs = 200 }: { stream?: NodeJS.WritableStream & { isTTY?: boolean }; intervalMs?: number } = {}): DownloadProgressReporter {
+export function createDownloadProgressBar({
+  stream = process.stderr,
+  intervalMs = 200,
+}: {
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  intervalMs?: number;
+} = {}): DownloadProgressReporter {
   let lastDraw = 0;
   let lastDecile = -1;
   const tty = stream.isTTY === true;

@@ -31,7 +31,11 @@ export type DatasetSource = ArchiveSource | FilesSource;
 /** CIFAR-10 binary version. MD5 published on https://www.cs.toronto.edu/~kriz/cifar.html. */
 export const CIFAR10_SOURCE: ArchiveSource = {
   kind: 'archive',
-  archive: { fileName: 'cifar-10-binary.tar.gz', url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530' },
+  archive: {
+    fileName: 'cifar-10-binary.tar.gz',
+    url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
+    md5: 'c32a1d4ab5d03f1284b67883e8d87530',
+  },
   folder: 'cifar-10-batches-bin',
   // 6 batches of 10,000 × 3,073 bytes = 184.4 MB, plus a meta file and a readme.
   maxExtractedBytes: 200e6,
@@ -40,7 +44,11 @@ export const CIFAR10_SOURCE: ArchiveSource = {
 /** CIFAR-100 binary version. MD5 published on https://www.cs.toronto.edu/~kriz/cifar.html. */
 export const CIFAR100_SOURCE: ArchiveSource = {
   kind: 'archive',
-  archive: { fileName: 'cifar-100-binary.tar.gz', url: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz', md5: '03b5dce01913d631647c71ecec9e9cb8' },
+  archive: {
+    fileName: 'cifar-100-binary.tar.gz',
+    url: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz',
+    md5: '03b5dce01913d631647c71ecec9e9cb8',
+  },
   folder: 'cifar-100-binary',
   // train.bin 50,000 × 3,074 + test.bin 10,000 × 3,074 bytes = 184.4 MB, plus the label-name files.
   maxExtractedBytes: 200e6,
@@ -49,7 +57,11 @@ export const CIFAR100_SOURCE: ArchiveSource = {
 /** STL-10 binary version. MD5 as checked by torchvision's `STL10.tgz_md5` (the site publishes none). */
 export const STL10_SOURCE: ArchiveSource = {
   kind: 'archive',
-  archive: { fileName: 'stl10_binary.tar.gz', url: 'http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz', md5: '91f7769df0f17e558f3565bffb0c7dfb' },
+  archive: {
+    fileName: 'stl10_binary.tar.gz',
+    url: 'http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz',
+    md5: '91f7769df0f17e558f3565bffb0c7dfb',
+  },
   folder: 'stl10_binary',
   // 113,000 images of 96 × 96 × 3 bytes = 3.12 GB, plus labels, fold indices and class names.
   maxExtractedBytes: 3.3e9,
@@ -58,7 +70,11 @@ export const STL10_SOURCE: ArchiveSource = {
 /** Tiny ImageNet 200 (CS231n publishes no checksum). MD5 the one checked by the community TinyImageNet dataset classes written for torchvision. */
 export const TINY_IMAGENET_SOURCE: ArchiveSource = {
   kind: 'archive',
-  archive: { fileName: 'tiny-imagenet-200.zip', url: 'http://cs231n.stanford.edu/tiny-imagenet-200.zip', md5: '90528d7ca1a48142e341f4ef8d21d0de' },
+  archive: {
+    fileName: 'tiny-imagenet-200.zip',
+    url: 'http://cs231n.stanford.edu/tiny-imagenet-200.zip',
+    md5: '90528d7ca1a48142e341f4ef8d21d0de',
+  },
   folder: 'tiny-imagenet-200',
   // 120,000 small JPEGs, which do not compress: about the zip's 248 MB, plus the annotation text files.
   maxExtractedBytes: 400e6,

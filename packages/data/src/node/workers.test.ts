@@ -20,7 +20,13 @@ async function collect(iterable: AsyncIterable<Batch>): Promise<{ images: number
 
 describeWithBackends('worker threads', () => {
   const dataset = randomDataset({ count: 40, height: 32, width: 32, channels: 3, numClasses: 10, seed: 8 });
-  const options = { batchSize: 8, shuffle: true, seed: 4, augment: CIFAR_AUGMENTATION, normalize: CIFAR10_NORMALIZATION };
+  const options = {
+    batchSize: 8,
+    shuffle: true,
+    seed: 4,
+    augment: CIFAR_AUGMENTATION,
+    normalize: CIFAR10_NORMALIZATION,
+  };
 
   it('produce exactly the batches of the single-threaded loader', async () => {
     const parallel = createParallelLoader(dataset, { ...options, workers: 2 });

@@ -87,14 +87,18 @@ export function createWorkerProducer(options: { dataset: Dataset; workers: numbe
       thread.pending.clear();
     };
     thread.worker.on('error', (error) => failAll(new Error(`${fn}: a worker crashed: ${error.message}`)));
-    thread.worker.on('exit', (code) => failAll(new Error(`${fn}: a worker exited (code ${code})${closed ? ' because the producer was closed' : ''}`)));
+    thread.worker.on('exit', (code) =>
+      failAll(new Error(`${fn}: a worker exited (code ${code})${closed ? ' because the producer was closed' : ''}`)),
+    );
   }
   return {
     workers: count,
     run(job: AugmentJob): Promise<Float32Array> {
       if (closed) return Promise.reject(new Error(`${fn}: the producer is closed`));
       // Least-loaded worker; ties go to the first.
-      const thread = threads.reduce((best, candidate) => (candidate.pending.size < best.pending.size ? candidate : best));
+      const thread = threads.reduce((best, candidate) =>
+        candidate.pending.size < best.pending.size ? candidate : best,
+      );
       const id = nextId++;
       return new Promise((resolve, reject) => {
         thread.pending.set(id, { resolve, reject });
@@ -119,8 +123,14 @@ export function createWorkerProducer(options: { dataset: Dataset; workers: numbe
  * for await (const batch of loader.batches({ epoch: 0 })) { ...; batch.dispose(); }
  * await loader.close();
  */
-export function createParallelLoader(dataset: Dataset, options: Omit<LoaderOptions, 'producer'> & { workers: number }): Loader & { close(): Promise<void> } {
-  assertKnownOptions('createParallelLoader', options, [...LOADER_OPTION_KEYS.filter((key) => key !== 'producer'), 'workers']);
+export function createParallelLoader(
+  dataset: Dataset,
+  options: Omit<LoaderOptions, 'producer'> & { workers: number },
+): Loader & { close(): Promise<void> } {
+  assertKnownOptions('createParallelLoader', options, [
+    ...LOADER_OPTION_KEYS.filter((key) => key !== 'producer'),
+    'workers',
+  ]);
   const { workers, ...loaderOptions } = options;
   assertDataset('createParallelLoader', 'dataset', dataset);
   const producer = createWorkerProducer({ dataset, workers });

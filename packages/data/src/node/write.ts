@@ -22,11 +22,20 @@ export interface Cifar10Split {
  * writeCifar10Binary({ directory: tmp, train: { images, labels }, test: { images: testImages, labels: testLabels } });
  * const train = await loadCifar10({ split: 'train', dataDir: tmp, download: false });
  */
-export function writeCifar10Binary({ directory, train, test, classNames = CIFAR10_CLASS_NAMES }: {
-  directory: string; train: Cifar10Split; test: Cifar10Split; classNames?: readonly string[];
+export function writeCifar10Binary({
+  directory,
+  train,
+  test,
+  classNames = CIFAR10_CLASS_NAMES,
+}: {
+  directory: string;
+  train: Cifar10Split;
+  test: Cifar10Split;
+  classNames?: readonly string[];
 }): string {
   const fn = 'writeCifar10Binary';
-  if (train.labels.length < 5) throw new Error(`${fn}: train needs at least 5 samples (one per data_batch file), got ${train.labels.length}`);
+  if (train.labels.length < 5)
+    throw new Error(`${fn}: train needs at least 5 samples (one per data_batch file), got ${train.labels.length}`);
   if (classNames.length !== 10) throw new Error(`${fn}: classNames must list 10 names, got ${classNames.length}`);
   const folder = join(directory, 'cifar-10-batches-bin');
   mkdirSync(folder, { recursive: true });
@@ -35,7 +44,10 @@ export function writeCifar10Binary({ directory, train, test, classNames = CIFAR1
     const from = Math.floor((k * n) / 5);
     const to = Math.floor(((k + 1) * n) / 5);
     const labels = Array.from({ length: to - from }, (_, i) => train.labels[from + i]!);
-    writeFileAtomicSync(join(folder, `data_batch_${k + 1}.bin`), encodeCifar10Batch({ images: train.images.subarray(from * 3072, to * 3072), labels }));
+    writeFileAtomicSync(
+      join(folder, `data_batch_${k + 1}.bin`),
+      encodeCifar10Batch({ images: train.images.subarray(from * 3072, to * 3072), labels }),
+    );
   }
   writeFileAtomicSync(join(folder, 'test_batch.bin'), encodeCifar10Batch({ images: test.images, labels: test.labels }));
   writeFileAtomicSync(join(folder, 'batches.meta.txt'), `${classNames.join('\n')}\n\n`);
@@ -52,16 +64,33 @@ export interface Cifar100Split {
  * Writes `directory/cifar-100-binary/` with `train.bin`, `test.bin`, `fine_label_names.txt` and
  * `coarse_label_names.txt`, atomically. Returns the folder.
  */
-export function writeCifar100Binary({ directory, train, test, fineClassNames, coarseClassNames }: {
-  directory: string; train: Cifar100Split; test: Cifar100Split; fineClassNames?: readonly string[]; coarseClassNames?: readonly string[];
+export function writeCifar100Binary({
+  directory,
+  train,
+  test,
+  fineClassNames,
+  coarseClassNames,
+}: {
+  directory: string;
+  train: Cifar100Split;
+  test: Cifar100Split;
+  fineClassNames?: readonly string[];
+  coarseClassNames?: readonly string[];
 }): string {
   const fine = fineClassNames ?? Array.from({ length: 100 }, (_, k) => `fine_${k}`);
   const coarse = coarseClassNames ?? Array.from({ length: 20 }, (_, k) => `coarse_${k}`);
-  if (fine.length !== 100 || coarse.length !== 20) throw new Error('writeCifar100Binary: fineClassNames needs 100 names and coarseClassNames 20');
+  if (fine.length !== 100 || coarse.length !== 20)
+    throw new Error('writeCifar100Binary: fineClassNames needs 100 names and coarseClassNames 20');
   const folder = join(directory, 'cifar-100-binary');
   mkdirSync(folder, { recursive: true });
-  writeFileAtomicSync(join(folder, 'train.bin'), encodeCifar100Batch({ images: train.images, coarseLabels: train.coarseLabels, fineLabels: train.fineLabels }));
-  writeFileAtomicSync(join(folder, 'test.bin'), encodeCifar100Batch({ images: test.images, coarseLabels: test.coarseLabels, fineLabels: test.fineLabels }));
+  writeFileAtomicSync(
+    join(folder, 'train.bin'),
+    encodeCifar100Batch({ images: train.images, coarseLabels: train.coarseLabels, fineLabels: train.fineLabels }),
+  );
+  writeFileAtomicSync(
+    join(folder, 'test.bin'),
+    encodeCifar100Batch({ images: test.images, coarseLabels: test.coarseLabels, fineLabels: test.fineLabels }),
+  );
   writeFileAtomicSync(join(folder, 'fine_label_names.txt'), `${fine.join('\n')}\n`);
   writeFileAtomicSync(join(folder, 'coarse_label_names.txt'), `${coarse.join('\n')}\n`);
   return folder;

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithBackends } from '@kd/test-utils';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { TEMPORARY_FILE_PATTERN, commitFileSync, temporaryPathFor, writeFileAtomic, writeFileAtomicSync } from './atomic-write';
+import {
+  TEMPORARY_FILE_PATTERN,
+  commitFileSync,
+  temporaryPathFor,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './atomic-write';
 
 describeWithBackends('atomic file writes', () => {
   let directory = '';

@@ -69,7 +69,8 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array | re
   try {
     const fd = openSync(temporary, 'w');
     try {
-      const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
+      const chunks =
+        typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
       for (const chunk of chunks) {
         let written = 0;
         while (written < chunk.length) written += writeSync(fd, chunk, written, chunk.length - written);

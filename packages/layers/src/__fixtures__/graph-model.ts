@@ -35,14 +35,34 @@ export function graphFixture(seed: number, classes = 4): GraphFixture {
     node: [
       { name: 'images', op: 'Placeholder', attr: { dtype: float, shape: { shape: dims([-1, 8, 8, 1]) } } },
       constant('conv/kernel', [3, 3, 1, 4]),
-      { name: 'conv', op: 'Conv2D', input: ['images', 'conv/kernel'], attr: { T: float, strides: ones, dilations: ones, padding: text('SAME'), data_format: text('NHWC') } },
+      {
+        name: 'conv',
+        op: 'Conv2D',
+        input: ['images', 'conv/kernel'],
+        attr: { T: float, strides: ones, dilations: ones, padding: text('SAME'), data_format: text('NHWC') },
+      },
       { name: 'relu', op: 'Relu', input: ['conv'], attr: { T: float } },
       constant('pool/axes', [2], 'DT_INT32'),
-      { name: 'pool', op: 'Mean', input: ['relu', 'pool/axes'], attr: { T: float, keep_dims: { b: false }, Tidx: { type: 'DT_INT32' } } },
+      {
+        name: 'pool',
+        op: 'Mean',
+        input: ['relu', 'pool/axes'],
+        attr: { T: float, keep_dims: { b: false }, Tidx: { type: 'DT_INT32' } },
+      },
       constant('dense/kernel', [4, classes]),
-      { name: 'dense/matmul', op: 'MatMul', input: ['pool', 'dense/kernel'], attr: { T: float, transpose_a: { b: false }, transpose_b: { b: false } } },
+      {
+        name: 'dense/matmul',
+        op: 'MatMul',
+        input: ['pool', 'dense/kernel'],
+        attr: { T: float, transpose_a: { b: false }, transpose_b: { b: false } },
+      },
       constant('dense/bias', [classes]),
-      { name: 'logits', op: 'BiasAdd', input: ['dense/matmul', 'dense/bias'], attr: { T: float, data_format: text('NHWC') } },
+      {
+        name: 'logits',
+        op: 'BiasAdd',
+        input: ['dense/matmul', 'dense/bias'],
+        attr: { T: float, data_format: text('NHWC') },
+      },
       { name: 'probabilities', op: 'Softmax', input: ['logits'], attr: { T: float } },
     ],
     library: {},
@@ -62,7 +82,14 @@ export function graphFixture(seed: number, classes = 4): GraphFixture {
     offset += part.byteLength;
   }
   return {
-    artifacts: { modelTopology, weightSpecs, weightData: bytes.buffer, format: 'graph-model', generatedBy: 'hand-written test fixture', convertedBy: null },
+    artifacts: {
+      modelTopology,
+      weightSpecs,
+      weightData: bytes.buffer,
+      format: 'graph-model',
+      generatedBy: 'hand-written test fixture',
+      convertedBy: null,
+    },
     kernel,
     dense,
     bias,
@@ -71,11 +98,17 @@ export function graphFixture(seed: number, classes = 4): GraphFixture {
 }
 
 /** The fixture's forward pass with tf ops: `{ relu, pool, logits }`. */
-export function graphReference(fixture: GraphFixture, images: tf.Tensor4D): { relu: tf.Tensor; pool: tf.Tensor; logits: tf.Tensor } {
+export function graphReference(
+  fixture: GraphFixture,
+  images: tf.Tensor4D,
+): { relu: tf.Tensor; pool: tf.Tensor; logits: tf.Tensor } {
   return tf.tidy(() => {
     const relu = tf.relu(tf.conv2d(images, tf.tensor4d(fixture.kernel, [3, 3, 1, 4]), 1, 'same'));
     const pool = tf.mean(relu, [1, 2]);
-    const logits = tf.add(tf.matMul(pool as tf.Tensor2D, tf.tensor2d(fixture.dense, [4, fixture.classes])), tf.tensor1d(fixture.bias));
+    const logits = tf.add(
+      tf.matMul(pool as tf.Tensor2D, tf.tensor2d(fixture.dense, [4, fixture.classes])),
+      tf.tensor1d(fixture.bias),
+    );
     return { relu, pool, logits };
   });
 }

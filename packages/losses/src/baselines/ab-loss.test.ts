@@ -1,4 +1,12 @@
-import { describeWithBackends, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectClose,
+  expectGradientMatchesFiniteDifferences,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { abLoss } from './ab-loss';
 import { expectFiniteValueAndGradient } from './__fixtures__/checks';
@@ -47,7 +55,7 @@ describeWithBackends('abLoss', () => {
     tf.dispose([s, t]);
   });
 
-  it('is zero exactly when the student is beyond the margin on the teacher\'s side', () => {
+  it("is zero exactly when the student is beyond the margin on the teacher's side", () => {
     const t = tf.tensor4d([1, -1, 0.2, -0.3], [1, 2, 2, 1]);
     const s = tf.tensor4d([1, -1, 3, -2], [1, 2, 2, 1]);
     const inside = tf.tensor4d([0.9, -1, 3, -2], [1, 2, 2, 1]);

@@ -32,7 +32,11 @@ export interface AbLossOptions extends ValueCheckOption {
  * @example
  * const loss = abLoss([s1, s2, s3], [t1, t2, t3], { margin: 1 }); // pre-ReLU maps, equal shapes per pair
  */
-export function abLoss(studentPreact: FeatureInput, teacherPreact: FeatureInput, options: AbLossOptions = {}): tf.Scalar {
+export function abLoss(
+  studentPreact: FeatureInput,
+  teacherPreact: FeatureInput,
+  options: AbLossOptions = {},
+): tf.Scalar {
   const fn = 'abLoss';
   assertKnownOptions(fn, options, ['margin', 'checkValues']);
   const checks = valueChecks(fn, options.checkValues);

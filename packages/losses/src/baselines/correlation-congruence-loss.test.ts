@@ -1,4 +1,12 @@
-import { describeWithBackends, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectClose,
+  expectGradientMatchesFiniteDifferences,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { expectFiniteValueAndGradient } from './__fixtures__/checks';
 import { readMatrix } from './__fixtures__/reference';
@@ -24,7 +32,10 @@ describeWithBackends('correlationCongruenceLoss', () => {
     const s = randomTensor([5, 6], 1);
     const t = randomTensor([5, 6], 2);
     expectClose(scalarOf(correlationCongruenceLoss(s, t)), referenceCc(s, t));
-    const pair = tf.tensor2d([[1, 2], [3, 4]]);
+    const pair = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
     const zero = tf.zeros([2, 2]);
     expectClose(scalarOf(correlationCongruenceLoss(pair, zero)), 1 * 3 + 2 * 4);
     tf.dispose([s, t, pair, zero]);

@@ -31,7 +31,8 @@ export function correlationCongruenceLoss(
   const spec: PairSpec = { ranks: 2, layout: '[N, D]', agree: 'shape' };
   const [s, t] = checkFeaturePair(fn, { studentEmbedding, teacherEmbedding }, spec, checks);
   const [batch, dim] = s.shape as [number, number];
-  if (batch < 2) throw new Error(`${fn}: studentEmbedding needs a batch of at least 2 (consecutive pairs), got ${batch}`);
+  if (batch < 2)
+    throw new Error(`${fn}: studentEmbedding needs a batch of at least 2 (consecutive pairs), got ${batch}`);
   return tf.tidy(() => {
     const difference = tf.sub(s, t);
     // |d| written as d·sign(d): the same value, and a zero gradient at d = 0 like PyTorch's abs (tfjs's abs

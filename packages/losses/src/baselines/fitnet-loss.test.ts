@@ -1,4 +1,12 @@
-import { describeWithBackends, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectClose,
+  expectGradientMatchesFiniteDifferences,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { expectFiniteValueAndGradient } from './__fixtures__/checks';
 import { fitNetLoss } from './fitnet-loss';

@@ -1,4 +1,12 @@
-import { describeWithBackends, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectClose,
+  expectGradientMatchesFiniteDifferences,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { expectFiniteValueAndGradient } from './__fixtures__/checks';
 import { at4, averagePool, readMap, shapeOf, type Map4 } from './__fixtures__/reference';
@@ -82,7 +90,14 @@ describeWithBackends('fspLoss', () => {
     const vector = tf.zeros([2, 3]);
     const nan = tf.fill([2, 2, 2, 3], Number.NaN);
     const fn = 'fspLoss';
-    expectThrowsWith(() => fspLoss([a, b], [a, wide]), fn, 'studentFeatures[1]', 'teacherFeatures[1]', 'channels', 'wrn40-1');
+    expectThrowsWith(
+      () => fspLoss([a, b], [a, wide]),
+      fn,
+      'studentFeatures[1]',
+      'teacherFeatures[1]',
+      'channels',
+      'wrn40-1',
+    );
     expectThrowsWith(() => fspLoss([a], [a]), fn, 'studentFeatures', 'at least 2');
     expectThrowsWith(() => fspLoss(a as never, [a, b]), fn, 'studentFeatures', 'array');
     expectThrowsWith(() => fspLoss([a, b], [a, b, b]), fn, '2 maps', '3');

@@ -60,21 +60,19 @@ export function fspLoss(
   return tf.tidy(() => {
     const studentMatrices = fspMatrices(fn, 'studentFeatures', students);
     const teacherMatrices = fspMatrices(fn, 'teacherFeatures', teachers);
-    const perPair = studentMatrices.map((g, index) => tf.mean(tf.squaredDifference(g, teacherMatrices[index] as tf.Tensor3D)));
+    const perPair = studentMatrices.map((g, index) =>
+      tf.mean(tf.squaredDifference(g, teacherMatrices[index] as tf.Tensor3D)),
+    );
     return tf.addN(perPair) as tf.Scalar;
   });
 }
 
 function featureList(fn: string, arg: string, value: unknown, checks: ValueCheckTiming): tf.Tensor4D[] {
   if (!Array.isArray(value)) throw new Error(`${fn}: ${arg} must be an array of [N, H, W, C] tensors`);
-  if (value.length < 2) throw new Error(`${fn}: ${arg} needs at least 2 maps (FSP relates consecutive maps), got ${value.length}`);
+  if (value.length < 2)
+    throw new Error(`${fn}: ${arg} needs at least 2 maps (FSP relates consecutive maps), got ${value.length}`);
   return value.map(
-    (map: unknown, index) => checkFloatInput(fn,
-    `${arg}[${index}]`,
-    map,
-    4,
-    '[N, H, W, C]',
-    checks) as tf.Tensor4D,
+    (map: unknown, index) => checkFloatInput(fn, `${arg}[${index}]`, map, 4, '[N, H, W, C]', checks) as tf.Tensor4D,
   );
 }
 
@@ -93,7 +91,13 @@ function fspMatrices(fn: string, arg: string, maps: tf.Tensor4D[]): tf.Tensor3D[
 }
 
 /** Average-pools the larger of two consecutive maps of one network to the smaller's height and width. */
-function poolToCommonSize(fn: string, arg: string, index: number, lower: tf.Tensor4D, upper: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
+function poolToCommonSize(
+  fn: string,
+  arg: string,
+  index: number,
+  lower: tf.Tensor4D,
+  upper: tf.Tensor4D,
+): [tf.Tensor4D, tf.Tensor4D] {
   const [, lh, lw] = lower.shape;
   const [, uh, uw] = upper.shape;
   if (lh === uh && lw === uw) return [lower, upper];
@@ -102,7 +106,9 @@ function poolToCommonSize(fn: string, arg: string, index: number, lower: tf.Tens
   const [, bigH, bigW] = large.shape;
   const [, smallH, smallW] = small.shape;
   if (!(lowerLarger || (uh >= lh && uw >= lw)) || bigH % smallH !== 0 || bigW % smallW !== 0) {
-    throw new Error(`${fn}: ${arg}[${index}] (${lh}x${lw}) and ${arg}[${index + 1}] (${uh}x${uw}): the larger size must be a multiple of the smaller`);
+    throw new Error(
+      `${fn}: ${arg}[${index}] (${lh}x${lw}) and ${arg}[${index + 1}] (${uh}x${uw}): the larger size must be a multiple of the smaller`,
+    );
   }
   const window: [number, number] = [bigH / smallH, bigW / smallW];
   const pooled = tf.avgPool(large, window, window, 'valid');

@@ -23,21 +23,54 @@ describeWithBackends('baselines inside optimizer.minimize', () => {
   const mapTeacher = (): tf.Tensor => randomTensor([2, 4, 4, 3], 100);
   const smallTeacher = (): tf.Tensor => randomTensor([2, 2, 2, 3], 101);
   const vectorTeacher = (): tf.Tensor => randomTensor([4, 5], 102);
-  const cases: Array<{ name: string; studentShape: number[]; teacher: () => tf.Tensor; objective: (t: tf.Tensor) => Objective }> = [
-    { name: 'attentionTransferLoss', studentShape: [2, 4, 4, 2], teacher: smallTeacher, objective: (t) => (s) => attentionTransferLoss([s], [t]) },
+  const cases: Array<{
+    name: string;
+    studentShape: number[];
+    teacher: () => tf.Tensor;
+    objective: (t: tf.Tensor) => Objective;
+  }> = [
+    {
+      name: 'attentionTransferLoss',
+      studentShape: [2, 4, 4, 2],
+      teacher: smallTeacher,
+      objective: (t) => (s) => attentionTransferLoss([s], [t]),
+    },
     { name: 'fitNetLoss', studentShape: [2, 4, 4, 3], teacher: mapTeacher, objective: (t) => (s) => fitNetLoss(s, t) },
-    { name: 'similarityPreservingLoss', studentShape: [2, 4, 4, 2], teacher: mapTeacher, objective: (t) => (s) => similarityPreservingLoss(s, t) },
-    { name: 'correlationCongruenceLoss', studentShape: [4, 5], teacher: vectorTeacher, objective: (t) => (s) => correlationCongruenceLoss(s, t) },
+    {
+      name: 'similarityPreservingLoss',
+      studentShape: [2, 4, 4, 2],
+      teacher: mapTeacher,
+      objective: (t) => (s) => similarityPreservingLoss(s, t),
+    },
+    {
+      name: 'correlationCongruenceLoss',
+      studentShape: [4, 5],
+      teacher: vectorTeacher,
+      objective: (t) => (s) => correlationCongruenceLoss(s, t),
+    },
     { name: 'rkdLoss', studentShape: [4, 3], teacher: vectorTeacher, objective: (t) => (s) => rkdLoss(s, t) },
-    { name: 'pktLoss', studentShape: [4, 3], teacher: vectorTeacher, objective: (t) => (s) => tf.mul(100, pktLoss(s, t)) },
+    {
+      name: 'pktLoss',
+      studentShape: [4, 3],
+      teacher: vectorTeacher,
+      objective: (t) => (s) => tf.mul(100, pktLoss(s, t)),
+    },
     { name: 'nstLoss', studentShape: [2, 4, 4, 2], teacher: smallTeacher, objective: (t) => (s) => nstLoss(s, t) },
     { name: 'abLoss', studentShape: [2, 4, 4, 3], teacher: mapTeacher, objective: (t) => (s) => abLoss(s, t) },
-    { name: 'factorTransferLoss', studentShape: [2, 4, 4, 2], teacher: smallTeacher, objective: (t) => (s) => factorTransferLoss(s, t) },
+    {
+      name: 'factorTransferLoss',
+      studentShape: [2, 4, 4, 2],
+      teacher: smallTeacher,
+      objective: (t) => (s) => factorTransferLoss(s, t),
+    },
     {
       name: 'fspLoss',
       studentShape: [2, 4, 4, 3],
       teacher: mapTeacher,
-      objective: (t) => (s) => tf.tidy(() => fspLoss([s, tf.avgPool(s as tf.Tensor4D, 2, 2, 'valid')], [t, tf.avgPool(t as tf.Tensor4D, 2, 2, 'valid')])),
+      objective: (t) => (s) =>
+        tf.tidy(() =>
+          fspLoss([s, tf.avgPool(s as tf.Tensor4D, 2, 2, 'valid')], [t, tf.avgPool(t as tf.Tensor4D, 2, 2, 'valid')]),
+        ),
     },
   ];
 

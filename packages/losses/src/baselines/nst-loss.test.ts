@@ -1,7 +1,26 @@
-import { describeWithBackends, expectArraysClose, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
-import { expect, it } from 'vitest';
+import {
+  describeWithBackends,
+  expectArraysClose,
+  expectClose,
+  expectGradientMatchesFiniteDifferences,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+} from '@kd/test-utils';
+import { it } from 'vitest';
 import { expectFiniteValueAndGradient } from './__fixtures__/checks';
-import { at4, dot, matchSizes, normalizeRow, readMap, shapeOf, toMap, type Map4, type Matrix } from './__fixtures__/reference';
+import {
+  at4,
+  dot,
+  matchSizes,
+  normalizeRow,
+  readMap,
+  shapeOf,
+  toMap,
+  type Map4,
+  type Matrix,
+} from './__fixtures__/reference';
 import { nstLoss } from './nst-loss';
 
 /** channels[n][c] = the normalised H·W activations of channel c of sample n. */

@@ -49,7 +49,10 @@ export function nstLoss(
       const teacherChannels = normalizedChannels(t);
       const detachedTeacher = stopGradient(teacherChannels);
       return tf.sub(
-        tf.add(meanPolynomialKernel(detachedTeacher, detachedTeacher), meanPolynomialKernel(studentChannels, studentChannels)),
+        tf.add(
+          meanPolynomialKernel(detachedTeacher, detachedTeacher),
+          meanPolynomialKernel(studentChannels, studentChannels),
+        ),
         tf.mul(2, meanPolynomialKernel(studentChannels, teacherChannels)),
       );
     });

@@ -1,4 +1,12 @@
-import { describeWithBackends, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectClose,
+  expectGradientMatchesFiniteDifferences,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { expectFiniteValueAndGradient } from './__fixtures__/checks';
 import { dot, readMatrix, type Matrix } from './__fixtures__/reference';
@@ -60,7 +68,12 @@ describeWithBackends('pktLoss', () => {
     const t = randomTensor([4, 3], 8, -1e3, 1e3);
     expectClose(scalarOf(pktLoss(s, t)), referencePkt(s, t));
     expectFiniteValueAndGradient((x) => pktLoss(x, t), s);
-    const withZeroRow = tf.tensor2d([[0, 0, 0], [1, 2, 3], [-1, 0, 2], [0.5, 0.5, 0]]);
+    const withZeroRow = tf.tensor2d([
+      [0, 0, 0],
+      [1, 2, 3],
+      [-1, 0, 2],
+      [0.5, 0.5, 0],
+    ]);
     expectClose(scalarOf(pktLoss(withZeroRow, t)), referencePkt(withZeroRow, t));
     expectFiniteValueAndGradient((x) => pktLoss(x, t), withZeroRow);
     tf.dispose([s, t, withZeroRow]);

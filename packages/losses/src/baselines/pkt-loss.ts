@@ -24,7 +24,11 @@ export interface PktLossOptions extends ValueCheckOption {
  * @example
  * const loss = pktLoss(studentPooled, teacherPooled); // [64,64] vs [64,256]
  */
-export function pktLoss(studentEmbedding: tf.Tensor, teacherEmbedding: tf.Tensor, options: PktLossOptions = {}): tf.Scalar {
+export function pktLoss(
+  studentEmbedding: tf.Tensor,
+  teacherEmbedding: tf.Tensor,
+  options: PktLossOptions = {},
+): tf.Scalar {
   const fn = 'pktLoss';
   assertKnownOptions(fn, options, ['epsilon', 'checkValues']);
   const checks = valueChecks(fn, options.checkValues);
@@ -34,7 +38,10 @@ export function pktLoss(studentEmbedding: tf.Tensor, teacherEmbedding: tf.Tensor
   return tf.tidy(() => {
     const studentProbabilities = similarityProbabilities(s, epsilon);
     const teacherProbabilities = similarityProbabilities(t, epsilon);
-    const logRatio = tf.sub(tf.log(tf.add(teacherProbabilities, epsilon)), tf.log(tf.add(studentProbabilities, epsilon)));
+    const logRatio = tf.sub(
+      tf.log(tf.add(teacherProbabilities, epsilon)),
+      tf.log(tf.add(studentProbabilities, epsilon)),
+    );
     return tf.mean(tf.mul(teacherProbabilities, logRatio)) as tf.Scalar;
   });
 }

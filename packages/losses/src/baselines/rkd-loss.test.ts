@@ -1,4 +1,12 @@
-import { describeWithBackends, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectClose,
+  expectGradientMatchesFiniteDifferences,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { expectFiniteValueAndGradient } from './__fixtures__/checks';
 import { readMatrix, type Matrix } from './__fixtures__/reference';
@@ -17,7 +25,8 @@ function distanceMatrix(x: Matrix): Matrix {
     const row: number[] = [];
     for (let j = 0; j < n; j++) {
       let sq = 0;
-      for (let k = 0; k < (x[i] as number[]).length; k++) sq += (((x[i] as number[])[k] as number) - ((x[j] as number[])[k] as number)) ** 2;
+      for (let k = 0; k < (x[i] as number[]).length; k++)
+        sq += (((x[i] as number[])[k] as number) - ((x[j] as number[])[k] as number)) ** 2;
       const value = i === j ? 0 : Math.sqrt(Math.max(sq, 1e-12));
       row.push(value);
       sum += value;
@@ -42,7 +51,9 @@ function referenceRkd(student: tf.Tensor, teacher: tf.Tensor, wd = 25, wa = 50):
   const ds = distanceMatrix(s);
   const dt = distanceMatrix(t);
   let distance = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) distance += smoothL1(((ds[i] as number[])[j] as number) - ((dt[i] as number[])[j] as number));
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++)
+      distance += smoothL1(((ds[i] as number[])[j] as number) - ((dt[i] as number[])[j] as number));
   let angle = 0;
   for (let a = 0; a < n; a++) {
     for (let b = 0; b < n; b++) {
@@ -63,8 +74,16 @@ describeWithBackends('rkdLoss', () => {
     expectClose(scalarOf(rkdLoss(s, t)), referenceRkd(s, t));
     expectClose(scalarOf(rkdLoss(s, t, { distanceWeight: 1, angleWeight: 0 })), referenceRkd(s, t, 1, 0));
     expectClose(scalarOf(rkdLoss(s, t, { distanceWeight: 0, angleWeight: 1 })), referenceRkd(s, t, 0, 1));
-    const far = tf.tensor2d([[0, 0], [10, 0], [0, 0.1]]);
-    const near = tf.tensor2d([[0, 0], [0.1, 0], [0, 10]]);
+    const far = tf.tensor2d([
+      [0, 0],
+      [10, 0],
+      [0, 0.1],
+    ]);
+    const near = tf.tensor2d([
+      [0, 0],
+      [0.1, 0],
+      [0, 10],
+    ]);
     const value = scalarOf(rkdLoss(far, near, { distanceWeight: 1, angleWeight: 0 }));
     expectClose(value, referenceRkd(far, near, 1, 0));
     tf.dispose([s, t, far, near]);
@@ -93,7 +112,11 @@ describeWithBackends('rkdLoss', () => {
     const t = randomTensor([4, 3], 8, -1e3, 1e3);
     expectClose(scalarOf(rkdLoss(s, t)), referenceRkd(s, t));
     expectFiniteValueAndGradient((x) => rkdLoss(x, t), s);
-    const repeated = tf.tensor2d([[1, 2], [1, 2], [0, 1]]);
+    const repeated = tf.tensor2d([
+      [1, 2],
+      [1, 2],
+      [0, 1],
+    ]);
     const other = randomTensor([3, 2], 9);
     expectFiniteValueAndGradient((x) => rkdLoss(x, other), repeated);
     tf.dispose([s, t, repeated, other]);

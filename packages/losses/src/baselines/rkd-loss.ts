@@ -30,16 +30,23 @@ export interface RkdLossOptions extends ValueCheckOption {
  * @example
  * const loss = rkdLoss(studentPooled, teacherPooled); // [64,64] vs [64,256]
  */
-export function rkdLoss(studentEmbedding: tf.Tensor, teacherEmbedding: tf.Tensor, options: RkdLossOptions = {}): tf.Scalar {
+export function rkdLoss(
+  studentEmbedding: tf.Tensor,
+  teacherEmbedding: tf.Tensor,
+  options: RkdLossOptions = {},
+): tf.Scalar {
   const fn = 'rkdLoss';
   assertKnownOptions(fn, options, ['distanceWeight', 'angleWeight', 'checkValues']);
   const checks = valueChecks(fn, options.checkValues);
-  const distanceWeight = assertNumber(fn, 'options.distanceWeight', options.distanceWeight ?? 25, { nonNegative: true });
+  const distanceWeight = assertNumber(fn, 'options.distanceWeight', options.distanceWeight ?? 25, {
+    nonNegative: true,
+  });
   const angleWeight = assertNumber(fn, 'options.angleWeight', options.angleWeight ?? 50, { nonNegative: true });
   const spec: PairSpec = { ranks: 2, layout: '[N, D]', agree: 'batch' };
   const [s, t] = checkFeaturePair(fn, { studentEmbedding, teacherEmbedding }, spec, checks);
   const batch = s.shape[0] as number;
-  if (batch < 2) throw new Error(`${fn}: studentEmbedding needs a batch of at least 2 (pairwise distances), got ${batch}`);
+  if (batch < 2)
+    throw new Error(`${fn}: studentEmbedding needs a batch of at least 2 (pairwise distances), got ${batch}`);
   return tf.tidy(() => {
     const teacher = stopGradient(t);
     const offDiagonal = tf.sub(1, tf.eye(batch));

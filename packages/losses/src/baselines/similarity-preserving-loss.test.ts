@@ -1,4 +1,12 @@
-import { describeWithBackends, expectClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectClose,
+  expectGradientMatchesFiniteDifferences,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { expectFiniteValueAndGradient } from './__fixtures__/checks';
 import { dot, normalizeRow, type Matrix } from './__fixtures__/reference';
@@ -21,7 +29,8 @@ function referenceSp(student: tf.Tensor, teacher: tf.Tensor): number {
   const gt = normalizedGram(rowsOf(teacher));
   let sum = 0;
   for (let i = 0; i < gs.length; i++) {
-    for (let j = 0; j < gs.length; j++) sum += (((gt[i] as number[])[j] as number) - ((gs[i] as number[])[j] as number)) ** 2;
+    for (let j = 0; j < gs.length; j++)
+      sum += (((gt[i] as number[])[j] as number) - ((gs[i] as number[])[j] as number)) ** 2;
   }
   return sum / (gs.length * gs.length);
 }

@@ -1,4 +1,12 @@
-import { describeWithBackends, expectArraysClose, expectGradientMatchesFiniteDifferences, expectThrowsWith, randomTensor, tf, valuesOf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectArraysClose,
+  expectGradientMatchesFiniteDifferences,
+  expectThrowsWith,
+  randomTensor,
+  tf,
+  valuesOf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { labelsTensor, rowsOf, softmaxOf } from './__fixtures__/reference';
 import { classCentroids } from './class-centroids';
@@ -38,11 +46,18 @@ describeWithBackends('classCentroids', () => {
   });
 
   it('stays finite with logits of ±1e3, values and gradients', () => {
-    const logits = tf.tensor2d([[1e3, -1e3, 0], [-1e3, 1e3, 1e3]]);
+    const logits = tf.tensor2d([
+      [1e3, -1e3, 0],
+      [-1e3, 1e3, 1e3],
+    ]);
     const labels = labelsTensor([0, 0]);
     const values = valuesOf(classCentroids(logits, labels, 3));
     expectArraysClose(values, referenceCentroids(logits, [0, 0], 3));
-    const weights = tf.tensor2d([[1, -2, 3], [0.5, 1, -1], [2, 0, 1]]);
+    const weights = tf.tensor2d([
+      [1, -2, 3],
+      [0.5, 1, -1],
+      [2, 0, 1],
+    ]);
     const gradient = valuesOf(tf.grad((x: tf.Tensor) => tf.sum(tf.mul(classCentroids(x, labels, 3), weights)))(logits));
     expect(Array.from(gradient).every(Number.isFinite)).toBe(true);
     tf.dispose([logits, labels, weights]);
@@ -52,7 +67,10 @@ describeWithBackends('classCentroids', () => {
     const logits = tf.zeros([2, 3]);
     const labels = labelsTensor([0, 1]);
     const outOfRange = labelsTensor([0, 5]);
-    const withInfinity = tf.tensor2d([[Infinity, 0, 0], [0, 0, 0]]);
+    const withInfinity = tf.tensor2d([
+      [Infinity, 0, 0],
+      [0, 0, 0],
+    ]);
     expectThrowsWith(() => classCentroids(logits, labels, 4), 'classCentroids', 'logits', 'numClasses is 4');
     expectThrowsWith(() => classCentroids(logits, labels, 0), 'classCentroids', 'numClasses', '>= 1');
     expectThrowsWith(() => classCentroids(logits, labels, 2.5), 'classCentroids', 'numClasses', 'integer');

@@ -32,7 +32,9 @@ export function classCentroids(
   const classes = assertNumber(fn, 'numClasses', numClasses, { integer: true, min: 1 });
   const z = assertMatrix(fn, 'logits', logits, '[N, numClasses]', checks);
   if (z.shape[1] !== classes) {
-    throw new Error(`${fn}: logits has ${z.shape[1]} classes (shape [${z.shape.join(',')}]) but numClasses is ${classes}`);
+    throw new Error(
+      `${fn}: logits has ${z.shape[1]} classes (shape [${z.shape.join(',')}]) but numClasses is ${classes}`,
+    );
   }
   const y = assertLabels(fn, 'labels', labels, classes, z.shape[0], checks);
   return tf.tidy(() => classCentroidsUnchecked(z, y, classes));

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertFloat, assertFiniteValues, assertLabels, assertNumber, assertRank, checkReducedValues } from '../validate';
+import {
+  assertFloat,
+  assertFiniteValues,
+  assertLabels,
+  assertNumber,
+  assertRank,
+  checkReducedValues,
+} from '../validate';
 import { classCentroidsUnchecked } from './class-centroids';
 import {
   assertKnownOptions,
@@ -58,13 +65,11 @@ export function conditionalMutualInformation(
   options: ConditionalMutualInformationOptions,
 ): tf.Scalar {
   const fn = 'conditionalMutualInformation';
-  const { z, y, numClasses, centroids } = validateCmiInputs(
-    fn,
-    logits,
-    labels,
-    options,
-    ['numClasses', 'centroids', 'checkValues'],
-  );
+  const { z, y, numClasses, centroids } = validateCmiInputs(fn, logits, labels, options, [
+    'numClasses',
+    'centroids',
+    'checkValues',
+  ]);
   return tf.tidy(() => conditionalMutualInformationUnchecked(z, y, numClasses, centroids));
 }
 
@@ -78,13 +83,18 @@ export function validateCmiInputs(
 ): { z: tf.Tensor2D; y: tf.Tensor1D; numClasses: number; centroids: tf.Tensor2D | undefined } {
   if (options === undefined) throw new Error(`${fn}: options with numClasses are required`);
   assertKnownOptions(fn, options, knownOptions);
-  const { numClasses: rawClasses, centroids: rawCentroids, checkValues } =
-    options as Partial<ConditionalMutualInformationOptions>;
+  const {
+    numClasses: rawClasses,
+    centroids: rawCentroids,
+    checkValues,
+  } = options as Partial<ConditionalMutualInformationOptions>;
   const checks = valueChecks(fn, checkValues);
   const numClasses = assertNumber(fn, 'numClasses', rawClasses, { integer: true, min: 1 });
   const z = assertMatrix(fn, 'logits', logits, '[N, numClasses]', checks);
   if (z.shape[1] !== numClasses) {
-    throw new Error(`${fn}: logits has ${z.shape[1]} classes (shape [${z.shape.join(',')}]) but numClasses is ${numClasses}`);
+    throw new Error(
+      `${fn}: logits has ${z.shape[1]} classes (shape [${z.shape.join(',')}]) but numClasses is ${numClasses}`,
+    );
   }
   const y = assertLabels(fn, 'labels', labels, numClasses, z.shape[0], checks);
   let centroids: tf.Tensor2D | undefined;
@@ -92,7 +102,9 @@ export function validateCmiInputs(
     centroids = assertRank(fn, 'centroids', rawCentroids, 2, '[numClasses, numClasses]') as tf.Tensor2D;
     assertFloat(fn, 'centroids', centroids);
     if (centroids.shape[0] !== numClasses || centroids.shape[1] !== numClasses) {
-      throw new Error(`${fn}: centroids must be [${numClasses},${numClasses}] (numClasses × numClasses), got [${centroids.shape.join(',')}]`);
+      throw new Error(
+        `${fn}: centroids must be [${numClasses},${numClasses}] (numClasses × numClasses), got [${centroids.shape.join(',')}]`,
+      );
     }
     assertFiniteValues(fn, 'centroids', centroids, checks);
     assertNonNegativeValues(fn, 'centroids', centroids, checks);
@@ -108,7 +120,8 @@ function assertRowsSumToOne(fn: string, arg: string, centroids: tf.Tensor2D, che
     (sums) => {
       for (let row = 0; row < sums.length; row++) {
         const total = sums[row] as number;
-        if (Math.abs(total - 1) > 1e-3) return `${fn}: ${arg} row ${row} sums to ${total}, expected 1 (each row is a distribution)`;
+        if (Math.abs(total - 1) > 1e-3)
+          return `${fn}: ${arg} row ${row} sums to ${total}, expected 1 (each row is a distribution)`;
       }
       return undefined;
     },

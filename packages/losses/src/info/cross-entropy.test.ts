@@ -33,7 +33,10 @@ describeWithBackends('crossEntropy', () => {
   });
 
   it('stays finite with logits of ±1e3', () => {
-    const logits = tf.tensor2d([[1e3, -1e3, 0], [-1e3, 1e3, 1e3]]);
+    const logits = tf.tensor2d([
+      [1e3, -1e3, 0],
+      [-1e3, 1e3, 1e3],
+    ]);
     const labels = labelsTensor([1, 0]);
     const value = scalarOf(crossEntropy(logits, labels));
     expectClose(value, referenceCrossEntropy(logits, [1, 0]));
@@ -50,7 +53,10 @@ describeWithBackends('crossEntropy', () => {
     const negative = labelsTensor([-1, 0]);
     const shortLabels = labelsTensor([0]);
     const labels2d = tf.zeros([2, 1], 'int32');
-    const withNaN = tf.tensor2d([[NaN, 0, 0], [0, 0, 0]]);
+    const withNaN = tf.tensor2d([
+      [NaN, 0, 0],
+      [0, 0, 0],
+    ]);
     const rank1 = tf.zeros([3]);
     expectThrowsWith(() => crossEntropy(rank1, labels), 'crossEntropy', 'logits', 'rank 2');
     expectThrowsWith(() => crossEntropy(withNaN, labels), 'crossEntropy', 'logits', 'NaN');

@@ -14,7 +14,14 @@ import { dkdLoss } from './dkd-loss';
 import { kdLoss } from './kd-loss';
 
 /** The paper's definitions with loops: TCKD on [p_y, 1 − p_y], NCKD on the softmax of the non-target logits. */
-function referenceDkd(student: tf.Tensor, teacher: tf.Tensor, labels: number[], alpha: number, beta: number, temperature: number): number {
+function referenceDkd(
+  student: tf.Tensor,
+  teacher: tf.Tensor,
+  labels: number[],
+  alpha: number,
+  beta: number,
+  temperature: number,
+): number {
   const s = rowsOf(student);
   const t = rowsOf(teacher);
   const perSample = s.map((studentRow, i) => {
@@ -31,7 +38,8 @@ function referenceDkd(student: tf.Tensor, teacher: tf.Tensor, labels: number[], 
     const logBinaryT = binary(t[i] as number[]);
     const logBinaryS = binary(studentRow);
     let tckd = 0;
-    for (let k = 0; k < 2; k++) tckd += Math.exp(logBinaryT[k] as number) * ((logBinaryT[k] as number) - (logBinaryS[k] as number));
+    for (let k = 0; k < 2; k++)
+      tckd += Math.exp(logBinaryT[k] as number) * ((logBinaryT[k] as number) - (logBinaryS[k] as number));
     const nonTarget = (row: number[]): number[] => softmaxOf(row.filter((_, c) => c !== y).map((v) => v / temperature));
     const nckd = klOf(nonTarget(t[i] as number[]), nonTarget(studentRow));
     return alpha * tckd + beta * nckd;
@@ -82,15 +90,26 @@ describeWithBackends('dkdLoss', () => {
   });
 
   it('stays finite with logits of ±1e3 (saturated targets and non-targets), values and gradients', () => {
-    const student = tf.tensor2d([[1e3, -1e3, 0], [-1e3, 1e3, 1e3], [1e3, -1e3, -1e3]]);
-    const teacher = tf.tensor2d([[-1e3, 1e3, 0], [1e3, -1e3, -1e3], [1e3, 1e3, -1e3]]);
+    const student = tf.tensor2d([
+      [1e3, -1e3, 0],
+      [-1e3, 1e3, 1e3],
+      [1e3, -1e3, -1e3],
+    ]);
+    const teacher = tf.tensor2d([
+      [-1e3, 1e3, 0],
+      [1e3, -1e3, -1e3],
+      [1e3, 1e3, -1e3],
+    ]);
     const labelValues = [0, 1, 0];
     const labels = labelsTensor(labelValues);
     for (const temperature of [1, 4]) {
       const value = scalarOf(dkdLoss(student, teacher, labels, { temperature }));
       expect(Number.isFinite(value)).toBe(true);
       expectClose(value, referenceDkd(student, teacher, labelValues, 1, 8, temperature), { rtol: 1e-5 });
-      for (const gradient of tf.grads((s: tf.Tensor, t: tf.Tensor) => dkdLoss(s, t, labels, { temperature }))([student, teacher])) {
+      for (const gradient of tf.grads((s: tf.Tensor, t: tf.Tensor) => dkdLoss(s, t, labels, { temperature }))([
+        student,
+        teacher,
+      ])) {
         expect(Array.from(valuesOf(gradient)).every(Number.isFinite)).toBe(true);
       }
     }
@@ -104,7 +123,10 @@ describeWithBackends('dkdLoss', () => {
     const labels = labelsTensor([0, 2]);
     const outOfRange = labelsTensor([3, 0]);
     const floatLabels = tf.tensor1d([0, 1]);
-    const withNaN = tf.tensor2d([[0, NaN, 0], [0, 0, 0]]);
+    const withNaN = tf.tensor2d([
+      [0, NaN, 0],
+      [0, 0, 0],
+    ]);
     const fn = 'dkdLoss';
     expectThrowsWith(() => dkdLoss(logits, otherShape, labels), fn, 'same shape');
     expectThrowsWith(() => dkdLoss(oneClass, oneClass, labels), fn, 'at least 2 classes');

@@ -66,7 +66,10 @@ export function dkdLoss(
     const targetClassKd = klDivergencePerRow(teacherParts.logBinary, studentParts.logBinary);
     // NCKD_i = Σ_{c≠y} p̂^T_c (log p̂^T_c − log p̂^S_c); the target column is masked out of the sum
     const nonTargetKd = tf.sum(
-      tf.mul(nonTargetMask, tf.mul(tf.exp(teacherParts.logNonTarget), tf.sub(teacherParts.logNonTarget, studentParts.logNonTarget))),
+      tf.mul(
+        nonTargetMask,
+        tf.mul(tf.exp(teacherParts.logNonTarget), tf.sub(teacherParts.logNonTarget, studentParts.logNonTarget)),
+      ),
       1,
     );
     const perSample = tf.add(tf.mul(alpha, targetClassKd), tf.mul(beta, nonTargetKd));

@@ -26,14 +26,20 @@ describeWithBackends('icdLoss', () => {
   it('equals contrastive + α · KL(column ‖ row) computed with loops', () => {
     const student = randomTensor([5, 4], 71);
     const teacher = randomTensor([5, 4], 72);
-    expectClose(scalarOf(icdLoss(student, teacher, { logitScale: Math.E })), referenceIcd(student, teacher, Math.E, 0, 0.5));
+    expectClose(
+      scalarOf(icdLoss(student, teacher, { logitScale: Math.E })),
+      referenceIcd(student, teacher, Math.E, 0, 0.5),
+    );
     expectClose(
       scalarOf(icdLoss(student, teacher, { logitScale: 7, bias: 0.3, alpha: 2 })),
       referenceIcd(student, teacher, 7, 0.3, 2),
     );
     const scale = tf.scalar(3);
     const bias = tf.scalar(-1);
-    expectClose(scalarOf(icdLoss(student, teacher, { logitScale: scale, bias, alpha: 0 })), referenceIcd(student, teacher, 3, -1, 0));
+    expectClose(
+      scalarOf(icdLoss(student, teacher, { logitScale: scale, bias, alpha: 0 })),
+      referenceIcd(student, teacher, 3, -1, 0),
+    );
     tf.dispose([student, teacher, scale, bias]);
   });
 
@@ -54,17 +60,34 @@ describeWithBackends('icdLoss', () => {
     const teacher = randomTensor([3, 4], 76);
     const scale = tf.scalar(2.5);
     const bias = tf.scalar(0.2);
-    expectGradientMatchesFiniteDifferences((x) => icdLoss(x, teacher, { logitScale: 2, alpha: 1 }), student, { step: 1e-3 });
-    expectGradientMatchesFiniteDifferences((x) => icdLoss(student, x, { logitScale: 2, alpha: 1 }), teacher, { step: 1e-3 });
-    expectGradientMatchesFiniteDifferences((x) => icdLoss(student, teacher, { logitScale: x as tf.Scalar, alpha: 1 }), scale);
-    const biasGradient = valuesOf(tf.grad((x: tf.Tensor) => icdLoss(student, teacher, { logitScale: 2, bias: x as tf.Scalar }))(bias));
+    expectGradientMatchesFiniteDifferences((x) => icdLoss(x, teacher, { logitScale: 2, alpha: 1 }), student, {
+      step: 1e-3,
+    });
+    expectGradientMatchesFiniteDifferences((x) => icdLoss(student, x, { logitScale: 2, alpha: 1 }), teacher, {
+      step: 1e-3,
+    });
+    expectGradientMatchesFiniteDifferences(
+      (x) => icdLoss(student, teacher, { logitScale: x as tf.Scalar, alpha: 1 }),
+      scale,
+    );
+    const biasGradient = valuesOf(
+      tf.grad((x: tf.Tensor) => icdLoss(student, teacher, { logitScale: 2, bias: x as tf.Scalar }))(bias),
+    );
     expectClose(biasGradient[0] as number, 0, { atol: 1e-6 });
     tf.dispose([student, teacher, scale, bias]);
   });
 
   it('stays finite for embeddings of ±1e3 and a scale of 1e3, values and gradients', () => {
-    const student = tf.tensor2d([[1e3, -1e3], [-1e3, 1e3], [1e3, 1e3]]);
-    const teacher = tf.tensor2d([[-1e3, 1e3], [1e3, 1e3], [1e3, -1e3]]);
+    const student = tf.tensor2d([
+      [1e3, -1e3],
+      [-1e3, 1e3],
+      [1e3, 1e3],
+    ]);
+    const teacher = tf.tensor2d([
+      [-1e3, 1e3],
+      [1e3, 1e3],
+      [1e3, -1e3],
+    ]);
     const value = scalarOf(icdLoss(student, teacher, { logitScale: 1e3 }));
     expect(Number.isFinite(value)).toBe(true);
     expectClose(value, referenceIcd(student, teacher, 1e3, 0, 0.5), { rtol: 1e-5 });

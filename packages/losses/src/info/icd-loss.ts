@@ -43,16 +43,23 @@ export interface IcdLossOptions extends ValueCheckOption {
  * @example
  * const loss = icdLoss(studentEmbedding, teacherEmbedding, { logitScale: Math.E, alpha: 0.5 });
  */
-export function icdLoss(studentEmbeddings: tf.Tensor, teacherEmbeddings: tf.Tensor, options: IcdLossOptions): tf.Scalar {
+export function icdLoss(
+  studentEmbeddings: tf.Tensor,
+  teacherEmbeddings: tf.Tensor,
+  options: IcdLossOptions,
+): tf.Scalar {
   const fn = 'icdLoss';
   if (options === undefined) throw new Error(`${fn}: options with logitScale are required`);
   assertKnownOptions(fn, options, ['logitScale', 'bias', 'alpha', 'checkValues']);
   const checks = valueChecks(fn, options.checkValues);
   const [student, teacher] = assertMatrixPair(fn, { studentEmbeddings, teacherEmbeddings }, '[N, D]', checks);
   if (student.shape[0] < 2) {
-    throw new Error(`${fn}: studentEmbeddings needs at least 2 rows (the other rows are the negatives), got ${student.shape[0]}`);
+    throw new Error(
+      `${fn}: studentEmbeddings needs at least 2 rows (the other rows are the negatives), got ${student.shape[0]}`,
+    );
   }
-  if (options.logitScale === undefined) throw new Error(`${fn}: logitScale is required (a number or a scalar tensor > 0)`);
+  if (options.logitScale === undefined)
+    throw new Error(`${fn}: logitScale is required (a number or a scalar tensor > 0)`);
   const logitScale = assertNumberOrScalar(fn, 'logitScale', options.logitScale, { positive: true, checks });
   const bias = assertNumberOrScalar(fn, 'bias', options.bias ?? 0, { checks });
   const alpha = assertNumber(fn, 'alpha', options.alpha ?? 0.5, { nonNegative: true });

@@ -23,7 +23,10 @@ describeWithBackends('infoNceLoss', () => {
     const anchors = randomTensor([5, 4], 61);
     const positives = randomTensor([5, 4], 62);
     expectClose(scalarOf(infoNceLoss(anchors, positives)), referenceInfoNce(anchors, positives, 0.07, true));
-    expectClose(scalarOf(infoNceLoss(anchors, positives, { temperature: 0.5 })), referenceInfoNce(anchors, positives, 0.5, true));
+    expectClose(
+      scalarOf(infoNceLoss(anchors, positives, { temperature: 0.5 })),
+      referenceInfoNce(anchors, positives, 0.5, true),
+    );
     expectClose(
       scalarOf(infoNceLoss(anchors, positives, { temperature: 2, normalize: false })),
       referenceInfoNce(anchors, positives, 2, false),
@@ -44,15 +47,30 @@ describeWithBackends('infoNceLoss', () => {
   it('has gradients equal to central finite differences for both arguments', () => {
     const anchors = randomTensor([3, 4], 65);
     const positives = randomTensor([3, 4], 66);
-    expectGradientMatchesFiniteDifferences((x) => infoNceLoss(x, positives, { temperature: 0.5 }), anchors, { step: 1e-3 });
-    expectGradientMatchesFiniteDifferences((x) => infoNceLoss(anchors, x, { temperature: 0.5 }), positives, { step: 1e-3 });
-    expectGradientMatchesFiniteDifferences((x) => infoNceLoss(x, positives, { temperature: 2, normalize: false }), anchors);
+    expectGradientMatchesFiniteDifferences((x) => infoNceLoss(x, positives, { temperature: 0.5 }), anchors, {
+      step: 1e-3,
+    });
+    expectGradientMatchesFiniteDifferences((x) => infoNceLoss(anchors, x, { temperature: 0.5 }), positives, {
+      step: 1e-3,
+    });
+    expectGradientMatchesFiniteDifferences(
+      (x) => infoNceLoss(x, positives, { temperature: 2, normalize: false }),
+      anchors,
+    );
     tf.dispose([anchors, positives]);
   });
 
   it('stays finite for inputs of ±1e3 (un-normalised logits of ±1e6), values and gradients', () => {
-    const anchors = tf.tensor2d([[1e3, -1e3], [-1e3, 1e3], [1e3, 1e3]]);
-    const positives = tf.tensor2d([[-1e3, 1e3], [1e3, 1e3], [1e3, -1e3]]);
+    const anchors = tf.tensor2d([
+      [1e3, -1e3],
+      [-1e3, 1e3],
+      [1e3, 1e3],
+    ]);
+    const positives = tf.tensor2d([
+      [-1e3, 1e3],
+      [1e3, 1e3],
+      [1e3, -1e3],
+    ]);
     for (const normalize of [true, false]) {
       const value = scalarOf(infoNceLoss(anchors, positives, { normalize }));
       expect(Number.isFinite(value)).toBe(true);
@@ -68,14 +86,22 @@ describeWithBackends('infoNceLoss', () => {
     const single = tf.zeros([1, 4]);
     const otherWidth = tf.zeros([3, 5]);
     const rank1 = tf.zeros([4]);
-    const withNaN = tf.tensor2d([[NaN, 0], [0, 0]]);
+    const withNaN = tf.tensor2d([
+      [NaN, 0],
+      [0, 0],
+    ]);
     const pair = tf.zeros([2, 2]);
     expectThrowsWith(() => infoNceLoss(rank1, good), 'infoNceLoss', 'anchors', 'rank 2');
     expectThrowsWith(() => infoNceLoss(good, otherWidth), 'infoNceLoss', 'same shape');
     expectThrowsWith(() => infoNceLoss(single, single), 'infoNceLoss', 'anchors', 'at least 2 rows');
     expectThrowsWith(() => infoNceLoss(pair, withNaN), 'infoNceLoss', 'positives', 'NaN');
     expectThrowsWith(() => infoNceLoss(good, good, { temperature: 0 }), 'infoNceLoss', 'temperature', '> 0');
-    expectThrowsWith(() => infoNceLoss(good, good, { normalize: 'yes' } as never), 'infoNceLoss', 'normalize', 'boolean');
+    expectThrowsWith(
+      () => infoNceLoss(good, good, { normalize: 'yes' } as never),
+      'infoNceLoss',
+      'normalize',
+      'boolean',
+    );
     expectThrowsWith(() => infoNceLoss(good, good, { tau: 0.1 } as never), 'infoNceLoss', "unknown option 'tau'");
     tf.dispose([good, single, otherWidth, rank1, withNaN, pair]);
   });

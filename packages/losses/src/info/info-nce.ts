@@ -36,7 +36,8 @@ export function infoNceLoss(anchors: tf.Tensor, positives: tf.Tensor, options: I
   assertKnownOptions(fn, options, ['temperature', 'normalize', 'checkValues']);
   const checks = valueChecks(fn, options.checkValues);
   const [a, p] = assertMatrixPair(fn, { anchors, positives }, '[N, D]', checks);
-  if (a.shape[0] < 2) throw new Error(`${fn}: anchors needs at least 2 rows (the other rows are the negatives), got ${a.shape[0]}`);
+  if (a.shape[0] < 2)
+    throw new Error(`${fn}: anchors needs at least 2 rows (the other rows are the negatives), got ${a.shape[0]}`);
   const temperature = assertNumber(fn, 'temperature', options.temperature ?? 0.07, { positive: true });
   const normalize = options.normalize ?? true;
   if (typeof normalize !== 'boolean') throw new Error(`${fn}: normalize must be a boolean, got ${String(normalize)}`);

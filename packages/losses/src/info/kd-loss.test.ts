@@ -17,10 +17,7 @@ function referenceKd(student: tf.Tensor, teacher: tf.Tensor, temperature: number
   const s = rowsOf(student);
   const t = rowsOf(teacher);
   const divergences = s.map((row, i) =>
-    klOf(
-      softmaxOf((t[i] as number[]).map((v) => v / temperature)),
-      softmaxOf(row.map((v) => v / temperature)),
-    ),
+    klOf(softmaxOf((t[i] as number[]).map((v) => v / temperature)), softmaxOf(row.map((v) => v / temperature))),
   );
   return temperature * temperature * mean(divergences);
 }
@@ -53,8 +50,14 @@ describeWithBackends('kdLoss', () => {
   });
 
   it('stays finite with logits of ±1e3, values and gradients', () => {
-    const student = tf.tensor2d([[1e3, -1e3, 0], [-1e3, 1e3, 1e3]]);
-    const teacher = tf.tensor2d([[-1e3, 1e3, 0], [1e3, -1e3, -1e3]]);
+    const student = tf.tensor2d([
+      [1e3, -1e3, 0],
+      [-1e3, 1e3, 1e3],
+    ]);
+    const teacher = tf.tensor2d([
+      [-1e3, 1e3, 0],
+      [1e3, -1e3, -1e3],
+    ]);
     for (const temperature of [1, 4]) {
       const value = scalarOf(kdLoss(student, teacher, { temperature }));
       expect(Number.isFinite(value)).toBe(true);
@@ -71,8 +74,14 @@ describeWithBackends('kdLoss', () => {
     const otherClasses = tf.zeros([2, 4]);
     const otherBatch = tf.zeros([3, 3]);
     const integer = tf.zeros([2, 3], 'int32');
-    const withNaN = tf.tensor2d([[0, NaN, 0], [0, 0, 0]]);
-    const withInfinity = tf.tensor2d([[0, Infinity, 0], [0, 0, 0]]);
+    const withNaN = tf.tensor2d([
+      [0, NaN, 0],
+      [0, 0, 0],
+    ]);
+    const withInfinity = tf.tensor2d([
+      [0, Infinity, 0],
+      [0, 0, 0],
+    ]);
     const empty = tf.zeros([0, 3]);
     expectThrowsWith(() => kdLoss(rank3, good), 'kdLoss', 'studentLogits', 'rank 2');
     expectThrowsWith(() => kdLoss(good, rank3), 'kdLoss', 'teacherLogits', 'rank 2');

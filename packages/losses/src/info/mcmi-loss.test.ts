@@ -14,7 +14,13 @@ import { crossEntropy } from './cross-entropy';
 import { mcmiLoss } from './mcmi-loss';
 
 /** CE − λ · mean_i KL(P_i ‖ Q_{y_i}) with loops; Q = given rows or batch class means. */
-function referenceMcmi(logits: tf.Tensor, labels: number[], numClasses: number, lambda: number, centroids?: Matrix): number {
+function referenceMcmi(
+  logits: tf.Tensor,
+  labels: number[],
+  numClasses: number,
+  lambda: number,
+  centroids?: Matrix,
+): number {
   const rows = rowsOf(logits);
   const crossEntropyValue = mean(rows.map((row, i) => -(logSoftmaxOf(row)[labels[i] as number] as number)));
   const p = rows.map(softmaxOf);
@@ -23,12 +29,21 @@ function referenceMcmi(logits: tf.Tensor, labels: number[], numClasses: number, 
     Array.from({ length: numClasses }, (_, y) => {
       const members = p.filter((_, i) => labels[i] === y);
       return Array.from({ length: numClasses }, (_, c) =>
-        members.length === 0 ? 1 / numClasses : members.reduce((total, row) => total + (row[c] as number), 0) / members.length,
+        members.length === 0
+          ? 1 / numClasses
+          : members.reduce((total, row) => total + (row[c] as number), 0) / members.length,
       );
     });
   const cmi = mean(
     p.map((row, i) =>
-      row.reduce((total, pc, c) => total + (pc > 0 ? pc * (Math.log(pc) - Math.log(Math.max((q[labels[i] as number] as number[])[c] as number, 1e-8))) : 0), 0),
+      row.reduce(
+        (total, pc, c) =>
+          total +
+          (pc > 0
+            ? pc * (Math.log(pc) - Math.log(Math.max((q[labels[i] as number] as number[])[c] as number, 1e-8)))
+            : 0),
+        0,
+      ),
     ),
   );
   return crossEntropyValue - lambda * cmi;
@@ -40,7 +55,10 @@ describeWithBackends('mcmiLoss', () => {
     const labelValues = [0, 1, 0, 1, 3, 3, 0, 2];
     const labels = labelsTensor(labelValues);
     expectClose(scalarOf(mcmiLoss(logits, labels, { numClasses: 4 })), referenceMcmi(logits, labelValues, 4, 0.25));
-    expectClose(scalarOf(mcmiLoss(logits, labels, { numClasses: 4, lambda: 0.4 })), referenceMcmi(logits, labelValues, 4, 0.4));
+    expectClose(
+      scalarOf(mcmiLoss(logits, labels, { numClasses: 4, lambda: 0.4 })),
+      referenceMcmi(logits, labelValues, 4, 0.4),
+    );
     const centroidRows = [
       [0.7, 0.1, 0.1, 0.1],
       [0.2, 0.5, 0.2, 0.1],
@@ -67,14 +85,22 @@ describeWithBackends('mcmiLoss', () => {
   it('has gradients equal to central finite differences', () => {
     const logits = randomTensor([6, 3], 43, -2, 2);
     const labels = labelsTensor([0, 1, 0, 1, 2, 0]);
-    const centroids = tf.tensor2d([[0.6, 0.3, 0.1], [0.2, 0.6, 0.2], [0.1, 0.1, 0.8]]);
+    const centroids = tf.tensor2d([
+      [0.6, 0.3, 0.1],
+      [0.2, 0.6, 0.2],
+      [0.1, 0.1, 0.8],
+    ]);
     expectGradientMatchesFiniteDifferences((x) => mcmiLoss(x, labels, { numClasses: 3, lambda: 0.3 }), logits);
     expectGradientMatchesFiniteDifferences((x) => mcmiLoss(x, labels, { numClasses: 3, centroids }), logits);
     tf.dispose([logits, labels, centroids]);
   });
 
   it('stays finite with logits of ±1e3, values and gradients', () => {
-    const logits = tf.tensor2d([[1e3, -1e3, 0], [-1e3, 1e3, 1e3], [1e3, 1e3, -1e3]]);
+    const logits = tf.tensor2d([
+      [1e3, -1e3, 0],
+      [-1e3, 1e3, 1e3],
+      [1e3, 1e3, -1e3],
+    ]);
     const labels = labelsTensor([0, 0, 1]);
     const value = scalarOf(mcmiLoss(logits, labels, { numClasses: 3 }));
     expectClose(value, referenceMcmi(logits, [0, 0, 1], 3, 0.25));

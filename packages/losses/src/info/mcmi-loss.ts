@@ -43,13 +43,12 @@ export interface McmiLossOptions extends ValueCheckOption {
  */
 export function mcmiLoss(logits: tf.Tensor, labels: tf.Tensor, options: McmiLossOptions): tf.Scalar {
   const fn = 'mcmiLoss';
-  const { z, y, numClasses, centroids } = validateCmiInputs(
-    fn,
-    logits,
-    labels,
-    options,
-    ['numClasses', 'lambda', 'centroids', 'checkValues'],
-  );
+  const { z, y, numClasses, centroids } = validateCmiInputs(fn, logits, labels, options, [
+    'numClasses',
+    'lambda',
+    'centroids',
+    'checkValues',
+  ]);
   const lambda = assertNumber(fn, 'lambda', options.lambda ?? 0.25);
   return tf.tidy(() => {
     const crossEntropy = crossEntropyUnchecked(z, y);

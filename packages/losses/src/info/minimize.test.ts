@@ -29,7 +29,10 @@ describeWithBackends('info losses inside optimizer.minimize', () => {
     const cases: Array<[string, (x: tf.Variable, y: tf.Variable) => tf.Scalar]> = [
       ['kdLoss', (x) => kdLoss(x, teacherLogits)],
       ['crossEntropy', (x) => crossEntropy(x, labels)],
-      ['conditionalMutualInformation', (x) => conditionalMutualInformation(x, labels, { numClasses: 4, centroids: fixedCentroids })],
+      [
+        'conditionalMutualInformation',
+        (x) => conditionalMutualInformation(x, labels, { numClasses: 4, centroids: fixedCentroids }),
+      ],
       ['mcmiLoss', (x) => mcmiLoss(x, labels, { numClasses: 4, lambda: 0.1 })],
       ['vidLoss', (x, alpha) => vidLoss(target, x, tf.reshape(alpha, [4]) as tf.Tensor1D)],
       ['infoNceLoss', (x) => infoNceLoss(x, teacherLogits, { temperature: 0.5 })],

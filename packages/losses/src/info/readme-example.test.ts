@@ -36,11 +36,15 @@ function readmeExample(): void {
   const losses: number[] = [];
   let tensorsAfterFirstStep = 0;
   for (let step = 0; step < 40; step++) {
-    const loss = optimizer.minimize(() => {
-      const { feature, logits } = student(images);
-      // L = KD_T=4(student ‖ teacher) + VID(teacher map | student map)
-      return tf.add(kdLoss(logits, teacherLogits, { temperature: 4 }), vid.loss(feature, teacherFeature));
-    }, true, varList);
+    const loss = optimizer.minimize(
+      () => {
+        const { feature, logits } = student(images);
+        // L = KD_T=4(student ‖ teacher) + VID(teacher map | student map)
+        return tf.add(kdLoss(logits, teacherLogits, { temperature: 4 }), vid.loss(feature, teacherFeature));
+      },
+      true,
+      varList,
+    );
     losses.push(loss?.dataSync()[0] as number);
     loss?.dispose();
     if (step === 0) tensorsAfterFirstStep = tf.memory().numTensors;
@@ -54,7 +58,10 @@ function readmeExample(): void {
   vid.trainableVariables.forEach((variable, index) => {
     const before = variablesBefore[index] as Float32Array;
     const after = variable.dataSync();
-    expect(after.some((value, k) => value !== before[k]), variable.name).toBe(true);
+    expect(
+      after.some((value, k) => value !== before[k]),
+      variable.name,
+    ).toBe(true);
   });
   optimizer.dispose();
   vid.dispose();

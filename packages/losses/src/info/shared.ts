@@ -21,7 +21,8 @@ export function assertMatrix(
   checks: ValueCheckTiming,
 ): tf.Tensor2D {
   const tensor = assertFloatInput(fn, arg, value, 2, layout, checks) as tf.Tensor2D;
-  if (tensor.shape[1] < 1) throw new Error(`${fn}: ${arg} must have at least one column, got [${tensor.shape.join(',')}]`);
+  if (tensor.shape[1] < 1)
+    throw new Error(`${fn}: ${arg} must have at least one column, got [${tensor.shape.join(',')}]`);
   return tensor;
 }
 
@@ -54,10 +55,13 @@ export function assertNumberOrScalar(
     return value;
   }
   if (!(value instanceof tf.Tensor)) {
-    throw new Error(`${fn}: ${arg} must be a number or a scalar tf.Tensor, got ${value === null ? 'null' : typeof value}`);
+    throw new Error(
+      `${fn}: ${arg} must be a number or a scalar tf.Tensor, got ${value === null ? 'null' : typeof value}`,
+    );
   }
   if (value.isDisposed) throw new Error(`${fn}: ${arg} has been disposed`);
-  if (value.rank !== 0) throw new Error(`${fn}: ${arg} must be a scalar (rank 0), got rank ${value.rank} [${value.shape.join(',')}]`);
+  if (value.rank !== 0)
+    throw new Error(`${fn}: ${arg} must be a scalar (rank 0), got rank ${value.rank} [${value.shape.join(',')}]`);
   if (value.dtype !== 'float32') throw new Error(`${fn}: ${arg} must be float32, got ${value.dtype}`);
   assertFiniteValues(fn, arg, value, checks);
   if (positive) {
@@ -79,4 +83,3 @@ export function assertNonNegativeValues(fn: string, arg: string, tensor: tf.Tens
     checks,
   );
 }
-

@@ -33,7 +33,10 @@ describeWithBackends('vidLoss', () => {
     const target4d = randomTensor([2, 3, 2, 3], 51, 0, 2);
     const mean4d = randomTensor([2, 3, 2, 3], 52, -1, 1);
     expectClose(scalarOf(vidLoss(target4d, mean4d, alpha)), referenceVid(target4d, mean4d, alpha, 1e-5));
-    expectClose(scalarOf(vidLoss(target4d, mean4d, alpha, { epsilon: 0.1 })), referenceVid(target4d, mean4d, alpha, 0.1));
+    expectClose(
+      scalarOf(vidLoss(target4d, mean4d, alpha, { epsilon: 0.1 })),
+      referenceVid(target4d, mean4d, alpha, 0.1),
+    );
     const target2d = randomTensor([4, 3], 53, -3, 3);
     const mean2d = randomTensor([4, 3], 54, -3, 3);
     expectClose(scalarOf(vidLoss(target2d, mean2d, alpha)), referenceVid(target2d, mean2d, alpha, 1e-5));
@@ -43,7 +46,10 @@ describeWithBackends('vidLoss', () => {
   it('starts at σ² = 5 with α₀ = log(e^{5−ε} − 1): equals ½(log 5 + mse/5)', () => {
     const epsilon = 1e-5;
     const alpha = tf.fill([2], Math.log(Math.exp(5 - epsilon) - 1));
-    const target = tf.tensor2d([[1, 2], [3, 4]]);
+    const target = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
     const mean = tf.zeros([2, 2]);
     expectClose(scalarOf(vidLoss(target, mean, alpha)), 0.5 * (Math.log(5) + (1 + 4 + 9 + 16) / 4 / 5));
     tf.dispose([alpha, target, mean]);
@@ -61,8 +67,14 @@ describeWithBackends('vidLoss', () => {
 
   it('stays finite for errors and α of ±1e3, values and gradients', () => {
     const alpha = tf.tensor1d([1e3, -1e3]);
-    const target = tf.tensor2d([[1e3, -1e3], [0, 1e3]]);
-    const mean = tf.tensor2d([[-1e3, 1e3], [1e3, 0]]);
+    const target = tf.tensor2d([
+      [1e3, -1e3],
+      [0, 1e3],
+    ]);
+    const mean = tf.tensor2d([
+      [-1e3, 1e3],
+      [1e3, 0],
+    ]);
     const value = scalarOf(vidLoss(target, mean, alpha));
     expect(Number.isFinite(value)).toBe(true);
     expectClose(value, referenceVid(target, mean, alpha, 1e-5), { rtol: 1e-4 });
@@ -82,7 +94,10 @@ describeWithBackends('vidLoss', () => {
     const alpha2d = tf.zeros([1, 3]);
     const intMean = tf.zeros([2, 3], 'int32');
     const nanAlpha = tf.tensor1d([0, NaN, 0]);
-    const infTarget = tf.tensor2d([[0, 0, -Infinity], [0, 0, 0]]);
+    const infTarget = tf.tensor2d([
+      [0, 0, -Infinity],
+      [0, 0, 0],
+    ]);
     expectThrowsWith(() => vidLoss(rank3, rank3, alpha), 'vidLoss', 'target', 'rank 2 or 4');
     expectThrowsWith(() => vidLoss(target, otherShape, alpha), 'vidLoss', 'target', 'mean', 'same shape');
     expectThrowsWith(() => vidLoss(target, mean, shortAlpha), 'vidLoss', 'alpha', '3 channels');

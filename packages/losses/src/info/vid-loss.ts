@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertFiniteValues, assertFloat, assertNonEmptyBatch, assertNumber, assertRank, assertSameShape } from '../validate';
+import {
+  assertFiniteValues,
+  assertFloat,
+  assertNonEmptyBatch,
+  assertNumber,
+  assertRank,
+  assertSameShape,
+} from '../validate';
 import { assertKnownOptions, valueChecks, type ValueCheckOption } from './shared';
 
 export interface VidLossOptions extends ValueCheckOption {
@@ -40,7 +47,9 @@ export function vidLoss(target: tf.Tensor, mean: tf.Tensor, alpha: tf.Tensor, op
   assertNonEmptyBatch(fn, 'target', t);
   const channels = t.shape[t.rank - 1] as number;
   if (a.shape[0] !== channels) {
-    throw new Error(`${fn}: alpha has ${a.shape[0]} entries but target has ${channels} channels (last axis of [${t.shape.join(',')}])`);
+    throw new Error(
+      `${fn}: alpha has ${a.shape[0]} entries but target has ${channels} channels (last axis of [${t.shape.join(',')}])`,
+    );
   }
   const epsilon = assertNumber(fn, 'epsilon', options.epsilon ?? 1e-5, { positive: true });
   assertFiniteValues(fn, 'target', t, checks);

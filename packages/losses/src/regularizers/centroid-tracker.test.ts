@@ -27,11 +27,16 @@ describeWithBackends('CentroidTracker', () => {
       const labelValues = Array.from(labels.dataSync());
       softmaxRows(plain(logits)).forEach((p, row) => {
         const label = labelValues[row] as number;
-        p.forEach((value, column) => ((sums[label] as number[])[column] = ((sums[label] as number[])[column] as number) + value));
+        p.forEach(
+          (value, column) =>
+            ((sums[label] as number[])[column] = ((sums[label] as number[])[column] as number) + value),
+        );
         counts[label] = (counts[label] as number) + 1;
       });
     }
-    const expected = sums.flatMap((row, label) => (counts[label] === 0 ? [0.25, 0.25, 0.25, 0.25] : row.map((value) => value / (counts[label] as number))));
+    const expected = sums.flatMap((row, label) =>
+      counts[label] === 0 ? [0.25, 0.25, 0.25, 0.25] : row.map((value) => value / (counts[label] as number)),
+    );
     expect(tracker.classCounts).toEqual([3, 1, 1, 0]);
     expectArraysClose(valuesOf(tracker.centroids()), expected);
     expect(tracker.isFinalised).toBe(true);
@@ -58,7 +63,15 @@ describeWithBackends('CentroidTracker', () => {
     const pb = softmaxRows(plain(logitsB))[0] as number[];
     const mixed = first.map((value, c) => 0.8 * value + 0.2 * (pb[c] as number));
     const total = mixed.reduce((a, b) => a + b, 0);
-    expectArraysClose(valuesOf(tracker.centroids()), [1 / 3, 1 / 3, 1 / 3, ...mixed.map((value) => value / total), 1 / 3, 1 / 3, 1 / 3]);
+    expectArraysClose(valuesOf(tracker.centroids()), [
+      1 / 3,
+      1 / 3,
+      1 / 3,
+      ...mixed.map((value) => value / total),
+      1 / 3,
+      1 / 3,
+      1 / 3,
+    ]);
     expect(tracker.isFinalised).toBe(false);
     tf.dispose([logitsA, labelsA, logitsB, labelsB]);
     tracker.dispose();
@@ -106,9 +119,23 @@ describeWithBackends('CentroidTracker', () => {
       'CentroidTracker: the centroids [numClasses 1000000, numClasses 1000000] would need 1.000e+12 values, 8.0 TB; one tensor holds at most 2147483647 values (17.2 GB)',
     );
     expectThrowsWith(() => new CentroidTracker({ numClasses: 46341 }), 'CentroidTracker', 'would need 2.147e+9 values');
-    expectThrowsWith(() => new CentroidTracker({ numClasses: 3, mode: 'batch' as never }), 'CentroidTracker', 'mode', "'pass', 'ema'");
-    expectThrowsWith(() => new CentroidTracker({ numClasses: 3, mode: 'ema', momentum: 1.5 }), 'CentroidTracker', 'momentum');
-    expectThrowsWith(() => new CentroidTracker({ numClasses: 3, momentum: 0.9 }), 'CentroidTracker', 'momentum', "'ema'");
+    expectThrowsWith(
+      () => new CentroidTracker({ numClasses: 3, mode: 'batch' as never }),
+      'CentroidTracker',
+      'mode',
+      "'pass', 'ema'",
+    );
+    expectThrowsWith(
+      () => new CentroidTracker({ numClasses: 3, mode: 'ema', momentum: 1.5 }),
+      'CentroidTracker',
+      'momentum',
+    );
+    expectThrowsWith(
+      () => new CentroidTracker({ numClasses: 3, momentum: 0.9 }),
+      'CentroidTracker',
+      'momentum',
+      "'ema'",
+    );
     const tracker = new CentroidTracker({ numClasses: 3 });
     const logits = randomTensor([2, 3], 6);
     const wide = randomTensor([2, 4], 7);
@@ -116,7 +143,10 @@ describeWithBackends('CentroidTracker', () => {
     const floatLabels = tf.tensor1d([0, 1], 'float32');
     const outOfRange = tf.tensor1d([0, 3], 'int32');
     const short = tf.tensor1d([0], 'int32');
-    const nan = tf.tensor2d([[0, Number.NaN, 1], [1, 2, 3]]);
+    const nan = tf.tensor2d([
+      [0, Number.NaN, 1],
+      [1, 2, 3],
+    ]);
     expectThrowsWith(() => tracker.update(wide, labels), 'CentroidTracker.update', 'logits', 'numClasses');
     expectThrowsWith(() => tracker.update(logits, floatLabels), 'CentroidTracker.update', 'labels', 'int32');
     expectThrowsWith(() => tracker.update(logits, outOfRange), 'CentroidTracker.update', 'labels[1] = 3');

@@ -69,9 +69,15 @@ export class CentroidTracker extends RegularizerBase {
     const numClasses = assertSize(fn, 'numClasses', options.numClasses);
     const mode = options.mode ?? 'pass';
     if (!MODES.includes(mode)) throw new Error(`${fn}: mode must be one of 'pass', 'ema', got '${String(mode)}'`);
-    if (mode === 'pass' && options.momentum !== undefined) throw new Error(`${fn}: momentum applies to mode 'ema' only`);
+    if (mode === 'pass' && options.momentum !== undefined)
+      throw new Error(`${fn}: momentum applies to mode 'ema' only`);
     const momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.99, { min: 0, max: 1 });
-    assertAllocatable(fn, `the centroids [numClasses ${numClasses}, numClasses ${numClasses}]`, numClasses * numClasses, 8);
+    assertAllocatable(
+      fn,
+      `the centroids [numClasses ${numClasses}, numClasses ${numClasses}]`,
+      numClasses * numClasses,
+      8,
+    );
     this.config = { numClasses, mode, momentum };
     this.sums = new Float64Array(numClasses * numClasses);
     this.counts = new Float64Array(numClasses);
@@ -126,11 +132,15 @@ export class CentroidTracker extends RegularizerBase {
     const matrix = assertRank(fn, 'logits', logits, 2, '[N, C]');
     assertFloat(fn, 'logits', matrix);
     assertNonEmptyBatch(fn, 'logits', matrix);
-    if (matrix.shape[1] !== c) throw new Error(`${fn}: logits must have C = numClasses = ${c} columns, got [${matrix.shape.join(',')}]`);
+    if (matrix.shape[1] !== c)
+      throw new Error(`${fn}: logits must have C = numClasses = ${c} columns, got [${matrix.shape.join(',')}]`);
     assertFiniteValues(fn, 'logits', matrix, checks);
     const n = matrix.shape[0] as number;
     const labelTensor = assertLabels(fn, 'labels', labels, c, n, checks);
-    if (this.finalised) throw new Error(`${fn}: the centroids of this pass were already computed and are fixed: call reset() to start a new pass`);
+    if (this.finalised)
+      throw new Error(
+        `${fn}: the centroids of this pass were already computed and are fixed: call reset() to start a new pass`,
+      );
     const labelValues = labelTensor.dataSync();
     // the label range check may be switched off with the value checks; the accumulation must never write out of bounds
     labelValues.forEach((label, index) => {
@@ -143,7 +153,8 @@ export class CentroidTracker extends RegularizerBase {
     if (mode === 'pass') {
       labelValues.forEach((label, row) => {
         for (let column = 0; column < c; column++) {
-          this.sums[label * c + column] = (this.sums[label * c + column] as number) + (probabilities[row * c + column] as number);
+          this.sums[label * c + column] =
+            (this.sums[label * c + column] as number) + (probabilities[row * c + column] as number);
         }
         this.counts[label] = (this.counts[label] as number) + 1;
       });
@@ -153,7 +164,8 @@ export class CentroidTracker extends RegularizerBase {
     const batchCounts = new Float64Array(c);
     labelValues.forEach((label, row) => {
       for (let column = 0; column < c; column++) {
-        batchSums[label * c + column] = (batchSums[label * c + column] as number) + (probabilities[row * c + column] as number);
+        batchSums[label * c + column] =
+          (batchSums[label * c + column] as number) + (probabilities[row * c + column] as number);
       }
       batchCounts[label] = (batchCounts[label] as number) + 1;
     });
@@ -164,11 +176,14 @@ export class CentroidTracker extends RegularizerBase {
       let total = 0;
       for (let column = 0; column < c; column++) {
         const batchMean = (batchSums[label * c + column] as number) / count;
-        const value = first ? batchMean : momentum * (this.sums[label * c + column] as number) + (1 - momentum) * batchMean;
+        const value = first
+          ? batchMean
+          : momentum * (this.sums[label * c + column] as number) + (1 - momentum) * batchMean;
         this.sums[label * c + column] = value;
         total += value;
       }
-      for (let column = 0; column < c; column++) this.sums[label * c + column] = (this.sums[label * c + column] as number) / total;
+      for (let column = 0; column < c; column++)
+        this.sums[label * c + column] = (this.sums[label * c + column] as number) / total;
       this.counts[label] = (this.counts[label] as number) + count;
     }
   }
@@ -185,7 +200,8 @@ export class CentroidTracker extends RegularizerBase {
       let total = 0;
       for (let column = 0; column < c; column++) total += this.sums[label * c + column] as number;
       for (let column = 0; column < c; column++) {
-        rows[label * c + column] = this.counts[label] === 0 || !(total > 0) ? 1 / c : (this.sums[label * c + column] as number) / total;
+        rows[label * c + column] =
+          this.counts[label] === 0 || !(total > 0) ? 1 / c : (this.sums[label * c + column] as number) / total;
       }
     }
     if (this.config.mode === 'pass') this.finalised = true;

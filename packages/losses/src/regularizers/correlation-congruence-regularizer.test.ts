@@ -18,7 +18,11 @@ function referenceCc(cc: CorrelationCongruenceRegularizer, student: Plain, teach
   const es = rows(denseJs(student, weightOf(cc, 'embed/student/kernel'), weightOf(cc, 'embed/student/bias')));
   const et = rows(denseJs(teacher, weightOf(cc, 'embed/teacher/kernel'), weightOf(cc, 'embed/teacher/bias')));
   const delta = es.map((row, i) => row.map((value, d) => Math.abs(value - ((et[i] as number[])[d] as number))));
-  return mean(delta.slice(0, -1).map((row, i) => row.reduce((total, value, d) => total + value * ((delta[i + 1] as number[])[d] as number), 0)));
+  return mean(
+    delta
+      .slice(0, -1)
+      .map((row, i) => row.reduce((total, value, d) => total + value * ((delta[i + 1] as number[])[d] as number), 0)),
+  );
 }
 
 describeWithBackends('CorrelationCongruenceRegularizer', () => {

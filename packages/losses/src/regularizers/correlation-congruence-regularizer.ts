@@ -69,7 +69,11 @@ export class CorrelationCongruenceRegularizer extends RegularizerBase {
     const fn = 'CorrelationCongruenceRegularizer.loss';
     this.assertUsable('loss');
     const [s, t] = this.checkInputs<tf.Tensor2D, tf.Tensor2D>(
-      fn, 'studentVector', studentVector, 'teacherVector', teacherVector,
+      fn,
+      'studentVector',
+      studentVector,
+      'teacherVector',
+      teacherVector,
     );
     this.beginLoss(fn, s, t);
     const { studentEmbed, teacherEmbed } = this;

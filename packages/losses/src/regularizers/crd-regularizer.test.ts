@@ -1,4 +1,12 @@
-import { describeWithBackends, expectArraysClose, expectClose, expectThrowsWith, randomTensor, scalarOf, tf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectArraysClose,
+  expectClose,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import {
   expectGradientsReachEveryVariable,
@@ -14,12 +22,29 @@ import { CrdRegularizer, type CrdRegularizerOptions } from './crd-regularizer';
 
 const N = 12;
 const LABELS = Array.from({ length: N }, (_, index) => index % 3);
-const OPTIONS: CrdRegularizerOptions = { studentDim: 3, teacherDim: 4, embedDim: 5, datasetSize: N, labels: LABELS, numNegatives: 4, temperature: 0.5, seed: 21 };
+const OPTIONS: CrdRegularizerOptions = {
+  studentDim: 3,
+  teacherDim: 4,
+  embedDim: 5,
+  datasetSize: N,
+  labels: LABELS,
+  numNegatives: 4,
+  temperature: 0.5,
+  seed: 21,
+};
 
 /** One NCE direction with loops: anchors v_b against memory rows of the positive and the sampled negatives. */
-function referenceDirection(anchors: number[][], memory: number[][], indices: Int32Array, negatives: Int32Array[], z: number | undefined) {
+function referenceDirection(
+  anchors: number[][],
+  memory: number[][],
+  indices: Int32Array,
+  negatives: Int32Array[],
+  z: number | undefined,
+) {
   const { temperature = 0.07, numNegatives: k = 16384 } = OPTIONS;
-  const scores = anchors.map((v, b) => [indices[b] as number, ...(negatives[b] as Int32Array)].map((j) => dot(memory[j] as number[], v) / temperature));
+  const scores = anchors.map((v, b) =>
+    [indices[b] as number, ...(negatives[b] as Int32Array)].map((j) => dot(memory[j] as number[], v) / temperature),
+  );
   const all = scores.flat();
   const partition = z ?? (all.reduce((total, score) => total + Math.exp(score), 0) / all.length) * N;
   const noise = k / N;
@@ -49,8 +74,20 @@ describeWithBackends('CrdRegularizer', () => {
       const negatives = twin.sampleNegatives(indices);
       const studentMemory = rows(weightOf(crd, 'memory/student'));
       const teacherMemory = rows(weightOf(crd, 'memory/teacher'));
-      const studentSide = referenceDirection(embeddings(crd, 'student', plain(s)), teacherMemory, indices, negatives, partitions[0]);
-      const teacherSide = referenceDirection(embeddings(crd, 'teacher', plain(t)), studentMemory, indices, negatives, partitions[1]);
+      const studentSide = referenceDirection(
+        embeddings(crd, 'student', plain(s)),
+        teacherMemory,
+        indices,
+        negatives,
+        partitions[0],
+      );
+      const teacherSide = referenceDirection(
+        embeddings(crd, 'teacher', plain(t)),
+        studentMemory,
+        indices,
+        negatives,
+        partitions[1],
+      );
       partitions = [studentSide.partition, teacherSide.partition];
       expectClose(scalarOf(crd.loss(s, t, indices)), studentSide.loss + teacherSide.loss, { rtol: 1e-5 });
       expectArraysClose(crd.partitionConstants, partitions as number[], { rtol: 1e-5 });
@@ -116,7 +153,9 @@ describeWithBackends('CrdRegularizer', () => {
           expect(row).toEqual(before[index]);
           return;
         }
-        const mixed = (before[index] as number[]).map((m, d) => 0.3 * m + 0.7 * ((v[position] as number[])[d] as number));
+        const mixed = (before[index] as number[]).map(
+          (m, d) => 0.3 * m + 0.7 * ((v[position] as number[])[d] as number),
+        );
         expectArraysClose(row, normalizeRow(mixed), { rtol: 1e-5 });
       });
     }
@@ -146,7 +185,9 @@ describeWithBackends('CrdRegularizer', () => {
       [teacherBefore, rows(weightOf(crd, 'memory/teacher')), vt],
     ] as const) {
       const write = (index: number, position: number) =>
-        normalizeRow((before[index] as number[]).map((m, d) => 0.3 * m + 0.7 * ((v[position] as number[])[d] as number)));
+        normalizeRow(
+          (before[index] as number[]).map((m, d) => 0.3 * m + 0.7 * ((v[position] as number[])[d] as number)),
+        );
       expectArraysClose(after[4] as number[], write(4, 2), { rtol: 1e-5 }); // the last occurrence (row 2)
       expectArraysClose(after[9] as number[], write(9, 1), { rtol: 1e-5 });
       after.forEach((row, index) => {
@@ -172,10 +213,19 @@ describeWithBackends('CrdRegularizer', () => {
       crd.discardPendingUpdate();
       return value;
     };
-    expect(crd.nonTrainableVariables.map((variable) => variable.name)).toEqual([`${crd.name}/memory/student`, `${crd.name}/memory/teacher`]);
+    expect(crd.nonTrainableVariables.map((variable) => variable.name)).toEqual([
+      `${crd.name}/memory/student`,
+      `${crd.name}/memory/teacher`,
+    ]);
     expectGradientsReachEveryVariable(loss, crd.trainableVariables);
-    expectVariableGradientMatchesFiniteDifferences(loss, variableOf(crd, 'embed/student/kernel'), { maxElements: 5, step: 1e-2 });
-    expectVariableGradientMatchesFiniteDifferences(loss, variableOf(crd, 'embed/teacher/bias'), { maxElements: 5, step: 1e-2 });
+    expectVariableGradientMatchesFiniteDifferences(loss, variableOf(crd, 'embed/student/kernel'), {
+      maxElements: 5,
+      step: 1e-2,
+    });
+    expectVariableGradientMatchesFiniteDifferences(loss, variableOf(crd, 'embed/teacher/bias'), {
+      maxElements: 5,
+      step: 1e-2,
+    });
     tf.dispose([s, t]);
     crd.dispose();
   });
@@ -208,7 +258,10 @@ describeWithBackends('CrdRegularizer', () => {
     const s = randomTensor([3, 3], 11);
     const t = randomTensor([3, 4], 12);
     const indices = Int32Array.of(1, 2, 3);
-    expectMinimizeIsLeakFree(() => crd.loss(s, t, indices), crd.trainableVariables, { steps: 4, afterStep: () => crd.updateMemory() });
+    expectMinimizeIsLeakFree(() => crd.loss(s, t, indices), crd.trainableVariables, {
+      steps: 4,
+      afterStep: () => crd.updateMemory(),
+    });
     tf.dispose([s, t]);
     crd.dispose();
   });
@@ -226,11 +279,21 @@ describeWithBackends('CrdRegularizer', () => {
     expect(() => new CrdRegularizer(huge)).toThrow(
       'CrdRegularizer: each memory bank [datasetSize 30000000, embedDim 128] would need 3.840e+9 values, 15.4 GB (30.7 GB in all); one tensor holds at most 2147483647 values (8.6 GB)',
     );
-    expectThrowsWith(() => new CrdRegularizer({ ...OPTIONS, embedDim: 128, studentDim: 2 ** 26 }), fn, 'the embedding [studentDim 67108864, embedDim 128]', '34.4 GB');
+    expectThrowsWith(
+      () => new CrdRegularizer({ ...OPTIONS, embedDim: 128, studentDim: 2 ** 26 }),
+      fn,
+      'the embedding [studentDim 67108864, embedDim 128]',
+      '34.4 GB',
+    );
     const crd = new CrdRegularizer(OPTIONS);
     const s = randomTensor([2, 3], 13);
     const t = randomTensor([2, 4], 14);
-    expectThrowsWith(() => crd.loss(s, t, Int32Array.of(0, 12)), 'CrdRegularizer.loss', 'indices[1] = 12', 'out of range');
+    expectThrowsWith(
+      () => crd.loss(s, t, Int32Array.of(0, 12)),
+      'CrdRegularizer.loss',
+      'indices[1] = 12',
+      'out of range',
+    );
     expectThrowsWith(() => crd.loss(s, t, Int32Array.of(4)), 'CrdRegularizer.loss', 'indices');
     expectThrowsWith(() => crd.loss(s, t, [0, 1] as never), 'CrdRegularizer.loss', 'Int32Array');
     expectThrowsWith(() => crd.loss(t, t, Int32Array.of(0, 1)), 'CrdRegularizer.loss', 'studentVector');

@@ -100,7 +100,15 @@ export class CrdRegularizer extends RegularizerBase {
   constructor(options: CrdRegularizerOptions) {
     const fn = 'CrdRegularizer';
     assertKnownOptions(fn, options, [
-      'studentDim', 'teacherDim', 'embedDim', 'datasetSize', 'labels', 'numNegatives', 'temperature', 'momentum', 'seed',
+      'studentDim',
+      'teacherDim',
+      'embedDim',
+      'datasetSize',
+      'labels',
+      'numNegatives',
+      'temperature',
+      'momentum',
+      'seed',
       ...REGULARIZER_OPTION_KEYS,
     ]);
     super(fn, options);
@@ -111,17 +119,27 @@ export class CrdRegularizer extends RegularizerBase {
     const numNegatives = assertSize(fn, 'numNegatives', options.numNegatives ?? 16384);
     const temperature = assertNumber(fn, 'temperature', options.temperature ?? 0.07, { positive: true });
     const momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.5, { min: 0, max: 1 });
-    if (momentum === 1) throw new Error(`${fn}: momentum must be < 1 (1 would never write the embeddings to memory), got 1`);
+    if (momentum === 1)
+      throw new Error(`${fn}: momentum must be < 1 (1 would never write the embeddings to memory), got 1`);
     const seed = assertSeed(fn, 'seed', options.seed ?? 0);
     // Checked before anything is allocated: 3e7 samples would otherwise spend minutes filling 30 GB of banks.
-    assertAllocatable(fn, `each memory bank [datasetSize ${datasetSize}, embedDim ${embedDim}]`, datasetSize * embedDim, 4, 2);
+    assertAllocatable(
+      fn,
+      `each memory bank [datasetSize ${datasetSize}, embedDim ${embedDim}]`,
+      datasetSize * embedDim,
+      4,
+      2,
+    );
     this.config = { studentDim, teacherDim, embedDim, datasetSize, numNegatives, temperature, momentum, seed };
 
     const labels = options.labels;
     if (!(labels instanceof Int32Array) && !Array.isArray(labels)) {
-      throw new Error(`${fn}: labels must be an Int32Array or an array of integers, got ${labels === null ? 'null' : typeof labels}`);
+      throw new Error(
+        `${fn}: labels must be an Int32Array or an array of integers, got ${labels === null ? 'null' : typeof labels}`,
+      );
     }
-    if (labels.length !== datasetSize) throw new Error(`${fn}: labels has ${labels.length} entries, expected datasetSize = ${datasetSize}`);
+    if (labels.length !== datasetSize)
+      throw new Error(`${fn}: labels has ${labels.length} entries, expected datasetSize = ${datasetSize}`);
     this.labels = Int32Array.from(labels, (label, index) => {
       if (!Number.isInteger(label) || label < 0 || label > 2147483647) {
         throw new Error(`${fn}: labels[${index}] = ${String(label)} must be a non-negative integer`);
@@ -129,7 +147,8 @@ export class CrdRegularizer extends RegularizerBase {
       return label;
     });
     for (const label of this.labels) this.classCount.set(label, (this.classCount.get(label) ?? 0) + 1);
-    if (this.classCount.size < 2) throw new Error(`${fn}: labels must contain at least two classes (negatives come from other classes)`);
+    if (this.classCount.size < 2)
+      throw new Error(`${fn}: labels must contain at least two classes (negatives come from other classes)`);
     let offset = 0;
     for (const label of [...this.classCount.keys()].sort((a, b) => a - b)) {
       this.classStart.set(label, offset);
@@ -156,8 +175,18 @@ export class CrdRegularizer extends RegularizerBase {
     // uniform ±1/√(D/3): variance 1/D per entry, so rows start with norm ≈ 1
     const memoryBound = 1 / Math.sqrt(embedDim / 3);
     const memoryShape = [datasetSize, embedDim];
-    this.studentMemory = this.addVariable('memory/student', random.uniformArray(datasetSize * embedDim, memoryBound), memoryShape, { trainable: false });
-    this.teacherMemory = this.addVariable('memory/teacher', random.uniformArray(datasetSize * embedDim, memoryBound), memoryShape, { trainable: false });
+    this.studentMemory = this.addVariable(
+      'memory/student',
+      random.uniformArray(datasetSize * embedDim, memoryBound),
+      memoryShape,
+      { trainable: false },
+    );
+    this.teacherMemory = this.addVariable(
+      'memory/teacher',
+      random.uniformArray(datasetSize * embedDim, memoryBound),
+      memoryShape,
+      { trainable: false },
+    );
     this.sampler = new SeededRandom(random.nextUint32());
     this.addState('normalizers', {
       shape: [2],
@@ -255,7 +284,11 @@ export class CrdRegularizer extends RegularizerBase {
     const fn = 'CrdRegularizer.loss';
     this.assertUsable('loss');
     const [s, t] = this.checkInputs<tf.Tensor2D, tf.Tensor2D>(
-      fn, 'studentVector', studentVector, 'teacherVector', teacherVector,
+      fn,
+      'studentVector',
+      studentVector,
+      'teacherVector',
+      teacherVector,
     );
     const batchSize = s.shape[0];
     this.assertIndices(fn, indices, batchSize);
@@ -273,7 +306,8 @@ export class CrdRegularizer extends RegularizerBase {
     const negativeCounts = new Float32Array(batchSize * n);
     const positiveMask = new Float32Array(batchSize * n);
     this.sampleNegatives(indices).forEach((negatives, row) => {
-      for (const negative of negatives) negativeCounts[row * n + negative] = (negativeCounts[row * n + negative] as number) + 1;
+      for (const negative of negatives)
+        negativeCounts[row * n + negative] = (negativeCounts[row * n + negative] as number) + 1;
       positiveMask[row * n + (indices[row] as number)] = 1;
     });
 
@@ -297,7 +331,13 @@ export class CrdRegularizer extends RegularizerBase {
    * One direction: anchors v `[B, D]` against the memory rows of the other side.
    * log D₁ = log P − log(P + K/N + ε) for the positive, log D₀ = log(K/N) − log(P + K/N + ε) per negative.
    */
-  private directionLoss(anchors: tf.Tensor2D, memory: tf.Variable, direction: 0 | 1, positives: tf.Tensor2D, negatives: tf.Tensor2D): tf.Scalar {
+  private directionLoss(
+    anchors: tf.Tensor2D,
+    memory: tf.Variable,
+    direction: 0 | 1,
+    positives: tf.Tensor2D,
+    negatives: tf.Tensor2D,
+  ): tf.Scalar {
     const { datasetSize: n, numNegatives: k, temperature } = this.config;
     const batchSize = anchors.shape[0];
     const scores = tf.div(tf.matMul(anchors, memory as tf.Tensor2D, false, true), temperature);
@@ -367,9 +407,12 @@ export class CrdRegularizer extends RegularizerBase {
 
   private assertIndices(fn: string, indices: unknown, batchSize: number): asserts indices is Int32Array {
     if (!(indices instanceof Int32Array)) {
-      throw new Error(`${fn}: indices must be an Int32Array of dataset indices, got ${indices === null ? 'null' : typeof indices}`);
+      throw new Error(
+        `${fn}: indices must be an Int32Array of dataset indices, got ${indices === null ? 'null' : typeof indices}`,
+      );
     }
-    if (indices.length !== batchSize) throw new Error(`${fn}: batch sizes differ: indices has ${indices.length}, the vectors have ${batchSize}`);
+    if (indices.length !== batchSize)
+      throw new Error(`${fn}: batch sizes differ: indices has ${indices.length}, the vectors have ${batchSize}`);
     indices.forEach((index, position) => {
       if (!(index >= 0 && index < this.config.datasetSize)) {
         throw new Error(`${fn}: indices[${position}] = ${index} is out of range [0, ${this.config.datasetSize})`);

@@ -10,7 +10,17 @@ import {
   variableOf,
   weightOf,
 } from './__fixtures__/helpers';
-import { type Plain, batchNormJs, conv2dJs, conv2dTransposeJs, leakyRelu, map, mean, normalizeRow, plain } from './__fixtures__/reference';
+import {
+  type Plain,
+  batchNormJs,
+  conv2dJs,
+  conv2dTransposeJs,
+  leakyRelu,
+  map,
+  mean,
+  normalizeRow,
+  plain,
+} from './__fixtures__/reference';
 import { FactorTransferRegularizer } from './factor-transfer-regularizer';
 
 function encoderJs(ft: FactorTransferRegularizer, teacher: Plain): Plain {
@@ -24,7 +34,10 @@ function encoderJs(ft: FactorTransferRegularizer, teacher: Plain): Plain {
 function translatorJs(ft: FactorTransferRegularizer, student: Plain): Plain {
   return [1, 2, 3].reduce((x, layer) => {
     const w = (name: string) => weightOf(ft, `translator/conv${layer}/${name}`);
-    return map(batchNormJs(conv2dJs(x, w('kernel'), w('bias'), 1, 1), w('batchNorm/gamma'), w('batchNorm/beta')), leakyRelu);
+    return map(
+      batchNormJs(conv2dJs(x, w('kernel'), w('bias'), 1, 1), w('batchNorm/gamma'), w('batchNorm/beta')),
+      leakyRelu,
+    );
   }, student);
 }
 
@@ -52,15 +65,26 @@ describeWithBackends('FactorTransferRegularizer', () => {
     const teacher = randomTensor([2, 3, 3, 4], 2, 0, 1);
     const as = factorMap(translatorJs(ft, plain(student)));
     const at = factorMap(encoderJs(ft, plain(teacher)));
-    expectClose(scalarOf(ft.loss(student, teacher)), mean(as.map((value, index) => Math.abs(value - (at[index] as number)))), { rtol: 1e-4 });
+    expectClose(
+      scalarOf(ft.loss(student, teacher)),
+      mean(as.map((value, index) => Math.abs(value - (at[index] as number)))),
+      { rtol: 1e-4 },
+    );
 
     const extra = ft.paraphraserVariables;
-    const reconstruction = [1, 2, 3].reduce((x, layer) => {
-      const w = (name: string) => weightOf(ft, `paraphraser/decoder${layer}/${name}`, extra);
-      return map(conv2dTransposeJs(x, w('kernel'), w('bias'), 1, 1), leakyRelu);
-    }, encoderJs(ft, plain(teacher)));
+    const reconstruction = [1, 2, 3].reduce(
+      (x, layer) => {
+        const w = (name: string) => weightOf(ft, `paraphraser/decoder${layer}/${name}`, extra);
+        return map(conv2dTransposeJs(x, w('kernel'), w('bias'), 1, 1), leakyRelu);
+      },
+      encoderJs(ft, plain(teacher)),
+    );
     const target = Array.from(teacher.dataSync());
-    expectClose(scalarOf(ft.reconstructionLoss(teacher)), mean(reconstruction.data.map((value, index) => (value - (target[index] as number)) ** 2)), { rtol: 1e-5 });
+    expectClose(
+      scalarOf(ft.reconstructionLoss(teacher)),
+      mean(reconstruction.data.map((value, index) => (value - (target[index] as number)) ** 2)),
+      { rtol: 1e-5 },
+    );
     tf.dispose([student, teacher]);
     ft.dispose();
   });
@@ -73,16 +97,23 @@ describeWithBackends('FactorTransferRegularizer', () => {
     expect(ft.trainableVariables.every((variable) => variable.name.includes('/translator/'))).toBe(true);
     expect(ft.paraphraserVariables.every((variable) => variable.name.includes('/paraphraser/'))).toBe(true);
     expectGradientsReachEveryVariable(loss, ft.trainableVariables);
-    expectVariableGradientMatchesFiniteDifferences(loss, variableOf(ft, 'translator/conv1/kernel'), { maxElements: 5, step: 2e-3 });
+    expectVariableGradientMatchesFiniteDifferences(loss, variableOf(ft, 'translator/conv1/kernel'), {
+      maxElements: 5,
+      step: 2e-3,
+    });
     const { value, grads } = tf.variableGrads(loss, ft.paraphraserVariables.slice(0, 2));
     for (const gradient of Object.values(grads)) expect(gradient.dataSync().every((entry) => entry === 0)).toBe(true);
     tf.dispose([value, ...Object.values(grads)]);
     const reconstruction = () => ft.reconstructionLoss(teacher);
     expectGradientsReachEveryVariable(reconstruction, ft.paraphraserVariables);
-    expectVariableGradientMatchesFiniteDifferences(reconstruction, variableOf(ft, 'paraphraser/decoder1/kernel', ft.paraphraserVariables), {
-      maxElements: 5,
-      step: 2e-3,
-    });
+    expectVariableGradientMatchesFiniteDifferences(
+      reconstruction,
+      variableOf(ft, 'paraphraser/decoder1/kernel', ft.paraphraserVariables),
+      {
+        maxElements: 5,
+        step: 2e-3,
+      },
+    );
     expectMinimizeIsLeakFree(loss, ft.trainableVariables);
     expectMinimizeIsLeakFree(reconstruction, ft.paraphraserVariables);
     tf.dispose([student, teacher]);
@@ -99,10 +130,18 @@ describeWithBackends('FactorTransferRegularizer', () => {
     const teacher = randomTensor([2, 2, 2, 2], 6, 0, 1);
     await expectRoundTrip(a, c, (ft) => tf.add(ft.loss(student, teacher), ft.reconstructionLoss(teacher)) as tf.Scalar);
     expect(a.weightNames.length).toBe(6 * 2 + 3 * 4);
-    expectThrowsWith(() => new FactorTransferRegularizer({ studentChannels: 2, teacherChannels: 1 }), 'FactorTransferRegularizer', 'factor channel');
+    expectThrowsWith(
+      () => new FactorTransferRegularizer({ studentChannels: 2, teacherChannels: 1 }),
+      'FactorTransferRegularizer',
+      'factor channel',
+    );
     const wrong = randomTensor([2, 2, 2, 3], 7);
     expectThrowsWith(() => a.loss(wrong, teacher), 'FactorTransferRegularizer.loss', 'studentFeature');
-    expectThrowsWith(() => a.reconstructionLoss(wrong), 'FactorTransferRegularizer.reconstructionLoss', 'teacherFeature');
+    expectThrowsWith(
+      () => a.reconstructionLoss(wrong),
+      'FactorTransferRegularizer.reconstructionLoss',
+      'teacherFeature',
+    );
     tf.dispose([student, teacher, wrong]);
     [a, b, c].forEach((ft) => ft.dispose());
   });

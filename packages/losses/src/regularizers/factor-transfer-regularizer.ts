@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { factorTransferLoss } from '../baselines/index';
 import { assertNumber } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, optionalSize } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, optionalSize } from './checks';
 import { batchNormTraining, conv2d, conv2dTranspose, defaultInit, stopGradient } from './layers';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
 import { channelSizes, type InferredSizes } from './inferred-sizes';
@@ -87,7 +87,12 @@ export class FactorTransferRegularizer extends RegularizerBase {
     const factorChannels = this.factorChannelsFor(fn, teacherChannels);
     Object.assign(this.config, { studentChannels, teacherChannels });
     const random = new SeededRandom(this.config.seed);
-    const layer = (name: string, inputs: number, outputs: number, { transposed = false, batchNorm = false } = {}): ConvLayer => {
+    const layer = (
+      name: string,
+      inputs: number,
+      outputs: number,
+      { transposed = false, batchNorm = false } = {},
+    ): ConvLayer => {
       // PyTorch's transposed-conv weight is [in, out, k, k]; its default init takes fan_in from dim 1
       const fanIn = 9 * (transposed ? outputs : inputs);
       const shape = transposed ? [3, 3, outputs, inputs] : [3, 3, inputs, outputs];
@@ -103,7 +108,11 @@ export class FactorTransferRegularizer extends RegularizerBase {
     };
     const c = teacherChannels;
     const f = factorChannels;
-    this.encoder = [layer('paraphraser/encoder1', c, c), layer('paraphraser/encoder2', c, f), layer('paraphraser/encoder3', f, f)];
+    this.encoder = [
+      layer('paraphraser/encoder1', c, c),
+      layer('paraphraser/encoder2', c, f),
+      layer('paraphraser/encoder3', f, f),
+    ];
     this.decoder = [
       layer('paraphraser/decoder1', f, f, { transposed: true }),
       layer('paraphraser/decoder2', f, c, { transposed: true }),
@@ -143,7 +152,12 @@ export class FactorTransferRegularizer extends RegularizerBase {
   /** The teacher factor encoder(t), `[N, H, W, F]`. */
   teacherFactor(teacherFeature: tf.Tensor4D): tf.Tensor4D {
     this.assertBuilt('teacherFactor');
-    return tf.tidy(() => this.encoder.reduce((x, convLayer) => tf.leakyRelu(conv2d(x, convLayer.kernel, convLayer.bias, { padding: 1 }), LEAKY_SLOPE), teacherFeature));
+    return tf.tidy(() =>
+      this.encoder.reduce(
+        (x, convLayer) => tf.leakyRelu(conv2d(x, convLayer.kernel, convLayer.bias, { padding: 1 }), LEAKY_SLOPE),
+        teacherFeature,
+      ),
+    );
   }
 
   /** The student factor translator(s), `[N, H, W, F]`. */
@@ -152,7 +166,10 @@ export class FactorTransferRegularizer extends RegularizerBase {
     return tf.tidy(() =>
       this.translator.reduce((x, convLayer) => {
         const convolved = conv2d(x, convLayer.kernel, convLayer.bias, { padding: 1 });
-        return tf.leakyRelu(batchNormTraining(convolved, convLayer.gamma as tf.Variable, convLayer.beta as tf.Variable), LEAKY_SLOPE);
+        return tf.leakyRelu(
+          batchNormTraining(convolved, convLayer.gamma as tf.Variable, convLayer.beta as tf.Variable),
+          LEAKY_SLOPE,
+        );
       }, studentFeature),
     );
   }
@@ -169,7 +186,8 @@ export class FactorTransferRegularizer extends RegularizerBase {
     const t = this.checkInput(fn, 'teacherFeature', teacherFeature, this.inputLayout('teacher'));
     return tf.tidy(() => {
       const reconstruction = this.decoder.reduce(
-        (x, convLayer) => tf.leakyRelu(conv2dTranspose(x, convLayer.kernel, convLayer.bias, { stride: 1, padding: 1 }), LEAKY_SLOPE),
+        (x, convLayer) =>
+          tf.leakyRelu(conv2dTranspose(x, convLayer.kernel, convLayer.bias, { stride: 1, padding: 1 }), LEAKY_SLOPE),
         this.teacherFactor(t as tf.Tensor4D),
       );
       return tf.mean(tf.squaredDifference(reconstruction, t)) as tf.Scalar;
@@ -186,7 +204,11 @@ export class FactorTransferRegularizer extends RegularizerBase {
     const fn = 'FactorTransferRegularizer.loss';
     this.assertUsable('loss');
     const [s, t] = this.checkInputs<tf.Tensor4D, tf.Tensor4D>(
-      fn, 'studentFeature', studentFeature, 'teacherFeature', teacherFeature,
+      fn,
+      'studentFeature',
+      studentFeature,
+      'teacherFeature',
+      teacherFeature,
     );
     this.beginLoss(fn, s, t);
     return tf.tidy(() =>
@@ -196,5 +218,10 @@ export class FactorTransferRegularizer extends RegularizerBase {
 }
 
 function variablesOf(convLayer: ConvLayer): tf.Variable[] {
-  return [convLayer.kernel, convLayer.bias, ...(convLayer.gamma ? [convLayer.gamma] : []), ...(convLayer.beta ? [convLayer.beta] : [])];
+  return [
+    convLayer.kernel,
+    convLayer.bias,
+    ...(convLayer.gamma ? [convLayer.gamma] : []),
+    ...(convLayer.beta ? [convLayer.beta] : []),
+  ];
 }

@@ -1,4 +1,13 @@
-import { describeWithBackends, expectArraysClose, expectClose, expectThrowsWith, randomTensor, scalarOf, tf, valuesOf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectArraysClose,
+  expectClose,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+  valuesOf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import {
   expectDifferentWeights,
@@ -23,10 +32,18 @@ function regressJs(fitnet: FitNetRegularizer, student: Plain): Plain {
       : fitnet.regressorKind === 'transposed4x4-stride2'
         ? conv2dTransposeJs(student, kernel, bias, 2, 1)
         : conv2dJs(student, kernel, bias, 1, 0);
-  return map(batchNormJs(convolved, weightOf(fitnet, 'regressor/batchNorm/gamma'), weightOf(fitnet, 'regressor/batchNorm/beta')), relu);
+  return map(
+    batchNormJs(convolved, weightOf(fitnet, 'regressor/batchNorm/gamma'), weightOf(fitnet, 'regressor/batchNorm/beta')),
+    relu,
+  );
 }
 
-const CASES: Array<{ studentShape: FeatureShape; teacherShape: FeatureShape; kind: FitNetRegularizer['regressorKind']; kernel: number[] }> = [
+const CASES: Array<{
+  studentShape: FeatureShape;
+  teacherShape: FeatureShape;
+  kind: FitNetRegularizer['regressorKind'];
+  kernel: number[];
+}> = [
   { studentShape: [4, 4, 2], teacherShape: [2, 2, 3], kind: 'conv3x3-stride2', kernel: [3, 3, 2, 3] },
   { studentShape: [2, 2, 2], teacherShape: [4, 4, 3], kind: 'transposed4x4-stride2', kernel: [4, 4, 3, 2] },
   { studentShape: [4, 4, 2], teacherShape: [3, 3, 3], kind: 'conv-valid', kernel: [2, 2, 2, 3] },
@@ -75,8 +92,17 @@ describeWithBackends('FitNetRegularizer', () => {
     const teacher = randomTensor([2, 2, 2, 3], 6);
     await expectRoundTrip(a, c, (fitnet) => fitnet.loss(student, teacher));
     expect(a.getConfig()).toEqual({ studentShape: [4, 4, 2], teacherShape: [2, 2, 3], seed: 1, activation: 'relu' });
-    expectThrowsWith(() => new FitNetRegularizer({ studentShape: [2, 2, 2], teacherShape: [3, 3, 2] }), 'FitNetRegularizer', '2x2', '3x3');
-    expectThrowsWith(() => new FitNetRegularizer({ studentShape: [2, 2] as never, teacherShape: [2, 2, 2] }), 'FitNetRegularizer', 'studentShape');
+    expectThrowsWith(
+      () => new FitNetRegularizer({ studentShape: [2, 2, 2], teacherShape: [3, 3, 2] }),
+      'FitNetRegularizer',
+      '2x2',
+      '3x3',
+    );
+    expectThrowsWith(
+      () => new FitNetRegularizer({ studentShape: [2, 2] as never, teacherShape: [2, 2, 2] }),
+      'FitNetRegularizer',
+      'studentShape',
+    );
     expectThrowsWith(() => a.loss(teacher, teacher), 'FitNetRegularizer.loss', 'studentFeature');
     const wrongTeacher = randomTensor([2, 4, 4, 3], 7);
     expectThrowsWith(() => a.loss(student, wrongTeacher), 'FitNetRegularizer.loss', 'teacherFeature');
@@ -87,7 +113,12 @@ describeWithBackends('FitNetRegularizer', () => {
 
 describeWithBackends("FitNetRegularizer with activation: 'none' (AB's connector)", () => {
   it('maps a channel-only difference with a 1×1 conv + BN and no ReLU, equal to hand loops for fixed weights', () => {
-    const connector = new FitNetRegularizer({ studentShape: [1, 2, 2], teacherShape: [1, 2, 3], activation: 'none', seed: 1 });
+    const connector = new FitNetRegularizer({
+      studentShape: [1, 2, 2],
+      teacherShape: [1, 2, 3],
+      activation: 'none',
+      seed: 1,
+    });
     expect(connector.regressorKind).toBe('conv-valid');
     expect(connector.activation).toBe('none');
     // kernel [1, 1, in 2, out 3], bias [3], γ [3], β [3]
@@ -105,7 +136,8 @@ describeWithBackends("FitNetRegularizer with activation: 'none' (AB's connector)
     const expected = new Array<number>(positions * 3);
     for (let out = 0; out < 3; out++) {
       const z: number[] = [];
-      for (let p = 0; p < positions; p++) z.push(input[2 * p]! * kernel[out]! + input[2 * p + 1]! * kernel[3 + out]! + bias[out]!);
+      for (let p = 0; p < positions; p++)
+        z.push(input[2 * p]! * kernel[out]! + input[2 * p + 1]! * kernel[3 + out]! + bias[out]!);
       const mu = z.reduce((a, b) => a + b, 0) / positions;
       const variance = z.reduce((a, b) => a + (b - mu) ** 2, 0) / positions;
       z.forEach((value, p) => {
@@ -133,7 +165,11 @@ describeWithBackends("FitNetRegularizer with activation: 'none' (AB's connector)
           : connector.regressorKind === 'transposed4x4-stride2'
             ? conv2dTransposeJs(plain(student), kernel, bias, 2, 1)
             : conv2dJs(plain(student), kernel, bias, 1, 0);
-      const expected = batchNormJs(convolved, weightOf(connector, 'regressor/batchNorm/gamma'), weightOf(connector, 'regressor/batchNorm/beta'));
+      const expected = batchNormJs(
+        convolved,
+        weightOf(connector, 'regressor/batchNorm/gamma'),
+        weightOf(connector, 'regressor/batchNorm/beta'),
+      );
       expect(expected.data.some((value) => value < -0.1)).toBe(true);
       const regressed = connector.regress(student);
       expect(regressed.shape).toEqual([2, ...teacherShape]);
@@ -144,13 +180,23 @@ describeWithBackends("FitNetRegularizer with activation: 'none' (AB's connector)
   });
 
   it('sends finite-difference-exact gradients through regress to the student map and every weight', () => {
-    const connector = new FitNetRegularizer({ studentShape: [4, 4, 2], teacherShape: [2, 2, 3], activation: 'none', seed: 6 });
+    const connector = new FitNetRegularizer({
+      studentShape: [4, 4, 2],
+      teacherShape: [2, 2, 3],
+      activation: 'none',
+      seed: 6,
+    });
     const student = tf.tidy(() => tf.variable(randomTensor([2, 4, 4, 2], 9), true));
     const probe = randomTensor([2, 2, 2, 3], 10);
     // A smooth readout Σ r(s)·w: every entry of r(s) (negative ones too) reaches the loss.
     const loss = () => tf.sum(tf.mul(connector.regress(student), probe)) as tf.Scalar;
     expectGradientsReachEveryVariable(loss, [...connector.trainableVariables, student]);
-    for (const name of ['regressor/kernel', 'regressor/bias', 'regressor/batchNorm/gamma', 'regressor/batchNorm/beta']) {
+    for (const name of [
+      'regressor/kernel',
+      'regressor/bias',
+      'regressor/batchNorm/gamma',
+      'regressor/batchNorm/beta',
+    ]) {
       expectVariableGradientMatchesFiniteDifferences(loss, variableOf(connector, name), { maxElements: 4, step: 2e-3 });
     }
     expectVariableGradientMatchesFiniteDifferences(loss, student, { maxElements: 4, step: 2e-3 });
@@ -160,7 +206,11 @@ describeWithBackends("FitNetRegularizer with activation: 'none' (AB's connector)
   });
 
   it('round-trips its weights, records the activation and rejects bad options and inputs', async () => {
-    const options = { studentShape: [2, 2, 2] as FeatureShape, teacherShape: [2, 2, 4] as FeatureShape, activation: 'none' as const };
+    const options = {
+      studentShape: [2, 2, 2] as FeatureShape,
+      teacherShape: [2, 2, 4] as FeatureShape,
+      activation: 'none' as const,
+    };
     const a = new FitNetRegularizer({ ...options, seed: 1 });
     const c = new FitNetRegularizer({ ...options, seed: 2 });
     const student = randomTensor([3, 2, 2, 2], 11);
@@ -170,7 +220,12 @@ describeWithBackends("FitNetRegularizer with activation: 'none' (AB's connector)
     expect(a.getConfig()).toEqual({ studentShape: [2, 2, 2], teacherShape: [2, 2, 4], seed: 1, activation: 'none' });
     const rebuilt = new FitNetRegularizer(a.getConfig() as never);
     expectSameWeights(a, rebuilt);
-    expectThrowsWith(() => new FitNetRegularizer({ ...options, activation: 'sigmoid' as never }), 'FitNetRegularizer', 'activation', 'sigmoid');
+    expectThrowsWith(
+      () => new FitNetRegularizer({ ...options, activation: 'sigmoid' as never }),
+      'FitNetRegularizer',
+      'activation',
+      'sigmoid',
+    );
     expectThrowsWith(() => a.regress(probe), 'FitNetRegularizer.regress', 'studentFeature');
     const rank3 = tf.zeros([2, 2, 2]);
     expectThrowsWith(() => a.regress(rank3), 'FitNetRegularizer.regress', 'studentFeature');

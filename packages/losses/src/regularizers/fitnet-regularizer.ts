@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fitNetLoss } from '../baselines/index';
-import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions } from './checks';
 import { batchNormTraining, conv1x1, conv2d, conv2dTranspose, defaultInit } from './layers';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions, withoutUndefined } from './regularizer';
-import { type InferredSizes } from './inferred-sizes';
+import type { InferredSizes } from './inferred-sizes';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 /** The shape of one feature map without the batch axis: `[height, width, channels]`. */
@@ -32,7 +32,9 @@ export type FitNetRegressorKind = 'conv3x3-stride2' | 'transposed4x4-stride2' | 
 
 function assertFeatureShape(fn: string, arg: string, value: unknown): FeatureShape {
   if (!Array.isArray(value) || value.length !== 3 || !value.every((size) => Number.isInteger(size) && size > 0)) {
-    throw new Error(`${fn}: ${arg} must be [height, width, channels] with positive integers, got ${JSON.stringify(value)}`);
+    throw new Error(
+      `${fn}: ${arg} must be [height, width, channels] with positive integers, got ${JSON.stringify(value)}`,
+    );
   }
   return [value[0], value[1], value[2]] as FeatureShape;
 }
@@ -114,7 +116,12 @@ export class FitNetRegularizer extends RegularizerBase {
       this.kind = 'conv-valid';
       const kh = 1 + sh - th;
       const kw = 1 + sw - tw;
-      this.kernel = this.addVariable('regressor/kernel', defaultInit(random, kh * kw * sc * tc, kh * kw * sc), [kh, kw, sc, tc]);
+      this.kernel = this.addVariable('regressor/kernel', defaultInit(random, kh * kw * sc * tc, kh * kw * sc), [
+        kh,
+        kw,
+        sc,
+        tc,
+      ]);
       this.bias = this.addVariable('regressor/bias', defaultInit(random, tc, kh * kw * sc), [tc]);
     } else {
       throw new Error(
@@ -186,7 +193,13 @@ export class FitNetRegularizer extends RegularizerBase {
   loss(studentFeature: tf.Tensor, teacherFeature: tf.Tensor): tf.Scalar {
     const fn = 'FitNetRegularizer.loss';
     this.assertUsable('loss');
-    const [s, t] = this.checkInputs<tf.Tensor4D>(fn, 'studentFeature', studentFeature, 'teacherFeature', teacherFeature);
+    const [s, t] = this.checkInputs<tf.Tensor4D>(
+      fn,
+      'studentFeature',
+      studentFeature,
+      'teacherFeature',
+      teacherFeature,
+    );
     this.beginLoss(fn, s, t);
     return tf.tidy(() => fitNetLoss(this.forward(s), t, { checkValues: this.checkValues }));
   }

@@ -16,8 +16,12 @@ import { IcdRegularizer } from './icd-regularizer';
 
 /** CE(rows of L, diagonal) + α · mean_i KL(column-softmax_i ‖ row-softmax_i), L = κ ẑ_s ẑ_tᵀ + b, with loops. */
 function referenceIcd(icd: IcdRegularizer, student: Plain, teacher: Plain, alpha: number): number {
-  const zs = rows(denseJs(student, weightOf(icd, 'embed/student/kernel'), weightOf(icd, 'embed/student/bias'))).map(normalizeRow);
-  const zt = rows(denseJs(teacher, weightOf(icd, 'embed/teacher/kernel'), weightOf(icd, 'embed/teacher/bias'))).map(normalizeRow);
+  const zs = rows(denseJs(student, weightOf(icd, 'embed/student/kernel'), weightOf(icd, 'embed/student/bias'))).map(
+    normalizeRow,
+  );
+  const zt = rows(denseJs(teacher, weightOf(icd, 'embed/teacher/kernel'), weightOf(icd, 'embed/teacher/bias'))).map(
+    normalizeRow,
+  );
   const kappa = Math.min(Math.exp(weightOf(icd, 'logScale').data[0] as number), 10);
   const bias = weightOf(icd, 'logitBias').data[0] as number;
   const logits = zs.map((s) => zt.map((t) => kappa * dot(s, t) + bias));
@@ -93,7 +97,11 @@ describeWithBackends('IcdRegularizer', () => {
     const three = randomTensor([3, 4], 9);
     expectThrowsWith(() => a.loss(student, three), 'IcdRegularizer.loss', 'batch');
     expectThrowsWith(() => new IcdRegularizer({ studentDim: 3, teacherDim: 4, alpha: -1 }), 'IcdRegularizer', 'alpha');
-    expectThrowsWith(() => new IcdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 0 }), 'IcdRegularizer', 'embedDim');
+    expectThrowsWith(
+      () => new IcdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 0 }),
+      'IcdRegularizer',
+      'embedDim',
+    );
     tf.dispose([student, teacher, three]);
     [a, b, c].forEach((icd) => icd.dispose());
   });

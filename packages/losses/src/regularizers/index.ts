@@ -29,6 +29,9 @@ export {
   type FitNetRegressorKind,
   type FitNetRegularizerOptions,
 } from './fitnet-regularizer';
-export { CorrelationCongruenceRegularizer, type CorrelationCongruenceRegularizerOptions } from './correlation-congruence-regularizer';
+export {
+  CorrelationCongruenceRegularizer,
+  type CorrelationCongruenceRegularizerOptions,
+} from './correlation-congruence-regularizer';
 export { FactorTransferRegularizer, type FactorTransferRegularizerOptions } from './factor-transfer-regularizer';
 export { CentroidTracker, type CentroidMode, type CentroidTrackerOptions } from './centroid-tracker';

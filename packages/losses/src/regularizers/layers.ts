@@ -47,7 +47,14 @@ export function conv2d(
   { stride = 1, padding = 0 }: { stride?: number; padding?: number } = {},
 ): tf.Tensor4D {
   const pad: 'valid' | [[number, number], [number, number], [number, number], [number, number]] =
-    padding === 0 ? 'valid' : [[0, 0], [padding, padding], [padding, padding], [0, 0]];
+    padding === 0
+      ? 'valid'
+      : [
+          [0, 0],
+          [padding, padding],
+          [padding, padding],
+          [0, 0],
+        ];
   const output = tf.conv2d(x, kernel as tf.Tensor4D, stride, pad);
   return bias === undefined ? output : tf.add(output, bias);
 }

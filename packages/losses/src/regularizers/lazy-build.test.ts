@@ -41,7 +41,10 @@ const CASES: Case[] = [
     name: 'VidRegularizer',
     eager: (seed) => new VidRegularizer({ studentChannels: 3, teacherChannels: 4, seed }),
     lazy: (seed) => new VidRegularizer({ seed }),
-    shapes: [[2, 3, 3, 3], [2, 3, 3, 4]],
+    shapes: [
+      [2, 3, 3, 3],
+      [2, 3, 3, 4],
+    ],
     otherStudent: [2, 3, 3, 2],
     loss: plainLoss,
     loadable: true,
@@ -50,7 +53,10 @@ const CASES: Case[] = [
     name: 'VidRegularizer',
     eager: (seed) => new VidRegularizer({ studentChannels: 3, teacherChannels: 4, hiddenChannels: 6, seed }),
     lazy: (seed) => new VidRegularizer({ hiddenChannels: 6, seed }),
-    shapes: [[2, 2, 2, 3], [2, 2, 2, 4]],
+    shapes: [
+      [2, 2, 2, 3],
+      [2, 2, 2, 4],
+    ],
     otherStudent: [2, 2, 2, 5],
     loss: plainLoss,
     loadable: true,
@@ -59,7 +65,10 @@ const CASES: Case[] = [
     name: 'VidLpRegularizer',
     eager: (seed) => new VidLpRegularizer({ studentDim: 3, teacherDim: 4, seed }),
     lazy: (seed) => new VidLpRegularizer({ seed }),
-    shapes: [[4, 3], [4, 4]],
+    shapes: [
+      [4, 3],
+      [4, 4],
+    ],
     otherStudent: [4, 5],
     loss: plainLoss,
     loadable: true,
@@ -68,7 +77,10 @@ const CASES: Case[] = [
     name: 'VidVectorRegularizer',
     eager: (seed) => new VidVectorRegularizer({ studentDim: 3, teacherShape: [2, 2, 3], seed }),
     lazy: (seed) => new VidVectorRegularizer({ seed }),
-    shapes: [[2, 3], [2, 2, 2, 3]],
+    shapes: [
+      [2, 3],
+      [2, 2, 2, 3],
+    ],
     otherStudent: [2, 4],
     loss: plainLoss,
     loadable: false,
@@ -77,7 +89,10 @@ const CASES: Case[] = [
     name: 'VidVectorRegularizer',
     eager: (seed) => new VidVectorRegularizer({ studentDim: 3, teacherShape: [2, 2, 3], seed }),
     lazy: (seed) => new VidVectorRegularizer({ teacherShape: [2, 2, 3], seed }),
-    shapes: [[2, 3], [2, 2, 2, 3]],
+    shapes: [
+      [2, 3],
+      [2, 2, 2, 3],
+    ],
     otherStudent: [2, 4],
     loss: plainLoss,
     loadable: true,
@@ -86,7 +101,10 @@ const CASES: Case[] = [
     name: 'CrdRegularizer',
     eager: (seed) => new CrdRegularizer({ ...CRD, studentDim: 3, teacherDim: 4, seed }),
     lazy: (seed) => new CrdRegularizer({ ...CRD, seed }),
-    shapes: [[3, 3], [3, 4]],
+    shapes: [
+      [3, 3],
+      [3, 4],
+    ],
     otherStudent: [3, 2],
     loss: (regularizer, student, teacher) => {
       const crd = regularizer as CrdRegularizer;
@@ -100,7 +118,10 @@ const CASES: Case[] = [
     name: 'IcdRegularizer',
     eager: (seed) => new IcdRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed }),
     lazy: (seed) => new IcdRegularizer({ embedDim: 5, seed }),
-    shapes: [[4, 3], [4, 4]],
+    shapes: [
+      [4, 3],
+      [4, 4],
+    ],
     otherStudent: [4, 2],
     loss: plainLoss,
     loadable: true,
@@ -109,7 +130,10 @@ const CASES: Case[] = [
     name: 'MimkdRegularizer',
     eager: (seed) => new MimkdRegularizer({ studentDim: 3, teacherChannels: 4, embedDim: 5, seed }),
     lazy: (seed) => new MimkdRegularizer({ embedDim: 5, seed }),
-    shapes: [[3, 3], [3, 2, 2, 4]],
+    shapes: [
+      [3, 3],
+      [3, 2, 2, 4],
+    ],
     otherStudent: [3, 6],
     loss: plainLoss,
     loadable: true,
@@ -118,7 +142,10 @@ const CASES: Case[] = [
     name: 'FitNetRegularizer',
     eager: (seed) => new FitNetRegularizer({ studentShape: [4, 4, 3], teacherShape: [2, 2, 5], seed }),
     lazy: (seed) => new FitNetRegularizer({ seed }),
-    shapes: [[2, 4, 4, 3], [2, 2, 2, 5]],
+    shapes: [
+      [2, 4, 4, 3],
+      [2, 2, 2, 5],
+    ],
     otherStudent: [2, 4, 4, 2],
     loss: plainLoss,
     loadable: false,
@@ -127,7 +154,10 @@ const CASES: Case[] = [
     name: 'CorrelationCongruenceRegularizer',
     eager: (seed) => new CorrelationCongruenceRegularizer({ studentDim: 3, teacherDim: 4, embedDim: 5, seed }),
     lazy: (seed) => new CorrelationCongruenceRegularizer({ embedDim: 5, seed }),
-    shapes: [[4, 3], [4, 4]],
+    shapes: [
+      [4, 3],
+      [4, 4],
+    ],
     otherStudent: [4, 7],
     loss: plainLoss,
     loadable: true,
@@ -136,7 +166,10 @@ const CASES: Case[] = [
     name: 'FactorTransferRegularizer',
     eager: (seed) => new FactorTransferRegularizer({ studentChannels: 3, teacherChannels: 4, seed }),
     lazy: (seed) => new FactorTransferRegularizer({ seed }),
-    shapes: [[2, 3, 3, 3], [2, 3, 3, 4]],
+    shapes: [
+      [2, 3, 3, 3],
+      [2, 3, 3, 4],
+    ],
     otherStudent: [2, 3, 3, 2],
     loss: plainLoss,
     loadable: true,
@@ -279,11 +312,7 @@ describeWithBackends('regularizers built on first use', () => {
     const other = randomTensor([2, 2, 2, 5], 2);
     const origin = 'C_s = 3 (sizes inferred from the first loss() call), got [2,2,2,5]';
     expectThrowsWith(() => vid.loss(other, teacher), 'VidRegularizer.loss', origin);
-    expectThrowsWith(
-      () => new VidRegularizer({ checkValue: false } as never),
-      'VidRegularizer',
-      'checkValues',
-    );
+    expectThrowsWith(() => new VidRegularizer({ checkValue: false } as never), 'VidRegularizer', 'checkValues');
     tf.dispose([student, teacher, other]);
     vid.dispose();
   });

@@ -30,7 +30,10 @@ import { type MiEstimator, MimkdRegularizer } from './mimkd-regularizer';
 
 function mlpJs(mi: MimkdRegularizer, prefix: string, x: Plain): Plain {
   const w = (name: string) => weightOf(mi, `${prefix}/${name}`);
-  const hidden = map(batchNormJs(denseJs(x, w('dense1/kernel'), w('dense1/bias')), w('batchNorm/gamma'), w('batchNorm/beta')), relu);
+  const hidden = map(
+    batchNormJs(denseJs(x, w('dense1/kernel'), w('dense1/bias')), w('batchNorm/gamma'), w('batchNorm/beta')),
+    relu,
+  );
   return add(denseJs(hidden, w('dense2/kernel'), w('dense2/bias')), denseJs(x, w('shortcut/kernel')));
 }
 
@@ -41,23 +44,41 @@ function estimateJs(global: number[][], codes: number[][][], estimator: MiEstima
   if (estimator === 'jsd') {
     const negatives: number[] = [];
     const positives: number[] = [];
-    scores.forEach((row, i) => row.forEach((positions, j) => positions.forEach((u) => (i === j ? positives.push(softplus(-u)) : negatives.push(softplus(u))))));
+    scores.forEach((row, i) =>
+      row.forEach((positions, j) =>
+        positions.forEach((u) => (i === j ? positives.push(softplus(-u)) : negatives.push(softplus(u)))),
+      ),
+    );
     return mean(negatives) + mean(positives);
   }
   const terms: number[] = [];
   for (let i = 0; i < n; i++) {
     const negatives = (scores[i] as number[][]).flatMap((positions, j) => (j === i ? [] : positions));
-    for (const positive of (scores[i] as number[][])[i] as number[]) terms.push(logSumExp([positive, ...negatives]) - positive);
+    for (const positive of (scores[i] as number[][])[i] as number[])
+      terms.push(logSumExp([positive, ...negatives]) - positive);
   }
   return mean(terms);
 }
 
-function referenceMimkd(mi: MimkdRegularizer, student: Plain, teacher: Plain, estimator: MiEstimator, localWeight = 1, globalWeight = 1): number {
+function referenceMimkd(
+  mi: MimkdRegularizer,
+  student: Plain,
+  teacher: Plain,
+  estimator: MiEstimator,
+  localWeight = 1,
+  globalWeight = 1,
+): number {
   const [n, h, w, c] = teacher.shape as [number, number, number, number];
   const gs = rows(mlpJs(mi, 'global/student', student));
   const lw = (name: string) => weightOf(mi, `local/teacher/${name}`);
-  const hidden = map(batchNormJs(pointwiseJs(teacher, lw('conv1/kernel')), lw('batchNorm/gamma'), lw('batchNorm/beta')), relu);
-  const block = add(pointwiseJs(hidden, lw('conv2/kernel'), lw('conv2/bias')), pointwiseJs(teacher, lw('shortcut/kernel')));
+  const hidden = map(
+    batchNormJs(pointwiseJs(teacher, lw('conv1/kernel')), lw('batchNorm/gamma'), lw('batchNorm/beta')),
+    relu,
+  );
+  const block = add(
+    pointwiseJs(hidden, lw('conv2/kernel'), lw('conv2/bias')),
+    pointwiseJs(teacher, lw('shortcut/kernel')),
+  );
   const local = rows(layerNormJs(block, lw('layerNorm/gamma'), lw('layerNorm/beta')));
   const localCodes = Array.from({ length: n }, (_, j) => local.slice(j * h * w, (j + 1) * h * w));
   const pooled: number[] = [];
@@ -69,16 +90,36 @@ function referenceMimkd(mi: MimkdRegularizer, student: Plain, teacher: Plain, es
     }
   }
   const gt = rows(mlpJs(mi, 'global/teacher', { data: pooled, shape: [n, c] }));
-  return localWeight * estimateJs(gs, localCodes, estimator) + globalWeight * estimateJs(gs, gt.map((g) => [g]), estimator);
+  return (
+    localWeight * estimateJs(gs, localCodes, estimator) +
+    globalWeight *
+      estimateJs(
+        gs,
+        gt.map((g) => [g]),
+        estimator,
+      )
+  );
 }
 
 describeWithBackends('MimkdRegularizer', () => {
   for (const estimator of ['jsd', 'infonce'] as const) {
     it(`equals the Deep InfoMax ${estimator} local + global estimate computed with loops`, () => {
-      const mi = new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, embedDim: 4, estimator, localWeight: 0.7, globalWeight: 1.3, seed: 4 });
+      const mi = new MimkdRegularizer({
+        studentDim: 3,
+        teacherChannels: 2,
+        embedDim: 4,
+        estimator,
+        localWeight: 0.7,
+        globalWeight: 1.3,
+        seed: 4,
+      });
       const student = randomTensor([3, 3], 1);
       const teacher = randomTensor([3, 2, 2, 2], 2, 0, 2);
-      expectClose(scalarOf(mi.loss(student, teacher)), referenceMimkd(mi, plain(student), plain(teacher), estimator, 0.7, 1.3), { rtol: 2e-5 });
+      expectClose(
+        scalarOf(mi.loss(student, teacher)),
+        referenceMimkd(mi, plain(student), plain(teacher), estimator, 0.7, 1.3),
+        { rtol: 2e-5 },
+      );
       tf.dispose([student, teacher]);
       mi.dispose();
     });
@@ -99,7 +140,12 @@ describeWithBackends('MimkdRegularizer', () => {
     const teacher = randomTensor([3, 2, 2, 2], 4);
     const loss = () => mi.loss(student, teacher);
     expectGradientsReachEveryVariable(loss, mi.trainableVariables);
-    for (const name of ['global/student/dense1/kernel', 'local/teacher/conv1/kernel', 'local/teacher/layerNorm/gamma', 'global/teacher/shortcut/kernel']) {
+    for (const name of [
+      'global/student/dense1/kernel',
+      'local/teacher/conv1/kernel',
+      'local/teacher/layerNorm/gamma',
+      'global/teacher/shortcut/kernel',
+    ]) {
       expectVariableGradientMatchesFiniteDifferences(loss, variableOf(mi, name), { maxElements: 4, step: 2e-3 });
     }
     expectMinimizeIsLeakFree(loss, mi.trainableVariables);
@@ -116,9 +162,26 @@ describeWithBackends('MimkdRegularizer', () => {
     const student = randomTensor([3, 3], 5);
     const teacher = randomTensor([3, 2, 2, 2], 6);
     await expectRoundTrip(a, c, (mi) => mi.loss(student, teacher));
-    expect(a.getConfig()).toEqual({ studentDim: 3, teacherChannels: 2, embedDim: 4, estimator: 'jsd', localWeight: 1, globalWeight: 1, seed: 8 });
-    expectThrowsWith(() => new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, estimator: 'dv' as never }), 'MimkdRegularizer', 'estimator', "'jsd', 'infonce'");
-    expectThrowsWith(() => new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, localWeight: -1 }), 'MimkdRegularizer', 'localWeight');
+    expect(a.getConfig()).toEqual({
+      studentDim: 3,
+      teacherChannels: 2,
+      embedDim: 4,
+      estimator: 'jsd',
+      localWeight: 1,
+      globalWeight: 1,
+      seed: 8,
+    });
+    expectThrowsWith(
+      () => new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, estimator: 'dv' as never }),
+      'MimkdRegularizer',
+      'estimator',
+      "'jsd', 'infonce'",
+    );
+    expectThrowsWith(
+      () => new MimkdRegularizer({ studentDim: 3, teacherChannels: 2, localWeight: -1 }),
+      'MimkdRegularizer',
+      'localWeight',
+    );
     const one = randomTensor([1, 3], 7);
     const oneTeacher = randomTensor([1, 2, 2, 2], 8);
     expectThrowsWith(() => a.loss(one, oneTeacher), 'MimkdRegularizer.loss', 'at least 2');

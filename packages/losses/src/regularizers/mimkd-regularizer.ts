@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, assertSize, optionalSize } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, assertSize, optionalSize } from './checks';
 import { batchNormTraining, conv1x1, defaultInit, dense, layerNorm, nearIdentityInit } from './layers';
 import { type DenseWeights, RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
-import { type InferredSizes } from './inferred-sizes';
+import type { InferredSizes } from './inferred-sizes';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
 /** The mutual-information estimators of Deep InfoMax. */
@@ -89,7 +89,13 @@ export class MimkdRegularizer extends RegularizerBase {
   constructor(options: MimkdRegularizerOptions = {}) {
     const fn = 'MimkdRegularizer';
     assertKnownOptions(fn, options, [
-      'studentDim', 'teacherChannels', 'embedDim', 'estimator', 'localWeight', 'globalWeight', 'seed',
+      'studentDim',
+      'teacherChannels',
+      'embedDim',
+      'estimator',
+      'localWeight',
+      'globalWeight',
+      'seed',
       ...REGULARIZER_OPTION_KEYS,
     ]);
     super(fn, options);
@@ -98,7 +104,9 @@ export class MimkdRegularizer extends RegularizerBase {
     const embedDim = assertSize(fn, 'embedDim', options.embedDim ?? 128);
     const estimator = options.estimator ?? 'jsd';
     if (!ESTIMATORS.includes(estimator)) {
-      throw new Error(`${fn}: estimator must be one of ${ESTIMATORS.map((name) => `'${name}'`).join(', ')}, got '${String(estimator)}'`);
+      throw new Error(
+        `${fn}: estimator must be one of ${ESTIMATORS.map((name) => `'${name}'`).join(', ')}, got '${String(estimator)}'`,
+      );
     }
     const localWeight = assertNumber(fn, 'localWeight', options.localWeight ?? 1, { nonNegative: true });
     const globalWeight = assertNumber(fn, 'globalWeight', options.globalWeight ?? 1, { nonNegative: true });
@@ -134,7 +142,9 @@ export class MimkdRegularizer extends RegularizerBase {
     return {
       student: { kind: 'vector', layout: '[N, D_s]', size: studentDim, saved: ['global/student/dense1/kernel', 0] },
       teacher: {
-        kind: 'channels', layout: '[N, H, W, C_t]', size: teacherChannels,
+        kind: 'channels',
+        layout: '[N, H, W, C_t]',
+        size: teacherChannels,
         saved: ['local/teacher/conv1/kernel', 0],
       },
     };
@@ -185,9 +195,16 @@ export class MimkdRegularizer extends RegularizerBase {
     const fn = 'MimkdRegularizer.loss';
     this.assertUsable('loss');
     const [s, t] = this.checkInputs<tf.Tensor2D, tf.Tensor4D>(
-      fn, 'studentVector', studentVector, 'teacherFeature', teacherFeature,
+      fn,
+      'studentVector',
+      studentVector,
+      'teacherFeature',
+      teacherFeature,
     );
-    if (s.shape[0] < 2) throw new Error(`${fn}: studentVector needs a batch of at least 2 (the other rows are the negatives), got ${s.shape[0]}`);
+    if (s.shape[0] < 2)
+      throw new Error(
+        `${fn}: studentVector needs a batch of at least 2 (the other rows are the negatives), got ${s.shape[0]}`,
+      );
     this.beginLoss(fn, s, t);
     const { localWeight, globalWeight, embedDim } = this.config;
     return tf.tidy(() => {
@@ -195,7 +212,10 @@ export class MimkdRegularizer extends RegularizerBase {
       const student = this.encodeStudent(s);
       const local = tf.reshape(this.encodeTeacherLocal(t), [n, h * w, embedDim]) as tf.Tensor3D;
       const global = tf.reshape(this.encodeTeacherGlobal(t), [n, 1, embedDim]) as tf.Tensor3D;
-      return tf.add(tf.mul(localWeight, this.estimate(student, local)), tf.mul(globalWeight, this.estimate(student, global))) as tf.Scalar;
+      return tf.add(
+        tf.mul(localWeight, this.estimate(student, local)),
+        tf.mul(globalWeight, this.estimate(student, global)),
+      ) as tf.Scalar;
     });
   }
 

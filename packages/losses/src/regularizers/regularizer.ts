@@ -479,22 +479,31 @@ export abstract class RegularizerBase implements Regularizer {
     for (const spec of artifacts.specs) {
       const want = expected.get(spec.name);
       if (want === undefined) {
-        throw new Error(`${fn}: unexpected weight '${spec.name}' (this ${this.className} has: ${[...expected.keys()].join(', ')})`);
+        throw new Error(
+          `${fn}: unexpected weight '${spec.name}' (this ${this.className} has: ${[...expected.keys()].join(', ')})`,
+        );
       }
       if (seen.has(spec.name)) throw new Error(`${fn}: weight '${spec.name}' appears twice`);
       seen.add(spec.name);
-      if (spec.quantization !== undefined) throw new Error(`${fn}: weight '${spec.name}' is quantized; only float32/int32 weights are supported`);
-      if (spec.dtype !== want.dtype) throw new Error(`${fn}: weight '${spec.name}' has dtype ${spec.dtype}, expected ${want.dtype}`);
-      const shapeMatches = spec.shape.length === want.shape.length && spec.shape.every((size, axis) => size === want.shape[axis]);
+      if (spec.quantization !== undefined)
+        throw new Error(`${fn}: weight '${spec.name}' is quantized; only float32/int32 weights are supported`);
+      if (spec.dtype !== want.dtype)
+        throw new Error(`${fn}: weight '${spec.name}' has dtype ${spec.dtype}, expected ${want.dtype}`);
+      const shapeMatches =
+        spec.shape.length === want.shape.length && spec.shape.every((size, axis) => size === want.shape[axis]);
       if (!shapeMatches) {
-        throw new Error(`${fn}: weight '${spec.name}' has shape [${spec.shape.join(',')}], expected [${want.shape.join(',')}]`);
+        throw new Error(
+          `${fn}: weight '${spec.name}' has shape [${spec.shape.join(',')}], expected [${want.shape.join(',')}]`,
+        );
       }
       byteLength += 4 * want.shape.reduce((a, b) => a * b, 1);
     }
     const missing = [...expected.keys()].filter((name) => !seen.has(name));
     if (missing.length > 0) throw new Error(`${fn}: missing weights: ${missing.join(', ')}`);
     if (artifacts.data.byteLength !== byteLength) {
-      throw new Error(`${fn}: weight data is ${artifacts.data.byteLength} bytes, the specs describe ${byteLength} (truncated or corrupt)`);
+      throw new Error(
+        `${fn}: weight data is ${artifacts.data.byteLength} bytes, the specs describe ${byteLength} (truncated or corrupt)`,
+      );
     }
 
     // NaN or ±Infinity anywhere would turn every later loss into NaN: reject before anything is assigned.
@@ -504,7 +513,10 @@ export abstract class RegularizerBase implements Regularizer {
       if (spec.dtype === 'float32') {
         const values = new Float32Array(artifacts.data, offset, count);
         const index = values.findIndex((value) => !Number.isFinite(value));
-        if (index >= 0) throw new Error(`${fn}: weight '${spec.name}' holds ${values[index]} at flat index ${index}; weights must be finite`);
+        if (index >= 0)
+          throw new Error(
+            `${fn}: weight '${spec.name}' holds ${values[index]} at flat index ${index}; weights must be finite`,
+          );
       }
       offset += 4 * count;
     }

@@ -75,9 +75,10 @@ describeWithBackends('the untrained-head warning', () => {
     train(3 * UNTRAINED_WARNING_CALLS, () => frozen.loss(student(), teacher), [kernel]);
     const evaluated = new VidLpRegularizer({ studentDim: 4, teacherDim: 2, seed: 1 });
     // no gradient tape: evaluation calls are not training steps
-    for (let call = 0; call < 3 * UNTRAINED_WARNING_CALLS; call++) tf.tidy(() => {
-      evaluated.loss(student(), teacher);
-    });
+    for (let call = 0; call < 3 * UNTRAINED_WARNING_CALLS; call++)
+      tf.tidy(() => {
+        evaluated.loss(student(), teacher);
+      });
     expect(warn).not.toHaveBeenCalled();
     expect(frozen.getConfig()).toMatchObject({ warnIfUntrained: false });
     expect(trained.getConfig()).not.toHaveProperty('warnIfUntrained');

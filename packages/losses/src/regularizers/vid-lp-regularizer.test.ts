@@ -1,4 +1,13 @@
-import { describeWithBackends, expectArraysClose, expectClose, expectThrowsWith, randomTensor, scalarOf, tf, valuesOf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectArraysClose,
+  expectClose,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+  valuesOf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import {
   expectDifferentWeights,
@@ -41,7 +50,8 @@ describeWithBackends('VidLpRegularizer', () => {
     const logits = randomTensor([4, 2], 4, -3, 3);
     const loss = () => lp.loss(student, logits);
     expectGradientsReachEveryVariable(loss, lp.trainableVariables);
-    for (const name of ['mean/kernel', 'mean/bias', 'alpha']) expectVariableGradientMatchesFiniteDifferences(loss, variableOf(lp, name));
+    for (const name of ['mean/kernel', 'mean/bias', 'alpha'])
+      expectVariableGradientMatchesFiniteDifferences(loss, variableOf(lp, name));
     expectMinimizeIsLeakFree(loss, lp.trainableVariables);
     tf.dispose([student, logits]);
     lp.dispose();
@@ -59,7 +69,11 @@ describeWithBackends('VidLpRegularizer', () => {
     expectThrowsWith(() => a.loss(logits, logits), 'VidLpRegularizer.loss', 'studentVector');
     const shortBatch = randomTensor([3, 2], 7);
     expectThrowsWith(() => a.loss(student, shortBatch), 'VidLpRegularizer.loss', 'batch');
-    expectThrowsWith(() => new VidLpRegularizer({ studentDim: 3, teacherDim: 2, initialVariance: 1e-6 }), 'initialVariance', 'epsilon');
+    expectThrowsWith(
+      () => new VidLpRegularizer({ studentDim: 3, teacherDim: 2, initialVariance: 1e-6 }),
+      'initialVariance',
+      'epsilon',
+    );
     expectThrowsWith(() => new VidLpRegularizer(null as never), 'VidLpRegularizer', 'options');
     expect(a.getConfig()).toEqual({ studentDim: 3, teacherDim: 2, initialVariance: 5, epsilon: 1e-5, seed: 8 });
     tf.dispose([student, logits, shortBatch]);

@@ -3,7 +3,7 @@ import { vidLoss } from '../info/index';
 import { REGULARIZER_OPTION_KEYS, assertKnownOptions, optionalSize } from './checks';
 import { dense } from './layers';
 import { type DenseWeights, RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
-import { type InferredSizes } from './inferred-sizes';
+import type { InferredSizes } from './inferred-sizes';
 import { resolveVariance } from './vid-regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 

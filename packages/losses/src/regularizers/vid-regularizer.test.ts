@@ -1,4 +1,13 @@
-import { describeWithBackends, expectArraysClose, expectClose, expectThrowsWith, randomTensor, scalarOf, tf, valuesOf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectArraysClose,
+  expectClose,
+  expectThrowsWith,
+  randomTensor,
+  scalarOf,
+  tf,
+  valuesOf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import {
   expectDifferentWeights,
@@ -34,7 +43,13 @@ describeWithBackends('VidRegularizer', () => {
     expectArraysClose(valuesOf(vid.variance()), [5, 5, 5, 5]);
     expectClose(inverseSoftplusVariance(5, 1e-5), Math.log(Math.exp(5 - 1e-5) - 1), { rtol: 1e-12 });
     vid.dispose();
-    const other = new VidRegularizer({ studentChannels: 3, teacherChannels: 2, initialVariance: 0.5, epsilon: 1e-3, seed: 1 });
+    const other = new VidRegularizer({
+      studentChannels: 3,
+      teacherChannels: 2,
+      initialVariance: 0.5,
+      epsilon: 1e-3,
+      seed: 1,
+    });
     expectArraysClose(valuesOf(other.variance()), [0.5, 0.5]);
     other.dispose();
   });
@@ -86,7 +101,14 @@ describeWithBackends('VidRegularizer', () => {
     const c = new VidRegularizer({ studentChannels: 3, teacherChannels: 4, seed: 43 });
     expectSameWeights(a, b);
     expectDifferentWeights(a, c);
-    expect(a.getConfig()).toEqual({ studentChannels: 3, teacherChannels: 4, hiddenChannels: 4, initialVariance: 5, epsilon: 1e-5, seed: 42 });
+    expect(a.getConfig()).toEqual({
+      studentChannels: 3,
+      teacherChannels: 4,
+      hiddenChannels: 4,
+      initialVariance: 5,
+      epsilon: 1e-5,
+      seed: 42,
+    });
     expect(JSON.parse(JSON.stringify(a.getConfig()))).toEqual(a.getConfig());
     const unseeded = new VidRegularizer({ studentChannels: 3, teacherChannels: 4 });
     const replay = new VidRegularizer(unseeded.getConfig() as never);
@@ -103,7 +125,12 @@ describeWithBackends('VidRegularizer', () => {
     await expectRoundTrip(source, target, (vid) => vid.loss(student, teacher));
     const wider = new VidRegularizer({ studentChannels: 3, teacherChannels: 5, seed: 1 });
     const artifacts = await source.saveWeights();
-    expectThrowsWith(() => wider.loadWeights(artifacts), 'VidRegularizer.loadWeights', "'regressor/conv1/kernel'", 'shape');
+    expectThrowsWith(
+      () => wider.loadWeights(artifacts),
+      'VidRegularizer.loadWeights',
+      "'regressor/conv1/kernel'",
+      'shape',
+    );
     tf.dispose([student, teacher]);
     [source, target, wider].forEach((vid) => vid.dispose());
   });
@@ -118,12 +145,26 @@ describeWithBackends('VidRegularizer', () => {
   });
 
   it('rejects bad options and inputs with the function and argument named', () => {
-    expectThrowsWith(() => new VidRegularizer({ studentChannels: 0, teacherChannels: 2 }), 'VidRegularizer', 'studentChannels');
-    expectThrowsWith(() => new VidRegularizer({ studentChannels: 2, teacherChannels: 2.5 }), 'VidRegularizer', 'teacherChannels');
-    expectThrowsWith(() => new VidRegularizer({ studentChannels: 2, teacherChannels: 2, initialVariance: Number.NaN }), 'initialVariance');
+    expectThrowsWith(
+      () => new VidRegularizer({ studentChannels: 0, teacherChannels: 2 }),
+      'VidRegularizer',
+      'studentChannels',
+    );
+    expectThrowsWith(
+      () => new VidRegularizer({ studentChannels: 2, teacherChannels: 2.5 }),
+      'VidRegularizer',
+      'teacherChannels',
+    );
+    expectThrowsWith(
+      () => new VidRegularizer({ studentChannels: 2, teacherChannels: 2, initialVariance: Number.NaN }),
+      'initialVariance',
+    );
     expectThrowsWith(() => new VidRegularizer({ studentChannels: 2, teacherChannels: 2, epsilon: -1 }), 'epsilon');
     expectThrowsWith(() => new VidRegularizer({ studentChannels: 2, teacherChannels: 2, seed: -3 }), 'seed');
-    expectThrowsWith(() => new VidRegularizer({ studentChannels: 2, teacherChannels: 2, varaince: 3 } as never), "unknown option 'varaince'");
+    expectThrowsWith(
+      () => new VidRegularizer({ studentChannels: 2, teacherChannels: 2, varaince: 3 } as never),
+      "unknown option 'varaince'",
+    );
     const vid = new VidRegularizer({ studentChannels: 3, teacherChannels: 2, seed: 1 });
     const student = randomTensor([2, 2, 2, 3], 1);
     const teacher = randomTensor([2, 2, 2, 2], 2);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
 import { matchSpatialSize } from '../spatial';
 import { assertNumber } from '../validate';
-import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, optionalSize } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, optionalSize } from './checks';
 import { conv1x1, defaultInit } from './layers';
 import { RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
 import { channelSizes, type InferredSizes } from './inferred-sizes';
@@ -34,11 +34,16 @@ export function inverseSoftplusVariance(variance: number, epsilon: number): numb
  * The variance options every VID head shares: σ²₀ = `initialVariance` (default 5) and ε (default 1e-5), both
  * positive with σ²₀ > ε, and the α₀ that starts σ² = softplus(α) + ε at σ²₀.
  */
-export function resolveVariance(fn: string, options: { initialVariance?: number; epsilon?: number }): { initialVariance: number; epsilon: number; alpha0: number } {
+export function resolveVariance(
+  fn: string,
+  options: { initialVariance?: number; epsilon?: number },
+): { initialVariance: number; epsilon: number; alpha0: number } {
   const initialVariance = assertNumber(fn, 'initialVariance', options.initialVariance ?? 5, { positive: true });
   const epsilon = assertNumber(fn, 'epsilon', options.epsilon ?? 1e-5, { positive: true });
   if (!(initialVariance > epsilon)) {
-    throw new Error(`${fn}: initialVariance (${initialVariance}) must exceed epsilon (${epsilon}): σ² = softplus(α) + ε > ε`);
+    throw new Error(
+      `${fn}: initialVariance (${initialVariance}) must exceed epsilon (${epsilon}): σ² = softplus(α) + ε > ε`,
+    );
   }
   return { initialVariance, epsilon, alpha0: inverseSoftplusVariance(initialVariance, epsilon) };
 }
@@ -78,7 +83,12 @@ export class VidRegularizer extends RegularizerBase {
   constructor(options: VidRegularizerOptions = {}) {
     const fn = 'VidRegularizer';
     assertKnownOptions(fn, options, [
-      'studentChannels', 'teacherChannels', 'hiddenChannels', 'initialVariance', 'epsilon', 'seed',
+      'studentChannels',
+      'teacherChannels',
+      'hiddenChannels',
+      'initialVariance',
+      'epsilon',
+      'seed',
       ...REGULARIZER_OPTION_KEYS,
     ]);
     super(fn, options);
@@ -102,7 +112,10 @@ export class VidRegularizer extends RegularizerBase {
     this.kernels = [0, 1, 2].map((layer) => {
       const inputs = widths[layer] as number;
       const outputs = widths[layer + 1] as number;
-      return this.addVariable(`regressor/conv${layer + 1}/kernel`, defaultInit(random, inputs * outputs, inputs), [inputs, outputs]);
+      return this.addVariable(`regressor/conv${layer + 1}/kernel`, defaultInit(random, inputs * outputs, inputs), [
+        inputs,
+        outputs,
+      ]);
     });
     this.alpha = this.addVariable('alpha', new Float32Array(teacherChannels).fill(this.alpha0), [teacherChannels]);
     this.markBuilt();
@@ -142,12 +155,10 @@ export class VidRegularizer extends RegularizerBase {
     this.beginLoss(fn, s, t);
     return tf.tidy(() => {
       const [student, teacher] = matchSpatialSize({ fn, student: s, teacher: t });
-      return vidLoss(
-        teacher,
-        this.mean(student),
-        this.alpha,
-        { epsilon: this.config.epsilon, checkValues: this.checkValues },
-      );
+      return vidLoss(teacher, this.mean(student), this.alpha, {
+        epsilon: this.config.epsilon,
+        checkValues: this.checkValues,
+      });
     });
   }
 }

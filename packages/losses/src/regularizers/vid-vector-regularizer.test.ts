@@ -38,7 +38,8 @@ describeWithBackends('VidVectorRegularizer', () => {
     const teacher = randomTensor([3, 2, 2, 2], 6);
     const loss = () => vid.loss(student, teacher);
     expectGradientsReachEveryVariable(loss, vid.trainableVariables);
-    for (const name of ['mean/kernel', 'mean/bias', 'alpha']) expectVariableGradientMatchesFiniteDifferences(loss, variableOf(vid, name));
+    for (const name of ['mean/kernel', 'mean/bias', 'alpha'])
+      expectVariableGradientMatchesFiniteDifferences(loss, variableOf(vid, name));
     expectMinimizeIsLeakFree(loss, vid.trainableVariables);
     tf.dispose([student, teacher]);
     vid.dispose();
@@ -56,12 +57,24 @@ describeWithBackends('VidVectorRegularizer', () => {
     await expectRoundTrip(a, c, (vid) => vid.loss(student, teacher));
     expectThrowsWith(() => a.loss(teacher, teacher), 'VidVectorRegularizer.loss', 'studentVector');
     const otherMap = randomTensor([2, 4, 4, 2], 9);
-    expectThrowsWith(() => a.loss(student, otherMap), 'VidVectorRegularizer.loss: teacherFeature must have shape [N, H, W, C_t] with H = 2');
+    expectThrowsWith(
+      () => a.loss(student, otherMap),
+      'VidVectorRegularizer.loss: teacherFeature must have shape [N, H, W, C_t] with H = 2',
+    );
     const shortBatch = randomTensor([1, 3], 10);
     expectThrowsWith(() => a.loss(shortBatch, teacher), 'VidVectorRegularizer.loss', 'batch');
-    expectThrowsWith(() => new VidVectorRegularizer({ studentDim: 3, teacherShape: [2, 2] as never }), 'VidVectorRegularizer: teacherShape must be [H, W, C_t], got [2,2]');
-    expectThrowsWith(() => new VidVectorRegularizer({ studentDim: 3, teacherShape: [2, 0, 2] }), 'VidVectorRegularizer: teacherShape[1]');
-    expectThrowsWith(() => new VidVectorRegularizer({ ...options, seed: 1, hidden: 3 } as never), "VidVectorRegularizer: unknown option 'hidden'");
+    expectThrowsWith(
+      () => new VidVectorRegularizer({ studentDim: 3, teacherShape: [2, 2] as never }),
+      'VidVectorRegularizer: teacherShape must be [H, W, C_t], got [2,2]',
+    );
+    expectThrowsWith(
+      () => new VidVectorRegularizer({ studentDim: 3, teacherShape: [2, 0, 2] }),
+      'VidVectorRegularizer: teacherShape[1]',
+    );
+    expectThrowsWith(
+      () => new VidVectorRegularizer({ ...options, seed: 1, hidden: 3 } as never),
+      "VidVectorRegularizer: unknown option 'hidden'",
+    );
     tf.dispose([student, teacher, otherMap, shortBatch]);
     for (const vid of [a, b, c]) vid.dispose();
   });

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vidLoss } from '../info/index';
-import { REGULARIZER_OPTION_KEYS, assertKnownOptions, nhwc, assertSize, optionalSize } from './checks';
+import { REGULARIZER_OPTION_KEYS, assertKnownOptions, assertSize, optionalSize } from './checks';
 import { dense } from './layers';
 import { type DenseWeights, RegularizerBase, type RegularizerConfig, type RegularizerOptions } from './regularizer';
-import { type InferredSizes, type MapSize } from './inferred-sizes';
+import type { InferredSizes, MapSize } from './inferred-sizes';
 import { resolveVariance } from './vid-regularizer';
 import { assertSeed, SeededRandom } from '@kd/internal';
 
@@ -99,7 +99,9 @@ export class VidVectorRegularizer extends RegularizerBase {
     this.assertBuilt('mean');
     const [height, width, channels] = this.config.teacherShape as [number, number, number];
     const { kernel, bias } = this.meanLayer;
-    return tf.tidy(() => tf.reshape(dense(studentVector, kernel, bias), [studentVector.shape[0], height, width, channels]));
+    return tf.tidy(() =>
+      tf.reshape(dense(studentVector, kernel, bias), [studentVector.shape[0], height, width, channels]),
+    );
   }
 
   /** σ²_c = softplus(α_c) + ε per teacher channel. */

@@ -1,4 +1,10 @@
-import { describeWithBackends, expectArraysClose, expectGradientMatchesFiniteDifferences, randomTensor, tf } from '@kd/test-utils';
+import {
+  describeWithBackends,
+  expectArraysClose,
+  expectGradientMatchesFiniteDifferences,
+  randomTensor,
+  tf,
+} from '@kd/test-utils';
 import { expect, it } from 'vitest';
 import { VariableStore } from '../variable-store';
 import { BatchNorm2d } from './batch-norm';
@@ -20,7 +26,7 @@ describeWithBackends('BatchNorm2d', () => {
       const expected = [0, 1, 2, 3].flatMap((position) => {
         const a = input[2 * position] as number;
         const b = input[2 * position + 1] as number;
-        return [2 * (a - 3) / Math.sqrt(3.5 + 1e-5) + 1, 0.5 * (b - 2) / Math.sqrt(4 + 1e-5) - 1];
+        return [(2 * (a - 3)) / Math.sqrt(3.5 + 1e-5) + 1, (0.5 * (b - 2)) / Math.sqrt(4 + 1e-5) - 1];
       });
       expectArraysClose(y.dataSync(), expected, { rtol: 1e-5, atol: 1e-6 });
       // running = 0.9·running + 0.1·batch, with the unbiased variance σ²·4/3: 14/3 and 16/3.
@@ -62,11 +68,15 @@ describeWithBackends('BatchNorm2d', () => {
       bn.gamma.assign(tf.tensor1d([1.5, 0.7, -1]));
       const probe = randomTensor([2, 2, 2, 3], 8);
       const x = randomTensor([2, 2, 2, 3], 9);
-      expectGradientMatchesFiniteDifferences((input) => tf.sum(tf.mul(bn.apply(input as tf.Tensor4D, true), probe)) as tf.Scalar, x, {
-        step: 1e-2,
-        rtol: 3e-2,
-        atol: 3e-3,
-      });
+      expectGradientMatchesFiniteDifferences(
+        (input) => tf.sum(tf.mul(bn.apply(input as tf.Tensor4D, true), probe)) as tf.Scalar,
+        x,
+        {
+          step: 1e-2,
+          rtol: 3e-2,
+          atol: 3e-3,
+        },
+      );
       tf.dispose([probe, x]);
       store.dispose();
     });
@@ -83,10 +93,15 @@ describeWithBackends('BatchNorm2d', () => {
       // y = (x − μ)·γ/√(σ² + ε) + β, differentiated by tfjs.
       const reference = (input: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => {
         const { mean, variance } = tf.moments(input, [0, 1, 2]);
-        return tf.sum(tf.mul(tf.add(tf.mul(tf.sub(input, mean), tf.div(gamma, tf.sqrt(tf.add(variance, 1e-5)))), beta), probe));
+        return tf.sum(
+          tf.mul(tf.add(tf.mul(tf.sub(input, mean), tf.div(gamma, tf.sqrt(tf.add(variance, 1e-5)))), beta), probe),
+        );
       };
       const expected = tf.grads(reference)([x, bn.gamma, bn.beta]);
-      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(bn.apply(x as tf.Tensor4D, true), probe)) as tf.Scalar, [bn.gamma, bn.beta]);
+      const { grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(bn.apply(x as tf.Tensor4D, true), probe)) as tf.Scalar,
+        [bn.gamma, bn.beta],
+      );
       const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(bn.apply(input as tf.Tensor4D, true), probe)))(x);
       expectArraysClose(dx.dataSync(), expected[0]!.dataSync(), { rtol: 1e-4, atol: 1e-5 });
       expectArraysClose(grads[bn.gamma.name]!.dataSync(), expected[1]!.dataSync(), { rtol: 1e-4, atol: 1e-5 });
@@ -103,7 +118,9 @@ describeWithBackends('BatchNorm2d', () => {
       bn.gamma.assign(tf.tensor1d([3, -1]));
       const x = tf.tensor4d(input, shape);
       const dx = tf.grad((value: tf.Tensor) => tf.sum(bn.apply(value as tf.Tensor4D, false)))(x);
-      const expected = input.map((_, index) => (index % 2 === 0 ? 3 / Math.sqrt(4 + 1e-5) : -1 / Math.sqrt(0.25 + 1e-5)));
+      const expected = input.map((_, index) =>
+        index % 2 === 0 ? 3 / Math.sqrt(4 + 1e-5) : -1 / Math.sqrt(0.25 + 1e-5),
+      );
       expectArraysClose(dx.dataSync(), expected, { rtol: 1e-5, atol: 1e-6 });
       store.dispose();
     });
@@ -114,7 +131,9 @@ describeWithBackends('BatchNorm2d', () => {
       const store = new VariableStore(0);
       const bn = new BatchNorm2d(store.scope('head.bn'), { channels: 2 });
       const x = tf.zeros([1, 1, 1, 2]) as tf.Tensor4D;
-      expect(() => bn.apply(x, true)).toThrow(/BatchNorm2d 'head.bn': training mode needs more than one value per channel/);
+      expect(() => bn.apply(x, true)).toThrow(
+        /BatchNorm2d 'head.bn': training mode needs more than one value per channel/,
+      );
       x.dispose();
       store.dispose();
     });

@@ -61,7 +61,14 @@ export class BatchNorm2d {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     if (!training) {
       // One fused kernel: a teacher runs this on every step of distillation.
-      return tf.batchNorm(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, this.beta as tf.Tensor1D, this.gamma as tf.Tensor1D, this.epsilon);
+      return tf.batchNorm(
+        x,
+        this.runningMean as tf.Tensor1D,
+        this.runningVar as tf.Tensor1D,
+        this.beta as tf.Tensor1D,
+        this.gamma as tf.Tensor1D,
+        this.epsilon,
+      );
     }
     const [batch, height, width] = x.shape;
     const count = batch * height * width;
@@ -80,7 +87,8 @@ export class BatchNorm2d {
       save([input]);
       return {
         value: tf.batchNorm(input, mean, variance, beta, gamma, this.epsilon),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => this.gradient(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, gamma, count),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          this.gradient(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, gamma, count),
       };
     });
     return normalize(x, this.gamma, this.beta) as tf.Tensor4D;
@@ -90,11 +98,13 @@ export class BatchNorm2d {
   private applyFused(x: tf.Tensor4D): tf.Tensor4D {
     const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [input, gamma, beta, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-      const [value, mean, variance, runningMean, runningVariance] = tf.engine().runKernel(
-        BATCH_NORM_TRAINING_KERNEL,
-        { x: input, scale: gamma, offset: beta, runningMean: this.runningMean, runningVariance: this.runningVar },
-        { epsilon: this.epsilon, momentum: this.momentum },
-      ) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+      const [value, mean, variance, runningMean, runningVariance] = tf
+        .engine()
+        .runKernel(
+          BATCH_NORM_TRAINING_KERNEL,
+          { x: input, scale: gamma, offset: beta, runningMean: this.runningMean, runningVariance: this.runningVar },
+          { epsilon: this.epsilon, momentum: this.momentum },
+        ) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
       this.runningMean.assign(runningMean);
       this.runningVar.assign(runningVariance);
       tf.dispose([runningMean, runningVariance]);
@@ -104,7 +114,13 @@ export class BatchNorm2d {
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
           tf.engine().runKernel(
             BATCH_NORM_TRAINING_GRAD_KERNEL,
-            { dy, x: saved[0] as tf.Tensor, scale: gamma, mean: saved[1] as tf.Tensor, variance: saved[2] as tf.Tensor },
+            {
+              dy,
+              x: saved[0] as tf.Tensor,
+              scale: gamma,
+              mean: saved[1] as tf.Tensor,
+              variance: saved[2] as tf.Tensor,
+            },
             { epsilon: this.epsilon },
           ) as tf.Tensor[],
       };
@@ -142,5 +158,8 @@ export class BatchNorm2d {
 /** Whether the active backend registers both fused training-mode batch-norm kernels. */
 function hasFusedKernels(): boolean {
   const backend = tf.getBackend();
-  return tf.getKernel(BATCH_NORM_TRAINING_KERNEL, backend) !== undefined && tf.getKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, backend) !== undefined;
+  return (
+    tf.getKernel(BATCH_NORM_TRAINING_KERNEL, backend) !== undefined &&
+    tf.getKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, backend) !== undefined
+  );
 }

@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export function channelShuffle(x: tf.Tensor4D, groups: number): tf.Tensor4D {
   const [batch, height, width, channels] = x.shape;
-  if (channels % groups !== 0) throw new Error(`channelShuffle: ${channels} channels do not divide into ${groups} groups`);
+  if (channels % groups !== 0)
+    throw new Error(`channelShuffle: ${channels} channels do not divide into ${groups} groups`);
   if (groups === 1) return x;
   const grid = tf.reshape(x, [batch * height * width, groups, channels / groups]);
   return tf.reshape(tf.transpose(grid, [0, 2, 1]), [batch, height, width, channels]);

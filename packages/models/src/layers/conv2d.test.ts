@@ -35,12 +35,18 @@ describeWithBackends('Conv2d', () => {
   });
   it('3×3 stride 2 on an odd size', () => {
     tf.tidy(() => {
-      checkAgainstLoops({ inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, bias: true, init: 'torchDefault' }, [1, 7, 5, 2]);
+      checkAgainstLoops(
+        { inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, bias: true, init: 'torchDefault' },
+        [1, 7, 5, 2],
+      );
     });
   });
   it('1×1 stride 1 (the matrix-product path) with bias', () => {
     tf.tidy(() => {
-      checkAgainstLoops({ inChannels: 5, outChannels: 3, kernelSize: 1, bias: true, init: 'torchDefault' }, [2, 3, 4, 5]);
+      checkAgainstLoops(
+        { inChannels: 5, outChannels: 3, kernelSize: 1, bias: true, init: 'torchDefault' },
+        [2, 3, 4, 5],
+      );
     });
   });
   it('1×1 stride 2 shortcut', () => {
@@ -57,7 +63,10 @@ describeWithBackends('Conv2d', () => {
   it('depthwise (groups = channels), stride 1 and 2', () => {
     tf.tidy(() => {
       checkAgainstLoops({ inChannels: 4, outChannels: 4, kernelSize: 3, padding: 1, groups: 4 }, [2, 5, 5, 4]);
-      checkAgainstLoops({ inChannels: 3, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, groups: 3 }, [1, 6, 6, 3]);
+      checkAgainstLoops(
+        { inChannels: 3, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, groups: 3 },
+        [1, 6, 6, 3],
+      );
     });
   });
 
@@ -71,7 +80,10 @@ describeWithBackends('Conv2d', () => {
         const store = new VariableStore(1);
         const conv = new Conv2d(store.scope('c'), options);
         const x = randomTensor([1, 4, 4, options.inChannels], 3) as tf.Tensor4D;
-        const probe = randomTensor([1, options.kernelSize === 1 ? 4 : 2, options.kernelSize === 1 ? 4 : 2, options.outChannels], 4);
+        const probe = randomTensor(
+          [1, options.kernelSize === 1 ? 4 : 2, options.kernelSize === 1 ? 4 : 2, options.outChannels],
+          4,
+        );
         // d/dw Σ probe·conv(x, w), analytic vs central differences on the plain-JS convolution.
         const { grads } = tf.variableGrads(() => tf.sum(tf.mul(conv.apply(x), probe)) as tf.Scalar, [conv.weight]);
         const analytic = (grads[conv.weight.name] as tf.Tensor).dataSync();
@@ -79,7 +91,12 @@ describeWithBackends('Conv2d', () => {
         const xValues = x.dataSync() as Float32Array;
         const probeValues = probe.dataSync() as Float32Array;
         const objective = (w: Float32Array): number => {
-          const y = referenceConv2d({ values: xValues, shape: x.shape }, w, { ...options, stride: options.stride ?? 1, padding: options.padding ?? 0, groups: options.groups ?? 1 });
+          const y = referenceConv2d({ values: xValues, shape: x.shape }, w, {
+            ...options,
+            stride: options.stride ?? 1,
+            padding: options.padding ?? 0,
+            groups: options.groups ?? 1,
+          });
           return y.values.reduce((total, value, index) => total + value * (probeValues[index] as number), 0);
         };
         const numeric = Array.from(weights, (_, index) => {
@@ -106,7 +123,14 @@ describeWithBackends('Conv2d', () => {
       // std = √(2 / (3·3·128)); 73,728 draws put the sample std within 1% of it.
       expect(Math.abs(std / Math.sqrt(2 / (9 * 128)) - 1)).toBeLessThan(0.01);
       expect(Math.abs(mean)).toBeLessThan(0.002);
-      const uniform = new Conv2d(store.scope('b'), { inChannels: 12, outChannels: 12, kernelSize: 3, groups: 3, bias: true, init: 'torchDefault' });
+      const uniform = new Conv2d(store.scope('b'), {
+        inChannels: 12,
+        outChannels: 12,
+        kernelSize: 3,
+        groups: 3,
+        bias: true,
+        init: 'torchDefault',
+      });
       const bound = 1 / Math.sqrt(9 * 4);
       const weightValues = Array.from(uniform.weight.dataSync());
       expect(Math.max(...weightValues.map(Math.abs))).toBeLessThanOrEqual(bound);

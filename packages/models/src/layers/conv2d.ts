@@ -53,7 +53,16 @@ export class Conv2d {
   readonly groups: number;
 
   constructor(scope: Scope, options: Conv2dOptions) {
-    assertKnownOptions('Conv2d', options, ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'groups', 'bias', 'init']);
+    assertKnownOptions('Conv2d', options, [
+      'inChannels',
+      'outChannels',
+      'kernelSize',
+      'stride',
+      'padding',
+      'groups',
+      'bias',
+      'init',
+    ]);
     const { inChannels, outChannels, kernelSize, stride = 1, padding = 0, groups = 1, bias = false } = options;
     const init = options.init ?? 'kaimingNormalFanOut';
     if (inChannels % groups !== 0 || outChannels % groups !== 0) {
@@ -69,10 +78,16 @@ export class Conv2d {
     this.groups = groups;
     const fanIn = kernelSize * kernelSize * (inChannels / groups);
     const weightInit =
-      init === 'kaimingNormalFanOut' ? kaimingNormalFanOut(kernelSize, kernelSize, outChannels) : torchDefaultUniform(fanIn);
+      init === 'kaimingNormalFanOut'
+        ? kaimingNormalFanOut(kernelSize, kernelSize, outChannels)
+        : torchDefaultUniform(fanIn);
     this.weight = scope.variable('weight', [kernelSize, kernelSize, inChannels / groups, outChannels], weightInit);
     this.bias = bias
-      ? scope.variable('bias', [outChannels], init === 'kaimingNormalFanOut' ? constantInitializer(0) : torchDefaultUniform(fanIn))
+      ? scope.variable(
+          'bias',
+          [outChannels],
+          init === 'kaimingNormalFanOut' ? constantInitializer(0) : torchDefaultUniform(fanIn),
+        )
       : undefined;
   }
 

@@ -37,7 +37,11 @@ export class Dense {
     assertKnownOptions('Dense', options, ['inFeatures', 'outFeatures', 'init']);
     const { inFeatures, outFeatures, init = 'torchDefault' } = options;
     const uniform = torchDefaultUniform(inFeatures);
-    this.weight = scope.variable('weight', [inFeatures, outFeatures], init === 'normal0.01' ? normalInitializer(0.01) : uniform);
+    this.weight = scope.variable(
+      'weight',
+      [inFeatures, outFeatures],
+      init === 'normal0.01' ? normalInitializer(0.01) : uniform,
+    );
     this.bias = scope.variable('bias', [outFeatures], init === 'torchDefault' ? uniform : constantInitializer(0));
   }
 

@@ -44,7 +44,9 @@ describeWithBackends('pooling', () => {
   it('ceil mode refuses padding', () => {
     tf.tidy(() => {
       const x = grid();
-      expect(() => avgPool2d(x, { kernelSize: 2, padding: 1, ceilMode: true })).toThrow(/avgPool2d: ceilMode is only supported with padding 0/);
+      expect(() => avgPool2d(x, { kernelSize: 2, padding: 1, ceilMode: true })).toThrow(
+        /avgPool2d: ceilMode is only supported with padding 0/,
+      );
       x.dispose();
     });
   });

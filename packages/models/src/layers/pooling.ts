@@ -38,9 +38,22 @@ export function avgPool2d(x: tf.Tensor4D, options: AvgPoolOptions): tf.Tensor4D 
     const extraWidth = overhang(width, kernelSize, stride);
     // tfjs's avgPool divides each window by the number of non-padding elements it covers, which is exactly
     // PyTorch's ceil-mode divisor when padding is 0.
-    return tf.avgPool(x, kernelSize, stride, [[0, 0], [0, extraHeight], [0, extraWidth], [0, 0]]);
+    return tf.avgPool(x, kernelSize, stride, [
+      [0, 0],
+      [0, extraHeight],
+      [0, extraWidth],
+      [0, 0],
+    ]);
   }
-  const padded = padding === 0 ? x : tf.pad(x, [[0, 0], [padding, padding], [padding, padding], [0, 0]]);
+  const padded =
+    padding === 0
+      ? x
+      : tf.pad(x, [
+          [0, 0],
+          [padding, padding],
+          [padding, padding],
+          [0, 0],
+        ]);
   return tf.avgPool(padded, kernelSize, stride, 'valid');
 }
 

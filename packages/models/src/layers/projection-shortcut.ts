@@ -18,7 +18,12 @@ export class ProjectionShortcut {
   }
 
   /** The shortcut when the block changes the shape (stride ≠ 1 or new channels); undefined for the identity. */
-  static ifNeeded(scope: Scope, inChannels: number, outChannels: number, stride: number): ProjectionShortcut | undefined {
+  static ifNeeded(
+    scope: Scope,
+    inChannels: number,
+    outChannels: number,
+    stride: number,
+  ): ProjectionShortcut | undefined {
     return stride !== 1 || inChannels !== outChannels
       ? new ProjectionShortcut(scope, inChannels, outChannels, stride)
       : undefined;

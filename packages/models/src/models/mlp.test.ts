@@ -4,7 +4,10 @@ import { expectModelTableRow } from '../../test/model-table';
 import { createModel } from '../registry';
 import { loadWeights, saveWeights } from '../weights';
 
-function outputsOf(model: ReturnType<typeof createModel>, images: tf.Tensor4D): { logits: number[]; features: number[][]; preact: number[][] } {
+function outputsOf(
+  model: ReturnType<typeof createModel>,
+  images: tf.Tensor4D,
+): { logits: number[]; features: number[][]; preact: number[][] } {
   const output = model.apply(images, { training: false });
   const result = {
     logits: Array.from(output.logits.dataSync()),
@@ -39,10 +42,17 @@ describeWithBackends('mlp', () => {
 
   it('forward pass equals plain loops: NHWC flatten, linear → ReLU per hidden layer, linear classifier', () => {
     const [height, width, channels] = [2, 2, 3];
-    const model = createModel('mlp', { numClasses: 3, inputShape: [height, width, channels], hiddenSizes: [4, 2], seed: 5 });
+    const model = createModel('mlp', {
+      numClasses: 3,
+      inputShape: [height, width, channels],
+      hiddenSizes: [4, 2],
+      seed: 5,
+    });
     const images = randomTensor([2, height, width, channels], 3) as tf.Tensor4D;
     const input = Array.from(images.dataSync());
-    const weights = Object.fromEntries(model.namedVariables.map((entry) => [entry.name, Array.from(entry.variable.dataSync())]));
+    const weights = Object.fromEntries(
+      model.namedVariables.map((entry) => [entry.name, Array.from(entry.variable.dataSync())]),
+    );
     const linear = (x: number[], name: string, inFeatures: number, outFeatures: number): number[] =>
       Array.from({ length: outFeatures }, (_, out) => {
         let sum = weights[`${name}.bias`]![out]!;
@@ -66,8 +76,12 @@ describeWithBackends('mlp', () => {
       expected.logits.push(...linear(h1, 'classifier', 2, 3));
     }
     expectArraysClose(actual.logits, expected.logits, { rtol: 1e-5, atol: 1e-6 });
-    actual.features.forEach((feature, index) => expectArraysClose(feature, expected.features[index]!, { rtol: 1e-5, atol: 1e-6 }));
-    actual.preact.forEach((feature, index) => expectArraysClose(feature, expected.preact[index]!, { rtol: 1e-5, atol: 1e-6 }));
+    actual.features.forEach((feature, index) =>
+      expectArraysClose(feature, expected.features[index]!, { rtol: 1e-5, atol: 1e-6 }),
+    );
+    actual.preact.forEach((feature, index) =>
+      expectArraysClose(feature, expected.preact[index]!, { rtol: 1e-5, atol: 1e-6 }),
+    );
     tf.dispose(images);
     model.dispose();
   });
@@ -77,8 +91,16 @@ describeWithBackends('mlp', () => {
     const images = tf.zeros([7, 1, 1, 6]) as tf.Tensor4D;
     const output = model.apply(images, { training: true });
     expect(output.logits.shape).toEqual([7, 4]);
-    expect(output.features.map((feature) => feature.shape)).toEqual([[7, 8], [7, 5], [7, 3]]);
-    expect(output.preactivations.map((feature) => feature.shape)).toEqual([[7, 8], [7, 5], [7, 3]]);
+    expect(output.features.map((feature) => feature.shape)).toEqual([
+      [7, 8],
+      [7, 5],
+      [7, 3],
+    ]);
+    expect(output.preactivations.map((feature) => feature.shape)).toEqual([
+      [7, 8],
+      [7, 5],
+      [7, 3],
+    ]);
     tf.dispose([images, output.logits, ...output.features, ...output.preactivations]);
     model.dispose();
   });
@@ -91,7 +113,10 @@ describeWithBackends('mlp', () => {
     expect(output.stages.length).toBe(2);
     expect(output.stages[0]).toBe(output.features[1]);
     expect(output.stages[1]).toBe(output.features[2]);
-    expect(output.stages.map((stage) => stage.shape)).toEqual([[2, 5], [2, 4]]);
+    expect(output.stages.map((stage) => stage.shape)).toEqual([
+      [2, 5],
+      [2, 4],
+    ]);
     expect(output.pooled).toBe(output.features[3]);
     expect(output.pooled!.shape).toEqual([2, 3]);
     // One hidden layer: only a pooled vector.
@@ -112,7 +137,12 @@ describeWithBackends('mlp', () => {
     const wrongSize = tf.zeros([1, 4, 5, 1]) as tf.Tensor4D;
     const wrongChannels = tf.zeros([1, 4, 4, 3]) as tf.Tensor4D;
     const flat = tf.zeros([1, 16]);
-    expectThrowsWith(() => model.apply(wrongSize, { training: false }), 'mlp.apply', 'images must be [N, 4, 4, 1]', 'got [1,4,5,1]');
+    expectThrowsWith(
+      () => model.apply(wrongSize, { training: false }),
+      'mlp.apply',
+      'images must be [N, 4, 4, 1]',
+      'got [1,4,5,1]',
+    );
     expectThrowsWith(() => model.apply(wrongChannels, { training: false }), 'mlp.apply', 'images', '1 channels');
     expectThrowsWith(() => model.apply(flat as unknown as tf.Tensor4D, { training: false }), 'mlp.apply', 'rank 4');
     tf.dispose([wrongSize, wrongChannels, flat]);
@@ -127,7 +157,10 @@ describeWithBackends('mlp', () => {
       [{ hiddenSizes: 8 }, ['options.hiddenSizes', 'non-empty array', 'got 8']],
       [{ inputShape: [1, 6] }, ['options.inputShape', 'an array of 3 positive integers']],
       [{ inputShape: [1, -1, 6] }, ['options.inputShape[1]', '>= 1']],
-      [{ inputShape: [1, 1, 6], inputChannels: 3 }, ['options.inputShape has 6 channels', 'options.inputChannels is 3']],
+      [
+        { inputShape: [1, 1, 6], inputChannels: 3 },
+        ['options.inputShape has 6 channels', 'options.inputChannels is 3'],
+      ],
       [{ inputShape: [1, 1, 2 ** 20], hiddenSizes: [2 ** 10] }, ['layers.0.weight', 'scalars']],
     ];
     for (const [options, fragments] of bad) {
@@ -138,8 +171,18 @@ describeWithBackends('mlp', () => {
       'createModel',
       "unknown option 'hiddenSize', did you mean 'hiddenSizes'?",
     );
-    expectThrowsWith(() => createModel('resnet8', { numClasses: 3, hiddenSizes: [4] }), 'createModel', 'hiddenSizes', "'resnet8' is convolutional");
-    expectThrowsWith(() => createModel('resnet8', { numClasses: 3, inputShape: [32, 32, 3] }), 'createModel', 'inputShape', "'resnet8'");
+    expectThrowsWith(
+      () => createModel('resnet8', { numClasses: 3, hiddenSizes: [4] }),
+      'createModel',
+      'hiddenSizes',
+      "'resnet8' is convolutional",
+    );
+    expectThrowsWith(
+      () => createModel('resnet8', { numClasses: 3, inputShape: [32, 32, 3] }),
+      'createModel',
+      'inputShape',
+      "'resnet8'",
+    );
   });
 
   it('inputChannels alone sets the default input 32×32×inputChannels', () => {

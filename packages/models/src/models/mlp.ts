@@ -50,7 +50,14 @@ export function mlp({ inputShape, hiddenSizes }: MlpOptions): ArchitectureBuilde
       // (one hidden layer: only a pooled vector).
       const pooled = x;
       const [stem, ...stages] = features.length > 1 ? features.slice(0, -1) : [];
-      return { logits: classifier.apply(pooled), features, ...(stem === undefined ? {} : { stem }), stages, pooled, preactivations };
+      return {
+        logits: classifier.apply(pooled),
+        features,
+        ...(stem === undefined ? {} : { stem }),
+        stages,
+        pooled,
+        preactivations,
+      };
     };
   };
 }

@@ -62,12 +62,24 @@ export function mobileNetV2({ expansion = 6, widthMultiplier = 0.5 } = {}): Arch
   return (scope, { numClasses, inputChannels }) => {
     let channels = Math.trunc(32 * widthMultiplier);
     const stem = scope.child('conv1');
-    const stemConv = new Conv2d(stem.child(0), { inChannels: inputChannels, outChannels: channels, kernelSize: 3, stride: 2, padding: 1 });
+    const stemConv = new Conv2d(stem.child(0), {
+      inChannels: inputChannels,
+      outChannels: channels,
+      kernelSize: 3,
+      stride: 2,
+      padding: 1,
+    });
     const stemBn = new BatchNorm2d(stem.child(1), { channels });
     const stages = settings.map(([t, c, n, s], stage) => {
       const outChannels = Math.trunc(c * widthMultiplier);
       return Array.from({ length: n }, (_, index) => {
-        const block = new InvertedResidual(scope.child('blocks').child(stage).child(index), channels, outChannels, index === 0 ? s : 1, t);
+        const block = new InvertedResidual(
+          scope.child('blocks').child(stage).child(index),
+          channels,
+          outChannels,
+          index === 0 ? s : 1,
+          t,
+        );
         channels = outChannels;
         return block;
       });
@@ -76,7 +88,11 @@ export function mobileNetV2({ expansion = 6, widthMultiplier = 0.5 } = {}): Arch
     const head = scope.child('conv2');
     const headConv = new Conv2d(head.child(0), { inChannels: channels, outChannels: lastChannels, kernelSize: 1 });
     const headBn = new BatchNorm2d(head.child(1), { channels: lastChannels });
-    const classifier = new Dense(scope.child('classifier').child(0), { inFeatures: lastChannels, outFeatures: numClasses, init: 'normal0.01' });
+    const classifier = new Dense(scope.child('classifier').child(0), {
+      inFeatures: lastChannels,
+      outFeatures: numClasses,
+      init: 'normal0.01',
+    });
 
     return (images, training, featureHook) => {
       const features: tf.Tensor[] = [];

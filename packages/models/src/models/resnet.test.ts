@@ -5,7 +5,8 @@ import { createModel } from '../registry';
 
 describeWithBackends('cifar resnets', () => {
   for (const name of ['resnet8', 'resnet14', 'resnet20', 'resnet8x4']) {
-    it(`${name}: table params and feature shapes, inference and training`, () => expectModelTableRow(name, { training: true }));
+    it(`${name}: table params and feature shapes, inference and training`, () =>
+      expectModelTableRow(name, { training: true }));
   }
   for (const name of ['resnet32', 'resnet44', 'resnet56', 'resnet110', 'resnet32x4']) {
     it(`${name}: table params and feature shapes`, () => expectModelTableRow(name, { training: false }));

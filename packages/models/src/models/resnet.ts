@@ -53,7 +53,12 @@ export function cifarResNet({ depth, channels }: CifarResNetConfig): Architectur
   if ((depth - 2) % 6 !== 0) throw new Error(`cifarResNet: depth must be 6n + 2, got ${depth}`);
   const blocksPerStage = (depth - 2) / 6;
   return (scope, { numClasses, inputChannels }) => {
-    const conv1 = new Conv2d(scope.child('conv1'), { inChannels: inputChannels, outChannels: channels[0], kernelSize: 3, padding: 1 });
+    const conv1 = new Conv2d(scope.child('conv1'), {
+      inChannels: inputChannels,
+      outChannels: channels[0],
+      kernelSize: 3,
+      padding: 1,
+    });
     const bn1 = new BatchNorm2d(scope.child('bn1'), { channels: channels[0] });
     let inChannels = channels[0];
     const stages: BasicBlock[][] = [];

@@ -28,7 +28,9 @@ class Bottleneck {
       new Conv2d(scope.child('conv2'), { inChannels: planes, outChannels: planes, kernelSize: 3, stride, padding: 1 }),
       new Conv2d(scope.child('conv3'), { inChannels: planes, outChannels, kernelSize: 1 }),
     ];
-    this.norms = [planes, planes, outChannels].map((channels, index) => new BatchNorm2d(scope.child(`bn${index + 1}`), { channels }));
+    this.norms = [planes, planes, outChannels].map(
+      (channels, index) => new BatchNorm2d(scope.child(`bn${index + 1}`), { channels }),
+    );
     this.shortcut = ProjectionShortcut.ifNeeded(scope.child('shortcut'), inChannels, outChannels, stride);
   }
 
@@ -48,7 +50,12 @@ class Bottleneck {
 export function resNet50(): ArchitectureBuilder {
   const blocks = [3, 4, 6, 3];
   return (scope, { numClasses, inputChannels }) => {
-    const conv1 = new Conv2d(scope.child('conv1'), { inChannels: inputChannels, outChannels: 64, kernelSize: 3, padding: 1 });
+    const conv1 = new Conv2d(scope.child('conv1'), {
+      inChannels: inputChannels,
+      outChannels: 64,
+      kernelSize: 3,
+      padding: 1,
+    });
     const bn1 = new BatchNorm2d(scope.child('bn1'), { channels: 64 });
     let inChannels = 64;
     const stages = blocks.map((count, stage) => {

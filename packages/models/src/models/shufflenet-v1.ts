@@ -38,9 +38,23 @@ class ShuffleBottleneck {
     const mid = Math.trunc(outChannels / 4);
     this.firstGroups = inChannels === 24 ? 1 : groups;
     const init = 'torchDefault';
-    this.conv1 = new Conv2d(scope.child('conv1'), { inChannels, outChannels: mid, kernelSize: 1, groups: this.firstGroups, init });
+    this.conv1 = new Conv2d(scope.child('conv1'), {
+      inChannels,
+      outChannels: mid,
+      kernelSize: 1,
+      groups: this.firstGroups,
+      init,
+    });
     this.bn1 = new BatchNorm2d(scope.child('bn1'), { channels: mid });
-    this.conv2 = new Conv2d(scope.child('conv2'), { inChannels: mid, outChannels: mid, kernelSize: 3, stride, padding: 1, groups: mid, init });
+    this.conv2 = new Conv2d(scope.child('conv2'), {
+      inChannels: mid,
+      outChannels: mid,
+      kernelSize: 3,
+      stride,
+      padding: 1,
+      groups: mid,
+      init,
+    });
     this.bn2 = new BatchNorm2d(scope.child('bn2'), { channels: mid });
     this.conv3 = new Conv2d(scope.child('conv3'), { inChannels: mid, outChannels, kernelSize: 1, groups, init });
     this.bn3 = new BatchNorm2d(scope.child('bn3'), { channels: outChannels });
@@ -60,7 +74,11 @@ class ShuffleBottleneck {
 }
 
 /** Builder of ShuffleNetV1 with the given stage outputs, block counts and groups. */
-export function shuffleNetV1({ outChannels = [240, 480, 960], blocks = [4, 8, 4], groups = 3 } = {}): ArchitectureBuilder {
+export function shuffleNetV1({
+  outChannels = [240, 480, 960],
+  blocks = [4, 8, 4],
+  groups = 3,
+} = {}): ArchitectureBuilder {
   return (scope, { numClasses, inputChannels }) => {
     const init = 'torchDefault';
     const conv1 = new Conv2d(scope.child('conv1'), { inChannels: inputChannels, outChannels: 24, kernelSize: 1, init });

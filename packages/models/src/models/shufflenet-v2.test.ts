@@ -4,7 +4,8 @@ import { expectModelTableRow } from '../../test/model-table';
 
 describeWithBackends('shufflenet v2', () => {
   for (const name of ['shufflev2']) {
-    it(`${name}: table params and feature shapes, inference and training`, () => expectModelTableRow(name, { training: true }));
+    it(`${name}: table params and feature shapes, inference and training`, () =>
+      expectModelTableRow(name, { training: true }));
   }
   for (const name of []) {
     it(`${name}: table params and feature shapes`, () => expectModelTableRow(name, { training: false }));

@@ -65,7 +65,14 @@ class DownBlock {
   constructor(scope: Scope, inChannels: number, outChannels: number) {
     const mid = Math.trunc(outChannels / 2);
     this.layers = [
-      convBn(scope, 1, { inChannels, outChannels: inChannels, kernelSize: 3, stride: 2, padding: 1, groups: inChannels }),
+      convBn(scope, 1, {
+        inChannels,
+        outChannels: inChannels,
+        kernelSize: 3,
+        stride: 2,
+        padding: 1,
+        groups: inChannels,
+      }),
       convBn(scope, 2, { inChannels, outChannels: mid, kernelSize: 1 }),
       convBn(scope, 3, { inChannels, outChannels: mid, kernelSize: 1 }),
       convBn(scope, 4, { inChannels: mid, outChannels: mid, kernelSize: 3, stride: 2, padding: 1, groups: mid }),
@@ -83,7 +90,11 @@ class DownBlock {
 }
 
 /** Builder of ShuffleNetV2 with the given stage outputs, final width and block counts (net_size 1 by default). */
-export function shuffleNetV2({ outChannels = [116, 232, 464], lastChannels = 1024, blocks = [3, 7, 3] } = {}): ArchitectureBuilder {
+export function shuffleNetV2({
+  outChannels = [116, 232, 464],
+  lastChannels = 1024,
+  blocks = [3, 7, 3],
+} = {}): ArchitectureBuilder {
   return (scope, { numClasses, inputChannels }) => {
     const stem = convBn(scope, 1, { inChannels: inputChannels, outChannels: 24, kernelSize: 1 });
     let inChannels = 24;

@@ -18,9 +18,27 @@ export type VggConfig = number[][];
 export const vggConfigs = {
   vgg8: [[64], [128], [256], [512], [512]],
   vgg11: [[64], [128], [256, 256], [512, 512], [512, 512]],
-  vgg13: [[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]],
-  vgg16: [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
-  vgg19: [[64, 64], [128, 128], [256, 256, 256, 256], [512, 512, 512, 512], [512, 512, 512, 512]],
+  vgg13: [
+    [64, 64],
+    [128, 128],
+    [256, 256],
+    [512, 512],
+    [512, 512],
+  ],
+  vgg16: [
+    [64, 64],
+    [128, 128],
+    [256, 256, 256],
+    [512, 512, 512],
+    [512, 512, 512],
+  ],
+  vgg19: [
+    [64, 64],
+    [128, 128],
+    [256, 256, 256, 256],
+    [512, 512, 512, 512],
+    [512, 512, 512, 512],
+  ],
 } satisfies Record<string, VggConfig>;
 
 /** Builder of a VGG-BN of the given configuration. */
@@ -31,13 +49,23 @@ export function vggBn(config: VggConfig): ArchitectureBuilder {
       const block = scope.child(`block${blockIndex}`);
       // PyTorch Sequential indices: conv at 3i, BN at 3i + 1, ReLU at 3i + 2.
       return widths.map((outChannels, index) => {
-        const conv = new Conv2d(block.child(3 * index), { inChannels, outChannels, kernelSize: 3, padding: 1, bias: true });
+        const conv = new Conv2d(block.child(3 * index), {
+          inChannels,
+          outChannels,
+          kernelSize: 3,
+          padding: 1,
+          bias: true,
+        });
         const bn = new BatchNorm2d(block.child(3 * index + 1), { channels: outChannels });
         inChannels = outChannels;
         return { conv, bn };
       });
     });
-    const classifier = new Dense(scope.child('classifier'), { inFeatures: inChannels, outFeatures: numClasses, init: 'normal0.01' });
+    const classifier = new Dense(scope.child('classifier'), {
+      inFeatures: inChannels,
+      outFeatures: numClasses,
+      init: 'normal0.01',
+    });
 
     return (images, training, featureHook) => {
       const height = images.shape[1];

@@ -58,7 +58,12 @@ export function wideResNet({ depth, widenFactor }: WideResNetConfig): Architectu
   const blocksPerGroup = (depth - 4) / 6;
   const widths = [16, 16 * widenFactor, 32 * widenFactor, 64 * widenFactor];
   return (scope, { numClasses, inputChannels }) => {
-    const conv1 = new Conv2d(scope.child('conv1'), { inChannels: inputChannels, outChannels: 16, kernelSize: 3, padding: 1 });
+    const conv1 = new Conv2d(scope.child('conv1'), {
+      inChannels: inputChannels,
+      outChannels: 16,
+      kernelSize: 3,
+      padding: 1,
+    });
     const groups = [0, 1, 2].map((group) => {
       const layer = scope.child(`block${group + 1}`).child('layer');
       return Array.from({ length: blocksPerGroup }, (_, index) => {
@@ -68,7 +73,11 @@ export function wideResNet({ depth, widenFactor }: WideResNetConfig): Architectu
       });
     });
     const bn1 = new BatchNorm2d(scope.child('bn1'), { channels: widths[3] as number });
-    const fc = new Dense(scope.child('fc'), { inFeatures: widths[3] as number, outFeatures: numClasses, init: 'torchDefaultZeroBias' });
+    const fc = new Dense(scope.child('fc'), {
+      inFeatures: widths[3] as number,
+      outFeatures: numClasses,
+      init: 'torchDefaultZeroBias',
+    });
 
     return (images, training, featureHook) => {
       const features: tf.Tensor[] = [];

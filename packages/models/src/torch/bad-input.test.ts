@@ -7,14 +7,24 @@ import { describeWithBackends, tf } from '@kd/test-utils';
 import { deflateSync } from 'fflate';
 import { expect, it } from 'vitest';
 import { fixtureBytes } from '../../test/torch-fixtures';
-import { stateDict, torchSaveLegacy, torchSaveZip, zipArchive, type PickleInput, type TensorInput } from '../../test/torch-writer';
+import {
+  stateDict,
+  torchSaveLegacy,
+  torchSaveZip,
+  zipArchive,
+  type PickleInput,
+  type TensorInput,
+} from '../../test/torch-writer';
 import { createModel } from '../registry';
 import type { ZooModel } from '../zoo-model';
 import { torchShape } from './layout';
 import { loadTorchStateDict } from './load';
 
 /** The model's variables as a PyTorch state dict (PyTorch layouts), with `change` applied per name. */
-function stateDictOf(model: ZooModel, change: (name: string, tensor: TensorInput) => TensorInput | undefined = (_, tensor) => tensor): Record<string, TensorInput> {
+function stateDictOf(
+  model: ZooModel,
+  change: (name: string, tensor: TensorInput) => TensorInput | undefined = (_, tensor) => tensor,
+): Record<string, TensorInput> {
   const tensors: Record<string, TensorInput> = {};
   for (const { name, variable } of model.namedVariables) {
     const rank = variable.shape.length;
@@ -35,7 +45,12 @@ describeWithBackends('loadTorchStateDict: bad input', () => {
     const source = createModel('resnet8', { numClasses: 3, seed: 1 });
     const target = createModel('resnet8', { numClasses: 3, seed: 2 });
     const tensors = stateDictOf(source);
-    const zip = torchSaveZip({ dict: [['model', stateDict(tensors)], ['epoch', 240]] });
+    const zip = torchSaveZip({
+      dict: [
+        ['model', stateDict(tensors)],
+        ['epoch', 240],
+      ],
+    });
     for (const bytes of [zip, torchSaveLegacy(stateDict(tensors)), deflatedCopy(zip)]) {
       tf.tidy(() => target.namedVariables.forEach(({ variable }) => variable.assign(tf.zerosLike(variable))));
       loadTorchStateDict(target, bytes);
@@ -56,7 +71,9 @@ describeWithBackends('loadTorchStateDict: bad input', () => {
     );
     // Same keys as resnet8 (depth 8) but not its shapes: resnet8 checkpoint into resnet8x4 names both.
     const wide = createModel('resnet8x4', { numClasses: 10 });
-    expect(() => loadTorchStateDict(wide, fixtureBytes('resnet8.bare.pth.gz'))).toThrow(/^loadTorchStateDict: resnet8 checkpoint into resnet8x4: conv1\.weight is \[16, 3, 3, 3\], the model wants \[32, 3, 3, 3\]/);
+    expect(() => loadTorchStateDict(wide, fixtureBytes('resnet8.bare.pth.gz'))).toThrow(
+      /^loadTorchStateDict: resnet8 checkpoint into resnet8x4: conv1\.weight is \[16, 3, 3, 3\], the model wants \[32, 3, 3, 3\]/,
+    );
     model.dispose();
     hundred.dispose();
     wide.dispose();
@@ -65,12 +82,16 @@ describeWithBackends('loadTorchStateDict: bad input', () => {
   it('refuses missing and unexpected keys by name; strict: false reports them instead', () => {
     const model = createModel('resnet8', { numClasses: 3, seed: 1 });
     const before = snapshot(model);
-    const missing = torchSaveZip(stateDict(stateDictOf(model, (name, tensor) => (name === 'fc.bias' ? undefined : tensor))));
-    expect(() => loadTorchStateDict(model, missing)).toThrow("loadTorchStateDict: checkpoint into resnet8: the checkpoint lacks 1 key(s) the model has: fc.bias");
+    const missing = torchSaveZip(
+      stateDict(stateDictOf(model, (name, tensor) => (name === 'fc.bias' ? undefined : tensor))),
+    );
+    expect(() => loadTorchStateDict(model, missing)).toThrow(
+      'loadTorchStateDict: checkpoint into resnet8: the checkpoint lacks 1 key(s) the model has: fc.bias',
+    );
     const extra = stateDictOf(model);
     extra['projector.weight'] = { values: [1, 2], shape: [2] };
     expect(() => loadTorchStateDict(model, torchSaveZip(stateDict(extra)))).toThrow(
-      "loadTorchStateDict: checkpoint into resnet8: the checkpoint holds 1 key(s) the model does not have: projector.weight (strict: false ignores them)",
+      'loadTorchStateDict: checkpoint into resnet8: the checkpoint holds 1 key(s) the model does not have: projector.weight (strict: false ignores them)',
     );
     expect(snapshot(model)).toEqual(before);
     const result = loadTorchStateDict(model, torchSaveZip(stateDict(extra)), { strict: false });
@@ -86,9 +107,15 @@ describeWithBackends('loadTorchStateDict: bad input', () => {
     const other = createModel('resnet8', { numClasses: 3, seed: 2 });
     const before = snapshot(model);
     // Every tensor but the last is valid and would change the model.
-    const nan = stateDictOf(other, (name, tensor) => (name === 'fc.bias' ? { ...tensor, values: [0, Number.NaN, 0] } : tensor));
-    expect(() => loadTorchStateDict(model, torchSaveZip(stateDict(nan)))).toThrow("loadTorchStateDict: tensor 'fc.bias' holds NaN at element 1");
-    const integer = stateDictOf(other, (name, tensor) => (name === 'fc.bias' ? { ...tensor, values: [3, -1, 2], dtype: 'int64' } : tensor));
+    const nan = stateDictOf(other, (name, tensor) =>
+      name === 'fc.bias' ? { ...tensor, values: [0, Number.NaN, 0] } : tensor,
+    );
+    expect(() => loadTorchStateDict(model, torchSaveZip(stateDict(nan)))).toThrow(
+      "loadTorchStateDict: tensor 'fc.bias' holds NaN at element 1",
+    );
+    const integer = stateDictOf(other, (name, tensor) =>
+      name === 'fc.bias' ? { ...tensor, values: [3, -1, 2], dtype: 'int64' } : tensor,
+    );
     expect(() => loadTorchStateDict(model, torchSaveLegacy(stateDict(integer)))).toThrow(
       "loadTorchStateDict: tensor 'fc.bias' is int64; the model's variables need floating-point values",
     );
@@ -100,16 +127,57 @@ describeWithBackends('loadTorchStateDict: bad input', () => {
   it('refuses a pickle that asks for os.system (zip and legacy) without calling anything', () => {
     const model = createModel('resnet8', { numClasses: 3 });
     // GLOBAL 'posix system', ('echo owned',), REDUCE: what pickling os.system('echo owned') gives on Linux.
-    const payload = [0x80, 0x02, ...ascii('cposix\nsystem\n'), 0x58, 10, 0, 0, 0, ...ascii('echo owned'), 0x85, 0x52, 0x2e];
+    const payload = [
+      0x80,
+      0x02,
+      ...ascii('cposix\nsystem\n'),
+      0x58,
+      10,
+      0,
+      0,
+      0,
+      ...ascii('echo owned'),
+      0x85,
+      0x52,
+      0x2e,
+    ];
     const zip = zipArchive([{ name: 'archive/data.pkl', data: Uint8Array.from(payload) }]);
     expect(() => loadTorchStateDict(model, zip)).toThrow(
       "loadTorchStateDict: the pickle asks for the global 'posix.system', which is not allowed: only tensor and storage rebuild functions, collections.OrderedDict, torch.Size and numpy scalars are (refusing to run code from a checkpoint)",
     );
-    const legacy = Uint8Array.from([0x80, 0x02, ...ascii('cos\nsystem\n'), 0x58, 10, 0, 0, 0, ...ascii('echo owned'), 0x85, 0x52, 0x2e]);
-    expect(() => loadTorchStateDict(model, legacy)).toThrow("the pickle asks for the global 'os.system', which is not allowed");
+    const legacy = Uint8Array.from([
+      0x80,
+      0x02,
+      ...ascii('cos\nsystem\n'),
+      0x58,
+      10,
+      0,
+      0,
+      0,
+      ...ascii('echo owned'),
+      0x85,
+      0x52,
+      0x2e,
+    ]);
+    expect(() => loadTorchStateDict(model, legacy)).toThrow(
+      "the pickle asks for the global 'os.system', which is not allowed",
+    );
     // builtins.eval via STACK_GLOBAL (protocol 4) is refused the same way.
-    const stackGlobal = Uint8Array.from([0x80, 0x04, 0x8c, 8, ...ascii('builtins'), 0x8c, 4, ...ascii('eval'), 0x93, 0x2e]);
-    expect(() => loadTorchStateDict(model, zipArchive([{ name: 'a/data.pkl', data: stackGlobal }]))).toThrow("global 'builtins.eval', which is not allowed");
+    const stackGlobal = Uint8Array.from([
+      0x80,
+      0x04,
+      0x8c,
+      8,
+      ...ascii('builtins'),
+      0x8c,
+      4,
+      ...ascii('eval'),
+      0x93,
+      0x2e,
+    ]);
+    expect(() => loadTorchStateDict(model, zipArchive([{ name: 'a/data.pkl', data: stackGlobal }]))).toThrow(
+      "global 'builtins.eval', which is not allowed",
+    );
     model.dispose();
   });
 
@@ -122,18 +190,30 @@ describeWithBackends('loadTorchStateDict: bad input', () => {
     const flipped = zip.slice();
     const member = findStorageByte(flipped);
     flipped[member] = (flipped[member] as number) ^ 0xff;
-    expect(() => loadTorchStateDict(model, flipped)).toThrow(/^loadTorchStateDict: corrupt zip archive: member '\w+\/data\/\d+' has CRC-32 0x[0-9a-f]{8}, the directory says 0x[0-9a-f]{8}$/);
+    expect(() => loadTorchStateDict(model, flipped)).toThrow(
+      /^loadTorchStateDict: corrupt zip archive: member '\w+\/data\/\d+' has CRC-32 0x[0-9a-f]{8}, the directory says 0x[0-9a-f]{8}$/,
+    );
     const legacy = fixtureBytes('resnet8.legacy.pth.gz');
-    expect(() => loadTorchStateDict(model, legacy.subarray(0, legacy.length - 100))).toThrow(/^loadTorchStateDict: truncated legacy checkpoint: storage \d+ needs \d+ bytes at \d+, the file has \d+$/);
-    expect(() => loadTorchStateDict(model, legacy.subarray(0, 300))).toThrow(/^loadTorchStateDict: corrupt pickle at byte \d+: needs \d+ more bytes, the data ends at 300 \(truncated file\?\)$/);
+    expect(() => loadTorchStateDict(model, legacy.subarray(0, legacy.length - 100))).toThrow(
+      /^loadTorchStateDict: truncated legacy checkpoint: storage \d+ needs \d+ bytes at \d+, the file has \d+$/,
+    );
+    expect(() => loadTorchStateDict(model, legacy.subarray(0, 300))).toThrow(
+      /^loadTorchStateDict: corrupt pickle at byte \d+: needs \d+ more bytes, the data ends at 300 \(truncated file\?\)$/,
+    );
     // A safetensors header length past the end of the file.
     const header = new Uint8Array(24);
     new DataView(header.buffer).setUint32(0, 1_000_000, true);
     header[8] = 0x7b;
-    expect(() => loadTorchStateDict(model, header)).toThrow('loadTorchStateDict: corrupt safetensors file: the header length 1000000 runs past the end of the file (24 bytes)');
+    expect(() => loadTorchStateDict(model, header)).toThrow(
+      'loadTorchStateDict: corrupt safetensors file: the header length 1000000 runs past the end of the file (24 bytes)',
+    );
     const safetensors = fixtureBytes('resnet8.safetensors.gz');
-    expect(() => loadTorchStateDict(model, safetensors.subarray(0, safetensors.length - 4))).toThrow(/^loadTorchStateDict: corrupt or truncated safetensors file: tensor '[\w.]+' spans bytes \d+\.\.\d+ of a \d+-byte data section$/);
-    expect(() => loadTorchStateDict(model, new Uint8Array([1, 2, 3]))).toThrow('loadTorchStateDict: not a checkpoint: only 3 bytes');
+    expect(() => loadTorchStateDict(model, safetensors.subarray(0, safetensors.length - 4))).toThrow(
+      /^loadTorchStateDict: corrupt or truncated safetensors file: tensor '[\w.]+' spans bytes \d+\.\.\d+ of a \d+-byte data section$/,
+    );
+    expect(() => loadTorchStateDict(model, new Uint8Array([1, 2, 3]))).toThrow(
+      'loadTorchStateDict: not a checkpoint: only 3 bytes',
+    );
     expect(() => loadTorchStateDict(model, new TextEncoder().encode('not a checkpoint at all'))).toThrow(
       'loadTorchStateDict: not a checkpoint: neither a torch.save zip, a legacy torch.save pickle nor a safetensors file',
     );
@@ -145,12 +225,16 @@ describeWithBackends('loadTorchStateDict: bad input', () => {
     // A persistent id claiming 2^40 float32 elements.
     const hugeStorage = torchSaveZip(stateDict({ 'fc.bias': { values: [1, 2, 3], shape: [3] } }));
     const patched = patchNumel(hugeStorage, 3, 2 ** 40);
-    expect(() => loadTorchStateDict(model, patched)).toThrow('loadTorchStateDict: storage 0 has 1099511627776 elements, more than one tensor may hold');
+    expect(() => loadTorchStateDict(model, patched)).toThrow(
+      'loadTorchStateDict: storage 0 has 1099511627776 elements, more than one tensor may hold',
+    );
     // A tensor view far larger than its 3-element storage.
     const view: PickleInput = { dict: [['fc.bias', { tensor: { values: [1, 2, 3], shape: [3] } }]], ordered: true };
     const bytes = torchSaveZip(view);
     const wide = replaceTupleInt(bytes, 3, 100_000);
-    expect(() => loadTorchStateDict(model, wide)).toThrow('loadTorchStateDict: tensor \'storage 0\' of shape [100000] reaches element 99999 of a storage of 3 elements');
+    expect(() => loadTorchStateDict(model, wide)).toThrow(
+      "loadTorchStateDict: tensor 'storage 0' of shape [100000] reaches element 99999 of a storage of 3 elements",
+    );
     // A safetensors tensor whose shape needs more bytes than its offsets give.
     const lying = safetensorsFile({ 'fc.bias': { dtype: 'F32', shape: [1_000_000_000], data_offsets: [0, 12] } }, 12);
     expect(() => loadTorchStateDict(model, lying)).toThrow(
@@ -167,24 +251,55 @@ describeWithBackends('loadTorchStateDict: bad input', () => {
   it('finds the state dict in its wrapper, or says where it looked', () => {
     const model = createModel('resnet8', { numClasses: 3, seed: 1 });
     const tensors = stateDict(stateDictOf(model));
-    expect(loadTorchStateDict(model, torchSaveZip({ dict: [['ema', tensors], ['epoch', 3]] }), { key: 'ema' }).entry).toBe('ema');
-    expect(() => loadTorchStateDict(model, torchSaveZip({ dict: [['ema', tensors], ['epoch', 3]] }))).toThrow(
+    expect(
+      loadTorchStateDict(
+        model,
+        torchSaveZip({
+          dict: [
+            ['ema', tensors],
+            ['epoch', 3],
+          ],
+        }),
+        { key: 'ema' },
+      ).entry,
+    ).toBe('ema');
+    expect(() =>
+      loadTorchStateDict(
+        model,
+        torchSaveZip({
+          dict: [
+            ['ema', tensors],
+            ['epoch', 3],
+          ],
+        }),
+      ),
+    ).toThrow(
       "loadTorchStateDict: no state dict in the checkpoint: it is a dict with entries ema, epoch and none of 'model', 'state_dict' holds one; pass options.key",
     );
     expect(() => loadTorchStateDict(model, torchSaveZip({ dict: [['ema', tensors]] }), { key: 'emma' })).toThrow(
       "loadTorchStateDict: options.key 'emma' is not in the checkpoint; its entries are: ema",
     );
-    expect(() => loadTorchStateDict(model, torchSaveZip({ dict: [['epoch', 3]] }), { key: 'epoch' })).toThrow("loadTorchStateDict: checkpoint entry 'epoch' is not a state dict (a dict of tensors)");
+    expect(() => loadTorchStateDict(model, torchSaveZip({ dict: [['epoch', 3]] }), { key: 'epoch' })).toThrow(
+      "loadTorchStateDict: checkpoint entry 'epoch' is not a state dict (a dict of tensors)",
+    );
     model.dispose();
   });
 
   it('rejects bad arguments and unknown options with the closest known key', () => {
     const model = createModel('resnet8', { numClasses: 10 });
     const bytes = fixtureBytes('resnet8.safetensors.gz');
-    expect(() => loadTorchStateDict(model, bytes, { stirct: false } as never)).toThrow("loadTorchStateDict: unknown option 'stirct', did you mean 'strict'? (known options: key, strict)");
-    expect(() => loadTorchStateDict(model, bytes, { strict: 'no' } as never)).toThrow('loadTorchStateDict: options.strict must be a boolean, got no');
-    expect(() => loadTorchStateDict(model, [1, 2] as never)).toThrow('loadTorchStateDict: bytes must be a Uint8Array or an ArrayBuffer, got Array');
-    expect(() => loadTorchStateDict({ name: 'x' } as never, bytes)).toThrow("loadTorchStateDict: model 'x' does not list namedVariables; models from createModel do");
+    expect(() => loadTorchStateDict(model, bytes, { stirct: false } as never)).toThrow(
+      "loadTorchStateDict: unknown option 'stirct', did you mean 'strict'? (known options: key, strict)",
+    );
+    expect(() => loadTorchStateDict(model, bytes, { strict: 'no' } as never)).toThrow(
+      'loadTorchStateDict: options.strict must be a boolean, got no',
+    );
+    expect(() => loadTorchStateDict(model, [1, 2] as never)).toThrow(
+      'loadTorchStateDict: bytes must be a Uint8Array or an ArrayBuffer, got Array',
+    );
+    expect(() => loadTorchStateDict({ name: 'x' } as never, bytes)).toThrow(
+      "loadTorchStateDict: model 'x' does not list namedVariables; models from createModel do",
+    );
     model.dispose();
   });
 });
@@ -202,21 +317,59 @@ function deflatedCopy(zip: Uint8Array): Uint8Array {
   let directoryLength = 0;
   const fields = (...values: Array<[number, number]>): Uint8Array => {
     const bytes: number[] = [];
-    for (const [value, size] of values) for (let byte = 0; byte < size; byte++) bytes.push(Math.floor(value / 2 ** (8 * byte)) & 0xff);
+    for (const [value, size] of values)
+      for (let byte = 0; byte < size; byte++) bytes.push(Math.floor(value / 2 ** (8 * byte)) & 0xff);
     return Uint8Array.from(bytes);
   };
   for (const { name, data, crc } of members) {
     const compressed = deflateSync(data);
     const nameBytes = new TextEncoder().encode(name);
     const offset = length;
-    const local = fields([0x04034b50, 4], [20, 2], [0, 2], [8, 2], [0, 4], [crc, 4], [compressed.length, 4], [data.length, 4], [nameBytes.length, 2], [0, 2]);
+    const local = fields(
+      [0x04034b50, 4],
+      [20, 2],
+      [0, 2],
+      [8, 2],
+      [0, 4],
+      [crc, 4],
+      [compressed.length, 4],
+      [data.length, 4],
+      [nameBytes.length, 2],
+      [0, 2],
+    );
     parts.push(local, nameBytes, compressed);
     length += local.length + nameBytes.length + compressed.length;
-    const entry = fields([0x02014b50, 4], [20, 2], [20, 2], [0, 2], [8, 2], [0, 4], [crc, 4], [compressed.length, 4], [data.length, 4], [nameBytes.length, 2], [0, 2], [0, 2], [0, 2], [0, 2], [0, 4], [offset, 4]);
+    const entry = fields(
+      [0x02014b50, 4],
+      [20, 2],
+      [20, 2],
+      [0, 2],
+      [8, 2],
+      [0, 4],
+      [crc, 4],
+      [compressed.length, 4],
+      [data.length, 4],
+      [nameBytes.length, 2],
+      [0, 2],
+      [0, 2],
+      [0, 2],
+      [0, 2],
+      [0, 4],
+      [offset, 4],
+    );
     directory.push(entry, nameBytes);
     directoryLength += entry.length + nameBytes.length;
   }
-  const end = fields([0x06054b50, 4], [0, 2], [0, 2], [members.length, 2], [members.length, 2], [directoryLength, 4], [length, 4], [0, 2]);
+  const end = fields(
+    [0x06054b50, 4],
+    [0, 2],
+    [0, 2],
+    [members.length, 2],
+    [members.length, 2],
+    [directoryLength, 4],
+    [length, 4],
+    [0, 2],
+  );
   return new Uint8Array(Buffer.concat([...parts, ...directory, end]));
 }
 
@@ -234,7 +387,12 @@ function readStoredMembers(zip: Uint8Array): Array<{ name: string; data: Uint8Ar
     const size = view.getUint32(offset + 20, true);
     const local = view.getUint32(offset + 42, true);
     const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
-    members.push({ name, data: zip.subarray(start, start + size), crc: view.getUint32(offset + 16, true), entry: offset });
+    members.push({
+      name,
+      data: zip.subarray(start, start + size),
+      crc: view.getUint32(offset + 16, true),
+      entry: offset,
+    });
     offset += 46 + nameLength + view.getUint16(offset + 30, true) + view.getUint16(offset + 32, true);
   }
   return members;
@@ -261,7 +419,8 @@ function patchNumel(zip: Uint8Array, from: number, to: number): Uint8Array {
     // The persistent id ends with ... 'cpu', numel, TUPLE, BINPERSID.
     const cpu = indexOfSequence(pickle, ascii('cpu'));
     const at = cpu + 3;
-    if (pickle[at] !== 0x4a || new DataView(pickle.buffer, pickle.byteOffset).getInt32(at + 1, true) !== from) throw new Error('unexpected pickle layout');
+    if (pickle[at] !== 0x4a || new DataView(pickle.buffer, pickle.byteOffset).getInt32(at + 1, true) !== from)
+      throw new Error('unexpected pickle layout');
     const long = [0x8a, 8];
     for (let byte = 0; byte < 8; byte++) long.push(Math.floor(to / 2 ** (8 * byte)) & 0xff);
     return Uint8Array.from([...pickle.subarray(0, at), ...long, ...pickle.subarray(at + 5)]);
@@ -279,7 +438,10 @@ function replaceTupleInt(zip: Uint8Array, from: number, to: number): Uint8Array 
 }
 
 function rewritePickle(zip: Uint8Array, change: (pickle: Uint8Array) => Uint8Array): Uint8Array {
-  const members = readStoredMembers(zip).map(({ name, data }) => ({ name, data: name.endsWith('data.pkl') ? change(data) : data }));
+  const members = readStoredMembers(zip).map(({ name, data }) => ({
+    name,
+    data: name.endsWith('data.pkl') ? change(data) : data,
+  }));
   return zipArchive(members);
 }
 

@@ -8,7 +8,15 @@
  */
 import type { ErrorContext } from './errors';
 import { unpickle, PickleGlobal, type PickleValue } from './pickle';
-import { checkedTensor, contiguousStrides, elementSize, maxElements, type StorageRef, type TorchDtype, type TorchTensor } from './tensor';
+import {
+  checkedTensor,
+  contiguousStrides,
+  elementSize,
+  maxElements,
+  type StorageRef,
+  type TorchDtype,
+  type TorchTensor,
+} from './tensor';
 import { readZipDirectory, readZipMember, zipSignature } from './zip';
 
 export type CheckpointFormat = 'zip' | 'legacy' | 'safetensors';
@@ -21,7 +29,8 @@ export interface Checkpoint {
 
 /** Reads `bytes` as whichever of the three formats it is. */
 export function readCheckpoint(bytes: Uint8Array, context: ErrorContext): Checkpoint {
-  if (bytes.length >= 4 && zipSignature.every((byte, index) => bytes[index] === byte)) return { format: 'zip', root: readZipCheckpoint(bytes, context) };
+  if (bytes.length >= 4 && zipSignature.every((byte, index) => bytes[index] === byte))
+    return { format: 'zip', root: readZipCheckpoint(bytes, context) };
   if (bytes.length >= 2 && bytes[0] === 0x80 && (bytes[1] as number) >= 2 && (bytes[1] as number) <= 5) {
     return { format: 'legacy', root: readLegacyCheckpoint(bytes, context) };
   }
@@ -31,12 +40,18 @@ export function readCheckpoint(bytes: Uint8Array, context: ErrorContext): Checkp
 }
 
 /** Parses a storage persistent id `('storage', storage_type, key, location, numel, …)`. */
-function storageId(pid: PickleValue, context: ErrorContext): { dtype: TorchDtype; key: string; numel: number; view: PickleValue } {
-  if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) return context.fail('corrupt pickle: a persistent id that is not a storage');
+function storageId(
+  pid: PickleValue,
+  context: ErrorContext,
+): { dtype: TorchDtype; key: string; numel: number; view: PickleValue } {
+  if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5)
+    return context.fail('corrupt pickle: a persistent id that is not a storage');
   const [, type, key, , numel, view] = pid;
-  if (!(type instanceof PickleGlobal) || type.storageDtype === undefined) return context.fail('corrupt pickle: a storage without a storage type');
+  if (!(type instanceof PickleGlobal) || type.storageDtype === undefined)
+    return context.fail('corrupt pickle: a storage without a storage type');
   if (typeof key !== 'string') return context.fail('corrupt pickle: a storage key that is not a string');
-  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) return context.fail(`corrupt pickle: storage ${key} has an invalid size ${String(numel)}`);
+  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
+    return context.fail(`corrupt pickle: storage ${key} has an invalid size ${String(numel)}`);
   if (numel > maxElements) return context.fail(`storage ${key} has ${numel} elements, more than one tensor may hold`);
   return { dtype: type.storageDtype, key, numel, view: view ?? null };
 }
@@ -44,12 +59,16 @@ function storageId(pid: PickleValue, context: ErrorContext): { dtype: TorchDtype
 function readZipCheckpoint(bytes: Uint8Array, context: ErrorContext): PickleValue {
   const members = readZipDirectory(bytes, context);
   const pickleName = [...members.keys()].find((name) => /^[^/]+\/data\.pkl$/.test(name));
-  if (pickleName === undefined) return context.fail(`zip archive has no <name>/data.pkl member: not a torch.save checkpoint (members: ${[...members.keys()].slice(0, 5).join(', ')})`);
+  if (pickleName === undefined)
+    return context.fail(
+      `zip archive has no <name>/data.pkl member: not a torch.save checkpoint (members: ${[...members.keys()].slice(0, 5).join(', ')})`,
+    );
   const root = pickleName.slice(0, -'data.pkl'.length);
   const byteOrder = members.get(`${root}byteorder`);
   if (byteOrder !== undefined) {
     const order = new TextDecoder().decode(readZipMember(bytes, byteOrder, context)).trim();
-    if (order !== 'little') context.fail(`checkpoint was saved on a ${order}-endian machine; only little-endian checkpoints are supported`);
+    if (order !== 'little')
+      context.fail(`checkpoint was saved on a ${order}-endian machine; only little-endian checkpoints are supported`);
   }
   const storages = new Map<string, StorageRef>();
   const pickle = readZipMember(bytes, members.get(pickleName) as NonNullable<ReturnType<typeof members.get>>, context);
@@ -62,10 +81,13 @@ function readZipCheckpoint(bytes: Uint8Array, context: ErrorContext): PickleValu
       if (existing !== undefined) return existing;
       const name = `${root}data/${key}`;
       const member = members.get(name);
-      if (member === undefined) return context.fail(`truncated or corrupt checkpoint: storage member '${name}' is missing`);
+      if (member === undefined)
+        return context.fail(`truncated or corrupt checkpoint: storage member '${name}' is missing`);
       const expected = numel * elementSize[dtype];
       if (member.uncompressedSize < expected) {
-        context.fail(`corrupt checkpoint: storage '${name}' holds ${member.uncompressedSize} bytes, ${numel} ${dtype} elements need ${expected}`);
+        context.fail(
+          `corrupt checkpoint: storage '${name}' holds ${member.uncompressedSize} bytes, ${numel} ${dtype} elements need ${expected}`,
+        );
       }
       let cached: Uint8Array | undefined;
       const storage: StorageRef = {
@@ -88,9 +110,11 @@ const legacyMagic = 0x1950a86a20f9469cfc6cn;
 function readLegacyCheckpoint(bytes: Uint8Array, context: ErrorContext): PickleValue {
   const noStorage = (): PickleValue => context.fail('corrupt legacy checkpoint: a storage in its header');
   const magic = unpickle(bytes, 0, noStorage, context);
-  if (magic.value !== legacyMagic) context.fail('not a checkpoint: a pickle that does not start with torch.save\'s magic number');
+  if (magic.value !== legacyMagic)
+    context.fail("not a checkpoint: a pickle that does not start with torch.save's magic number");
   const protocol = unpickle(bytes, magic.end, noStorage, context);
-  if (protocol.value !== 1001) context.fail(`unsupported legacy checkpoint protocol ${String(protocol.value)} (expected 1001)`);
+  if (protocol.value !== 1001)
+    context.fail(`unsupported legacy checkpoint protocol ${String(protocol.value)} (expected 1001)`);
   const systemInfo = unpickle(bytes, protocol.end, noStorage, context);
   if (systemInfo.value instanceof Map && systemInfo.value.get('little_endian') === false) {
     context.fail('checkpoint was saved on a big-endian machine; only little-endian checkpoints are supported');
@@ -130,32 +154,50 @@ function readLegacyCheckpoint(bytes: Uint8Array, context: ErrorContext): PickleV
       const storage = storageOf(key, entry);
       if (view === null) return storage;
       // (view_key, offset, size): a slice of the root storage (PyTorch < 0.4).
-      if (!Array.isArray(view) || typeof view[1] !== 'number' || typeof view[2] !== 'number') return context.fail(`corrupt legacy checkpoint: storage ${key} has a malformed view`);
+      if (!Array.isArray(view) || typeof view[1] !== 'number' || typeof view[2] !== 'number')
+        return context.fail(`corrupt legacy checkpoint: storage ${key} has a malformed view`);
       const [viewKey, offset, size] = view as [PickleValue, number, number];
-      if (offset < 0 || size < 0 || offset + size > numel) context.fail(`corrupt legacy checkpoint: storage view ${String(viewKey)} lies outside storage ${key}`);
-      return { key: String(viewKey), dtype, numel: size, bytes: () => storage.bytes().subarray(offset * elementSize[dtype], (offset + size) * elementSize[dtype]) };
+      if (offset < 0 || size < 0 || offset + size > numel)
+        context.fail(`corrupt legacy checkpoint: storage view ${String(viewKey)} lies outside storage ${key}`);
+      return {
+        key: String(viewKey),
+        dtype,
+        numel: size,
+        bytes: () => storage.bytes().subarray(offset * elementSize[dtype], (offset + size) * elementSize[dtype]),
+      };
     },
     context,
   );
   const keys = unpickle(bytes, main.end, noStorage, context);
-  if (!Array.isArray(keys.value) || !keys.value.every((key) => typeof key === 'string')) context.fail('corrupt legacy checkpoint: the storage key list is not a list of strings');
+  if (!Array.isArray(keys.value) || !keys.value.every((key) => typeof key === 'string'))
+    context.fail('corrupt legacy checkpoint: the storage key list is not a list of strings');
   let offset = keys.end;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const key of keys.value as string[]) {
     const entry = pending.get(key);
-    if (entry === undefined) return context.fail(`corrupt legacy checkpoint: data for storage ${key}, which no tensor uses`);
-    if (offset + 8 > bytes.length) context.fail(`truncated legacy checkpoint: the data of storage ${key} should start at byte ${offset}, the file has ${bytes.length}`);
+    if (entry === undefined)
+      return context.fail(`corrupt legacy checkpoint: data for storage ${key}, which no tensor uses`);
+    if (offset + 8 > bytes.length)
+      context.fail(
+        `truncated legacy checkpoint: the data of storage ${key} should start at byte ${offset}, the file has ${bytes.length}`,
+      );
     const count = view.getUint32(offset, true) + view.getUint32(offset + 4, true) * 2 ** 32;
-    if (count !== entry.numel) context.fail(`corrupt legacy checkpoint: storage ${key} has ${count} elements in the data, ${entry.numel} in the pickle`);
+    if (count !== entry.numel)
+      context.fail(
+        `corrupt legacy checkpoint: storage ${key} has ${count} elements in the data, ${entry.numel} in the pickle`,
+      );
     const size = count * elementSize[entry.dtype];
     if (offset + 8 + size > bytes.length) {
-      context.fail(`truncated legacy checkpoint: storage ${key} needs ${size} bytes at ${offset + 8}, the file has ${bytes.length}`);
+      context.fail(
+        `truncated legacy checkpoint: storage ${key} needs ${size} bytes at ${offset + 8}, the file has ${bytes.length}`,
+      );
     }
     entry.data = bytes.subarray(offset + 8, offset + 8 + size);
     offset += 8 + size;
   }
   const missing = [...pending.keys()].filter((key) => pending.get(key)?.data === undefined);
-  if (missing.length > 0) context.fail(`truncated legacy checkpoint: no data for storage(s) ${missing.slice(0, 5).join(', ')}`);
+  if (missing.length > 0)
+    context.fail(`truncated legacy checkpoint: no data for storage(s) ${missing.slice(0, 5).join(', ')}`);
   return main.value;
 }
 
@@ -183,39 +225,61 @@ function readSafetensors(bytes: Uint8Array, context: ErrorContext): Map<string, 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
   if (headerLength > bytes.length - 8) {
-    context.fail(`corrupt safetensors file: the header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
+    context.fail(
+      `corrupt safetensors file: the header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`,
+    );
   }
-  if (headerLength > maxHeaderBytes) context.fail(`corrupt safetensors file: a header of ${headerLength} bytes (at most ${maxHeaderBytes})`);
+  if (headerLength > maxHeaderBytes)
+    context.fail(`corrupt safetensors file: a header of ${headerLength} bytes (at most ${maxHeaderBytes})`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
   } catch (error) {
     return context.fail(`corrupt safetensors file: the header is not valid JSON (${(error as Error).message})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) return context.fail('corrupt safetensors file: the header is not a JSON object');
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    return context.fail('corrupt safetensors file: the header is not a JSON object');
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const tensors = new Map<string, TorchTensor>();
   for (const [key, entry] of Object.entries(header as Record<string, unknown>)) {
     if (key === '__metadata__') continue;
-    const { dtype: code, shape, data_offsets: offsets } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const {
+      dtype: code,
+      shape,
+      data_offsets: offsets,
+    } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = typeof code === 'string' ? safetensorsDtypes[code] : undefined;
-    if (dtype === undefined) return context.fail(`safetensors tensor '${key}' has unsupported dtype ${JSON.stringify(code)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((value) => Number.isSafeInteger(value) && value >= 0)) {
-      return context.fail(`corrupt safetensors file: tensor '${key}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    if (dtype === undefined)
+      return context.fail(`safetensors tensor '${key}' has unsupported dtype ${JSON.stringify(code)}`);
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((value) => Number.isSafeInteger(value) && value >= 0)
+    ) {
+      return context.fail(
+        `corrupt safetensors file: tensor '${key}' has invalid data_offsets ${JSON.stringify(offsets)}`,
+      );
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin || end > dataLength) {
-      context.fail(`corrupt or truncated safetensors file: tensor '${key}' spans bytes ${begin}..${end} of a ${dataLength}-byte data section`);
+      context.fail(
+        `corrupt or truncated safetensors file: tensor '${key}' spans bytes ${begin}..${end} of a ${dataLength}-byte data section`,
+      );
     }
     const size = elementSize[dtype];
-    if ((end - begin) % size !== 0) context.fail(`corrupt safetensors file: tensor '${key}' has ${end - begin} bytes, not a whole number of ${dtype} elements`);
+    if ((end - begin) % size !== 0)
+      context.fail(
+        `corrupt safetensors file: tensor '${key}' has ${end - begin} bytes, not a whole number of ${dtype} elements`,
+      );
     if (!Array.isArray(shape) || !shape.every((value) => Number.isSafeInteger(value) && value >= 0)) {
       return context.fail(`corrupt safetensors file: tensor '${key}' has an invalid shape ${JSON.stringify(shape)}`);
     }
     const numel = (shape as number[]).reduce((product, value) => product * value, 1);
     if (numel * size !== end - begin) {
-      context.fail(`corrupt safetensors file: tensor '${key}' of shape [${shape.join(', ')}] needs ${numel * size} bytes, its data_offsets give ${end - begin}`);
+      context.fail(
+        `corrupt safetensors file: tensor '${key}' of shape [${shape.join(', ')}] needs ${numel * size} bytes, its data_offsets give ${end - begin}`,
+      );
     }
     const storage: StorageRef = { key, dtype, numel, bytes: () => bytes.subarray(dataStart + begin, dataStart + end) };
     tensors.set(key, checkedTensor(context, key, storage, 0, shape, contiguousStrides(shape as number[])));

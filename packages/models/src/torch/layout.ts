@@ -40,7 +40,11 @@ class ShapeRecorder extends VariableStore {
   }
 }
 
-function architectureShapes(name: string, numClasses: number, inputChannels: number): Array<{ name: string; shape: number[] }> | undefined {
+function architectureShapes(
+  name: string,
+  numClasses: number,
+  inputChannels: number,
+): Array<{ name: string; shape: number[] }> | undefined {
   const build = architectureBuilder(name);
   if (build === undefined) return undefined;
   const recorder = new ShapeRecorder(0);
@@ -56,7 +60,9 @@ function architectureShapes(name: string, numClasses: number, inputChannels: num
  * The zoo architecture whose state dict is exactly `stateDict` (keys and PyTorch shapes), with the class
  * count and input channels read from it; undefined when none is.
  */
-export function identifyArchitecture(stateDict: ReadonlyMap<string, TorchTensor>): { name: string; numClasses: number } | undefined {
+export function identifyArchitecture(
+  stateDict: ReadonlyMap<string, TorchTensor>,
+): { name: string; numClasses: number } | undefined {
   for (const name of listModels()) {
     const probe = architectureShapes(name, 1, 1);
     if (probe === undefined || probe.length !== stateDict.size) continue;
@@ -67,7 +73,11 @@ export function identifyArchitecture(stateDict: ReadonlyMap<string, TorchTensor>
     const candidate = architectureShapes(name, numClasses, first.shape[1] as number);
     const matches = candidate?.every(({ name: key, shape }) => {
       const tensor = stateDict.get(key);
-      return tensor !== undefined && tensor.shape.length === shape.length && tensor.shape.every((size, axis) => size === shape[axis]);
+      return (
+        tensor !== undefined &&
+        tensor.shape.length === shape.length &&
+        tensor.shape.every((size, axis) => size === shape[axis])
+      );
     });
     if (matches === true) return { name, numClasses };
   }

@@ -13,7 +13,8 @@ import { loadTorchStateDict } from './load';
 describeWithBackends('loadTorchStateDict: PyTorch fixtures', () => {
   const models = new Map<string, ZooModel>();
   beforeAll(() => {
-    for (const name of Object.keys(manifest.models)) models.set(name, createModel(name as 'resnet8', { numClasses: manifest.numClasses }));
+    for (const name of Object.keys(manifest.models))
+      models.set(name, createModel(name as 'resnet8', { numClasses: manifest.numClasses }));
   });
   afterAll(() => {
     for (const model of models.values()) model.dispose();
@@ -25,7 +26,9 @@ describeWithBackends('loadTorchStateDict: PyTorch fixtures', () => {
       expect(model.countParams()).toBe(fixture.parameters);
       const initial = fixtureLogits(model);
       // The comparison below can fail: a model that kept its initial weights is off by more than 1e-2.
-      expect(Math.max(...fixture.logits.map((value, index) => Math.abs(value - (initial[index] as number))))).toBeGreaterThan(1e-2);
+      expect(
+        Math.max(...fixture.logits.map((value, index) => Math.abs(value - (initial[index] as number)))),
+      ).toBeGreaterThan(1e-2);
     });
     for (const [kind, { file, dtype }] of Object.entries(fixture.files)) {
       it(`${name}: ${file} (${dtype}) gives PyTorch's logits`, () => {
@@ -34,7 +37,9 @@ describeWithBackends('loadTorchStateDict: PyTorch fixtures', () => {
         tf.tidy(() => model.namedVariables.forEach(({ variable }) => variable.assign(tf.zerosLike(variable))));
         const result = loadTorchStateDict(model, fixtureBytes(file));
         expect(result.format).toBe(kind === 'safetensors' ? 'safetensors' : file.includes('legacy') ? 'legacy' : 'zip');
-        expect(result.entry).toBe(kind === 'zip' || kind === 'legacy' ? 'model' : kind === 'state_dict' ? 'state_dict' : '');
+        expect(result.entry).toBe(
+          kind === 'zip' || kind === 'legacy' ? 'model' : kind === 'state_dict' ? 'state_dict' : '',
+        );
         expect(result.loadedKeys).toEqual(model.namedVariables.map((variable) => variable.name));
         expect(result.missingKeys.concat(result.unexpectedKeys)).toEqual([]);
         expectLogitsMatch(fixtureLogits(model), fixture.logits, file);

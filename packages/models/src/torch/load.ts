@@ -60,20 +60,31 @@ const optionKeys: readonly (keyof TorchLoadOptions)[] = ['key', 'strict'];
  * const teacher = createModel('resnet32x4', { numClasses: 100 });
  * loadTorchStateDict(teacher, new Uint8Array(await (await fetch('resnet32x4.pth')).arrayBuffer()));
  */
-export function loadTorchStateDict(model: KdModel, bytes: Uint8Array | ArrayBuffer, options?: TorchLoadOptions): TorchLoadResult {
+export function loadTorchStateDict(
+  model: KdModel,
+  bytes: Uint8Array | ArrayBuffer,
+  options?: TorchLoadOptions,
+): TorchLoadResult {
   return loadTorchStateDictAs(errorContext('loadTorchStateDict'), model, bytes, options);
 }
 
 /** {@link loadTorchStateDict} with the function name and file path its errors carry. */
-export function loadTorchStateDictAs(context: ErrorContext, model: KdModel, bytes: Uint8Array | ArrayBuffer, options?: TorchLoadOptions): TorchLoadResult {
+export function loadTorchStateDictAs(
+  context: ErrorContext,
+  model: KdModel,
+  bytes: Uint8Array | ArrayBuffer,
+  options?: TorchLoadOptions,
+): TorchLoadResult {
   const { fn } = context;
   const entries = namedVariablesOf(fn, model);
   assertKnownOptions(fn, options, optionKeys);
   const { key, strict = true } = options ?? {};
-  if (key !== undefined && typeof key !== 'string') throw new Error(`${fn}: options.key must be a string, got ${typeof key}`);
+  if (key !== undefined && typeof key !== 'string')
+    throw new Error(`${fn}: options.key must be a string, got ${typeof key}`);
   if (typeof strict !== 'boolean') throw new Error(`${fn}: options.strict must be a boolean, got ${String(strict)}`);
   const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
-  if (!(data instanceof Uint8Array)) throw new Error(`${fn}: bytes must be a Uint8Array or an ArrayBuffer, got ${describe(bytes)}`);
+  if (!(data instanceof Uint8Array))
+    throw new Error(`${fn}: bytes must be a Uint8Array or an ArrayBuffer, got ${describe(bytes)}`);
 
   const checkpoint = readCheckpoint(data, context);
   const { entry, stateDict: raw } = findStateDict(checkpoint.root, key, context);
@@ -91,7 +102,10 @@ export function loadTorchStateDictAs(context: ErrorContext, model: KdModel, byte
     }
     const wanted = torchShape(variable.shape);
     if (tensor.shape.length !== wanted.length || tensor.shape.some((size, axis) => size !== wanted[axis])) {
-      mismatched.push({ rank: wanted.length, text: `${name} is ${describeShape(tensor.shape)}, the model wants ${describeShape(wanted)}` });
+      mismatched.push({
+        rank: wanted.length,
+        text: `${name} is ${describeShape(tensor.shape)}, the model wants ${describeShape(wanted)}`,
+      });
     }
   }
   const unexpectedKeys = [...stateDict.keys()].filter((name) => !byName.has(name) && !ignored(name));
@@ -114,7 +128,9 @@ export function loadTorchStateDictAs(context: ErrorContext, model: KdModel, byte
     context.fail(`${into()}: the checkpoint lacks ${missingKeys.length} key(s) the model has: ${preview(missingKeys)}`);
   }
   if (strict && unexpectedKeys.length > 0) {
-    context.fail(`${into()}: the checkpoint holds ${unexpectedKeys.length} key(s) the model does not have: ${preview(unexpectedKeys)} (strict: false ignores them)`);
+    context.fail(
+      `${into()}: the checkpoint holds ${unexpectedKeys.length} key(s) the model does not have: ${preview(unexpectedKeys)} (strict: false ignores them)`,
+    );
   }
 
   // Decode everything first: a failure here leaves the model untouched.
@@ -122,21 +138,30 @@ export function loadTorchStateDictAs(context: ErrorContext, model: KdModel, byte
   for (const target of entries) {
     const tensor = stateDict.get(target.name);
     if (tensor === undefined) continue;
-    if (!isFloating(tensor.dtype)) context.fail(`tensor '${target.name}' is ${tensor.dtype}; the model's variables need floating-point values`);
+    if (!isFloating(tensor.dtype))
+      context.fail(`tensor '${target.name}' is ${tensor.dtype}; the model's variables need floating-point values`);
     const values = readAsFloat32(tensor, zooAxesFromTorch(tensor.shape.length));
     for (let index = 0; index < values.length; index++) {
-      if (!Number.isFinite(values[index] as number)) context.fail(`tensor '${target.name}' holds ${values[index]} at element ${index}`);
+      if (!Number.isFinite(values[index] as number))
+        context.fail(`tensor '${target.name}' holds ${values[index]} at element ${index}`);
     }
     decoded.push({ target, values });
   }
   for (const { target, values } of decoded) {
     tf.tidy(() => target.variable.assign(tf.tensor(values, target.variable.shape, 'float32')));
   }
-  return { format: checkpoint.format, entry, loadedKeys: decoded.map(({ target }) => target.name), missingKeys, unexpectedKeys };
+  return {
+    format: checkpoint.format,
+    entry,
+    loadedKeys: decoded.map(({ target }) => target.name),
+    missingKeys,
+    unexpectedKeys,
+  };
 }
 
 function namedVariablesOf(fn: string, model: KdModel): readonly NamedVariable[] {
-  if (model === null || typeof model !== 'object') throw new Error(`${fn}: model must be a KdModel, got ${String(model)}`);
+  if (model === null || typeof model !== 'object')
+    throw new Error(`${fn}: model must be a KdModel, got ${String(model)}`);
   if (!Array.isArray(model.namedVariables)) {
     throw new Error(`${fn}: model '${String(model.name)}' does not list namedVariables; models from createModel do`);
   }
@@ -155,11 +180,17 @@ function isStateDict(value: PickleValue | undefined): value is Map<string, Torch
   return true;
 }
 
-function findStateDict(root: PickleValue, key: string | undefined, context: ErrorContext): { entry: string; stateDict: Map<string, TorchTensor> } {
+function findStateDict(
+  root: PickleValue,
+  key: string | undefined,
+  context: ErrorContext,
+): { entry: string; stateDict: Map<string, TorchTensor> } {
   const topKeys = root instanceof Map ? [...root.keys()].map(String) : [];
   if (key !== undefined) {
     if (!(root instanceof Map) || !root.has(key)) {
-      context.fail(`options.key '${key}' is not in the checkpoint; its entries are: ${topKeys.join(', ') || '(none: it is not a dict)'}`);
+      context.fail(
+        `options.key '${key}' is not in the checkpoint; its entries are: ${topKeys.join(', ') || '(none: it is not a dict)'}`,
+      );
     }
     const value = (root as Map<PickleValue, PickleValue>).get(key);
     if (!isStateDict(value)) context.fail(`checkpoint entry '${key}' is not a state dict (a dict of tensors)`);

@@ -21,11 +21,17 @@ describeWithBackends('loadTorchCheckpoint / saveSafetensorsFile', () => {
     const model = createModel('resnet20', { numClasses: 10 });
     expect(loadTorchCheckpoint(model, path).format).toBe('legacy');
     const output = join(root, 'no-such-directory', 'student.safetensors');
-    await expect(saveSafetensorsFile(model, output)).rejects.toThrow(`saveSafetensorsFile: cannot write ${output}: ENOENT`);
+    await expect(saveSafetensorsFile(model, output)).rejects.toThrow(
+      `saveSafetensorsFile: cannot write ${output}: ENOENT`,
+    );
     const target = join(root, 'student.safetensors');
     await saveSafetensorsFile(model, target);
     await saveSafetensorsFile(model, target);
-    expect(readdirSync(root).filter((name) => name.startsWith('student')).sort()).toEqual(['student.safetensors']);
+    expect(
+      readdirSync(root)
+        .filter((name) => name.startsWith('student'))
+        .sort(),
+    ).toEqual(['student.safetensors']);
     const copy = createModel('resnet20', { numClasses: 10, seed: 9 });
     expect(loadTorchCheckpoint(copy, target).format).toBe('safetensors');
     expectLogitsMatch(fixtureLogits(copy), manifest.models.resnet20?.logits as number[], target);
@@ -39,12 +45,20 @@ describeWithBackends('loadTorchCheckpoint / saveSafetensorsFile', () => {
     expect(() => loadTorchCheckpoint(model, missing)).toThrow(`loadTorchCheckpoint: cannot read ${missing}: ENOENT`);
     const truncated = join(root, 'truncated.pth');
     writeFileSync(truncated, fixtureBytes('resnet20.zip.pth.gz').subarray(0, 1000));
-    expect(() => loadTorchCheckpoint(model, truncated)).toThrow(`loadTorchCheckpoint: ${truncated}: truncated or corrupt zip archive: no end-of-central-directory record in 1000 bytes`);
+    expect(() => loadTorchCheckpoint(model, truncated)).toThrow(
+      `loadTorchCheckpoint: ${truncated}: truncated or corrupt zip archive: no end-of-central-directory record in 1000 bytes`,
+    );
     const other = join(root, 'resnet8x4.pth');
     writeFileSync(other, fixtureBytes('resnet8x4.legacy.pth.gz'));
-    expect(() => loadTorchCheckpoint(model, other)).toThrow(`loadTorchCheckpoint: ${other}: resnet8x4 checkpoint into resnet20: conv1.weight is [32, 3, 3, 3], the model wants [16, 3, 3, 3]`);
-    expect(() => loadTorchCheckpoint(model, '')).toThrow('loadTorchCheckpoint: path must be a non-empty string, got ""');
-    await expect(saveSafetensorsFile(model, '')).rejects.toThrow('saveSafetensorsFile: path must be a non-empty string, got ""');
+    expect(() => loadTorchCheckpoint(model, other)).toThrow(
+      `loadTorchCheckpoint: ${other}: resnet8x4 checkpoint into resnet20: conv1.weight is [32, 3, 3, 3], the model wants [16, 3, 3, 3]`,
+    );
+    expect(() => loadTorchCheckpoint(model, '')).toThrow(
+      'loadTorchCheckpoint: path must be a non-empty string, got ""',
+    );
+    await expect(saveSafetensorsFile(model, '')).rejects.toThrow(
+      'saveSafetensorsFile: path must be a non-empty string, got ""',
+    );
     model.dispose();
   });
 });

@@ -19,7 +19,8 @@ import { saveSafetensors } from './save';
  */
 export function loadTorchCheckpoint(model: KdModel, path: string, options?: TorchLoadOptions): TorchLoadResult {
   const fn = 'loadTorchCheckpoint';
-  if (typeof path !== 'string' || path === '') throw new Error(`${fn}: path must be a non-empty string, got ${JSON.stringify(path)}`);
+  if (typeof path !== 'string' || path === '')
+    throw new Error(`${fn}: path must be a non-empty string, got ${JSON.stringify(path)}`);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -39,7 +40,8 @@ export function loadTorchCheckpoint(model: KdModel, path: string, options?: Torc
  */
 export async function saveSafetensorsFile(model: KdModel, path: string): Promise<void> {
   const fn = 'saveSafetensorsFile';
-  if (typeof path !== 'string' || path === '') throw new Error(`${fn}: path must be a non-empty string, got ${JSON.stringify(path)}`);
+  if (typeof path !== 'string' || path === '')
+    throw new Error(`${fn}: path must be a non-empty string, got ${JSON.stringify(path)}`);
   const bytes = await saveSafetensors(model);
   try {
     writeFileAtomicSync(path, bytes);

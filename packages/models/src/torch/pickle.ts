@@ -92,10 +92,12 @@ function tensorArgument(value: PickleValue, context: ErrorContext): TorchTensor 
 const numpyModules = ['numpy.core.multiarray', 'numpy._core.multiarray'];
 
 function numpyScalar([dtype, data]: PickleValue[], context: ErrorContext): PickleValue {
-  if (!(dtype instanceof NumpyDtype) || !(data instanceof Uint8Array)) return context.fail('pickle: numpy scalar needs a dtype and bytes');
+  if (!(dtype instanceof NumpyDtype) || !(data instanceof Uint8Array))
+    return context.fail('pickle: numpy scalar needs a dtype and bytes');
   const match = /^([fiub])(\d)$/.exec(dtype.code);
   const size = match === null ? 0 : Number(match[2]);
-  if (match === null || data.length !== size) context.fail(`pickle: unsupported numpy scalar of dtype '${dtype.code}' (${data.length} bytes)`);
+  if (match === null || data.length !== size)
+    context.fail(`pickle: unsupported numpy scalar of dtype '${dtype.code}' (${data.length} bytes)`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const little = dtype.byteOrder !== '>';
   const kind = (match as RegExpExecArray)[1];
@@ -123,8 +125,12 @@ function allowedGlobals(): Map<string, PickleGlobal> {
     new PickleGlobal('torch.Size', ([dims]) => (Array.isArray(dims) ? [...dims] : [])),
     new PickleGlobal('torch._utils._rebuild_tensor', rebuildTensor),
     new PickleGlobal('torch._utils._rebuild_tensor_v2', rebuildTensor),
-    new PickleGlobal('torch._utils._rebuild_parameter', ([data], context) => tensorArgument(data as PickleValue, context)),
-    new PickleGlobal('torch._utils._rebuild_parameter_with_state', ([data], context) => tensorArgument(data as PickleValue, context)),
+    new PickleGlobal('torch._utils._rebuild_parameter', ([data], context) =>
+      tensorArgument(data as PickleValue, context),
+    ),
+    new PickleGlobal('torch._utils._rebuild_parameter_with_state', ([data], context) =>
+      tensorArgument(data as PickleValue, context),
+    ),
     new PickleGlobal('torch._tensor._rebuild_from_type_v2', ([func, , args], context) => {
       if (!(func instanceof PickleGlobal) || func.call === undefined || !Array.isArray(args)) {
         return context.fail('pickle: _rebuild_from_type_v2 needs an allowed rebuild function and its arguments');
@@ -165,7 +171,12 @@ type StackEntry = PickleValue | typeof mark;
  * Unpickles `bytes` from `start`; returns the value and the offset after STOP (the legacy format stores
  * several pickles back to back).
  */
-export function unpickle(bytes: Uint8Array, start: number, persistentLoad: PersistentLoad, context: ErrorContext): { value: PickleValue; end: number } {
+export function unpickle(
+  bytes: Uint8Array,
+  start: number,
+  persistentLoad: PersistentLoad,
+  context: ErrorContext,
+): { value: PickleValue; end: number } {
   allowList ??= allowedGlobals();
   const allowed = allowList;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -245,7 +256,8 @@ export function unpickle(bytes: Uint8Array, start: number, persistentLoad: Persi
   const setItems = (target: PickleValue, items: PickleValue[]): void => {
     if (!(target instanceof Map)) fail('SETITEMS on a value that is not a dict');
     if (items.length % 2 !== 0) fail('SETITEMS with an odd number of items');
-    for (let index = 0; index < items.length; index += 2) (target as PickleDict).set(items[index] as PickleValue, items[index + 1] as PickleValue);
+    for (let index = 0; index < items.length; index += 2)
+      (target as PickleDict).set(items[index] as PickleValue, items[index + 1] as PickleValue);
   };
   const appendItems = (target: PickleValue, items: PickleValue[]): void => {
     if (target instanceof Set) for (const item of items) target.add(item);

@@ -15,10 +15,17 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-function parse(bytes: Uint8Array): { header: Record<string, HeaderEntry>; metadata: Record<string, string>; data: Uint8Array; headerLength: number } {
+function parse(bytes: Uint8Array): {
+  header: Record<string, HeaderEntry>;
+  metadata: Record<string, string>;
+  data: Uint8Array;
+  headerLength: number;
+} {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-  const { __metadata__: metadata, ...header } = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  const { __metadata__: metadata, ...header } = JSON.parse(
+    new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)),
+  );
   return { header, metadata, data: bytes.subarray(8 + headerLength), headerLength };
 }
 
@@ -41,10 +48,17 @@ describeWithBackends('saveSafetensors', () => {
         continue;
       }
       expect(mine.dtype, name).toBe('F32');
-      expect(Buffer.from(saved.data.subarray(...mine.data_offsets)).equals(Buffer.from(expected.data.subarray(...entry.data_offsets))), `${name} bytes`).toBe(true);
+      expect(
+        Buffer.from(saved.data.subarray(...mine.data_offsets)).equals(
+          Buffer.from(expected.data.subarray(...entry.data_offsets)),
+        ),
+        `${name} bytes`,
+      ).toBe(true);
     }
     // The data section is exactly covered, in order, with no gaps (what the safetensors reader checks).
-    const spans = Object.values(saved.header).map((entry) => entry.data_offsets).sort((a, b) => a[0] - b[0]);
+    const spans = Object.values(saved.header)
+      .map((entry) => entry.data_offsets)
+      .sort((a, b) => a[0] - b[0]);
     spans.forEach(([begin], index) => expect(begin).toBe(index === 0 ? 0 : (spans[index - 1] as [number, number])[1]));
     expect((spans[spans.length - 1] as [number, number])[1]).toBe(saved.data.length);
     model.dispose();
@@ -66,6 +80,8 @@ describeWithBackends('saveSafetensors', () => {
   });
 
   it('rejects a model without named variables', async () => {
-    await expect(saveSafetensors({ name: 'x' } as never)).rejects.toThrow('saveSafetensors: model must be a KdModel that lists namedVariables (models from createModel do), got object');
+    await expect(saveSafetensors({ name: 'x' } as never)).rejects.toThrow(
+      'saveSafetensors: model must be a KdModel that lists namedVariables (models from createModel do), got object',
+    );
   });
 });

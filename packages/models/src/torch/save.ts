@@ -19,12 +19,15 @@ import { contiguousStrides, readAsFloat32, TorchTensor } from './tensor';
 export async function saveSafetensors(model: KdModel): Promise<Uint8Array> {
   const fn = 'saveSafetensors';
   if (model === null || typeof model !== 'object' || !Array.isArray(model.namedVariables)) {
-    throw new Error(`${fn}: model must be a KdModel that lists namedVariables (models from createModel do), got ${model === null ? 'null' : typeof model}`);
+    throw new Error(
+      `${fn}: model must be a KdModel that lists namedVariables (models from createModel do), got ${model === null ? 'null' : typeof model}`,
+    );
   }
   const tensors: Array<{ name: string; code: 'F32' | 'I64'; shape: number[]; bytes: Uint8Array }> = [];
   const counters: typeof tensors = [];
   for (const { name, variable } of model.namedVariables) {
-    if (variable.dtype !== 'float32') throw new Error(`${fn}: variable '${name}' is ${variable.dtype}; only float32 is supported`);
+    if (variable.dtype !== 'float32')
+      throw new Error(`${fn}: variable '${name}' is ${variable.dtype}; only float32 is supported`);
     const values = (await variable.data()) as Float32Array;
     // The zoo tensor as a view, read out in PyTorch's axis order.
     const storage = { key: name, dtype: 'float32' as const, numel: values.length, bytes: () => littleEndian(values) };
@@ -32,12 +35,19 @@ export async function saveSafetensors(model: KdModel): Promise<Uint8Array> {
     const torchValues = readAsFloat32(zoo, torchAxesFromZoo(variable.shape.length));
     tensors.push({ name, code: 'F32', shape: torchShape(variable.shape), bytes: littleEndian(torchValues) });
     if (name.endsWith('.running_var')) {
-      counters.push({ name: `${name.slice(0, -'running_var'.length)}num_batches_tracked`, code: 'I64', shape: [], bytes: new Uint8Array(8) });
+      counters.push({
+        name: `${name.slice(0, -'running_var'.length)}num_batches_tracked`,
+        code: 'I64',
+        shape: [],
+        bytes: new Uint8Array(8),
+      });
     }
   }
   // int64 entries first, so every tensor starts at a multiple of its element size.
   const ordered = [...counters, ...tensors];
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt', generated_by: '@kd/models', model: model.name } };
+  const header: Record<string, unknown> = {
+    __metadata__: { format: 'pt', generated_by: '@kd/models', model: model.name },
+  };
   let offset = 0;
   for (const { name, code, shape, bytes } of ordered) {
     header[name] = { dtype: code, shape, data_offsets: [offset, offset + bytes.length] };

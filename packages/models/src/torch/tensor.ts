@@ -6,7 +6,17 @@
 import type { ErrorContext } from './errors';
 
 /** Storage dtypes the readers understand (PyTorch's names). */
-export type TorchDtype = 'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+export type TorchDtype =
+  | 'float64'
+  | 'float32'
+  | 'float16'
+  | 'bfloat16'
+  | 'int64'
+  | 'int32'
+  | 'int16'
+  | 'int8'
+  | 'uint8'
+  | 'bool';
 
 export const elementSize: Record<TorchDtype, number> = {
   float64: 8,
@@ -70,21 +80,34 @@ export const maxElements = 2 ** 31 - 1;
  * Checks the numbers a file gives for a tensor before anything is allocated: non-negative integer sizes
  * whose product fits one typed array, and a view that stays inside its storage.
  */
-export function checkedTensor(context: ErrorContext, key: string, storage: StorageRef, offset: unknown, shape: unknown, stride: unknown): TorchTensor {
+export function checkedTensor(
+  context: ErrorContext,
+  key: string,
+  storage: StorageRef,
+  offset: unknown,
+  shape: unknown,
+  stride: unknown,
+): TorchTensor {
   const integers = (value: unknown): value is number[] =>
-    Array.isArray(value) && value.every((entry) => typeof entry === 'number' && Number.isSafeInteger(entry) && entry >= 0);
+    Array.isArray(value) &&
+    value.every((entry) => typeof entry === 'number' && Number.isSafeInteger(entry) && entry >= 0);
   if (!integers(shape)) context.fail(`tensor '${key}' has an invalid shape ${String(shape)}`);
-  if (!integers(stride) || stride.length !== shape.length) context.fail(`tensor '${key}' has invalid strides ${String(stride)} for shape [${shape.join(', ')}]`);
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) context.fail(`tensor '${key}' has an invalid storage offset ${String(offset)}`);
+  if (!integers(stride) || stride.length !== shape.length)
+    context.fail(`tensor '${key}' has invalid strides ${String(stride)} for shape [${shape.join(', ')}]`);
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+    context.fail(`tensor '${key}' has an invalid storage offset ${String(offset)}`);
   let numel = 1;
   let lastIndex = offset;
   for (let axis = 0; axis < shape.length; axis++) {
     numel *= shape[axis] as number;
     lastIndex += ((shape[axis] as number) - 1) * (stride[axis] as number);
   }
-  if (numel > maxElements) context.fail(`tensor '${key}' has ${numel} elements, more than the ${maxElements} one tensor may hold`);
+  if (numel > maxElements)
+    context.fail(`tensor '${key}' has ${numel} elements, more than the ${maxElements} one tensor may hold`);
   if (numel > 0 && lastIndex >= storage.numel) {
-    context.fail(`tensor '${key}' of shape [${shape.join(', ')}] reaches element ${lastIndex} of a storage of ${storage.numel} elements`);
+    context.fail(
+      `tensor '${key}' of shape [${shape.join(', ')}] reaches element ${lastIndex} of a storage of ${storage.numel} elements`,
+    );
   }
   return new TorchTensor(storage, offset, shape, stride);
 }
@@ -178,8 +201,11 @@ function fillFloat32(out: Float32Array, view: DataView, base: number, shape: num
   const innerStride = strides[rank - 1] as number;
   const outer = out.length / inner;
   const index = new Array<number>(rank - 1).fill(0);
-  const aligned = littleEndianPlatform && (view.byteOffset + base) % 4 === 0 && strides.every((stride) => stride % 4 === 0);
-  const floats = aligned ? new Float32Array(view.buffer, view.byteOffset + base, Math.floor((view.byteLength - base) / 4)) : undefined;
+  const aligned =
+    littleEndianPlatform && (view.byteOffset + base) % 4 === 0 && strides.every((stride) => stride % 4 === 0);
+  const floats = aligned
+    ? new Float32Array(view.buffer, view.byteOffset + base, Math.floor((view.byteLength - base) / 4))
+    : undefined;
   let at = 0;
   let position = 0;
   for (let row = 0; row < outer; row++) {

@@ -35,28 +35,34 @@ export function readZipDirectory(bytes: Uint8Array, context: ErrorContext): Map<
       break;
     }
   }
-  if (end < 0) context.fail(`truncated or corrupt zip archive: no end-of-central-directory record in ${bytes.length} bytes`);
+  if (end < 0)
+    context.fail(`truncated or corrupt zip archive: no end-of-central-directory record in ${bytes.length} bytes`);
   let count = view.getUint16(end + 10, true);
   let directorySize = view.getUint32(end + 12, true);
   let directoryOffset = view.getUint32(end + 16, true);
   if (count === 0xffff || directorySize === 0xffffffff || directoryOffset === 0xffffffff) {
     // zip64: the locator sits right before the record and points at the zip64 end record.
     const locator = end - 20;
-    if (locator < 0 || view.getUint32(locator, true) !== 0x07064b50) fail('zip64 end-of-central-directory locator missing');
+    if (locator < 0 || view.getUint32(locator, true) !== 0x07064b50)
+      fail('zip64 end-of-central-directory locator missing');
     const record = readUint64(view, locator + 8, context);
-    if (record + 56 > bytes.length || view.getUint32(record, true) !== 0x06064b50) fail('zip64 end-of-central-directory record missing');
+    if (record + 56 > bytes.length || view.getUint32(record, true) !== 0x06064b50)
+      fail('zip64 end-of-central-directory record missing');
     count = readUint64(view, record + 32, context);
     directorySize = readUint64(view, record + 40, context);
     directoryOffset = readUint64(view, record + 48, context);
   }
   if (directoryOffset + directorySize > bytes.length) {
-    context.fail(`truncated zip archive: the central directory (${directorySize} bytes at ${directoryOffset}) ends past the end of the file (${bytes.length} bytes)`);
+    context.fail(
+      `truncated zip archive: the central directory (${directorySize} bytes at ${directoryOffset}) ends past the end of the file (${bytes.length} bytes)`,
+    );
   }
   const members = new Map<string, ZipMember>();
   let offset = directoryOffset;
   const directoryEnd = directoryOffset + directorySize;
   for (let index = 0; index < count; index++) {
-    if (offset + 46 > directoryEnd || view.getUint32(offset, true) !== 0x02014b50) fail(`central directory entry ${index} is damaged`);
+    if (offset + 46 > directoryEnd || view.getUint32(offset, true) !== 0x02014b50)
+      fail(`central directory entry ${index} is damaged`);
     const flags = view.getUint16(offset + 8, true);
     const method = view.getUint16(offset + 10, true);
     const crc = view.getUint32(offset + 16, true);
@@ -78,8 +84,14 @@ export function readZipDirectory(bytes: Uint8Array, context: ErrorContext): Map<
       const size = view.getUint16(extra + 2, true);
       if (tag === 0x0001) {
         let field = extra + 4;
-        if (uncompressedSize === 0xffffffff) (uncompressedSize = readUint64(view, field, context)), (field += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = readUint64(view, field, context)), (field += 8);
+        if (uncompressedSize === 0xffffffff) {
+          uncompressedSize = readUint64(view, field, context);
+          field += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = readUint64(view, field, context);
+          field += 8;
+        }
         if (localHeaderOffset === 0xffffffff) localHeaderOffset = readUint64(view, field, context);
       }
       extra += 4 + size;
@@ -97,32 +109,51 @@ export function readZipMember(bytes: Uint8Array, member: ZipMember, context: Err
   if (localHeaderOffset + 30 > bytes.length || view.getUint32(localHeaderOffset, true) !== 0x04034b50) {
     context.fail(`corrupt zip archive: the local header of '${name}' is missing`);
   }
-  const start = localHeaderOffset + 30 + view.getUint16(localHeaderOffset + 26, true) + view.getUint16(localHeaderOffset + 28, true);
+  const start =
+    localHeaderOffset +
+    30 +
+    view.getUint16(localHeaderOffset + 26, true) +
+    view.getUint16(localHeaderOffset + 28, true);
   if (start + compressedSize > bytes.length) {
-    context.fail(`truncated zip archive: member '${name}' needs ${compressedSize} bytes at ${start}, the file has ${bytes.length}`);
+    context.fail(
+      `truncated zip archive: member '${name}' needs ${compressedSize} bytes at ${start}, the file has ${bytes.length}`,
+    );
   }
-  if (uncompressedSize > maxMemberBytes) context.fail(`zip member '${name}' declares ${uncompressedSize} bytes, more than the ${maxMemberBytes} a member may hold`);
+  if (uncompressedSize > maxMemberBytes)
+    context.fail(
+      `zip member '${name}' declares ${uncompressedSize} bytes, more than the ${maxMemberBytes} a member may hold`,
+    );
   const raw = bytes.subarray(start, start + compressedSize);
   let data: Uint8Array;
   if (member.method === 0) {
-    if (compressedSize !== uncompressedSize) context.fail(`corrupt zip archive: stored member '${name}' has sizes ${compressedSize} and ${uncompressedSize}`);
+    if (compressedSize !== uncompressedSize)
+      context.fail(`corrupt zip archive: stored member '${name}' has sizes ${compressedSize} and ${uncompressedSize}`);
     data = raw;
   } else if (member.method === 8) {
     if (uncompressedSize > maxDeflateRatio * compressedSize + 64) {
-      context.fail(`corrupt zip archive: member '${name}' declares ${uncompressedSize} bytes from ${compressedSize} compressed, more than deflate can produce`);
+      context.fail(
+        `corrupt zip archive: member '${name}' declares ${uncompressedSize} bytes from ${compressedSize} compressed, more than deflate can produce`,
+      );
     }
     try {
       data = inflateSync(raw, { out: new Uint8Array(uncompressedSize) });
     } catch (error) {
       return context.fail(`corrupt zip archive: member '${name}' does not inflate (${(error as Error).message})`);
     }
-    if (data.length !== uncompressedSize) context.fail(`corrupt zip archive: member '${name}' inflates to ${data.length} bytes, the directory says ${uncompressedSize}`);
+    if (data.length !== uncompressedSize)
+      context.fail(
+        `corrupt zip archive: member '${name}' inflates to ${data.length} bytes, the directory says ${uncompressedSize}`,
+      );
   } else {
-    return context.fail(`zip member '${name}' uses compression method ${member.method}; only stored (0) and deflate (8) are supported`);
+    return context.fail(
+      `zip member '${name}' uses compression method ${member.method}; only stored (0) and deflate (8) are supported`,
+    );
   }
   const actual = crc32(data);
   if (actual !== member.crc32) {
-    context.fail(`corrupt zip archive: member '${name}' has CRC-32 ${hex(actual)}, the directory says ${hex(member.crc32)}`);
+    context.fail(
+      `corrupt zip archive: member '${name}' has CRC-32 ${hex(actual)}, the directory says ${hex(member.crc32)}`,
+    );
   }
   return data;
 }
@@ -130,7 +161,8 @@ export function readZipMember(bytes: Uint8Array, member: ZipMember, context: Err
 function readUint64(view: DataView, offset: number, context: ErrorContext): number {
   if (offset + 8 > view.byteLength) context.fail(`truncated zip archive: a 64-bit field at ${offset} is past the end`);
   const value = view.getUint32(offset, true) + view.getUint32(offset + 4, true) * 2 ** 32;
-  if (!Number.isSafeInteger(value)) context.fail(`corrupt zip archive: 64-bit field ${value} at ${offset} is too large`);
+  if (!Number.isSafeInteger(value))
+    context.fail(`corrupt zip archive: 64-bit field ${value} at ${offset} is too large`);
   return value;
 }
 

@@ -53,7 +53,9 @@ export class TrainingCollapsedError extends Error {
   ) {
     super(
       `${functionName}: training collapsed at epoch ${epoch}: ${reason} ${advice}` +
-        (lastCheckpointEpoch === undefined ? '' : ` The last good checkpoint (epoch ${lastCheckpointEpoch}) is intact.`),
+        (lastCheckpointEpoch === undefined
+          ? ''
+          : ` The last good checkpoint (epoch ${lastCheckpointEpoch}) is intact.`),
     );
     this.name = 'TrainingCollapsedError';
   }

@@ -101,7 +101,12 @@ const RUN_RECORD = 'run.json';
 const CURVES_PLOT = 'curves.png';
 
 /** Copies variable values from checkpoint tensors, checking shapes. */
-export function assignVariables(fn: string, prefix: string, variables: readonly tf.Variable[], tensors: Map<string, tf.Tensor>): void {
+export function assignVariables(
+  fn: string,
+  prefix: string,
+  variables: readonly tf.Variable[],
+  tensors: Map<string, tf.Tensor>,
+): void {
   variables.forEach((variable, index) => {
     const key = `${prefix}/${index}`;
     const tensor = tensors.get(key);
@@ -132,8 +137,14 @@ function stepsPerEpoch(count: number, batchSize: number, dropLast: boolean): num
 
 function describeDifference(expected: JsonValue, actual: JsonValue, path = ''): string | undefined {
   if (JSON.stringify(expected) === JSON.stringify(actual)) return undefined;
-  if (expected !== null && actual !== null && typeof expected === 'object' && typeof actual === 'object' &&
-    !Array.isArray(expected) && !Array.isArray(actual)) {
+  if (
+    expected !== null &&
+    actual !== null &&
+    typeof expected === 'object' &&
+    typeof actual === 'object' &&
+    !Array.isArray(expected) &&
+    !Array.isArray(actual)
+  ) {
     for (const key of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
       const found = describeDifference(expected[key] ?? null, actual[key] ?? null, path ? `${path}.${key}` : key);
       if (found !== undefined) return found;
@@ -180,7 +191,8 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
       if (checkpoint !== undefined) {
         try {
           const difference = describeDifference(checkpoint.state.fingerprint ?? null, task.fingerprint);
-          if (difference !== undefined) throw new Error(`${fn}: cannot resume, the checkpoint is from a different run: ${difference}`);
+          if (difference !== undefined)
+            throw new Error(`${fn}: cannot resume, the checkpoint is from a different run: ${difference}`);
           await task.restoreStateTensors(checkpoint.tensors);
           const slots = optimizer.getSlots().map((_, index) => {
             const slot = checkpoint.tensors.get(`optimizer/velocity/${index}`);
@@ -296,12 +308,12 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         for (const [name, value] of sums) meanLosses[name] = value / Math.max(seen, 1);
         const test = settings.test
           ? await evaluateModel({
-            model: task.model,
-            dataset: settings.test,
-            loader: settings.loader,
-            batchSize: settings.evaluationBatchSize,
-            checkValues: false,
-          })
+              model: task.model,
+              dataset: settings.test,
+              loader: settings.loader,
+              batchSize: settings.evaluationBatchSize,
+              checkValues: false,
+            })
           : undefined;
         const extra = (await task.epochMetrics?.(epoch)) ?? {};
         const epochRecord: EpochRecord = {
@@ -325,7 +337,10 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
         if (store !== undefined) {
           const { tensors, temporaries } = await task.stateTensors();
           collectVariables(tensors, 'optimizer/velocity', optimizer.getSlots());
-          const intact = lastCheckpointEpoch === undefined ? 'no checkpoint was written yet' : `the last good checkpoint (epoch ${lastCheckpointEpoch}) is intact`;
+          const intact =
+            lastCheckpointEpoch === undefined
+              ? 'no checkpoint was written yet'
+              : `the last good checkpoint (epoch ${lastCheckpointEpoch}) is intact`;
           await writeCheckpoint({
             store,
             epoch,
@@ -344,7 +359,9 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
               // The epoch is not committed: the run record must not count it.
               history.pop();
               best = bestBefore;
-              throw new Error(`${fn}: cannot write the checkpoint of epoch ${epoch}: ${error.message}; ${intact}`, { cause: error });
+              throw new Error(`${fn}: cannot write the checkpoint of epoch ${epoch}: ${error.message}; ${intact}`, {
+                cause: error,
+              });
             })
             .finally(() => tf.dispose(temporaries));
           lastCheckpointEpoch = epoch;
@@ -354,14 +371,19 @@ export async function runTraining(task: TrainingTask, settings: LoopSettings): P
             await saveRecord('running');
           } catch (error) {
             const reason = (error as Error).message;
-            throw new Error(`${fn}: cannot write the logs of epoch ${epoch}: ${reason}; its checkpoint is committed (resume rewrites the log)`, { cause: error });
+            throw new Error(
+              `${fn}: cannot write the logs of epoch ${epoch}: ${reason}; its checkpoint is committed (resume rewrites the log)`,
+              { cause: error },
+            );
           }
         }
         settings.progress?.onEpochEnd(summarise(epochRecord, settings.epochs));
         await settings.onEpochEnd?.(epochRecord);
       }
     } catch (error) {
-      await saveRecord(error instanceof TrainingAbortedError ? 'aborted' : 'failed', (error as Error).message).catch(() => undefined);
+      await saveRecord(error instanceof TrainingAbortedError ? 'aborted' : 'failed', (error as Error).message).catch(
+        () => undefined,
+      );
       throw error;
     }
     const last = history[history.length - 1];
@@ -392,9 +414,14 @@ function metricsLine(record: EpochRecord): string {
 /** The checkpoint's history: one record per completed epoch, 1…epoch in order (else the state is damaged). */
 function validHistory(fn: string, value: JsonValue | undefined, epoch: number): EpochRecord[] {
   const records = Array.isArray(value) ? value : [];
-  const inOrder = records.every((record, index) => record !== null && typeof record === 'object' && !Array.isArray(record) && record.epoch === index + 1);
+  const inOrder = records.every(
+    (record, index) =>
+      record !== null && typeof record === 'object' && !Array.isArray(record) && record.epoch === index + 1,
+  );
   if (records.length !== epoch || !inOrder) {
-    throw new Error(`${fn}: cannot resume: the checkpoint of epoch ${epoch} holds a history of ${records.length} epochs, expected epochs 1…${epoch} in order`);
+    throw new Error(
+      `${fn}: cannot resume: the checkpoint of epoch ${epoch} holds a history of ${records.length} epochs, expected epochs 1…${epoch} in order`,
+    );
   }
   return records as unknown as EpochRecord[];
 }
@@ -413,7 +440,8 @@ function assertBatch(context: StepContext, batch: Batch): void {
   const where = `${context.fn}: the loader's batch ${context.step} of epoch ${context.epoch}`;
   const images = batch.images as unknown;
   const labels = batch.labels as unknown;
-  if (!(images instanceof tf.Tensor) || images.rank !== 4) throw new Error(`${where}: images must be a rank-4 tf.Tensor [B, H, W, C]`);
+  if (!(images instanceof tf.Tensor) || images.rank !== 4)
+    throw new Error(`${where}: images must be a rank-4 tf.Tensor [B, H, W, C]`);
   if (!(labels instanceof tf.Tensor) || labels.rank !== 1 || labels.dtype !== 'int32') {
     const got = labels instanceof tf.Tensor ? `${labels.dtype} [${labels.shape.join(',')}]` : typeof labels;
     throw new Error(`${where}: labels must be an int32 tf.Tensor [B], got ${got}`);
@@ -466,7 +494,15 @@ function trainStep(task: TrainingTask, optimizer: SgdMomentum, batch: Batch, con
     if (badPart >= 0 || !Number.isFinite(values[0] as number)) {
       const name = badPart >= 0 ? (task.partNames[badPart] as string) : 'total';
       const bad = values[badPart >= 0 ? badPart + 1 : 0] as number;
-      throw new NonFiniteLossError(context.fn, context.epoch, context.step, context.globalStep, name, bad, context.lastCheckpointEpoch);
+      throw new NonFiniteLossError(
+        context.fn,
+        context.epoch,
+        context.step,
+        context.globalStep,
+        name,
+        bad,
+        context.lastCheckpointEpoch,
+      );
     }
     optimizer.applyGradients(gradients);
     task.afterStep?.(batch, prepared);
@@ -488,7 +524,9 @@ function summarise(record: EpochRecord, epochs: number): string {
   const losses = Object.entries(record.train.losses)
     .map(([name, value]) => `${name} ${value.toFixed(4)}`)
     .join(' ');
-  const test = record.test ? ` test top-1 ${(100 * record.test.top1).toFixed(2)}% top-5 ${(100 * record.test.top5).toFixed(2)}%` : '';
+  const test = record.test
+    ? ` test top-1 ${(100 * record.test.top1).toFixed(2)}% top-5 ${(100 * record.test.top5).toFixed(2)}%`
+    : '';
   const extra = Object.entries(record.extra)
     .map(([name, value]) => ` ${name} ${value.toFixed(4)}`)
     .join('');

@@ -20,7 +20,9 @@ export function describeModel(model: KdModel): { name: string; numClasses: numbe
   return {
     name: model.name,
     numClasses: model.numClasses,
-    variableShapes: [...model.trainableVariables, ...model.nonTrainableVariables].map((variable) => [...variable.shape]),
+    variableShapes: [...model.trainableVariables, ...model.nonTrainableVariables].map((variable) => [
+      ...variable.shape,
+    ]),
   };
 }
 

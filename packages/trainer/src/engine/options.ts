@@ -64,9 +64,26 @@ export function offsetSeed(seed: number, offset: number): number {
 }
 
 export const COMMON_KEYS = [
-  'data', 'epochs', 'batchSize', 'evaluationBatchSize', 'learningRate', 'momentum', 'weightDecay', 'schedule', 'seed',
-  'augmentation', 'normalization', 'epochLength', 'dropLast', 'loader', 'store', 'resume', 'signal', 'onStepEnd',
-  'onEpochEnd', 'progress',
+  'data',
+  'epochs',
+  'batchSize',
+  'evaluationBatchSize',
+  'learningRate',
+  'momentum',
+  'weightDecay',
+  'schedule',
+  'seed',
+  'augmentation',
+  'normalization',
+  'epochLength',
+  'dropLast',
+  'loader',
+  'store',
+  'resume',
+  'signal',
+  'onStepEnd',
+  'onEpochEnd',
+  'progress',
 ] as const;
 
 /**
@@ -83,8 +100,12 @@ export function defaultLearningRate(modelName: string): number {
  */
 export function assertModel(fn: string, arg: string, model: unknown, role: 'trained' | 'teacher' = 'trained'): KdModel {
   const candidate = assertObject(fn, arg, model) as Partial<KdModel>;
-  if (typeof candidate.apply !== 'function' || !Array.isArray(candidate.trainableVariables) ||
-    !Array.isArray(candidate.nonTrainableVariables) || typeof candidate.numClasses !== 'number') {
+  if (
+    typeof candidate.apply !== 'function' ||
+    !Array.isArray(candidate.trainableVariables) ||
+    !Array.isArray(candidate.nonTrainableVariables) ||
+    typeof candidate.numClasses !== 'number'
+  ) {
     throw new Error(`${fn}: ${arg} must be a KdModel (apply, trainableVariables, nonTrainableVariables, numClasses)`);
   }
   if (role === 'trained' && typeof candidate.inferenceOnly === 'string') {
@@ -105,10 +126,14 @@ export function assertModelFitsData(
   for (const [arg, dataset] of datasets) {
     if (dataset === undefined) continue;
     if (dataset.numClasses !== model.numClasses) {
-      throw new Error(`${fn}: ${arg} has ${dataset.numClasses} classes, the model ${model.name} has ${model.numClasses}`);
+      throw new Error(
+        `${fn}: ${arg} has ${dataset.numClasses} classes, the model ${model.name} has ${model.numClasses}`,
+      );
     }
     if (dataset.channels !== model.inputChannels) {
-      throw new Error(`${fn}: ${arg} has ${dataset.channels} channels, the model ${model.name} takes ${model.inputChannels}`);
+      throw new Error(
+        `${fn}: ${arg} has ${dataset.channels} channels, the model ${model.name} takes ${model.inputChannels}`,
+      );
     }
     const size = model.inputSize;
     if (size !== undefined && (dataset.height !== size[0] || dataset.width !== size[1])) {
@@ -148,11 +173,19 @@ export function resolveCommonOptions(
   const data = assertObject(fn, 'data', options.data) as CommonTrainingOptions['data'];
   const train = assertTrainingDataset(fn, 'data.train', data.train);
   const test = data.test === undefined ? undefined : assertTrainingDataset(fn, 'data.test', data.test);
-  assertModelFitsData(fn, model, [['data.train', train], ['data.test', test]]);
+  assertModelFitsData(fn, model, [
+    ['data.train', train],
+    ['data.test', test],
+  ]);
   const epochs = assertNumber(fn, 'epochs', options.epochs ?? defaults.epochs, { integer: true, positive: true });
   const batchSize = assertNumber(fn, 'batchSize', options.batchSize ?? 64, { integer: true, positive: true });
-  const evaluationBatchSize = assertNumber(fn, 'evaluationBatchSize', options.evaluationBatchSize ?? 64, { integer: true, positive: true });
-  const learningRate = assertNumber(fn, 'learningRate', options.learningRate ?? defaults.learningRate, { nonNegative: true });
+  const evaluationBatchSize = assertNumber(fn, 'evaluationBatchSize', options.evaluationBatchSize ?? 64, {
+    integer: true,
+    positive: true,
+  });
+  const learningRate = assertNumber(fn, 'learningRate', options.learningRate ?? defaults.learningRate, {
+    nonNegative: true,
+  });
   const momentum = assertNumber(fn, 'momentum', options.momentum ?? 0.9, { min: 0, max: 1 });
   const weightDecay = assertNumber(fn, 'weightDecay', options.weightDecay ?? 5e-4, { nonNegative: true });
   const schedule = validateSchedule(fn, 'schedule', options.schedule ?? defaults.schedule, epochs);
@@ -160,24 +193,31 @@ export function resolveCommonOptions(
   const seed = assertSeed(fn, 'seed', options.seed ?? 0);
   const dropLast = assertBoolean(fn, 'dropLast', options.dropLast ?? false);
   if (dropLast && Math.floor(train.labels.length / batchSize) === 0) {
-    throw new Error(`${fn}: dropLast drops every batch: ${train.labels.length} training samples < batchSize ${batchSize}`);
+    throw new Error(
+      `${fn}: dropLast drops every batch: ${train.labels.length} training samples < batchSize ${batchSize}`,
+    );
   }
   const augmentation = options.augmentation ?? { randomCrop: { padding: 4 }, horizontalFlip: true };
   if (augmentation !== false) assertObject(fn, 'augmentation', augmentation);
   if (options.normalization !== undefined) assertObject(fn, 'normalization', options.normalization);
-  if (options.epochLength !== undefined) assertNumber(fn, 'epochLength', options.epochLength, { integer: true, positive: true });
+  if (options.epochLength !== undefined)
+    assertNumber(fn, 'epochLength', options.epochLength, { integer: true, positive: true });
   if (options.loader !== undefined && typeof options.loader !== 'function') {
-    throw new Error(`${fn}: loader must be a function (dataset, options) => batches, got ${describeValue(options.loader)}`);
+    throw new Error(
+      `${fn}: loader must be a function (dataset, options) => batches, got ${describeValue(options.loader)}`,
+    );
   }
   const resume = options.resume ?? false;
   if (resume !== true && resume !== false && resume !== 'auto') {
     throw new Error(`${fn}: resume must be true, false or 'auto', got ${describeValue(resume)}`);
   }
-  if (resume !== false && options.store === undefined) throw new Error(`${fn}: resume needs a store to read the checkpoint from`);
+  if (resume !== false && options.store === undefined)
+    throw new Error(`${fn}: resume needs a store to read the checkpoint from`);
   if (options.store !== undefined) {
     const store = assertObject(fn, 'store', options.store);
     for (const method of ['read', 'writeAtomic', 'append', 'remove']) {
-      if (typeof store[method] !== 'function') throw new Error(`${fn}: store must implement ${method}() (see RunStore)`);
+      if (typeof store[method] !== 'function')
+        throw new Error(`${fn}: store must implement ${method}() (see RunStore)`);
     }
   }
   for (const callback of ['onStepEnd', 'onEpochEnd'] as const) {

@@ -37,7 +37,9 @@ export class ClassificationAccumulator {
     const classes = this.numClasses;
     const batch = labels.length;
     if (logits.length !== batch * classes) {
-      throw new Error(`ClassificationAccumulator.add: logits has ${logits.length} values, expected ${batch}×${classes}`);
+      throw new Error(
+        `ClassificationAccumulator.add: logits has ${logits.length} values, expected ${batch}×${classes}`,
+      );
     }
     const topK = Math.min(5, classes);
     for (let row = 0; row < batch; row++) {

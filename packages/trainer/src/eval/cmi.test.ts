@@ -21,7 +21,12 @@ describeWithBackends('measureClassConditionalStatistics', () => {
       apply: (images) =>
         tf.tidy(() => {
           const m = tf.mean(images, [1, 2, 3]);
-          return { logits: tf.stack([tf.mul(m, 4), tf.sub(1, m)], 1) as tf.Tensor2D, features: [], stages: [], preactivations: [] };
+          return {
+            logits: tf.stack([tf.mul(m, 4), tf.sub(1, m)], 1) as tf.Tensor2D,
+            features: [],
+            stages: [],
+            preactivations: [],
+          };
         }),
       countParams: () => 0,
       dispose: () => undefined,

@@ -60,9 +60,28 @@ export interface CmiStatistics {
 export async function measureClassConditionalStatistics(options: CmiPassOptions): Promise<CmiStatistics> {
   const fn = 'measureClassConditionalStatistics';
   assertKnownOptions(fn, options, [
-    'model', 'dataset', 'loader', 'batchSize', 'training', 'augment', 'shuffle', 'seed', 'epsilon', 'checkValues',
+    'model',
+    'dataset',
+    'loader',
+    'batchSize',
+    'training',
+    'augment',
+    'shuffle',
+    'seed',
+    'epsilon',
+    'checkValues',
   ]);
-  const { model, dataset, loader, batchSize = 64, training = false, augment = false, shuffle = false, seed = 0, epsilon = 1e-8 } = options;
+  const {
+    model,
+    dataset,
+    loader,
+    batchSize = 64,
+    training = false,
+    augment = false,
+    shuffle = false,
+    seed = 0,
+    epsilon = 1e-8,
+  } = options;
   const checkValues = assertBoolean(fn, 'checkValues', options.checkValues ?? true);
   const classes = dataset.numClasses;
   const probabilityRows: Float32Array[] = [];

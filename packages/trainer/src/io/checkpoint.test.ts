@@ -6,9 +6,21 @@ import { crc32 } from '@kd/internal';
 
 describeWithBackends('checkpoints', () => {
   const write = async (store: RunStore, epoch: number) => {
-    const a = tf.tensor2d([[1, 2], [3, 4]]);
+    const a = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
     const b = tf.tensor1d([7, 8, 9], 'int32');
-    await writeCheckpoint({ store, epoch, step: 10 * epoch, tensors: new Map<string, tf.Tensor>([['a', a], ['b', b]]), state: { rng: [1, 2, 3, 4], note: 'x' } });
+    await writeCheckpoint({
+      store,
+      epoch,
+      step: 10 * epoch,
+      tensors: new Map<string, tf.Tensor>([
+        ['a', a],
+        ['b', b],
+      ]),
+      state: { rng: [1, 2, 3, 4], note: 'x' },
+    });
     tf.dispose([a, b]);
   };
 
@@ -32,13 +44,17 @@ describeWithBackends('checkpoints', () => {
     await write(store, 1);
     const bytes = store.files.get('checkpoint-1.bin')!;
     store.files.set('checkpoint-1.bin', bytes.slice(0, bytes.length - 4));
-    await expect(readCheckpoint(store)).rejects.toThrow('readCheckpoint: checkpoint-1.bin is truncated or corrupt: 24 bytes, expected 28');
+    await expect(readCheckpoint(store)).rejects.toThrow(
+      'readCheckpoint: checkpoint-1.bin is truncated or corrupt: 24 bytes, expected 28',
+    );
     const flipped = bytes.slice();
     flipped[0] = flipped[0]! ^ 1;
     store.files.set('checkpoint-1.bin', flipped);
     await expect(readCheckpoint(store)).rejects.toThrow('readCheckpoint: checkpoint-1.bin checksum mismatch');
     store.files.delete('checkpoint-1.bin');
-    await expect(readCheckpoint(store)).rejects.toThrow('readCheckpoint: checkpoint-1.bin (named by checkpoint.json) is missing');
+    await expect(readCheckpoint(store)).rejects.toThrow(
+      'readCheckpoint: checkpoint-1.bin (named by checkpoint.json) is missing',
+    );
     store.files.set('checkpoint.json', new TextEncoder().encode('{"format":'));
     await expect(readCheckpoint(store)).rejects.toThrow('readCheckpoint: checkpoint.json is not valid JSON');
   });
@@ -64,7 +80,9 @@ describeWithBackends('checkpoints', () => {
     for (const edited of edits) {
       expect(edited).not.toBe(text);
       store.files.set('checkpoint.json', new TextEncoder().encode(edited));
-      await expect(readCheckpoint(store)).rejects.toThrow(/^readCheckpoint: checkpoint\.json checksum mismatch: crc32 \d+, expected \d+ \(the file was edited or damaged\)$/);
+      await expect(readCheckpoint(store)).rejects.toThrow(
+        /^readCheckpoint: checkpoint\.json checksum mismatch: crc32 \d+, expected \d+ \(the file was edited or damaged\)$/,
+      );
     }
     // Every single-bit flip of the manifest is caught (CRC-32 detects all of them), with a message naming the file.
     let flips = 0;
@@ -77,7 +95,9 @@ describeWithBackends('checkpoints', () => {
     }
     expect(flips).toBe(good.length);
     store.files.set('checkpoint.json', new TextEncoder().encode(text.replace(/,"manifestCrc32":\d+/, '')));
-    await expect(readCheckpoint(store)).rejects.toThrow("readCheckpoint: checkpoint.json lacks its checksum 'manifestCrc32'");
+    await expect(readCheckpoint(store)).rejects.toThrow(
+      "readCheckpoint: checkpoint.json lacks its checksum 'manifestCrc32'",
+    );
     store.files.set('checkpoint.json', good);
     const loaded = (await readCheckpoint(store))!;
     expect(loaded.epoch).toBe(2);
@@ -89,15 +109,33 @@ describeWithBackends('checkpoints', () => {
     await write(store, 2);
     const cases: Array<[(manifest: Record<string, unknown>) => void, string]> = [
       [(m) => (m.epoch = 0), "readCheckpoint: checkpoint.json: 'epoch' must be an integer >= 1, got 0"],
-      [(m) => (m.epoch = 3), "readCheckpoint: checkpoint.json: 'binary' must be checkpoint-3.bin, got \"checkpoint-2.bin\""],
+      [
+        (m) => (m.epoch = 3),
+        'readCheckpoint: checkpoint.json: \'binary\' must be checkpoint-3.bin, got "checkpoint-2.bin"',
+      ],
       [(m) => (m.step = -1), "readCheckpoint: checkpoint.json: 'step' must be an integer >= 0, got -1"],
       [(m) => (m.state = []), "readCheckpoint: checkpoint.json: 'state' must be an object"],
       [(m) => (m.specs = {}), "readCheckpoint: checkpoint.json: 'specs' and 'keys' must be arrays"],
-      [(m) => ((m.specs as Array<Record<string, unknown>>)[0]!.dtype = 'fmoat32'), "readCheckpoint: checkpoint.json: specs[0] ('a'): dtype must be one of float32, int32, bool, got \"fmoat32\""],
-      [(m) => ((m.specs as Array<Record<string, unknown>>)[1]!.shape = [2.5]), "readCheckpoint: checkpoint.json: specs[1] ('b'): shape must be a list of sizes, got [2.5]"],
-      [(m) => ((m.specs as Array<Record<string, unknown>>)[1]!.shape = [4]), "readCheckpoint: checkpoint.json: the specs describe 32 bytes, 'byteLength' says 28"],
-      [(m) => ((m.keys as string[])[1] = 'c'), 'readCheckpoint: checkpoint.json: keys[1] "c" names no tensor of \'specs\''],
-      [(m) => (m.version = 1), 'readCheckpoint: checkpoint.json has version 1; this @kd/trainer reads version 2 (start the run afresh)'],
+      [
+        (m) => ((m.specs as Array<Record<string, unknown>>)[0]!.dtype = 'fmoat32'),
+        'readCheckpoint: checkpoint.json: specs[0] (\'a\'): dtype must be one of float32, int32, bool, got "fmoat32"',
+      ],
+      [
+        (m) => ((m.specs as Array<Record<string, unknown>>)[1]!.shape = [2.5]),
+        "readCheckpoint: checkpoint.json: specs[1] ('b'): shape must be a list of sizes, got [2.5]",
+      ],
+      [
+        (m) => ((m.specs as Array<Record<string, unknown>>)[1]!.shape = [4]),
+        "readCheckpoint: checkpoint.json: the specs describe 32 bytes, 'byteLength' says 28",
+      ],
+      [
+        (m) => ((m.keys as string[])[1] = 'c'),
+        'readCheckpoint: checkpoint.json: keys[1] "c" names no tensor of \'specs\'',
+      ],
+      [
+        (m) => (m.version = 1),
+        'readCheckpoint: checkpoint.json has version 1; this @kd/trainer reads version 2 (start the run afresh)',
+      ],
       [(m) => (m.crc32 = -5), "readCheckpoint: checkpoint.json: 'crc32' must be a 32-bit unsigned integer, got -5"],
     ];
     for (const [edit, message] of cases) {
@@ -112,13 +150,21 @@ describeWithBackends('checkpoints', () => {
     store.files.set('checkpoint-9.bin', Uint8Array.of(1));
     store.files.set('prestage-0-ft-checkpoint-1.bin', Uint8Array.of(1));
     await write(store, 1);
-    expect([...store.files.keys()].sort()).toEqual(['checkpoint-1.bin', 'checkpoint.json', 'prestage-0-ft-checkpoint-1.bin']);
+    expect([...store.files.keys()].sort()).toEqual([
+      'checkpoint-1.bin',
+      'checkpoint.json',
+      'prestage-0-ft-checkpoint-1.bin',
+    ]);
     // Through a prefixed view only the view's own orphans go.
     store.files.set('prestage-0-ft-checkpoint-7.bin', Uint8Array.of(1));
     store.files.set('checkpoint-8.bin', Uint8Array.of(1));
     await write(prefixedStore(store, 'prestage-0-ft-'), 2);
     expect([...store.files.keys()].sort()).toEqual([
-      'checkpoint-1.bin', 'checkpoint-8.bin', 'checkpoint.json', 'prestage-0-ft-checkpoint-2.bin', 'prestage-0-ft-checkpoint.json',
+      'checkpoint-1.bin',
+      'checkpoint-8.bin',
+      'checkpoint.json',
+      'prestage-0-ft-checkpoint-2.bin',
+      'prestage-0-ft-checkpoint.json',
     ]);
   });
 });

@@ -107,41 +107,58 @@ function isCount(value: unknown): value is number {
 /** Checks every field the reader relies on; the message names the file and the field. */
 function validateManifest(value: unknown): CheckpointManifest {
   const where = `readCheckpoint: ${CHECKPOINT_MANIFEST}`;
-  if (!isObject(value) || value.format !== 'kd-trainer-checkpoint') throw new Error(`${where} is not a kd-trainer checkpoint manifest`);
+  if (!isObject(value) || value.format !== 'kd-trainer-checkpoint')
+    throw new Error(`${where} is not a kd-trainer checkpoint manifest`);
   if (value.version !== MANIFEST_VERSION) {
-    throw new Error(`${where} has version ${JSON.stringify(value.version)}; this @kd/trainer reads version ${MANIFEST_VERSION} (start the run afresh)`);
+    throw new Error(
+      `${where} has version ${JSON.stringify(value.version)}; this @kd/trainer reads version ${MANIFEST_VERSION} (start the run afresh)`,
+    );
   }
   if (typeof value.manifestCrc32 !== 'number') throw new Error(`${where} lacks its checksum 'manifestCrc32'`);
   const { manifestCrc32, ...body } = value;
   const actual = checksumOf(body as Omit<CheckpointManifest, 'manifestCrc32'>);
   if (actual !== manifestCrc32) {
-    throw new Error(`${where} checksum mismatch: crc32 ${actual}, expected ${manifestCrc32} (the file was edited or damaged)`);
+    throw new Error(
+      `${where} checksum mismatch: crc32 ${actual}, expected ${manifestCrc32} (the file was edited or damaged)`,
+    );
   }
   // A matching checksum with a wrong structure means another writer: check the structure too.
-  if (!isCount(value.epoch) || value.epoch < 1) throw new Error(`${where}: 'epoch' must be an integer >= 1, got ${JSON.stringify(value.epoch)}`);
-  if (!isCount(value.step)) throw new Error(`${where}: 'step' must be an integer >= 0, got ${JSON.stringify(value.step)}`);
+  if (!isCount(value.epoch) || value.epoch < 1)
+    throw new Error(`${where}: 'epoch' must be an integer >= 1, got ${JSON.stringify(value.epoch)}`);
+  if (!isCount(value.step))
+    throw new Error(`${where}: 'step' must be an integer >= 0, got ${JSON.stringify(value.step)}`);
   if (value.binary !== `checkpoint-${value.epoch}.bin`) {
     throw new Error(`${where}: 'binary' must be checkpoint-${value.epoch}.bin, got ${JSON.stringify(value.binary)}`);
   }
-  if (!isCount(value.byteLength)) throw new Error(`${where}: 'byteLength' must be an integer >= 0, got ${JSON.stringify(value.byteLength)}`);
-  if (!isCount(value.crc32) || value.crc32 > 0xffffffff) throw new Error(`${where}: 'crc32' must be a 32-bit unsigned integer, got ${JSON.stringify(value.crc32)}`);
+  if (!isCount(value.byteLength))
+    throw new Error(`${where}: 'byteLength' must be an integer >= 0, got ${JSON.stringify(value.byteLength)}`);
+  if (!isCount(value.crc32) || value.crc32 > 0xffffffff)
+    throw new Error(`${where}: 'crc32' must be a 32-bit unsigned integer, got ${JSON.stringify(value.crc32)}`);
   if (!isObject(value.state)) throw new Error(`${where}: 'state' must be an object`);
-  if (!Array.isArray(value.specs) || !Array.isArray(value.keys)) throw new Error(`${where}: 'specs' and 'keys' must be arrays`);
+  if (!Array.isArray(value.specs) || !Array.isArray(value.keys))
+    throw new Error(`${where}: 'specs' and 'keys' must be arrays`);
   let bytes = 0;
   const names = new Set<string>();
   value.specs.forEach((spec: unknown, index) => {
     const at = `${where}: specs[${index}]`;
     if (!isObject(spec) || typeof spec.name !== 'string') throw new Error(`${at} must be { name, shape, dtype }`);
-    if (!Array.isArray(spec.shape) || !spec.shape.every(isCount)) throw new Error(`${at} ('${spec.name}'): shape must be a list of sizes, got ${JSON.stringify(spec.shape)}`);
+    if (!Array.isArray(spec.shape) || !spec.shape.every(isCount))
+      throw new Error(`${at} ('${spec.name}'): shape must be a list of sizes, got ${JSON.stringify(spec.shape)}`);
     const size = BYTES_PER_ELEMENT[spec.dtype as string];
-    if (size === undefined) throw new Error(`${at} ('${spec.name}'): dtype must be one of ${Object.keys(BYTES_PER_ELEMENT).join(', ')}, got ${JSON.stringify(spec.dtype)}`);
-    if (spec.quantization !== undefined) throw new Error(`${at} ('${spec.name}'): quantized tensors are not checkpoints`);
+    if (size === undefined)
+      throw new Error(
+        `${at} ('${spec.name}'): dtype must be one of ${Object.keys(BYTES_PER_ELEMENT).join(', ')}, got ${JSON.stringify(spec.dtype)}`,
+      );
+    if (spec.quantization !== undefined)
+      throw new Error(`${at} ('${spec.name}'): quantized tensors are not checkpoints`);
     bytes += size * (spec.shape as number[]).reduce((product, extent) => product * extent, 1);
     names.add(spec.name);
   });
-  if (bytes !== value.byteLength) throw new Error(`${where}: the specs describe ${bytes} bytes, 'byteLength' says ${value.byteLength}`);
+  if (bytes !== value.byteLength)
+    throw new Error(`${where}: the specs describe ${bytes} bytes, 'byteLength' says ${value.byteLength}`);
   for (const [index, key] of value.keys.entries()) {
-    if (typeof key !== 'string' || !names.has(key)) throw new Error(`${where}: keys[${index}] ${JSON.stringify(key)} names no tensor of 'specs'`);
+    if (typeof key !== 'string' || !names.has(key))
+      throw new Error(`${where}: keys[${index}] ${JSON.stringify(key)} names no tensor of 'specs'`);
   }
   return value as unknown as CheckpointManifest;
 }
@@ -166,13 +183,18 @@ export async function readCheckpoint(store: RunStore): Promise<CheckpointContent
   const manifest = await readManifest(store);
   if (manifest === undefined) return undefined;
   const bytes = await store.read(manifest.binary);
-  if (bytes === undefined) throw new Error(`readCheckpoint: ${manifest.binary} (named by ${CHECKPOINT_MANIFEST}) is missing`);
+  if (bytes === undefined)
+    throw new Error(`readCheckpoint: ${manifest.binary} (named by ${CHECKPOINT_MANIFEST}) is missing`);
   if (bytes.length !== manifest.byteLength) {
-    throw new Error(`readCheckpoint: ${manifest.binary} is truncated or corrupt: ${bytes.length} bytes, expected ${manifest.byteLength}`);
+    throw new Error(
+      `readCheckpoint: ${manifest.binary} is truncated or corrupt: ${bytes.length} bytes, expected ${manifest.byteLength}`,
+    );
   }
   const checksum = crc32(bytes);
   if (checksum !== manifest.crc32) {
-    throw new Error(`readCheckpoint: ${manifest.binary} checksum mismatch: crc32 ${checksum}, expected ${manifest.crc32}`);
+    throw new Error(
+      `readCheckpoint: ${manifest.binary} checksum mismatch: crc32 ${checksum}, expected ${manifest.crc32}`,
+    );
   }
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const decoded = tf.io.decodeWeights(buffer, manifest.specs);

@@ -78,15 +78,25 @@ describeWithBackends('indexedDbStore', () => {
     await expect(store.read('run.json')).rejects.toThrow(
       "indexedDbStore('kd-corrupt'): record 'run.json' is not a byte array (got [object String]); the database is corrupt or not a run store",
     );
-    await expect(store.append('run.json', 'x')).rejects.toThrow("indexedDbStore('kd-corrupt'): record 'run.json' is not a byte array");
+    await expect(store.append('run.json', 'x')).rejects.toThrow(
+      "indexedDbStore('kd-corrupt'): record 'run.json' is not a byte array",
+    );
     store.close();
 
     globals.indexedDB = undefined;
-    expect(() => indexedDbStore('kd-test')).toThrow('indexedDbStore: IndexedDB is not available here (globalThis.indexedDB is undefined)');
+    expect(() => indexedDbStore('kd-test')).toThrow(
+      'indexedDbStore: IndexedDB is not available here (globalThis.indexedDB is undefined)',
+    );
   });
 
   it('a run interrupted mid-epoch resumes from IndexedDB to the weights of an uninterrupted run', async () => {
-    const base = { data: { train: syntheticDataset({ count: 64, seed: 3 }) }, epochs: 3, batchSize: 16, augmentation: false as const, progress: false as const };
+    const base = {
+      data: { train: syntheticDataset({ count: 64, seed: 3 }) },
+      epochs: 3,
+      batchSize: 16,
+      augmentation: false as const,
+      progress: false as const,
+    };
     const reference = tinyModel({ seed: 4 });
     await trainSupervised({ ...base, model: reference });
     const expected = snapshot(reference);
@@ -113,7 +123,11 @@ describeWithBackends('indexedDbStore', () => {
       expect(result.history).toHaveLength(3);
       expect(snapshot(resumed)).toEqual(expected);
       expect(JSON.parse(decode(await store.read('run.json')) ?? '{}').status).toBe('finished');
-      expect(decode(await store.read('metrics.jsonl'))?.trim().split('\n')).toHaveLength(3);
+      expect(
+        decode(await store.read('metrics.jsonl'))
+          ?.trim()
+          .split('\n'),
+      ).toHaveLength(3);
     } finally {
       resumed.dispose();
       store.close();
@@ -123,11 +137,26 @@ describeWithBackends('indexedDbStore', () => {
   it('lets a resumed run remove the checkpoint binary a kill orphaned (through names)', async () => {
     const store = indexedDbStore('kd-orphans');
     const train = syntheticDataset({ count: 32, seed: 5 });
-    const options = { data: { train }, epochs: 2, batchSize: 16, augmentation: false as const, progress: false as const };
+    const options = {
+      data: { train },
+      epochs: 2,
+      batchSize: 16,
+      augmentation: false as const,
+      progress: false as const,
+    };
     const model = tinyModel({ seed: 6 });
     try {
       // Stopped after epoch 1's checkpoint (a callback that throws ends the run).
-      await expect(trainSupervised({ ...options, model, store, onEpochEnd: () => { throw new Error('stop'); } })).rejects.toThrow('stop');
+      await expect(
+        trainSupervised({
+          ...options,
+          model,
+          store,
+          onEpochEnd: () => {
+            throw new Error('stop');
+          },
+        }),
+      ).rejects.toThrow('stop');
       // As a kill between writing epoch 2's binary and committing its manifest leaves it.
       await store.writeAtomic('checkpoint-2.bin', new Uint8Array([1, 2, 3]));
       await trainSupervised({ ...options, model, store, resume: true });

@@ -48,7 +48,9 @@ export function indexedDbStore(name: string): IndexedDbStore {
   }
   const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   if (factory === undefined) {
-    throw new Error(`${fn}: IndexedDB is not available here (globalThis.indexedDB is undefined); in Node use directoryStore from '@kd/trainer/node'`);
+    throw new Error(
+      `${fn}: IndexedDB is not available here (globalThis.indexedDB is undefined); in Node use directoryStore from '@kd/trainer/node'`,
+    );
   }
 
   let connection: Promise<IDBDatabase> | undefined;
@@ -58,7 +60,8 @@ export function indexedDbStore(name: string): IndexedDbStore {
       request.onupgradeneeded = () => {
         if (!request.result.objectStoreNames.contains(FILES)) request.result.createObjectStore(FILES);
       };
-      request.onblocked = () => reject(new Error(`${fn}('${name}'): opening the database is blocked by another tab holding an older version`));
+      request.onblocked = () =>
+        reject(new Error(`${fn}('${name}'): opening the database is blocked by another tab holding an older version`));
       request.onerror = () => reject(request.error ?? new Error('open failed'));
       request.onsuccess = () => {
         const database = request.result;
@@ -81,7 +84,9 @@ export function indexedDbStore(name: string): IndexedDbStore {
 
   const asBytes = (file: string, value: unknown): Uint8Array => {
     if (value instanceof Uint8Array) return value;
-    throw new Error(`${fn}('${name}'): record '${file}' is not a byte array (got ${Object.prototype.toString.call(value)}); the database is corrupt or not a run store`);
+    throw new Error(
+      `${fn}('${name}'): record '${file}' is not a byte array (got ${Object.prototype.toString.call(value)}); the database is corrupt or not a run store`,
+    );
   };
 
   const transaction = async (mode: IDBTransactionMode): Promise<IDBTransaction> => {
@@ -124,7 +129,9 @@ export function indexedDbStore(name: string): IndexedDbStore {
         get.onsuccess = () => {
           const previous = get.result === undefined ? new Uint8Array(0) : get.result;
           if (!(previous instanceof Uint8Array)) {
-            corrupt = new Error(`${fn}('${name}'): record '${file}' is not a byte array; the database is corrupt or not a run store`);
+            corrupt = new Error(
+              `${fn}('${name}'): record '${file}' is not a byte array; the database is corrupt or not a run store`,
+            );
             tx.abort();
             return;
           }
@@ -161,7 +168,10 @@ export function indexedDbStore(name: string): IndexedDbStore {
     close() {
       const pending = connection;
       connection = undefined;
-      void pending?.then((database) => database.close(), () => undefined);
+      void pending?.then(
+        (database) => database.close(),
+        () => undefined,
+      );
     },
   };
 }

@@ -67,6 +67,8 @@ export function prefixedStore(store: RunStore, prefix: string): RunStore {
     writeAtomic: (name, data) => store.writeAtomic(`${prefix}${name}`, data),
     append: (name, text) => store.append(`${prefix}${name}`, text),
     remove: (name) => store.remove(`${prefix}${name}`),
-    ...(names === undefined ? {} : { names: async (start = '') => (await names(`${prefix}${start}`)).map((name) => name.slice(prefix.length)) }),
+    ...(names === undefined
+      ? {}
+      : { names: async (start = '') => (await names(`${prefix}${start}`)).map((name) => name.slice(prefix.length)) }),
   };
 }

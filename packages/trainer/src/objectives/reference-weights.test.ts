@@ -51,9 +51,18 @@ describeWithBackends('reference weights', () => {
   });
 
   it('build the reference objective lists', () => {
-    expect(referenceObjectives('kd')).toEqual([{ method: 'ce', weight: 0.1 }, { method: 'kd', weight: 0.9 }]);
-    expect(referenceObjectives('at')).toEqual([{ method: 'ce', weight: 1 }, { method: 'at', weight: 1000 }]);
-    expect(referenceObjectives('dkd', { beta: 2 })).toEqual([{ method: 'ce', weight: 1 }, { method: 'dkd', weight: 1, options: { beta: 2 } }]);
+    expect(referenceObjectives('kd')).toEqual([
+      { method: 'ce', weight: 0.1 },
+      { method: 'kd', weight: 0.9 },
+    ]);
+    expect(referenceObjectives('at')).toEqual([
+      { method: 'ce', weight: 1 },
+      { method: 'at', weight: 1000 },
+    ]);
+    expect(referenceObjectives('dkd', { beta: 2 })).toEqual([
+      { method: 'ce', weight: 1 },
+      { method: 'dkd', weight: 1, options: { beta: 2 } },
+    ]);
     expect(() => referenceObjectives('mimkd')).toThrow("referenceObjectives: 'mimkd' has no reference weights");
     expect(() => referenceObjectives('kdd' as never)).toThrow("referenceObjectives: unknown method 'kdd'");
   });

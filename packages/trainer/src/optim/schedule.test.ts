@@ -4,7 +4,8 @@ import { defaultMilestones, learningRateAt, validateSchedule } from './schedule'
 
 describeWithBackends('learningRateAt', () => {
   it('step decay: 0.1 after 150/180/210 of 240, epochs 1-based', () => {
-    const at = (epoch: number) => learningRateAt({ schedule: { kind: 'step' }, baseLearningRate: 0.05, epoch, epochs: 240 });
+    const at = (epoch: number) =>
+      learningRateAt({ schedule: { kind: 'step' }, baseLearningRate: 0.05, epoch, epochs: 240 });
     expect(at(1)).toBe(0.05);
     expect(at(150)).toBe(0.05);
     expect(at(151)).toBeCloseTo(0.005, 12);
@@ -35,10 +36,11 @@ describeWithBackends('learningRateAt', () => {
   });
 
   it('cosine: CosineAnnealingLR(T_max = epochs) stepped per epoch', () => {
-    const at = (epoch: number) => learningRateAt({ schedule: { kind: 'cosine' }, baseLearningRate: 0.05, epoch, epochs: 20 });
+    const at = (epoch: number) =>
+      learningRateAt({ schedule: { kind: 'cosine' }, baseLearningRate: 0.05, epoch, epochs: 20 });
     expect(at(1)).toBe(0.05);
     expect(at(11)).toBeCloseTo(0.025, 12);
-    expect(at(20)).toBeCloseTo(0.05 * (1 + Math.cos((Math.PI * 19) / 20)) / 2, 12);
+    expect(at(20)).toBeCloseTo((0.05 * (1 + Math.cos((Math.PI * 19) / 20))) / 2, 12);
   });
 
   it('rejects epochs outside [1, epochs]', () => {

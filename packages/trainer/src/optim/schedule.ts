@@ -86,7 +86,8 @@ export function validateSchedule(fn: string, arg: string, schedule: unknown, epo
   if (kind === 'constant') return schedule as LearningRateSchedule;
   if (kind === 'cosine') {
     const { minLearningRate } = schedule as { minLearningRate?: unknown };
-    if (minLearningRate !== undefined) assertNumber(fn, `${arg}.minLearningRate`, minLearningRate, { nonNegative: true });
+    if (minLearningRate !== undefined)
+      assertNumber(fn, `${arg}.minLearningRate`, minLearningRate, { nonNegative: true });
     return schedule as LearningRateSchedule;
   }
   if (kind === 'step') {

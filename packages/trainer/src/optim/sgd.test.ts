@@ -12,10 +12,12 @@ describeWithBackends('SgdMomentum', () => {
     const w = [...initial];
     const v = [0, 0, 0];
     for (let step = 0; step < 3; step++) {
-      const grads = tf.tidy(() => tf.variableGrads(() => {
-        const constant = tf.tensor1d(c);
-        return tf.add(tf.div(tf.sum(tf.square(weights)), 2), tf.sum(tf.mul(constant, weights))) as tf.Scalar;
-      }, [weights]));
+      const grads = tf.tidy(() =>
+        tf.variableGrads(() => {
+          const constant = tf.tensor1d(c);
+          return tf.add(tf.div(tf.sum(tf.square(weights)), 2), tf.sum(tf.mul(constant, weights))) as tf.Scalar;
+        }, [weights]),
+      );
       optimizer.applyGradients(grads.grads);
       grads.value.dispose();
       tf.dispose(grads.grads);

@@ -17,17 +17,43 @@ export function renderTrainingCurves(history: readonly EpochRecord[]): Uint8Arra
   // A panel with no finite value (e.g. accuracy in FT's pre-stage, which runs no student) is left out.
   const addPanel = (title: string, series: LineSeries[]) => {
     const drawable = series.filter(hasPoint);
-    if (drawable.length > 0) panels.push(renderLinePlot({ title, xLabel: 'epoch', series: drawable, width: 400, height: 300 }));
+    if (drawable.length > 0)
+      panels.push(renderLinePlot({ title, xLabel: 'epoch', series: drawable, width: 400, height: 300 }));
   };
   const lossNames = [...new Set(history.flatMap((record) => Object.keys(record.train.losses)))];
-  addPanel('training loss', lossNames.map((name) => seriesOf(name, history.map((record) => record.train.losses[name]))));
+  addPanel(
+    'training loss',
+    lossNames.map((name) =>
+      seriesOf(
+        name,
+        history.map((record) => record.train.losses[name]),
+      ),
+    ),
+  );
   addPanel('accuracy %', [
-    seriesOf('train', history.map((record) => 100 * record.train.accuracy)),
-    seriesOf('test top-1', history.map((record) => (record.test ? 100 * record.test.top1 : undefined))),
-    seriesOf('test top-5', history.map((record) => (record.test ? 100 * record.test.top5 : undefined))),
+    seriesOf(
+      'train',
+      history.map((record) => 100 * record.train.accuracy),
+    ),
+    seriesOf(
+      'test top-1',
+      history.map((record) => (record.test ? 100 * record.test.top1 : undefined)),
+    ),
+    seriesOf(
+      'test top-5',
+      history.map((record) => (record.test ? 100 * record.test.top5 : undefined)),
+    ),
   ]);
   const extraNames = [...new Set(history.flatMap((record) => Object.keys(record.extra)))];
-  addPanel('extra', extraNames.map((name) => seriesOf(name, history.map((record) => record.extra[name]))));
+  addPanel(
+    'extra',
+    extraNames.map((name) =>
+      seriesOf(
+        name,
+        history.map((record) => record.extra[name]),
+      ),
+    ),
+  );
   if (panels.length === 0) throw new Error('renderTrainingCurves: no finite value to plot');
   return encodePng(renderGrid({ rows: [{ label: '', images: panels }] }));
 }

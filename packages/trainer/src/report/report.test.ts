@@ -34,9 +34,20 @@ describeWithBackends('renderTrainingCurves', () => {
 describeWithBackends('formatProgressLine', () => {
   it('shows epoch, bar, step, loss parts, throughput and ETA', () => {
     const line = formatProgressLine(
-      { epoch: 3, epochs: 240, step: 50, stepsPerEpoch: 100, globalStep: 250, losses: { total: 1.5, ce: 0.5, kd: 1 }, learningRate: 0.05, imagesPerSecond: 812.34 },
+      {
+        epoch: 3,
+        epochs: 240,
+        step: 50,
+        stepsPerEpoch: 100,
+        globalStep: 250,
+        losses: { total: 1.5, ce: 0.5, kd: 1 },
+        learningRate: 0.05,
+        imagesPerSecond: 812.34,
+      },
       250,
     );
-    expect(line).toBe('epoch 3/240 [##########----------] 50/100 loss 1.5000 (ce 0.5000 kd 1.0000) lr 0.0500 812.3 img/s ETA 4m10s');
+    expect(line).toBe(
+      'epoch 3/240 [##########----------] 50/100 loss 1.5000 (ce 0.5000 kd 1.0000) lr 0.0500 812.3 img/s ETA 4m10s',
+    );
   });
 });

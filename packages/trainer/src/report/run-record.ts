@@ -43,7 +43,11 @@ function moduleLocation(): string {
 const BROWSER_PACKAGES = ['@kd/trainer', '@kd/data', '@kd/losses', '@kd/models', '@kd/plot'];
 
 /** A fresh run record for the current process. */
-export function buildRunRecord({ functionName, config, seed }: {
+export function buildRunRecord({
+  functionName,
+  config,
+  seed,
+}: {
   functionName: string;
   config: { [key: string]: JsonValue };
   seed: number;

@@ -24,11 +24,19 @@ interface WasmHeapBackend {
   typedArrayFromHeap(info: TensorInfo): Float32Array;
 }
 
-function floatInput(name: string, inputs: Record<string, TensorInfo | undefined>, key: string, shape?: number[]): TensorInfo {
+function floatInput(
+  name: string,
+  inputs: Record<string, TensorInfo | undefined>,
+  key: string,
+  shape?: number[],
+): TensorInfo {
   const info = inputs[key];
   if (info === undefined) throw new Error(`${name}: input ${key} is required`);
   if (info.dtype !== 'float32') throw new Error(`${name}: ${key} must be float32, got ${info.dtype}`);
-  if (shape !== undefined && (info.shape.length !== shape.length || info.shape.some((size, axis) => size !== shape[axis]))) {
+  if (
+    shape !== undefined &&
+    (info.shape.length !== shape.length || info.shape.some((size, axis) => size !== shape[axis]))
+  ) {
     throw new Error(`${name}: ${key} must have shape [${shape.join(',')}], got [${info.shape.join(',')}]`);
   }
   return info;
@@ -54,7 +62,8 @@ export const batchNormTraining: KernelFunc = ({ inputs, backend, attrs }) => {
   const named = inputs as Record<string, TensorInfo | undefined>;
   const x = floatInput(NAME, named, 'x');
   const { channels, positions } = geometry(NAME, x);
-  if (positions < 2) throw new Error(`${NAME}: training mode needs more than one value per channel, got shape [${x.shape.join(',')}]`);
+  if (positions < 2)
+    throw new Error(`${NAME}: training mode needs more than one value per channel, got shape [${x.shape.join(',')}]`);
   const scaleInfo = floatInput(NAME, named, 'scale', [channels]);
   const offsetInfo = floatInput(NAME, named, 'offset', [channels]);
   const runningMeanInfo = floatInput(NAME, named, 'runningMean', [channels]);
@@ -62,9 +71,17 @@ export const batchNormTraining: KernelFunc = ({ inputs, backend, attrs }) => {
   const epsilon = positiveNumber(NAME, attrs, 'epsilon');
   const momentum = positiveNumber(NAME, attrs, 'momentum');
 
-  const outputs = [x.shape, [channels], [channels], [channels], [channels]].map((shape) => heap.makeOutput(shape, 'float32'));
+  const outputs = [x.shape, [channels], [channels], [channels], [channels]].map((shape) =>
+    heap.makeOutput(shape, 'float32'),
+  );
   // Views made after every allocation: an allocation may grow the heap and detach older views.
-  const [yInfo, meanInfo, varianceInfo, newMeanInfo, newVarianceInfo] = outputs as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo];
+  const [yInfo, meanInfo, varianceInfo, newMeanInfo, newVarianceInfo] = outputs as [
+    TensorInfo,
+    TensorInfo,
+    TensorInfo,
+    TensorInfo,
+    TensorInfo,
+  ];
   const xs = heap.typedArrayFromHeap(x);
   const ys = heap.typedArrayFromHeap(yInfo);
   const scale = heap.typedArrayFromHeap(scaleInfo);

@@ -39,9 +39,16 @@ function swappedConvolution(calls: KernelCalls, x: TensorInfo, dy: TensorInfo, i
  * P[(n,oh,ow), (kh,kw,ci)] = x[n, oh·s + kh·d − p, ow·s + kw·d − p, ci] (0 outside), copied row by row on
  * the wasm heap, then dwᵀ = dyᵀ·P `[Co, KH·KW·Ci]` on XNNPACK, transposed to `[KH, KW, Ci, Co]`.
  */
-function im2colProduct(calls: KernelCalls, backend: object, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+function im2colProduct(
+  calls: KernelCalls,
+  backend: object,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: Conv2DInfo,
+): TensorInfo {
   const heap = backend as WasmHeapBackend;
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, outChannels } = info;
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, outChannels } =
+    info;
   const rows = batchSize * outHeight * outWidth;
   const columns = filterHeight * filterWidth * inChannels;
   const patchesInfo = calls.adopt(heap.makeOutput([rows, columns], 'float32'), 'im2col');

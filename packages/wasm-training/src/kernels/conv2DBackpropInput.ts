@@ -19,7 +19,12 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const flipped = isPointwise ? filter : calls.reverse(filter, [0, 1]);
     const adjointFilter = calls.transpose(flipped, [0, 1, 3, 2]);
     if (isPointwise) {
-      const noPad: ExplicitPadding = [[0, 0], [0, 0], [0, 0], [0, 0]];
+      const noPad: ExplicitPadding = [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ];
       return spreadToInput(calls, calls.conv2d(dy, adjointFilter, [1, 1], [1, 1], noPad), info);
     }
     return adjointConvolution(calls, dy, info, (window, pad) =>

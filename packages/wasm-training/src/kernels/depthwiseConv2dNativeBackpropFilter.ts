@@ -24,7 +24,12 @@ export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, backen
     const folded = calls.reshape(calls.transpose(x, [1, 2, 0, 3]), [1, height, width, batch * channels]);
     const window = filterGradientWindow(calls, folded, info);
     if (window === null) return calls.zeros([kh, kw, channels, multiplier]);
-    const dyFilter = calls.reshape(calls.transpose(dy, [1, 2, 0, 3]), [outHeight, outWidth, batch * channels, multiplier]);
+    const dyFilter = calls.reshape(calls.transpose(dy, [1, 2, 0, 3]), [
+      outHeight,
+      outWidth,
+      batch * channels,
+      multiplier,
+    ]);
     const perImage = calls.depthwiseConv2d(window.x, dyFilter, window.strides, window.dilations, window.pad);
     const byImage = calls.reshape(perImage, [kh * kw, batch, channels * multiplier]);
     return calls.reshape(calls.sum(byImage, [1]), [kh, kw, channels, multiplier]);

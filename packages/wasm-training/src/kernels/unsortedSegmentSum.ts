@@ -17,7 +17,8 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   if (typeof numSegments !== 'number' || !Number.isInteger(numSegments) || numSegments < 0) {
     throw new Error(`${NAME}: numSegments must be a non-negative integer, got ${String(numSegments)}`);
   }
-  if (x.dtype !== 'float32' && x.dtype !== 'int32') throw new Error(`${NAME}: x must be float32 or int32, got ${x.dtype}`);
+  if (x.dtype !== 'float32' && x.dtype !== 'int32')
+    throw new Error(`${NAME}: x must be float32 or int32, got ${x.dtype}`);
   const idRank = segmentIds.shape.length;
   if (segmentIds.shape.some((size, axis) => size !== x.shape[axis])) {
     throw new Error(
@@ -42,7 +43,11 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
     if (valid.length < count) {
       const keep = calls.constant(Int32Array.from(valid), [valid.length], 'int32');
       rows = calls.run('GatherV2', { x: rows, indices: keep }, { axis: 0, batchDims: 0 });
-      indices = calls.constant(Int32Array.from(valid, (index) => ids[index] as number), [valid.length, 1], 'int32');
+      indices = calls.constant(
+        Int32Array.from(valid, (index) => ids[index] as number),
+        [valid.length, 1],
+        'int32',
+      );
     }
     return calls.run('ScatterNd', { indices, updates: rows }, { shape: outShape });
   });

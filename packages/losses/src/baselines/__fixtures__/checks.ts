@@ -8,4 +8,3 @@ export function expectFiniteValueAndGradient(f: (x: tf.Tensor) => tf.Scalar, x: 
   tf.dispose([value, grad]);
   expect(values.every(Number.isFinite), 'loss and gradient must be finite').toBe(true);
 }
-

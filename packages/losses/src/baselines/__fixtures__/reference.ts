@@ -29,7 +29,7 @@ export function shapeOf(map: Map4): [number, number, number, number] {
 }
 
 export function at4(map: Map4, n: number, h: number, w: number, c: number): number {
-  return ((((map[n] as number[][][])[h] as number[][])[w] as number[])[c]) as number;
+  return (((map[n] as number[][][])[h] as number[][])[w] as number[])[c] as number;
 }
 
 export function at2(matrix: Matrix, i: number, j: number): number {

@@ -8,7 +8,8 @@ import { type Plain, plain } from './reference';
 export function variableOf(regularizer: RegularizerBase, localName: string, extra: tf.Variable[] = []): tf.Variable {
   const all = [...regularizer.trainableVariables, ...regularizer.nonTrainableVariables, ...extra];
   const found = all.find((variable) => variable.name === `${regularizer.name}/${localName}`);
-  if (found === undefined) throw new Error(`no variable '${localName}' in ${regularizer.name}: ${all.map((v) => v.name).join(', ')}`);
+  if (found === undefined)
+    throw new Error(`no variable '${localName}' in ${regularizer.name}: ${all.map((v) => v.name).join(', ')}`);
   return found;
 }
 
@@ -39,7 +40,10 @@ export function expectGradientsReachEveryVariable(loss: () => tf.Scalar, variabl
       expect(gradient, `gradient of ${variable.name}`).toBeDefined();
       const values = (gradient as tf.Tensor).dataSync();
       expect(values.every(Number.isFinite), `finite gradient of ${variable.name}`).toBe(true);
-      expect(values.some((entry) => entry !== 0), `non-zero gradient of ${variable.name}`).toBe(true);
+      expect(
+        values.some((entry) => entry !== 0),
+        `non-zero gradient of ${variable.name}`,
+      ).toBe(true);
     }
   } finally {
     tf.dispose(Object.values(grads));
@@ -53,7 +57,12 @@ export function expectGradientsReachEveryVariable(loss: () => tf.Scalar, variabl
 export function expectVariableGradientMatchesFiniteDifferences(
   loss: () => tf.Scalar,
   variable: tf.Variable,
-  { maxElements = 8, step = 1e-2, rtol = 2e-2, atol = 2e-3 }: { maxElements?: number; step?: number; rtol?: number; atol?: number } = {},
+  {
+    maxElements = 8,
+    step = 1e-2,
+    rtol = 2e-2,
+    atol = 2e-3,
+  }: { maxElements?: number; step?: number; rtol?: number; atol?: number } = {},
 ): void {
   const { value, grads } = tf.variableGrads(loss, [variable]);
   value.dispose();
@@ -76,7 +85,11 @@ export function expectVariableGradientMatchesFiniteDifferences(
 }
 
 /** Repeated `optimizer.minimize` steps keep `tf.memory().numTensors` flat and change the variables. */
-export function expectMinimizeIsLeakFree(loss: () => tf.Scalar, variables: tf.Variable[], { steps = 4, afterStep }: { steps?: number; afterStep?: () => void } = {}): void {
+export function expectMinimizeIsLeakFree(
+  loss: () => tf.Scalar,
+  variables: tf.Variable[],
+  { steps = 4, afterStep }: { steps?: number; afterStep?: () => void } = {},
+): void {
   const optimizer = tf.train.sgd(0.05);
   const before = variables.map((variable) => Float32Array.from(variable.dataSync()));
   const counts: number[] = [];
@@ -87,7 +100,9 @@ export function expectMinimizeIsLeakFree(loss: () => tf.Scalar, variables: tf.Va
   }
   optimizer.dispose();
   expect(new Set(counts).size, `tensor counts per step: ${counts.join(', ')}`).toBe(1);
-  const changed = variables.some((variable, index) => variable.dataSync().some((value, k) => value !== (before[index] as Float32Array)[k]));
+  const changed = variables.some((variable, index) =>
+    variable.dataSync().some((value, k) => value !== (before[index] as Float32Array)[k]),
+  );
   expect(changed, 'the optimizer moved the variables').toBe(true);
 }
 
@@ -113,7 +128,11 @@ export function expectDifferentWeights(a: RegularizerBase, b: RegularizerBase): 
  * `target` (built with another seed) gives a different loss until it loads `source`'s weights, then exactly
  * the same one.
  */
-export async function expectRoundTrip<R extends RegularizerBase>(source: R, target: R, loss: (regularizer: R) => tf.Scalar): Promise<void> {
+export async function expectRoundTrip<R extends RegularizerBase>(
+  source: R,
+  target: R,
+  loss: (regularizer: R) => tf.Scalar,
+): Promise<void> {
   const expected = lossValue(() => loss(source));
   expect(lossValue(() => loss(target))).not.toBe(expected);
   target.loadWeights(await source.saveWeights());

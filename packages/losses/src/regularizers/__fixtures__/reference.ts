@@ -2,7 +2,7 @@
  * Plain-JS reference computations for the regularizer tests: NHWC arrays as { data, shape } with loops,
  * never the tfjs ops the code under test uses.
  */
-import { tf } from '@kd/test-utils';
+import type { tf } from '@kd/test-utils';
 
 export interface Plain {
   data: number[];
@@ -30,7 +30,8 @@ export function denseJs(x: Plain, kernel: Plain, bias?: Plain): Plain {
   for (let r = 0; r < rows; r++) {
     for (let o = 0; o < outputs; o++) {
       let total = bias ? (bias.data[o] as number) : 0;
-      for (let i = 0; i < inputs; i++) total += (x.data[r * inputs + i] as number) * (kernel.data[i * outputs + o] as number);
+      for (let i = 0; i < inputs; i++)
+        total += (x.data[r * inputs + i] as number) * (kernel.data[i * outputs + o] as number);
       data.push(total);
     }
   }
@@ -63,7 +64,9 @@ export function conv2dJs(x: Plain, kernel: Plain, bias: Plain | undefined, strid
               const zz = z * stride - padding + j;
               if (yy < 0 || yy >= h || zz < 0 || zz >= w) continue;
               for (let ch = 0; ch < c; ch++) {
-                total += (x.data[((b * h + yy) * w + zz) * c + ch] as number) * (kernel.data[((i * kw + j) * c + ch) * o + out] as number);
+                total +=
+                  (x.data[((b * h + yy) * w + zz) * c + ch] as number) *
+                  (kernel.data[((i * kw + j) * c + ch) * o + out] as number);
               }
             }
           data[((b * oh + y) * ow + z) * o + out] = total;
@@ -75,7 +78,13 @@ export function conv2dJs(x: Plain, kernel: Plain, bias: Plain | undefined, strid
  * PyTorch's ConvTranspose2d (kernel stored [kh, kw, out, in]): every input pixel scatters kernel·x onto the
  * output at y·stride − padding + i; output size (H − 1)·stride − 2·padding + kh.
  */
-export function conv2dTransposeJs(x: Plain, kernel: Plain, bias: Plain | undefined, stride: number, padding: number): Plain {
+export function conv2dTransposeJs(
+  x: Plain,
+  kernel: Plain,
+  bias: Plain | undefined,
+  stride: number,
+  padding: number,
+): Plain {
   const [n, h, w, c] = x.shape as [number, number, number, number];
   const [kh, kw, o] = kernel.shape as [number, number, number, number];
   const oh = (h - 1) * stride - 2 * padding + kh;
@@ -92,13 +101,17 @@ export function conv2dTransposeJs(x: Plain, kernel: Plain, bias: Plain | undefin
             for (let out = 0; out < o; out++) {
               let total = 0;
               for (let ch = 0; ch < c; ch++) {
-                total += (x.data[((b * h + y) * w + z) * c + ch] as number) * (kernel.data[((i * kw + j) * o + out) * c + ch] as number);
+                total +=
+                  (x.data[((b * h + y) * w + z) * c + ch] as number) *
+                  (kernel.data[((i * kw + j) * o + out) * c + ch] as number);
               }
               const index = ((b * oh + yy) * ow + zz) * o + out;
               data[index] = (data[index] as number) + total;
             }
           }
-  if (bias) for (let index = 0; index < data.length; index++) data[index] = (data[index] as number) + (bias.data[index % o] as number);
+  if (bias)
+    for (let index = 0; index < data.length; index++)
+      data[index] = (data[index] as number) + (bias.data[index % o] as number);
   return { data, shape: [n, oh, ow, o] };
 }
 
@@ -109,11 +122,17 @@ export function batchNormJs(x: Plain, gamma: Plain, beta: Plain, epsilon = 1e-5)
   const mean = new Array<number>(c).fill(0);
   const variance = new Array<number>(c).fill(0);
   x.data.forEach((value, index) => (mean[index % c] = (mean[index % c] as number) + value / count));
-  x.data.forEach((value, index) => (variance[index % c] = (variance[index % c] as number) + (value - (mean[index % c] as number)) ** 2 / count));
+  x.data.forEach(
+    (value, index) =>
+      (variance[index % c] = (variance[index % c] as number) + (value - (mean[index % c] as number)) ** 2 / count),
+  );
   return {
     data: x.data.map((value, index) => {
       const ch = index % c;
-      return ((value - (mean[ch] as number)) / Math.sqrt((variance[ch] as number) + epsilon)) * (gamma.data[ch] as number) + (beta.data[ch] as number);
+      return (
+        ((value - (mean[ch] as number)) / Math.sqrt((variance[ch] as number) + epsilon)) * (gamma.data[ch] as number) +
+        (beta.data[ch] as number)
+      );
     }),
     shape: [...x.shape],
   };
@@ -127,7 +146,11 @@ export function layerNormJs(x: Plain, gamma: Plain, beta: Plain, epsilon = 1e-5)
     const row = x.data.slice(start, start + c);
     const mean = row.reduce((a, b) => a + b, 0) / c;
     const variance = row.reduce((a, b) => a + (b - mean) ** 2, 0) / c;
-    row.forEach((value, ch) => data.push(((value - mean) / Math.sqrt(variance + epsilon)) * (gamma.data[ch] as number) + (beta.data[ch] as number)));
+    row.forEach((value, ch) =>
+      data.push(
+        ((value - mean) / Math.sqrt(variance + epsilon)) * (gamma.data[ch] as number) + (beta.data[ch] as number),
+      ),
+    );
   }
   return { data, shape: [...x.shape] };
 }
@@ -143,7 +166,9 @@ export function avgPoolJs(x: Plain, factor: number): Plain {
       for (let z = 0; z < ow; z++)
         for (let ch = 0; ch < c; ch++) {
           let total = 0;
-          for (let i = 0; i < factor; i++) for (let j = 0; j < factor; j++) total += x.data[((b * h + y * factor + i) * w + z * factor + j) * c + ch] as number;
+          for (let i = 0; i < factor; i++)
+            for (let j = 0; j < factor; j++)
+              total += x.data[((b * h + y * factor + i) * w + z * factor + j) * c + ch] as number;
           data.push(total / (factor * factor));
         }
   return { data, shape: [n, oh, ow, c] };

@@ -7,5 +7,6 @@ export const ce = builtIn('ce', {
   reads: { student: [], teacher: [] },
   options: {},
   referenceWeights: { gamma: 1, alpha: 0, beta: 0 },
-  create: ({ checkValues }) => stateless(({ student, labels }) => crossEntropy(student.logits, labels, { checkValues })),
+  create: ({ checkValues }) =>
+    stateless(({ student, labels }) => crossEntropy(student.logits, labels, { checkValues })),
 });

@@ -21,7 +21,10 @@ export const dkd = builtIn('dkd', {
       nonNegative: true,
     });
     return stateless(({ student, teacher, labels, epoch }) => {
-      const loss = dkdLoss(student.logits, teacher.logits, labels, { ...lossOptions, checkValues: context.checkValues });
+      const loss = dkdLoss(student.logits, teacher.logits, labels, {
+        ...lossOptions,
+        checkValues: context.checkValues,
+      });
       return warmupEpochs === 0 ? loss : (tf.mul(Math.min(epoch / warmupEpochs, 1), loss) as tf.Scalar);
     });
   },

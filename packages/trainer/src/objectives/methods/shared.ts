@@ -54,9 +54,10 @@ export function newHead<O, H>(
 }
 
 /** The sizes of a head on the student's and the teacher's pooled vectors (CC, ICD, CRD). */
-export function pooledDims(
-  context: Pick<MethodContext<'pooled', 'pooled'>, 'student' | 'teacher'>,
-): { studentDim: number; teacherDim: number } {
+export function pooledDims(context: Pick<MethodContext<'pooled', 'pooled'>, 'student' | 'teacher'>): {
+  studentDim: number;
+  teacherDim: number;
+} {
   return { studentDim: channelsOf(context.student.pooled), teacherDim: channelsOf(context.teacher.pooled) };
 }
 

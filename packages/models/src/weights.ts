@@ -36,7 +36,8 @@ export interface WeightArtifacts extends tf.io.ModelArtifacts {
  */
 export type WeightArtifactsInput = Pick<tf.io.ModelArtifacts, 'weightSpecs' | 'weightData' | 'userDefinedMetadata'>;
 
-function namedVariablesOf(fn: string, model: KdModel): readonly NamedVariable[] {
+/** The model's `namedVariables`, or an error naming `fn` when it has none (custom models may lack them). */
+export function namedVariablesOf(fn: string, model: KdModel): readonly NamedVariable[] {
   if (model === null || typeof model !== 'object')
     throw new Error(`${fn}: model must be a KdModel, got ${String(model)}`);
   if (!Array.isArray(model.namedVariables)) {

@@ -9,6 +9,7 @@ import { readCheckpoint, type CheckpointFormat } from './formats';
 import { identifyArchitecture, torchShape, zooAxesFromTorch } from './layout';
 import type { PickleValue } from './pickle';
 import { isFloating, readAsFloat32, TorchTensor } from './tensor';
+import { namedVariablesOf } from '../weights';
 
 /** Options of {@link loadTorchStateDict} and `loadTorchCheckpoint`. */
 export interface TorchLoadOptions {
@@ -157,15 +158,6 @@ export function loadTorchStateDictAs(
     missingKeys,
     unexpectedKeys,
   };
-}
-
-function namedVariablesOf(fn: string, model: KdModel): readonly NamedVariable[] {
-  if (model === null || typeof model !== 'object')
-    throw new Error(`${fn}: model must be a KdModel, got ${String(model)}`);
-  if (!Array.isArray(model.namedVariables)) {
-    throw new Error(`${fn}: model '${String(model.name)}' does not list namedVariables; models from createModel do`);
-  }
-  return model.namedVariables;
 }
 
 function describe(value: unknown): string {

@@ -9,6 +9,7 @@ export {
   type RegularizerOptions,
   UNTRAINED_WARNING_CALLS,
 } from './regularizer';
+export type { UniformSampler } from './layers';
 export type { InferredSize, InferredSizes, InputLayout, MapSize, SavedAxis } from './inferred-sizes';
 export {
   collectTrainableVariables,

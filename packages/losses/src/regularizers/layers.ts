@@ -4,7 +4,14 @@
  * default initialisation (so a head starts at the scale the reference methods were tuned with).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { SeededRandom } from '@kd/internal';
+
+/**
+ * What the weight initialisers of the regularizers' heads draw from: `count` values uniform in [−bound, bound),
+ * in a fixed order for a given seed (the heads pass the package's seeded generator).
+ */
+export interface UniformSampler {
+  uniformArray(count: number, bound: number): Float32Array;
+}
 
 /** PyTorch's default (kaiming-uniform with a = √5) bound for weights and biases: 1/√fan_in. */
 export function defaultInitBound(fanIn: number): number {
@@ -12,7 +19,7 @@ export function defaultInitBound(fanIn: number): number {
 }
 
 /** `[count]` values uniform in ±1/√fanIn drawn from `random`. */
-export function defaultInit(random: SeededRandom, count: number, fanIn: number): Float32Array {
+export function defaultInit(random: UniformSampler, count: number, fanIn: number): Float32Array {
   return random.uniformArray(count, defaultInitBound(fanIn));
 }
 
@@ -20,7 +27,7 @@ export function defaultInit(random: SeededRandom, count: number, fanIn: number):
  * An `[inputs, units]` kernel near the identity, Deep InfoMax's shortcut initialisation: uniform ±0.01
  * with ones on the diagonal. Only used when units ≥ inputs (an identity embedding exists).
  */
-export function nearIdentityInit(random: SeededRandom, inputs: number, units: number): Float32Array {
+export function nearIdentityInit(random: UniformSampler, inputs: number, units: number): Float32Array {
   const values = random.uniformArray(inputs * units, 0.01);
   for (let index = 0; index < Math.min(inputs, units); index++) values[index * units + index] = 1;
   return values;

@@ -3,7 +3,6 @@
  * and weights saved and loaded through tfjs's weight encoding (`tf.io.encodeWeights` / `decodeWeights`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { SeededRandom } from '@kd/internal';
 import {
   assertKnownOptions,
   assertSameBatch,
@@ -22,7 +21,7 @@ import {
   sizeFromShape,
   sizeFromWeights,
 } from './inferred-sizes';
-import { defaultInit } from './layers';
+import { defaultInit, type UniformSampler } from './layers';
 
 /** `record` without its undefined entries (sizes not inferred yet), for `getConfig()`. */
 export function withoutUndefined(record: { [key: string]: JsonValue | undefined }): RegularizerConfig {
@@ -273,7 +272,7 @@ export abstract class RegularizerBase implements Regularizer {
    * A dense layer from `inputs` to `units` with weights `<prefix>/kernel` `[inputs, units]` and `<prefix>/bias`,
    * drawn in that order from `random` with PyTorch's default initialisation (uniform ±1/√inputs).
    */
-  protected addDense(random: SeededRandom, prefix: string, inputs: number, units: number): DenseWeights {
+  protected addDense(random: UniformSampler, prefix: string, inputs: number, units: number): DenseWeights {
     return {
       kernel: this.addVariable(`${prefix}/kernel`, defaultInit(random, inputs * units, inputs), [inputs, units]),
       bias: this.addVariable(`${prefix}/bias`, defaultInit(random, units, inputs), [units]),
@@ -383,7 +382,7 @@ export abstract class RegularizerBase implements Regularizer {
    * (see {@link addDense}), of a head on two vectors (CC, ICD, CRD; their sizes: `embeddedVectorSizes`).
    */
   protected addEmbeddings(
-    random: SeededRandom,
+    random: UniformSampler,
     studentDim: number,
     teacherDim: number,
     embedDim: number,

@@ -4,15 +4,22 @@
  * command skips the runs that have an outcome.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendChoices, readJson, selectBackend, writeJsonAtomic, type BackendChoice } from '@kd-example/common';
+import {
+  backendChoices,
+  type Invocation,
+  readJson,
+  recordInvocation,
+  selectBackend,
+  writeJsonAtomic,
+  type BackendChoice,
+} from '@kd-example/common';
 import { BENCHMARK_CONFIGS, type BenchmarkConfig } from './config';
 import { runProblem } from './runner';
 
 export const PACKAGE_DIRECTORY = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const INVOCATIONS_FILE = 'invocations.jsonl';
 
 export interface BenchmarkArguments {
   config: BenchmarkConfig;
@@ -62,16 +69,6 @@ export function parseBenchmarkArguments(argv: readonly string[]): BenchmarkArgum
   };
 }
 
-/** One invocation of the benchmark, as `invocations.jsonl` records it (the report states their wall time). */
-export interface Invocation {
-  startedAt: string;
-  endedAt: string;
-  seconds: number;
-  workers: number;
-  backend: string;
-  ranRuns: number;
-}
-
 /** Refuses a run directory that holds another config, so results never mix. */
 function prepareDirectory(config: BenchmarkConfig, outDir: string): void {
   mkdirSync(outDir, { recursive: true });
@@ -80,26 +77,6 @@ function prepareDirectory(config: BenchmarkConfig, outDir: string): void {
     throw new Error(`benchmark: ${outDir} holds a benchmark with a different config (config.json); use another --out`);
   }
   writeJsonAtomic(join(outDir, 'config.json'), config);
-}
-
-function recordInvocation(
-  outDir: string,
-  started: Date,
-  workers: number,
-  backend: string,
-  ranRuns: number,
-): Invocation {
-  const ended = new Date();
-  const invocation: Invocation = {
-    startedAt: started.toISOString(),
-    endedAt: ended.toISOString(),
-    seconds: (ended.getTime() - started.getTime()) / 1000,
-    workers,
-    backend,
-    ranRuns,
-  };
-  appendFileSync(join(outDir, INVOCATIONS_FILE), `${JSON.stringify(invocation)}\n`);
-  return invocation;
 }
 
 /** Runs the problems of worker `workerIndex` of `workers` (every `workers`-th problem) in this process. */
@@ -133,7 +110,7 @@ export async function runBenchmarkInProcess({
   const started = new Date();
   prepareDirectory(config, outDir);
   const ran = await runWorker(config, outDir, 0, 1, log);
-  return recordInvocation(outDir, started, 1, backendName, ran);
+  return recordInvocation({ outDir, started, workers: 1, backend: backendName, ranRuns: ran });
 }
 
 async function main(): Promise<void> {
@@ -173,13 +150,13 @@ async function main(): Promise<void> {
     (result): result is PromiseFulfilledResult<{ ran: number; backend: string }> => result.status === 'fulfilled',
   );
   const ran = fulfilled.reduce((sum, result) => sum + result.value.ran, 0);
-  const invocation = recordInvocation(
-    args.outDir,
+  const invocation = recordInvocation({
+    outDir: args.outDir,
     started,
-    args.workers,
-    fulfilled[0]?.value.backend ?? args.backend,
-    ran,
-  );
+    workers: args.workers,
+    backend: fulfilled[0]?.value.backend ?? args.backend,
+    ranRuns: ran,
+  });
   process.stderr.write(
     `benchmark: ${ran} run(s) in ${invocation.seconds.toFixed(0)} s; render the report with pnpm report\n`,
   );

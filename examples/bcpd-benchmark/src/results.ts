@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mean, pairedDifference, readJson, sampleStd, type PairedDifference } from '@kd-example/common';
-import { INVOCATIONS_FILE, type Invocation } from './benchmark';
+import { INVOCATIONS_FILE, type Invocation } from '@kd-example/common';
 import type { BenchmarkConfig } from './config';
 import type { Scores } from './metrics';
 import { allLambdas, lambdaArm, studentArms, studentId, teacherId, trainedTeacherArms, type Arm } from './plan';

@@ -7,3 +7,4 @@ export {
 } from './backend';
 export { mean, pairedDifference, sampleStd, tCritical95, type PairedDifference } from './stats';
 export { readJson, writeJsonAtomic } from './json-file';
+export { INVOCATIONS_FILE, recordInvocation, type Invocation } from './invocations';

@@ -11,7 +11,7 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { selectBackend } from '@kd-example/common';
+import { recordInvocation, selectBackend } from '@kd-example/common';
 import {
   enqueueSweep,
   formatSweepStatus,
@@ -30,7 +30,7 @@ import { loadStudyData, type StudyData } from './data';
 import type { RunOutcome } from './outcome';
 import { planStudy, type RunSpec } from './plan';
 import { runDirectory, runStudyRun } from './runner';
-import { PACKAGE_DIRECTORY, backendFlag, claimStudyDirectory, readFlags, recordInvocation } from './study';
+import { PACKAGE_DIRECTORY, backendFlag, claimStudyDirectory, readFlags } from './study';
 
 export const QUEUE_NAME = 'kd-fashion-mnist-study';
 
@@ -243,7 +243,9 @@ async function main(argv: readonly string[]): Promise<void> {
     });
   });
   await worker.stop();
-  for (const [outDir, count] of worker.ran) recordInvocation(outDir, started, 1, backend.name, count);
+  for (const [outDir, count] of worker.ran) {
+    recordInvocation({ outDir, started, workers: 1, backend: backend.name, ranRuns: count });
+  }
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -9,7 +9,8 @@ import { readOutcome, type RunOutcome } from './outcome';
 import { MLL_TEACHER_ID, TEACHER_ROLES, allLambdas, fineTuneId, planStudy, studentId, type TeacherRole } from './plan';
 import { chooseLambda, runDirectory } from './runner';
 import { mean, pairedDifference, readJson, sampleStd, type PairedDifference } from '@kd-example/common';
-import type { Invocation } from './study';
+import { FASHION_MNIST_CLASS_NAMES } from '@kd/data';
+import { INVOCATIONS_FILE, type Invocation } from '@kd-example/common';
 
 export interface TeacherRow {
   id: string;
@@ -73,19 +74,6 @@ export interface StudyResults {
   spanSeconds: number;
   className: (label: number) => string;
 }
-
-export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
 
 function emptyArm(): ArmStatistics {
   return {
@@ -190,7 +178,7 @@ export function loadResults(outDir: string): StudyResults {
     }
   }
 
-  const invocationsPath = join(outDir, 'invocations.jsonl');
+  const invocationsPath = join(outDir, INVOCATIONS_FILE);
   const invocations: Invocation[] = existsSync(invocationsPath)
     ? readFileSync(invocationsPath, 'utf8')
         .split('\n')
@@ -243,7 +231,7 @@ export function loadResults(outDir: string): StudyResults {
     computeSeconds: wallByPart.reduce((sum, part) => sum + part.seconds, 0),
     elapsedSeconds: invocations.reduce((sum, invocation) => sum + invocation.seconds, 0),
     spanSeconds: Number.isFinite(firstStart) ? (lastEnd - firstStart) / 1000 : 0,
-    className: (label) => FASHION_MNIST_CLASSES[label] ?? String(label),
+    className: (label) => FASHION_MNIST_CLASS_NAMES[label] ?? String(label),
   };
 }
 

@@ -4,10 +4,16 @@
  * runs and resumes interrupted ones from their checkpoints. `pnpm study --queue redis://host:port/db` enqueues
  * the study instead, for `pnpm study:worker` processes on any number of machines (queue.ts).
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendChoices, selectBackend, type BackendChoice } from '@kd-example/common';
+import {
+  backendChoices,
+  type Invocation,
+  recordInvocation,
+  selectBackend,
+  type BackendChoice,
+} from '@kd-example/common';
 import { parseQueueUrl, type QueueAddress } from '@kd-example/common/sweep-queue';
 import { STUDY_CONFIGS, type StudyConfig } from './config';
 import { loadStudyData } from './data';
@@ -97,16 +103,6 @@ export function parseStudyArguments(argv: readonly string[]): StudyArguments {
   };
 }
 
-/** One study invocation, as `invocations.jsonl` records it (the report sums their wall time). */
-export interface Invocation {
-  startedAt: string;
-  endedAt: string;
-  seconds: number;
-  workers: number;
-  backend: string;
-  ranRuns: number;
-}
-
 /** Runs the study in this process with one worker (what the smoke test calls). */
 export async function runStudyInProcess(options: {
   config: StudyConfig;
@@ -126,7 +122,7 @@ export async function runStudyInProcess(options: {
     ...(options.deadline ? { deadline: options.deadline } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  return recordInvocation(options.outDir, started, 1, options.backendName, ran);
+  return recordInvocation({ outDir: options.outDir, started, workers: 1, backend: options.backendName, ranRuns: ran });
 }
 
 /** Refuses a study directory that holds another study's runs (its config.json), so results never mix. */
@@ -147,26 +143,6 @@ function prepareStudyDirectory(
   claimStudyDirectory(config, outDir);
   const cleared = clearFailedOutcomes(config, outDir);
   if (cleared.length > 0) log(`study: retrying ${cleared.length} failed run(s): ${cleared.join(', ')}`);
-}
-
-export function recordInvocation(
-  outDir: string,
-  started: Date,
-  workers: number,
-  backend: string,
-  ranRuns: number,
-): Invocation {
-  const ended = new Date();
-  const invocation: Invocation = {
-    startedAt: started.toISOString(),
-    endedAt: ended.toISOString(),
-    seconds: (ended.getTime() - started.getTime()) / 1000,
-    workers,
-    backend,
-    ranRuns,
-  };
-  appendFileSync(join(outDir, 'invocations.jsonl'), `${JSON.stringify(invocation)}\n`);
-  return invocation;
 }
 
 async function main(): Promise<void> {

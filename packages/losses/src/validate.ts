@@ -4,7 +4,7 @@
  * `kdLoss: studentLogits must be rank 2 [N, C], got rank 3 [2,3,4]`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertFloat, assertObject, assertRank, assertKnownOptions as rejectUnknownOptions } from '@kd/internal';
+import { assertFloat, assertRank, assertKnownOptions as rejectUnknownOptions } from '@kd/internal';
 
 export { assertFloat, assertNumber, assertRank } from '@kd/internal';
 
@@ -246,11 +246,7 @@ export function assertKnownOptions(
   known: readonly string[],
   { required = false } = {},
 ): void {
-  assertOptions(fn, options);
-  if (options === undefined) {
-    if (required) throw new Error(`${fn}: options are required`);
-    return;
-  }
+  if (options === undefined && required) throw new Error(`${fn}: options are required`);
   rejectUnknownOptions(fn, options, known);
 }
 
@@ -271,9 +267,4 @@ export function assertFloatInput(
   assertNonEmptyBatch(fn, arg, tensor);
   assertFiniteValues(fn, arg, tensor, checks);
   return tensor;
-}
-
-/** Throws unless `options` is undefined or a plain object. */
-export function assertOptions(fn: string, options: unknown): void {
-  if (options !== undefined) assertObject(fn, 'options', options);
 }
